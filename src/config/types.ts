@@ -1,0 +1,120 @@
+// The validated configuration (what src/config/load.ts returns). Keys follow ../shared/CONTRACT.md;
+// everything not in the contract has a default so that the example config in the contract starts as is.
+import type { ListenSpec } from '../sip/transport/types.js';
+
+export interface ExtensionConfig {
+  number: string;
+  name: string;
+  password: string;
+  voicemail: { pin: string; email: string | null } | null;
+  forward: {
+    always: string | null;
+    busy: string | null;
+    no_answer: { after: number; to: string } | null;
+    unavailable: string | null;
+  };
+  /** Concurrent calls before 486 (call waiting depth); 0 means unlimited. */
+  max_calls: number;
+  record: boolean;
+}
+
+export interface IvrConfig {
+  name: string;
+  prompt: string;
+  options: Record<string, string>;
+  timeout: number;
+  retries: number;
+  default: string | null;
+  language: string | null;
+}
+
+export interface GroupConfig {
+  name: string;
+  strategy: 'simultaneous' | 'sequential' | 'next_available' | 'round_robin';
+  members: string[];
+  ring_time: number;
+  default: string | null;
+}
+
+export interface QueueConfig {
+  name: string;
+  strategy: 'ringall' | 'leastrecent' | 'fewestcalls' | 'random' | 'rrmemory' | 'linear';
+  members: string[];
+  max_wait: number;
+  default: string | null;
+}
+
+export interface ConferenceConfig {
+  name: string;
+  pin: string | null;
+}
+
+export interface Config {
+  /** Absolute path of the file this came from. */
+  file: string;
+  /** Absolute path; the SQLite database, recordings/ and voicemail/ live under it. */
+  data_dir: string;
+  sip: {
+    listen: ListenSpec[];
+    domain: string;
+    /** Address written into Via/Contact/Record-Route towards the outside; null = the listen host. */
+    external_address: string | null;
+    tls: { cert: string; key: string; ca: string | null } | null;
+    max_message_size: number;
+    tcp_idle_timeout: number;
+    max_connections_per_source: number;
+    user_agent: string;
+  };
+  registration: {
+    min_expires: number;
+    max_expires: number;
+    default_expires: number;
+    /** Seconds between keep-alive OPTIONS to NATed UDP contacts. */
+    keepalive_interval: number;
+  };
+  rtp: {
+    address: string;
+    port_min: number;
+    port_max: number;
+    /** Seconds without RTP before a leg is hung up. */
+    timeout: number;
+    /** Media worker threads; 0 = one per core. */
+    workers: number;
+  };
+  http: { listen: { host: string; port: number }; token: string };
+  security: {
+    nonce_ttl: number;
+    /** Failures from one address before its requests are slowed. */
+    slow_after: number;
+    /** Failures from one address (within `window`) before it is banned. */
+    ban_after: number;
+    window: number;
+    ban_time: number;
+    drop_scanners: boolean;
+  };
+  log: { level: 'trace' | 'debug' | 'info' | 'warn' | 'error' };
+  extensions: Map<string, ExtensionConfig>;
+  ivr: Map<string, IvrConfig>;
+  dialplan: Map<string, string>;
+  groups: Map<string, GroupConfig>;
+  queues: Map<string, QueueConfig>;
+  conferences: Map<string, ConferenceConfig>;
+}
+
+/** A routing target, compiled from a destination string. */
+export type Destination =
+  | { kind: 'extension'; ext: string }
+  | { kind: 'ivr'; name: string }
+  | { kind: 'group'; name: string }
+  | { kind: 'queue'; name: string }
+  | { kind: 'conference'; name: string }
+  | { kind: 'voicemail'; ext: string }
+  | { kind: 'voicemail-main' }
+  | { kind: 'hangup' };
+
+/** The dialplan compiled once per (re)load; calls keep the Routing they began with. */
+export interface Routing {
+  readonly config: Config;
+  /** A dialled number (from an extension or a trunk) to a destination, or null (404). */
+  resolve(number: string): Destination | null;
+}
