@@ -23,6 +23,7 @@ else await main();
 // over the 20 ms. Each packet carries its send time; the receiving phone records its delay.
 
 function runLoad() {
+  process.on('disconnect', () => process.exit(0));
   let phones = [];
   process.on('message', async (msg) => {
     if (msg.op === 'bind') {
@@ -228,6 +229,9 @@ async function rtpengineRelay() {
   );
   let stderr = '';
   proc.stderr.on('data', (d) => (stderr += d));
+  const stop = () => proc.kill('SIGTERM');
+  process.on('exit', stop);
+  for (const sig of ['SIGINT', 'SIGTERM']) process.once(sig, () => process.exit(130));
   const ng = createSocket('udp4');
   await new Promise((r) => ng.bind(0, '127.0.0.1', r));
   const waiting = new Map();
@@ -298,6 +302,7 @@ async function rtpengineRelay() {
     },
     async close() {
       ng.close();
+      process.off('exit', stop);
       proc.kill('SIGTERM');
       await once(proc, 'exit');
     },
