@@ -183,6 +183,41 @@ t.test('a new source with a new SSRC in sequence takes the stream over (phone mo
   t.equal(a.received.length, 0, 'the old source gets nothing now');
 });
 
+t.test('a copy of the live stream (same SSRC, in sequence) from another port does not take it over', async (t) => {
+  const e = await engine();
+  const { a, b, legA } = await call(e);
+  const attacker = await phone();
+  t.teardown(() => attacker.close());
+  for (let seq = 1; seq <= 5; seq++) {
+    await send(a.socket, rtp(0, seq, 0xaaaa, 'real'), legA.port);
+    await send(attacker.socket, rtp(0, seq + 100, 0xaaaa, 'evil'), legA.port);
+  }
+  await receive(b, 5);
+  const s = await e.stats(legA.legId);
+  t.equal(s.rtpDropped, 5, 'every copy dropped');
+  t.same(s.remote, { address: '127.0.0.1', port: a.port });
+  t.ok(b.received.every((p) => p.subarray(12).toString() === 'real'));
+});
+
+t.test('after the latched source went quiet, the same SSRC from a new port takes over (NAT rebinding)', async (t) => {
+  const e = await engine();
+  const { a, b, legA } = await call(e);
+  const rebound = await phone();
+  t.teardown(() => rebound.close());
+  await send(a.socket, rtp(0, 1, 0xaaaa), legA.port);
+  await receive(b, 1);
+  // The new port sends in sequence every 50 ms; once A has been quiet long enough it is accepted.
+  const deadline = Date.now() + 3000;
+  let seq = 2;
+  while (b.received.length < 2 && Date.now() < deadline) {
+    await send(rebound.socket, rtp(0, seq++, 0xaaaa), legA.port);
+    await new Promise((r) => setTimeout(r, 50));
+  }
+  t.equal(b.received.length, 2, 'the rebound source got through');
+  t.same((await e.stats(legA.legId)).remote, { address: '127.0.0.1', port: rebound.port });
+  t.ok(seq - 2 >= 3, 'not before a few packets in sequence');
+});
+
 t.test('RTCP is relayed both ways on port + 1', async (t) => {
   const e = await engine();
   const { a, b, legA, legB } = await call(e);
