@@ -85,9 +85,21 @@ const WORKER_URL = new URL(`./worker.${FROM_SOURCE ? 'ts' : 'js'}`, import.meta.
  * The compiled worker needs none of the parent's module loader hooks (--import, --loader,
  * --require): a TypeScript loader inherited by every worker would cost seconds at start-up.
  */
-const WORKER_EXEC_ARGV = FROM_SOURCE ? process.execArgv : withoutLoaders(process.execArgv);
+const WORKER_EXEC_ARGV = FROM_SOURCE ? undefined : withoutLoaders(process.execArgv);
 
-function withoutLoaders(argv: readonly string[]): string[] {
+function newWorker(config: WorkerConfig, name: string): Worker {
+  if (WORKER_EXEC_ARGV === undefined) return new Worker(WORKER_URL, { workerData: config, name });
+  try {
+    return new Worker(WORKER_URL, { workerData: config, name, execArgv: WORKER_EXEC_ARGV });
+  } catch (e) {
+    // Process-wide flags (V8 options, --title...) cannot be given to a worker explicitly.
+    if ((e as { code?: unknown }).code !== 'ERR_WORKER_INVALID_EXEC_ARGV') throw e;
+    return new Worker(WORKER_URL, { workerData: config, name, execArgv: [] });
+  }
+}
+
+/** The arguments without loader flags; undefined (inherit them all) when there are none. */
+function withoutLoaders(argv: readonly string[]): string[] | undefined {
   const out: string[] = [];
   const takesValue = new Set(['--import', '--loader', '--experimental-loader', '--require', '-r']);
   for (let i = 0; i < argv.length; i++) {
@@ -99,7 +111,7 @@ function withoutLoaders(argv: readonly string[]): string[] {
     if ([...takesValue].some((flag) => a.startsWith(`${flag}=`))) continue;
     out.push(a);
   }
-  return out;
+  return out.length === argv.length ? undefined : out;
 }
 const MAX_BIND_ATTEMPTS = 16;
 /** Start-up may load a TypeScript loader per worker (tests run from source), hence the long deadline. */
@@ -150,7 +162,7 @@ export class MediaEngine extends EventEmitter<MediaEngineEvents> {
   }
 
   #spawn(index: number, config: WorkerConfig): Promise<void> {
-    const worker = new Worker(WORKER_URL, { workerData: config, name: `media-${index}`, execArgv: WORKER_EXEC_ARGV });
+    const worker = newWorker(config, `media-${index}`);
     const slot: WorkerSlot = { index, worker, legs: 0, alive: true };
     this.#slots.push(slot);
     return new Promise((resolve, reject) => {
