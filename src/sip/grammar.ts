@@ -3,7 +3,7 @@
 // used by digest authentication. Every parser returns null on malformed input and never throws.
 
 import { HOST, PARAM_VALUE, SCHEME, TOKEN, inTable, isLws, skipLws } from './chars.js';
-import { isIPv6 } from 'node:net';
+import { isIPv6Reference } from './uri.js';
 
 const DQUOTE = 34;
 const BACKSLASH = 92;
@@ -294,7 +294,7 @@ export function parseVia(value: string): Via | null {
   const hostStart = i;
   if (value.charCodeAt(i) === LBRACKET) {
     const close = value.indexOf(']', i);
-    if (close < 0 || !isIPv6(value.slice(i + 1, close))) return null;
+    if (close < 0 || !isIPv6Reference(value.slice(i + 1, close))) return null;
     i = close + 1;
   } else {
     while (i < n && inTable(HOST, value.charCodeAt(i))) i++;
