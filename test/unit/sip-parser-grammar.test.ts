@@ -1,5 +1,6 @@
 // Header value grammar: lists, name-addr, Via, CSeq, parameters, quoted strings, auth headers.
 import t from 'tap';
+import { Headers } from '../../src/sip/message.js';
 import {
   formatNameAddr,
   formatVia,
@@ -12,6 +13,8 @@ import {
   parseVia,
   quote,
   splitList,
+  stampVia,
+  topVia,
   unquote,
 } from '../../src/sip/grammar.js';
 
@@ -134,4 +137,30 @@ t.test('parseAuthHeader reads Digest credentials with quoted values and commas i
   for (const bad of ['', 'Digest realm', 'Digest realm="x', 'Digest realm="x" nonce="y"', 'Digest ,realm="x"']) {
     t.equal(parseAuthHeader(bad), null, JSON.stringify(bad));
   }
+});
+
+t.test('topVia reads the first via-parm even when a line carries several', async (t) => {
+  const h = new Headers().add('v', 'SIP/2.0/TCP a.example.com;branch=z9hG4bK1, SIP/2.0/UDP b.example.com').add('via', 'SIP/2.0/UDP c');
+  t.equal(topVia(h)!.host, 'a.example.com');
+  t.equal(topVia(new Headers()), null);
+  t.equal(topVia(new Headers().add('via', 'garbage')), null);
+});
+
+t.test('stampVia adds received when sent-by differs and fills a bare rport (RFC 3261 18.2.1, RFC 3581)', async (t) => {
+  const same = parseVia('SIP/2.0/UDP 192.0.2.1:5060;branch=z9hG4bK1')!;
+  t.equal(stampVia(same, '192.0.2.1', 5060), false, 'nothing to add');
+  t.equal(formatVia(same), 'SIP/2.0/UDP 192.0.2.1:5060;branch=z9hG4bK1');
+
+  const nat = parseVia('SIP/2.0/UDP 10.0.0.5:5060;branch=z9hG4bK2')!;
+  t.equal(stampVia(nat, '198.51.100.7', 40123), true);
+  t.equal(formatVia(nat), 'SIP/2.0/UDP 10.0.0.5:5060;branch=z9hG4bK2;received=198.51.100.7');
+
+  const rport = parseVia('SIP/2.0/UDP 192.0.2.1:5060;rport;branch=z9hG4bK3')!;
+  stampVia(rport, '192.0.2.1', 5099);
+  t.equal(formatVia(rport), 'SIP/2.0/UDP 192.0.2.1:5060;rport=5099;branch=z9hG4bK3;received=192.0.2.1', 'rport always brings received');
+
+  const v6 = parseVia('SIP/2.0/UDP [2001:db8::9:1];branch=z9hG4bK4')!;
+  t.equal(stampVia(v6, '2001:db8::9:1', 5060), false, 'brackets do not make the hosts differ');
+  stampVia(v6, '2001:db8::9:255', 5060);
+  t.equal(v6.params.get('received'), '2001:db8::9:255', 'IPv6 received without brackets');
 });
