@@ -31,6 +31,12 @@ export interface MediaEngineOptions {
   /** Deadline of every request to a worker, in ms; default 2000. */
   requestTimeoutMs?: number;
   log?: MediaLog;
+  /**
+   * The worker module; defaults to worker.js (worker.ts when running from sources). Tests that
+   * import the engine from src/ can point it at dist/media/worker.js to skip a TypeScript loader
+   * per worker (see test/helpers/compiled.ts).
+   */
+  workerUrl?: URL;
 }
 
 /** Where a leg's phone is, from its SDP (see remoteMedia() in src/sdp/offer-answer.ts). */
@@ -79,22 +85,21 @@ interface LegEntry {
   port: number;
 }
 
-const FROM_SOURCE = import.meta.url.endsWith('.ts');
-const WORKER_URL = new URL(`./worker.${FROM_SOURCE ? 'ts' : 'js'}`, import.meta.url);
+const DEFAULT_WORKER_URL = new URL(`./worker.${import.meta.url.endsWith('.ts') ? 'ts' : 'js'}`, import.meta.url);
+
 /**
- * The compiled worker needs none of the parent's module loader hooks (--import, --loader,
+ * A compiled (.js) worker needs none of the parent's module loader hooks (--import, --loader,
  * --require): a TypeScript loader inherited by every worker would cost seconds at start-up.
  */
-const WORKER_EXEC_ARGV = FROM_SOURCE ? undefined : withoutLoaders(process.execArgv);
-
-function newWorker(config: WorkerConfig, name: string): Worker {
-  if (WORKER_EXEC_ARGV === undefined) return new Worker(WORKER_URL, { workerData: config, name });
+function newWorker(url: URL, config: WorkerConfig, name: string): Worker {
+  const execArgv = url.pathname.endsWith('.ts') ? undefined : withoutLoaders(process.execArgv);
+  if (execArgv === undefined) return new Worker(url, { workerData: config, name });
   try {
-    return new Worker(WORKER_URL, { workerData: config, name, execArgv: WORKER_EXEC_ARGV });
+    return new Worker(url, { workerData: config, name, execArgv });
   } catch (e) {
     // Process-wide flags (V8 options, --title...) cannot be given to a worker explicitly.
     if ((e as { code?: unknown }).code !== 'ERR_WORKER_INVALID_EXEC_ARGV') throw e;
-    return new Worker(WORKER_URL, { workerData: config, name, execArgv: [] });
+    return new Worker(url, { workerData: config, name, execArgv: [] });
   }
 }
 
@@ -153,7 +158,8 @@ export class MediaEngine extends EventEmitter<MediaEngineEvents> {
       noRtpWarningS: options.noRtpWarningS ?? Math.min(5, options.rtpTimeoutS),
     };
     try {
-      await Promise.all(Array.from({ length: options.workers }, (_, i) => engine.#spawn(i, config)));
+      const url = options.workerUrl ?? DEFAULT_WORKER_URL;
+      await Promise.all(Array.from({ length: options.workers }, (_, i) => engine.#spawn(i, url, config)));
     } catch (e) {
       await engine.close();
       throw e;
@@ -161,8 +167,8 @@ export class MediaEngine extends EventEmitter<MediaEngineEvents> {
     return engine;
   }
 
-  #spawn(index: number, config: WorkerConfig): Promise<void> {
-    const worker = newWorker(config, `media-${index}`);
+  #spawn(index: number, url: URL, config: WorkerConfig): Promise<void> {
+    const worker = newWorker(url, config, `media-${index}`);
     const slot: WorkerSlot = { index, worker, legs: 0, alive: true };
     this.#slots.push(slot);
     return new Promise((resolve, reject) => {

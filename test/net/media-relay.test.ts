@@ -1,12 +1,12 @@
 import t from 'tap';
 import { createSocket, type Socket } from 'node:dgram';
 import { once } from 'node:events';
-import type { MediaEngine as Engine, NoRtpInfo } from '../../src/media/engine.js';
-import { compiled } from '../helpers/compiled.js';
+import { MediaEngine, type NoRtpInfo } from '../../src/media/engine.js';
+import { compiledMediaWorker } from '../helpers/compiled.js';
 
-// The engine under test is the compiled one (`npm test` builds first): a worker started from
-// TypeScript sources would load a TypeScript compiler per thread.
-const { MediaEngine } = await compiled<typeof import('../../src/media/engine.js')>('media/engine.js');
+type Engine = MediaEngine;
+// The workers run the compiled relay (`npm test` builds first); the engine runs from source.
+const workerUrl = compiledMediaWorker();
 
 /** A phone: one bound UDP socket on 127.0.0.1 and the packets it receives. */
 interface Phone {
@@ -70,6 +70,7 @@ const shared = MediaEngine.start({
   workers: 2,
   rtpTimeoutS: 1,
   noRtpWarningS: 0.4,
+  workerUrl,
 });
 t.teardown(async () => (await shared).close());
 const engine = (): Promise<Engine> => shared;
@@ -265,7 +266,7 @@ t.test('a held leg (sends: false) does not time out', async (t) => {
 });
 
 t.test('an exhausted port range is a PbxError; close() is idempotent and rejects requests', async (t) => {
-  const e = await MediaEngine.start({ address: '127.0.0.1', portMin: base + 80, portMax: base + 85, workers: 1, rtpTimeoutS: 0 });
+  const e = await MediaEngine.start({ address: '127.0.0.1', portMin: base + 80, portMax: base + 85, workers: 1, rtpTimeoutS: 0, workerUrl });
   t.teardown(() => e.close());
   // Another program holds base+82: that pair is skipped.
   const squatter = createSocket('udp4');
