@@ -67,6 +67,7 @@ export interface MediaEngineEvents {
 }
 
 interface Pending {
+  slot: WorkerSlot;
   resolve: (value: LegStats | null) => void;
   reject: (error: PbxError) => void;
   timer: NodeJS.Timeout;
@@ -205,6 +206,12 @@ export class MediaEngine extends EventEmitter<MediaEngineEvents> {
     for (const [legId, entry] of this.#legs) {
       if (entry.slot === slot) this.#forget(legId, entry);
     }
+    for (const [id, p] of this.#pending) {
+      if (p.slot !== slot) continue;
+      clearTimeout(p.timer);
+      this.#pending.delete(id);
+      p.reject(error);
+    }
     this.emit('worker-exit', slot.index, error);
   }
 
@@ -235,7 +242,7 @@ export class MediaEngine extends EventEmitter<MediaEngineEvents> {
         this.#pending.delete(req.id);
         reject(new PbxError('PBX_ERR_MEDIA_TIMEOUT', `media worker ${slot.index} did not answer ${req.op} in ${this.#timeoutMs} ms`));
       }, this.#timeoutMs);
-      this.#pending.set(req.id, { resolve, reject, timer });
+      this.#pending.set(req.id, { slot, resolve, reject, timer });
       slot.worker.postMessage(req);
     });
   }
@@ -262,29 +269,42 @@ export class MediaEngine extends EventEmitter<MediaEngineEvents> {
    */
   async openLeg(group: string): Promise<{ legId: string; port: number }> {
     if (this.#closed) throw closedError();
+    // The group is placed before the first await so that concurrent opens of one call share a worker.
     const slot = this.#slotFor(group);
-    for (let attempt = 0; attempt < MAX_BIND_ATTEMPTS; attempt++) {
-      const port = this.#ports.acquire();
-      if (port < 0) {
-        throw new PbxError('PBX_ERR_MEDIA_PORTS_EXHAUSTED', `all ${this.#ports.size} RTP port pairs are in use`);
+    const existing = this.#groups.get(group);
+    const g = existing !== undefined && existing.slot === slot ? existing : { slot, legs: 0 };
+    this.#groups.set(group, g);
+    g.legs++;
+    slot.legs++;
+    try {
+      for (let attempt = 0; attempt < MAX_BIND_ATTEMPTS; attempt++) {
+        const port = this.#ports.acquire();
+        if (port < 0) {
+          throw new PbxError('PBX_ERR_MEDIA_PORTS_EXHAUSTED', `all ${this.#ports.size} RTP port pairs are in use`);
+        }
+        const legId = `L${this.#nextLeg++}`;
+        try {
+          await this.#request(slot, { id: this.#nextId++, op: 'open', legId, port });
+        } catch (e) {
+          this.#ports.release(port);
+          // Another program holds this port: try the next pair.
+          if (e instanceof PbxError && e.code === 'PBX_ERR_MEDIA_PORT_IN_USE') continue;
+          throw e;
+        }
+        if (this.#closed) throw closedError();
+        if (!slot.alive) {
+          this.#ports.release(port);
+          throw new PbxError('PBX_ERR_MEDIA_WORKER', `media worker ${slot.index} stopped while opening a leg`);
+        }
+        this.#legs.set(legId, { slot, group, port });
+        return { legId, port };
       }
-      const legId = `L${this.#nextLeg++}`;
-      try {
-        await this.#request(slot, { id: this.#nextId++, op: 'open', legId, port });
-      } catch (e) {
-        this.#ports.release(port);
-        // Another program holds this port: try the next pair.
-        if (e instanceof PbxError && e.code === 'PBX_ERR_MEDIA_PORT_IN_USE') continue;
-        throw e;
-      }
-      const g = this.#groups.get(group);
-      if (g !== undefined && g.slot === slot) g.legs++;
-      else this.#groups.set(group, { slot, legs: 1 });
-      slot.legs++;
-      this.#legs.set(legId, { slot, group, port });
-      return { legId, port };
+      throw new PbxError('PBX_ERR_MEDIA_PORTS_EXHAUSTED', `no free RTP port pair after ${MAX_BIND_ATTEMPTS} attempts`);
+    } catch (e) {
+      slot.legs--;
+      if (--g.legs <= 0 && this.#groups.get(group) === g) this.#groups.delete(group);
+      throw e;
     }
-    throw new PbxError('PBX_ERR_MEDIA_PORTS_EXHAUSTED', `no free RTP port pair after ${MAX_BIND_ATTEMPTS} attempts`);
   }
 
   /** Where the leg's phone is, per its SDP. A changed address makes the leg learn its source again. */

@@ -293,4 +293,7 @@ t.test('legs of one group share a worker so they can be bridged; others spread',
   const c = await e.openLeg('x');
   await e.bridge(a.legId, c.legId);
   await t.rejects(e.bridge(a.legId, b.legId), { code: 'PBX_ERR_MEDIA_BRIDGE' });
+  const [p, q] = await Promise.all([e.openLeg('z'), e.openLeg('z')]);
+  await e.bridge(p.legId, q.legId);
+  t.pass('legs opened at the same time for one group can be bridged');
 });
