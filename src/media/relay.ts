@@ -6,7 +6,7 @@
 // Hot path (onRtp/onRtcp): no allocation, no closure, fields read straight from the packet.
 import type { RemoteInfo, Socket } from 'node:dgram';
 import type { LegStats, RemoteTarget } from './protocol.js';
-import { RTP_FIXED_HEADER, RTP_VERSION, rtpSequence, rtpSsrc, rtpVersion, setRtpPayloadType } from './rtp.js';
+import { RTP_FIXED_HEADER, RTP_VERSION, isRtcp, rtpSequence, rtpSsrc, rtpVersion, setRtpPayloadType } from './rtp.js';
 
 export const RELATCH_PACKETS = 3;
 export const RELATCH_QUIET_MS = 500;
@@ -186,7 +186,7 @@ export function onRtp(leg: Leg, msg: Buffer, rinfo: RemoteInfo): void {
 }
 
 export function onRtcp(leg: Leg, msg: Buffer, rinfo: RemoteInfo): void {
-  if (msg.length < 8 || rtpVersion(msg) !== RTP_VERSION) return;
+  if (!isRtcp(msg, msg.length)) return;
   if (!leg.rtcpLatched || rinfo.port !== leg.rtcpSendPort || rinfo.address !== leg.rtcpSendAddress) {
     // RTCP latches to a source on the latched RTP address (to any source before RTP latched).
     if (leg.latched && rinfo.address !== leg.sendAddress) return;
