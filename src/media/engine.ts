@@ -11,7 +11,6 @@ export type { LegStats, NoRtpInfo } from './protocol.js';
 
 /** The subset of a pino logger the engine uses. */
 export interface MediaLog {
-  info(obj: object, msg: string): void;
   warn(obj: object, msg: string): void;
 }
 
