@@ -48,6 +48,7 @@ t.test('wrong types and out-of-range values are reported, all of them', async (t
     'pbx.yaml:10:18: security.drop_scanners: expected true or false, got 3',
     'pbx.yaml:11:15: log.level: must be one of trace, debug, info, warn, error (got "loud")',
   ]);
+  t.same(errors(BASE + 'rtp: { address: pbx.example.com }\n'), ['pbx.yaml:6:17: rtp.address: must be an IPv4 or IPv6 address (it is written into SDP), not "pbx.example.com"']);
   t.same(errors(BASE + 'sip: [1, 2]\n'), ['pbx.yaml:6:6: sip: expected a mapping, got a list']);
 });
 
