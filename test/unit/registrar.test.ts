@@ -6,7 +6,7 @@ import { Guard } from '../../src/registrar/guard.js';
 import { Registrar, type BindingStore } from '../../src/registrar/registrar.js';
 import type { BindingRow } from '../../src/store/types.js';
 import type { Config } from '../../src/config/types.js';
-import { ManualClock } from './fixtures/manual-clock.js';
+import { FakeClock } from '../helpers/fake-clock.js';
 import { registrarConfig } from './fixtures/registrar-config.js';
 import { digestAnswer } from './fixtures/digest-client.js';
 
@@ -52,8 +52,8 @@ class FakeTransactions implements TransactionLayer {
 const PHONE: Peer = { transport: 'udp', address: '127.0.0.1', port: 5062, connectionId: null };
 const NAT: Peer = { transport: 'udp', address: '203.0.113.5', port: 40001, connectionId: null };
 
-function setup(opts: { store?: MemoryStore; clock?: ManualClock; config?: Config } = {}) {
-  const clock = opts.clock ?? new ManualClock();
+function setup(opts: { store?: MemoryStore; clock?: FakeClock; config?: Config } = {}) {
+  const clock = opts.clock ?? new FakeClock();
   const store = opts.store ?? new MemoryStore();
   const config = opts.config ?? registrarConfig();
   const log = { debug() {}, info() {}, warn() {} };
@@ -214,7 +214,7 @@ t.test('bindings expire and are swept from memory and the store', async (t) => {
 
 t.test('bindings are loaded from the store by a new registrar', async (t) => {
   const store = new MemoryStore();
-  const clock = new ManualClock();
+  const clock = new FakeClock();
   const a = setup({ store, clock });
   a.register({ source: NAT, contacts: ['<sip:1001@192.168.1.20:5060>'] });
   a.registrar.close();
