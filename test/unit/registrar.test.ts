@@ -12,6 +12,8 @@ import { digestAnswer } from './fixtures/digest-client.js';
 
 class MemoryStore implements BindingStore {
   rows = new Map<string, BindingRow>();
+  batches = 0;
+  batch(fn: () => void): void { this.batches++; fn(); }
   upsertBinding(row: BindingRow): void { this.rows.set(`${row.extension} ${row.contact}`, { ...row }); }
   deleteBinding(extension: string, contact: string): void { this.rows.delete(`${extension} ${contact}`); }
   deleteBindings(extension: string): void { for (const [k, r] of this.rows) if (r.extension === extension) this.rows.delete(k); }
@@ -56,7 +58,7 @@ function setup(opts: { store?: MemoryStore; clock?: FakeClock; config?: Config }
   const clock = opts.clock ?? new FakeClock();
   const store = opts.store ?? new MemoryStore();
   const config = opts.config ?? registrarConfig();
-  const log = { debug() {}, info() {}, warn() {} };
+  const log = { debug() {}, info() {}, warn() {}, error() {} };
   const transactions = new FakeTransactions();
   const guard = new Guard({ slowAfter: 3, banAfter: 6, windowS: 60, banTimeS: 600, dropScanners: true, log, clock });
   const auth = new DigestAuthenticator({ realm: 'pbx.test', nonceTtlS: 300, clock });
@@ -155,17 +157,19 @@ t.test('an expiry below min_expires gets 423 with Min-Expires and changes nothin
 });
 
 t.test('Expires: 0 removes that contact only; Contact: * with Expires: 0 removes all', async (t) => {
-  const { register, registrar, store } = setup();
+  const { register, registrar, store, clock } = setup();
   register({ contacts: ['<sip:1001@127.0.0.1:5062>'], callId: 'desk' });
   register({ contacts: ['<sip:1001@127.0.0.1:5064>'], callId: 'soft' });
   const one = register({ contacts: ['<sip:1001@127.0.0.1:5064>'], callId: 'soft', expires: 0 });
   t.same(one.last.headers.getAll('contact'), ['<sip:1001@127.0.0.1:5062>;expires=600']);
+  clock.advance(100);
   t.equal(store.rows.size, 1);
   t.equal(register({ contacts: ['*'], expires: 600 }).last.status, 400, '* needs Expires: 0');
   const all = register({ contacts: ['*'], expires: 0, callId: 'other' });
   t.equal(all.last.status, 200);
   t.same(all.last.headers.getAll('contact'), []);
   t.equal(registrar.count(), 0);
+  clock.advance(100);
   t.equal(store.rows.size, 0);
 });
 
@@ -307,11 +311,22 @@ t.test('a refresh with the same URI written differently (RFC 3261 19.1.4) update
 });
 
 t.test('one extension holds at most 10 contacts; the oldest goes first', async (t) => {
-  const { register, registrar, store } = setup();
+  const { register, registrar, store, clock } = setup();
   for (let i = 0; i < 12; i++) register({ contacts: [`<sip:1001@127.0.0.1:${6000 + i}>`], callId: `c${i}` });
   const contacts = registrar.lookup('1001').map((b) => b.contact);
   t.equal(contacts.length, 10);
   t.notOk(contacts.includes('sip:1001@127.0.0.1:6000'));
   t.ok(contacts.includes('sip:1001@127.0.0.1:6011'));
+  clock.advance(100);
   t.equal(store.rows.size, 10);
+});
+
+t.test('a burst of registrations is written to the store in one transaction, shortly after', async (t) => {
+  const { register, store, clock } = setup();
+  register({ user: '1001' });
+  register({ user: '1002', password: 'bob-pass' });
+  t.equal(store.rows.size, 0, 'not yet on disk: the answer did not wait for it');
+  clock.advance(100);
+  t.equal(store.rows.size, 2);
+  t.equal(store.batches, 1);
 });
