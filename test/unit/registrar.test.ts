@@ -7,8 +7,8 @@ import { Registrar, type BindingStore } from '../../src/registrar/registrar.js';
 import type { BindingRow } from '../../src/store/types.js';
 import type { Config } from '../../src/config/types.js';
 import { FakeClock } from '../helpers/fake-clock.js';
-import { registrarConfig } from './fixtures/registrar-config.js';
-import { digestAnswer } from './fixtures/digest-client.js';
+import { registrarConfig } from '../helpers/registrar-config.js';
+import { digestAnswer } from '../helpers/digest-client.js';
 
 class MemoryStore implements BindingStore {
   rows = new Map<string, BindingRow>();
