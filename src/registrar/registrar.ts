@@ -166,7 +166,7 @@ export class Registrar extends EventEmitter<RegistrarEvents> {
     else this.#bindings.set(user, next);
     this.#log.info(
       { extension: user, address: st.source.address, port: st.source.port, contacts: next.length },
-      plan.length === 0 ? 'registration queried' : 'registered',
+      plan.length === 0 ? 'registration queried' : next.length === 0 ? 'unregistered' : 'registered',
     );
     st.respond(this.#response(st, 200, next));
     if (plan.length > 0) this.emit('change', user);
