@@ -35,6 +35,8 @@ export interface TransportStats {
   dropped: number;
   /** Connections refused by the per-source cap. */
   refused: number;
+  /** TCP and TLS connections open now. */
+  connections: number;
 }
 
 /** The layer as created: the TransportLayer interface plus counters. */
@@ -66,7 +68,7 @@ export function stampVia(req: SipRequest, source: Peer): void {
 
 class Transports implements SipTransports, MessageSink {
   onMessage: ((inbound: Inbound) => void) | null = null;
-  readonly stats: TransportStats = { received: 0, rejected: 0, dropped: 0, refused: 0 };
+  readonly #stats = { received: 0, rejected: 0, dropped: 0, refused: 0 };
   readonly #listeners: Listener[] = [];
   readonly #maxMessageSize: number;
   readonly #advertise: string | null;
@@ -113,6 +115,12 @@ class Transports implements SipTransports, MessageSink {
     return tlsKind(files);
   }
 
+  get stats(): TransportStats {
+    let connections = 0;
+    for (const l of this.#listeners) connections += l.connections;
+    return { ...this.#stats, connections };
+  }
+
   local(transport: TransportName): ListenSpec | null {
     const l = this.#listeners.find((x) => x.spec.transport === transport);
     if (l === undefined) return null;
@@ -140,11 +148,11 @@ class Transports implements SipTransports, MessageSink {
     const result = parseMessage(buf, { stream, maxSize: this.#maxMessageSize });
     if (!result.ok) {
       if (result.request === null) {
-        this.stats.dropped++;
+        this.#stats.dropped++;
         this.#log?.debug({ source, status: result.status, reason: result.reason }, 'unparseable SIP message dropped');
         return;
       }
-      this.stats.rejected++;
+      this.#stats.rejected++;
       this.#log?.debug({ source, status: result.status, reason: result.reason }, 'unparseable SIP request answered');
       try {
         listener.reply(serialize(responseTo(result.request, result.status, result.reason)), source);
@@ -155,7 +163,7 @@ class Transports implements SipTransports, MessageSink {
     }
     const message = result.message;
     if (message.kind === 'request') stampVia(message, source);
-    this.stats.received++;
+    this.#stats.received++;
     try {
       this.onMessage?.({ message, source, local: listener.spec });
     } catch (err) {
@@ -164,12 +172,12 @@ class Transports implements SipTransports, MessageSink {
   }
 
   unframed(source: Peer, status: number, reason: string): void {
-    this.stats.dropped++;
+    this.#stats.dropped++;
     this.#log?.info({ source, status, reason }, 'SIP stream could not be framed; connection closed');
   }
 
   refused(address: string): void {
-    this.stats.refused++;
+    this.#stats.refused++;
     this.#log?.warn({ address }, 'SIP connection refused: too many from this source');
   }
 

@@ -108,7 +108,6 @@ export class StreamListener implements Listener {
     });
   }
 
-  /** Open connections (for tests and status). */
   get connections(): number {
     return this.#connections.size;
   }
