@@ -330,3 +330,18 @@ t.test('a burst of registrations is written to the store in one transaction, sho
   t.equal(store.rows.size, 2);
   t.equal(store.batches, 1);
 });
+
+t.test('a TCP contact is reached over the connection it registered on, and at its Contact after a restart', async (t) => {
+  const store = new MemoryStore();
+  const clock = new FakeClock();
+  const a = setup({ store, clock });
+  const tcp: Peer = { transport: 'tcp', address: '127.0.0.1', port: 51000, connectionId: 7 };
+  a.register({ source: tcp, contacts: ['<sip:1001@127.0.0.1:5070;transport=tcp>'] });
+  t.match(a.registrar.lookup('1001'), [{ peer: tcp }]);
+  clock.advance(60_000);
+  t.equal(a.transactions.sent.length, 0, 'no keep-alive OPTIONS over TCP');
+  a.registrar.close();
+  const b = setup({ store, clock });
+  t.match(b.registrar.lookup('1001'), [{ peer: { transport: 'tcp', address: '127.0.0.1', port: 5070, connectionId: null } }]);
+  t.match(b.registrar.list(), [{ transport: 'tcp', source: '127.0.0.1:51000' }]);
+});
