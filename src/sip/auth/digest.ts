@@ -19,7 +19,10 @@ const HASH_NAME: Readonly<Record<DigestAlgorithm, string>> = { 'SHA-256': 'sha25
 const DUMMY_PASSWORD = 'no-such-user\u0000dummy-password';
 /** Nonces whose last nc we remember, for replay detection; the oldest are forgotten first. */
 const NC_TABLE_CAP = 50_000;
-/** 8-byte issue time (ms) + 8 random bytes, then a 16-byte truncated HMAC-SHA-256. */
+/**
+ * 8-byte issue time (ms) + 8-byte per-process counter (unique, no entropy needed: the HMAC makes
+ * the nonce unforgeable and unpredictable), then a 16-byte truncated HMAC-SHA-256.
+ */
 const NONCE_PAYLOAD = 16;
 const NONCE_MAC = 16;
 
@@ -48,6 +51,7 @@ export class DigestAuthenticator {
   readonly #algorithms: readonly DigestAlgorithm[];
   /** nonce -> highest nc accepted with it (RFC 7616 3.4: nc lets the server detect replays). */
   readonly #lastNc = new Map<string, number>();
+  #issued = 0n;
 
   constructor(opts: DigestOptions) {
     if (!opts.realm) throw new RangeError('PBX_ERR_AUTH_REALM: digest realm must not be empty');
@@ -121,7 +125,7 @@ export class DigestAuthenticator {
   #newNonce(): string {
     const payload = Buffer.allocUnsafe(NONCE_PAYLOAD);
     payload.writeBigUInt64BE(BigInt(Math.max(0, Math.floor(this.#clock.now()))), 0);
-    randomBytes(8).copy(payload, 8);
+    payload.writeBigUInt64BE(this.#issued++, 8);
     const mac = createHmac('sha256', this.#secret).update(payload).digest().subarray(0, NONCE_MAC);
     return Buffer.concat([payload, mac]).toString('base64url');
   }
