@@ -3,6 +3,7 @@
 // per-process secret, so the server keeps no table of issued nonces; a nonce past its lifetime
 // whose digest is otherwise right is answered with stale=true (RFC 7616 3.3).
 import { createHash, createHmac, randomBytes, timingSafeEqual } from 'node:crypto';
+import { PbxError } from '../../util/errors.js';
 import { parseAuthHeader } from '../grammar.js';
 
 export type DigestAlgorithm = 'SHA-256' | 'MD5';
@@ -54,11 +55,11 @@ export class DigestAuthenticator {
   #issued = 0n;
 
   constructor(opts: DigestOptions) {
-    if (!opts.realm) throw new RangeError('PBX_ERR_AUTH_REALM: digest realm must not be empty');
-    if (!(opts.nonceTtlS > 0)) throw new RangeError('PBX_ERR_AUTH_NONCE_TTL: nonce lifetime must be a positive number of seconds');
+    if (!opts.realm) throw new PbxError('PBX_ERR_AUTH_REALM', 'digest realm must not be empty');
+    if (!(opts.nonceTtlS > 0)) throw new PbxError('PBX_ERR_AUTH_NONCE_TTL', 'nonce lifetime must be a positive number of seconds');
     const algorithms = opts.algorithms ?? DEFAULT_ALGORITHMS;
     if (algorithms.length === 0 || algorithms.some((a) => !Object.hasOwn(HASH_NAME, a)) || new Set(algorithms).size !== algorithms.length) {
-      throw new RangeError(`PBX_ERR_AUTH_ALGORITHMS: digest algorithms must be distinct names from ${Object.keys(HASH_NAME).join(', ')}`);
+      throw new PbxError('PBX_ERR_AUTH_ALGORITHMS', `digest algorithms must be distinct names from ${Object.keys(HASH_NAME).join(', ')}`);
     }
     this.#algorithms = [...algorithms];
     this.realm = opts.realm;
