@@ -48,10 +48,15 @@ export function viaFor(local: ListenSpec, branch: string): string {
   return `SIP/2.0/${local.transport.toUpperCase()} ${host}:${local.port};branch=${branch};rport`;
 }
 
-/** RFC 3261 18.2.2 and RFC 3581 4: where the responses of a server transaction go. */
+/**
+ * RFC 3261 18.2.2 and RFC 3581 4: where the responses of a server transaction go. On a stream, the
+ * connection the request came on; should it be gone, a new one to the source address and the
+ * sent-by port. On UDP, the source port when rport was asked, else the sent-by port.
+ */
 function responseTarget(source: Peer, via: TopVia): Peer {
-  if (source.transport !== 'udp' || via.rport) return source;
-  return { transport: source.transport, address: source.address, port: via.port ?? 5060, connectionId: null };
+  if (source.transport === 'udp' && via.rport) return source;
+  const port = via.port ?? (source.transport === 'tls' || source.transport === 'wss' ? 5061 : 5060);
+  return { transport: source.transport, address: source.address, port, connectionId: source.connectionId };
 }
 
 /** RFC 3261 17.2.3: branch + sent-by + method, or the RFC 2543 rules when the branch lacks the cookie. */
