@@ -4,7 +4,7 @@ import type { SipLog } from '../log.js';
 import type { Inbound, ListenSpec, TransportLayer } from '../transport/types.js';
 import { PbxError } from '../../util/errors.js';
 import type { CSeq } from '../grammar.js';
-import { MAGIC_COOKIE, newBranch } from './branch.js';
+import { MAGIC_COOKIE, newBranch, newTag } from '../ids.js';
 import { ClientTransactionBase } from './client-base.js';
 import { ClientInviteTransaction } from './client-invite.js';
 import { ClientNonInviteTransaction } from './client-non-invite.js';
@@ -214,7 +214,7 @@ class Transactions implements CountedTransactionLayer {
         : new ServerNonInviteTransaction(this.#ctx, key, inbound, target, legacy);
     this.#servers.set(key, st);
     if (this.onRequest === null) {
-      st.respond(responseTo(req, 503));
+      st.respond(responseTo(req, 503, undefined, newTag()));
       return;
     }
     this.onRequest(st);
@@ -226,7 +226,7 @@ class Transactions implements CountedTransactionLayer {
     this.#servers.set(key, st);
     const invite = this.#servers.get(serverKey(req, via, cseq, 'INVITE').key);
     if (!(invite instanceof ServerInviteTransaction)) {
-      st.respond(responseTo(req, 481));
+      st.respond(responseTo(req, 481, undefined, newTag()));
       return;
     }
     st.respond(responseTo(req, 200, undefined, invite.toTag()));

@@ -4,6 +4,7 @@ import { isIP } from 'node:net';
 import { parseVia, formatVia, hostAddress, splitList } from '../grammar.js';
 import { type Peer, type SipMessage, type SipRequest, type TransportName, responseTo } from '../message.js';
 import type { SipLog } from '../log.js';
+import { newTag } from '../ids.js';
 import { parseMessage } from '../parser.js';
 import { serialize } from '../serializer.js';
 import { PbxError } from '../../util/errors.js';
@@ -155,7 +156,8 @@ class Transports implements SipTransports, MessageSink {
       this.#stats.rejected++;
       this.#log?.debug({ source, status: result.status, reason: result.reason }, 'unparseable SIP request answered');
       try {
-        listener.reply(serialize(responseTo(result.request, result.status, result.reason)), source);
+        // RFC 3261 8.2.6.2: a To tag on every response but 100.
+        listener.reply(serialize(responseTo(result.request, result.status, result.reason, newTag())), source);
       } catch (err) {
         this.#log?.debug({ err, source }, 'no answer possible to an unparseable request');
       }
