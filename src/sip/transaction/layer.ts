@@ -3,7 +3,7 @@ import { type Peer, type SipRequest, type SipResponse, responseTo } from '../mes
 import type { SipLog } from '../log.js';
 import type { Inbound, ListenSpec, TransportLayer } from '../transport/types.js';
 import { PbxError } from '../../util/errors.js';
-import type { CSeq } from '../grammar.js';
+import { type CSeq, formatVia } from '../grammar.js';
 import { MAGIC_COOKIE, newBranch, newTag } from '../ids.js';
 import { ClientTransactionBase } from './client-base.js';
 import { ClientInviteTransaction } from './client-invite.js';
@@ -54,8 +54,8 @@ export function viaFor(local: ListenSpec, branch: string): string {
  * sent-by port. On UDP, the source port when rport was asked, else the sent-by port.
  */
 function responseTarget(source: Peer, via: TopVia): Peer {
-  if (source.transport === 'udp' && via.rport) return source;
-  const port = via.port ?? (source.transport === 'tls' || source.transport === 'wss' ? 5061 : 5060);
+  if (source.transport === 'udp' && via.parsed.params.has('rport')) return source;
+  const port = via.parsed.port ?? (source.transport === 'tls' || source.transport === 'wss' ? 5061 : 5060);
   return { transport: source.transport, address: source.address, port, connectionId: source.connectionId };
 }
 
@@ -66,7 +66,7 @@ function serverKey(req: SipRequest, via: TopVia, cseq: CSeq, method: string): { 
   }
   const from = tagOf(req.headers.get('from'));
   const callId = req.headers.get('call-id') ?? '';
-  return { key: `2543\n${req.uri}\n${from}\n${callId}\n${cseq.seq}\n${via.raw}\n${method}`, legacy: true };
+  return { key: `2543\n${req.uri}\n${from}\n${callId}\n${cseq.seq}\n${formatVia(via.parsed)}\n${method}`, legacy: true };
 }
 
 class Transactions implements CountedTransactionLayer {
