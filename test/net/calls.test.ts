@@ -1,24 +1,12 @@
 // Call flows through the B2BUA over real UDP on 127.0.0.1: two (or three) test phones that speak
 // SIP through the PBX's parser and serializer, a PBX built from the real transaction layer,
 // registrar, store, media engine and CallControl.
-import t, { type Test } from 'tap';
-import type { SipRequest, SipResponse } from '../../src/sip/message.js';
-import type { CdrRow } from '../../src/store/types.js';
-import { Phone, sdpFor, sdpMedia, type PhoneDialog } from './helpers/phone.js';
-import { PASSWORDS, startPbx, type TestPbx } from './helpers/pbx.js';
+import t from 'tap';
+import { answeredCall, callIdOf, cdrFor, cdrOf, hangUp, phone } from './helpers/flows.js';
+import { sdpFor, sdpMedia } from './helpers/phone.js';
+import { startPbx, type TestPbx } from './helpers/pbx.js';
 
 let pbx: TestPbx;
-
-/** A phone registered for the length of one test: unregistered and closed when the test ends. */
-async function phone(t: Test, user: string): Promise<Phone> {
-  const p = await Phone.open(user, PASSWORDS[user]!, { address: '127.0.0.1', port: pbx.port });
-  t.teardown(async () => {
-    await p.register(0);
-    p.close();
-  });
-  await p.register();
-  return p;
-}
 
 t.before(async () => {
   pbx = await startPbx();
@@ -26,59 +14,9 @@ t.before(async () => {
 
 t.teardown(() => pbx.close());
 
-function callIdOf(req: SipRequest): string {
-  return req.headers.get('call-id')!;
-}
-
-function cdrOf(callId: string): CdrRow[] {
-  return pbx.store.listCdr({ limit: 1000 }).filter((r) => r.call_id === callId);
-}
-
-/** Waits (bounded) until the call's CDR row is written; the PBX writes it as the call ends. */
-async function cdrFor(callId: string): Promise<CdrRow> {
-  for (let i = 0; i < 100; i++) {
-    const rows = cdrOf(callId);
-    if (rows.length > 0) return rows[0]!;
-    await new Promise((r) => setTimeout(r, 20));
-  }
-  throw new Error(`no CDR for ${callId}`);
-}
-
-interface Answered {
-  invite: SipRequest;
-  calleeInvite: SipRequest;
-  callerDialog: PhoneDialog;
-  calleeDialog: PhoneDialog;
-  ok: SipResponse;
-}
-
-/** alice calls bob, bob rings and answers, alice ACKs. */
-async function answeredCall(alice: Phone, bob: Phone, number = bob.user): Promise<Answered> {
-  const invite = await alice.dial(number, sdpFor(alice.rtpPort));
-  const callId = callIdOf(invite);
-  await alice.response(callId, 'INVITE', (s) => s === 100);
-  const calleeInvite = await bob.request('INVITE');
-  bob.reply(calleeInvite, 180, 'bobtag');
-  await alice.response(callId, 'INVITE', (s) => s === 180);
-  bob.reply(calleeInvite, 200, 'bobtag', sdpFor(bob.rtpPort));
-  await bob.request('ACK');
-  const ok = await alice.final(callId, 'INVITE');
-  const callerDialog = alice.dialogFromUac(invite, ok);
-  alice.inDialog(callerDialog, 'ACK', undefined, callerDialog.cseq);
-  return { invite, calleeInvite, callerDialog, calleeDialog: bob.dialogFromUas(calleeInvite, 'bobtag'), ok };
-}
-
-async function hangUp(from: Phone, d: PhoneDialog, to: Phone): Promise<void> {
-  const bye = from.inDialog(d, 'BYE');
-  const relayed = await to.request('BYE');
-  to.reply(relayed, 200, '');
-  const res = await from.final(d.callId, 'BYE');
-  if (res.status !== 200 || callIdOf(bye) !== d.callId) throw new Error(`BYE got ${res.status}`);
-}
-
 t.test('a basic call: 100, 180, 200/ACK, SDP pointed at PBX ports, RTP relayed both ways, BYE, one CDR', async (t) => {
-  const alice = await phone(t, '1001');
-  const bob = await phone(t, '1002');
+  const alice = await phone(t, pbx, '1001');
+  const bob = await phone(t, pbx, '1002');
   const call = await answeredCall(alice, bob);
   const callId = call.callerDialog.callId;
 
@@ -105,49 +43,49 @@ t.test('a basic call: 100, 180, 200/ACK, SDP pointed at PBX ports, RTP relayed b
   t.equal(alice.rtpReceived[0]!.from.port, toAlice.port, 'RTP reaches the caller from the PBX caller leg');
 
   await hangUp(alice, call.callerDialog, bob);
-  const cdr = await cdrFor(callId);
+  const cdr = await cdrFor(pbx, callId);
   t.equal(cdr.status, 'answered');
   t.equal(cdr.reason, 'caller-bye');
   t.equal(cdr.from, '1001');
   t.equal(cdr.to, '1002');
   t.ok(cdr.answered_at !== null);
-  t.equal(cdrOf(callId).length, 1, 'exactly one CDR row');
+  t.equal(cdrOf(pbx, callId).length, 1, 'exactly one CDR row');
   t.equal(pbx.calls.list().length, 0, 'the call is gone from the list');
 });
 
 t.test('an unknown number gets 404 and a failed CDR', async (t) => {
-  const alice = await phone(t, '1001');
+  const alice = await phone(t, pbx, '1001');
   const invite = await alice.dial('9999', sdpFor(alice.rtpPort));
   const res = await alice.final(callIdOf(invite), 'INVITE');
   t.equal(res.status, 404);
   alice.ackNon2xx(invite, res);
-  const cdr = await cdrFor(callIdOf(invite));
+  const cdr = await cdrFor(pbx, callIdOf(invite));
   t.equal(cdr.status, 'failed');
   t.equal(cdr.reason, 'unknown-number');
 });
 
 t.test('an INVITE without credentials is challenged (407) and never reaches routing', async (t) => {
-  const alice = await phone(t, '1001');
+  const alice = await phone(t, pbx, '1001');
   const invite = alice.invite('9999', sdpFor(alice.rtpPort));
   const res = await alice.final(callIdOf(invite), 'INVITE');
   t.equal(res.status, 407, '407, not the 404 routing would give');
   t.ok(res.headers.get('proxy-authenticate'));
   alice.ackNon2xx(invite, res);
-  t.equal(cdrOf(callIdOf(invite)).length, 0, 'no call was made, no CDR');
+  t.equal(cdrOf(pbx, callIdOf(invite)).length, 0, 'no call was made, no CDR');
   t.notOk(pbx.log.some((l) => l.obj.callId === callIdOf(invite) && l.msg === 'new call'));
 });
 
 t.test('an extension with no registration gets 480', async (t) => {
-  const alice = await phone(t, '1001');
+  const alice = await phone(t, pbx, '1001');
   const invite = await alice.dial('1004', sdpFor(alice.rtpPort));
   const res = await alice.final(callIdOf(invite), 'INVITE');
   t.equal(res.status, 480);
   alice.ackNon2xx(invite, res);
-  t.equal((await cdrFor(callIdOf(invite))).status, 'missed');
+  t.equal((await cdrFor(pbx, callIdOf(invite))).status, 'missed');
 });
 
 t.test('a destination whose feature is not built yet gets 501 naming it, and a log line', async (t) => {
-  const alice = await phone(t, '1001');
+  const alice = await phone(t, pbx, '1001');
   const invite = await alice.dial('500', sdpFor(alice.rtpPort));
   const res = await alice.final(callIdOf(invite), 'INVITE');
   t.equal(res.status, 501);
@@ -157,8 +95,8 @@ t.test('a destination whose feature is not built yet gets 501 naming it, and a l
 });
 
 t.test('busy: the callee 486 is relayed to the caller, CDR busy', async (t) => {
-  const alice = await phone(t, '1001');
-  const bob = await phone(t, '1002');
+  const alice = await phone(t, pbx, '1001');
+  const bob = await phone(t, pbx, '1002');
   const invite = await alice.dial('1002', sdpFor(alice.rtpPort));
   const inv = await bob.request('INVITE');
   bob.reply(inv, 486, 'bobtag');
@@ -166,12 +104,12 @@ t.test('busy: the callee 486 is relayed to the caller, CDR busy', async (t) => {
   const res = await alice.final(callIdOf(invite), 'INVITE');
   t.equal(res.status, 486);
   alice.ackNon2xx(invite, res);
-  t.equal((await cdrFor(callIdOf(invite))).status, 'busy');
+  t.equal((await cdrFor(pbx, callIdOf(invite))).status, 'busy');
 });
 
 t.test('CANCEL while ringing: the fork is cancelled, the caller gets 487, CDR missed', async (t) => {
-  const alice = await phone(t, '1001');
-  const bob = await phone(t, '1002');
+  const alice = await phone(t, pbx, '1001');
+  const bob = await phone(t, pbx, '1002');
   const invite = await alice.dial('1002', sdpFor(alice.rtpPort));
   const callId = callIdOf(invite);
   const inv = await bob.request('INVITE');
@@ -187,24 +125,24 @@ t.test('CANCEL while ringing: the fork is cancelled, the caller gets 487, CDR mi
   bob.reply(cancel, 200, 'bobtag');
   bob.reply(inv, 487, 'bobtag');
   await bob.request('ACK');
-  const cdr = await cdrFor(callId);
+  const cdr = await cdrFor(pbx, callId);
   t.equal(cdr.status, 'missed');
   t.equal(cdr.reason, 'cancel');
 });
 
 t.test('BYE from the callee is relayed to the caller', async (t) => {
-  const alice = await phone(t, '1001');
-  const bob = await phone(t, '1002');
+  const alice = await phone(t, pbx, '1001');
+  const bob = await phone(t, pbx, '1002');
   const call = await answeredCall(alice, bob);
   await hangUp(bob, call.calleeDialog, alice);
-  const cdr = await cdrFor(call.callerDialog.callId);
+  const cdr = await cdrFor(pbx, call.callerDialog.callId);
   t.equal(cdr.reason, 'callee-bye');
   t.equal(cdr.status, 'answered');
 });
 
 t.test('hold and resume by re-INVITE pass through with the SDP rewritten', async (t) => {
-  const alice = await phone(t, '1001');
-  const bob = await phone(t, '1002');
+  const alice = await phone(t, pbx, '1001');
+  const bob = await phone(t, pbx, '1002');
   const call = await answeredCall(alice, bob);
   const callId = call.callerDialog.callId;
   const pbxToBob = sdpMedia(call.calleeInvite.body);
@@ -234,8 +172,8 @@ t.test('hold and resume by re-INVITE pass through with the SDP rewritten', async
 });
 
 t.test('UPDATE passes through; INFO is answered 200; an unknown method 501; no dialog 481', async (t) => {
-  const alice = await phone(t, '1001');
-  const bob = await phone(t, '1002');
+  const alice = await phone(t, pbx, '1001');
+  const bob = await phone(t, pbx, '1002');
   const call = await answeredCall(alice, bob);
   const callId = call.callerDialog.callId;
 
@@ -259,9 +197,9 @@ t.test('UPDATE passes through; INFO is answered 200; an unknown method 501; no d
 });
 
 t.test('forking: both contacts ring, the first 200 wins, the other gets CANCEL', async (t) => {
-  const alice = await phone(t, '1001');
-  const desk = await phone(t, '1003');
-  const soft = await phone(t, '1003');
+  const alice = await phone(t, pbx, '1001');
+  const desk = await phone(t, pbx, '1003');
+  const soft = await phone(t, pbx, '1003');
   const invite = await alice.dial('1003', sdpFor(alice.rtpPort));
   const callId = callIdOf(invite);
   const [deskInv, softInv] = await Promise.all([desk.request('INVITE'), soft.request('INVITE')]);
@@ -279,17 +217,17 @@ t.test('forking: both contacts ring, the first 200 wins, the other gets CANCEL',
   const d = alice.dialogFromUac(invite, ok);
   alice.inDialog(d, 'ACK', undefined, d.cseq);
   await hangUp(alice, d, soft);
-  t.equal((await cdrFor(callId)).status, 'answered');
-  t.equal(cdrOf(callId).length, 1);
+  t.equal((await cdrFor(pbx, callId)).status, 'answered');
+  t.equal(cdrOf(pbx, callId).length, 1);
 });
 
 t.test('an offer with no common codec gets 488 and rings nobody', async (t) => {
-  const alice = await phone(t, '1001');
-  const bob = await phone(t, '1002');
+  const alice = await phone(t, pbx, '1001');
+  const bob = await phone(t, pbx, '1002');
   const invite = await alice.dial('1002', sdpFor(alice.rtpPort, [[18, 'G729']]));
   const res = await alice.final(callIdOf(invite), 'INVITE');
   t.equal(res.status, 488);
   alice.ackNon2xx(invite, res);
   t.notOk(bob.pending.some((m) => m.kind === 'request' && m.method === 'INVITE'));
-  t.equal((await cdrFor(callIdOf(invite))).status, 'failed');
+  t.equal((await cdrFor(pbx, callIdOf(invite))).status, 'failed');
 });

@@ -87,6 +87,8 @@ export interface TestPbx {
 export interface TestPbxOptions {
   rtpTimeoutS?: number;
   ringTimeoutS?: number;
+  /** RFC 3261 T1 in ms for the transactions and the 2xx retransmissions (default 100). */
+  t1?: number;
 }
 
 export async function startPbx(options: TestPbxOptions = {}): Promise<TestPbx> {
@@ -99,7 +101,9 @@ export async function startPbx(options: TestPbxOptions = {}): Promise<TestPbx> {
   const log: LogLine[] = [];
   const logger = memoryLog(log);
   const transport = await UdpTransport.open();
-  const transactions = createTransactionLayer(transport, { timers: { t1: 100, t2: 400 } });
+  const t1 = options.t1 ?? 100;
+  const timers = { t1, t2: 4 * t1, t4: 5 * t1 };
+  const transactions = createTransactionLayer(transport, { timers });
   const store = Store.open(dataDir);
   const guard = new Guard({ slowAfter: 100, banAfter: 200, windowS: 60, banTimeS: 60, dropScanners: false, log: logger });
   const auth = new DigestAuthenticator({ realm: 'pbx.test', nonceTtlS: 300 });
@@ -119,7 +123,7 @@ export async function startPbx(options: TestPbxOptions = {}): Promise<TestPbx> {
     store,
     log: logger,
     localContact: () => `sip:pbx@127.0.0.1:${transport.port}`,
-    timers: { t1: 100, t2: 400, t4: 500 },
+    timers,
     ringTimeout: options.ringTimeoutS ?? 30,
   });
   transactions.onRequest = (st) => {
