@@ -27,21 +27,16 @@ t.test('the 200 OK to the caller is retransmitted until the ACK comes', async (t
 });
 
 t.test('a caller that never ACKs the 200 is hung up after 64*T1, both sides get BYE', async (t) => {
-  const alice = await phone(t, pbx, '1001');
-  const bob = await phone(t, pbx, '1002');
+  // A PBX of its own without the RTP timeout: only the missing ACK ends this call.
+  const quiet = await startPbx({ t1: 50 });
+  t.teardown(() => quiet.close());
+  const alice = await phone(t, quiet, '1001');
+  const bob = await phone(t, quiet, '1002');
   const call = await answeredCall(alice, bob, false);
-  // Media flows (so the RTP timeout stays out of it); only the ACK is missing.
-  let seq = 0;
-  const media = setInterval(() => {
-    alice.sendRtp(sdpMedia(call.ok.body), 0, seq);
-    bob.sendRtp(sdpMedia(call.calleeInvite.body), 0, seq++);
-  }, 100);
-  t.teardown(() => clearInterval(media));
   const [toBob, toAlice] = await Promise.all([bob.request('BYE'), alice.request('BYE')]);
-  clearInterval(media);
   bob.reply(toBob, 200, '');
   alice.reply(toAlice, 200, '');
-  t.equal((await cdrFor(pbx, call.callerDialog.callId)).reason, 'ack-timeout');
+  t.equal((await cdrFor(quiet, call.callerDialog.callId)).reason, 'ack-timeout');
 });
 
 t.test('a 2xx the callee sends again gets the ACK again', async (t) => {
