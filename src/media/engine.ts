@@ -79,7 +79,28 @@ interface LegEntry {
   port: number;
 }
 
-const WORKER_URL = new URL(`./worker${import.meta.url.endsWith('.ts') ? '.ts' : '.js'}`, import.meta.url);
+const FROM_SOURCE = import.meta.url.endsWith('.ts');
+const WORKER_URL = new URL(`./worker.${FROM_SOURCE ? 'ts' : 'js'}`, import.meta.url);
+/**
+ * The compiled worker needs none of the parent's module loader hooks (--import, --loader,
+ * --require): a TypeScript loader inherited by every worker would cost seconds at start-up.
+ */
+const WORKER_EXEC_ARGV = FROM_SOURCE ? process.execArgv : withoutLoaders(process.execArgv);
+
+function withoutLoaders(argv: readonly string[]): string[] {
+  const out: string[] = [];
+  const takesValue = new Set(['--import', '--loader', '--experimental-loader', '--require', '-r']);
+  for (let i = 0; i < argv.length; i++) {
+    const a = argv[i]!;
+    if (takesValue.has(a)) {
+      i++;
+      continue;
+    }
+    if ([...takesValue].some((flag) => a.startsWith(`${flag}=`))) continue;
+    out.push(a);
+  }
+  return out;
+}
 const MAX_BIND_ATTEMPTS = 16;
 /** Start-up may load a TypeScript loader per worker (tests run from source), hence the long deadline. */
 const WORKER_START_MS = 30_000;
@@ -129,7 +150,7 @@ export class MediaEngine extends EventEmitter<MediaEngineEvents> {
   }
 
   #spawn(index: number, config: WorkerConfig): Promise<void> {
-    const worker = new Worker(WORKER_URL, { workerData: config, name: `media-${index}` });
+    const worker = new Worker(WORKER_URL, { workerData: config, name: `media-${index}`, execArgv: WORKER_EXEC_ARGV });
     const slot: WorkerSlot = { index, worker, legs: 0, alive: true };
     this.#slots.push(slot);
     return new Promise((resolve, reject) => {
@@ -234,7 +255,8 @@ export class MediaEngine extends EventEmitter<MediaEngineEvents> {
         await this.#request(slot, { id: this.#nextId++, op: 'open', legId, port });
       } catch (e) {
         this.#ports.release(port);
-        if (e instanceof PbxError && e.code === 'EADDRINUSE') continue;
+        // Another program holds this port: try the next pair.
+        if (e instanceof PbxError && e.code === 'PBX_ERR_MEDIA_PORT_IN_USE') continue;
         throw e;
       }
       const g = this.#groups.get(group);

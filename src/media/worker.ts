@@ -11,9 +11,15 @@ const config = workerData as WorkerConfig;
 const legs = new Map<string, Leg>();
 const port = parentPort!;
 
+type LookupCallback = (e: Error | null, address: string, family: number) => void;
+
 /** Addresses are IP literals already: skip dns.lookup and its extra tick on every send. */
-function literalLookup(address: string, family: unknown, callback: (e: Error | null, a: string, f: number) => void): void {
-  callback(null, address, isIPv6(address) ? 6 : 4);
+function literalLookup4(address: string, _family: unknown, callback: LookupCallback): void {
+  callback(null, address, 4);
+}
+
+function literalLookup6(address: string, _family: unknown, callback: LookupCallback): void {
+  callback(null, address, 6);
 }
 
 function bind(socket: Socket, p: number): Promise<void> {
@@ -28,7 +34,8 @@ function bind(socket: Socket, p: number): Promise<void> {
 }
 
 function newSocket(): Socket {
-  return createSocket({ type: isIPv6(config.bindAddress) ? 'udp6' : 'udp4', lookup: literalLookup as never });
+  const v6 = isIPv6(config.bindAddress);
+  return createSocket({ type: v6 ? 'udp6' : 'udp4', lookup: (v6 ? literalLookup6 : literalLookup4) as never });
 }
 
 async function open(legId: string, rtpPort: number): Promise<void> {
@@ -41,7 +48,10 @@ async function open(legId: string, rtpPort: number): Promise<void> {
   } catch (e) {
     rtp.close();
     rtcp.close();
-    throw e;
+    const inUse = (e as { code?: unknown }).code === 'EADDRINUSE';
+    throw Object.assign(new Error(`cannot bind ${config.bindAddress}:${rtpPort}/${rtpPort + 1}: ${(e as Error).message}`), {
+      code: inUse ? 'PBX_ERR_MEDIA_PORT_IN_USE' : 'PBX_ERR_MEDIA_BIND',
+    });
   }
   const leg = new Leg(legId, rtpPort, rtp, rtcp);
   rtp.on('message', (msg, rinfo) => onRtp(leg, msg, rinfo));

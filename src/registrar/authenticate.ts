@@ -3,9 +3,10 @@
 // passwords get the same answer; failures are counted against the source address.
 import type { DigestAuthenticator } from '../sip/auth/digest.js';
 import { responseTo, type SipResponse } from '../sip/message.js';
+import { newTag } from '../sip/transaction/branch.js';
 import type { Clock, ServerTransaction } from '../sip/transaction/types.js';
 import type { Guard } from './guard.js';
-import { newTag, uriUserOf } from './fields.js';
+import { uriUserOf } from './fields.js';
 
 export type AuthKind = 'proxy' | 'www';
 
@@ -14,6 +15,7 @@ export interface RegistrarLog {
   debug(obj: object, msg?: string): void;
   info(obj: object, msg?: string): void;
   warn(obj: object, msg?: string): void;
+  error(obj: object, msg?: string): void;
 }
 
 export interface AuthDeps {

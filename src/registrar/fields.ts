@@ -1,6 +1,5 @@
 // The REGISTER header fields the registrar reads (RFC 3261 10.2, 20.10, 20.16, 20.19), on top of
 // the SIP grammar, and where to send requests for a contact.
-import { randomBytes } from 'node:crypto';
 import { hostAddress, parseCSeq as parseCSeqValue, parseNameAddr, splitList, unquote } from '../sip/grammar.js';
 import type { Peer } from '../sip/message.js';
 import { parseUri } from '../sip/uri.js';
@@ -16,10 +15,6 @@ export interface ContactSpec {
 
 /** Longest registration a phone may ask for before clamping; keeps the arithmetic in safe integers. */
 const EXPIRES_CEILING = 0x7fffffff;
-
-export function newTag(): string {
-  return randomBytes(6).toString('hex');
-}
 
 /** The user part of the URI in a From/To value, or null. */
 export function uriUserOf(value: string | null): string | null {

@@ -7,22 +7,16 @@ import type { Config } from '../config/types.js';
 import type { DigestAuthenticator } from '../sip/auth/digest.js';
 import { responseTo, type SipResponse } from '../sip/message.js';
 import { parseUri, uriEquals } from '../sip/uri.js';
+import { newTag } from '../sip/transaction/branch.js';
 import { realClock, type Clock, type ServerTransaction, type TransactionLayer } from '../sip/transaction/types.js';
-import type { BindingRow } from '../store/types.js';
 import { RequestAuthenticator, type AuthKind, type RegistrarLog } from './authenticate.js';
 import { bindingToRow, rowToBinding, type Binding } from './binding.js';
-import { contactTarget, newTag, parseContacts, parseCSeq, type ContactSpec } from './fields.js';
+import { BindingWriter, type BindingStore } from './binding-writer.js';
+
+export type { BindingStore } from './binding-writer.js';
+import { contactTarget, parseContacts, parseCSeq, type ContactSpec } from './fields.js';
 import type { Guard } from './guard.js';
 import { KeepAlive } from './keepalive.js';
-
-/** The Store methods the registrar uses (src/store/store.ts). */
-export interface BindingStore {
-  upsertBinding(row: BindingRow): void;
-  deleteBinding(extension: string, contact: string): void;
-  deleteBindings(extension: string): void;
-  loadBindings(): BindingRow[];
-  purgeExpired(now: number): unknown;
-}
 
 export interface RegistrarOptions {
   store: BindingStore;
@@ -46,6 +40,7 @@ const MAX_CONTACTS = 10;
 
 export class Registrar extends EventEmitter<RegistrarEvents> {
   readonly #store: BindingStore;
+  readonly #writer: BindingWriter;
   readonly #getConfig: () => Config;
   readonly #log: RegistrarLog;
   readonly #clock: Clock;
@@ -62,6 +57,7 @@ export class Registrar extends EventEmitter<RegistrarEvents> {
     this.#getConfig = opts.getConfig;
     this.#log = opts.log;
     this.#clock = opts.clock ?? realClock;
+    this.#writer = new BindingWriter(opts.store, this.#clock, opts.log);
     this.#authenticator = new RequestAuthenticator({
       auth: opts.auth,
       guard: opts.guard,
@@ -111,7 +107,7 @@ export class Registrar extends EventEmitter<RegistrarEvents> {
         return;
       }
       this.#bindings.delete(user);
-      this.#store.deleteBindings(user);
+      this.#writer.deleteAll(user);
       this.#log.info({ extension: user, address: st.source.address }, 'all contacts unregistered');
       st.respond(this.#response(st, 200, []));
       this.emit('change', user);
@@ -142,7 +138,7 @@ export class Registrar extends EventEmitter<RegistrarEvents> {
     for (const { spec, expires, existing } of plan) {
       if (existing !== undefined) next = next.filter((b) => b !== existing);
       if (expires === 0) {
-        if (existing !== undefined) this.#store.deleteBinding(user, existing.contact);
+        if (existing !== undefined) this.#writer.delete(user, existing.contact);
         continue;
       }
       const target = contactTarget(spec.uri, st.source);
@@ -158,19 +154,19 @@ export class Registrar extends EventEmitter<RegistrarEvents> {
         cseq,
         instance: spec.instance,
       };
-      if (existing !== undefined && existing.contact !== spec.uri) this.#store.deleteBinding(user, existing.contact);
+      if (existing !== undefined && existing.contact !== spec.uri) this.#writer.delete(user, existing.contact);
       next = [...next, binding];
-      this.#store.upsertBinding(bindingToRow(binding));
+      this.#writer.upsert(bindingToRow(binding));
     }
     while (next.length > MAX_CONTACTS) {
-      this.#store.deleteBinding(user, next[0]!.contact);
+      this.#writer.delete(user, next[0]!.contact);
       next = next.slice(1);
     }
     if (next.length === 0) this.#bindings.delete(user);
     else this.#bindings.set(user, next);
     this.#log.info(
       { extension: user, address: st.source.address, port: st.source.port, contacts: next.length },
-      plan.length === 0 ? 'registration queried' : 'registered',
+      plan.length === 0 ? 'registration queried' : next.length === 0 ? 'unregistered' : 'registered',
     );
     st.respond(this.#response(st, 200, next));
     if (plan.length > 0) this.emit('change', user);
@@ -224,6 +220,7 @@ export class Registrar extends EventEmitter<RegistrarEvents> {
     this.#sweepTimer = null;
     this.#keepAlive.close();
     this.#authenticator.close();
+    this.#writer.close();
   }
 
   #live(extension: string, now: number): Binding[] {
@@ -256,7 +253,8 @@ export class Registrar extends EventEmitter<RegistrarEvents> {
   #load(): void {
     const now = this.#clock.now();
     let loaded = 0;
-    for (const row of this.#store.loadBindings()) {
+    const rows = this.#store.loadBindings().sort((a, b) => a.expires_at - b.expires_at);
+    for (const row of rows) {
       if (row.expires_at <= now) continue;
       const target = contactTarget(row.contact, {
         transport: row.transport,
@@ -284,7 +282,7 @@ export class Registrar extends EventEmitter<RegistrarEvents> {
       changed.push(ext);
     }
     if (changed.length === 0) return;
-    this.#store.purgeExpired(now);
+    this.#writer.purge(now);
     this.#log.debug({ extensions: changed }, 'registrations expired');
     for (const ext of changed) this.emit('change', ext);
   }

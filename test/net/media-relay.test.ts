@@ -1,8 +1,12 @@
 import t from 'tap';
 import { createSocket, type Socket } from 'node:dgram';
 import { once } from 'node:events';
-import { MediaEngine } from '../../src/media/engine.js';
-import type { NoRtpInfo } from '../../src/media/engine.js';
+import type { MediaEngine as Engine, NoRtpInfo } from '../../src/media/engine.js';
+import { compiled } from '../helpers/compiled.js';
+
+// The engine under test is the compiled one (`npm test` builds first): a worker started from
+// TypeScript sources would load a TypeScript compiler per thread.
+const { MediaEngine } = await compiled<typeof import('../../src/media/engine.js')>('media/engine.js');
 
 /** A phone: one bound UDP socket on 127.0.0.1 and the packets it receives. */
 interface Phone {
@@ -68,11 +72,11 @@ const shared = MediaEngine.start({
   noRtpWarningS: 0.4,
 });
 t.teardown(async () => (await shared).close());
-const engine = (): Promise<MediaEngine> => shared;
+const engine = (): Promise<Engine> => shared;
 let groups = 0;
 
 /** Two phones, two legs bridged; each phone has sent one packet so the PBX latched onto it. */
-async function call(e: MediaEngine, ptMapToB: Record<number, number> = {}, ptMapToA: Record<number, number> = {}) {
+async function call(e: Engine, ptMapToB: Record<number, number> = {}, ptMapToA: Record<number, number> = {}) {
   const a = await phone();
   const b = await phone();
   t.teardown(() => {
@@ -226,10 +230,15 @@ t.test('a held leg (sends: false) does not time out', async (t) => {
 });
 
 t.test('an exhausted port range is a PbxError; close() is idempotent and rejects requests', async (t) => {
-  const e = await MediaEngine.start({ address: '127.0.0.1', portMin: base + 80, portMax: base + 83, workers: 1, rtpTimeoutS: 0 });
+  const e = await MediaEngine.start({ address: '127.0.0.1', portMin: base + 80, portMax: base + 85, workers: 1, rtpTimeoutS: 0 });
   t.teardown(() => e.close());
-  const { legId } = await e.openLeg('g');
-  await e.openLeg('g');
+  // Another program holds base+82: that pair is skipped.
+  const squatter = createSocket('udp4');
+  await new Promise<void>((resolve) => squatter.bind(base + 82, '127.0.0.1', resolve));
+  t.teardown(() => squatter.close());
+  const { legId, port } = await e.openLeg('g');
+  const second = await e.openLeg('g');
+  t.same([port, second.port], [base + 80, base + 84]);
   await t.rejects(e.openLeg('g'), { code: 'PBX_ERR_MEDIA_PORTS_EXHAUSTED' });
   t.equal(e.usage.portsUsed, 2);
   await e.closeLeg(legId);

@@ -1,9 +1,9 @@
 import t from 'tap';
 import { Guard, type GuardOptions } from '../../src/registrar/guard.js';
-import { ManualClock } from './fixtures/manual-clock.js';
+import { FakeClock } from '../helpers/fake-clock.js';
 
 function setup(over: Partial<GuardOptions> = {}) {
-  const clock = new ManualClock();
+  const clock = new FakeClock();
   const lines: { level: string; obj: Record<string, unknown>; msg: string }[] = [];
   const log = {
     info: (obj: Record<string, unknown>, msg: string) => lines.push({ level: 'info', obj, msg }),

@@ -6,12 +6,14 @@ import { Guard } from '../../src/registrar/guard.js';
 import { Registrar, type BindingStore } from '../../src/registrar/registrar.js';
 import type { BindingRow } from '../../src/store/types.js';
 import type { Config } from '../../src/config/types.js';
-import { ManualClock } from './fixtures/manual-clock.js';
-import { registrarConfig } from './fixtures/registrar-config.js';
-import { digestAnswer } from './fixtures/digest-client.js';
+import { FakeClock } from '../helpers/fake-clock.js';
+import { registrarConfig } from '../helpers/registrar-config.js';
+import { digestAnswer } from '../helpers/digest-client.js';
 
 class MemoryStore implements BindingStore {
   rows = new Map<string, BindingRow>();
+  batches = 0;
+  batch(fn: () => void): void { this.batches++; fn(); }
   upsertBinding(row: BindingRow): void { this.rows.set(`${row.extension} ${row.contact}`, { ...row }); }
   deleteBinding(extension: string, contact: string): void { this.rows.delete(`${extension} ${contact}`); }
   deleteBindings(extension: string): void { for (const [k, r] of this.rows) if (r.extension === extension) this.rows.delete(k); }
@@ -52,11 +54,11 @@ class FakeTransactions implements TransactionLayer {
 const PHONE: Peer = { transport: 'udp', address: '127.0.0.1', port: 5062, connectionId: null };
 const NAT: Peer = { transport: 'udp', address: '203.0.113.5', port: 40001, connectionId: null };
 
-function setup(opts: { store?: MemoryStore; clock?: ManualClock; config?: Config } = {}) {
-  const clock = opts.clock ?? new ManualClock();
+function setup(opts: { store?: MemoryStore; clock?: FakeClock; config?: Config } = {}) {
+  const clock = opts.clock ?? new FakeClock();
   const store = opts.store ?? new MemoryStore();
   const config = opts.config ?? registrarConfig();
-  const log = { debug() {}, info() {}, warn() {} };
+  const log = { debug() {}, info() {}, warn() {}, error() {} };
   const transactions = new FakeTransactions();
   const guard = new Guard({ slowAfter: 3, banAfter: 6, windowS: 60, banTimeS: 600, dropScanners: true, log, clock });
   const auth = new DigestAuthenticator({ realm: 'pbx.test', nonceTtlS: 300, clock });
@@ -95,11 +97,11 @@ function setup(opts: { store?: MemoryStore; clock?: ManualClock; config?: Config
   return { clock, store, config, transactions, guard, registrar, register };
 }
 
-t.test('REGISTER without credentials gets 401 with SHA-256 and MD5 challenges', async (t) => {
+t.test('REGISTER without credentials gets 401 with a digest challenge', async (t) => {
   const { register } = setup();
   const st = register({ password: null });
   t.equal(st.last.status, 401);
-  t.match(st.last.headers.getAll('www-authenticate'), [/algorithm=SHA-256/, /algorithm=MD5/]);
+  t.match(st.last.headers.getAll('www-authenticate'), [/^Digest realm="pbx.test", .*algorithm=MD5, qop="auth"$/]);
   t.match(st.last.headers.get('to'), /;tag=/);
 });
 
@@ -155,17 +157,19 @@ t.test('an expiry below min_expires gets 423 with Min-Expires and changes nothin
 });
 
 t.test('Expires: 0 removes that contact only; Contact: * with Expires: 0 removes all', async (t) => {
-  const { register, registrar, store } = setup();
+  const { register, registrar, store, clock } = setup();
   register({ contacts: ['<sip:1001@127.0.0.1:5062>'], callId: 'desk' });
   register({ contacts: ['<sip:1001@127.0.0.1:5064>'], callId: 'soft' });
   const one = register({ contacts: ['<sip:1001@127.0.0.1:5064>'], callId: 'soft', expires: 0 });
   t.same(one.last.headers.getAll('contact'), ['<sip:1001@127.0.0.1:5062>;expires=600']);
+  clock.advance(100);
   t.equal(store.rows.size, 1);
   t.equal(register({ contacts: ['*'], expires: 600 }).last.status, 400, '* needs Expires: 0');
   const all = register({ contacts: ['*'], expires: 0, callId: 'other' });
   t.equal(all.last.status, 200);
   t.same(all.last.headers.getAll('contact'), []);
   t.equal(registrar.count(), 0);
+  clock.advance(100);
   t.equal(store.rows.size, 0);
 });
 
@@ -214,7 +218,7 @@ t.test('bindings expire and are swept from memory and the store', async (t) => {
 
 t.test('bindings are loaded from the store by a new registrar', async (t) => {
   const store = new MemoryStore();
-  const clock = new ManualClock();
+  const clock = new FakeClock();
   const a = setup({ store, clock });
   a.register({ source: NAT, contacts: ['<sip:1001@192.168.1.20:5060>'] });
   a.registrar.close();
@@ -307,11 +311,37 @@ t.test('a refresh with the same URI written differently (RFC 3261 19.1.4) update
 });
 
 t.test('one extension holds at most 10 contacts; the oldest goes first', async (t) => {
-  const { register, registrar, store } = setup();
+  const { register, registrar, store, clock } = setup();
   for (let i = 0; i < 12; i++) register({ contacts: [`<sip:1001@127.0.0.1:${6000 + i}>`], callId: `c${i}` });
   const contacts = registrar.lookup('1001').map((b) => b.contact);
   t.equal(contacts.length, 10);
   t.notOk(contacts.includes('sip:1001@127.0.0.1:6000'));
   t.ok(contacts.includes('sip:1001@127.0.0.1:6011'));
+  clock.advance(100);
   t.equal(store.rows.size, 10);
+});
+
+t.test('a burst of registrations is written to the store in one transaction, shortly after', async (t) => {
+  const { register, store, clock } = setup();
+  register({ user: '1001' });
+  register({ user: '1002', password: 'bob-pass' });
+  t.equal(store.rows.size, 0, 'not yet on disk: the answer did not wait for it');
+  clock.advance(100);
+  t.equal(store.rows.size, 2);
+  t.equal(store.batches, 1);
+});
+
+t.test('a TCP contact is reached over the connection it registered on, and at its Contact after a restart', async (t) => {
+  const store = new MemoryStore();
+  const clock = new FakeClock();
+  const a = setup({ store, clock });
+  const tcp: Peer = { transport: 'tcp', address: '127.0.0.1', port: 51000, connectionId: 7 };
+  a.register({ source: tcp, contacts: ['<sip:1001@127.0.0.1:5070;transport=tcp>'] });
+  t.match(a.registrar.lookup('1001'), [{ peer: tcp }]);
+  clock.advance(60_000);
+  t.equal(a.transactions.sent.length, 0, 'no keep-alive OPTIONS over TCP');
+  a.registrar.close();
+  const b = setup({ store, clock });
+  t.match(b.registrar.lookup('1001'), [{ peer: { transport: 'tcp', address: '127.0.0.1', port: 5070, connectionId: null } }]);
+  t.match(b.registrar.list(), [{ transport: 'tcp', source: '127.0.0.1:51000' }]);
 });

@@ -7,8 +7,13 @@ import { parseAuthHeader } from '../grammar.js';
 
 export type DigestAlgorithm = 'SHA-256' | 'MD5';
 
-/** RFC 8760 section 2: the server lists the algorithms it accepts, most preferred first. */
-const ALGORITHMS: readonly DigestAlgorithm[] = ['SHA-256', 'MD5'];
+/**
+ * RFC 8760 2.4: the server sends one challenge per algorithm, most preferred first. The default
+ * offers MD5 alone: common clients fail on a SHA-256 challenge instead of skipping it (SIPp 3.6
+ * and sipsak 0.9 read only the first challenge; baresip 1.0 gives up when any challenge has an
+ * algorithm it lacks). Deployments whose phones speak RFC 8760 pass ['SHA-256', 'MD5'].
+ */
+export const DEFAULT_ALGORITHMS: readonly DigestAlgorithm[] = ['MD5'];
 const HASH_NAME: Readonly<Record<DigestAlgorithm, string>> = { 'SHA-256': 'sha256', MD5: 'md5' };
 /** The password hashed for a user that does not exist, so both paths do the same work. */
 const DUMMY_PASSWORD = 'no-such-user\u0000dummy-password';
@@ -24,6 +29,8 @@ export interface DigestOptions {
   secret?: string | Buffer;
   /** Seconds a nonce stays valid. */
   nonceTtlS: number;
+  /** Algorithms offered and accepted, in order of preference; default DEFAULT_ALGORITHMS. */
+  algorithms?: readonly DigestAlgorithm[];
   clock?: { now(): number };
 }
 
@@ -38,12 +45,18 @@ export class DigestAuthenticator {
   readonly #ttlMs: number;
   readonly #clock: { now(): number };
   readonly #opaque: string;
+  readonly #algorithms: readonly DigestAlgorithm[];
   /** nonce -> highest nc accepted with it (RFC 7616 3.4: nc lets the server detect replays). */
   readonly #lastNc = new Map<string, number>();
 
   constructor(opts: DigestOptions) {
     if (!opts.realm) throw new RangeError('PBX_ERR_AUTH_REALM: digest realm must not be empty');
     if (!(opts.nonceTtlS > 0)) throw new RangeError('PBX_ERR_AUTH_NONCE_TTL: nonce lifetime must be a positive number of seconds');
+    const algorithms = opts.algorithms ?? DEFAULT_ALGORITHMS;
+    if (algorithms.length === 0 || algorithms.some((a) => !Object.hasOwn(HASH_NAME, a)) || new Set(algorithms).size !== algorithms.length) {
+      throw new RangeError(`PBX_ERR_AUTH_ALGORITHMS: digest algorithms must be distinct names from ${Object.keys(HASH_NAME).join(', ')}`);
+    }
+    this.#algorithms = [...algorithms];
     this.realm = opts.realm;
     this.#secret = opts.secret === undefined ? randomBytes(32) : Buffer.from(opts.secret);
     this.#ttlMs = opts.nonceTtlS * 1000;
@@ -52,13 +65,13 @@ export class DigestAuthenticator {
   }
 
   /**
-   * WWW-Authenticate / Proxy-Authenticate values for a new challenge: one per algorithm,
-   * SHA-256 first then MD5 (RFC 8760 2.4), sharing one fresh nonce.
+   * WWW-Authenticate / Proxy-Authenticate values for a new challenge: one per algorithm in order
+   * of preference (RFC 8760 2.4), sharing one fresh nonce.
    */
   challengeHeaders(stale: boolean): string[] {
     const nonce = this.#newNonce();
     const tail = stale ? ', stale=true' : '';
-    return ALGORITHMS.map(
+    return this.#algorithms.map(
       (alg) => `Digest realm="${this.realm}", nonce="${nonce}", opaque="${this.#opaque}", algorithm=${alg}, qop="auth"${tail}`,
     );
   }
@@ -84,7 +97,7 @@ export class DigestAuthenticator {
     if (
       username === undefined || realm !== this.realm || nonce === undefined || uri === undefined ||
       response === undefined || qop?.toLowerCase() !== 'auth' || ncText === undefined ||
-      cnonce === undefined || algorithm === null || (opaque !== undefined && opaque !== this.#opaque)
+      cnonce === undefined || algorithm === null || !this.#algorithms.includes(algorithm) || (opaque !== undefined && opaque !== this.#opaque)
     ) return FAIL;
     if (!/^[0-9a-fA-F]{8}$/.test(ncText)) return FAIL;
     const nc = parseInt(ncText, 16);
