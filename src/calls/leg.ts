@@ -160,7 +160,8 @@ export abstract class Leg {
     if (status > 100 && status < 300 && (req.method === 'INVITE' || req.method === 'UPDATE') && this.dialog !== null) {
       res.headers.add('contact', this.dialog.localContact);
     }
-    if ((status >= 200 && status < 300 && req.method === 'INVITE') || status === 405 || status === 501) {
+    const ok = status >= 200 && status < 300;
+    if ((ok && (req.method === 'INVITE' || req.method === 'OPTIONS')) || status === 405 || status === 501) {
       res.headers.add('allow', ALLOW);
     }
     for (const [n, v] of options.headers ?? []) res.headers.add(n, v);

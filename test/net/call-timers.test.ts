@@ -3,7 +3,7 @@
 // The PBX runs with T1 = 50 ms and a 1 s RTP timeout so that these take a few seconds.
 import t from 'tap';
 import type { SipResponse } from '../../src/sip/message.js';
-import { answeredCall, callIdOf, cdrFor, hangUp, phone } from './helpers/flows.js';
+import { answeredCall, cdrFor, hangUp, phone } from './helpers/flows.js';
 import { sdpFor, sdpMedia } from './helpers/phone.js';
 import { startPbx, type TestPbx } from './helpers/pbx.js';
 
@@ -19,7 +19,7 @@ t.test('the 200 OK to the caller is retransmitted until the ACK comes', async (t
   const alice = await phone(t, pbx, '1001');
   const bob = await phone(t, pbx, '1002');
   const call = await answeredCall(alice, bob, false);
-  const again = await alice.final(call.callerDialog.callId, 'INVITE');
+  const again = await alice.final(call.invite);
   t.equal(again.status, 200, 'a retransmission of the 200');
   t.equal(again.body.toString(), call.ok.body.toString(), 'the same answer');
   alice.inDialog(call.callerDialog, 'ACK', undefined, call.callerDialog.cseq);
@@ -67,17 +67,16 @@ t.test('183 with SDP reaches the caller rewritten to the PBX (early media)', asy
   const alice = await phone(t, pbx, '1001');
   const bob = await phone(t, pbx, '1002');
   const invite = await alice.dial('1002', sdpFor(alice.rtpPort));
-  const callId = callIdOf(invite);
   const inv = await bob.request('INVITE');
   bob.reply(inv, 183, 'bobtag', sdpFor(bob.rtpPort));
-  const progress = await alice.response(callId, 'INVITE', (s) => s === 183);
+  const progress = await alice.response(invite, (s) => s === 183);
   const early = sdpMedia(progress.body);
   t.equal(early.address, '127.0.0.1');
   t.not(early.port, bob.rtpPort, 'the caller sees the PBX port, not the callee');
   for (let i = 0; i < 4; i++) bob.sendRtp(sdpMedia(inv.body), 8, i);
   bob.reply(inv, 200, 'bobtag', sdpFor(bob.rtpPort));
   await bob.request('ACK');
-  const ok = await alice.final(callId, 'INVITE');
+  const ok = await alice.final(invite);
   t.equal(sdpMedia(ok.body).port, early.port, 'the answer keeps the early media port');
   const d = alice.dialogFromUac(invite, ok);
   alice.inDialog(d, 'ACK', undefined, d.cseq);
@@ -95,5 +94,5 @@ t.test('shutdown ends calls in progress with BYE and refuses new calls with 503'
   await down;
   t.equal((await cdrFor(pbx, call.callerDialog.callId)).reason, 'shutdown');
   const invite = alice.invite('1002', sdpFor(alice.rtpPort));
-  t.equal((await alice.final(callIdOf(invite), 'INVITE')).status, 503, 'refused before any challenge');
+  t.equal((await alice.final(invite)).status, 503, 'refused before any challenge');
 });
