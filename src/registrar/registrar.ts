@@ -94,6 +94,8 @@ export class Registrar extends EventEmitter<RegistrarEvents> {
     }
     const now = this.#clock.now();
     const current = this.#live(user, now);
+    // Expired bindings dropped here never reach the sweep: purge their rows now.
+    if (current.length !== (this.#bindings.get(user)?.length ?? 0)) this.#writer.purge(now);
 
     if (contacts === '*') {
       // RFC 3261 10.3 step 6: "*" only with Expires: 0 and no other Contact.

@@ -1,5 +1,6 @@
-// Loads a module from dist/ (what `npm run build` makes) with the types of its source, and
-// refuses a dist/ older than the sources so a test never runs stale code.
+// The compiled media worker (what `npm run build` makes), for tests that run the engine from
+// TypeScript sources: a worker started from .ts would load a TypeScript compiler per thread.
+// A dist/ older than src/media is refused so that a test never runs stale code.
 import { readdirSync, statSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 
@@ -14,15 +15,17 @@ function newest(dir: string): number {
   return t;
 }
 
-export async function compiled<T>(path: string): Promise<T> {
-  const js = new URL(`dist/${path}`, root);
-  const srcDir = fileURLToPath(new URL(`src/${path.slice(0, path.lastIndexOf('/'))}`, root));
+/** dist/media/worker.js, for MediaEngine.start({ workerUrl }). */
+export function compiledMediaWorker(): URL {
+  const js = new URL('dist/media/worker.js', root);
   let built = 0;
   try {
     built = statSync(js).mtimeMs;
   } catch {
-    throw new Error(`dist/${path} is missing: run \`npm run build\` first`);
+    throw new Error('dist/media/worker.js is missing: run `npm run build` first');
   }
-  if (built < newest(srcDir)) throw new Error(`dist/${path} is older than src/: run \`npm run build\` first`);
-  return (await import(js.href)) as T;
+  if (built < newest(fileURLToPath(new URL('src/media', root)))) {
+    throw new Error('dist/media/ is older than src/media/: run `npm run build` first');
+  }
+  return js;
 }

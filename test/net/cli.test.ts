@@ -12,6 +12,9 @@ import { startControlServer } from '../../src/api/control.js';
 import { createLogger } from '../../src/log.js';
 import type { CdrRow } from '../../src/store/types.js';
 
+// About twenty node processes: on a loaded machine this file needs more than tap's default.
+t.setTimeout(300_000);
+
 const ROOT = fileURLToPath(new URL('../../', import.meta.url));
 const CLI = join(ROOT, 'dist/cli/main.js');
 const EXAMPLE = join(ROOT, 'config.example.yaml');
@@ -24,7 +27,7 @@ interface Run {
 
 function pbx(...args: string[]): Promise<Run> {
   return new Promise((resolve) => {
-    execFile(process.execPath, [CLI, ...args], { timeout: 30000 }, (err, stdout, stderr) => {
+    execFile(process.execPath, [CLI, ...args], { timeout: 90_000 }, (err, stdout, stderr) => {
       const code = err === null ? 0 : typeof err.code === 'number' ? err.code : -1;
       resolve({ code, stdout, stderr });
     });

@@ -1,4 +1,6 @@
 import t from 'tap';
+import { once } from 'node:events';
+import { type AddressInfo, createServer, type Socket } from 'node:net';
 import { responseTo, type SipResponse } from '../../src/sip/message.js';
 import { createTransactionLayer, type ServerTransaction } from '../../src/sip/transaction/index.js';
 import type { Inbound } from '../../src/sip/transport/types.js';
@@ -163,4 +165,28 @@ t.test('TCP: a request to a port where nobody listens gives the TU a 503', async
   t.teardown(() => Promise.all([la.close(), a.close()]));
   const res = await new Promise<SipResponse>((resolve) => la.request(options(gone), peerOf(gone), { onFinal: resolve }));
   t.equal(res.status, 503);
+});
+
+t.test('TCP: when the request connection is gone, the response opens one to the source address and sent-by port (18.2.2)', async (t) => {
+  const server = await transports([listenOn('tcp')]);
+  const layer = createTransactionLayer(server);
+  const phone = createServer();
+  phone.listen(0, '127.0.0.1');
+  await once(phone, 'listening');
+  const phonePort = (phone.address() as AddressInfo).port;
+  t.teardown(() => Promise.all([layer.close(), server.close(), new Promise((r) => phone.close(r))]));
+  const pending: ServerTransaction[] = [];
+  const arrived = new Promise<void>((resolve) => (layer.onRequest = (st) => (pending.push(st), resolve())));
+  const client = await tcpClient(server.local('tcp')!.port);
+  client.socket.write(rawRequest(`SIP/2.0/TCP 127.0.0.1:${phonePort};branch=z9hG4bKgone`, '', 'INFO'));
+  await arrived;
+  client.socket.destroy();
+  await client.closed;
+  for (let i = 0; i < 200 && server.stats.connections > 0; i++) await new Promise((r) => setTimeout(r, 10));
+  const connected = once(phone, 'connection');
+  pending[0]!.respond(responseTo(pending[0]!.request, 200));
+  const [socket] = (await connected) as [Socket];
+  t.teardown(() => socket.destroy());
+  const [data] = (await once(socket, 'data')) as [Buffer];
+  t.match(data.toString(), /^SIP\/2\.0 200 OK\r\n/);
 });

@@ -1,6 +1,7 @@
 import t from 'tap';
 import { once } from 'node:events';
 import { readFileSync } from 'node:fs';
+import { connect as rawConnect } from 'node:net';
 import { connect } from 'node:tls';
 import { responseTo, type SipResponse } from '../../src/sip/message.js';
 import { createTransactionLayer } from '../../src/sip/transaction/index.js';
@@ -61,4 +62,17 @@ t.test('TLS: a client that does not trust the certificate gets a 503, not an exc
 t.test('a tls listener without certificate files fails to start with a clear error', async (t) => {
   await t.rejects(transports([listenOn('tls')]), { code: 'PBX_ERR_SIP_TLS_CONFIG' });
   await t.rejects(transports([listenOn('tls')], { tls: { cert: '/nonexistent/cert.pem', key: files.key } }), { code: 'PBX_ERR_SIP_TLS_FILE' });
+});
+
+t.test('TLS: the per-source cap counts TCP connections before any handshake', async (t) => {
+  const server = await transports([listenOn('tls')], { tls, maxConnectionsPerSource: 1 });
+  t.teardown(() => server.close());
+  const port = server.local('tls')!.port;
+  const idle = rawConnect({ host: '127.0.0.1', port });
+  t.teardown(() => idle.destroy());
+  await once(idle, 'connect');
+  const second = rawConnect({ host: '127.0.0.1', port });
+  second.on('error', () => undefined);
+  await once(second, 'close');
+  t.equal(server.stats.refused, 1, 'a connection that never starts TLS still holds its slot');
 });

@@ -3,6 +3,7 @@
 // per-process secret, so the server keeps no table of issued nonces; a nonce past its lifetime
 // whose digest is otherwise right is answered with stale=true (RFC 7616 3.3).
 import { createHash, createHmac, randomBytes, timingSafeEqual } from 'node:crypto';
+import { PbxError } from '../../util/errors.js';
 import { parseAuthHeader } from '../grammar.js';
 
 export type DigestAlgorithm = 'SHA-256' | 'MD5';
@@ -19,7 +20,10 @@ const HASH_NAME: Readonly<Record<DigestAlgorithm, string>> = { 'SHA-256': 'sha25
 const DUMMY_PASSWORD = 'no-such-user\u0000dummy-password';
 /** Nonces whose last nc we remember, for replay detection; the oldest are forgotten first. */
 const NC_TABLE_CAP = 50_000;
-/** 8-byte issue time (ms) + 8 random bytes, then a 16-byte truncated HMAC-SHA-256. */
+/**
+ * 8-byte issue time (ms) + 8-byte per-process counter (unique, no entropy needed: the HMAC makes
+ * the nonce unforgeable and unpredictable), then a 16-byte truncated HMAC-SHA-256.
+ */
 const NONCE_PAYLOAD = 16;
 const NONCE_MAC = 16;
 
@@ -48,13 +52,14 @@ export class DigestAuthenticator {
   readonly #algorithms: readonly DigestAlgorithm[];
   /** nonce -> highest nc accepted with it (RFC 7616 3.4: nc lets the server detect replays). */
   readonly #lastNc = new Map<string, number>();
+  #issued = 0n;
 
   constructor(opts: DigestOptions) {
-    if (!opts.realm) throw new RangeError('PBX_ERR_AUTH_REALM: digest realm must not be empty');
-    if (!(opts.nonceTtlS > 0)) throw new RangeError('PBX_ERR_AUTH_NONCE_TTL: nonce lifetime must be a positive number of seconds');
+    if (!opts.realm) throw new PbxError('PBX_ERR_AUTH_REALM', 'digest realm must not be empty');
+    if (!(opts.nonceTtlS > 0)) throw new PbxError('PBX_ERR_AUTH_NONCE_TTL', 'nonce lifetime must be a positive number of seconds');
     const algorithms = opts.algorithms ?? DEFAULT_ALGORITHMS;
     if (algorithms.length === 0 || algorithms.some((a) => !Object.hasOwn(HASH_NAME, a)) || new Set(algorithms).size !== algorithms.length) {
-      throw new RangeError(`PBX_ERR_AUTH_ALGORITHMS: digest algorithms must be distinct names from ${Object.keys(HASH_NAME).join(', ')}`);
+      throw new PbxError('PBX_ERR_AUTH_ALGORITHMS', `digest algorithms must be distinct names from ${Object.keys(HASH_NAME).join(', ')}`);
     }
     this.#algorithms = [...algorithms];
     this.realm = opts.realm;
@@ -121,7 +126,7 @@ export class DigestAuthenticator {
   #newNonce(): string {
     const payload = Buffer.allocUnsafe(NONCE_PAYLOAD);
     payload.writeBigUInt64BE(BigInt(Math.max(0, Math.floor(this.#clock.now()))), 0);
-    randomBytes(8).copy(payload, 8);
+    payload.writeBigUInt64BE(this.#issued++, 8);
     const mac = createHmac('sha256', this.#secret).update(payload).digest().subarray(0, NONCE_MAC);
     return Buffer.concat([payload, mac]).toString('base64url');
   }

@@ -1,9 +1,10 @@
 // The transports as one TransportLayer: opens every `sip.listen` socket, parses what arrives,
 // answers unparseable requests itself, stamps received/rport, and sends by transport name.
 import { isIP } from 'node:net';
-import { parseVia, formatVia, hostAddress, splitList } from '../grammar.js';
+import { formatVia, hostAddress, parseVia, splitList, stampVia } from '../grammar.js';
 import { type Peer, type SipMessage, type SipRequest, type TransportName, responseTo } from '../message.js';
 import type { SipLog } from '../log.js';
+import { newTag } from '../ids.js';
 import { parseMessage } from '../parser.js';
 import { serialize } from '../serializer.js';
 import { PbxError } from '../../util/errors.js';
@@ -44,24 +45,13 @@ export interface SipTransports extends TransportLayer {
   readonly stats: Readonly<TransportStats>;
 }
 
-/**
- * RFC 3261 18.2.1 and RFC 3581 4: the top Via gets `received` when the source address differs
- * from sent-by, and `rport` (with `received` always) filled with the source port when asked.
- */
-export function stampVia(req: SipRequest, source: Peer): void {
+/** RFC 3261 18.2.1, RFC 3581 4: received and rport written into the top Via of a request. */
+export function stampTopVia(req: SipRequest, source: Peer): void {
   const line = req.headers.get('via');
   if (line === null) return;
   const parts = line.indexOf(',') < 0 ? [line] : splitList(line);
   const via = parts.length === 0 ? null : parseVia(parts[0]!);
-  if (via === null) return;
-  if (via.params.has('rport')) {
-    via.params.set('received', source.address);
-    via.params.set('rport', String(source.port));
-  } else if (hostAddress(via.host) !== source.address) {
-    via.params.set('received', source.address);
-  } else {
-    return;
-  }
+  if (via === null || !stampVia(via, source.address, source.port)) return;
   parts[0] = formatVia(via);
   req.headers.setFirst('via', parts.join(', '));
 }
@@ -155,14 +145,15 @@ class Transports implements SipTransports, MessageSink {
       this.#stats.rejected++;
       this.#log?.debug({ source, status: result.status, reason: result.reason }, 'unparseable SIP request answered');
       try {
-        listener.reply(serialize(responseTo(result.request, result.status, result.reason)), source);
+        // RFC 3261 8.2.6.2: a To tag on every response but 100.
+        listener.reply(serialize(responseTo(result.request, result.status, result.reason, newTag())), source);
       } catch (err) {
         this.#log?.debug({ err, source }, 'no answer possible to an unparseable request');
       }
       return;
     }
     const message = result.message;
-    if (message.kind === 'request') stampVia(message, source);
+    if (message.kind === 'request') stampTopVia(message, source);
     this.#stats.received++;
     try {
       this.onMessage?.({ message, source, local: listener.spec });
