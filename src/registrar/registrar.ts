@@ -7,7 +7,7 @@ import type { Config } from '../config/types.js';
 import type { DigestAuthenticator } from '../sip/auth/digest.js';
 import { responseTo, type SipResponse } from '../sip/message.js';
 import { parseUri, uriEquals } from '../sip/uri.js';
-import { newTag } from '../sip/transaction/branch.js';
+import { newTag } from '../sip/ids.js';
 import { realClock, type Clock, type ServerTransaction, type TransactionLayer } from '../sip/transaction/types.js';
 import { RequestAuthenticator, type AuthKind, type RegistrarLog } from './authenticate.js';
 import { bindingToRow, rowToBinding, type Binding } from './binding.js';
