@@ -305,11 +305,14 @@ export class UacLeg extends Leg {
         if (this.#final !== null) return;
         this.#final = res;
         if (res.status >= 200 && res.status < 300) {
-          if (this.dialog === null || this.dialog.remoteTag !== tagOf(res.headers.get('to'))) {
-            this.dialog = Dialog.fromUac(this.invite, res, this.peer);
-          } else {
-            this.dialog.receiveResponse(res, 'INVITE');
+          const tag = tagOf(res.headers.get('to'));
+          if (tag === '') {
+            // RFC 3261 8.2.6.2: a 2xx without a To tag makes no dialog; the fork counts as failed.
+            cb.onFinal(this, localResponse(502, 'Bad Gateway'));
+            return;
           }
+          if (this.dialog === null || this.dialog.remoteTag !== tag) this.dialog = Dialog.fromUac(this.invite, res, this.peer);
+          else this.dialog.receiveResponse(res, 'INVITE');
           this.sendAck(1);
         }
         cb.onFinal(this, res);
