@@ -115,6 +115,7 @@ t.test('CANCEL while ringing: the fork is cancelled, the caller gets 487, CDR mi
   const inv = await bob.request('INVITE');
   bob.reply(inv, 180, 'bobtag');
   await alice.response(invite, (s) => s === 180);
+  t.equal(pbx.calls.list().find((c) => c.call_id === callId)?.state, 'ringing', 'listed as ringing');
   t.equal((await alice.final(alice.cancel(invite))).status, 200);
   const res = await alice.final(invite);
   t.equal(res.status, 487);
@@ -248,4 +249,16 @@ t.test('forking: a second contact that answers too gets its ACK and a BYE', asyn
   alice.inDialog(d, 'ACK', undefined, d.cseq);
   await hangUp(alice, d, soft);
   t.equal(cdrOf(pbx, callId).length, 1);
+});
+
+t.test('an offer that is not SDP at all gets 488, and the PBX goes on', async (t) => {
+  const alice = await phone(t, pbx, '1001');
+  const bob = await phone(t, pbx, '1002');
+  const invite = await alice.dial('1002', Buffer.from('this is not a session description\r\n'));
+  const res = await alice.final(invite);
+  t.equal(res.status, 488);
+  alice.ackNon2xx(invite, res);
+  t.notOk(bob.pending.some((m) => m.kind === 'request' && m.method === 'INVITE'), 'nobody rang');
+  const call = await answeredCall(alice, bob);
+  await hangUp(bob, call.calleeDialog, alice);
 });
