@@ -55,6 +55,8 @@ export class Call {
   #best = 0;
   #ringTimer: unknown = null;
   #offerInProgress = false;
+  /** The caller's INVITE had no SDP: the callee's 2xx holds the offer, the caller's ACK the answer. */
+  #lateOffer = false;
   #ended = false;
 
   /** `rtpAddress` is the address written into SDP (rtp.address of the call's config). */
@@ -110,10 +112,7 @@ export class Call {
    */
   async ring(bindings: readonly CallBinding[], fork: ForkHeaders): Promise<void> {
     const offer = this.a.st.request.body;
-    if (offer.length === 0) {
-      this.fail(488, 'no-offer', [warning('an INVITE without SDP (late offer) is not supported')]);
-      return;
-    }
+    this.#lateOffer = offer.length === 0;
     try {
       await this.#media.open();
     } catch (err) {
@@ -122,7 +121,7 @@ export class Call {
       return;
     }
     if (this.#ended) return;
-    const calleeOffer = this.#media.forwardOffer('caller', offer);
+    const calleeOffer = this.#lateOffer ? Buffer.alloc(0) : this.#media.forwardOffer('caller', offer);
     if (calleeOffer === null) {
       this.log.info({}, 'no common codec with the caller offer');
       this.fail(488, 'no-common-codec', [warning('no common codec: the PBX relays PCMU, PCMA, telephone-event')]);
@@ -139,6 +138,7 @@ export class Call {
         maxForwards: fork.maxForwards,
         body: calleeOffer,
         extraHeaders: [],
+        deferAck: this.#lateOffer,
       });
       this.#forks.push(leg);
       this.#env.attach(leg, this);
@@ -152,7 +152,7 @@ export class Call {
   #onForkProvisional(leg: UacLeg, res: SipResponse): void {
     if (this.#ended || this.#b !== null || res.status === 100) return;
     let body: Buffer | undefined;
-    if (res.body.length > 0) body = this.#media.answerBack('callee', res.body) ?? undefined;
+    if (res.body.length > 0 && !this.#lateOffer) body = this.#media.answerBack('callee', res.body) ?? undefined;
     this.log.debug({ status: res.status, fork: leg.callId, earlyMedia: body !== undefined }, 'callee progress');
     this.a.progress(res.status, body);
   }
@@ -185,15 +185,16 @@ export class Call {
     this.#b = leg;
     this.#stopRinging();
     for (const f of this.#forks) if (f !== leg) f.cancel();
-    const answer = this.#media.answerBack('callee', res.body);
-    this.#media.settle();
-    if (answer === null) {
-      this.log.warn({}, 'the callee answered with SDP the caller cannot use');
+    // With a late offer the callee's 2xx holds the offer: it goes to the caller in our 200.
+    const body = this.#lateOffer ? this.#media.forwardOffer('callee', res.body) : this.#media.answerBack('callee', res.body);
+    if (!this.#lateOffer) this.#media.settle();
+    if (body === null) {
+      this.log.warn({ lateOffer: this.#lateOffer }, 'the callee answered with SDP the caller cannot use');
       void leg.request('BYE');
-      this.fail(488, 'callee-answer-unusable', [warning('the callee accepted no codec of the offer')]);
+      this.fail(488, 'callee-sdp-unusable', [warning('no common codec with the callee: the PBX relays PCMU, PCMA, telephone-event')]);
       return;
     }
-    this.a.accept(answer);
+    this.a.accept(body);
     this.state = 'answered';
     this.answeredAt = this.#env.clock.now();
     this.log.info({ contact: leg.invite.uri }, 'call answered');
@@ -226,7 +227,16 @@ export class Call {
 
   /** An ACK in one of the call's dialogs (the ACK for a 2xx we sent). */
   onAck(leg: Leg, ack: SipRequest): void {
-    leg.receiveAck(ack);
+    if (!leg.receiveAck(ack) || leg !== this.a || !this.#lateOffer || this.#b === null) return;
+    // RFC 3264 late offer: the caller's ACK answers the offer our 200 carried; the callee gets it in its ACK.
+    this.#lateOffer = false;
+    const answer = this.#media.answerBack('caller', ack.body);
+    this.#media.settle();
+    this.#b.acknowledge(answer ?? undefined);
+    if (answer === null) {
+      this.log.warn({}, 'the caller ACK carried no usable answer; hanging up');
+      void this.hangup('late-answer-unusable');
+    }
   }
 
   /** A request inside one of the call's dialogs (RFC 3261 12.2.2). */

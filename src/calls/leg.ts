@@ -81,11 +81,14 @@ export abstract class Leg {
     });
   }
 
-  /** RFC 3261 13.2.2.4: ACKs the 2xx to our INVITE with CSeq `seq`, and remembers the ACK for retransmitted 2xx. */
-  protected sendAck(seq: number): void {
+  /**
+   * RFC 3261 13.2.2.4: ACKs the 2xx to our INVITE with CSeq `seq` (carrying the answer when the
+   * 2xx held the offer), and remembers the ACK for retransmitted 2xx.
+   */
+  protected sendAck(seq: number, body?: Buffer): void {
     const dialog = this.dialog;
     if (dialog === null || this.#closed) return;
-    const ack = dialog.createAck(seq);
+    const ack = dialog.createAck(seq, body === undefined ? {} : { body });
     this.#lastAck = { seq, ack };
     this.ctx.transactions.sendStateless(ack, dialog.peer);
   }
@@ -259,6 +262,11 @@ export interface UacInvite {
   maxForwards: number;
   body: Buffer;
   extraHeaders: Array<[string, string]>;
+  /**
+   * The INVITE carries no offer (the caller sent none): the 2xx holds the callee's offer and its
+   * ACK must wait for the answer (acknowledge()).
+   */
+  deferAck: boolean;
 }
 
 /** A leg towards one contact of the callee: we are the UAC of its INVITE. */
@@ -267,10 +275,13 @@ export class UacLeg extends Leg {
   readonly invite: SipRequest;
   #ct: ClientTransaction | null = null;
   #final: SipResponse | null = null;
+  readonly #deferAck: boolean;
+  #acked = false;
 
   constructor(ctx: LegContext, peer: Peer, spec: UacInvite) {
     super(ctx, `${newTag()}${newTag()}`, newTag());
     this.peer = peer;
+    this.#deferAck = spec.deferAck;
     const h = new Headers()
       .add('max-forwards', String(spec.maxForwards))
       .add('from', `${spec.from};tag=${this.localTag}`)
@@ -313,11 +324,24 @@ export class UacLeg extends Leg {
           }
           if (this.dialog === null || this.dialog.remoteTag !== tag) this.dialog = Dialog.fromUac(this.invite, res, this.peer);
           else this.dialog.receiveResponse(res, 'INVITE');
-          this.sendAck(1);
+          if (!this.#deferAck) this.acknowledge();
         }
         cb.onFinal(this, res);
       },
     });
+  }
+
+  /** ACKs the 2xx to the INVITE, once; `answer` goes in the ACK when the 2xx held the offer. */
+  acknowledge(answer?: Buffer): void {
+    if (this.#acked || this.dialog === null || this.#final === null || this.#final.status >= 300) return;
+    this.#acked = true;
+    this.sendAck(1, answer);
+  }
+
+  /** Any request in the dialog goes after the ACK of the INVITE's 2xx (RFC 3261 13.2.2.4). */
+  override request(method: string, options: InDialogOptions = {}): Promise<SipResponse> {
+    this.acknowledge();
+    return super.request(method, options);
   }
 
   /** Cancels the INVITE (the transaction waits for a provisional first, RFC 3261 9.1). */

@@ -262,3 +262,29 @@ t.test('an offer that is not SDP at all gets 488, and the PBX goes on', async (t
   const call = await answeredCall(alice, bob);
   await hangUp(bob, call.calleeDialog, alice);
 });
+
+t.test('late offer: an INVITE without SDP gets the callee offer in the 200, and its ACK answer reaches the callee', async (t) => {
+  const alice = await phone(t, pbx, '1001');
+  const bob = await phone(t, pbx, '1002');
+  const invite = await alice.dial('1002', Buffer.alloc(0));
+  const inv = await bob.request('INVITE');
+  t.equal(inv.body.length, 0, 'the callee gets no offer either');
+  bob.reply(inv, 200, 'bobtag', sdpFor(bob.rtpPort, [[8, 'PCMA'], [0, 'PCMU']]));
+  const ok = await alice.final(invite);
+  t.equal(ok.status, 200);
+  const offer = sdpMedia(ok.body);
+  t.equal(offer.address, '127.0.0.1', 'the caller is offered the PBX address');
+  t.not(offer.port, bob.rtpPort);
+  t.match(ok.body.toString(), /m=audio \d+ RTP\/AVP 8 0/, 'with the callee codecs');
+  t.equal(bob.pending.some((m) => m.kind === 'request' && m.method === 'ACK'), false, 'the callee ACK waits for the answer');
+  const d = alice.dialogFromUac(invite, ok);
+  alice.inDialog(d, 'ACK', sdpFor(alice.rtpPort, [[8, 'PCMA']]), d.cseq);
+  const ack = await bob.request('ACK');
+  const answer = sdpMedia(ack.body);
+  t.equal(answer.address, '127.0.0.1', 'the callee gets the answer pointing at the PBX');
+  t.not(answer.port, alice.rtpPort);
+  for (let i = 0; i < 5; i++) alice.sendRtp(offer, 8, i);
+  await bob.waitRtp(3);
+  t.equal(bob.rtpReceived[0]!.from.port, answer.port, 'RTP flows through the PBX');
+  await hangUp(alice, d, bob);
+});
