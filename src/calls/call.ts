@@ -76,10 +76,6 @@ export class Call {
     };
   }
 
-  get ended(): boolean {
-    return this.#ended;
-  }
-
   /** True when a media leg with this id belongs to the call. */
   ownsMedia(legId: string): boolean {
     return this.#media.owns(legId);

@@ -133,11 +133,6 @@ export abstract class Leg {
     return true;
   }
 
-  /** True while a 2xx we sent waits for its ACK. */
-  get awaitingAck(): boolean {
-    return this.#pending2xx !== null;
-  }
-
   /** A 2xx that matched no transaction: a retransmission of one we already ACKed; ACK it again. */
   receiveStrayResponse(res: SipResponse): void {
     const last = this.#lastAck;
