@@ -81,6 +81,16 @@ export class Headers {
     return this.#names.length;
   }
 
+  /** Key (lower case, long form) of line `i`, 0 <= i < size: an index walk for hot paths. */
+  nameAt(i: number): string {
+    return this.#names[i]!;
+  }
+
+  /** Value of line `i`, 0 <= i < size. */
+  valueAt(i: number): string {
+    return this.#values[i]!;
+  }
+
   /** First value of a header, or null. `name` may be any case or compact form. */
   get(name: string): string | null {
     const key = headerKey(name);

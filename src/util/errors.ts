@@ -1,0 +1,5 @@
+export class PbxError extends Error {
+  constructor(readonly code: string, message: string) {
+    super(message);
+  }
+}
