@@ -1,0 +1,28 @@
+// Keys written twice in one mapping. YAML's own check compares scalars strictly, so `1001:` and
+// `"1001":` would slip through and silently merge; this one compares them as the text they become.
+import { isMap, isScalar, visit, type Document } from 'yaml';
+
+export interface Duplicate {
+  key: string;
+  /** Offsets of the first and the repeated key. */
+  first: number;
+  again: number;
+}
+
+export function findDuplicateKeys(doc: Document): Duplicate[] {
+  const found: Duplicate[] = [];
+  visit(doc, {
+    Map(_, map) {
+      if (!isMap(map)) return;
+      const seen = new Map<string, number>();
+      for (const pair of map.items) {
+        if (!isScalar(pair.key) || pair.key.range == null) continue;
+        const key = String(pair.key.value);
+        const first = seen.get(key);
+        if (first === undefined) seen.set(key, pair.key.range[0]);
+        else found.push({ key, first, again: pair.key.range[0] });
+      }
+    },
+  });
+  return found;
+}

@@ -1,0 +1,171 @@
+// YAML text to a validated Config; every problem as `FILE:LINE:COL: message`, all of them at once.
+import { readFileSync } from 'node:fs';
+import { dirname, resolve } from 'node:path';
+import * as v from 'valibot';
+import { LineCounter, parseDocument } from 'yaml';
+import { parseDestination } from './destination.js';
+import { findDuplicateKeys } from './duplicates.js';
+import { Locator, type PathKey } from './positions.js';
+import { checkReferences } from './references.js';
+import { ConfigSchema, genericMessage, type RawConfig } from './schema.js';
+import type { Config, ConferenceConfig, ExtensionConfig, GroupConfig, IvrConfig, QueueConfig } from './types.js';
+
+export type LoadResult = { ok: true; config: Config } | { ok: false; errors: string[] };
+
+interface Located {
+  at: string;
+  message: string;
+}
+
+export function loadConfig(file: string): LoadResult {
+  let text: string;
+  try {
+    text = readFileSync(file, 'utf8');
+  } catch (err) {
+    const reason = (err as NodeJS.ErrnoException).code === 'ENOENT' ? 'no such file' : (err as Error).message;
+    return { ok: false, errors: [`${file}:1:1: cannot read the config: ${reason}`] };
+  }
+  return parseConfigText(text, file);
+}
+
+export function parseConfigText(text: string, file: string): LoadResult {
+  const lines = new LineCounter();
+  const doc = parseDocument(text, { lineCounter: lines, uniqueKeys: false, prettyErrors: false, strict: true });
+  const locate = new Locator(doc, lines, file);
+  const problems: Located[] = [];
+
+  for (const dup of findDuplicateKeys(doc)) {
+    problems.push({ at: locate.offset(dup.again), message: `"${dup.key}" is defined twice (first at line ${lines.linePos(dup.first).line})` });
+  }
+  if (doc.errors.length > 0) {
+    for (const err of doc.errors) problems.push({ at: locate.offset(err.pos[0]), message: firstLine(err.message) });
+    return failure(problems);
+  }
+
+  const raw = doc.toJS({ maxAliasCount: 1000 }) as unknown;
+  const result = v.safeParse(ConfigSchema, raw ?? {}, { abortEarly: false, message: genericMessage });
+  if (!result.success) {
+    const lists = new Set<string>();
+    for (const issue of result.issues) {
+      const path = (issue.path ?? []).map((p) => p.key as PathKey);
+      if (issue.type === 'strict_object' && Array.isArray(issue.path?.at(-1)?.input)) {
+        // valibot takes a list for a mapping with keys 0, 1, ...: say what is wrong once
+        const parent = path.slice(0, -1);
+        if (lists.has(parent.join('\0'))) continue;
+        lists.add(parent.join('\0'));
+        problems.push({ at: locate.at(parent), message: `${parent.length > 0 ? pathText(parent) + ': ' : ''}expected a mapping, got a list` });
+        continue;
+      }
+      const last = issue.path?.at(-1);
+      const missingKey = issue.type === 'strict_object' && issue.received === 'undefined';
+      const onKey = (issue.type === 'strict_object' && issue.expected === 'never') || (last !== undefined && 'origin' in last && last.origin === 'key');
+      const at = missingKey ? locate.at(path.slice(0, -1)) : locate.at(path, onKey ? 'key' : 'value');
+      const where = missingKey || onKey ? path.slice(0, -1) : path;
+      problems.push({ at, message: where.length > 0 ? `${pathText(where)}: ${issue.message}` : issue.message });
+    }
+  }
+  for (const p of checkReferences(raw)) {
+    problems.push({ at: locate.at(p.path, p.part), message: `${pathText(p.path)}: ${p.message}` });
+  }
+  if (!result.success || problems.length > 0) return failure(problems);
+  return { ok: true, config: build(result.output, resolve(file)) };
+}
+
+/** `sip.listen[1]`, `extensions.1002.forward`. */
+function pathText(path: readonly PathKey[]): string {
+  return path.map((k, i) => (typeof k === 'number' ? `[${k}]` : i === 0 ? k : `.${k}`)).join('');
+}
+
+function firstLine(message: string): string {
+  return message.split('\n', 1)[0]!.replace(/ at line \d+, column \d+:?$/, '');
+}
+
+function failure(problems: Located[]): LoadResult {
+  const order = (at: string): [number, number] => {
+    const m = /:(\d+):(\d+)$/.exec(at);
+    return m === null ? [0, 0] : [Number(m[1]), Number(m[2])];
+  };
+  const sorted = problems
+    .map((p, i) => ({ p, i, pos: order(p.at) }))
+    .sort((a, b) => a.pos[0] - b.pos[0] || a.pos[1] - b.pos[1] || a.i - b.i);
+  return { ok: false, errors: sorted.map(({ p }) => `${p.at}: ${p.message}`) };
+}
+
+function build(raw: RawConfig, file: string): Config {
+  const base = dirname(file);
+  const extensions = new Map<string, ExtensionConfig>();
+  for (const [number, e] of Object.entries(raw.extensions)) {
+    extensions.set(number, {
+      number,
+      name: e.name ?? number,
+      password: e.password,
+      voicemail: e.voicemail === null || e.voicemail === false ? null : { pin: e.voicemail.pin, email: e.voicemail.email },
+      forward: {
+        always: e.forward.always,
+        busy: e.forward.busy,
+        no_answer: e.forward.no_answer,
+        unavailable: e.forward.unavailable,
+      },
+      max_calls: e.max_calls,
+      record: e.record,
+    });
+  }
+  const ivr = new Map<string, IvrConfig>();
+  for (const [name, i] of Object.entries(raw.ivr)) {
+    ivr.set(name, { name, prompt: i.prompt, options: { ...i.options }, timeout: i.timeout, retries: i.retries, default: i.default, language: i.language });
+  }
+  const groups = new Map<string, GroupConfig>();
+  for (const [name, g] of Object.entries(raw.groups)) {
+    groups.set(name, { name, strategy: g.strategy, members: g.members, ring_time: g.ring_time, default: g.default });
+  }
+  const queues = new Map<string, QueueConfig>();
+  for (const [name, q] of Object.entries(raw.queues)) {
+    queues.set(name, { name, strategy: q.strategy, members: q.members, max_wait: q.max_wait, default: q.default });
+  }
+  const conferences = new Map<string, ConferenceConfig>();
+  for (const [name, c] of Object.entries(raw.conferences)) conferences.set(name, { name, pin: c?.pin ?? null });
+
+  const config: Config = {
+    file,
+    data_dir: resolve(base, raw.data_dir),
+    sip: {
+      listen: raw.sip.listen,
+      domain: raw.sip.domain,
+      external_address: raw.sip.external_address,
+      tls: raw.sip.tls === null ? null : { cert: resolve(base, raw.sip.tls.cert), key: resolve(base, raw.sip.tls.key), ca: raw.sip.tls.ca === null ? null : resolve(base, raw.sip.tls.ca) },
+      max_message_size: raw.sip.max_message_size,
+      tcp_idle_timeout: raw.sip.tcp_idle_timeout,
+      max_connections_per_source: raw.sip.max_connections_per_source,
+      user_agent: raw.sip.user_agent,
+    },
+    registration: { ...raw.registration },
+    rtp: { address: raw.rtp.address, port_min: raw.rtp.ports.min, port_max: raw.rtp.ports.max, timeout: raw.rtp.timeout, workers: raw.rtp.workers },
+    http: { listen: raw.http.listen, token: raw.http.token },
+    security: { ...raw.security },
+    log: { level: raw.log.level },
+    extensions,
+    ivr,
+    dialplan: new Map(Object.entries(raw.dialplan)),
+    groups,
+    queues,
+    conferences,
+  };
+  addImplicitConferences(config);
+  return config;
+}
+
+/** A `conference:NAME` destination with no `conferences:` entry is an open room without a PIN. */
+function addImplicitConferences(config: Config): void {
+  const destinations: (string | null)[] = [...config.dialplan.values()];
+  for (const e of config.extensions.values()) destinations.push(e.forward.always, e.forward.busy, e.forward.unavailable, e.forward.no_answer?.to ?? null);
+  for (const i of config.ivr.values()) destinations.push(...Object.values(i.options), i.default);
+  for (const g of config.groups.values()) destinations.push(g.default);
+  for (const q of config.queues.values()) destinations.push(q.default);
+  for (const text of destinations) {
+    if (text === null) continue;
+    const d = parseDestination(text);
+    if (typeof d !== 'string' && d.kind === 'conference' && !config.conferences.has(d.name)) {
+      config.conferences.set(d.name, { name: d.name, pin: null });
+    }
+  }
+}

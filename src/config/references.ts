@@ -1,0 +1,148 @@
+// Cross-references the schema cannot see: destinations that point nowhere, members that are not
+// extensions, numbers defined twice, dialplan loops, TLS listeners without certificates.
+// Works on the raw YAML data so that it reports alongside schema errors, not after them.
+import { parseDestination } from './destination.js';
+import type { PathKey } from './positions.js';
+import { didYouMean } from './suggest.js';
+
+export interface Problem {
+  path: PathKey[];
+  part: 'key' | 'value';
+  message: string;
+}
+
+type Raw = Record<string, unknown>;
+
+function mapping(x: unknown): Raw {
+  return typeof x === 'object' && x !== null && !Array.isArray(x) ? (x as Raw) : {};
+}
+
+function textOf(x: unknown): string | null {
+  if (typeof x === 'string') return x;
+  if (typeof x === 'number') return String(x);
+  return null;
+}
+
+interface Names {
+  extensions: Set<string>;
+  voicemailOff: Set<string>;
+  ivr: Set<string>;
+  groups: Set<string>;
+  queues: Set<string>;
+  dialplan: Raw;
+}
+
+export function checkReferences(input: unknown): Problem[] {
+  const raw = mapping(input);
+  const problems: Problem[] = [];
+  const extensions = mapping(raw.extensions);
+  const dialplan = mapping(raw.dialplan);
+  const names: Names = {
+    extensions: new Set(Object.keys(extensions)),
+    voicemailOff: new Set(Object.keys(extensions).filter((n) => mapping(extensions[n]).voicemail === false)),
+    ivr: new Set(Object.keys(mapping(raw.ivr))),
+    groups: new Set(Object.keys(mapping(raw.groups))),
+    queues: new Set(Object.keys(mapping(raw.queues))),
+    dialplan,
+  };
+
+  const destination = (path: PathKey[], value: unknown): void => {
+    const dest = textOf(value);
+    if (dest === null) return;
+    const message = destinationProblem(dest, names);
+    if (message !== null) problems.push({ path, part: 'value', message });
+  };
+  const optional = (path: PathKey[], value: unknown): void => {
+    if (value != null) destination(path, value);
+  };
+
+  for (const [number, entry] of Object.entries(extensions)) {
+    const forward = mapping(mapping(entry).forward);
+    for (const kind of ['always', 'busy', 'unavailable'] as const) optional(['extensions', number, 'forward', kind], forward[kind]);
+    optional(['extensions', number, 'forward', 'no_answer', 'to'], mapping(forward.no_answer).to);
+  }
+  for (const [name, entry] of Object.entries(mapping(raw.ivr))) {
+    const options = mapping(mapping(entry).options);
+    for (const [digit, dest] of Object.entries(options)) destination(['ivr', name, 'options', digit], dest);
+    optional(['ivr', name, 'default'], mapping(entry).default);
+  }
+  for (const section of ['groups', 'queues'] as const) {
+    for (const [name, entry] of Object.entries(mapping(raw[section]))) {
+      const members = mapping(entry).members;
+      if (Array.isArray(members)) {
+        members.forEach((m, i) => {
+          const ext = textOf(m);
+          if (ext !== null && !names.extensions.has(ext)) {
+            problems.push({ path: [section, name, 'members', i], part: 'value', message: `member "${ext}" is not an extension` });
+          }
+        });
+      }
+      optional([section, name, 'default'], mapping(entry).default);
+    }
+  }
+  for (const [number, dest] of Object.entries(dialplan)) {
+    if (names.extensions.has(number)) {
+      problems.push({ path: ['dialplan', number], part: 'key', message: `number ${number} is defined twice: as an extension and in the dialplan` });
+      continue;
+    }
+    destination(['dialplan', number], dest);
+    const loop = dialplanLoop(number, dialplan);
+    if (loop !== null) problems.push({ path: ['dialplan', number], part: 'value', message: `dialplan loop: ${loop.join(' -> ')}` });
+  }
+
+  const sip = mapping(raw.sip);
+  if (Array.isArray(sip.listen) && sip.tls == null) {
+    sip.listen.forEach((spec, i) => {
+      if (typeof spec === 'string' && /^(tls|wss):/i.test(spec)) {
+        problems.push({ path: ['sip', 'listen', i], part: 'value', message: `"${spec}" needs sip.tls with cert and key` });
+      }
+    });
+  }
+
+  const reg = mapping(raw.registration);
+  const num = (x: unknown, fallback: number): number => (typeof x === 'number' ? x : fallback);
+  const min = num(reg.min_expires, 60);
+  const max = num(reg.max_expires, 3600);
+  const def = num(reg.default_expires, 3600);
+  if (min > max) problems.push({ path: ['registration', 'min_expires'], part: 'value', message: `min_expires (${min}) is above max_expires (${max})` });
+  else if (def < min || def > max) {
+    problems.push({ path: ['registration', 'default_expires'], part: 'value', message: `default_expires (${def}) must lie between min_expires (${min}) and max_expires (${max})` });
+  }
+  return problems;
+}
+
+function destinationProblem(text: string, names: Names): string | null {
+  const d = parseDestination(text);
+  if (typeof d === 'string') return d;
+  switch (d.kind) {
+    case 'ivr':
+      return names.ivr.has(d.name) ? null : `destination "${text}" points nowhere: no ivr named "${d.name}"${didYouMean(d.name, names.ivr)}`;
+    case 'group':
+      return names.groups.has(d.name) ? null : `destination "${text}" points nowhere: no group named "${d.name}"${didYouMean(d.name, names.groups)}`;
+    case 'queue':
+      return names.queues.has(d.name) ? null : `destination "${text}" points nowhere: no queue named "${d.name}"${didYouMean(d.name, names.queues)}`;
+    case 'voicemail':
+      if (!names.extensions.has(d.ext)) return `destination "${text}" points nowhere: no extension ${d.ext}`;
+      return names.voicemailOff.has(d.ext) ? `destination "${text}" points nowhere: extension ${d.ext} has voicemail turned off` : null;
+    case 'number':
+      if (names.extensions.has(d.number) || Object.hasOwn(names.dialplan, d.number)) return null;
+      return `destination "${text}" points nowhere: no extension or dialplan number ${d.number}`;
+    default:
+      // conference rooms need no declaration (CONTRACT example: "conference:team"); hangup and voicemail-main always exist
+      return null;
+  }
+}
+
+/** The chain of dialplan numbers from `start` when it comes back to one already seen, else null. */
+export function dialplanLoop(start: string, dialplan: Raw): string[] | null {
+  const chain = [start];
+  let current = start;
+  while (chain.length <= Object.keys(dialplan).length + 1) {
+    const next = textOf(dialplan[current]);
+    if (next === null || !Object.hasOwn(dialplan, next)) return null;
+    chain.push(next);
+    if (chain.indexOf(next) < chain.length - 1) return chain;
+    current = next;
+  }
+  return null;
+}

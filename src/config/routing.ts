@@ -1,0 +1,38 @@
+// The dialplan compiled once per (re)load into one lookup table: dialled number -> Destination.
+// Chains of dialplan numbers are followed here, so a lookup is a single Map.get.
+import { parseDestination } from './destination.js';
+import type { Config, Destination, Routing } from './types.js';
+
+/** Compiles a Config that loadConfig accepted (destinations valid, no loops). */
+export function compileRouting(config: Config): Routing {
+  const table = new Map<string, Destination>();
+  for (const ext of config.extensions.keys()) table.set(ext, { kind: 'extension', ext });
+  for (const number of config.dialplan.keys()) {
+    if (table.has(number)) continue;
+    const d = resolveDestination(config, config.dialplan.get(number)!);
+    if (d !== null) table.set(number, d);
+  }
+  return {
+    config,
+    resolve: (number) => table.get(number) ?? null,
+  };
+}
+
+/**
+ * A destination string to its target, following dialplan numbers to the end; null when it points
+ * nowhere or loops (loadConfig refuses such configs, so this happens only for unchecked input).
+ */
+export function resolveDestination(config: Config, text: string): Destination | null {
+  const seen = new Set<string>();
+  let current = text;
+  for (;;) {
+    const d = parseDestination(current);
+    if (typeof d === 'string') return null;
+    if (d.kind !== 'number') return d;
+    if (config.extensions.has(d.number)) return { kind: 'extension', ext: d.number };
+    const next = config.dialplan.get(d.number);
+    if (next === undefined || seen.has(d.number)) return null;
+    seen.add(d.number);
+    current = next;
+  }
+}

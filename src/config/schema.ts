@@ -1,0 +1,234 @@
+// The config schema (valibot): shapes, types, ranges and defaults of every key in CONTRACT.md.
+// Cross-references (destinations, numbers defined twice) are checked in references.ts.
+import * as v from 'valibot';
+import { didYouMean } from './suggest.js';
+import { parseHostPort, parseListenSpec, parsePortRange } from './listen.js';
+
+const KEY_ISSUE = 'strict_object';
+
+/** A mapping with a fixed set of keys: an unknown key gets a "did you mean", a missing one is named. */
+function mapping<E extends v.ObjectEntries>(entries: E) {
+  const keys = Object.keys(entries);
+  return v.strictObject(entries, (issue) => {
+    if (issue.type !== KEY_ISSUE) return issue.message;
+    if (issue.expected === 'never') {
+      const key = String(issue.input ?? issue.received).replace(/^"|"$/g, '');
+      return `unknown key "${key}"${didYouMean(key, keys)}`;
+    }
+    if (issue.received === 'undefined') return `missing key ${issue.expected}`;
+    return `expected a mapping, got ${describe(issue.received)}`;
+  });
+}
+
+/** Whole number in [min, max], with a default when absent. */
+function int(min: number, max: number, fallback: number) {
+  return v.optional(
+    v.pipe(
+      v.number(),
+      v.integer('must be a whole number'),
+      v.minValue(min, (i) => `must be at least ${min} (got ${i.received})`),
+      v.maxValue(max, (i) => `must be at most ${max} (got ${i.received})`),
+    ),
+    fallback,
+  );
+}
+
+/** Text that YAML may have read as a number (`to: 1003`, `pin: 4321`); kept as written digits. */
+const text = v.pipe(v.union([v.string(), v.number()], (i) => `expected a string, got ${describe(i.received)}`), v.transform(String));
+const nonEmpty = v.pipe(text, v.minLength(1, 'must not be empty'));
+const destination = nonEmpty;
+const optionalDestination = v.optional(v.nullable(destination), null);
+
+export const EXTENSION_NUMBER = /^[0-9]{1,20}$/;
+export const DIAL_NUMBER = /^[0-9*#+]{1,32}$/;
+export const NAME = /^[A-Za-z0-9_-]{1,64}$/;
+
+const extensionNumber = v.pipe(v.string(), v.regex(EXTENSION_NUMBER, (i) => `extension number ${i.received} must be 1 to 20 digits`));
+const dialNumber = v.pipe(v.string(), v.regex(DIAL_NUMBER, (i) => `dialplan number ${i.received} may only use 0-9 * # +`));
+const name = v.pipe(v.string(), v.regex(NAME, (i) => `name ${i.received} may only use letters, digits, _ and -`));
+const pin = v.pipe(text, v.regex(/^[0-9]{1,16}$/, 'a PIN is 1 to 16 digits'));
+
+const listenSpec = v.pipe(
+  v.string(),
+  v.rawTransform(({ dataset, addIssue, NEVER }) => {
+    const spec = parseListenSpec(dataset.value);
+    if (spec === null) {
+      addIssue({ message: `bad listen spec "${dataset.value}"; expected transport:host:port with transport udp, tcp, tls, ws or wss, e.g. "udp:127.0.0.1:5060" or "tls:[::1]:5061"` });
+      return NEVER;
+    }
+    return spec;
+  }),
+);
+
+const hostPort = v.pipe(
+  v.string(),
+  v.rawTransform(({ dataset, addIssue, NEVER }) => {
+    const hp = parseHostPort(dataset.value);
+    if (hp === null) {
+      addIssue({ message: `bad address "${dataset.value}"; expected host:port, e.g. "127.0.0.1:8088" or "[::1]:8088"` });
+      return NEVER;
+    }
+    return hp;
+  }),
+);
+
+const portRange = v.pipe(
+  text,
+  v.rawTransform(({ dataset, addIssue, NEVER }) => {
+    const range = parsePortRange(dataset.value);
+    if (range === null) {
+      addIssue({ message: `bad port range "${dataset.value}"; expected "MIN-MAX" with 1 <= MIN < MAX <= 65535, e.g. "20000-20999"` });
+      return NEVER;
+    }
+    return range;
+  }),
+);
+
+function oneOf<const T extends readonly string[]>(options: T, fallback: T[number]) {
+  return v.optional(v.picklist(options, (i) => `must be one of ${options.join(', ')} (got ${i.received})`), fallback);
+}
+
+const extension = mapping({
+  name: v.optional(text),
+  password: nonEmpty,
+  // Every extension has a mailbox that destinations may name; `{ pin }` lets its owner listen
+  // (voicemail-main), `false` turns it off. The CONTRACT example sends callers to voicemail:1001
+  // although 1001 sets no PIN.
+  voicemail: v.optional(
+    v.nullable(v.union([v.literal(false), mapping({ pin, email: v.optional(v.nullable(v.pipe(v.string(), v.email('not an email address'))), null) })], 'expected a mapping with pin, or false')),
+    null,
+  ),
+  forward: v.optional(
+    mapping({
+      always: optionalDestination,
+      busy: optionalDestination,
+      no_answer: v.optional(v.nullable(mapping({ after: int(1, 600, 20), to: destination })), null),
+      unavailable: optionalDestination,
+    }),
+    {},
+  ),
+  max_calls: int(0, 100, 0),
+  record: v.optional(v.boolean(), false),
+});
+
+const ivr = mapping({
+  prompt: nonEmpty,
+  options: v.optional(v.record(v.pipe(v.string(), v.regex(/^[0-9*#]$/, (i) => `IVR option ${i.received} must be one key: 0-9, * or #`)), destination), {}),
+  timeout: int(1, 60, 5),
+  retries: int(0, 10, 2),
+  default: optionalDestination,
+  language: v.optional(v.nullable(v.string()), null),
+});
+
+const group = mapping({
+  strategy: oneOf(['simultaneous', 'sequential', 'next_available', 'round_robin'] as const, 'simultaneous'),
+  members: v.pipe(v.array(text), v.minLength(1, 'a group needs at least one member')),
+  ring_time: int(1, 600, 20),
+  default: optionalDestination,
+});
+
+const queue = mapping({
+  strategy: oneOf(['ringall', 'leastrecent', 'fewestcalls', 'random', 'rrmemory', 'linear'] as const, 'ringall'),
+  members: v.pipe(v.array(text), v.minLength(1, 'a queue needs at least one member')),
+  max_wait: int(1, 86400, 300),
+  default: optionalDestination,
+});
+
+const conference = v.nullable(mapping({ pin: v.optional(v.nullable(pin), null) }));
+
+export const ConfigSchema = mapping({
+  data_dir: v.optional(nonEmpty, './data'),
+  sip: v.optional(
+    mapping({
+      listen: v.optional(v.pipe(v.array(listenSpec), v.minLength(1, 'needs at least one listen spec')), ['udp:127.0.0.1:5060']),
+      domain: v.optional(nonEmpty, 'pbx.local'),
+      external_address: v.optional(v.nullable(nonEmpty), null),
+      tls: v.optional(v.nullable(mapping({ cert: nonEmpty, key: nonEmpty, ca: v.optional(v.nullable(nonEmpty), null) })), null),
+      max_message_size: int(1024, 1048576, 65535),
+      tcp_idle_timeout: int(1, 86400, 600),
+      max_connections_per_source: int(1, 100000, 32),
+      user_agent: v.optional(nonEmpty, 'tspbx'),
+    }),
+    {},
+  ),
+  registration: v.optional(
+    mapping({
+      min_expires: int(1, 86400, 60),
+      max_expires: int(1, 604800, 3600),
+      default_expires: int(1, 604800, 3600),
+      keepalive_interval: int(0, 3600, 25),
+    }),
+    {},
+  ),
+  rtp: v.optional(
+    mapping({
+      address: v.optional(nonEmpty, '127.0.0.1'),
+      ports: v.optional(portRange, '20000-20999'),
+      timeout: int(1, 3600, 30),
+      workers: int(0, 256, 0),
+    }),
+    {},
+  ),
+  http: mapping({
+    listen: v.optional(hostPort, '127.0.0.1:8088'),
+    token: nonEmpty,
+  }),
+  security: v.optional(
+    mapping({
+      nonce_ttl: int(10, 86400, 300),
+      slow_after: int(1, 10000, 5),
+      ban_after: int(1, 10000, 20),
+      window: int(1, 86400, 60),
+      ban_time: int(1, 31536000, 600),
+      drop_scanners: v.optional(v.boolean(), true),
+    }),
+    {},
+  ),
+  log: v.optional(mapping({ level: oneOf(['trace', 'debug', 'info', 'warn', 'error'] as const, 'info') }), {}),
+  extensions: v.optional(v.record(extensionNumber, extension), {}),
+  ivr: v.optional(v.record(name, ivr), {}),
+  dialplan: v.optional(v.record(dialNumber, destination), {}),
+  groups: v.optional(v.record(name, group), {}),
+  queues: v.optional(v.record(name, queue), {}),
+  conferences: v.optional(v.record(name, conference), {}),
+});
+
+export type RawConfig = v.InferOutput<typeof ConfigSchema>;
+
+/** Valibot's type names as a person reads them. */
+export function describe(received: string): string {
+  switch (received) {
+    case 'Object':
+      return 'a mapping';
+    case 'Array':
+      return 'a list';
+    case 'null':
+    case 'undefined':
+      return 'nothing';
+    default:
+      return received;
+  }
+}
+
+/** Message for issues without a specific one: wrong types mostly. */
+export function genericMessage(issue: v.BaseIssue<unknown>): string {
+  const expected = issue.expected === null ? 'another value' : describeExpected(issue.expected);
+  return `expected ${expected}, got ${describe(issue.received)}`;
+}
+
+function describeExpected(expected: string): string {
+  switch (expected) {
+    case 'Object':
+      return 'a mapping';
+    case 'Array':
+      return 'a list';
+    case 'string':
+      return 'a string';
+    case 'number':
+      return 'a number';
+    case 'boolean':
+      return 'true or false';
+    default:
+      return expected;
+  }
+}

@@ -1,0 +1,36 @@
+// Schema versions, applied in order; `PRAGMA user_version` records how many have run.
+// Never edit a shipped migration: add the next one.
+export const MIGRATIONS: readonly string[] = [
+  `CREATE TABLE bindings (
+     extension      TEXT    NOT NULL,
+     contact        TEXT    NOT NULL,
+     transport      TEXT    NOT NULL,
+     source_address TEXT    NOT NULL,
+     source_port    INTEGER NOT NULL,
+     expires_at     INTEGER NOT NULL,
+     user_agent     TEXT    NOT NULL,
+     call_id        TEXT    NOT NULL,
+     cseq           INTEGER NOT NULL,
+     instance       TEXT,
+     PRIMARY KEY (extension, contact)
+   );
+   CREATE INDEX bindings_expires ON bindings (expires_at);
+   CREATE TABLE cdr (
+     seq         INTEGER PRIMARY KEY AUTOINCREMENT,
+     id          TEXT    NOT NULL UNIQUE,
+     call_id     TEXT    NOT NULL,
+     "from"      TEXT    NOT NULL,
+     "to"        TEXT    NOT NULL,
+     status      TEXT    NOT NULL,
+     reason      TEXT    NOT NULL,
+     started_at  TEXT    NOT NULL,
+     started_ms  INTEGER NOT NULL,
+     answered_at TEXT,
+     ended_at    TEXT    NOT NULL,
+     duration_s  REAL    NOT NULL,
+     billsec     REAL    NOT NULL,
+     recording   TEXT
+   );
+   CREATE INDEX cdr_started ON cdr (started_ms);
+   CREATE INDEX cdr_status_started ON cdr (status, started_ms);`,
+];

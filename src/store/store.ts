@@ -1,0 +1,134 @@
+// The SQLite store under data_dir: registrations that survive restarts, and call detail records.
+// WAL with synchronous=FULL: a row is on disk when its insert returns, so kill -9 loses nothing.
+import { mkdirSync } from 'node:fs';
+import { join } from 'node:path';
+import Database from 'better-sqlite3';
+import { MIGRATIONS } from './migrations.js';
+import type { BindingRow, CdrRow } from './types.js';
+
+export const DATABASE_FILE = 'pbx.sqlite';
+const MAX_CDR_ROWS = 10000;
+
+export interface CdrQuery {
+  /** Only calls nobody answered. */
+  missed?: boolean;
+  /** ISO 8601: only calls that started at or after it. */
+  since?: string | null;
+  /** At most this many rows (default 100, at most 10000). */
+  limit?: number;
+}
+
+type Statement = Database.Statement<unknown[], unknown>;
+
+export class Store {
+  readonly #db: Database.Database;
+  readonly #upsertBinding: Statement;
+  readonly #deleteBinding: Statement;
+  readonly #deleteBindings: Statement;
+  readonly #loadBindings: Statement;
+  readonly #purgeExpired: Statement;
+  readonly #insertCdr: Statement;
+  readonly #listCdr: Statement;
+  #closed = false;
+
+  /** Opens (creating data_dir, recordings/ and voicemail/ if missing) and migrates the database. */
+  static open(dataDir: string): Store {
+    for (const dir of [dataDir, join(dataDir, 'recordings'), join(dataDir, 'voicemail')]) mkdirSync(dir, { recursive: true });
+    const db = new Database(join(dataDir, DATABASE_FILE));
+    try {
+      db.pragma('journal_mode = WAL');
+      db.pragma('synchronous = FULL');
+      db.pragma('busy_timeout = 5000');
+      migrate(db);
+      return new Store(db);
+    } catch (err) {
+      db.close();
+      throw err;
+    }
+  }
+
+  private constructor(db: Database.Database) {
+    this.#db = db;
+    this.#upsertBinding = db.prepare(
+      `INSERT INTO bindings (extension, contact, transport, source_address, source_port, expires_at, user_agent, call_id, cseq, instance)
+       VALUES (@extension, @contact, @transport, @source_address, @source_port, @expires_at, @user_agent, @call_id, @cseq, @instance)
+       ON CONFLICT (extension, contact) DO UPDATE SET
+         transport = excluded.transport, source_address = excluded.source_address, source_port = excluded.source_port,
+         expires_at = excluded.expires_at, user_agent = excluded.user_agent, call_id = excluded.call_id,
+         cseq = excluded.cseq, instance = excluded.instance`,
+    );
+    this.#deleteBinding = db.prepare('DELETE FROM bindings WHERE extension = ? AND contact = ?');
+    this.#deleteBindings = db.prepare('DELETE FROM bindings WHERE extension = ?');
+    this.#loadBindings = db.prepare(
+      'SELECT extension, contact, transport, source_address, source_port, expires_at, user_agent, call_id, cseq, instance FROM bindings ORDER BY extension, contact',
+    );
+    this.#purgeExpired = db.prepare('DELETE FROM bindings WHERE expires_at <= ?');
+    this.#insertCdr = db.prepare(
+      `INSERT INTO cdr (id, call_id, "from", "to", status, reason, started_at, started_ms, answered_at, ended_at, duration_s, billsec, recording)
+       VALUES (@id, @call_id, @from, @to, @status, @reason, @started_at, @started_ms, @answered_at, @ended_at, @duration_s, @billsec, @recording)`,
+    );
+    this.#listCdr = db.prepare(
+      `SELECT id, call_id, "from", "to", status, reason, started_at, answered_at, ended_at, duration_s, billsec, recording FROM cdr
+       WHERE (@missed = 0 OR status = 'missed') AND started_ms >= @since
+       ORDER BY started_ms DESC, seq DESC LIMIT @limit`,
+    );
+  }
+
+  upsertBinding(row: BindingRow): void {
+    this.#upsertBinding.run(row);
+  }
+
+  deleteBinding(extension: string, contact: string): void {
+    this.#deleteBinding.run(extension, contact);
+  }
+
+  deleteBindings(extension: string): void {
+    this.#deleteBindings.run(extension);
+  }
+
+  loadBindings(): BindingRow[] {
+    return this.#loadBindings.all() as BindingRow[];
+  }
+
+  /** Removes bindings that expired at or before nowMs; returns how many. */
+  purgeExpired(nowMs: number): number {
+    return this.#purgeExpired.run(nowMs).changes;
+  }
+
+  /** Stores a finished call; committed (fsynced) before it returns. */
+  insertCdr(row: CdrRow): void {
+    const startedMs = Date.parse(row.started_at);
+    if (Number.isNaN(startedMs)) throw new TypeError(`CDR ${row.id}: started_at is not an ISO 8601 time: ${row.started_at}`);
+    this.#insertCdr.run({ ...row, started_ms: startedMs });
+  }
+
+  /** Newest first. */
+  listCdr(query: CdrQuery = {}): CdrRow[] {
+    let since = 0;
+    if (query.since != null) {
+      since = Date.parse(query.since);
+      if (Number.isNaN(since)) throw new TypeError(`since is not an ISO 8601 time: ${query.since}`);
+    }
+    const limit = Math.min(Math.max(Math.trunc(query.limit ?? 100), 0), MAX_CDR_ROWS);
+    return this.#listCdr.all({ missed: query.missed === true ? 1 : 0, since, limit }) as CdrRow[];
+  }
+
+  close(): void {
+    if (this.#closed) return;
+    this.#closed = true;
+    this.#db.close();
+  }
+}
+
+function migrate(db: Database.Database): void {
+  const current = db.pragma('user_version', { simple: true }) as number;
+  if (current > MIGRATIONS.length) {
+    throw new Error(`the database is from a newer tspbx (schema ${current}, this one knows ${MIGRATIONS.length})`);
+  }
+  for (let version = current; version < MIGRATIONS.length; version++) {
+    db.transaction(() => {
+      db.exec(MIGRATIONS[version]!);
+      db.pragma(`user_version = ${version + 1}`);
+    })();
+  }
+}

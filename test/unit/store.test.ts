@@ -1,0 +1,125 @@
+import { spawn } from 'node:child_process';
+import { existsSync, mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import Database from 'better-sqlite3';
+import t, { type Test } from 'tap';
+import { MIGRATIONS } from '../../src/store/migrations.js';
+import { DATABASE_FILE, Store } from '../../src/store/store.js';
+import type { BindingRow, CdrRow } from '../../src/store/types.js';
+
+function tempDir(t: Test): string {
+  const dir = mkdtempSync(join(tmpdir(), 'tspbx-store-'));
+  t.teardown(() => rmSync(dir, { recursive: true, force: true }));
+  return dir;
+}
+
+function binding(extension: string, contact: string, expiresAt: number): BindingRow {
+  return {
+    extension,
+    contact,
+    transport: 'udp',
+    source_address: '192.0.2.7',
+    source_port: 5062,
+    expires_at: expiresAt,
+    user_agent: 'Phone/1.0',
+    call_id: `reg-${extension}`,
+    cseq: 3,
+    instance: null,
+  };
+}
+
+function cdr(id: string, startedAt: string, status: CdrRow['status'] = 'answered'): CdrRow {
+  return {
+    id,
+    call_id: `call-${id}`,
+    from: '1001',
+    to: '1002',
+    status,
+    reason: 'caller-bye',
+    started_at: startedAt,
+    answered_at: status === 'answered' ? startedAt : null,
+    ended_at: startedAt,
+    duration_s: 12.5,
+    billsec: 10,
+    recording: null,
+  };
+}
+
+t.test('a fresh data_dir gets its folders and a migrated database in WAL mode', async (t) => {
+  const dir = join(tempDir(t), 'nested', 'data');
+  const store = Store.open(dir);
+  store.close();
+  store.close();
+  t.ok(existsSync(join(dir, 'recordings')));
+  t.ok(existsSync(join(dir, 'voicemail')));
+  const db = new Database(join(dir, DATABASE_FILE), { readonly: true });
+  t.equal(db.pragma('user_version', { simple: true }), MIGRATIONS.length);
+  t.equal(db.pragma('journal_mode', { simple: true }), 'wal');
+  db.close();
+  const again = Store.open(dir);
+  t.same(again.loadBindings(), [], 'reopening an up-to-date database runs no migration twice');
+  again.close();
+});
+
+t.test('bindings survive close and reopen; upsert replaces, delete and purge remove', async (t) => {
+  const dir = tempDir(t);
+  const store = Store.open(dir);
+  store.upsertBinding(binding('1001', 'sip:1001@192.0.2.7:5062', 5000));
+  store.upsertBinding(binding('1001', 'sip:1001@192.0.2.8:5060', 9000));
+  store.upsertBinding(binding('1002', 'sip:1002@192.0.2.9:5060', 1000));
+  store.upsertBinding({ ...binding('1001', 'sip:1001@192.0.2.7:5062', 7000), cseq: 4, instance: '<urn:uuid:1>' });
+  store.close();
+
+  const reopened = Store.open(dir);
+  t.teardown(() => reopened.close());
+  const rows = reopened.loadBindings();
+  t.equal(rows.length, 3);
+  t.same(rows[0], { ...binding('1001', 'sip:1001@192.0.2.7:5062', 7000), cseq: 4, instance: '<urn:uuid:1>' });
+  t.equal(reopened.purgeExpired(1000), 1, 'expired at or before now');
+  reopened.deleteBinding('1001', 'sip:1001@192.0.2.8:5060');
+  t.same(reopened.loadBindings().map((r) => r.contact), ['sip:1001@192.0.2.7:5062']);
+  reopened.deleteBindings('1001');
+  t.same(reopened.loadBindings(), []);
+});
+
+t.test('CDR rows list newest first, filtered by missed and since, limited', async (t) => {
+  const store = Store.open(tempDir(t));
+  t.teardown(() => store.close());
+  store.insertCdr(cdr('a', '2026-01-01T10:00:00.000Z'));
+  store.insertCdr(cdr('b', '2026-01-01T11:00:00.000Z', 'missed'));
+  store.insertCdr(cdr('c', '2026-01-01T12:00:00.000Z', 'busy'));
+  store.insertCdr(cdr('d', '2026-01-01T13:00:00.000Z', 'missed'));
+  t.same(store.listCdr({}).map((r) => r.id), ['d', 'c', 'b', 'a']);
+  t.same(store.listCdr({ missed: true }).map((r) => r.id), ['d', 'b']);
+  t.same(store.listCdr({ since: '2026-01-01T11:00:00Z' }).map((r) => r.id), ['d', 'c', 'b']);
+  t.same(store.listCdr({ since: '2026-01-01T12:30:00+01:00' }).map((r) => r.id), ['d', 'c'], 'offsets are compared as instants');
+  t.same(store.listCdr({ missed: true, since: '2026-01-01T12:00:00Z' }).map((r) => r.id), ['d']);
+  t.same(store.listCdr({ limit: 2 }).map((r) => r.id), ['d', 'c']);
+  t.same(store.listCdr({ limit: 1 })[0], cdr('d', '2026-01-01T13:00:00.000Z', 'missed'), 'every CONTRACT field round-trips');
+  t.throws(() => store.listCdr({ since: 'yesterday' }), /ISO 8601/);
+  t.throws(() => store.insertCdr(cdr('a', '2026-01-02T00:00:00Z')), /UNIQUE/, 'a CDR id is stored once');
+});
+
+t.test('a CDR written just before kill -9 is still there', async (t) => {
+  const dir = tempDir(t);
+  const storeUrl = new URL('../../src/store/store.ts', import.meta.url).href;
+  const script = `
+    const { Store } = await import(${JSON.stringify(storeUrl)});
+    const s = Store.open(${JSON.stringify(dir)});
+    s.insertCdr(${JSON.stringify(cdr('killed', '2026-02-03T04:05:06.000Z'))});
+    process.stdout.write('written\\n');
+    setInterval(() => {}, 1000);
+  `;
+  const child = spawn(process.execPath, [...process.execArgv, '--input-type=module', '-e', script], { stdio: ['ignore', 'pipe', 'inherit'] });
+  const exited = new Promise<NodeJS.Signals | null>((resolve) => child.on('exit', (_code, signal) => resolve(signal)));
+  await new Promise<void>((resolve, reject) => {
+    child.stdout.on('data', (chunk: Buffer) => chunk.toString().includes('written') && resolve());
+    child.on('exit', () => reject(new Error('child exited before writing')));
+  });
+  child.kill('SIGKILL');
+  t.equal(await exited, 'SIGKILL');
+  const store = Store.open(dir);
+  t.teardown(() => store.close());
+  t.same(store.listCdr({}).map((r) => r.id), ['killed']);
+});
