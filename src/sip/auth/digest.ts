@@ -1,0 +1,161 @@
+// HTTP Digest authentication as SIP uses it (RFC 3261 22.4, RFC 2617, RFC 7616, RFC 8760):
+// MD5 and SHA-256, qop=auth only. Nonces carry their own issue time and an HMAC under a
+// per-process secret, so the server keeps no table of issued nonces; a nonce past its lifetime
+// whose digest is otherwise right is answered with stale=true (RFC 7616 3.3).
+import { createHash, createHmac, randomBytes, timingSafeEqual } from 'node:crypto';
+import { parseAuthHeader } from './params.js';
+
+export type DigestAlgorithm = 'SHA-256' | 'MD5';
+
+/** RFC 8760 section 2: the server lists the algorithms it accepts, most preferred first. */
+const ALGORITHMS: readonly DigestAlgorithm[] = ['SHA-256', 'MD5'];
+const HASH_NAME: Readonly<Record<DigestAlgorithm, string>> = { 'SHA-256': 'sha256', MD5: 'md5' };
+/** The password hashed for a user that does not exist, so both paths do the same work. */
+const DUMMY_PASSWORD = 'no-such-user\u0000dummy-password';
+/** Nonces whose last nc we remember, for replay detection; the oldest are forgotten first. */
+const NC_TABLE_CAP = 50_000;
+/** 8-byte issue time (ms) + 8 random bytes, then a 16-byte truncated HMAC-SHA-256. */
+const NONCE_PAYLOAD = 16;
+const NONCE_MAC = 16;
+
+export interface DigestOptions {
+  realm: string;
+  /** Key for nonce HMACs; random per process when absent (nonces then die with the process). */
+  secret?: string | Buffer;
+  /** Seconds a nonce stays valid. */
+  nonceTtlS: number;
+  clock?: { now(): number };
+}
+
+export type DigestResult = { ok: true; user: string } | { ok: false; stale: boolean };
+
+/** Looks up a user's password; null for an unknown user. */
+export type PasswordLookup = (user: string) => string | null;
+
+export class DigestAuthenticator {
+  readonly realm: string;
+  readonly #secret: Buffer;
+  readonly #ttlMs: number;
+  readonly #clock: { now(): number };
+  readonly #opaque: string;
+  /** nonce -> highest nc accepted with it (RFC 7616 3.4: nc lets the server detect replays). */
+  readonly #lastNc = new Map<string, number>();
+
+  constructor(opts: DigestOptions) {
+    if (!opts.realm) throw new RangeError('PBX_ERR_AUTH_REALM: digest realm must not be empty');
+    if (!(opts.nonceTtlS > 0)) throw new RangeError('PBX_ERR_AUTH_NONCE_TTL: nonce lifetime must be a positive number of seconds');
+    this.realm = opts.realm;
+    this.#secret = opts.secret === undefined ? randomBytes(32) : Buffer.from(opts.secret);
+    this.#ttlMs = opts.nonceTtlS * 1000;
+    this.#clock = opts.clock ?? Date;
+    this.#opaque = createHmac('sha256', this.#secret).update(`opaque:${this.realm}`).digest('hex').slice(0, 32);
+  }
+
+  /**
+   * WWW-Authenticate / Proxy-Authenticate values for a new challenge: one per algorithm,
+   * SHA-256 first then MD5 (RFC 8760 2.4), sharing one fresh nonce.
+   */
+  challengeHeaders(stale: boolean): string[] {
+    const nonce = this.#newNonce();
+    const tail = stale ? ', stale=true' : '';
+    return ALGORITHMS.map(
+      (alg) => `Digest realm="${this.realm}", nonce="${nonce}", opaque="${this.#opaque}", algorithm=${alg}, qop="auth"${tail}`,
+    );
+  }
+
+  /**
+   * Checks an Authorization / Proxy-Authorization value for `method`. Unknown users and wrong
+   * passwords take the same work and give the same answer. `stale` is true only when the digest
+   * was right but the nonce was expired, forged by an older process, or its nc was replayed.
+   */
+  verify(method: string, authHeaderValue: string, lookupPassword: PasswordLookup): DigestResult {
+    const p = parseAuthHeader(authHeaderValue);
+    if (p === null || p.scheme !== 'digest') return FAIL;
+    const username = p.params.get('username');
+    const realm = p.params.get('realm');
+    const nonce = p.params.get('nonce');
+    const uri = p.params.get('uri');
+    const response = p.params.get('response');
+    const qop = p.params.get('qop');
+    const ncText = p.params.get('nc');
+    const cnonce = p.params.get('cnonce');
+    const opaque = p.params.get('opaque');
+    const algorithm = algorithmOf(p.params.get('algorithm'));
+    if (
+      username === undefined || realm !== this.realm || nonce === undefined || uri === undefined ||
+      response === undefined || qop?.toLowerCase() !== 'auth' || ncText === undefined ||
+      cnonce === undefined || algorithm === null || (opaque !== undefined && opaque !== this.#opaque)
+    ) return FAIL;
+    if (!/^[0-9a-fA-F]{8}$/.test(ncText)) return FAIL;
+    const nc = parseInt(ncText, 16);
+
+    const password = lookupPassword(username);
+    const hash = HASH_NAME[algorithm];
+    const ha1 = h(hash, `${username}:${this.realm}:${password ?? DUMMY_PASSWORD}`);
+    const ha2 = h(hash, `${method}:${uri}`);
+    const expected = h(hash, `${ha1}:${nonce}:${ncText}:${cnonce}:auth:${ha2}`);
+    const match = constantTimeEqual(expected, response.toLowerCase());
+    if (!match || password === null) return FAIL;
+
+    // RFC 7616 3.3: a right digest with a nonce we no longer accept gets stale=true.
+    if (!this.#nonceFresh(nonce)) return STALE;
+    const last = this.#lastNc.get(nonce);
+    if (last !== undefined && nc <= last) return STALE;
+    this.#rememberNc(nonce, nc);
+    return { ok: true, user: username };
+  }
+
+  #newNonce(): string {
+    const payload = Buffer.allocUnsafe(NONCE_PAYLOAD);
+    payload.writeBigUInt64BE(BigInt(Math.max(0, Math.floor(this.#clock.now()))), 0);
+    randomBytes(8).copy(payload, 8);
+    const mac = createHmac('sha256', this.#secret).update(payload).digest().subarray(0, NONCE_MAC);
+    return Buffer.concat([payload, mac]).toString('base64url');
+  }
+
+  /** True when the nonce is one of ours (HMAC checks) and not past its lifetime. */
+  #nonceFresh(nonce: string): boolean {
+    const raw = Buffer.from(nonce, 'base64url');
+    if (raw.length !== NONCE_PAYLOAD + NONCE_MAC) return false;
+    const payload = raw.subarray(0, NONCE_PAYLOAD);
+    const mac = createHmac('sha256', this.#secret).update(payload).digest().subarray(0, NONCE_MAC);
+    if (!timingSafeEqual(mac, raw.subarray(NONCE_PAYLOAD))) return false;
+    const issued = Number(payload.readBigUInt64BE(0));
+    const age = this.#clock.now() - issued;
+    return age >= 0 && age <= this.#ttlMs;
+  }
+
+  #rememberNc(nonce: string, nc: number): void {
+    this.#lastNc.delete(nonce);
+    this.#lastNc.set(nonce, nc);
+    if (this.#lastNc.size > NC_TABLE_CAP) {
+      const oldest = this.#lastNc.keys().next().value as string;
+      this.#lastNc.delete(oldest);
+    }
+  }
+}
+
+const FAIL: DigestResult = Object.freeze({ ok: false, stale: false });
+const STALE: DigestResult = Object.freeze({ ok: false, stale: true });
+
+/** RFC 7616 3.4: no algorithm parameter means MD5. The -sess variants are not offered. */
+function algorithmOf(value: string | undefined): DigestAlgorithm | null {
+  if (value === undefined) return 'MD5';
+  const v = value.toUpperCase();
+  return v === 'MD5' || v === 'SHA-256' ? v : null;
+}
+
+function h(hash: string, text: string): string {
+  return createHash(hash).update(text, 'utf8').digest('hex');
+}
+
+/** Compares two hex strings without an early exit; a length mismatch still does a full compare. */
+function constantTimeEqual(expected: string, given: string): boolean {
+  const a = Buffer.from(expected, 'latin1');
+  const b = Buffer.from(given, 'latin1');
+  if (a.length !== b.length) {
+    timingSafeEqual(a, a);
+    return false;
+  }
+  return timingSafeEqual(a, b);
+}
