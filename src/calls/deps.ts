@@ -1,0 +1,34 @@
+// What call control needs from the layers under it, as narrow structural types: the real
+// Registrar, MediaEngine, Store and pino logger fit them, and tests can pass small fakes.
+import type { Peer } from '../sip/message.js';
+import type { ServerTransaction } from '../sip/transaction/types.js';
+import type { CdrRow } from '../store/types.js';
+
+/** One place an extension can be reached: the Contact it registered and where its packets come from. */
+export interface CallBinding {
+  contact: string;
+  peer: Peer;
+}
+
+export interface CallRegistrar {
+  /** Every live binding of an extension (several phones ring together). */
+  lookup(extension: string): readonly CallBinding[];
+  /**
+   * Digest check of a request. Returns the authenticated user, or null after answering the
+   * challenge (407) or the refusal itself.
+   */
+  authenticateRequest(st: ServerTransaction, kind: 'proxy'): string | null | Promise<string | null>;
+}
+
+export interface CallStore {
+  insertCdr(row: CdrRow): void;
+}
+
+/** The part of a pino logger call control uses. */
+export interface CallLogger {
+  debug(obj: object, msg?: string): void;
+  info(obj: object, msg?: string): void;
+  warn(obj: object, msg?: string): void;
+  error(obj: object, msg?: string): void;
+  child(bindings: Record<string, unknown>): CallLogger;
+}

@@ -1,0 +1,327 @@
+// A Leg is one SIP dialog side of a call: the UAS leg towards the caller, a UAC leg towards each
+// contact of the callee. It owns the dialog, sends in-dialog requests, and keeps the INVITE/2xx/ACK
+// exchange reliable end to end (RFC 3261 13.3.1.4 and 13.2.2.4), which the transaction layer leaves
+// to the TU.
+import { Dialog, dialogKey, newTag, type InDialogOptions } from '../sip/dialog.js';
+import { Headers, SipRequest, responseTo, type Peer, type SipResponse } from '../sip/message.js';
+import type { Clock, ClientTransaction, ServerTransaction, Timers, TransactionLayer } from '../sip/transaction/types.js';
+import { cseqNumber, tagOf } from './headers.js';
+
+export interface LegContext {
+  transactions: TransactionLayer;
+  clock: Clock;
+  timers: Timers;
+  /** Header lines every request and response we originate carries (User-Agent, Allow). */
+  commonHeaders: ReadonlyArray<[string, string]>;
+}
+
+interface Pending2xx {
+  seq: number;
+  res: SipResponse;
+  to: Peer;
+  interval: number;
+  deadline: number;
+  handle: unknown;
+}
+
+export abstract class Leg {
+  readonly callId: string;
+  readonly localTag: string;
+  dialog: Dialog | null = null;
+  /** Called when a 2xx we sent got no ACK within 64*T1 (RFC 3261 13.3.1.4: the UAS then sends BYE). */
+  onAckTimeout: (() => void) | null = null;
+  protected readonly ctx: LegContext;
+  #pending2xx: Pending2xx | null = null;
+  /** The ACK we sent for the latest 2xx to one of our INVITEs, re-sent when that 2xx comes again. */
+  #lastAck: { seq: number; ack: SipRequest } | null = null;
+  #closed = false;
+
+  protected constructor(ctx: LegContext, callId: string, localTag: string) {
+    this.ctx = ctx;
+    this.callId = callId;
+    this.localTag = localTag;
+  }
+
+  get key(): string {
+    return dialogKey(this.callId, this.localTag);
+  }
+
+  get closed(): boolean {
+    return this.#closed;
+  }
+
+  /**
+   * Sends a request inside the dialog and resolves with its final response. A 2xx to an INVITE is
+   * ACKed here at once (the B2BUA answers each leg on its own).
+   */
+  request(method: string, options: InDialogOptions = {}): Promise<SipResponse> {
+    const dialog = this.dialog;
+    if (dialog === null || this.#closed) return Promise.resolve(localResponse(408, 'No dialog'));
+    const req = dialog.createRequest(method, { ...options, headers: [...this.ctx.commonHeaders, ...(options.headers ?? [])] });
+    const seq = dialog.localSeq;
+    return new Promise((resolve) => {
+      this.ctx.transactions.request(req, dialog.peer, {
+        onFinal: (res) => {
+          dialog.receiveResponse(res, method);
+          if (method === 'INVITE' && res.status >= 200 && res.status < 300) this.sendAck(seq);
+          resolve(res);
+        },
+      });
+    });
+  }
+
+  /** RFC 3261 13.2.2.4: ACKs the 2xx to our INVITE with CSeq `seq`, and remembers the ACK for retransmitted 2xx. */
+  protected sendAck(seq: number): void {
+    const dialog = this.dialog;
+    if (dialog === null || this.#closed) return;
+    const ack = dialog.createAck(seq, { headers: [...this.ctx.commonHeaders] });
+    this.#lastAck = { seq, ack };
+    this.ctx.transactions.sendStateless(ack, dialog.peer);
+  }
+
+  /**
+   * Answers an INVITE (initial or re-INVITE) with a 2xx and retransmits it at T1, doubling up to T2,
+   * until the ACK comes or 64*T1 has passed (RFC 3261 13.3.1.4).
+   */
+  protected respond2xx(st: ServerTransaction, res: SipResponse): void {
+    this.#stopPending2xx();
+    st.respond(res);
+    if (this.#closed) return;
+    const { clock, timers } = this.ctx;
+    const pending: Pending2xx = {
+      seq: cseqNumber(st.request),
+      res,
+      to: st.source,
+      interval: timers.t1,
+      deadline: clock.now() + 64 * timers.t1,
+      handle: null,
+    };
+    this.#pending2xx = pending;
+    const fire = (): void => {
+      if (this.#pending2xx !== pending) return;
+      if (clock.now() >= pending.deadline) {
+        this.#pending2xx = null;
+        this.onAckTimeout?.();
+        return;
+      }
+      this.ctx.transactions.sendResponse(pending.res, pending.to);
+      pending.interval = Math.min(pending.interval * 2, timers.t2);
+      pending.handle = clock.setTimeout(fire, pending.interval);
+    };
+    pending.handle = clock.setTimeout(fire, pending.interval);
+  }
+
+  /** An ACK arrived in this dialog. Returns true when it acknowledges the 2xx we are retransmitting. */
+  receiveAck(ack: SipRequest): boolean {
+    const pending = this.#pending2xx;
+    if (pending === null || cseqNumber(ack) !== pending.seq) return false;
+    this.#stopPending2xx();
+    return true;
+  }
+
+  /** True while a 2xx we sent waits for its ACK. */
+  get awaitingAck(): boolean {
+    return this.#pending2xx !== null;
+  }
+
+  /** A 2xx that matched no transaction: a retransmission of one we already ACKed; ACK it again. */
+  receiveStrayResponse(res: SipResponse): void {
+    const last = this.#lastAck;
+    const dialog = this.dialog;
+    if (last === null || dialog === null || this.#closed) return;
+    const cseq = res.headers.get('cseq') ?? '';
+    if (res.status >= 200 && res.status < 300 && cseqNumberOf(cseq) === last.seq && /INVITE\s*$/i.test(cseq)) {
+      this.ctx.transactions.sendStateless(last.ack, dialog.peer);
+    }
+  }
+
+  #stopPending2xx(): void {
+    if (this.#pending2xx !== null) {
+      this.ctx.clock.clearTimeout(this.#pending2xx.handle);
+      this.#pending2xx = null;
+    }
+  }
+
+  /** Builds a response to a request of this leg's dialog, with our tag and Contact where they belong. */
+  responseTo(req: SipRequest, status: number, options: { body?: Buffer; headers?: Array<[string, string]> } = {}): SipResponse {
+    const res = responseTo(req, status, undefined, this.localTag);
+    for (const [n, v] of this.ctx.commonHeaders) res.headers.add(n, v);
+    if (status > 100 && status < 300 && (req.method === 'INVITE' || req.method === 'UPDATE') && this.dialog !== null) {
+      res.headers.add('contact', this.dialog.localContact);
+    }
+    for (const [n, v] of options.headers ?? []) res.headers.add(n, v);
+    const body = options.body;
+    if (body !== undefined && body.length > 0) {
+      res.headers.add('content-type', 'application/sdp');
+      res.body = body;
+    }
+    res.headers.add('content-length', String(res.body.length));
+    return res;
+  }
+
+  /** Answers an in-dialog INVITE or UPDATE; a 2xx to an INVITE is sent reliably. */
+  answer(st: ServerTransaction, status: number, options: { body?: Buffer; headers?: Array<[string, string]> } = {}): void {
+    const res = this.responseTo(st.request, status, options);
+    if (st.request.method === 'INVITE' && status >= 200 && status < 300) this.respond2xx(st, res);
+    else st.respond(res);
+  }
+
+  /** Stops timers; the leg sends nothing more. Safe to call twice. */
+  close(): void {
+    if (this.#closed) return;
+    this.#closed = true;
+    this.#stopPending2xx();
+    this.dialog?.terminate();
+  }
+}
+
+/** The leg towards the caller: we are the UAS of its INVITE. */
+export class UasLeg extends Leg {
+  readonly st: ServerTransaction;
+  readonly #localContact: string;
+
+  constructor(ctx: LegContext, st: ServerTransaction, localContact: string) {
+    super(ctx, st.request.headers.get('call-id') ?? '', newTag());
+    this.st = st;
+    this.#localContact = localContact;
+  }
+
+  /** The caller's tag (From tag of its INVITE). */
+  get remoteTag(): string {
+    return tagOf(this.st.request.headers.get('from'));
+  }
+
+  #ensureDialog(status: number): void {
+    if (this.dialog === null) this.dialog = Dialog.fromUas(this.st.request, this.localTag, status, this.#localContact, this.st.source);
+  }
+
+  /** 100 Trying, without a tag and without creating a dialog. */
+  trying(): void {
+    if (this.st.finished) return;
+    const res = responseTo(this.st.request, 100);
+    res.headers.add('content-length', '0');
+    this.st.respond(res);
+  }
+
+  /** 180/183 to the caller, with SDP for early media; makes the early dialog. */
+  progress(status: number, body?: Buffer): void {
+    if (this.st.finished || this.closed) return;
+    this.#ensureDialog(status);
+    this.st.respond(this.responseTo(this.st.request, status, body === undefined ? {} : { body }));
+  }
+
+  /** 200 OK to the caller with our answer; retransmitted until the ACK. */
+  accept(body: Buffer): void {
+    if (this.st.finished || this.closed) return;
+    this.#ensureDialog(200);
+    this.dialog!.confirm();
+    this.respond2xx(this.st, this.responseTo(this.st.request, 200, { body }));
+  }
+
+  /** A final error to the caller's INVITE (no-op once a final response went out). */
+  reject(status: number, headers: Array<[string, string]> = []): void {
+    if (this.st.finished) return;
+    const res = responseTo(this.st.request, status, undefined, this.localTag);
+    for (const [n, v] of this.ctx.commonHeaders) res.headers.add(n, v);
+    for (const [n, v] of headers) res.headers.add(n, v);
+    res.headers.add('content-length', '0');
+    this.st.respond(res);
+    this.dialog?.terminate();
+  }
+}
+
+export interface UacCallbacks {
+  onProvisional(leg: UacLeg, res: SipResponse): void;
+  onFinal(leg: UacLeg, res: SipResponse): void;
+}
+
+/** What a fork's INVITE carries, beyond the dialog headers the leg writes itself. */
+export interface UacInvite {
+  requestUri: string;
+  from: string;
+  to: string;
+  localContact: string;
+  maxForwards: number;
+  body: Buffer;
+  extraHeaders: Array<[string, string]>;
+}
+
+/** A leg towards one contact of the callee: we are the UAC of its INVITE. */
+export class UacLeg extends Leg {
+  readonly peer: Peer;
+  readonly invite: SipRequest;
+  #ct: ClientTransaction | null = null;
+  #final: SipResponse | null = null;
+  #cancelled = false;
+  #provisional = false;
+
+  constructor(ctx: LegContext, peer: Peer, spec: UacInvite) {
+    super(ctx, `${newTag()}${newTag()}`, newTag());
+    this.peer = peer;
+    const h = new Headers()
+      .add('max-forwards', String(spec.maxForwards))
+      .add('from', `${spec.from};tag=${this.localTag}`)
+      .add('to', spec.to)
+      .add('call-id', this.callId)
+      .add('cseq', '1 INVITE')
+      .add('contact', spec.localContact);
+    for (const [n, v] of ctx.commonHeaders) h.add(n, v);
+    for (const [n, v] of spec.extraHeaders) h.add(n, v);
+    if (spec.body.length > 0) h.add('content-type', 'application/sdp');
+    h.add('content-length', String(spec.body.length));
+    this.invite = new SipRequest('INVITE', spec.requestUri, h, spec.body);
+  }
+
+  /** The final response, once it came. */
+  get final(): SipResponse | null {
+    return this.#final;
+  }
+
+  /** Sends the INVITE. */
+  start(cb: UacCallbacks): void {
+    this.#ct = this.ctx.transactions.request(this.invite, this.peer, {
+      onProvisional: (res) => {
+        if (this.closed || this.#final !== null) return;
+        this.#provisional = true;
+        if (res.status > 100 && this.dialog === null && res.headers.get('to') !== null && tagOf(res.headers.get('to')) !== '') {
+          this.dialog = Dialog.fromUac(this.invite, res, this.peer);
+        }
+        if (this.#cancelled) this.#ct?.cancel();
+        cb.onProvisional(this, res);
+      },
+      onFinal: (res) => {
+        if (this.#final !== null) return;
+        this.#final = res;
+        if (res.status >= 200 && res.status < 300) {
+          if (this.dialog === null || this.dialog.remoteTag !== tagOf(res.headers.get('to'))) {
+            this.dialog = Dialog.fromUac(this.invite, res, this.peer);
+          } else {
+            this.dialog.receiveResponse(res, 'INVITE');
+          }
+          this.sendAck(1);
+        }
+        cb.onFinal(this, res);
+      },
+    });
+  }
+
+  /**
+   * RFC 3261 9.1: CANCEL once a provisional response has come; before that, the CANCEL waits for
+   * the first provisional.
+   */
+  cancel(): void {
+    if (this.#final !== null || this.#cancelled) return;
+    this.#cancelled = true;
+    if (this.#provisional) this.#ct?.cancel();
+  }
+}
+
+function localResponse(status: number, reason: string): SipResponse {
+  const res = responseTo(new SipRequest('BYE', 'sip:invalid'), status, reason);
+  return res;
+}
+
+function cseqNumberOf(value: string): number {
+  const n = Number.parseInt(value, 10);
+  return Number.isFinite(n) ? n : -1;
+}
