@@ -3,7 +3,8 @@
 // used by digest authentication. Every parser returns null on malformed input and never throws.
 
 import { HOST, PARAM_VALUE, SCHEME, TOKEN, inTable, isLws, skipLws } from './chars.js';
-import { isIPv6 } from 'node:net';
+import { isIPv6Reference } from './uri.js';
+import type { Headers } from './message.js';
 
 const DQUOTE = 34;
 const BACKSLASH = 92;
@@ -294,7 +295,7 @@ export function parseVia(value: string): Via | null {
   const hostStart = i;
   if (value.charCodeAt(i) === LBRACKET) {
     const close = value.indexOf(']', i);
-    if (close < 0 || !isIPv6(value.slice(i + 1, close))) return null;
+    if (close < 0 || !isIPv6Reference(value.slice(i + 1, close))) return null;
     i = close + 1;
   } else {
     while (i < n && inTable(HOST, value.charCodeAt(i))) i++;
@@ -393,4 +394,28 @@ export function hostAddress(host: string): string {
   return host.length > 1 && host.charCodeAt(0) === LBRACKET && host.charCodeAt(host.length - 1) === RBRACKET
     ? host.slice(1, -1)
     : host;
+}
+
+/** The first via-parm of the first Via line (a line may carry several, comma-separated); null if absent or malformed. */
+export function topVia(headers: Headers): Via | null {
+  const line = headers.get('via');
+  if (line === null) return null;
+  const first = line.indexOf(',') < 0 ? line : splitList(line)[0];
+  return first === undefined ? null : parseVia(first);
+}
+
+/**
+ * What a server writes into the top Via of a request it received: RFC 3261 18.2.1 adds
+ * received= when the sent-by host is not the source address; RFC 3581 4 fills a bare rport with
+ * the source port and then always adds received. An IPv6 source goes in without brackets (RFC 5118 4.5).
+ * Returns whether the Via changed.
+ */
+export function stampVia(via: Via, sourceAddress: string, sourcePort: number): boolean {
+  const rport = via.params.has('rport') && via.params.get('rport') === null;
+  if (rport) via.params.set('rport', String(sourcePort));
+  if (rport || hostAddress(via.host).toLowerCase() !== sourceAddress.toLowerCase()) {
+    via.params.set('received', sourceAddress);
+    return true;
+  }
+  return false;
 }

@@ -108,6 +108,10 @@ export function parseMessage(buf: Buffer, opts?: ParseOptions): ParseResult {
   const headEnd = bodyStart < 0 ? buf.length : bodyStart;
   const text = buf.toString('utf8', start, headEnd);
 
+  // RFC 3261 7.3.1: CR only as part of CRLF; a bare CR would let a value forge a line when written out.
+  for (let cr = text.indexOf('\r'); cr >= 0; cr = text.indexOf('\r', cr + 2)) {
+    if (text.charCodeAt(cr + 1) !== LF) return failure(400, 'Bare CR in the headers', null);
+  }
   let lineEnd = text.indexOf('\n');
   if (lineEnd < 0) lineEnd = text.length;
   const firstLine = text.slice(0, trimEndCr(text, lineEnd));
@@ -210,7 +214,7 @@ export function parseMessage(buf: Buffer, opts?: ParseOptions): ParseResult {
     contentLength = contentLengthOf(headers);
     if (contentLength < 0) {
       status = 400;
-      reason = 'Malformed Content-Length';
+      reason = contentLength === CL_CONFLICT ? 'Conflicting Content-Length values' : 'Malformed Content-Length';
     } else if (bodyStart + contentLength > buf.length) {
       status = 400;
       reason = 'Content-Length larger than the message';
@@ -291,7 +295,9 @@ function checkHeaders(message: SipMessage, seen: Seen): string {
   return '';
 }
 
-// The one Content-Length value (all lines must agree, RFC 4475 3.3.9), or -1.
+const CL_CONFLICT = -2;
+
+// The one Content-Length value (all lines must agree, RFC 4475 3.3.9), -1 if malformed, CL_CONFLICT.
 function contentLengthOf(h: Headers): number {
   let result = -1;
   for (let i = 0; i < h.size; i++) {
@@ -304,7 +310,8 @@ function contentLengthOf(h: Headers): number {
       if (c < 48 || c > 57) return -1;
       n = n * 10 + (c - 48);
     }
-    if (n > CL_MAX || (result >= 0 && result !== n)) return -1;
+    if (n > CL_MAX) return -1;
+    if (result >= 0 && result !== n) return CL_CONFLICT;
     result = n;
   }
   return result;

@@ -94,9 +94,8 @@ function scanHeaders(s: string, i: number, out: Map<string, string>): number {
 
 function parseSip(s: string, scheme: 'sip' | 'sips', start: number): SipUri | null {
   const n = s.length;
-  let hostEnd = s.indexOf('?', start);
-  if (hostEnd < 0) hostEnd = n;
-  const at = s.lastIndexOf('@', hostEnd - 1);
+  // '@' appears unescaped only after the userinfo; the user part may hold '?', ';', ',' (RFC 4475 3.1.1.2).
+  const at = s.indexOf('@', start);
   let user: string | null = null;
   let password: string | null = null;
   let i = start;
@@ -116,7 +115,7 @@ function parseSip(s: string, scheme: 'sip' | 'sips', start: number): SipUri | nu
   const hostStart = i;
   if (i < n && s.charCodeAt(i) === LBRACKET) {
     const close = s.indexOf(']', i);
-    if (close < 0 || !isIPv6(s.slice(i + 1, close))) return null;
+    if (close < 0 || !isIPv6Reference(s.slice(i + 1, close))) return null;
     i = close + 1;
   } else {
     i = scanIn(HOST, s, i, n);
@@ -149,6 +148,16 @@ function parseTel(s: string, start: number): SipUri | null {
   const params = new Map<string, string | null>();
   if (scanParams(s, semi, n, params) !== n) return null;
   return { scheme: 'tel', user: s.slice(start, semi), password: null, host: '', port: null, params, headers: new Map() };
+}
+
+/**
+ * Whether the text between the brackets of an IPv6 reference is an IPv6 address. RFC 5118 4.10:
+ * RFC 3261's ABNF also admits three colons before an embedded IPv4 address, and both must be tolerated.
+ */
+export function isIPv6Reference(s: string): boolean {
+  if (isIPv6(s)) return true;
+  const triple = s.indexOf(':::');
+  return triple >= 0 && s.indexOf('.', triple) > triple && isIPv6(s.slice(0, triple) + s.slice(triple + 1));
 }
 
 /** Parses a sip:, sips: or tel: URI; null for other schemes or malformed text. */
