@@ -3,12 +3,13 @@ import { type Peer, type SipRequest, type SipResponse, responseTo } from '../mes
 import type { SipLog } from '../log.js';
 import type { Inbound, ListenSpec, TransportLayer } from '../transport/types.js';
 import { PbxError } from '../../util/errors.js';
+import type { CSeq } from '../grammar.js';
 import { MAGIC_COOKIE, newBranch } from './branch.js';
 import { ClientTransactionBase } from './client-base.js';
 import { ClientInviteTransaction } from './client-invite.js';
 import { ClientNonInviteTransaction } from './client-non-invite.js';
 import type { TxContext } from './context.js';
-import { type CSeqValue, cseqOf, tagOf, type TopVia, topVia } from './keys.js';
+import { cseqOf, tagOf, type TopVia, topVia } from './keys.js';
 import { ServerTransactionBase } from './server-base.js';
 import { ServerInviteTransaction } from './server-invite.js';
 import { ServerNonInviteTransaction } from './server-non-invite.js';
@@ -54,7 +55,7 @@ function responseTarget(source: Peer, via: TopVia): Peer {
 }
 
 /** RFC 3261 17.2.3: branch + sent-by + method, or the RFC 2543 rules when the branch lacks the cookie. */
-function serverKey(req: SipRequest, via: TopVia, cseq: CSeqValue, method: string): { key: string; legacy: boolean } {
+function serverKey(req: SipRequest, via: TopVia, cseq: CSeq, method: string): { key: string; legacy: boolean } {
   if (via.branch !== null && via.branch.startsWith(MAGIC_COOKIE)) {
     return { key: `${via.branch}\n${via.sentBy}\n${method}`, legacy: false };
   }
@@ -215,7 +216,7 @@ class Transactions implements CountedTransactionLayer {
   }
 
   /** RFC 3261 9.2: CANCEL is answered by the layer: 200 when it matches an INVITE, else 481. */
-  #receiveCancel(req: SipRequest, inbound: Inbound, via: TopVia, cseq: CSeqValue, key: string, target: Peer, legacy: boolean): void {
+  #receiveCancel(req: SipRequest, inbound: Inbound, via: TopVia, cseq: CSeq, key: string, target: Peer, legacy: boolean): void {
     const st = new ServerNonInviteTransaction(this.#ctx, key, inbound, target, legacy);
     this.#servers.set(key, st);
     const invite = this.#servers.get(serverKey(req, via, cseq, 'INVITE').key);
