@@ -1,4 +1,4 @@
-// Keys written twice in one mapping. YAML's own check compares scalars strictly, so `1001:` and
+// Keys written twice in one mapping, and keys that are not plain values. YAML's own check compares scalars strictly, so `1001:` and
 // `"1001":` would slip through and silently merge; this one compares them as the text they become.
 import { isMap, isScalar, visit, type Document } from 'yaml';
 
@@ -22,6 +22,18 @@ export function findDuplicateKeys(doc: Document): Duplicate[] {
         if (first === undefined) seen.set(key, pair.key.range[0]);
         else found.push({ key, first, again: pair.key.range[0] });
       }
+    },
+  });
+  return found;
+}
+
+/** Offsets of mapping keys that are lists or mappings (`? [a, b] : 1`), which a config never needs. */
+export function findComplexKeys(doc: Document): number[] {
+  const found: number[] = [];
+  visit(doc, {
+    Pair(_, pair) {
+      const key = pair.key as { range?: [number, number, number] | null } | null;
+      if (key !== null && !isScalar(key) && key.range != null) found.push(key.range[0]);
     },
   });
   return found;

@@ -4,11 +4,14 @@ import { dirname, resolve } from 'node:path';
 import * as v from 'valibot';
 import { LineCounter, parseDocument } from 'yaml';
 import { parseDestination } from './destination.js';
-import { findDuplicateKeys } from './duplicates.js';
+import { findComplexKeys, findDuplicateKeys } from './duplicates.js';
 import { Locator, type PathKey } from './positions.js';
 import { checkReferences } from './references.js';
 import { ConfigSchema, genericMessage, type RawConfig } from './schema.js';
 import type { Config, ConferenceConfig, ExtensionConfig, GroupConfig, IvrConfig, QueueConfig } from './types.js';
+
+/** Bounds what `*alias` references may expand to (billion laughs). */
+const MAX_ALIAS_COUNT = 1000;
 
 export type LoadResult = { ok: true; config: Config } | { ok: false; errors: string[] };
 
@@ -30,19 +33,26 @@ export function loadConfig(file: string): LoadResult {
 
 export function parseConfigText(text: string, file: string): LoadResult {
   const lines = new LineCounter();
-  const doc = parseDocument(text, { lineCounter: lines, uniqueKeys: false, prettyErrors: false, strict: true });
+  const doc = parseDocument(text, { lineCounter: lines, uniqueKeys: false, prettyErrors: false, strict: true, logLevel: 'error' });
   const locate = new Locator(doc, lines, file);
   const problems: Located[] = [];
 
   for (const dup of findDuplicateKeys(doc)) {
     problems.push({ at: locate.offset(dup.again), message: `"${dup.key}" is defined twice (first at line ${lines.linePos(dup.first).line})` });
   }
-  if (doc.errors.length > 0) {
-    for (const err of doc.errors) problems.push({ at: locate.offset(err.pos[0]), message: firstLine(err.message) });
-    return failure(problems);
+  for (const offset of findComplexKeys(doc)) problems.push({ at: locate.offset(offset), message: 'a key must be a plain value, not a list or mapping' });
+  for (const err of doc.errors) {
+    const message = err.code === 'MULTIPLE_DOCS' ? 'a config is a single YAML document; remove the "---" separator' : firstLine(err.message);
+    problems.push({ at: locate.offset(err.pos[0]), message });
   }
+  if (problems.length > 0) return failure(problems);
 
-  const raw = doc.toJS({ maxAliasCount: 1000 }) as unknown;
+  let raw: unknown;
+  try {
+    raw = doc.toJS({ maxAliasCount: MAX_ALIAS_COUNT });
+  } catch (err) {
+    return failure([{ at: locate.offset(0), message: `the config cannot be expanded: ${(err as Error).message}` }]);
+  }
   const result = v.safeParse(ConfigSchema, raw ?? {}, { abortEarly: false, message: genericMessage });
   if (!result.success) {
     const lists = new Set<string>();

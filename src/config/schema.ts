@@ -1,5 +1,6 @@
 // The config schema (valibot): shapes, types, ranges and defaults of every key in CONTRACT.md.
 // Cross-references (destinations, numbers defined twice) are checked in references.ts.
+import { isIP } from 'node:net';
 import * as v from 'valibot';
 import { didYouMean } from './suggest.js';
 import { parseHostPort, parseListenSpec, parsePortRange } from './listen.js';
@@ -162,7 +163,7 @@ export const ConfigSchema = mapping({
   ),
   rtp: v.optional(
     mapping({
-      address: v.optional(nonEmpty, '127.0.0.1'),
+      address: v.optional(v.pipe(v.string(), v.check((a) => isIP(a) !== 0, (i) => `must be an IPv4 or IPv6 address (it is written into SDP), not ${i.received}`)), '127.0.0.1'),
       ports: v.optional(portRange, '20000-20999'),
       timeout: int(1, 3600, 30),
       workers: int(0, 256, 0),

@@ -1,3 +1,4 @@
+import { readFileSync } from 'node:fs';
 import t from 'tap';
 import { parseConfigText } from '../../src/config/load.js';
 import type { Config } from '../../src/config/types.js';
@@ -47,6 +48,7 @@ t.test('wrong types and out-of-range values are reported, all of them', async (t
     'pbx.yaml:10:18: security.drop_scanners: expected true or false, got 3',
     'pbx.yaml:11:15: log.level: must be one of trace, debug, info, warn, error (got "loud")',
   ]);
+  t.same(errors(BASE + 'rtp: { address: pbx.example.com }\n'), ['pbx.yaml:6:17: rtp.address: must be an IPv4 or IPv6 address (it is written into SDP), not "pbx.example.com"']);
   t.same(errors(BASE + 'sip: [1, 2]\n'), ['pbx.yaml:6:6: sip: expected a mapping, got a list']);
 });
 
@@ -153,4 +155,39 @@ extensions:
   t.equal(e.password, '1234');
   t.same(e.voicemail, { pin: '4321', email: null });
   t.same(e.forward.no_answer, { after: 20, to: '1001' });
+});
+
+t.test('odd documents get positioned errors, never an exception', async (t) => {
+  t.same(errors('- 1\n- 2\n'), ['pbx.yaml:1:1: expected a mapping, got a list']);
+  t.same(errors('http: {token: t}\n---\nfoo: 1\n'), ['pbx.yaml:2:1: a config is a single YAML document; remove the "---" separator']);
+  t.same(errors('http: {token: t}\nextensions: { ? [a] : 1 }\n'), ['pbx.yaml:2:17: a key must be a plain value, not a list or mapping']);
+  t.same(errors(''), ['pbx.yaml:1:1: missing key "http"']);
+  const bomb = ['a: &a [1,1,1,1,1,1,1,1,1,1]', ...'bcdefg'.split('').map((k, i) => `${k}: &${k} [${Array(10).fill('*' + 'abcdefg'[i]).join(',')}]`)].join('\n');
+  t.match(errors(bomb), [/^pbx\.yaml:1:1: the config cannot be expanded: /]);
+});
+
+t.test('random mutations of a valid config never throw and always answer with positions', async (t) => {
+  const valid = readFileSync(new URL('../../config.example.yaml', import.meta.url), 'utf8');
+  const alphabet = ' :-"\'{}[],#&*!|>\n\t0123456789abcxyz';
+  let seed = 12345;
+  const random = (n: number): number => {
+    seed = (seed * 1103515245 + 12345) % 2147483648;
+    return seed % n;
+  };
+  let refused = 0;
+  for (let i = 0; i < 400; i++) {
+    const chars = valid.split('');
+    for (let m = 1 + random(4); m > 0; m--) {
+      const at = random(chars.length);
+      const op = random(3);
+      if (op === 0) chars.splice(at, 1);
+      else if (op === 1) chars.splice(at, 0, alphabet[random(alphabet.length)]!);
+      else chars[at] = alphabet[random(alphabet.length)]!;
+    }
+    const r = parseConfigText(chars.join(''), 'm.yaml');
+    if (r.ok) continue;
+    refused++;
+    for (const e of r.errors) if (!/^m\.yaml:\d+:\d+: \S/.test(e)) t.fail(`unpositioned error: ${e}`);
+  }
+  t.ok(refused > 0, `${refused} of 400 mutations refused`);
 });

@@ -1,0 +1,64 @@
+// Tables and summaries for people; programs use --json.
+import type { CallInfo, RegistrationInfo, StatusInfo } from '../api/control-types.js';
+import type { CdrRow } from '../store/types.js';
+
+/** Columns padded to the widest cell; the last column is not padded. */
+export function table(header: string[], rows: string[][]): string {
+  const widths = header.map((h, i) => Math.max(h.length, ...rows.map((r) => (r[i] ?? '').length)));
+  const line = (cells: string[]): string =>
+    cells
+      .map((c, i) => (i === cells.length - 1 ? c : c.padEnd(widths[i]!)))
+      .join('  ')
+      .trimEnd();
+  return [line(header), ...rows.map(line)].join('\n') + '\n';
+}
+
+function seconds(s: number): string {
+  const total = Math.round(s);
+  const h = Math.floor(total / 3600);
+  const m = Math.floor((total % 3600) / 60);
+  const sec = total % 60;
+  const pad = (n: number): string => String(n).padStart(2, '0');
+  return h > 0 ? `${h}:${pad(m)}:${pad(sec)}` : `${m}:${pad(sec)}`;
+}
+
+/** ISO time as local-looking `YYYY-MM-DD HH:MM:SS` (UTC), or `-`. */
+function when(iso: string | null): string {
+  return iso === null ? '-' : iso.replace('T', ' ').replace(/\.\d+Z$|Z$/, '');
+}
+
+export function statusText(s: StatusInfo): string {
+  return (
+    [
+      `version        ${s.version}`,
+      `started        ${when(s.started_at)} UTC`,
+      `uptime         ${seconds(s.uptime_s)}`,
+      `registrations  ${s.registrations}`,
+      `calls          ${s.calls}`,
+    ].join('\n') + '\n'
+  );
+}
+
+export function registrationsText(rows: RegistrationInfo[]): string {
+  if (rows.length === 0) return 'no registrations\n';
+  return table(
+    ['EXTENSION', 'CONTACT', 'TRANSPORT', 'SOURCE', 'EXPIRES (UTC)', 'USER AGENT'],
+    rows.map((r) => [r.extension, r.contact, r.transport, r.source, when(r.expires_at), r.user_agent]),
+  );
+}
+
+export function callsText(rows: CallInfo[]): string {
+  if (rows.length === 0) return 'no calls in progress\n';
+  return table(
+    ['ID', 'FROM', 'TO', 'STATE', 'STARTED (UTC)', 'DURATION'],
+    rows.map((c) => [c.id, c.from, c.to, c.state, when(c.started_at), seconds(c.duration_s)]),
+  );
+}
+
+export function cdrText(rows: CdrRow[]): string {
+  if (rows.length === 0) return 'no calls recorded\n';
+  return table(
+    ['STARTED (UTC)', 'FROM', 'TO', 'STATUS', 'DURATION', 'TALK', 'REASON', 'RECORDING'],
+    rows.map((r) => [when(r.started_at), r.from, r.to, r.status, seconds(r.duration_s), seconds(r.billsec), r.reason, r.recording ?? '-']),
+  );
+}

@@ -1,0 +1,153 @@
+// The `pbx` command run as a user runs it: a child process on the built dist/ (npm test builds first).
+import { execFile } from 'node:child_process';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { createServer } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { Writable } from 'node:stream';
+import t, { type Test } from 'tap';
+import type { ControlSource } from '../../src/api/control-types.js';
+import { startControlServer } from '../../src/api/control.js';
+import { createLogger } from '../../src/log.js';
+import type { CdrRow } from '../../src/store/types.js';
+
+const ROOT = fileURLToPath(new URL('../../', import.meta.url));
+const CLI = join(ROOT, 'dist/cli/main.js');
+const EXAMPLE = join(ROOT, 'config.example.yaml');
+
+interface Run {
+  code: number;
+  stdout: string;
+  stderr: string;
+}
+
+function pbx(...args: string[]): Promise<Run> {
+  return new Promise((resolve) => {
+    execFile(process.execPath, [CLI, ...args], { timeout: 30000 }, (err, stdout, stderr) => {
+      const code = err === null ? 0 : typeof err.code === 'number' ? err.code : -1;
+      resolve({ code, stdout, stderr });
+    });
+  });
+}
+
+function tempDir(t: Test): string {
+  const dir = mkdtempSync(join(tmpdir(), 'tspbx-cli-'));
+  t.teardown(() => rmSync(dir, { recursive: true, force: true }));
+  return dir;
+}
+
+function writeConfig(dir: string, port: number, token = 'cli-token'): string {
+  const file = join(dir, 'pbx.yaml');
+  writeFileSync(file, `http: { listen: "127.0.0.1:${port}", token: "${token}" }\nextensions:\n  "1001": { password: secret-1 }\n`);
+  return file;
+}
+
+/** A port nothing listens on: bound, read, released. */
+async function freePort(): Promise<number> {
+  const server = createServer();
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const { port } = server.address() as { port: number };
+  await new Promise((resolve) => server.close(resolve));
+  return port;
+}
+
+const CDR: CdrRow = { id: 'r1', call_id: 'x@y', from: '1001', to: '1002', status: 'missed', reason: 'cancel', started_at: '2026-01-01T00:00:00.000Z', answered_at: null, ended_at: '2026-01-01T00:00:09.000Z', duration_s: 9, billsec: 0, recording: null };
+
+async function fakePbx(t: Test, reload: Awaited<ReturnType<ControlSource['reload']>>) {
+  const cdrQueries: unknown[] = [];
+  const source: ControlSource = {
+    status: () => ({ version: '0.1.0', started_at: '2026-01-01T00:00:00.000Z', uptime_s: 3725, registrations: 1, calls: 0 }),
+    registrations: () => [{ extension: '1001', contact: 'sip:1001@127.0.0.1:5070', transport: 'udp', source: '127.0.0.1:5070', expires_at: '2026-01-01T01:00:00.000Z', user_agent: 'SIPp' }],
+    calls: () => [],
+    cdr: (q) => (cdrQueries.push(q), [CDR]),
+    reload: async () => reload,
+  };
+  const log = createLogger({ level: 'error', destination: new Writable({ write: (_c, _e, done) => done() }) });
+  const server = await startControlServer({ host: '127.0.0.1', port: 0, token: 'cli-token', source, log });
+  t.teardown(() => server.close());
+  return { port: server.port, cdrQueries };
+}
+
+t.test('pbx check accepts config.example.yaml with exit 0', async (t) => {
+  const run = await pbx('check', '-c', EXAMPLE);
+  t.equal(run.code, 0);
+  t.equal(run.stdout, '');
+});
+
+t.test('pbx check prints one FILE:LINE:COL line per problem and exits 1', async (t) => {
+  const file = join(tempDir(t), 'bad.yaml');
+  writeFileSync(file, 'sip:\n  lisen: ["udp:127.0.0.1:5060"]\nhttp: { token: t }\ndialplan:\n  "500": "ivr:nope"\n');
+  const run = await pbx('check', '-c', file);
+  t.equal(run.code, 1);
+  t.same(run.stdout.trimEnd().split('\n'), [
+    `${file}:2:3: sip: unknown key "lisen"; did you mean "listen"?`,
+    `${file}:5:10: dialplan.500: destination "ivr:nope" points nowhere: no ivr named "nope"`,
+  ]);
+});
+
+t.test('pbx check without -c, or on a missing file, exits 1', async (t) => {
+  t.equal((await pbx('check')).code, 1);
+  const run = await pbx('check', '-c', join(tempDir(t), 'none.yaml'));
+  t.equal(run.code, 1);
+  t.match(run.stdout, /none\.yaml:1:1: cannot read the config: no such file/);
+});
+
+t.test('every command that needs the PBX exits 2 when nothing listens on http.listen', async (t) => {
+  const file = writeConfig(tempDir(t), await freePort());
+  for (const args of [['status'], ['registrations', '--json'], ['calls'], ['cdr', '--missed'], ['reload']]) {
+    const run = await pbx(args[0]!, '-c', file, ...args.slice(1));
+    t.equal(run.code, 2, args.join(' '));
+    t.match(run.stderr, /cannot reach the PBX at http:\/\/127\.0\.0\.1:\d+/, args.join(' '));
+  }
+});
+
+t.test('status, registrations and cdr print tables, or arrays of objects with --json', async (t) => {
+  const { port, cdrQueries } = await fakePbx(t, { ok: true });
+  const file = writeConfig(tempDir(t), port);
+  const status = await pbx('status', '-c', file, '--json');
+  t.equal(status.code, 0);
+  t.same(JSON.parse(status.stdout), [{ version: '0.1.0', started_at: '2026-01-01T00:00:00.000Z', uptime_s: 3725, registrations: 1, calls: 0 }]);
+  t.match((await pbx('status', '-c', file)).stdout, /uptime\s+1:02:05/);
+  const regs = await pbx('registrations', '-c', file, '--json');
+  t.match(JSON.parse(regs.stdout), [{ extension: '1001', contact: 'sip:1001@127.0.0.1:5070', transport: 'udp', expires_at: String, user_agent: 'SIPp' }]);
+  t.match((await pbx('registrations', '-c', file)).stdout, /^EXTENSION\s+CONTACT.*\n1001\s+sip:1001@127\.0\.0\.1:5070\s+udp/);
+  t.same(JSON.parse((await pbx('calls', '-c', file, '--json')).stdout), []);
+  t.equal((await pbx('calls', '-c', file)).stdout, 'no calls in progress\n');
+  const cdr = await pbx('cdr', '-c', file, '--missed', '--since', '2026-01-01T00:00:00Z', '--json');
+  t.equal(cdr.code, 0);
+  t.same(JSON.parse(cdr.stdout), [CDR]);
+  t.same(cdrQueries, [{ missed: true, since: '2026-01-01T00:00:00.000Z', limit: 100 }]);
+  t.match((await pbx('cdr', '-c', file)).stdout, /1001\s+1002\s+missed\s+0:09/);
+});
+
+t.test('pbx cdr --since with a value that is not a time exits 1 without asking the PBX', async (t) => {
+  const { port, cdrQueries } = await fakePbx(t, { ok: true });
+  const run = await pbx('cdr', '-c', writeConfig(tempDir(t), port), '--since', 'yesterday');
+  t.equal(run.code, 1);
+  t.same(cdrQueries, []);
+});
+
+t.test('pbx reload exits 0 when the PBX accepts, 1 with the error lines when it refuses', async (t) => {
+  const accepted = await fakePbx(t, { ok: true });
+  t.equal((await pbx('reload', '-c', writeConfig(tempDir(t), accepted.port))).code, 0);
+  const refused = await fakePbx(t, { ok: false, errors: ['/etc/pbx.yaml:3:3: sip: unknown key "lisen"; did you mean "listen"?'] });
+  const run = await pbx('reload', '-c', writeConfig(tempDir(t), refused.port));
+  t.equal(run.code, 1);
+  t.equal(run.stdout, '/etc/pbx.yaml:3:3: sip: unknown key "lisen"; did you mean "listen"?\n');
+});
+
+t.test('a wrong token is refused with exit 1', async (t) => {
+  const { port } = await fakePbx(t, { ok: true });
+  const run = await pbx('status', '-c', writeConfig(tempDir(t), port, 'wrong-token'));
+  t.equal(run.code, 1);
+  t.match(run.stderr, /refused the token/);
+});
+
+t.test('pbx start refuses an invalid config with the check lines and exit 1', async (t) => {
+  const file = join(tempDir(t), 'bad.yaml');
+  writeFileSync(file, 'http: { token: t }\nrtp: { ports: "5-1" }\n');
+  const run = await pbx('start', '-c', file);
+  t.equal(run.code, 1);
+  t.equal(run.stdout, `${file}:2:15: rtp.ports: bad port range "5-1"; expected "MIN-MAX" with 1 <= MIN < MAX <= 65535, e.g. "20000-20999"\n`);
+});
