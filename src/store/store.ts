@@ -90,6 +90,11 @@ export class Store {
     return this.#loadBindings.all() as BindingRow[];
   }
 
+  /** Runs several writes as one transaction: one fsync for the lot (registration bursts). */
+  batch(fn: () => void): void {
+    this.#db.transaction(fn)();
+  }
+
   /** Removes bindings that expired at or before nowMs; returns how many. */
   purgeExpired(nowMs: number): number {
     return this.#purgeExpired.run(nowMs).changes;

@@ -1,33 +1,6 @@
 import t from 'tap';
 import { Guard, type GuardOptions } from '../../src/registrar/guard.js';
-import type { Clock } from '../../src/sip/transaction/types.js';
-
-/** A clock whose time moves only when the test says so. */
-class FakeClock implements Clock {
-  ms = 1_700_000_000_000;
-  #timers = new Map<number, { at: number; fn: () => void }>();
-  #next = 1;
-  now(): number { return this.ms; }
-  setTimeout(fn: () => void, ms: number): unknown {
-    const id = this.#next++;
-    this.#timers.set(id, { at: this.ms + ms, fn });
-    return id;
-  }
-  clearTimeout(h: unknown): void { this.#timers.delete(h as number); }
-  advance(ms: number): void {
-    const end = this.ms + ms;
-    for (;;) {
-      let first: [number, { at: number; fn: () => void }] | null = null;
-      for (const e of this.#timers) if (e[1].at <= end && (first === null || e[1].at < first[1].at)) first = e;
-      if (first === null) break;
-      this.#timers.delete(first[0]);
-      this.ms = first[1].at;
-      first[1].fn();
-    }
-    this.ms = end;
-  }
-  get pending(): number { return this.#timers.size; }
-}
+import { FakeClock } from '../helpers/fake-clock.js';
 
 function setup(over: Partial<GuardOptions> = {}) {
   const clock = new FakeClock();

@@ -3,7 +3,7 @@
 // per-process secret, so the server keeps no table of issued nonces; a nonce past its lifetime
 // whose digest is otherwise right is answered with stale=true (RFC 7616 3.3).
 import { createHash, createHmac, randomBytes, timingSafeEqual } from 'node:crypto';
-import { parseAuthHeader } from './params.js';
+import { parseAuthHeader } from '../grammar.js';
 
 export type DigestAlgorithm = 'SHA-256' | 'MD5';
 
@@ -70,7 +70,7 @@ export class DigestAuthenticator {
    */
   verify(method: string, authHeaderValue: string, lookupPassword: PasswordLookup): DigestResult {
     const p = parseAuthHeader(authHeaderValue);
-    if (p === null || p.scheme !== 'digest') return FAIL;
+    if (p === null || p.scheme.toLowerCase() !== 'digest') return FAIL;
     const username = p.params.get('username');
     const realm = p.params.get('realm');
     const nonce = p.params.get('nonce');
