@@ -1,0 +1,337 @@
+// MediaEngine: the main thread's handle on the media workers. It allocates ports, places every
+// leg of a group (a call) on one worker, spreads groups over workers, and sends each worker small
+// control requests with a deadline. Packets never reach the main thread.
+import { EventEmitter } from 'node:events';
+import { Worker } from 'node:worker_threads';
+import { PbxError } from '../util/errors.js';
+import { PortPool } from './ports.js';
+import type { LegStats, NoRtpInfo, WorkerConfig, WorkerEvent, WorkerReply, WorkerRequest } from './protocol.js';
+
+export type { LegStats, NoRtpInfo } from './protocol.js';
+
+/** The subset of a pino logger the engine uses. */
+export interface MediaLog {
+  info(obj: object, msg: string): void;
+  warn(obj: object, msg: string): void;
+}
+
+export interface MediaEngineOptions {
+  /** The address written into SDP (rtp.address). */
+  address: string;
+  /** The address the sockets bind to; defaults to `address`. */
+  bindAddress?: string;
+  portMin: number;
+  portMax: number;
+  /** Number of worker threads; at least 1. */
+  workers: number;
+  /** Seconds without RTP on a bridged leg before 'rtp-timeout'; 0 disables it. */
+  rtpTimeoutS: number;
+  /** Seconds without RTP before 'no-rtp-warning'; defaults to min(5, rtpTimeoutS); 0 disables it. */
+  noRtpWarningS?: number;
+  /** Deadline of every request to a worker, in ms; default 2000. */
+  requestTimeoutMs?: number;
+  log?: MediaLog;
+}
+
+/** Where a leg's phone is, from its SDP (see remoteMedia() in src/sdp/offer-answer.ts). */
+export interface RemoteEndpoint {
+  /** null while unknown or on hold (c=0.0.0.0): nothing is sent until a packet comes in. */
+  address: string | null;
+  port: number;
+  /** Defaults to `address`. */
+  rtcpAddress?: string | null;
+  /** Defaults to port + 1. */
+  rtcpPort?: number;
+  /**
+   * Payload type numbers of the bridged leg → this leg's (payloadTypeMap(otherCodecs, theseCodecs)).
+   * Types not listed pass unchanged.
+   */
+  ptMap?: Record<number, number>;
+  /** false when the phone said it will not send (it is held, or inactive): no RTP timeout then. */
+  sends?: boolean;
+}
+
+export interface MediaEngineEvents {
+  /** A bridged leg received no RTP for rtpTimeoutS: hang the call up. */
+  'rtp-timeout': [legId: string, info: NoRtpInfo];
+  /** A bridged leg received no RTP for a few seconds. */
+  'no-rtp-warning': [info: NoRtpInfo];
+  /** A worker stopped unexpectedly; its legs are gone. */
+  'worker-exit': [index: number, error: PbxError];
+}
+
+interface Pending {
+  resolve: (value: LegStats | null) => void;
+  reject: (error: PbxError) => void;
+  timer: NodeJS.Timeout;
+}
+
+interface WorkerSlot {
+  index: number;
+  worker: Worker;
+  legs: number;
+  alive: boolean;
+}
+
+interface LegEntry {
+  slot: WorkerSlot;
+  group: string;
+  port: number;
+}
+
+const WORKER_URL = new URL(`./worker${import.meta.url.endsWith('.ts') ? '.ts' : '.js'}`, import.meta.url);
+const MAX_BIND_ATTEMPTS = 16;
+/** Start-up may load a TypeScript loader per worker (tests run from source), hence the long deadline. */
+const WORKER_START_MS = 30_000;
+
+export class MediaEngine extends EventEmitter<MediaEngineEvents> {
+  readonly address: string;
+  readonly #ports: PortPool;
+  readonly #slots: WorkerSlot[] = [];
+  readonly #groups = new Map<string, { slot: WorkerSlot; legs: number }>();
+  readonly #legs = new Map<string, LegEntry>();
+  readonly #pending = new Map<number, Pending>();
+  readonly #timeoutMs: number;
+  readonly #log: MediaLog | undefined;
+  #nextId = 1;
+  #nextLeg = 1;
+  #closed = false;
+
+  private constructor(options: MediaEngineOptions) {
+    super();
+    this.address = options.address;
+    this.#ports = new PortPool(options.portMin, options.portMax);
+    this.#timeoutMs = options.requestTimeoutMs ?? 2000;
+    this.#log = options.log;
+  }
+
+  static async start(options: MediaEngineOptions): Promise<MediaEngine> {
+    if (!Number.isInteger(options.workers) || options.workers < 1) {
+      throw new PbxError('PBX_ERR_MEDIA_WORKERS', `media workers must be a positive integer, got ${options.workers}`);
+    }
+    if (!(options.rtpTimeoutS >= 0)) {
+      throw new PbxError('PBX_ERR_MEDIA_TIMEOUT_CONFIG', `rtpTimeoutS must be >= 0, got ${options.rtpTimeoutS}`);
+    }
+    const engine = new MediaEngine(options);
+    const config: WorkerConfig = {
+      address: options.address,
+      bindAddress: options.bindAddress ?? options.address,
+      rtpTimeoutS: options.rtpTimeoutS,
+      noRtpWarningS: options.noRtpWarningS ?? Math.min(5, options.rtpTimeoutS),
+    };
+    try {
+      await Promise.all(Array.from({ length: options.workers }, (_, i) => engine.#spawn(i, config)));
+    } catch (e) {
+      await engine.close();
+      throw e;
+    }
+    return engine;
+  }
+
+  #spawn(index: number, config: WorkerConfig): Promise<void> {
+    const worker = new Worker(WORKER_URL, { workerData: config, name: `media-${index}` });
+    const slot: WorkerSlot = { index, worker, legs: 0, alive: true };
+    this.#slots.push(slot);
+    return new Promise((resolve, reject) => {
+      const timer = setTimeout(() => {
+        reject(new PbxError('PBX_ERR_MEDIA_TIMEOUT', `media worker ${index} did not start in ${WORKER_START_MS} ms`));
+      }, WORKER_START_MS);
+      worker.on('message', (msg: WorkerReply | WorkerEvent) => {
+        if ('event' in msg && msg.event === 'ready') {
+          clearTimeout(timer);
+          resolve();
+          return;
+        }
+        this.#onMessage(msg);
+      });
+      worker.on('error', (e) => {
+        clearTimeout(timer);
+        reject(new PbxError('PBX_ERR_MEDIA_WORKER', `media worker ${index} failed: ${e.message}`));
+        this.#onWorkerGone(slot, e.message);
+      });
+      worker.on('exit', (code) => {
+        clearTimeout(timer);
+        reject(new PbxError('PBX_ERR_MEDIA_WORKER', `media worker ${index} exited with ${code}`));
+        this.#onWorkerGone(slot, `exit code ${code}`);
+      });
+    });
+  }
+
+  #onWorkerGone(slot: WorkerSlot, why: string): void {
+    if (!slot.alive) return;
+    slot.alive = false;
+    if (this.#closed) return;
+    const error = new PbxError('PBX_ERR_MEDIA_WORKER', `media worker ${slot.index} stopped: ${why}`);
+    this.#log?.warn({ worker: slot.index, err: why }, 'media worker stopped');
+    for (const [legId, entry] of this.#legs) {
+      if (entry.slot === slot) this.#forget(legId, entry);
+    }
+    this.emit('worker-exit', slot.index, error);
+  }
+
+  #onMessage(msg: WorkerReply | WorkerEvent): void {
+    if ('event' in msg) {
+      if (msg.event === 'rtp-timeout') {
+        this.#log?.warn({ ...msg.info }, 'no RTP received: timeout');
+        this.emit('rtp-timeout', msg.info.legId, msg.info);
+      } else if (msg.event === 'no-rtp-warning') {
+        this.#log?.warn({ ...msg.info }, 'no RTP received');
+        this.emit('no-rtp-warning', msg.info);
+      }
+      return;
+    }
+    const p = this.#pending.get(msg.id);
+    if (p === undefined) return;
+    this.#pending.delete(msg.id);
+    clearTimeout(p.timer);
+    if (msg.ok) p.resolve(msg.result);
+    else p.reject(new PbxError(msg.code, msg.message));
+  }
+
+  #request(slot: WorkerSlot, req: WorkerRequest): Promise<LegStats | null> {
+    if (this.#closed) return Promise.reject(closedError());
+    if (!slot.alive) return Promise.reject(new PbxError('PBX_ERR_MEDIA_WORKER', `media worker ${slot.index} is gone`));
+    return new Promise((resolve, reject) => {
+      const timer = setTimeout(() => {
+        this.#pending.delete(req.id);
+        reject(new PbxError('PBX_ERR_MEDIA_TIMEOUT', `media worker ${slot.index} did not answer ${req.op} in ${this.#timeoutMs} ms`));
+      }, this.#timeoutMs);
+      this.#pending.set(req.id, { resolve, reject, timer });
+      slot.worker.postMessage(req);
+    });
+  }
+
+  #entry(legId: string): LegEntry {
+    if (this.#closed) throw closedError();
+    const e = this.#legs.get(legId);
+    if (e === undefined) throw new PbxError('PBX_ERR_MEDIA_NO_LEG', `no media leg ${legId}`);
+    return e;
+  }
+
+  #slotFor(group: string): WorkerSlot {
+    const g = this.#groups.get(group);
+    if (g !== undefined && g.slot.alive) return g.slot;
+    let best: WorkerSlot | null = null;
+    for (const s of this.#slots) if (s.alive && (best === null || s.legs < best.legs)) best = s;
+    if (best === null) throw new PbxError('PBX_ERR_MEDIA_WORKER', 'no media worker is running');
+    return best;
+  }
+
+  /**
+   * A new leg in `group` (one call): RTP on an even port of the range, RTCP on the next. Rejects
+   * with PBX_ERR_MEDIA_PORTS_EXHAUSTED when the range is used up (answer 503).
+   */
+  async openLeg(group: string): Promise<{ legId: string; port: number }> {
+    if (this.#closed) throw closedError();
+    const slot = this.#slotFor(group);
+    for (let attempt = 0; attempt < MAX_BIND_ATTEMPTS; attempt++) {
+      const port = this.#ports.acquire();
+      if (port < 0) {
+        throw new PbxError('PBX_ERR_MEDIA_PORTS_EXHAUSTED', `all ${this.#ports.size} RTP port pairs are in use`);
+      }
+      const legId = `L${this.#nextLeg++}`;
+      try {
+        await this.#request(slot, { id: this.#nextId++, op: 'open', legId, port });
+      } catch (e) {
+        this.#ports.release(port);
+        if (e instanceof PbxError && e.code === 'EADDRINUSE') continue;
+        throw e;
+      }
+      const g = this.#groups.get(group);
+      if (g !== undefined && g.slot === slot) g.legs++;
+      else this.#groups.set(group, { slot, legs: 1 });
+      slot.legs++;
+      this.#legs.set(legId, { slot, group, port });
+      return { legId, port };
+    }
+    throw new PbxError('PBX_ERR_MEDIA_PORTS_EXHAUSTED', `no free RTP port pair after ${MAX_BIND_ATTEMPTS} attempts`);
+  }
+
+  /** Where the leg's phone is, per its SDP. A changed address makes the leg learn its source again. */
+  async setRemote(legId: string, remote: RemoteEndpoint): Promise<void> {
+    const e = this.#entry(legId);
+    if (remote.address !== null && typeof remote.address !== 'string') {
+      throw new PbxError('PBX_ERR_MEDIA_ARGUMENT', 'remote address must be a string or null');
+    }
+    if (!Number.isInteger(remote.port) || remote.port < 0 || remote.port > 65535) {
+      throw new PbxError('PBX_ERR_MEDIA_ARGUMENT', `bad remote port ${remote.port}`);
+    }
+    await this.#request(e.slot, {
+      id: this.#nextId++,
+      op: 'remote',
+      legId,
+      address: remote.address,
+      port: remote.port,
+      rtcpAddress: remote.rtcpAddress === undefined ? remote.address : remote.rtcpAddress,
+      rtcpPort: remote.rtcpPort ?? remote.port + 1,
+      ptMap: remote.ptMap ?? {},
+      sends: remote.sends ?? true,
+    });
+  }
+
+  /** Relays RTP and RTCP between two legs of one group, both ways. */
+  async bridge(legA: string, legB: string): Promise<void> {
+    const a = this.#entry(legA);
+    const b = this.#entry(legB);
+    if (a.slot !== b.slot) {
+      throw new PbxError('PBX_ERR_MEDIA_BRIDGE', `legs ${legA} and ${legB} are on different media workers (open them in one group)`);
+    }
+    await this.#request(a.slot, { id: this.#nextId++, op: 'bridge', a: legA, b: legB });
+  }
+
+  async unbridge(legId: string): Promise<void> {
+    const e = this.#entry(legId);
+    await this.#request(e.slot, { id: this.#nextId++, op: 'unbridge', legId });
+  }
+
+  /** Closes the leg's sockets and frees its ports. Closing an unknown or closed leg does nothing. */
+  async closeLeg(legId: string): Promise<void> {
+    if (this.#closed) return;
+    const e = this.#legs.get(legId);
+    if (e === undefined) return;
+    this.#forget(legId, e);
+    await this.#request(e.slot, { id: this.#nextId++, op: 'close-leg', legId });
+  }
+
+  #forget(legId: string, e: LegEntry): void {
+    this.#legs.delete(legId);
+    this.#ports.release(e.port);
+    e.slot.legs--;
+    const g = this.#groups.get(e.group);
+    if (g !== undefined && g.slot === e.slot && --g.legs <= 0) this.#groups.delete(e.group);
+  }
+
+  async stats(legId: string): Promise<LegStats> {
+    const e = this.#entry(legId);
+    const s = await this.#request(e.slot, { id: this.#nextId++, op: 'stats', legId });
+    return s!;
+  }
+
+  /** Legs open, port pairs in use and in the range. */
+  get usage(): { legs: number; portsUsed: number; portsTotal: number; workers: number } {
+    return {
+      legs: this.#legs.size,
+      portsUsed: this.#ports.used,
+      portsTotal: this.#ports.size,
+      workers: this.#slots.filter((s) => s.alive).length,
+    };
+  }
+
+  /** Stops the workers (closing every socket). Pending requests reject. Safe to call twice. */
+  async close(): Promise<void> {
+    if (this.#closed) return;
+    this.#closed = true;
+    for (const [id, p] of this.#pending) {
+      clearTimeout(p.timer);
+      p.reject(closedError());
+      this.#pending.delete(id);
+    }
+    this.#legs.clear();
+    this.#groups.clear();
+    await Promise.all(this.#slots.map((s) => s.worker.terminate().catch(() => 0)));
+  }
+}
+
+function closedError(): PbxError {
+  return new PbxError('PBX_ERR_MEDIA_CLOSED', 'the media engine is closed');
+}

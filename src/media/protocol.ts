@@ -1,0 +1,63 @@
+// Messages between MediaEngine (main thread) and a media worker. Control only, never per packet.
+
+export interface WorkerConfig {
+  /** The address written into SDP, for logs. */
+  address: string;
+  bindAddress: string;
+  /** Seconds without RTP before 'rtp-timeout'; 0 disables it. */
+  rtpTimeoutS: number;
+  /** Seconds without RTP before 'no-rtp-warning'; 0 disables it. */
+  noRtpWarningS: number;
+}
+
+export interface RemoteTarget {
+  address: string | null;
+  port: number;
+  rtcpAddress: string | null;
+  rtcpPort: number;
+  /** Payload type of packets from the bridged leg → payload type to send to this leg. */
+  ptMap: Record<number, number>;
+  /** false when the remote said it will not send (sendonly on our side, inactive): no timeout then. */
+  sends: boolean;
+}
+
+export type WorkerRequest =
+  | { id: number; op: 'open'; legId: string; port: number }
+  | ({ id: number; op: 'remote'; legId: string } & RemoteTarget)
+  | { id: number; op: 'bridge'; a: string; b: string }
+  | { id: number; op: 'unbridge'; legId: string }
+  | { id: number; op: 'close-leg'; legId: string }
+  | { id: number; op: 'stats'; legId: string };
+
+export interface LegStats {
+  rtpReceived: number;
+  rtpBytesReceived: number;
+  rtpSent: number;
+  rtpBytesSent: number;
+  /** Packets dropped: not RTP, or from a source that is not the latched one. */
+  rtpDropped: number;
+  rtcpReceived: number;
+  rtcpSent: number;
+  /** Where RTP goes to (the latched source once a packet came in, the SDP address before). */
+  remote: { address: string; port: number } | null;
+  latched: boolean;
+  ssrc: number | null;
+}
+
+export interface NoRtpInfo {
+  legId: string;
+  /** The PBX end, "address:port". */
+  local: string;
+  /** The phone end, "address:port", null when not known. */
+  remote: string | null;
+  quietS: number;
+}
+
+export type WorkerReply =
+  | { id: number; ok: true; result: LegStats | null }
+  | { id: number; ok: false; code: string; message: string };
+
+export type WorkerEvent =
+  | { event: 'ready' }
+  | { event: 'rtp-timeout'; info: NoRtpInfo }
+  | { event: 'no-rtp-warning'; info: NoRtpInfo };

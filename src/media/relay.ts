@@ -1,0 +1,202 @@
+// The relay of one media worker: legs, each with an RTP and an RTCP socket, bridged in pairs.
+// Symmetric RTP (RFC 4961, latching as Asterisk's strictrtp and rtpengine do it): a leg sends to
+// the address its packets really come from. The first packet latches; a new source takes over
+// only after RELATCH_PACKETS packets in sequence with one SSRC, and only if that SSRC is new or
+// the latched source has gone quiet, so one spoofed packet cannot steal the stream.
+// Hot path (onRtp/onRtcp): no allocation, no closure, fields read straight from the packet.
+import type { RemoteInfo, Socket } from 'node:dgram';
+import type { LegStats, RemoteTarget } from './protocol.js';
+import { RTP_FIXED_HEADER, RTP_VERSION } from './rtp.js';
+
+export const RELATCH_PACKETS = 3;
+export const RELATCH_QUIET_MS = 500;
+
+/** A coarse clock, advanced by the worker's tick, read on the hot path. */
+export const clock = { now: Date.now() };
+
+export class Leg {
+  readonly id: string;
+  readonly port: number;
+  readonly rtp: Socket;
+  readonly rtcp: Socket;
+  peer: Leg | null = null;
+
+  /** From SDP (setRemote). */
+  sdpAddress: string | null = null;
+  sdpPort = 0;
+  /** Where RTP and RTCP go: the latched source, else the SDP address. */
+  sendAddress: string | null = null;
+  sendPort = 0;
+  rtcpSendAddress: string | null = null;
+  rtcpSendPort = 0;
+
+  latched = false;
+  latchedSsrc = 0;
+  latchedLastRx = 0;
+  rtcpLatched = false;
+  candidateAddress: string | null = null;
+  candidatePort = 0;
+  candidateSsrc = 0;
+  candidateSeq = 0;
+  candidateCount = 0;
+
+  /** ptMap[pt of the bridged leg] = pt for this leg; identity when no rewrite is needed. */
+  readonly ptMap = new Uint8Array(128);
+  ptRewrite = false;
+  sends = true;
+
+  rtpReceived = 0;
+  rtpBytesReceived = 0;
+  rtpSent = 0;
+  rtpBytesSent = 0;
+  rtpDropped = 0;
+  rtcpReceived = 0;
+  rtcpSent = 0;
+
+  /** Timeout bookkeeping, walked by the tick. */
+  lastTickReceived = 0;
+  lastRxAt = 0;
+  warned = false;
+  timedOut = false;
+
+  constructor(id: string, port: number, rtp: Socket, rtcp: Socket) {
+    this.id = id;
+    this.port = port;
+    this.rtp = rtp;
+    this.rtcp = rtcp;
+    for (let i = 0; i < 128; i++) this.ptMap[i] = i;
+    this.lastRxAt = clock.now;
+  }
+
+  /** Watched for missing RTP only while bridged and while the remote says it sends. */
+  get armed(): boolean {
+    return this.peer !== null && this.sends;
+  }
+
+  setRemote(r: RemoteTarget): void {
+    const moved = r.address !== this.sdpAddress || r.port !== this.sdpPort;
+    this.sdpAddress = r.address;
+    this.sdpPort = r.port;
+    if (moved || !this.latched) {
+      // A new address in SDP (re-INVITE to elsewhere): learn the source again.
+      this.latched = false;
+      this.rtcpLatched = false;
+      this.candidateCount = 0;
+      this.sendAddress = r.address;
+      this.sendPort = r.port;
+      this.rtcpSendAddress = r.rtcpAddress;
+      this.rtcpSendPort = r.rtcpPort;
+    }
+    for (let i = 0; i < 128; i++) this.ptMap[i] = i;
+    this.ptRewrite = false;
+    for (const [from, to] of Object.entries(r.ptMap)) {
+      const f = Number(from);
+      if (f >= 0 && f < 128 && to >= 0 && to < 128 && f !== to) {
+        this.ptMap[f] = to;
+        this.ptRewrite = true;
+      }
+    }
+    this.sends = r.sends;
+    this.restartWatch();
+  }
+
+  restartWatch(): void {
+    this.lastTickReceived = this.rtpReceived;
+    this.lastRxAt = clock.now;
+    this.warned = false;
+    this.timedOut = false;
+  }
+
+  latch(address: string, port: number, ssrc: number): void {
+    this.latched = true;
+    this.latchedSsrc = ssrc;
+    this.latchedLastRx = clock.now;
+    this.candidateCount = 0;
+    if (!this.rtcpLatched || this.rtcpSendAddress !== address) {
+      this.rtcpLatched = false;
+      this.rtcpSendAddress = address;
+      this.rtcpSendPort = port + 1;
+    }
+    this.sendAddress = address;
+    this.sendPort = port;
+  }
+
+  stats(): LegStats {
+    return {
+      rtpReceived: this.rtpReceived,
+      rtpBytesReceived: this.rtpBytesReceived,
+      rtpSent: this.rtpSent,
+      rtpBytesSent: this.rtpBytesSent,
+      rtpDropped: this.rtpDropped,
+      rtcpReceived: this.rtcpReceived,
+      rtcpSent: this.rtcpSent,
+      remote: this.sendAddress === null ? null : { address: this.sendAddress, port: this.sendPort },
+      latched: this.latched,
+      ssrc: this.latched ? this.latchedSsrc : null,
+    };
+  }
+}
+
+/** Whether a packet from a source other than the latched one takes the stream over. */
+function relatch(leg: Leg, address: string, port: number, ssrc: number, seq: number): boolean {
+  if (
+    leg.candidateCount > 0 &&
+    leg.candidatePort === port &&
+    leg.candidateSsrc === ssrc &&
+    leg.candidateAddress === address &&
+    ((leg.candidateSeq + 1) & 0xffff) === seq
+  ) {
+    leg.candidateCount++;
+  } else {
+    leg.candidateAddress = address;
+    leg.candidatePort = port;
+    leg.candidateSsrc = ssrc;
+    leg.candidateCount = 1;
+  }
+  leg.candidateSeq = seq;
+  if (leg.candidateCount < RELATCH_PACKETS) return false;
+  if (ssrc === leg.latchedSsrc && clock.now - leg.latchedLastRx < RELATCH_QUIET_MS) return false;
+  leg.latch(address, port, ssrc);
+  return true;
+}
+
+export function onRtp(leg: Leg, msg: Buffer, rinfo: RemoteInfo): void {
+  const length = msg.length;
+  if (length < RTP_FIXED_HEADER || msg[0]! >>> 6 !== RTP_VERSION) {
+    leg.rtpDropped++;
+    return;
+  }
+  const ssrc = ((msg[8]! << 24) | (msg[9]! << 16) | (msg[10]! << 8) | msg[11]!) >>> 0;
+  if (!leg.latched) {
+    leg.latch(rinfo.address, rinfo.port, ssrc);
+  } else if (rinfo.port === leg.sendPort && rinfo.address === leg.sendAddress) {
+    leg.latchedLastRx = clock.now;
+  } else if (!relatch(leg, rinfo.address, rinfo.port, ssrc, (msg[2]! << 8) | msg[3]!)) {
+    leg.rtpDropped++;
+    return;
+  }
+  leg.rtpReceived++;
+  leg.rtpBytesReceived += length;
+  const peer = leg.peer;
+  if (peer === null || peer.sendAddress === null) return;
+  if (peer.ptRewrite) msg[1] = (msg[1]! & 0x80) | peer.ptMap[msg[1]! & 0x7f]!;
+  peer.rtp.send(msg, peer.sendPort, peer.sendAddress);
+  peer.rtpSent++;
+  peer.rtpBytesSent += length;
+}
+
+export function onRtcp(leg: Leg, msg: Buffer, rinfo: RemoteInfo): void {
+  if (msg.length < 8 || msg[0]! >>> 6 !== RTP_VERSION) return;
+  if (!leg.rtcpLatched || rinfo.port !== leg.rtcpSendPort || rinfo.address !== leg.rtcpSendAddress) {
+    // RTCP latches to a source on the latched RTP address (to any source before RTP latched).
+    if (leg.latched && rinfo.address !== leg.sendAddress) return;
+    leg.rtcpLatched = true;
+    leg.rtcpSendAddress = rinfo.address;
+    leg.rtcpSendPort = rinfo.port;
+  }
+  leg.rtcpReceived++;
+  const peer = leg.peer;
+  if (peer === null || peer.rtcpSendAddress === null) return;
+  peer.rtcp.send(msg, peer.rtcpSendPort, peer.rtcpSendAddress);
+  peer.rtcpSent++;
+}

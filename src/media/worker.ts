@@ -1,0 +1,159 @@
+// A media worker: owns the UDP sockets of its legs and relays between bridged legs. The main
+// thread (MediaEngine) sends control requests; packets never cross threads.
+import { createSocket, type Socket } from 'node:dgram';
+import { isIPv6 } from 'node:net';
+import { parentPort, workerData } from 'node:worker_threads';
+import { Leg, clock, onRtcp, onRtp } from './relay.js';
+import type { NoRtpInfo, WorkerConfig, WorkerEvent, WorkerReply, WorkerRequest } from './protocol.js';
+
+const TICK_MS = 200;
+const config = workerData as WorkerConfig;
+const legs = new Map<string, Leg>();
+const port = parentPort!;
+
+type LookupCallback = (e: Error | null, address: string, family: number) => void;
+
+/** Addresses are IP literals already: skip dns.lookup and its extra tick on every send. */
+function literalLookup4(address: string, _family: unknown, callback: LookupCallback): void {
+  callback(null, address, 4);
+}
+
+function literalLookup6(address: string, _family: unknown, callback: LookupCallback): void {
+  callback(null, address, 6);
+}
+
+function bind(socket: Socket, p: number): Promise<void> {
+  return new Promise((resolve, reject) => {
+    const onError = (e: Error): void => reject(e);
+    socket.once('error', onError);
+    socket.bind({ port: p, address: config.bindAddress, exclusive: true }, () => {
+      socket.off('error', onError);
+      resolve();
+    });
+  });
+}
+
+function newSocket(): Socket {
+  const v6 = isIPv6(config.bindAddress);
+  return createSocket({ type: v6 ? 'udp6' : 'udp4', lookup: (v6 ? literalLookup6 : literalLookup4) as never });
+}
+
+async function open(legId: string, rtpPort: number): Promise<void> {
+  if (legs.has(legId)) throw Object.assign(new Error(`leg ${legId} exists`), { code: 'PBX_ERR_MEDIA_LEG_EXISTS' });
+  const rtp = newSocket();
+  const rtcp = newSocket();
+  try {
+    await bind(rtp, rtpPort);
+    await bind(rtcp, rtpPort + 1);
+  } catch (e) {
+    rtp.close();
+    rtcp.close();
+    throw e;
+  }
+  const leg = new Leg(legId, rtpPort, rtp, rtcp);
+  rtp.on('message', (msg, rinfo) => onRtp(leg, msg, rinfo));
+  rtcp.on('message', (msg, rinfo) => onRtcp(leg, msg, rinfo));
+  // A send to an unreachable port surfaces as an error on some systems; it must not end the worker.
+  rtp.on('error', () => {});
+  rtcp.on('error', () => {});
+  legs.set(legId, leg);
+}
+
+function leg(legId: string): Leg {
+  const l = legs.get(legId);
+  if (l === undefined) throw Object.assign(new Error(`no leg ${legId}`), { code: 'PBX_ERR_MEDIA_NO_LEG' });
+  return l;
+}
+
+function unbridge(l: Leg): void {
+  const peer = l.peer;
+  if (peer !== null) peer.peer = null;
+  l.peer = null;
+}
+
+function closeLeg(l: Leg): void {
+  unbridge(l);
+  legs.delete(l.id);
+  l.rtp.close();
+  l.rtcp.close();
+}
+
+async function handle(req: WorkerRequest): Promise<WorkerReply> {
+  switch (req.op) {
+    case 'open':
+      await open(req.legId, req.port);
+      return { id: req.id, ok: true, result: null };
+    case 'remote':
+      leg(req.legId).setRemote(req);
+      return { id: req.id, ok: true, result: null };
+    case 'bridge': {
+      const a = leg(req.a);
+      const b = leg(req.b);
+      if (a === b) throw Object.assign(new Error('a leg cannot be bridged to itself'), { code: 'PBX_ERR_MEDIA_BRIDGE' });
+      unbridge(a);
+      unbridge(b);
+      a.peer = b;
+      b.peer = a;
+      a.restartWatch();
+      b.restartWatch();
+      return { id: req.id, ok: true, result: null };
+    }
+    case 'unbridge':
+      unbridge(leg(req.legId));
+      return { id: req.id, ok: true, result: null };
+    case 'close-leg': {
+      const l = legs.get(req.legId);
+      if (l !== undefined) closeLeg(l);
+      return { id: req.id, ok: true, result: null };
+    }
+    case 'stats':
+      return { id: req.id, ok: true, result: leg(req.legId).stats() };
+  }
+}
+
+port.on('message', (req: WorkerRequest) => {
+  handle(req).then(
+    (reply) => port.postMessage(reply),
+    (e: unknown) => {
+      const err = e as { code?: unknown; message?: unknown };
+      const code = typeof err.code === 'string' ? err.code : 'PBX_ERR_MEDIA_WORKER';
+      port.postMessage({ id: req.id, ok: false, code, message: String(err.message ?? e) } satisfies WorkerReply);
+    },
+  );
+});
+
+function noRtp(l: Leg, quietMs: number): NoRtpInfo {
+  return {
+    legId: l.id,
+    local: `${config.address}:${l.port}`,
+    remote: l.sendAddress === null ? null : `${l.sendAddress}:${l.sendPort}`,
+    quietS: Math.round(quietMs / 100) / 10,
+  };
+}
+
+// RFC 3550 gives no timeout; the PBX hangs up a leg that sent nothing for rtpTimeoutS while bridged.
+const tick = setInterval(() => {
+  const now = Date.now();
+  clock.now = now;
+  const warnMs = config.noRtpWarningS * 1000;
+  const timeoutMs = config.rtpTimeoutS * 1000;
+  for (const l of legs.values()) {
+    if (!l.armed) continue;
+    if (l.rtpReceived !== l.lastTickReceived) {
+      l.restartWatch();
+      continue;
+    }
+    const quiet = now - l.lastRxAt;
+    if (warnMs > 0 && !l.warned && quiet >= warnMs) {
+      l.warned = true;
+      port.postMessage({ event: 'no-rtp-warning', info: noRtp(l, quiet) } satisfies WorkerEvent);
+    }
+    if (timeoutMs > 0 && !l.timedOut && quiet >= timeoutMs) {
+      l.timedOut = true;
+      port.postMessage({ event: 'rtp-timeout', info: noRtp(l, quiet) } satisfies WorkerEvent);
+    }
+  }
+}, TICK_MS);
+tick.unref();
+
+port.postMessage({ event: 'ready' } satisfies WorkerEvent);
