@@ -32,3 +32,23 @@ export interface CallLogger {
   error(obj: object, msg?: string): void;
   child(bindings: Record<string, unknown>): CallLogger;
 }
+
+/** Where a media leg sends, as MediaEngine.setRemote takes it. */
+export interface MediaTarget {
+  address: string | null;
+  port: number;
+  rtcpAddress: string | null;
+  rtcpPort: number;
+  /** Payload type from the bridged leg -> payload type sent to this leg. */
+  ptMap: Record<number, number>;
+  /** false when the phone said it will not send (no RTP timeout then). */
+  sends: boolean;
+}
+
+/** The MediaEngine verbs a call uses; every one has a deadline inside the engine. */
+export interface CallMedia {
+  openLeg(group: string): Promise<{ legId: string; port: number }>;
+  setRemote(legId: string, target: MediaTarget): Promise<unknown>;
+  bridge(a: string, b: string): Promise<unknown>;
+  closeLeg(legId: string): Promise<unknown>;
+}

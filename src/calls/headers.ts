@@ -1,6 +1,7 @@
 // Small header reads call control makes on the messages it relays.
-import { getTag, nameAddrUri, parseCSeq } from '../sip/grammar-lite.js';
+import { getTag, parseCSeq, parseNameAddr } from '../sip/grammar.js';
 import type { SipRequest } from '../sip/message.js';
+import { parseUri } from '../sip/uri.js';
 
 /** The CSeq number of a request, -1 when it has none. */
 export function cseqNumber(req: SipRequest): number {
@@ -14,26 +15,10 @@ export function tagOf(value: string | null): string {
 
 /** The user part of a SIP URI (`sip:1002@pbx.test;user=phone` -> `1002`), %-escapes decoded; null when it has none. */
 export function uriUser(uri: string): string | null {
-  const m = /^sips?:([^@;?]+)@/i.exec(uri.trim());
-  if (m === null) return null;
-  try {
-    return decodeURIComponent(m[1]!.split(':')[0]!);
-  } catch {
-    return null;
-  }
+  return parseUri(uri.trim())?.user ?? null;
 }
 
-/** The URI of a From/To/Contact value. */
-export function headerUri(value: string | null): string {
-  if (value === null) return '';
-  return nameAddrUri(value) ?? '';
-}
-
-/** The display name of a From/To value ("Alice" <sip:...> -> Alice), '' when none. */
+/** The display name of a From/To value, '' when none. */
 export function displayName(value: string | null): string {
-  if (value === null) return '';
-  const lt = value.indexOf('<');
-  if (lt <= 0) return '';
-  const raw = value.slice(0, lt).trim();
-  return raw.startsWith('"') && raw.endsWith('"') && raw.length >= 2 ? raw.slice(1, -1).replace(/\\(.)/g, '$1') : raw;
+  return value === null ? '' : (parseNameAddr(value)?.display ?? '');
 }

@@ -2,7 +2,8 @@
 // contact of the callee. It owns the dialog, sends in-dialog requests, and keeps the INVITE/2xx/ACK
 // exchange reliable end to end (RFC 3261 13.3.1.4 and 13.2.2.4), which the transaction layer leaves
 // to the TU.
-import { Dialog, dialogKey, newTag, type InDialogOptions } from '../sip/dialog.js';
+import { Dialog, dialogKey, type InDialogOptions } from '../sip/dialog.js';
+import { newTag } from '../sip/transaction/branch.js';
 import { Headers, SipRequest, responseTo, type Peer, type SipResponse } from '../sip/message.js';
 import type { Clock, ClientTransaction, ServerTransaction, Timers, TransactionLayer } from '../sip/transaction/types.js';
 import { cseqNumber, tagOf } from './headers.js';
@@ -252,8 +253,6 @@ export class UacLeg extends Leg {
   readonly invite: SipRequest;
   #ct: ClientTransaction | null = null;
   #final: SipResponse | null = null;
-  #cancelled = false;
-  #provisional = false;
 
   constructor(ctx: LegContext, peer: Peer, spec: UacInvite) {
     super(ctx, `${newTag()}${newTag()}`, newTag());
@@ -282,11 +281,9 @@ export class UacLeg extends Leg {
     this.#ct = this.ctx.transactions.request(this.invite, this.peer, {
       onProvisional: (res) => {
         if (this.closed || this.#final !== null) return;
-        this.#provisional = true;
         if (res.status > 100 && this.dialog === null && res.headers.get('to') !== null && tagOf(res.headers.get('to')) !== '') {
           this.dialog = Dialog.fromUac(this.invite, res, this.peer);
         }
-        if (this.#cancelled) this.#ct?.cancel();
         cb.onProvisional(this, res);
       },
       onFinal: (res) => {
@@ -305,14 +302,9 @@ export class UacLeg extends Leg {
     });
   }
 
-  /**
-   * RFC 3261 9.1: CANCEL once a provisional response has come; before that, the CANCEL waits for
-   * the first provisional.
-   */
+  /** Cancels the INVITE (the transaction waits for a provisional first, RFC 3261 9.1). */
   cancel(): void {
-    if (this.#final !== null || this.#cancelled) return;
-    this.#cancelled = true;
-    if (this.#provisional) this.#ct?.cancel();
+    if (this.#final === null) this.#ct?.cancel();
   }
 }
 

@@ -1,9 +1,9 @@
 // A SIP dialog (RFC 3261 section 12): the peer-to-peer relationship an INVITE sets up, identified by
 // Call-ID, local tag and remote tag. It keeps the state in-dialog requests need (CSeq numbers, route
 // set, remote target) and builds those requests with the RFC's Request-URI/Route rules.
-import { randomBytes } from 'node:crypto';
+import { getTag, parseCSeq, parseNameAddr, splitList } from './grammar.js';
 import { Headers, SipRequest, type Peer, type SipResponse } from './message.js';
-import { getTag, nameAddrUri, parseCSeq, routeIsLoose, splitList } from './grammar-lite.js';
+import { formatUri, parseUri } from './uri.js';
 
 export type DialogState = 'early' | 'confirmed' | 'terminated';
 
@@ -13,11 +13,6 @@ export interface InDialogOptions {
   contentType?: string;
   /** Extra header lines, added after the dialog's own. */
   headers?: Array<[string, string]>;
-}
-
-/** A fresh tag or Call-ID component: 16 random hex digits (RFC 3261 19.3 asks for 32 bits of randomness). */
-export function newTag(): string {
-  return randomBytes(8).toString('hex');
 }
 
 /** The key under which a dialog is found from an incoming request: Call-ID and our (local) tag. */
@@ -245,17 +240,24 @@ function recordRoutes(h: Headers): string[] {
 }
 
 function uriOf(nameAddr: string): string {
-  return nameAddrUri(nameAddr) ?? nameAddr.trim();
+  return parseNameAddr(nameAddr)?.uri ?? nameAddr.trim();
+}
+
+/** RFC 3261 19.1.1: a route with the `lr` parameter is a loose router. */
+function routeIsLoose(route: string): boolean {
+  return parseUri(uriOf(route))?.params.has('lr') ?? false;
 }
 
 function withTag(nameAddr: string, tag: string): string {
   return getTag(nameAddr) === null ? `${nameAddr};tag=${tag}` : nameAddr;
 }
 
-/** RFC 3261 19.1.1: a Request-URI carries no method parameter and no headers. */
+/** RFC 3261 19.1.1 table 1: a Request-URI carries no method parameter and no headers. */
 function stripUriParamsForRequestUri(uri: string): string {
-  const q = uri.indexOf('?');
-  const base = q < 0 ? uri : uri.slice(0, q);
-  return base.replace(/;method=[^;]*/i, '');
+  const u = parseUri(uri);
+  if (u === null) return uri;
+  u.params.delete('method');
+  u.headers.clear();
+  return formatUri(u);
 }
 

@@ -1,0 +1,401 @@
+// One B2BUA call: the caller's UAS leg, a UAC leg forked to each contact of the callee, the winner
+// of the forks as the callee leg, and the media session that anchors RTP between them.
+import type { CallInfo } from '../api/control-types.js';
+import type { Clock, ServerTransaction } from '../sip/transaction/types.js';
+import type { SipRequest, SipResponse, TransportName } from '../sip/message.js';
+import type { CdrRow } from '../store/types.js';
+import type { CallBinding, CallLogger, CallMedia, CallStore } from './deps.js';
+import { Leg, UacLeg, type LegContext, type UasLeg } from './leg.js';
+import { MediaSession, type Side } from './media-session.js';
+import { betterFinal, secondsBetween, unansweredStatus } from './outcome.js';
+
+/** What a call needs from CallControl. */
+export interface CallEnv {
+  legs: LegContext;
+  clock: Clock;
+  engine: CallMedia;
+  store: CallStore;
+  ringTimeoutMs: number;
+  /** Our Contact (a name-addr) for a transport. */
+  contactFor(transport: TransportName): string;
+  /** Registers a leg so that requests, ACKs and stray responses of its dialog reach this call. */
+  attach(leg: Leg, call: Call): void;
+  detach(leg: Leg): void;
+  /** The call is over (CDR written); CallControl forgets it. */
+  ended(call: Call): void;
+}
+
+/** Who called whom, as the CDR and `pbx calls` show it. */
+export interface CallParties {
+  /** The caller's extension (the authenticated user). */
+  from: string;
+  /** The number dialled. */
+  to: string;
+}
+
+/** A fork INVITE's identity headers: From as the caller, To as the number dialled. */
+export interface ForkHeaders {
+  from: string;
+  to: string;
+  maxForwards: number;
+}
+
+const ALLOWED_IN_DIALOG = 'INVITE, ACK, CANCEL, BYE, OPTIONS, INFO, UPDATE';
+
+export class Call {
+  readonly id: string;
+  readonly a: UasLeg;
+  readonly parties: CallParties;
+  readonly startedAt: number;
+  readonly log: CallLogger;
+  state: CallInfo['state'] = 'routing';
+  answeredAt: number | null = null;
+  readonly #env: CallEnv;
+  readonly #media: MediaSession;
+  readonly #forks: UacLeg[] = [];
+  #b: UacLeg | null = null;
+  #best = 0;
+  #ringTimer: unknown = null;
+  #offerInProgress = false;
+  #ended = false;
+
+  /** `rtpAddress` is the address written into SDP (rtp.address of the call's config). */
+  constructor(env: CallEnv, id: string, a: UasLeg, parties: CallParties, log: CallLogger, rtpAddress: string) {
+    this.#env = env;
+    this.id = id;
+    this.a = a;
+    this.parties = parties;
+    this.log = log;
+    this.startedAt = env.clock.now();
+    this.#media = new MediaSession(env.engine, rtpAddress, id, log);
+    env.attach(a, this);
+    a.st.oncancel = () => this.#onCallerCancel();
+    a.onAckTimeout = () => {
+      this.log.warn({}, 'caller never acknowledged the 200 OK; hanging up');
+      void this.hangup('ack-timeout');
+    };
+  }
+
+  get ended(): boolean {
+    return this.#ended;
+  }
+
+  /** True when a media leg with this id belongs to the call. */
+  ownsMedia(legId: string): boolean {
+    return this.#media.owns(legId);
+  }
+
+  info(): CallInfo {
+    const now = this.#env.clock.now();
+    return {
+      id: this.id,
+      call_id: this.a.callId,
+      from: this.parties.from,
+      to: this.parties.to,
+      state: this.state,
+      started_at: new Date(this.startedAt).toISOString(),
+      answered_at: this.answeredAt === null ? null : new Date(this.answeredAt).toISOString(),
+      duration_s: secondsBetween(this.startedAt, now),
+    };
+  }
+
+  /** Ends the call before any fork went out: a final status to the caller, then the CDR. */
+  fail(status: number, reason: string, headers: Array<[string, string]> = []): void {
+    if (this.#ended) return;
+    this.a.reject(status, headers);
+    this.#finish(unansweredStatus(status), reason);
+  }
+
+  /**
+   * Opens the media legs, rewrites the caller's offer for the callee and forks the INVITE to every
+   * binding in parallel.
+   */
+  async ring(bindings: readonly CallBinding[], fork: ForkHeaders): Promise<void> {
+    const offer = this.a.st.request.body;
+    if (offer.length === 0) {
+      this.fail(488, 'no-offer', [warning('an INVITE without SDP (late offer) is not supported')]);
+      return;
+    }
+    try {
+      await this.#media.open();
+    } catch (err) {
+      this.log.error({ err }, 'media legs could not be opened');
+      this.fail(503, 'media-unavailable');
+      return;
+    }
+    if (this.#ended) return;
+    const calleeOffer = this.#media.forwardOffer('caller', offer);
+    if (calleeOffer === null) {
+      this.log.info({}, 'no common codec with the caller offer');
+      this.fail(488, 'no-common-codec', [warning('no common codec: the PBX relays PCMU, PCMA, telephone-event')]);
+      return;
+    }
+    this.state = 'ringing';
+    this.log.info({ contacts: bindings.length }, 'forking INVITE');
+    for (const binding of bindings) {
+      const leg = new UacLeg(this.#env.legs, binding.peer, {
+        requestUri: binding.contact,
+        from: fork.from,
+        to: fork.to,
+        localContact: this.#env.contactFor(binding.peer.transport),
+        maxForwards: fork.maxForwards,
+        body: calleeOffer,
+        extraHeaders: [],
+      });
+      this.#forks.push(leg);
+      this.#env.attach(leg, this);
+    }
+    for (const leg of this.#forks) {
+      leg.start({ onProvisional: (l, res) => this.#onForkProvisional(l, res), onFinal: (l, res) => this.#onForkFinal(l, res) });
+    }
+    this.#ringTimer = this.#env.clock.setTimeout(() => this.#onRingTimeout(), this.#env.ringTimeoutMs);
+  }
+
+  #onForkProvisional(leg: UacLeg, res: SipResponse): void {
+    if (this.#ended || this.#b !== null || res.status === 100) return;
+    let body: Buffer | undefined;
+    if (res.body.length > 0) body = this.#media.answerBack('callee', res.body) ?? undefined;
+    this.log.debug({ status: res.status, fork: leg.callId, earlyMedia: body !== undefined }, 'callee progress');
+    this.a.progress(res.status, body);
+  }
+
+  #onForkFinal(leg: UacLeg, res: SipResponse): void {
+    const ok = res.status >= 200 && res.status < 300;
+    if (this.#ended || this.#b !== null) {
+      if (ok) {
+        this.log.info({ fork: leg.callId }, 'a second contact answered; hanging it up');
+        void leg.request('BYE');
+      }
+      this.#closeLeg(leg);
+      return;
+    }
+    if (ok) {
+      this.#answered(leg, res);
+      return;
+    }
+    this.#closeLeg(leg);
+    this.#best = this.#best === 0 ? res.status : betterFinal(this.#best, res.status);
+    if (this.#forks.every((f) => f.final !== null)) {
+      const status = this.#best < 400 ? 480 : this.#best;
+      this.log.info({ status }, 'every contact refused the call');
+      this.a.reject(status);
+      this.#finish(unansweredStatus(status), String(status));
+    }
+  }
+
+  #answered(leg: UacLeg, res: SipResponse): void {
+    this.#b = leg;
+    this.#stopRinging();
+    for (const f of this.#forks) if (f !== leg) f.cancel();
+    const answer = this.#media.answerBack('callee', res.body);
+    this.#media.settle();
+    if (answer === null) {
+      this.log.warn({}, 'the callee answered with SDP the caller cannot use');
+      void leg.request('BYE');
+      this.fail(488, 'callee-answer-unusable', [warning('the callee accepted no codec of the offer')]);
+      return;
+    }
+    this.a.accept(answer);
+    this.state = 'answered';
+    this.answeredAt = this.#env.clock.now();
+    this.log.info({ contact: leg.invite.uri }, 'call answered');
+    this.#media.bridge().catch((err: unknown) => this.log.error({ err }, 'media bridge failed'));
+  }
+
+  #onCallerCancel(): void {
+    if (this.#ended || this.state === 'answered') return;
+    this.log.info({}, 'caller cancelled');
+    for (const f of this.#forks) f.cancel();
+    this.a.reject(487);
+    this.#finish('missed', 'cancel');
+  }
+
+  #onRingTimeout(): void {
+    this.#ringTimer = null;
+    if (this.#ended || this.#b !== null) return;
+    this.log.info({}, 'nobody answered in time');
+    for (const f of this.#forks) f.cancel();
+    this.a.reject(480);
+    this.#finish('missed', 'no-answer');
+  }
+
+  #stopRinging(): void {
+    if (this.#ringTimer !== null) {
+      this.#env.clock.clearTimeout(this.#ringTimer);
+      this.#ringTimer = null;
+    }
+  }
+
+  /** An ACK in one of the call's dialogs (the ACK for a 2xx we sent). */
+  onAck(leg: Leg, ack: SipRequest): void {
+    leg.receiveAck(ack);
+  }
+
+  /** A request inside one of the call's dialogs (RFC 3261 12.2.2). */
+  onRequest(leg: Leg, st: ServerTransaction): void {
+    const req = st.request;
+    if (leg.dialog === null || this.#ended) {
+      leg.answer(st, 481);
+      return;
+    }
+    if (!leg.dialog.receiveRequest(req)) {
+      leg.answer(st, 500, { headers: [['Retry-After', '1']] });
+      return;
+    }
+    switch (req.method) {
+      case 'BYE':
+        leg.answer(st, 200);
+        this.#onBye(leg);
+        return;
+      case 'INVITE':
+      case 'UPDATE':
+        void this.#passOffer(leg, st);
+        return;
+      case 'INFO':
+      case 'OPTIONS':
+        leg.answer(st, 200);
+        return;
+      default:
+        leg.answer(st, 501, { headers: [['Allow', ALLOWED_IN_DIALOG]] });
+    }
+  }
+
+  #onBye(leg: Leg): void {
+    if (leg === this.a) {
+      if (this.state === 'answered') {
+        this.log.info({}, 'caller hung up');
+        void this.#b?.request('BYE');
+        this.#finish('answered', 'caller-bye');
+      } else {
+        this.#onCallerCancel();
+      }
+      return;
+    }
+    if (leg === this.#b) {
+      this.log.info({}, 'callee hung up');
+      void this.a.request('BYE');
+      this.#finish('answered', 'callee-bye');
+      return;
+    }
+    if (leg instanceof UacLeg) leg.cancel();
+  }
+
+  /**
+   * A re-INVITE or UPDATE from one side: its offer, rewritten to point at the PBX, goes to the other
+   * side; that side's answer comes back rewritten the same way. Hold (sendonly/inactive) and resume
+   * pass through as directions. One offer at a time per call (RFC 3261 14.1: 491 otherwise).
+   */
+  async #passOffer(leg: Leg, st: ServerTransaction): Promise<void> {
+    const req = st.request;
+    const to = leg === this.a ? this.#b : leg === this.#b ? this.a : null;
+    if (to === null || this.state !== 'answered' || this.#offerInProgress) {
+      leg.answer(st, 491, { headers: [['Retry-After', '1']] });
+      return;
+    }
+    const from: Side = leg === this.a ? 'caller' : 'callee';
+    if (req.body.length === 0) {
+      const last = this.#media.lastSent(from);
+      leg.answer(st, 200, last === null ? {} : { body: last });
+      return;
+    }
+    const offer = this.#media.forwardOffer(from, req.body);
+    if (offer === null) {
+      leg.answer(st, 488, { headers: [warning('no common codec: the PBX relays PCMU, PCMA, telephone-event')] });
+      return;
+    }
+    this.#offerInProgress = true;
+    this.log.info({ method: req.method, from, direction: directionOf(req.body) }, 'offer passed through');
+    try {
+      const res = await to.request(req.method, { body: offer });
+      if (st.finished) return;
+      if (this.#ended) {
+        leg.answer(st, 481);
+        return;
+      }
+      if (res.status >= 200 && res.status < 300) {
+        const answer = this.#media.answerBack(from === 'caller' ? 'callee' : 'caller', res.body);
+        leg.answer(st, answer === null ? 488 : 200, answer === null ? {} : { body: answer });
+        return;
+      }
+      leg.answer(st, res.status);
+      // RFC 3261 12.2.1.2: 481 or 408 to an in-dialog request ends the dialog.
+      if (res.status === 481 || res.status === 408) void this.hangup(`reinvite-${res.status}`);
+    } finally {
+      this.#media.settle();
+      this.#offerInProgress = false;
+    }
+  }
+
+  /**
+   * Ends the call from the PBX side (rtp-timeout, shutdown, no ACK): BYE to each answered side,
+   * CANCEL to ringing forks and a final status to a caller still waiting. Resolves when the BYEs
+   * are answered (or timed out by their transactions).
+   */
+  hangup(reason: string, status = 480): Promise<void> {
+    if (this.#ended) return Promise.resolve();
+    const byes: Array<Promise<unknown>> = [];
+    if (this.state === 'answered') {
+      this.log.info({ reason }, 'hanging up both sides');
+      byes.push(this.a.request('BYE'));
+      if (this.#b !== null) byes.push(this.#b.request('BYE'));
+      this.#finish('answered', reason);
+    } else {
+      this.log.info({ reason, status }, 'ending a call that was not answered');
+      for (const f of this.#forks) f.cancel();
+      this.a.reject(status);
+      this.#finish(unansweredStatus(status), reason);
+    }
+    return Promise.all(byes).then(() => undefined);
+  }
+
+  #closeLeg(leg: UacLeg): void {
+    leg.close();
+    this.#env.detach(leg);
+  }
+
+  /** Exactly once: stops timers, closes legs and media, writes the CDR. */
+  #finish(status: CdrRow['status'], reason: string): void {
+    if (this.#ended) return;
+    this.#ended = true;
+    this.state = 'ending';
+    this.#stopRinging();
+    const endedAt = this.#env.clock.now();
+    this.a.close();
+    this.#env.detach(this.a);
+    for (const f of this.#forks) {
+      // A fork still waiting for its final response stays open: a late 2xx gets its ACK and BYE.
+      if (f.final !== null || f === this.#b) this.#closeLeg(f);
+    }
+    this.#media.close();
+    const row: CdrRow = {
+      id: this.id,
+      call_id: this.a.callId,
+      from: this.parties.from,
+      to: this.parties.to,
+      status,
+      reason,
+      started_at: new Date(this.startedAt).toISOString(),
+      answered_at: this.answeredAt === null ? null : new Date(this.answeredAt).toISOString(),
+      ended_at: new Date(endedAt).toISOString(),
+      duration_s: secondsBetween(this.startedAt, endedAt),
+      billsec: this.answeredAt === null ? 0 : secondsBetween(this.answeredAt, endedAt),
+      recording: null,
+    };
+    try {
+      this.#env.store.insertCdr(row);
+    } catch (err) {
+      this.log.error({ err }, 'CDR could not be written');
+    }
+    this.log.info({ status, reason, duration_s: row.duration_s, billsec: row.billsec }, 'call ended');
+    this.#env.ended(this);
+  }
+}
+
+function warning(text: string): [string, string] {
+  return ['Warning', `399 tspbx "${text}"`];
+}
+
+function directionOf(body: Buffer): string {
+  const m = /a=(sendrecv|sendonly|recvonly|inactive)/.exec(body.toString('latin1'));
+  return m === null ? 'sendrecv' : m[1]!;
+}

@@ -1,0 +1,292 @@
+// CallControl: the B2BUA's front door. It takes new INVITEs (digest, 100 Trying, routing), finds
+// the call a request/ACK/response of an existing dialog belongs to, and ends calls on rtp-timeout
+// and shutdown.
+//
+// new CallControl({
+//   transactions,   TransactionLayer: client transactions to the callees, 2xx/ACK sent outside transactions
+//   registrar,      { lookup(ext) -> [{contact, peer}], authenticateRequest(st, 'proxy') -> user | null }
+//   media,          MediaEngine: openLeg(group), setRemote(legId, target), bridge(a, b), closeLeg(legId)
+//   getRouting,     () => Routing: read once per new call; the call keeps that Routing
+//   store,          { insertCdr(row) }: one CdrRow per call, when it ends
+//   log,            pino-style logger; every line of a call comes from log.child({ callId })
+//   localContact,   (transport) => our Contact URI for that transport, e.g. "sip:pbx@127.0.0.1:5060"
+//   clock?, timers?        defaults: realClock, T1 500 ms, T2 4 s (RFC 3261 13.3.1.4 2xx retransmission)
+//   ringTimeout?           seconds a call rings before 480 (default 120)
+//   userAgent?             User-Agent / Server value written on what the PBX sends (default "tspbx")
+// })
+// The PBX wires the transaction layer's callbacks to it:
+//   onRequest:        if (!calls.handleRequest(st)) ... (REGISTER, out-of-dialog OPTIONS go elsewhere)
+//   onAck:            calls.handleAck(ack)
+//   onStrayResponse:  calls.handleStrayResponse(res)
+//   media 'rtp-timeout' event: calls.rtpTimeout(legId)
+import { randomUUID } from 'node:crypto';
+import type { CallInfo } from '../api/control-types.js';
+import type { Destination, Routing } from '../config/types.js';
+import { dialogKey } from '../sip/dialog.js';
+import { responseTo, type SipRequest, type SipResponse, type TransportName } from '../sip/message.js';
+import { realClock, type Clock, type ServerTransaction, type Timers, type TransactionLayer } from '../sip/transaction/types.js';
+import { Call, type CallEnv } from './call.js';
+import type { CallLogger, CallMedia, CallRegistrar, CallStore } from './deps.js';
+import { displayName, tagOf, uriUser } from './headers.js';
+import { UasLeg, type Leg, type LegContext } from './leg.js';
+
+export interface CallControlOptions {
+  transactions: TransactionLayer;
+  registrar: CallRegistrar;
+  media: CallMedia;
+  getRouting: () => Routing;
+  store: CallStore;
+  log: CallLogger;
+  localContact: (transport: TransportName) => string;
+  clock?: Clock;
+  timers?: Timers;
+  ringTimeout?: number;
+  userAgent?: string;
+}
+
+/** Requests that only make sense inside a dialog: without a To tag they get 481. */
+const DIALOG_ONLY = new Set(['BYE', 'UPDATE', 'INFO', 'PRACK', 'REFER', 'NOTIFY']);
+
+/** How long shutdown() waits for the BYEs of the calls it ends. */
+const SHUTDOWN_GRACE_MS = 5000;
+
+export class CallControl {
+  readonly #opts: CallControlOptions;
+  readonly #env: CallEnv;
+  readonly #calls = new Map<string, Call>();
+  readonly #legs = new Map<string, { leg: Leg; call: Call }>();
+  /** The caller side of each call by Call-ID and From tag: an INVITE seen again is no new call. */
+  readonly #invites = new Map<string, Call>();
+  #accepting = true;
+  #closed = false;
+
+  constructor(opts: CallControlOptions) {
+    this.#opts = opts;
+    const clock = opts.clock ?? realClock;
+    const legs: LegContext = {
+      transactions: opts.transactions,
+      clock,
+      timers: opts.timers ?? { t1: 500, t2: 4000, t4: 5000 },
+      commonHeaders: [['User-Agent', opts.userAgent ?? 'tspbx']],
+    };
+    this.#env = {
+      legs,
+      clock,
+      engine: opts.media,
+      store: opts.store,
+      ringTimeoutMs: (opts.ringTimeout ?? 120) * 1000,
+      contactFor: (transport) => `<${opts.localContact(transport)}>`,
+      attach: (leg, call) => this.#legs.set(leg.key, { leg, call }),
+      detach: (leg) => {
+        if (this.#legs.get(leg.key)?.leg === leg) this.#legs.delete(leg.key);
+      },
+      ended: (call) => {
+        this.#calls.delete(call.id);
+        this.#invites.delete(inviteKey(call.a.st.request));
+      },
+    };
+  }
+
+  /**
+   * A request that matched no transaction. Returns false when it is not call control's
+   * (REGISTER, out-of-dialog OPTIONS, ...), true when it was answered or taken.
+   */
+  handleRequest(st: ServerTransaction): boolean {
+    const req = st.request;
+    const toTag = tagOf(req.headers.get('to'));
+    if (toTag !== '') {
+      this.#inDialog(st, toTag);
+      return true;
+    }
+    if (req.method === 'INVITE') {
+      this.handleInvite(st).catch((err: unknown) => {
+        this.#opts.log.error({ err, callId: req.headers.get('call-id') }, 'INVITE handling failed');
+        if (!st.finished) st.respond(withLength(responseTo(req, 500)));
+      });
+      return true;
+    }
+    if (DIALOG_ONLY.has(req.method)) {
+      st.respond(withLength(responseTo(req, 481)));
+      return true;
+    }
+    return false;
+  }
+
+  /** A new INVITE (no To tag): digest, 100 Trying, routing, then the call. */
+  async handleInvite(st: ServerTransaction): Promise<void> {
+    const req = st.request;
+    if (!this.#accepting) {
+      st.respond(withLength(responseTo(req, 503)));
+      return;
+    }
+    const again = this.#invites.get(inviteKey(req));
+    if (again !== undefined) {
+      // RFC 3261 8.2.2.2: the INVITE of a call in progress arriving again by another path is a
+      // merged request (retransmissions are absorbed by the transaction layer, RFC 6026).
+      st.respond(withLength(responseTo(req, 482)));
+      return;
+    }
+    const user = await this.#opts.registrar.authenticateRequest(st, 'proxy');
+    if (user === null || st.finished) return;
+    if (!this.#accepting) {
+      st.respond(withLength(responseTo(req, 503)));
+      return;
+    }
+    const routing = this.#opts.getRouting();
+    const a = new UasLeg(this.#env.legs, st, this.#env.contactFor(st.source.transport));
+    a.trying();
+    const callId = a.callId;
+    const number = uriUser(req.uri) ?? '';
+    const log = this.#opts.log.child({ callId });
+    const call = new Call(this.#env, randomUUID(), a, { from: user, to: number }, log, routing.config.rtp.address);
+    this.#calls.set(call.id, call);
+    this.#invites.set(inviteKey(req), call);
+    log.info({ from: user, to: number, source: `${st.source.address}:${st.source.port}` }, 'new call');
+
+    const maxForwards = Number.parseInt(req.headers.get('max-forwards') ?? '70', 10);
+    if (!(maxForwards > 0)) {
+      call.fail(483, 'too-many-hops');
+      return;
+    }
+    const dest = number === '' ? null : routing.resolve(number);
+    if (dest === null) {
+      log.info({ to: number }, 'unknown number');
+      call.fail(404, 'unknown-number');
+      return;
+    }
+    if (dest.kind !== 'extension') {
+      this.#unavailableFeature(call, dest);
+      return;
+    }
+    const ext = routing.config.extensions.get(dest.ext);
+    if (ext !== undefined && ext.max_calls > 0 && this.#activeCallsOf(dest.ext) >= ext.max_calls) {
+      log.info({ ext: dest.ext }, 'callee at its call limit');
+      call.fail(486, 'busy-limit');
+      return;
+    }
+    const bindings = this.#opts.registrar.lookup(dest.ext);
+    if (bindings.length === 0) {
+      log.info({ ext: dest.ext }, 'callee not registered');
+      call.fail(480, 'not-registered');
+      return;
+    }
+    const domain = routing.config.sip.domain;
+    const callerName = displayName(req.headers.get('from')) || routing.config.extensions.get(user)?.name || '';
+    await call.ring(bindings, {
+      from: `${callerName === '' ? '' : `${quote(callerName)} `}<sip:${user}@${domain}>`,
+      to: `<sip:${number}@${domain}>`,
+      maxForwards: Math.min(maxForwards - 1, 70),
+    });
+  }
+
+  /** Destinations that later issues bring: a clear SIP error and a log line. */
+  #unavailableFeature(call: Call, dest: Exclude<Destination, { kind: 'extension' }>): void {
+    if (dest.kind === 'hangup') {
+      call.log.info({}, 'number routed to hangup');
+      call.fail(603, 'hangup');
+      return;
+    }
+    const what = describe(dest);
+    call.log.warn({ destination: what }, 'destination needs a feature not built yet');
+    call.fail(501, `not-implemented:${dest.kind}`, [['Warning', `399 tspbx "${what} is not available in this version"`]]);
+  }
+
+  #activeCallsOf(ext: string): number {
+    let n = 0;
+    for (const call of this.#calls.values()) if (call.parties.to === ext || call.parties.from === ext) n++;
+    return n;
+  }
+
+  #inDialog(st: ServerTransaction, toTag: string): void {
+    const req = st.request;
+    const entry = this.#legs.get(dialogKey(req.headers.get('call-id') ?? '', toTag));
+    if (entry === undefined || (entry.leg.dialog !== null && entry.leg.dialog.remoteTag !== tagOf(req.headers.get('from')))) {
+      st.respond(withLength(responseTo(req, 481)));
+      return;
+    }
+    entry.call.onRequest(entry.leg, st);
+  }
+
+  /** An ACK outside any transaction: the ACK for a 2xx we sent. Returns false when it matched no dialog. */
+  handleAck(ack: SipRequest): boolean {
+    const entry = this.#legs.get(dialogKey(ack.headers.get('call-id') ?? '', tagOf(ack.headers.get('to'))));
+    if (entry === undefined) return false;
+    entry.call.onAck(entry.leg, ack);
+    return true;
+  }
+
+  /** A response no transaction matched: a retransmitted 2xx of a callee; its ACK is sent again. */
+  handleStrayResponse(res: SipResponse): boolean {
+    const entry = this.#legs.get(dialogKey(res.headers.get('call-id') ?? '', tagOf(res.headers.get('from'))));
+    if (entry === undefined) return false;
+    entry.leg.receiveStrayResponse(res);
+    return true;
+  }
+
+  /** The media engine saw no RTP on a leg for rtp.timeout seconds: the call is hung up. */
+  rtpTimeout(legId: string): void {
+    for (const call of this.#calls.values()) {
+      if (call.ownsMedia(legId)) {
+        call.log.warn({ legId }, 'no RTP received; hanging up');
+        void call.hangup('rtp-timeout');
+        return;
+      }
+    }
+  }
+
+  list(): CallInfo[] {
+    return [...this.#calls.values()].map((c) => c.info());
+  }
+
+  /** Stops taking new calls (503) and ends the calls in progress; resolves when their BYEs are done. */
+  async shutdown(): Promise<void> {
+    this.#accepting = false;
+    const byes = [...this.#calls.values()].map((c) => c.hangup('shutdown', 503));
+    let timer: NodeJS.Timeout | undefined;
+    const grace = new Promise<void>((resolve) => {
+      timer = setTimeout(resolve, SHUTDOWN_GRACE_MS);
+      timer.unref();
+    });
+    await Promise.race([Promise.all(byes), grace]);
+    clearTimeout(timer);
+  }
+
+  /** Stops taking calls and ends every call now (BYE/CANCEL sent best effort, no waiting). Safe to call twice. */
+  close(): void {
+    if (this.#closed) return;
+    this.#closed = true;
+    this.#accepting = false;
+    for (const call of [...this.#calls.values()]) void call.hangup('pbx-closed', 503);
+    this.#legs.clear();
+    this.#invites.clear();
+  }
+}
+
+function inviteKey(req: SipRequest): string {
+  return `${req.headers.get('call-id') ?? ''}\n${tagOf(req.headers.get('from'))}`;
+}
+
+function withLength(res: SipResponse): SipResponse {
+  res.headers.add('content-length', '0');
+  return res;
+}
+
+function quote(name: string): string {
+  return `"${name.replace(/["\\]/g, (c) => `\\${c}`)}"`;
+}
+
+function describe(dest: Exclude<Destination, { kind: 'extension' }>): string {
+  switch (dest.kind) {
+    case 'ivr':
+    case 'group':
+    case 'queue':
+    case 'conference':
+      return `${dest.kind}:${dest.name}`;
+    case 'voicemail':
+      return `voicemail:${dest.ext}`;
+    case 'voicemail-main':
+      return 'voicemail-main';
+    case 'hangup':
+      return 'hangup';
+  }
+}

@@ -1,0 +1,173 @@
+// The media side of one call: two legs on the MediaEngine (one towards the caller, one towards the
+// callee) and the SDP offer/answer that points each phone at its PBX leg (RFC 3264, media anchored).
+import { answerBack, LocalSdp, offerForward, payloadTypeMap, remoteMedia, type RemoteMedia } from '../sdp/offer-answer.js';
+import { parseSdp } from '../sdp/parse.js';
+import { serializeSdp } from '../sdp/serialize.js';
+import type { Sdp } from '../sdp/types.js';
+import type { CallLogger, CallMedia } from './deps.js';
+
+export type Side = 'caller' | 'callee';
+
+/** Encodings the PBX relays in this issue (no transcoding yet). */
+export const SUPPORTED_CODECS: readonly string[] = ['PCMU', 'PCMA', 'telephone-event'];
+
+function other(side: Side): Side {
+  return side === 'caller' ? 'callee' : 'caller';
+}
+
+interface LegMedia {
+  legId: string | null;
+  port: number;
+  local: LocalSdp;
+  /** The description this side last sent us (offer or answer). */
+  remote: Sdp | null;
+  /** Our last description to this side, for an offerless re-INVITE. */
+  lastSent: Buffer | null;
+}
+
+export class MediaSession {
+  readonly #engine: CallMedia;
+  readonly #address: string;
+  readonly #group: string;
+  readonly #log: CallLogger;
+  readonly #legs: Record<Side, LegMedia>;
+  /** The offer waiting for its answer, and the side that made it. */
+  #pendingOffer: { from: Side; sdp: Sdp } | null = null;
+  #closed = false;
+
+  constructor(engine: CallMedia, address: string, group: string, log: CallLogger) {
+    this.#engine = engine;
+    this.#address = address;
+    this.#group = group;
+    this.#log = log;
+    const leg = (): LegMedia => ({ legId: null, port: 0, local: new LocalSdp(), remote: null, lastSent: null });
+    this.#legs = { caller: leg(), callee: leg() };
+  }
+
+  /** Opens both media legs (grouped so that the call's packets stay in one worker). */
+  async open(): Promise<void> {
+    for (const side of ['caller', 'callee'] as const) {
+      const opened = await this.#engine.openLeg(this.#group);
+      const leg = this.#legs[side];
+      leg.legId = opened.legId;
+      leg.port = opened.port;
+      if (this.#closed) this.#closeLeg(leg);
+    }
+  }
+
+  /** True when `legId` is one of this call's media legs. */
+  owns(legId: string): boolean {
+    return this.#legs.caller.legId === legId || this.#legs.callee.legId === legId;
+  }
+
+  /**
+   * An offer from `from`: the offer to send to the other side, pointing at the other side's PBX leg.
+   * null when it cannot be read or has no codec in common with the PBX (answer 488).
+   */
+  forwardOffer(from: Side, body: Buffer): Buffer | null {
+    const offer = parse(body);
+    if (offer === null) return null;
+    const to = this.#legs[other(from)];
+    const fwd = offerForward(offer, { address: this.#address, port: to.port }, SUPPORTED_CODECS);
+    if (fwd === null) return null;
+    this.#pendingOffer = { from, sdp: offer };
+    this.#legs[from].remote = offer;
+    return this.#send(to, fwd.sdp);
+  }
+
+  /**
+   * The answer from `from` to the offer last forwarded to it: the answer for the offerer, pointing
+   * at the offerer's PBX leg; both media legs then send where the phones asked. null when the answer
+   * cannot be read or accepted no codec of the offer.
+   */
+  answerBack(from: Side, body: Buffer): Buffer | null {
+    const pending = this.#pendingOffer;
+    const answer = parse(body);
+    if (pending === null || answer === null || pending.from === from) return null;
+    const offerer = this.#legs[pending.from];
+    const back = answerBack(answer, pending.sdp, { address: this.#address, port: offerer.port });
+    if (back === null) return null;
+    this.#legs[from].remote = answer;
+    this.#point();
+    return this.#send(offerer, back);
+  }
+
+  /** The offer/answer exchange in progress is over (its answer came, or it failed). */
+  settle(): void {
+    this.#pendingOffer = null;
+  }
+
+  /** Our last description to a side. */
+  lastSent(side: Side): Buffer | null {
+    return this.#legs[side].lastSent;
+  }
+
+  /** Joins the two legs: RTP from each phone goes out to the other. */
+  async bridge(): Promise<void> {
+    const a = this.#legs.caller.legId;
+    const b = this.#legs.callee.legId;
+    if (a === null || b === null || this.#closed) return;
+    await this.#engine.bridge(a, b);
+  }
+
+  /** Closes both media legs (best effort). Safe to call twice. */
+  close(): void {
+    if (this.#closed) return;
+    this.#closed = true;
+    this.#closeLeg(this.#legs.caller);
+    this.#closeLeg(this.#legs.callee);
+  }
+
+  #send(leg: LegMedia, sdp: Sdp): Buffer {
+    const body = Buffer.from(serializeSdp(leg.local.stamp(sdp)));
+    leg.lastSent = body;
+    return body;
+  }
+
+  /** Tells each media leg where its phone listens and how payload types map from the other leg. */
+  #point(): void {
+    const caller = this.#remoteOf('caller');
+    const callee = this.#remoteOf('callee');
+    if (caller === null || callee === null) return;
+    this.#setRemote(this.#legs.caller.legId, caller, callee);
+    this.#setRemote(this.#legs.callee.legId, callee, caller);
+  }
+
+  #remoteOf(side: Side): RemoteMedia | null {
+    const sdp = this.#legs[side].remote;
+    return sdp === null ? null : remoteMedia(sdp);
+  }
+
+  #setRemote(legId: string | null, to: RemoteMedia, from: RemoteMedia): void {
+    if (legId === null || this.#closed) return;
+    const target = {
+      address: to.address,
+      port: to.port,
+      rtcpAddress: to.rtcpAddress,
+      rtcpPort: to.rtcpPort,
+      ptMap: payloadTypeMap(from.codecs, to.codecs),
+      sends: to.direction === 'sendrecv' || to.direction === 'sendonly',
+    };
+    this.#engine.setRemote(legId, target).catch((err: unknown) => {
+      this.#log.warn({ err, legId }, 'media leg could not be pointed at the phone');
+    });
+  }
+
+  #closeLeg(leg: LegMedia): void {
+    const id = leg.legId;
+    if (id === null) return;
+    leg.legId = null;
+    this.#engine.closeLeg(id).catch((err: unknown) => {
+      this.#log.warn({ err, legId: id }, 'media leg close failed');
+    });
+  }
+}
+
+function parse(body: Buffer): Sdp | null {
+  if (body.length === 0) return null;
+  try {
+    return parseSdp(body);
+  } catch {
+    return null;
+  }
+}

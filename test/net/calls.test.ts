@@ -1,0 +1,233 @@
+// Call flows through the B2BUA over real UDP on 127.0.0.1: two (or three) test phones that speak
+// SIP through the PBX's parser and serializer, a PBX built from the real transaction layer,
+// registrar, store, media engine and CallControl.
+import t from 'tap';
+import { answeredCall, callIdOf, cdrFor, cdrOf, hangUp, phone } from './helpers/flows.js';
+import { sdpFor, sdpMedia } from './helpers/phone.js';
+import { startPbx, type TestPbx } from './helpers/pbx.js';
+
+let pbx: TestPbx;
+
+t.before(async () => {
+  pbx = await startPbx();
+});
+
+t.teardown(() => pbx.close());
+
+t.test('a basic call: 100, 180, 200/ACK, SDP pointed at PBX ports, RTP relayed both ways, BYE, one CDR', async (t) => {
+  const alice = await phone(t, pbx, '1001');
+  const bob = await phone(t, pbx, '1002');
+  const call = await answeredCall(alice, bob);
+  const callId = call.callerDialog.callId;
+
+  const toBob = sdpMedia(call.calleeInvite.body);
+  const toAlice = sdpMedia(call.ok.body);
+  t.equal(toBob.address, '127.0.0.1', 'the callee is offered the PBX address');
+  t.equal(toAlice.address, '127.0.0.1', 'the caller gets the PBX address');
+  t.not(toBob.port, alice.rtpPort, 'the callee does not see the caller port');
+  t.not(toAlice.port, bob.rtpPort, 'the caller does not see the callee port');
+  t.not(toAlice.port, toBob.port, 'each side has its own PBX leg');
+  t.match(call.calleeInvite.headers.get('from'), /^"Alice" <sip:1001@pbx\.test>;tag=/, 'the callee sees the caller');
+  t.not(callIdOf(call.calleeInvite), callId, 'the callee leg is a dialog of its own');
+
+  const listed = pbx.calls.list().find((c) => c.call_id === callId);
+  t.equal(listed?.state, 'answered');
+  t.equal(listed?.from, '1001');
+  t.equal(listed?.to, '1002');
+
+  for (let i = 0; i < 5; i++) alice.sendRtp(toAlice, 0, i);
+  await bob.waitRtp(3);
+  t.equal(bob.rtpReceived[0]!.from.port, toBob.port, 'RTP reaches the callee from the PBX callee leg');
+  for (let i = 0; i < 5; i++) bob.sendRtp(toBob, 0, i);
+  await alice.waitRtp(3);
+  t.equal(alice.rtpReceived[0]!.from.port, toAlice.port, 'RTP reaches the caller from the PBX caller leg');
+
+  await hangUp(alice, call.callerDialog, bob);
+  const cdr = await cdrFor(pbx, callId);
+  t.equal(cdr.status, 'answered');
+  t.equal(cdr.reason, 'caller-bye');
+  t.equal(cdr.from, '1001');
+  t.equal(cdr.to, '1002');
+  t.ok(cdr.answered_at !== null);
+  t.equal(cdrOf(pbx, callId).length, 1, 'exactly one CDR row');
+  t.equal(pbx.calls.list().length, 0, 'the call is gone from the list');
+});
+
+t.test('an unknown number gets 404 and a failed CDR', async (t) => {
+  const alice = await phone(t, pbx, '1001');
+  const invite = await alice.dial('9999', sdpFor(alice.rtpPort));
+  const res = await alice.final(callIdOf(invite), 'INVITE');
+  t.equal(res.status, 404);
+  alice.ackNon2xx(invite, res);
+  const cdr = await cdrFor(pbx, callIdOf(invite));
+  t.equal(cdr.status, 'failed');
+  t.equal(cdr.reason, 'unknown-number');
+});
+
+t.test('an INVITE without credentials is challenged (407) and never reaches routing', async (t) => {
+  const alice = await phone(t, pbx, '1001');
+  const invite = alice.invite('9999', sdpFor(alice.rtpPort));
+  const res = await alice.final(callIdOf(invite), 'INVITE');
+  t.equal(res.status, 407, '407, not the 404 routing would give');
+  t.ok(res.headers.get('proxy-authenticate'));
+  alice.ackNon2xx(invite, res);
+  t.equal(cdrOf(pbx, callIdOf(invite)).length, 0, 'no call was made, no CDR');
+  t.notOk(pbx.log.some((l) => l.obj.callId === callIdOf(invite) && l.msg === 'new call'));
+});
+
+t.test('an extension with no registration gets 480', async (t) => {
+  const alice = await phone(t, pbx, '1001');
+  const invite = await alice.dial('1004', sdpFor(alice.rtpPort));
+  const res = await alice.final(callIdOf(invite), 'INVITE');
+  t.equal(res.status, 480);
+  alice.ackNon2xx(invite, res);
+  t.equal((await cdrFor(pbx, callIdOf(invite))).status, 'missed');
+});
+
+t.test('a destination whose feature is not built yet gets 501 naming it, and a log line', async (t) => {
+  const alice = await phone(t, pbx, '1001');
+  const invite = await alice.dial('500', sdpFor(alice.rtpPort));
+  const res = await alice.final(callIdOf(invite), 'INVITE');
+  t.equal(res.status, 501);
+  t.match(res.headers.get('warning'), /ivr:main/);
+  alice.ackNon2xx(invite, res);
+  t.ok(pbx.log.some((l) => l.obj.callId === callIdOf(invite) && l.level === 'warn' && /feature/.test(l.msg)));
+});
+
+t.test('busy: the callee 486 is relayed to the caller, CDR busy', async (t) => {
+  const alice = await phone(t, pbx, '1001');
+  const bob = await phone(t, pbx, '1002');
+  const invite = await alice.dial('1002', sdpFor(alice.rtpPort));
+  const inv = await bob.request('INVITE');
+  bob.reply(inv, 486, 'bobtag');
+  await bob.request('ACK');
+  const res = await alice.final(callIdOf(invite), 'INVITE');
+  t.equal(res.status, 486);
+  alice.ackNon2xx(invite, res);
+  t.equal((await cdrFor(pbx, callIdOf(invite))).status, 'busy');
+});
+
+t.test('CANCEL while ringing: the fork is cancelled, the caller gets 487, CDR missed', async (t) => {
+  const alice = await phone(t, pbx, '1001');
+  const bob = await phone(t, pbx, '1002');
+  const invite = await alice.dial('1002', sdpFor(alice.rtpPort));
+  const callId = callIdOf(invite);
+  const inv = await bob.request('INVITE');
+  bob.reply(inv, 180, 'bobtag');
+  await alice.response(callId, 'INVITE', (s) => s === 180);
+  alice.cancel(invite);
+  t.equal((await alice.final(callId, 'CANCEL')).status, 200);
+  const res = await alice.final(callId, 'INVITE');
+  t.equal(res.status, 487);
+  alice.ackNon2xx(invite, res);
+  const cancel = await bob.request('CANCEL');
+  t.equal(callIdOf(cancel), callIdOf(inv));
+  bob.reply(cancel, 200, 'bobtag');
+  bob.reply(inv, 487, 'bobtag');
+  await bob.request('ACK');
+  const cdr = await cdrFor(pbx, callId);
+  t.equal(cdr.status, 'missed');
+  t.equal(cdr.reason, 'cancel');
+});
+
+t.test('BYE from the callee is relayed to the caller', async (t) => {
+  const alice = await phone(t, pbx, '1001');
+  const bob = await phone(t, pbx, '1002');
+  const call = await answeredCall(alice, bob);
+  await hangUp(bob, call.calleeDialog, alice);
+  const cdr = await cdrFor(pbx, call.callerDialog.callId);
+  t.equal(cdr.reason, 'callee-bye');
+  t.equal(cdr.status, 'answered');
+});
+
+t.test('hold and resume by re-INVITE pass through with the SDP rewritten', async (t) => {
+  const alice = await phone(t, pbx, '1001');
+  const bob = await phone(t, pbx, '1002');
+  const call = await answeredCall(alice, bob);
+  const callId = call.callerDialog.callId;
+  const pbxToBob = sdpMedia(call.calleeInvite.body);
+
+  alice.inDialog(call.callerDialog, 'INVITE', sdpFor(alice.rtpPort, undefined, 'sendonly'));
+  const hold = await bob.request('INVITE');
+  t.equal(callIdOf(hold), call.calleeDialog.callId, 'the re-INVITE arrives in the callee dialog');
+  t.equal(sdpMedia(hold.body).direction, 'sendonly', 'hold passes through');
+  t.equal(sdpMedia(hold.body).port, pbxToBob.port, 'still the PBX callee leg');
+  bob.reply(hold, 200, 'bobtag', sdpFor(bob.rtpPort, undefined, 'recvonly'));
+  await bob.request('ACK');
+  const held = await alice.final(callId, 'INVITE');
+  t.equal(held.status, 200);
+  t.equal(sdpMedia(held.body).direction, 'recvonly');
+  t.equal(sdpMedia(held.body).address, '127.0.0.1');
+  alice.inDialog(call.callerDialog, 'ACK', undefined, call.callerDialog.cseq);
+
+  alice.inDialog(call.callerDialog, 'INVITE', sdpFor(alice.rtpPort));
+  const resume = await bob.request('INVITE');
+  t.equal(sdpMedia(resume.body).direction, 'sendrecv', 'resume passes through');
+  bob.reply(resume, 200, 'bobtag', sdpFor(bob.rtpPort));
+  await bob.request('ACK');
+  t.equal((await alice.final(callId, 'INVITE')).status, 200);
+  alice.inDialog(call.callerDialog, 'ACK', undefined, call.callerDialog.cseq);
+
+  await hangUp(alice, call.callerDialog, bob);
+});
+
+t.test('UPDATE passes through; INFO is answered 200; an unknown method 501; no dialog 481', async (t) => {
+  const alice = await phone(t, pbx, '1001');
+  const bob = await phone(t, pbx, '1002');
+  const call = await answeredCall(alice, bob);
+  const callId = call.callerDialog.callId;
+
+  bob.inDialog(call.calleeDialog, 'UPDATE', sdpFor(bob.rtpPort, undefined, 'inactive'));
+  const update = await alice.request('UPDATE');
+  t.equal(sdpMedia(update.body).direction, 'inactive');
+  alice.reply(update, 200, call.callerDialog.localTag, sdpFor(alice.rtpPort, undefined, 'inactive'));
+  const updated = await bob.final(call.calleeDialog.callId, 'UPDATE');
+  t.equal(updated.status, 200);
+  t.equal(sdpMedia(updated.body).port, sdpMedia(call.calleeInvite.body).port);
+
+  alice.inDialog(call.callerDialog, 'INFO');
+  t.equal((await alice.final(callId, 'INFO')).status, 200);
+  alice.inDialog(call.callerDialog, 'SUBSCRIBE');
+  t.equal((await alice.final(callId, 'SUBSCRIBE')).status, 501);
+  const ghost = { ...call.callerDialog, remoteTag: 'nosuchtag', remote: '<sip:1002@pbx.test>;tag=nosuchtag' };
+  alice.inDialog(ghost, 'BYE');
+  t.equal((await alice.final(callId, 'BYE')).status, 481);
+
+  await hangUp(alice, call.callerDialog, bob);
+});
+
+t.test('forking: both contacts ring, the first 200 wins, the other gets CANCEL', async (t) => {
+  const alice = await phone(t, pbx, '1001');
+  const desk = await phone(t, pbx, '1003');
+  const soft = await phone(t, pbx, '1003');
+  const invite = await alice.dial('1003', sdpFor(alice.rtpPort));
+  const callId = callIdOf(invite);
+  const [deskInv, softInv] = await Promise.all([desk.request('INVITE'), soft.request('INVITE')]);
+  desk.reply(deskInv, 180, 'desk');
+  soft.reply(softInv, 180, 'soft');
+  soft.reply(softInv, 200, 'soft', sdpFor(soft.rtpPort));
+  await soft.request('ACK');
+  const cancel = await desk.request('CANCEL');
+  t.equal(callIdOf(cancel), callIdOf(deskInv), 'the loser is cancelled');
+  desk.reply(cancel, 200, 'desk');
+  desk.reply(deskInv, 487, 'desk');
+  await desk.request('ACK');
+  const ok = await alice.final(callId, 'INVITE');
+  t.equal(ok.status, 200);
+  const d = alice.dialogFromUac(invite, ok);
+  alice.inDialog(d, 'ACK', undefined, d.cseq);
+  await hangUp(alice, d, soft);
+  t.equal((await cdrFor(pbx, callId)).status, 'answered');
+  t.equal(cdrOf(pbx, callId).length, 1);
+});
+
+t.test('an offer with no common codec gets 488 and rings nobody', async (t) => {
+  const alice = await phone(t, pbx, '1001');
+  const bob = await phone(t, pbx, '1002');
+  const invite = await alice.dial('1002', sdpFor(alice.rtpPort, [[18, 'G729']]));
+  const res = await alice.final(callIdOf(invite), 'INVITE');
+  t.equal(res.status, 488);
+  alice.ackNon2xx(invite, res);
+  t.notOk(bob.pending.some((m) => m.kind === 'request' && m.method === 'INVITE'));
+  t.equal((await cdrFor(pbx, callIdOf(invite))).status, 'failed');
+});

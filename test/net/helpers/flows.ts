@@ -1,0 +1,68 @@
+// Steps the call-flow tests share: a registered phone, an answered call, a hang-up, the CDR.
+import type { Test } from 'tap';
+import type { SipRequest, SipResponse } from '../../../src/sip/message.js';
+import type { CdrRow } from '../../../src/store/types.js';
+import { Phone, sdpFor, type PhoneDialog } from './phone.js';
+import { PASSWORDS, type TestPbx } from './pbx.js';
+
+/** A phone registered for the length of one test: unregistered and closed when the test ends. */
+export async function phone(t: Test, pbx: TestPbx, user: string): Promise<Phone> {
+  const p = await Phone.open(user, PASSWORDS[user]!, { address: '127.0.0.1', port: pbx.port });
+  t.teardown(async () => {
+    await p.register(0);
+    p.close();
+  });
+  await p.register();
+  return p;
+}
+
+export function callIdOf(req: SipRequest): string {
+  return req.headers.get('call-id')!;
+}
+
+export function cdrOf(pbx: TestPbx, callId: string): CdrRow[] {
+  return pbx.store.listCdr({ limit: 1000 }).filter((r) => r.call_id === callId);
+}
+
+/** Waits (bounded) until the call's CDR row is written; the PBX writes it as the call ends. */
+export async function cdrFor(pbx: TestPbx, callId: string): Promise<CdrRow> {
+  for (let i = 0; i < 100; i++) {
+    const rows = cdrOf(pbx, callId);
+    if (rows.length > 0) return rows[0]!;
+    await new Promise((r) => setTimeout(r, 20));
+  }
+  throw new Error(`no CDR for ${callId}`);
+}
+
+export interface Answered {
+  invite: SipRequest;
+  calleeInvite: SipRequest;
+  callerDialog: PhoneDialog;
+  calleeDialog: PhoneDialog;
+  ok: SipResponse;
+}
+
+/** alice calls bob, bob rings and answers; alice ACKs unless `ack` is false. */
+export async function answeredCall(alice: Phone, bob: Phone, ack = true): Promise<Answered> {
+  const invite = await alice.dial(bob.user, sdpFor(alice.rtpPort));
+  const callId = callIdOf(invite);
+  await alice.response(callId, 'INVITE', (s) => s === 100);
+  const calleeInvite = await bob.request('INVITE');
+  bob.reply(calleeInvite, 180, 'bobtag');
+  await alice.response(callId, 'INVITE', (s) => s === 180);
+  bob.reply(calleeInvite, 200, 'bobtag', sdpFor(bob.rtpPort));
+  await bob.request('ACK');
+  const ok = await alice.final(callId, 'INVITE');
+  const callerDialog = alice.dialogFromUac(invite, ok);
+  if (ack) alice.inDialog(callerDialog, 'ACK', undefined, callerDialog.cseq);
+  return { invite, calleeInvite, callerDialog, calleeDialog: bob.dialogFromUas(calleeInvite, 'bobtag'), ok };
+}
+
+/** `from` sends BYE in its dialog; `to` gets it relayed and answers; `from` gets its 200. */
+export async function hangUp(from: Phone, d: PhoneDialog, to: Phone): Promise<void> {
+  from.inDialog(d, 'BYE');
+  const relayed = await to.request('BYE');
+  to.reply(relayed, 200, '');
+  const res = await from.final(d.callId, 'BYE');
+  if (res.status !== 200) throw new Error(`BYE got ${res.status}`);
+}

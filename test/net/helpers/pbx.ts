@@ -1,0 +1,156 @@
+// A PBX assembled for call-flow tests from the real pieces: UDP transport, transaction layer,
+// registrar with digest, SQLite store, media engine with worker threads, CallControl.
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { CallControl } from '../../../src/calls/control.js';
+import type { CallLogger } from '../../../src/calls/deps.js';
+import { parseConfigText } from '../../../src/config/load.js';
+import { compileRouting } from '../../../src/config/routing.js';
+import type { Routing } from '../../../src/config/types.js';
+import { MediaEngine } from '../../../src/media/engine.js';
+import { Guard } from '../../../src/registrar/guard.js';
+import { Registrar } from '../../../src/registrar/registrar.js';
+import { DigestAuthenticator } from '../../../src/sip/auth/digest.js';
+import { responseTo } from '../../../src/sip/message.js';
+import { createTransactionLayer } from '../../../src/sip/transaction/index.js';
+import { Store } from '../../../src/store/store.js';
+import { UdpTransport } from './udp-transport.js';
+
+export const PASSWORDS: Readonly<Record<string, string>> = {
+  '1001': 'alice-pass',
+  '1002': 'bob-pass',
+  '1003': 'carol-pass',
+  '1004': 'dave-pass',
+};
+
+function configText(dataDir: string, rtpBase: number): string {
+  return `
+data_dir: ${dataDir}
+sip:
+  listen: ["udp:127.0.0.1:5060"]
+  domain: pbx.test
+rtp:
+  address: 127.0.0.1
+  ports: "${rtpBase}-${rtpBase + 199}"
+http:
+  listen: "127.0.0.1:8088"
+  token: "t"
+extensions:
+  "1001": { name: Alice, password: "alice-pass" }
+  "1002": { name: Bob, password: "bob-pass" }
+  "1003": { name: Carol, password: "carol-pass" }
+  "1004": { name: Dave, password: "dave-pass" }
+ivr:
+  main: { prompt: welcome, options: { "1": "1001" }, timeout: 5, default: "1003" }
+dialplan:
+  "500": "ivr:main"
+  "600": "group:sales"
+  "700": "conference:team"
+groups:
+  sales: { strategy: simultaneous, members: ["1001", "1003"], ring_time: 20 }
+`;
+}
+
+export interface LogLine {
+  level: string;
+  obj: Record<string, unknown>;
+  msg: string;
+}
+
+/** A logger that keeps every line (with its child bindings) for the test to read. */
+export function memoryLog(lines: LogLine[], bindings: Record<string, unknown> = {}): CallLogger {
+  const at =
+    (level: string) =>
+    (obj: object, msg = ''): void => {
+      lines.push({ level, obj: { ...bindings, ...obj }, msg });
+    };
+  return {
+    debug: at('debug'),
+    info: at('info'),
+    warn: at('warn'),
+    error: at('error'),
+    child: (b) => memoryLog(lines, { ...bindings, ...b }),
+  };
+}
+
+export interface TestPbx {
+  port: number;
+  calls: CallControl;
+  store: Store;
+  media: MediaEngine;
+  routing: Routing;
+  log: LogLine[];
+  close(): Promise<void>;
+}
+
+export interface TestPbxOptions {
+  rtpTimeoutS?: number;
+  ringTimeoutS?: number;
+  /** RFC 3261 T1 in ms for the transactions and the 2xx retransmissions (default 100). */
+  t1?: number;
+}
+
+export async function startPbx(options: TestPbxOptions = {}): Promise<TestPbx> {
+  const dataDir = mkdtempSync(join(tmpdir(), 'tspbx-calls-'));
+  const rtpBase = 30000 + 200 * Math.floor(Math.random() * 150);
+  const loaded = parseConfigText(configText(dataDir, rtpBase), join(dataDir, 'pbx.yaml'));
+  if (!loaded.ok) throw new Error(loaded.errors.join('\n'));
+  const config = loaded.config;
+  const routing = compileRouting(config);
+  const log: LogLine[] = [];
+  const logger = memoryLog(log);
+  const transport = await UdpTransport.open();
+  const t1 = options.t1 ?? 100;
+  const timers = { t1, t2: 4 * t1, t4: 5 * t1 };
+  const transactions = createTransactionLayer(transport, { timers });
+  const store = Store.open(dataDir);
+  const guard = new Guard({ slowAfter: 100, banAfter: 200, windowS: 60, banTimeS: 60, dropScanners: false, log: logger });
+  const auth = new DigestAuthenticator({ realm: 'pbx.test', nonceTtlS: 300 });
+  const registrar = new Registrar({ store, transactions, auth, guard, getConfig: () => config, log: logger });
+  const media = await MediaEngine.start({
+    address: '127.0.0.1',
+    portMin: rtpBase,
+    portMax: rtpBase + 199,
+    workers: 1,
+    rtpTimeoutS: options.rtpTimeoutS ?? 0,
+  });
+  const calls = new CallControl({
+    transactions,
+    registrar,
+    media,
+    getRouting: () => routing,
+    store,
+    log: logger,
+    localContact: () => `sip:pbx@127.0.0.1:${transport.port}`,
+    timers,
+    ringTimeout: options.ringTimeoutS ?? 30,
+  });
+  transactions.onRequest = (st) => {
+    if (st.request.method === 'REGISTER') registrar.handleRegister(st);
+    else if (!calls.handleRequest(st)) st.respond(responseTo(st.request, 405));
+  };
+  transactions.onAck = (ack) => calls.handleAck(ack);
+  transactions.onStrayResponse = (res) => calls.handleStrayResponse(res);
+  media.on('rtp-timeout', (legId) => calls.rtpTimeout(legId));
+  let closed = false;
+  return {
+    port: transport.port,
+    calls,
+    store,
+    media,
+    routing,
+    log,
+    async close() {
+      if (closed) return;
+      closed = true;
+      calls.close();
+      registrar.close();
+      await transactions.close();
+      await transport.close();
+      await media.close();
+      store.close();
+      rmSync(dataDir, { recursive: true, force: true });
+    },
+  };
+}
