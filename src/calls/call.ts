@@ -40,8 +40,6 @@ export interface ForkHeaders {
   maxForwards: number;
 }
 
-const ALLOWED_IN_DIALOG = 'INVITE, ACK, CANCEL, BYE, OPTIONS, INFO, UPDATE';
-
 export class Call {
   readonly id: string;
   readonly a: UasLeg;
@@ -256,7 +254,7 @@ export class Call {
         leg.answer(st, 200);
         return;
       default:
-        leg.answer(st, 501, { headers: [['Allow', ALLOWED_IN_DIALOG]] });
+        leg.answer(st, 501);
     }
   }
 

@@ -67,7 +67,8 @@ export class CallControl {
       transactions: opts.transactions,
       clock,
       timers: opts.timers ?? { t1: 500, t2: 4000, t4: 5000 },
-      commonHeaders: [['User-Agent', opts.userAgent ?? 'tspbx']],
+      requestHeaders: [['User-Agent', opts.userAgent ?? 'tspbx']],
+      responseHeaders: [['Server', opts.userAgent ?? 'tspbx']],
     };
     this.#env = {
       legs,

@@ -8,12 +8,17 @@ import { Headers, SipRequest, responseTo, type Peer, type SipResponse } from '..
 import type { Clock, ClientTransaction, ServerTransaction, Timers, TransactionLayer } from '../sip/transaction/types.js';
 import { cseqNumber, tagOf } from './headers.js';
 
+/** The methods a leg accepts in its dialog (RFC 3261 20.5). */
+export const ALLOW = 'INVITE, ACK, CANCEL, BYE, OPTIONS, INFO, UPDATE';
+
 export interface LegContext {
   transactions: TransactionLayer;
   clock: Clock;
   timers: Timers;
-  /** Header lines every request and response we originate carries (User-Agent, Allow). */
-  commonHeaders: ReadonlyArray<[string, string]>;
+  /** Header lines every request we originate carries (User-Agent, Allow). */
+  requestHeaders: ReadonlyArray<[string, string]>;
+  /** Header lines every response we originate carries (Server). */
+  responseHeaders: ReadonlyArray<[string, string]>;
 }
 
 interface Pending2xx {
@@ -58,16 +63,21 @@ export abstract class Leg {
   request(method: string, options: InDialogOptions = {}): Promise<SipResponse> {
     const dialog = this.dialog;
     if (dialog === null || this.#closed) return Promise.resolve(localResponse(408, 'No dialog'));
-    const req = dialog.createRequest(method, { ...options, headers: [...this.ctx.commonHeaders, ...(options.headers ?? [])] });
+    const req = dialog.createRequest(method, { ...options, headers: [...this.ctx.requestHeaders, ...(options.headers ?? [])] });
     const seq = dialog.localSeq;
     return new Promise((resolve) => {
-      this.ctx.transactions.request(req, dialog.peer, {
-        onFinal: (res) => {
-          dialog.receiveResponse(res, method);
-          if (method === 'INVITE' && res.status >= 200 && res.status < 300) this.sendAck(seq);
-          resolve(res);
-        },
-      });
+      try {
+        this.ctx.transactions.request(req, dialog.peer, {
+          onFinal: (res) => {
+            dialog.receiveResponse(res, method);
+            if (method === 'INVITE' && res.status >= 200 && res.status < 300) this.sendAck(seq);
+            resolve(res);
+          },
+        });
+      } catch {
+        // The transaction layer is closed (PBX stopping): nothing can be sent any more.
+        resolve(localResponse(503, 'Service Unavailable'));
+      }
     });
   }
 
@@ -75,7 +85,7 @@ export abstract class Leg {
   protected sendAck(seq: number): void {
     const dialog = this.dialog;
     if (dialog === null || this.#closed) return;
-    const ack = dialog.createAck(seq, { headers: [...this.ctx.commonHeaders] });
+    const ack = dialog.createAck(seq);
     this.#lastAck = { seq, ack };
     this.ctx.transactions.sendStateless(ack, dialog.peer);
   }
@@ -146,9 +156,12 @@ export abstract class Leg {
   /** Builds a response to a request of this leg's dialog, with our tag and Contact where they belong. */
   responseTo(req: SipRequest, status: number, options: { body?: Buffer; headers?: Array<[string, string]> } = {}): SipResponse {
     const res = responseTo(req, status, undefined, this.localTag);
-    for (const [n, v] of this.ctx.commonHeaders) res.headers.add(n, v);
+    for (const [n, v] of this.ctx.responseHeaders) res.headers.add(n, v);
     if (status > 100 && status < 300 && (req.method === 'INVITE' || req.method === 'UPDATE') && this.dialog !== null) {
       res.headers.add('contact', this.dialog.localContact);
+    }
+    if ((status >= 200 && status < 300 && req.method === 'INVITE') || status === 405 || status === 501) {
+      res.headers.add('allow', ALLOW);
     }
     for (const [n, v] of options.headers ?? []) res.headers.add(n, v);
     const body = options.body;
@@ -223,7 +236,7 @@ export class UasLeg extends Leg {
   reject(status: number, headers: Array<[string, string]> = []): void {
     if (this.st.finished) return;
     const res = responseTo(this.st.request, status, undefined, this.localTag);
-    for (const [n, v] of this.ctx.commonHeaders) res.headers.add(n, v);
+    for (const [n, v] of this.ctx.responseHeaders) res.headers.add(n, v);
     for (const [n, v] of headers) res.headers.add(n, v);
     res.headers.add('content-length', '0');
     this.st.respond(res);
@@ -263,8 +276,9 @@ export class UacLeg extends Leg {
       .add('to', spec.to)
       .add('call-id', this.callId)
       .add('cseq', '1 INVITE')
-      .add('contact', spec.localContact);
-    for (const [n, v] of ctx.commonHeaders) h.add(n, v);
+      .add('contact', spec.localContact)
+      .add('allow', ALLOW);
+    for (const [n, v] of ctx.requestHeaders) h.add(n, v);
     for (const [n, v] of spec.extraHeaders) h.add(n, v);
     if (spec.body.length > 0) h.add('content-type', 'application/sdp');
     h.add('content-length', String(spec.body.length));

@@ -46,13 +46,20 @@ export class MediaSession {
 
   /** Opens both media legs (grouped so that the call's packets stay in one worker). */
   async open(): Promise<void> {
-    for (const side of ['caller', 'callee'] as const) {
-      const opened = await this.#engine.openLeg(this.#group);
-      const leg = this.#legs[side];
-      leg.legId = opened.legId;
-      leg.port = opened.port;
+    const sides = ['caller', 'callee'] as const;
+    const opened = await Promise.allSettled(sides.map(() => this.#engine.openLeg(this.#group)));
+    let failure: unknown = null;
+    opened.forEach((result, i) => {
+      if (result.status === 'rejected') {
+        failure = result.reason;
+        return;
+      }
+      const leg = this.#legs[sides[i]!];
+      leg.legId = result.value.legId;
+      leg.port = result.value.port;
       if (this.#closed) this.#closeLeg(leg);
-    }
+    });
+    if (failure !== null) throw failure;
   }
 
   /** True when `legId` is one of this call's media legs. */
