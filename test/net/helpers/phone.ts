@@ -6,7 +6,7 @@ import { parseMessage } from '../../../src/sip/parser.js';
 import { serialize } from '../../../src/sip/serializer.js';
 import { getTag } from '../../../src/sip/grammar.js';
 import { Headers, SipRequest, SipResponse, responseTo, type SipMessage } from '../../../src/sip/message.js';
-import { digestAnswer } from '../../unit/fixtures/digest-client.js';
+import { digestAnswer } from '../../helpers/digest-client.js';
 
 export interface Addr {
   address: string;
