@@ -36,9 +36,9 @@ function fakeClock(start = 1_700_000_000_000) {
   return { ms: start, now() { return this.ms; } };
 }
 
-t.test('the challenge offers SHA-256 first, then MD5, with qop="auth" and an opaque', async (t) => {
+t.test('the challenge offers MD5 first (for MD5-only clients), then SHA-256, with qop="auth" and an opaque', async (t) => {
   const auth = new DigestAuthenticator({ realm: REALM, nonceTtlS: 300 });
-  const [sha, md5] = auth.challengeHeaders(false);
+  const [md5, sha] = auth.challengeHeaders(false);
   t.match(sha, /^Digest realm="pbx\.test", nonce="[^"]+", opaque="[^"]+", algorithm=SHA-256, qop="auth"$/);
   t.match(md5, /^Digest realm="pbx\.test", nonce="[^"]+", opaque="[^"]+", algorithm=MD5, qop="auth"$/);
   t.equal(param(sha!, 'nonce'), param(md5!, 'nonce'), 'one nonce per challenge');
@@ -56,9 +56,9 @@ for (const alg of ['SHA-256', 'MD5'] as const) {
 
 t.test('a response without an algorithm parameter is MD5 (RFC 7616 3.4)', async (t) => {
   const auth = new DigestAuthenticator({ realm: REALM, nonceTtlS: 300 });
-  const ch = auth.challengeHeaders(false)[1]!;
+  const ch = auth.challengeHeaders(false)[0]!;
   t.same(auth.verify('REGISTER', answer(ch, { alg: null }), lookup), { ok: true, user: '1001' });
-  const sha = auth.challengeHeaders(false)[0]!;
+  const sha = auth.challengeHeaders(false)[1]!;
   const shaWithoutAlgorithm = answer(sha).replace('algorithm=SHA-256, ', '');
   t.same(auth.verify('REGISTER', shaWithoutAlgorithm, lookup), { ok: false, stale: false }, 'a SHA-256 digest read as MD5 fails');
 });
@@ -121,7 +121,7 @@ t.test('a replayed nc is refused with stale=true; a higher nc on the same nonce 
 
 t.test('missing or wrong fields fail without throwing', async (t) => {
   const auth = new DigestAuthenticator({ realm: REALM, nonceTtlS: 300 });
-  const good = answer(auth.challengeHeaders(false)[0]!);
+  const good = answer(auth.challengeHeaders(false)[1]!);
   const bad = [
     good.replace(/username="1001", /, ''),
     good.replace('realm="pbx.test"', 'realm="other"'),

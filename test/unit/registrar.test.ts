@@ -97,11 +97,11 @@ function setup(opts: { store?: MemoryStore; clock?: FakeClock; config?: Config }
   return { clock, store, config, transactions, guard, registrar, register };
 }
 
-t.test('REGISTER without credentials gets 401 with SHA-256 and MD5 challenges', async (t) => {
+t.test('REGISTER without credentials gets 401 with MD5 and SHA-256 challenges', async (t) => {
   const { register } = setup();
   const st = register({ password: null });
   t.equal(st.last.status, 401);
-  t.match(st.last.headers.getAll('www-authenticate'), [/algorithm=SHA-256/, /algorithm=MD5/]);
+  t.match(st.last.headers.getAll('www-authenticate'), [/algorithm=MD5/, /algorithm=SHA-256/]);
   t.match(st.last.headers.get('to'), /;tag=/);
 });
 

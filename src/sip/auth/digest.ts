@@ -7,8 +7,12 @@ import { parseAuthHeader } from '../grammar.js';
 
 export type DigestAlgorithm = 'SHA-256' | 'MD5';
 
-/** RFC 8760 section 2: the server lists the algorithms it accepts, most preferred first. */
-const ALGORITHMS: readonly DigestAlgorithm[] = ['SHA-256', 'MD5'];
+/**
+ * RFC 8760 section 2: the server lists the algorithms it accepts, most preferred first. MD5 leads
+ * because clients that know only MD5 (SIPp, baresip 1.x, many desk phones) answer the first
+ * challenge and give up on SHA-256 instead of skipping it; SHA-256 clients still find theirs.
+ */
+const ALGORITHMS: readonly DigestAlgorithm[] = ['MD5', 'SHA-256'];
 const HASH_NAME: Readonly<Record<DigestAlgorithm, string>> = { 'SHA-256': 'sha256', MD5: 'md5' };
 /** The password hashed for a user that does not exist, so both paths do the same work. */
 const DUMMY_PASSWORD = 'no-such-user\u0000dummy-password';
