@@ -507,3 +507,62 @@ export async function teardown(pbx: PbxProcess | null, setup: PbxSetup): Promise
 export function processIsRunning(child: ChildProcess): boolean {
   return child.exitCode === null && child.signalCode === null;
 }
+
+export interface CallRun {
+  caller: SippResult;
+  callee: SippResult;
+  probe: RtpProbe;
+}
+
+export interface CallOptions {
+  callerScenario: string;
+  calleeScenario: string;
+  caller?: string;
+  callee?: string;
+  /** -d for both sides (the caller's talk time, the callee's time before its BYE). */
+  durationMs?: number;
+  /** Runs while both SIPp processes are up, e.g. to look at `pbx calls` while the call lasts. */
+  during?: (probe: RtpProbe) => Promise<void>;
+}
+
+/**
+ * One call through the PBX between two SIPp endpoints: the callee's UAS registers from the port it
+ * then listens on, its SDP points at an RtpProbe; the caller authenticates by digest and runs
+ * -rtp_echo. Resolves when both SIPp processes have exited (the probe stays open for the test).
+ */
+export async function callThrough(setup: PbxSetup, o: CallOptions): Promise<CallRun> {
+  const caller = o.caller ?? '1001';
+  const callee = o.callee ?? '1002';
+  const calleePort = await freePort();
+  const reg = await registerFrom(setup, callee, calleePort);
+  if (reg.code !== 0) throw new Error(`the callee could not register (sipp ${reg.code}): ${reg.errors}`);
+  const probe = await RtpProbe.open();
+  const calleeRun = startSipp({
+    scenario: o.calleeScenario,
+    localPort: calleePort,
+    durationMs: o.durationMs ?? 1000,
+    ...(readFileSync(join(SIPP_DIR, o.calleeScenario), 'utf8').includes('rtp_port') ? { set: { rtp_port: probe.port } } : {}),
+    timeoutS: 30,
+  });
+  const callerRun = startSipp({
+    scenario: o.callerScenario,
+    remote: `127.0.0.1:${setup.sipPort}`,
+    localPort: await freePort(),
+    mediaPort: await freePort(3),
+    rtpEcho: true,
+    service: callee,
+    credentials: [[caller, EXTENSIONS[caller]?.password ?? '']],
+    durationMs: o.durationMs ?? 1000,
+    timeoutS: 30,
+  });
+  try {
+    if (o.during !== undefined) await o.during(probe);
+    const [callerResult, calleeResult] = await Promise.all([callerRun.done, calleeRun.done]);
+    return { caller: callerResult, callee: calleeResult, probe };
+  } catch (err) {
+    callerRun.kill();
+    calleeRun.kill();
+    probe.close();
+    throw err;
+  }
+}
