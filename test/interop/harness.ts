@@ -521,6 +521,10 @@ export interface CallOptions {
   callee?: string;
   /** -d for both sides (the caller's talk time, the callee's time before its BYE). */
   durationMs?: number;
+  /** The callee's SIP port; a free one by default. */
+  calleePort?: number;
+  /** The callee registered earlier (from calleePort): do not register again. */
+  registered?: boolean;
   /** Runs while both SIPp processes are up, e.g. to look at `pbx calls` while the call lasts. */
   during?: (probe: RtpProbe) => Promise<void>;
 }
@@ -533,9 +537,11 @@ export interface CallOptions {
 export async function callThrough(setup: PbxSetup, o: CallOptions): Promise<CallRun> {
   const caller = o.caller ?? '1001';
   const callee = o.callee ?? '1002';
-  const calleePort = await freePort();
-  const reg = await registerFrom(setup, callee, calleePort);
-  if (reg.code !== 0) throw new Error(`the callee could not register (sipp ${reg.code}): ${reg.errors}`);
+  const calleePort = o.calleePort ?? (await freePort());
+  if (o.registered !== true) {
+    const reg = await registerFrom(setup, callee, calleePort);
+    if (reg.code !== 0) throw new Error(`the callee could not register (sipp ${reg.code}): ${reg.errors}`);
+  }
   const probe = await RtpProbe.open();
   const calleeRun = startSipp({
     scenario: o.calleeScenario,
