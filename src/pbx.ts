@@ -89,6 +89,16 @@ class PbxRuntime implements Pbx, ControlSource {
     const config = this.#config;
     const log = this.log;
     this.#store = Store.open(config.data_dir);
+    // Media first: once the SIP sockets are open every request finds its handler.
+    const media = await MediaEngine.start({
+      address: config.rtp.address,
+      portMin: config.rtp.port_min,
+      portMax: config.rtp.port_max,
+      workers: config.rtp.workers > 0 ? config.rtp.workers : Math.max(1, availableParallelism()),
+      rtpTimeoutS: config.rtp.timeout,
+      log: log.child({ layer: 'media' }),
+    });
+    this.#media = media;
 
     const transports = await createTransportLayer({
       listen: config.sip.listen,
@@ -102,16 +112,6 @@ class PbxRuntime implements Pbx, ControlSource {
     this.#transports = transports;
     const transactions = createTransactionLayer(transports, { log: log.child({ layer: 'transaction' }) });
     this.#transactions = transactions;
-
-    const media = await MediaEngine.start({
-      address: config.rtp.address,
-      portMin: config.rtp.port_min,
-      portMax: config.rtp.port_max,
-      workers: config.rtp.workers > 0 ? config.rtp.workers : Math.max(1, availableParallelism()),
-      rtpTimeoutS: config.rtp.timeout,
-      log: log.child({ layer: 'media' }),
-    });
-    this.#media = media;
 
     const security = config.security;
     const guard = new Guard({
