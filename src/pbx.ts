@@ -122,7 +122,7 @@ class PbxRuntime implements Pbx, ControlSource {
       dropScanners: security.drop_scanners,
       log: log.child({ layer: 'guard' }),
     });
-    const auth = new DigestAuthenticator({ realm: config.sip.domain, nonceTtlS: security.nonce_ttl });
+    const auth = new DigestAuthenticator({ realm: config.sip.domain, nonceTtlS: security.nonce_ttl, algorithms: security.digest_algorithms });
     const registrar = new Registrar({
       store: this.#store,
       transactions,

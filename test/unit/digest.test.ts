@@ -144,3 +144,12 @@ t.test('bad options throw at once', async (t) => {
   t.throws(() => new DigestAuthenticator({ realm: '', nonceTtlS: 300 }), /PBX_ERR_AUTH_REALM/);
   t.throws(() => new DigestAuthenticator({ realm: REALM, nonceTtlS: 0 }), /PBX_ERR_AUTH_NONCE_TTL/);
 });
+
+t.test('the challenged algorithms can be chosen: MD5 alone gives one challenge; an empty list is refused', async (t) => {
+  const auth = new DigestAuthenticator({ realm: REALM, nonceTtlS: 300, algorithms: ['MD5'] });
+  const headers = auth.challengeHeaders(false);
+  t.equal(headers.length, 1);
+  t.match(headers[0], /algorithm=MD5/);
+  t.same(auth.verify('REGISTER', answer(headers[0]!), lookup), { ok: true, user: '1001' });
+  t.throws(() => new DigestAuthenticator({ realm: REALM, nonceTtlS: 300, algorithms: [] }), /PBX_ERR_AUTH_ALGORITHMS/);
+});

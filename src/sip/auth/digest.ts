@@ -8,11 +8,12 @@ import { parseAuthHeader } from '../grammar.js';
 export type DigestAlgorithm = 'SHA-256' | 'MD5';
 
 /**
- * RFC 8760 section 2: the server lists the algorithms it accepts, most preferred first. MD5 leads
- * because clients that know only MD5 (SIPp, baresip 1.x, many desk phones) answer the first
- * challenge and give up on SHA-256 instead of skipping it; SHA-256 clients still find theirs.
+ * RFC 8760 section 2: the server lists the algorithms it offers, most preferred first. MD5 leads
+ * by default because clients that know only MD5 (SIPp) answer the first challenge and give up on
+ * SHA-256 instead of skipping it; some (libre-based: baresip 1.x) fail on any SHA-256 challenge,
+ * which is why the list is configurable (`security.digest_algorithms`).
  */
-const ALGORITHMS: readonly DigestAlgorithm[] = ['MD5', 'SHA-256'];
+const DEFAULT_ALGORITHMS: readonly DigestAlgorithm[] = ['MD5', 'SHA-256'];
 const HASH_NAME: Readonly<Record<DigestAlgorithm, string>> = { 'SHA-256': 'sha256', MD5: 'md5' };
 /** The password hashed for a user that does not exist, so both paths do the same work. */
 const DUMMY_PASSWORD = 'no-such-user\u0000dummy-password';
@@ -28,6 +29,8 @@ export interface DigestOptions {
   secret?: string | Buffer;
   /** Seconds a nonce stays valid. */
   nonceTtlS: number;
+  /** Algorithms challenged, in order of preference; default MD5 then SHA-256. Verification accepts both. */
+  algorithms?: readonly DigestAlgorithm[];
   clock?: { now(): number };
 }
 
@@ -42,13 +45,16 @@ export class DigestAuthenticator {
   readonly #ttlMs: number;
   readonly #clock: { now(): number };
   readonly #opaque: string;
+  readonly #algorithms: readonly DigestAlgorithm[];
   /** nonce -> highest nc accepted with it (RFC 7616 3.4: nc lets the server detect replays). */
   readonly #lastNc = new Map<string, number>();
 
   constructor(opts: DigestOptions) {
     if (!opts.realm) throw new RangeError('PBX_ERR_AUTH_REALM: digest realm must not be empty');
     if (!(opts.nonceTtlS > 0)) throw new RangeError('PBX_ERR_AUTH_NONCE_TTL: nonce lifetime must be a positive number of seconds');
+    if (opts.algorithms !== undefined && opts.algorithms.length === 0) throw new RangeError('PBX_ERR_AUTH_ALGORITHMS: at least one digest algorithm must be offered');
     this.realm = opts.realm;
+    this.#algorithms = opts.algorithms ?? DEFAULT_ALGORITHMS;
     this.#secret = opts.secret === undefined ? randomBytes(32) : Buffer.from(opts.secret);
     this.#ttlMs = opts.nonceTtlS * 1000;
     this.#clock = opts.clock ?? Date;
@@ -62,7 +68,7 @@ export class DigestAuthenticator {
   challengeHeaders(stale: boolean): string[] {
     const nonce = this.#newNonce();
     const tail = stale ? ', stale=true' : '';
-    return ALGORITHMS.map(
+    return this.#algorithms.map(
       (alg) => `Digest realm="${this.realm}", nonce="${nonce}", opaque="${this.#opaque}", algorithm=${alg}, qop="auth"${tail}`,
     );
   }
