@@ -11,7 +11,6 @@ export type { LegStats, NoRtpInfo } from './protocol.js';
 
 /** The subset of a pino logger the engine uses. */
 export interface MediaLog {
-  info(obj: object, msg: string): void;
   warn(obj: object, msg: string): void;
 }
 
@@ -31,6 +30,12 @@ export interface MediaEngineOptions {
   /** Deadline of every request to a worker, in ms; default 2000. */
   requestTimeoutMs?: number;
   log?: MediaLog;
+  /**
+   * The worker module; defaults to worker.js (worker.ts when running from sources). Tests that
+   * import the engine from src/ can point it at dist/media/worker.js to skip a TypeScript loader
+   * per worker (see test/helpers/compiled.ts).
+   */
+  workerUrl?: URL;
 }
 
 /** Where a leg's phone is, from its SDP (see remoteMedia() in src/sdp/offer-answer.ts). */
@@ -61,6 +66,7 @@ export interface MediaEngineEvents {
 }
 
 interface Pending {
+  slot: WorkerSlot;
   resolve: (value: LegStats | null) => void;
   reject: (error: PbxError) => void;
   timer: NodeJS.Timeout;
@@ -79,7 +85,39 @@ interface LegEntry {
   port: number;
 }
 
-const WORKER_URL = new URL(`./worker${import.meta.url.endsWith('.ts') ? '.ts' : '.js'}`, import.meta.url);
+const DEFAULT_WORKER_URL = new URL(`./worker.${import.meta.url.endsWith('.ts') ? 'ts' : 'js'}`, import.meta.url);
+
+/**
+ * A compiled (.js) worker needs none of the parent's module loader hooks (--import, --loader,
+ * --require): a TypeScript loader inherited by every worker would cost seconds at start-up.
+ */
+function newWorker(url: URL, config: WorkerConfig, name: string): Worker {
+  const execArgv = url.pathname.endsWith('.ts') ? undefined : withoutLoaders(process.execArgv);
+  if (execArgv === undefined) return new Worker(url, { workerData: config, name });
+  try {
+    return new Worker(url, { workerData: config, name, execArgv });
+  } catch (e) {
+    // Process-wide flags (V8 options, --title...) cannot be given to a worker explicitly.
+    if ((e as { code?: unknown }).code !== 'ERR_WORKER_INVALID_EXEC_ARGV') throw e;
+    return new Worker(url, { workerData: config, name, execArgv: [] });
+  }
+}
+
+/** The arguments without loader flags; undefined (inherit them all) when there are none. */
+function withoutLoaders(argv: readonly string[]): string[] | undefined {
+  const out: string[] = [];
+  const takesValue = new Set(['--import', '--loader', '--experimental-loader', '--require', '-r']);
+  for (let i = 0; i < argv.length; i++) {
+    const a = argv[i]!;
+    if (takesValue.has(a)) {
+      i++;
+      continue;
+    }
+    if ([...takesValue].some((flag) => a.startsWith(`${flag}=`))) continue;
+    out.push(a);
+  }
+  return out.length === argv.length ? undefined : out;
+}
 const MAX_BIND_ATTEMPTS = 16;
 /** Start-up may load a TypeScript loader per worker (tests run from source), hence the long deadline. */
 const WORKER_START_MS = 30_000;
@@ -120,7 +158,8 @@ export class MediaEngine extends EventEmitter<MediaEngineEvents> {
       noRtpWarningS: options.noRtpWarningS ?? Math.min(5, options.rtpTimeoutS),
     };
     try {
-      await Promise.all(Array.from({ length: options.workers }, (_, i) => engine.#spawn(i, config)));
+      const url = options.workerUrl ?? DEFAULT_WORKER_URL;
+      await Promise.all(Array.from({ length: options.workers }, (_, i) => engine.#spawn(i, url, config)));
     } catch (e) {
       await engine.close();
       throw e;
@@ -128,8 +167,8 @@ export class MediaEngine extends EventEmitter<MediaEngineEvents> {
     return engine;
   }
 
-  #spawn(index: number, config: WorkerConfig): Promise<void> {
-    const worker = new Worker(WORKER_URL, { workerData: config, name: `media-${index}` });
+  #spawn(index: number, url: URL, config: WorkerConfig): Promise<void> {
+    const worker = newWorker(url, config, `media-${index}`);
     const slot: WorkerSlot = { index, worker, legs: 0, alive: true };
     this.#slots.push(slot);
     return new Promise((resolve, reject) => {
@@ -166,6 +205,12 @@ export class MediaEngine extends EventEmitter<MediaEngineEvents> {
     for (const [legId, entry] of this.#legs) {
       if (entry.slot === slot) this.#forget(legId, entry);
     }
+    for (const [id, p] of this.#pending) {
+      if (p.slot !== slot) continue;
+      clearTimeout(p.timer);
+      this.#pending.delete(id);
+      p.reject(error);
+    }
     this.emit('worker-exit', slot.index, error);
   }
 
@@ -196,7 +241,7 @@ export class MediaEngine extends EventEmitter<MediaEngineEvents> {
         this.#pending.delete(req.id);
         reject(new PbxError('PBX_ERR_MEDIA_TIMEOUT', `media worker ${slot.index} did not answer ${req.op} in ${this.#timeoutMs} ms`));
       }, this.#timeoutMs);
-      this.#pending.set(req.id, { resolve, reject, timer });
+      this.#pending.set(req.id, { slot, resolve, reject, timer });
       slot.worker.postMessage(req);
     });
   }
@@ -223,28 +268,42 @@ export class MediaEngine extends EventEmitter<MediaEngineEvents> {
    */
   async openLeg(group: string): Promise<{ legId: string; port: number }> {
     if (this.#closed) throw closedError();
+    // The group is placed before the first await so that concurrent opens of one call share a worker.
     const slot = this.#slotFor(group);
-    for (let attempt = 0; attempt < MAX_BIND_ATTEMPTS; attempt++) {
-      const port = this.#ports.acquire();
-      if (port < 0) {
-        throw new PbxError('PBX_ERR_MEDIA_PORTS_EXHAUSTED', `all ${this.#ports.size} RTP port pairs are in use`);
+    const existing = this.#groups.get(group);
+    const g = existing !== undefined && existing.slot === slot ? existing : { slot, legs: 0 };
+    this.#groups.set(group, g);
+    g.legs++;
+    slot.legs++;
+    try {
+      for (let attempt = 0; attempt < MAX_BIND_ATTEMPTS; attempt++) {
+        const port = this.#ports.acquire();
+        if (port < 0) {
+          throw new PbxError('PBX_ERR_MEDIA_PORTS_EXHAUSTED', `all ${this.#ports.size} RTP port pairs are in use`);
+        }
+        const legId = `L${this.#nextLeg++}`;
+        try {
+          await this.#request(slot, { id: this.#nextId++, op: 'open', legId, port });
+        } catch (e) {
+          this.#ports.release(port);
+          // Another program holds this port: try the next pair.
+          if (e instanceof PbxError && e.code === 'PBX_ERR_MEDIA_PORT_IN_USE') continue;
+          throw e;
+        }
+        if (this.#closed) throw closedError();
+        if (!slot.alive) {
+          this.#ports.release(port);
+          throw new PbxError('PBX_ERR_MEDIA_WORKER', `media worker ${slot.index} stopped while opening a leg`);
+        }
+        this.#legs.set(legId, { slot, group, port });
+        return { legId, port };
       }
-      const legId = `L${this.#nextLeg++}`;
-      try {
-        await this.#request(slot, { id: this.#nextId++, op: 'open', legId, port });
-      } catch (e) {
-        this.#ports.release(port);
-        if (e instanceof PbxError && e.code === 'EADDRINUSE') continue;
-        throw e;
-      }
-      const g = this.#groups.get(group);
-      if (g !== undefined && g.slot === slot) g.legs++;
-      else this.#groups.set(group, { slot, legs: 1 });
-      slot.legs++;
-      this.#legs.set(legId, { slot, group, port });
-      return { legId, port };
+      throw new PbxError('PBX_ERR_MEDIA_PORTS_EXHAUSTED', `no free RTP port pair after ${MAX_BIND_ATTEMPTS} attempts`);
+    } catch (e) {
+      slot.legs--;
+      if (--g.legs <= 0 && this.#groups.get(group) === g) this.#groups.delete(group);
+      throw e;
     }
-    throw new PbxError('PBX_ERR_MEDIA_PORTS_EXHAUSTED', `no free RTP port pair after ${MAX_BIND_ATTEMPTS} attempts`);
   }
 
   /** Where the leg's phone is, per its SDP. A changed address makes the leg learn its source again. */

@@ -6,7 +6,7 @@
 // Hot path (onRtp/onRtcp): no allocation, no closure, fields read straight from the packet.
 import type { RemoteInfo, Socket } from 'node:dgram';
 import type { LegStats, RemoteTarget } from './protocol.js';
-import { RTP_FIXED_HEADER, RTP_VERSION } from './rtp.js';
+import { RTP_FIXED_HEADER, RTP_VERSION, isRtcp, rtpSequence, rtpSsrc, rtpVersion, setRtpPayloadType } from './rtp.js';
 
 export const RELATCH_PACKETS = 3;
 export const RELATCH_QUIET_MS = 500;
@@ -162,16 +162,16 @@ function relatch(leg: Leg, address: string, port: number, ssrc: number, seq: num
 
 export function onRtp(leg: Leg, msg: Buffer, rinfo: RemoteInfo): void {
   const length = msg.length;
-  if (length < RTP_FIXED_HEADER || msg[0]! >>> 6 !== RTP_VERSION) {
+  if (length < RTP_FIXED_HEADER || rtpVersion(msg) !== RTP_VERSION) {
     leg.rtpDropped++;
     return;
   }
-  const ssrc = ((msg[8]! << 24) | (msg[9]! << 16) | (msg[10]! << 8) | msg[11]!) >>> 0;
+  const ssrc = rtpSsrc(msg);
   if (!leg.latched) {
     leg.latch(rinfo.address, rinfo.port, ssrc);
   } else if (rinfo.port === leg.sendPort && rinfo.address === leg.sendAddress) {
     leg.latchedLastRx = clock.now;
-  } else if (!relatch(leg, rinfo.address, rinfo.port, ssrc, (msg[2]! << 8) | msg[3]!)) {
+  } else if (!relatch(leg, rinfo.address, rinfo.port, ssrc, rtpSequence(msg))) {
     leg.rtpDropped++;
     return;
   }
@@ -179,14 +179,14 @@ export function onRtp(leg: Leg, msg: Buffer, rinfo: RemoteInfo): void {
   leg.rtpBytesReceived += length;
   const peer = leg.peer;
   if (peer === null || peer.sendAddress === null) return;
-  if (peer.ptRewrite) msg[1] = (msg[1]! & 0x80) | peer.ptMap[msg[1]! & 0x7f]!;
+  if (peer.ptRewrite) setRtpPayloadType(msg, peer.ptMap[msg[1]! & 0x7f]!);
   peer.rtp.send(msg, peer.sendPort, peer.sendAddress);
   peer.rtpSent++;
   peer.rtpBytesSent += length;
 }
 
 export function onRtcp(leg: Leg, msg: Buffer, rinfo: RemoteInfo): void {
-  if (msg.length < 8 || msg[0]! >>> 6 !== RTP_VERSION) return;
+  if (!isRtcp(msg, msg.length)) return;
   if (!leg.rtcpLatched || rinfo.port !== leg.rtcpSendPort || rinfo.address !== leg.rtcpSendAddress) {
     // RTCP latches to a source on the latched RTP address (to any source before RTP latched).
     if (leg.latched && rinfo.address !== leg.sendAddress) return;

@@ -48,7 +48,10 @@ async function open(legId: string, rtpPort: number): Promise<void> {
   } catch (e) {
     rtp.close();
     rtcp.close();
-    throw e;
+    const inUse = (e as { code?: unknown }).code === 'EADDRINUSE';
+    throw Object.assign(new Error(`cannot bind ${config.bindAddress}:${rtpPort}/${rtpPort + 1}: ${(e as Error).message}`), {
+      code: inUse ? 'PBX_ERR_MEDIA_PORT_IN_USE' : 'PBX_ERR_MEDIA_BIND',
+    });
   }
   const leg = new Leg(legId, rtpPort, rtp, rtcp);
   rtp.on('message', (msg, rinfo) => onRtp(leg, msg, rinfo));

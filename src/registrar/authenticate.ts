@@ -3,7 +3,7 @@
 // passwords get the same answer; failures are counted against the source address.
 import type { DigestAuthenticator } from '../sip/auth/digest.js';
 import { responseTo, type SipResponse } from '../sip/message.js';
-import { newTag } from '../sip/transaction/branch.js';
+import { newTag } from '../sip/ids.js';
 import type { Clock, ServerTransaction } from '../sip/transaction/types.js';
 import type { Guard } from './guard.js';
 import { uriUserOf } from './fields.js';

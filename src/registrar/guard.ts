@@ -3,6 +3,7 @@
 // Known scanner User-Agents can be dropped silently as an extra layer.
 import type { Logger } from 'pino';
 import { realClock, type Clock } from '../sip/transaction/types.js';
+import { PbxError } from '../util/errors.js';
 
 export interface GuardOptions {
   /** Failures within the window after which answers to this address are delayed. */
@@ -46,7 +47,7 @@ export class Guard {
 
   constructor(opts: GuardOptions) {
     for (const k of ['slowAfter', 'banAfter', 'windowS', 'banTimeS'] as const) {
-      if (!(opts[k] >= 0)) throw new RangeError(`PBX_ERR_GUARD_OPTION: ${k} must be a number >= 0`);
+      if (!(opts[k] >= 0)) throw new PbxError('PBX_ERR_GUARD_OPTION', `${k} must be a number >= 0`);
     }
     this.#opts = { slowAfter: opts.slowAfter, banAfter: opts.banAfter, dropScanners: opts.dropScanners };
     this.#windowMs = opts.windowS * 1000;

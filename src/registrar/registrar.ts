@@ -7,7 +7,7 @@ import type { Config } from '../config/types.js';
 import type { DigestAuthenticator } from '../sip/auth/digest.js';
 import { responseTo, type SipResponse } from '../sip/message.js';
 import { parseUri, uriEquals } from '../sip/uri.js';
-import { newTag } from '../sip/transaction/branch.js';
+import { newTag } from '../sip/ids.js';
 import { realClock, type Clock, type ServerTransaction, type TransactionLayer } from '../sip/transaction/types.js';
 import { RequestAuthenticator, type AuthKind, type RegistrarLog } from './authenticate.js';
 import { bindingToRow, rowToBinding, type Binding } from './binding.js';
@@ -94,6 +94,8 @@ export class Registrar extends EventEmitter<RegistrarEvents> {
     }
     const now = this.#clock.now();
     const current = this.#live(user, now);
+    // Expired bindings dropped here never reach the sweep: purge their rows now.
+    if (current.length !== (this.#bindings.get(user)?.length ?? 0)) this.#writer.purge(now);
 
     if (contacts === '*') {
       // RFC 3261 10.3 step 6: "*" only with Expires: 0 and no other Contact.
@@ -166,7 +168,7 @@ export class Registrar extends EventEmitter<RegistrarEvents> {
     else this.#bindings.set(user, next);
     this.#log.info(
       { extension: user, address: st.source.address, port: st.source.port, contacts: next.length },
-      plan.length === 0 ? 'registration queried' : 'registered',
+      plan.length === 0 ? 'registration queried' : next.length === 0 ? 'unregistered' : 'registered',
     );
     st.respond(this.#response(st, 200, next));
     if (plan.length > 0) this.emit('change', user);

@@ -192,7 +192,7 @@ export function answerBack(remoteAnswer: Sdp, originalOffer: Sdp, local: LocalMe
   const codecs: Codec[] = [];
   for (const accepted of answer.codecs) {
     const ours = offer.codecs.find((c) => sameFormat(c, accepted));
-    if (ours !== undefined && !codecs.includes(ours)) codecs.push({ ...ours, fmtp: accepted.fmtp ?? ours.fmtp });
+    if (ours !== undefined && !codecs.some((c) => c.pt === ours.pt)) codecs.push({ ...ours, fmtp: accepted.fmtp ?? ours.fmtp });
   }
   if (!codecs.some((c) => !AUXILIARY.has(c.encoding.toLowerCase()))) return null;
   const direction = answerDirection(offer.direction, answer.direction);

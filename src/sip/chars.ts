@@ -48,10 +48,6 @@ export function allIn(t: Uint8Array, s: string): boolean {
   return true;
 }
 
-export function isToken(s: string): boolean {
-  return allIn(TOKEN, s);
-}
-
 /** Linear white space after unfolding: SP, HTAB (and CR/LF for values built by hand). */
 export function isLws(c: number): boolean {
   return c === SP || c === HT || c === CR || c === LF;

@@ -88,7 +88,7 @@ export function splitList(value: string): string[] {
 }
 
 /** Index just after the closing quote of the quoted-string starting at `i`, or -1 if unterminated. */
-export function quotedEnd(s: string, i: number): number {
+function quotedEnd(s: string, i: number): number {
   for (let j = i + 1; j < s.length; j++) {
     const c = s.charCodeAt(j);
     if (c === BACKSLASH) j++;

@@ -147,14 +147,20 @@ export function parseMessage(buf: Buffer, opts?: ParseOptions): ParseResult {
   // Header lines; a line starting with SP or HT continues the previous one (RFC 3261 7.3.1).
   let p = lineEnd + 1;
   const n = text.length;
+  // The next ':' at or after p, found once and reused by the lines before it, so that lines
+  // without a colon cost no rescanning.
+  let colon = -1;
   while (p < n) {
     let nl = text.indexOf('\n', p);
     if (nl < 0) nl = n;
     const end = trimEndCr(text, nl);
     if (end === p) break;
-    const colon = text.indexOf(':', p);
+    if (colon < p) {
+      colon = text.indexOf(':', p);
+      if (colon < 0) colon = n;
+    }
     let next = nl + 1;
-    if (colon < 0 || colon > end) {
+    if (colon > end) {
       if (status === 0) {
         status = 400;
         reason = 'Malformed header line';

@@ -1,5 +1,6 @@
 import { createSocket, type Socket } from 'node:dgram';
 import { once } from 'node:events';
+import { connect, type Socket as NetSocket } from 'node:net';
 import { Headers, type Peer, SipRequest, type TransportName } from '../../src/sip/message.js';
 import { createTransportLayer, type SipTransports, type TransportOptions } from '../../src/sip/transport/index.js';
 import type { ListenSpec } from '../../src/sip/transport/types.js';
@@ -56,4 +57,41 @@ export async function udpClient(family: 'udp4' | 'udp6' = 'udp4'): Promise<{ soc
       return buf.toString();
     },
   };
+}
+
+/** A raw TCP client that collects what the server sends. */
+export async function tcpClient(port: number, host = '127.0.0.1'): Promise<{ socket: NetSocket; received(): string; waitFor(re: RegExp): Promise<string>; closed: Promise<void> }> {
+  const socket = connect({ port, host });
+  await once(socket, 'connect');
+  let text = '';
+  const waiters: { re: RegExp; resolve: (s: string) => void }[] = [];
+  const closed = new Promise<void>((resolve) => socket.on('close', () => resolve()));
+  socket.on('error', () => undefined);
+  socket.on('data', (chunk: Buffer) => {
+    text += chunk.toString();
+    for (let i = waiters.length - 1; i >= 0; i--) {
+      const m = waiters[i]!.re.exec(text);
+      if (m !== null) {
+        waiters[i]!.resolve(m[0]);
+        waiters.splice(i, 1);
+      }
+    }
+  });
+  return {
+    socket,
+    received: () => text,
+    waitFor(re) {
+      const m = re.exec(text);
+      if (m !== null) return Promise.resolve(m[0]);
+      return new Promise((resolve) => waiters.push({ re, resolve }));
+    },
+    closed,
+  };
+}
+
+/** Writes one piece after the other, each flushed before the next. */
+export async function writeInPieces(socket: NetSocket, text: string, size: number): Promise<void> {
+  for (let i = 0; i < text.length; i += size) {
+    await new Promise<void>((resolve, reject) => socket.write(text.slice(i, i + size), (err) => (err ? reject(err) : resolve())));
+  }
 }

@@ -1,8 +1,12 @@
 import t from 'tap';
 import { createSocket, type Socket } from 'node:dgram';
 import { once } from 'node:events';
-import { MediaEngine } from '../../src/media/engine.js';
-import type { NoRtpInfo } from '../../src/media/engine.js';
+import { MediaEngine, type NoRtpInfo } from '../../src/media/engine.js';
+import { compiledMediaWorker } from '../helpers/compiled.js';
+
+type Engine = MediaEngine;
+// The workers run the compiled relay (`npm test` builds first); the engine runs from source.
+const workerUrl = compiledMediaWorker();
 
 /** A phone: one bound UDP socket on 127.0.0.1 and the packets it receives. */
 interface Phone {
@@ -66,13 +70,14 @@ const shared = MediaEngine.start({
   workers: 2,
   rtpTimeoutS: 1,
   noRtpWarningS: 0.4,
+  workerUrl,
 });
 t.teardown(async () => (await shared).close());
-const engine = (): Promise<MediaEngine> => shared;
+const engine = (): Promise<Engine> => shared;
 let groups = 0;
 
 /** Two phones, two legs bridged; each phone has sent one packet so the PBX latched onto it. */
-async function call(e: MediaEngine, ptMapToB: Record<number, number> = {}, ptMapToA: Record<number, number> = {}) {
+async function call(e: Engine, ptMapToB: Record<number, number> = {}, ptMapToA: Record<number, number> = {}) {
   const a = await phone();
   const b = await phone();
   t.teardown(() => {
@@ -179,6 +184,41 @@ t.test('a new source with a new SSRC in sequence takes the stream over (phone mo
   t.equal(a.received.length, 0, 'the old source gets nothing now');
 });
 
+t.test('a copy of the live stream (same SSRC, in sequence) from another port does not take it over', async (t) => {
+  const e = await engine();
+  const { a, b, legA } = await call(e);
+  const attacker = await phone();
+  t.teardown(() => attacker.close());
+  for (let seq = 1; seq <= 5; seq++) {
+    await send(a.socket, rtp(0, seq, 0xaaaa, 'real'), legA.port);
+    await send(attacker.socket, rtp(0, seq + 100, 0xaaaa, 'evil'), legA.port);
+  }
+  await receive(b, 5);
+  const s = await e.stats(legA.legId);
+  t.equal(s.rtpDropped, 5, 'every copy dropped');
+  t.same(s.remote, { address: '127.0.0.1', port: a.port });
+  t.ok(b.received.every((p) => p.subarray(12).toString() === 'real'));
+});
+
+t.test('after the latched source went quiet, the same SSRC from a new port takes over (NAT rebinding)', async (t) => {
+  const e = await engine();
+  const { a, b, legA } = await call(e);
+  const rebound = await phone();
+  t.teardown(() => rebound.close());
+  await send(a.socket, rtp(0, 1, 0xaaaa), legA.port);
+  await receive(b, 1);
+  // The new port sends in sequence every 50 ms; once A has been quiet long enough it is accepted.
+  const deadline = Date.now() + 3000;
+  let seq = 2;
+  while (b.received.length < 2 && Date.now() < deadline) {
+    await send(rebound.socket, rtp(0, seq++, 0xaaaa), legA.port);
+    await new Promise((r) => setTimeout(r, 50));
+  }
+  t.equal(b.received.length, 2, 'the rebound source got through');
+  t.same((await e.stats(legA.legId)).remote, { address: '127.0.0.1', port: rebound.port });
+  t.ok(seq - 2 >= 3, 'not before a few packets in sequence');
+});
+
 t.test('RTCP is relayed both ways on port + 1', async (t) => {
   const e = await engine();
   const { a, b, legA, legB } = await call(e);
@@ -226,10 +266,15 @@ t.test('a held leg (sends: false) does not time out', async (t) => {
 });
 
 t.test('an exhausted port range is a PbxError; close() is idempotent and rejects requests', async (t) => {
-  const e = await MediaEngine.start({ address: '127.0.0.1', portMin: base + 80, portMax: base + 83, workers: 1, rtpTimeoutS: 0 });
+  const e = await MediaEngine.start({ address: '127.0.0.1', portMin: base + 80, portMax: base + 85, workers: 1, rtpTimeoutS: 0, workerUrl });
   t.teardown(() => e.close());
-  const { legId } = await e.openLeg('g');
-  await e.openLeg('g');
+  // Another program holds base+82: that pair is skipped.
+  const squatter = createSocket('udp4');
+  await new Promise<void>((resolve) => squatter.bind(base + 82, '127.0.0.1', resolve));
+  t.teardown(() => squatter.close());
+  const { legId, port } = await e.openLeg('g');
+  const second = await e.openLeg('g');
+  t.same([port, second.port], [base + 80, base + 84]);
   await t.rejects(e.openLeg('g'), { code: 'PBX_ERR_MEDIA_PORTS_EXHAUSTED' });
   t.equal(e.usage.portsUsed, 2);
   await e.closeLeg(legId);
@@ -248,4 +293,7 @@ t.test('legs of one group share a worker so they can be bridged; others spread',
   const c = await e.openLeg('x');
   await e.bridge(a.legId, c.legId);
   await t.rejects(e.bridge(a.legId, b.legId), { code: 'PBX_ERR_MEDIA_BRIDGE' });
+  const [p, q] = await Promise.all([e.openLeg('z'), e.openLeg('z')]);
+  await e.bridge(p.legId, q.legId);
+  t.pass('legs opened at the same time for one group can be bridged');
 });

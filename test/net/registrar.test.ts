@@ -71,7 +71,7 @@ t.test('REGISTER gets 401, then 200 with the right digest', async (t) => {
   const p = await phone();
   const { challenge, final } = await p.register({ user: '1001', password: 'alice-pass', expires: 600 });
   t.equal(challenge.status, 401);
-  t.equal(challenge.headers.getAll('www-authenticate').length, 2);
+  t.match(challenge.headers.getAll('www-authenticate'), [/^Digest realm="pbx.test"/]);
   t.equal(final.status, 200);
   t.same(final.headers.getAll('contact'), [`<sip:1001@127.0.0.1:${p.port}>;expires=600`]);
   t.ok(final.headers.get('date'));

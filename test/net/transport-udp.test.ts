@@ -56,7 +56,10 @@ t.test('UDP garbage: a readable bad request gets 400, noise is dropped and count
   const spec = server.local('udp')!;
   const answer = client.next();
   client.socket.send(rawRequest('SIP/2.0/UDP 127.0.0.1:5060;branch=z9hG4bKbad', 'CSeq: banana\r\n'), spec.port, '127.0.0.1');
-  t.match(await answer, /^SIP\/2\.0 400 /);
+  const text = await answer;
+  t.match(text, /^SIP\/2\.0 400 /);
+  t.match(text, /\r\nTo: <sip:1002@pbx\.test>;tag=[\w-]+\r\n/, 'with a To tag');
+  t.match(text, /\r\nVia: SIP\/2\.0\/UDP 127\.0\.0\.1:5060;branch=z9hG4bKbad\r\n/, 'Via copied');
   t.equal(server.stats.rejected, 1);
   const version = client.next();
   client.socket.send(rawRequest('SIP/2.0/UDP 127.0.0.1:5060;branch=z9hG4bKv').replace(' SIP/2.0\r\n', ' SIP/7.0\r\n'), spec.port, '127.0.0.1');

@@ -36,29 +36,50 @@ function fakeClock(start = 1_700_000_000_000) {
   return { ms: start, now() { return this.ms; } };
 }
 
-t.test('the challenge offers MD5 first (for MD5-only clients), then SHA-256, with qop="auth" and an opaque', async (t) => {
+t.test('by default the challenge offers MD5 alone, with qop="auth" and an opaque', async (t) => {
   const auth = new DigestAuthenticator({ realm: REALM, nonceTtlS: 300 });
-  const [md5, sha] = auth.challengeHeaders(false);
+  const all = auth.challengeHeaders(false);
+  t.equal(all.length, 1);
+  t.match(all[0], /^Digest realm="pbx\.test", nonce="[^"]+", opaque="[^"]+", algorithm=MD5, qop="auth"$/);
+  t.not(param(auth.challengeHeaders(false)[0]!, 'nonce'), param(all[0]!, 'nonce'), 'each challenge has a fresh nonce');
+  t.match(auth.challengeHeaders(true)[0], /, stale=true$/);
+});
+
+t.test('with SHA-256 enabled the challenge offers SHA-256 first, then MD5, sharing one nonce', async (t) => {
+  const auth = new DigestAuthenticator({ realm: REALM, nonceTtlS: 300, algorithms: ['SHA-256', 'MD5'] });
+  const [sha, md5] = auth.challengeHeaders(false);
   t.match(sha, /^Digest realm="pbx\.test", nonce="[^"]+", opaque="[^"]+", algorithm=SHA-256, qop="auth"$/);
   t.match(md5, /^Digest realm="pbx\.test", nonce="[^"]+", opaque="[^"]+", algorithm=MD5, qop="auth"$/);
-  t.equal(param(sha!, 'nonce'), param(md5!, 'nonce'), 'one nonce per challenge');
-  t.notSame(param(auth.challengeHeaders(false)[0]!, 'nonce'), param(sha!, 'nonce'), 'each challenge has a fresh nonce');
-  t.match(auth.challengeHeaders(true)[0], /, stale=true$/);
+  t.equal(param(sha!, 'nonce'), param(md5!, 'nonce'));
+});
+
+t.test('an algorithm not offered is refused', async (t) => {
+  const md5Only = new DigestAuthenticator({ realm: REALM, nonceTtlS: 300 });
+  const [md5] = md5Only.challengeHeaders(false);
+  t.same(md5Only.verify('REGISTER', answer(md5!.replace('MD5', 'SHA-256')), lookup), { ok: false, stale: false });
+  const shaOnly = new DigestAuthenticator({ realm: REALM, nonceTtlS: 300, algorithms: ['SHA-256'] });
+  const [ch] = shaOnly.challengeHeaders(false);
+  t.equal(shaOnly.challengeHeaders(false).length, 1);
+  t.same(shaOnly.verify('REGISTER', answer(ch!), lookup), { ok: true, user: '1001' });
+  t.same(shaOnly.verify('REGISTER', answer(ch!.replace('SHA-256', 'MD5')), lookup), { ok: false, stale: false });
+  for (const bad of [[], ['MD5', 'MD5'], ['SHA-512']]) {
+    t.throws(() => new DigestAuthenticator({ realm: REALM, nonceTtlS: 300, algorithms: bad as never }), { code: 'PBX_ERR_AUTH_ALGORITHMS' });
+  }
 });
 
 for (const alg of ['SHA-256', 'MD5'] as const) {
   t.test(`a right ${alg} response is accepted and names the user`, async (t) => {
-    const auth = new DigestAuthenticator({ realm: REALM, nonceTtlS: 300 });
+    const auth = new DigestAuthenticator({ realm: REALM, nonceTtlS: 300, algorithms: ['SHA-256', 'MD5'] });
     const ch = auth.challengeHeaders(false).find((c) => c.includes(`algorithm=${alg}`))!;
     t.same(auth.verify('REGISTER', answer(ch), lookup), { ok: true, user: '1001' });
   });
 }
 
 t.test('a response without an algorithm parameter is MD5 (RFC 7616 3.4)', async (t) => {
-  const auth = new DigestAuthenticator({ realm: REALM, nonceTtlS: 300 });
-  const ch = auth.challengeHeaders(false)[0]!;
+  const auth = new DigestAuthenticator({ realm: REALM, nonceTtlS: 300, algorithms: ['SHA-256', 'MD5'] });
+  const ch = auth.challengeHeaders(false)[1]!;
   t.same(auth.verify('REGISTER', answer(ch, { alg: null }), lookup), { ok: true, user: '1001' });
-  const sha = auth.challengeHeaders(false)[1]!;
+  const sha = auth.challengeHeaders(false)[0]!;
   const shaWithoutAlgorithm = answer(sha).replace('algorithm=SHA-256, ', '');
   t.same(auth.verify('REGISTER', shaWithoutAlgorithm, lookup), { ok: false, stale: false }, 'a SHA-256 digest read as MD5 fails');
 });
@@ -66,7 +87,7 @@ t.test('a response without an algorithm parameter is MD5 (RFC 7616 3.4)', async 
 t.test('a known MD5 vector computed by hand verifies', async (t) => {
   const clock = fakeClock();
   const auth = new DigestAuthenticator({ realm: REALM, nonceTtlS: 300, secret: 'k', clock });
-  const ch = auth.challengeHeaders(false)[1]!;
+  const ch = auth.challengeHeaders(false)[0]!;
   const nonce = param(ch, 'nonce');
   const md5 = (s: string) => createHash('md5').update(s).digest('hex');
   const ha1 = md5('1001:pbx.test:alice-pass');
@@ -121,7 +142,7 @@ t.test('a replayed nc is refused with stale=true; a higher nc on the same nonce 
 
 t.test('missing or wrong fields fail without throwing', async (t) => {
   const auth = new DigestAuthenticator({ realm: REALM, nonceTtlS: 300 });
-  const good = answer(auth.challengeHeaders(false)[1]!);
+  const good = answer(auth.challengeHeaders(false)[0]!);
   const bad = [
     good.replace(/username="1001", /, ''),
     good.replace('realm="pbx.test"', 'realm="other"'),
@@ -131,7 +152,7 @@ t.test('missing or wrong fields fail without throwing', async (t) => {
     good.replace('qop=auth', 'qop=auth-int'),
     good.replace(/opaque="[^"]+"/, 'opaque="x"'),
     good.replace('nc=00000001', 'nc=zz'),
-    good.replace('algorithm=SHA-256', 'algorithm=SHA-256-sess'),
+    good.replace('algorithm=MD5', 'algorithm=MD5-sess'),
     good.replace('Digest', 'Basic'),
     'Digest username="1001", realm="pbx.test", nonce="unterminated',
     '',
@@ -141,15 +162,6 @@ t.test('missing or wrong fields fail without throwing', async (t) => {
 });
 
 t.test('bad options throw at once', async (t) => {
-  t.throws(() => new DigestAuthenticator({ realm: '', nonceTtlS: 300 }), /PBX_ERR_AUTH_REALM/);
-  t.throws(() => new DigestAuthenticator({ realm: REALM, nonceTtlS: 0 }), /PBX_ERR_AUTH_NONCE_TTL/);
-});
-
-t.test('the challenged algorithms can be chosen: MD5 alone gives one challenge; an empty list is refused', async (t) => {
-  const auth = new DigestAuthenticator({ realm: REALM, nonceTtlS: 300, algorithms: ['MD5'] });
-  const headers = auth.challengeHeaders(false);
-  t.equal(headers.length, 1);
-  t.match(headers[0], /algorithm=MD5/);
-  t.same(auth.verify('REGISTER', answer(headers[0]!), lookup), { ok: true, user: '1001' });
-  t.throws(() => new DigestAuthenticator({ realm: REALM, nonceTtlS: 300, algorithms: [] }), /PBX_ERR_AUTH_ALGORITHMS/);
+  t.throws(() => new DigestAuthenticator({ realm: '', nonceTtlS: 300 }), { code: 'PBX_ERR_AUTH_REALM' });
+  t.throws(() => new DigestAuthenticator({ realm: REALM, nonceTtlS: 0 }), { code: 'PBX_ERR_AUTH_NONCE_TTL' });
 });

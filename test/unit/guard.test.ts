@@ -94,5 +94,5 @@ t.test('close stops the sweep timer and is safe twice', async (t) => {
 });
 
 t.test('bad options throw at once', async (t) => {
-  t.throws(() => setup({ banAfter: Number.NaN }), /PBX_ERR_GUARD_OPTION/);
+  t.throws(() => setup({ banAfter: Number.NaN }), { code: 'PBX_ERR_GUARD_OPTION' });
 });

@@ -61,6 +61,12 @@ t.test('the answer to the caller carries what the callee accepted, in the caller
   t.same(forwarded.codecs.map((c) => c.encoding), ['PCMA', 'PCMU', 'telephone-event']);
 });
 
+t.test('a codec the callee lists twice is answered once', async (t) => {
+  const callerOffer = offer('m=audio 4000 RTP/AVP 0 101\r\na=rtpmap:101 telephone-event/8000\r\n');
+  const callee = offer('m=audio 5000 RTP/AVP 0 96 97\r\na=rtpmap:96 telephone-event/8000\r\na=rtpmap:97 telephone-event/8000\r\n');
+  t.same(answerBack(callee, callerOffer, toA)!.media[0]!.formats, ['0', '101']);
+});
+
 t.test('an answer that rejects the audio stream gives null', async (t) => {
   const callerOffer = offer('m=audio 4000 RTP/AVP 0\r\n');
   t.equal(answerBack(offer('m=audio 0 RTP/AVP 0\r\n'), callerOffer, toA), null);

@@ -97,11 +97,11 @@ function setup(opts: { store?: MemoryStore; clock?: FakeClock; config?: Config }
   return { clock, store, config, transactions, guard, registrar, register };
 }
 
-t.test('REGISTER without credentials gets 401 with MD5 and SHA-256 challenges', async (t) => {
+t.test('REGISTER without credentials gets 401 with a digest challenge', async (t) => {
   const { register } = setup();
   const st = register({ password: null });
   t.equal(st.last.status, 401);
-  t.match(st.last.headers.getAll('www-authenticate'), [/algorithm=MD5/, /algorithm=SHA-256/]);
+  t.match(st.last.headers.getAll('www-authenticate'), [/^Digest realm="pbx.test", .*algorithm=MD5, qop="auth"$/]);
   t.match(st.last.headers.get('to'), /;tag=/);
 });
 
@@ -329,4 +329,19 @@ t.test('a burst of registrations is written to the store in one transaction, sho
   clock.advance(100);
   t.equal(store.rows.size, 2);
   t.equal(store.batches, 1);
+});
+
+t.test('a TCP contact is reached over the connection it registered on, and at its Contact after a restart', async (t) => {
+  const store = new MemoryStore();
+  const clock = new FakeClock();
+  const a = setup({ store, clock });
+  const tcp: Peer = { transport: 'tcp', address: '127.0.0.1', port: 51000, connectionId: 7 };
+  a.register({ source: tcp, contacts: ['<sip:1001@127.0.0.1:5070;transport=tcp>'] });
+  t.match(a.registrar.lookup('1001'), [{ peer: tcp }]);
+  clock.advance(60_000);
+  t.equal(a.transactions.sent.length, 0, 'no keep-alive OPTIONS over TCP');
+  a.registrar.close();
+  const b = setup({ store, clock });
+  t.match(b.registrar.lookup('1001'), [{ peer: { transport: 'tcp', address: '127.0.0.1', port: 5070, connectionId: null } }]);
+  t.match(b.registrar.list(), [{ transport: 'tcp', source: '127.0.0.1:51000' }]);
 });

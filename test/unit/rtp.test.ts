@@ -14,7 +14,6 @@ import {
   setRtpPayloadType,
 } from '../../src/media/rtp.js';
 import { PortPool } from '../../src/media/ports.js';
-import { PbxError } from '../../src/util/errors.js';
 
 // RTP version 2, marker, PT 101, seq 0xfffe, ts 0xdeadbeef, SSRC 0x89abcdef, then a payload.
 const packet = (): Buffer =>
@@ -78,8 +77,8 @@ t.test('the port pool hands out even ports with a free odd neighbour, then runs 
   pool.release(a);
   t.equal(pool.used, 1, 'releasing twice is harmless');
   t.equal(pool.acquire(), 20002);
-  t.throws(() => new PortPool(20000, 20000), PbxError);
-  t.throws(() => new PortPool(0, 70000), PbxError);
+  t.throws(() => new PortPool(20000, 20000), { code: 'PBX_ERR_MEDIA_PORT_RANGE' });
+  t.throws(() => new PortPool(0, 70000), { code: 'PBX_ERR_MEDIA_PORT_RANGE' });
 });
 
 t.test('a freed port is reused last', async (t) => {

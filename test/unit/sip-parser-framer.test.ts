@@ -142,3 +142,24 @@ t.test('a handler that closes the framer inside onMessage stops further delivery
   f.push(Buffer.concat([options, options]));
   t.same(events, ['msg']);
 });
+
+t.test('messages handed out stay intact while later bytes arrive (views are never overwritten)', async (t) => {
+  const views: Buffer[] = [];
+  const f = new StreamFramer({ onMessage: (m) => views.push(m), onPing: () => undefined, onError: () => undefined });
+  const twice = Buffer.concat([options, invite, options]);
+  for (let i = 0; i < twice.length; i += 7) f.push(twice.subarray(i, i + 7));
+  t.equal(views.length, 3);
+  t.ok(views[0]!.equals(options));
+  t.ok(views[1]!.equals(invite));
+  t.ok(views[2]!.equals(options));
+});
+
+t.test('a body trickled one byte at a time arrives whole', async (t) => {
+  const big = 'x'.repeat(20000);
+  const msg = Buffer.from(options.toString().replace('l: 0', `l: ${big.length}`) + big);
+  const r = new Recorder();
+  const f = new StreamFramer(r);
+  for (let i = 0; i < msg.length; i++) f.push(msg.subarray(i, i + 1));
+  t.same(r.events, [`msg:${msg.length}`]);
+  t.ok(r.messages[0]!.equals(msg));
+});

@@ -83,6 +83,23 @@ t.test('bindings survive close and reopen; upsert replaces, delete and purge rem
   t.same(reopened.loadBindings(), []);
 });
 
+t.test('a batch commits all its writes together, or none when it throws', async (t) => {
+  const store = Store.open(tempDir(t));
+  t.teardown(() => store.close());
+  store.batch(() => {
+    store.upsertBinding(binding('1001', 'sip:a', 5000));
+    store.upsertBinding(binding('1002', 'sip:b', 5000));
+  });
+  t.equal(store.loadBindings().length, 2);
+  t.throws(() =>
+    store.batch(() => {
+      store.deleteBindings('1001');
+      throw new Error('half-way');
+    }),
+  );
+  t.equal(store.loadBindings().length, 2, 'rolled back');
+});
+
 t.test('CDR rows list newest first, filtered by missed and since, limited', async (t) => {
   const store = Store.open(tempDir(t));
   t.teardown(() => store.close());

@@ -55,6 +55,7 @@ t.test('CANCEL that matches nothing gets 481', async (t) => {
   const { transport, requests } = setup();
   transport.deliver(incoming('CANCEL', { branch: 'z9hG4bKnothing' }), PHONE);
   t.equal((transport.sent[0]!.message as SipResponse).status, 481);
+  t.ok(tag((transport.sent[0]!.message as SipResponse).headers.get('to')), 'with a To tag (8.2.6.2)');
   t.equal(requests.length, 0);
 });
 

@@ -223,3 +223,17 @@ t.test('a TU callback that throws does not break the layer', async (t) => {
   transport.deliver(answer(tx.request, 200), PHONE);
   t.pass('no exception escaped');
 });
+
+t.test('non-INVITE with the first two sends lost: the third transmission gets the answer through', async (t) => {
+  const { layer, transport, clock, finals, cb } = setup();
+  transport.drop = 2;
+  const tx = layer.request(outgoing('REGISTER'), PHONE, cb);
+  clock.advance(1500);
+  t.equal(transport.lost.length, 2);
+  t.equal(transport.sent.length, 1);
+  t.equal(transport.sent[0]!.at, 1500);
+  transport.deliver(answer(tx.request, 200), PHONE);
+  t.equal(finals[0]?.status, 200);
+  clock.advance(5000);
+  t.equal(transport.sent.length, 1);
+});

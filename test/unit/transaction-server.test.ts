@@ -94,7 +94,7 @@ t.test('server INVITE over TCP: no Timer G, the ACK ends it at once', async (t) 
   st.respond(responseTo(st.request, 603, undefined, 'uas1'));
   clock.advance(10_000);
   t.equal(transport.sent.length, 1);
-  t.equal(transport.sent[0]!.to, PHONE_TCP, 'the response goes back on the same connection');
+  t.same(transport.sent[0]!.to, { ...PHONE_TCP, port: 5062 }, 'on the same connection, else to the source address and sent-by port');
   transport.deliver(incoming('ACK', { via: 'SIP/2.0/TCP 198.51.100.7:5062;branch=z9hG4bKtcp1', toTag: 'uas1' }), PHONE_TCP);
   t.same(layer.size, { server: 0, client: 0 });
   t.equal(clock.pending, 0);
@@ -230,4 +230,45 @@ t.test('an onRequest handler that throws does not escape the layer', async (t) =
   };
   transport.deliver(incoming('OPTIONS'), PHONE);
   t.pass();
+});
+
+t.test('server INVITE with the first two 486 transmissions lost: Timer G delivers it, the ACK ends the retransmissions', async (t) => {
+  const { transport, clock, requests } = setup();
+  transport.deliver(incoming('INVITE'), PHONE);
+  const st = requests[0]!;
+  transport.drop = 2;
+  st.respond(responseTo(st.request, 486, undefined, 'uas1'));
+  clock.advance(1499);
+  t.equal(transport.sent.length, 0);
+  clock.advance(1);
+  t.equal(transport.sent.length, 1, 'the second retransmission (T1 + 2*T1) got through');
+  t.equal(transport.sent[0]!.at, 1500);
+  transport.deliver(incoming('ACK', { toTag: 'uas1' }), PHONE);
+  clock.advance(10_000);
+  t.equal(transport.sent.length, 1);
+});
+
+t.test('server non-INVITE with its 200 lost: the client retransmission gets the 200 again', async (t) => {
+  const { transport, requests, statuses } = setup();
+  transport.deliver(incoming('OPTIONS'), PHONE);
+  transport.drop = 1;
+  requests[0]!.respond(responseTo(requests[0]!.request, 200));
+  t.same(statuses(), []);
+  transport.deliver(incoming('OPTIONS'), PHONE);
+  t.same(statuses(), [200]);
+  t.equal(requests.length, 1);
+});
+
+t.test('close() cancels the timers of server transactions too', async (t) => {
+  const { transport, clock, layer, requests } = setup();
+  transport.deliver(incoming('INVITE'), PHONE);
+  transport.deliver(incoming('OPTIONS'), PHONE);
+  requests[1]!.respond(responseTo(requests[1]!.request, 200));
+  t.equal(clock.pending, 2, "the 100 Trying timer and Timer J");
+  await layer.close();
+  t.equal(clock.pending, 0);
+  clock.advance(1000);
+  t.equal(transport.sent.length, 1, 'no 100 Trying after close');
+  transport.deliver(incoming('BYE'), PHONE);
+  t.equal(requests.length, 2, 'the layer no longer listens');
 });

@@ -3,23 +3,27 @@
 // per-process secret, so the server keeps no table of issued nonces; a nonce past its lifetime
 // whose digest is otherwise right is answered with stale=true (RFC 7616 3.3).
 import { createHash, createHmac, randomBytes, timingSafeEqual } from 'node:crypto';
+import { PbxError } from '../../util/errors.js';
 import { parseAuthHeader } from '../grammar.js';
 
 export type DigestAlgorithm = 'SHA-256' | 'MD5';
 
 /**
- * RFC 8760 section 2: the server lists the algorithms it offers, most preferred first. MD5 leads
- * by default because clients that know only MD5 (SIPp) answer the first challenge and give up on
- * SHA-256 instead of skipping it; some (libre-based: baresip 1.x) fail on any SHA-256 challenge,
- * which is why the list is configurable (`security.digest_algorithms`).
+ * RFC 8760 2.4: the server sends one challenge per algorithm, most preferred first. The default
+ * offers MD5 alone: common clients fail on a SHA-256 challenge instead of skipping it (SIPp 3.6
+ * and sipsak 0.9 read only the first challenge; baresip 1.0 gives up when any challenge has an
+ * algorithm it lacks). Deployments whose phones speak RFC 8760 pass ['SHA-256', 'MD5'].
  */
-const DEFAULT_ALGORITHMS: readonly DigestAlgorithm[] = ['MD5', 'SHA-256'];
+export const DEFAULT_ALGORITHMS: readonly DigestAlgorithm[] = ['MD5'];
 const HASH_NAME: Readonly<Record<DigestAlgorithm, string>> = { 'SHA-256': 'sha256', MD5: 'md5' };
 /** The password hashed for a user that does not exist, so both paths do the same work. */
 const DUMMY_PASSWORD = 'no-such-user\u0000dummy-password';
 /** Nonces whose last nc we remember, for replay detection; the oldest are forgotten first. */
 const NC_TABLE_CAP = 50_000;
-/** 8-byte issue time (ms) + 8 random bytes, then a 16-byte truncated HMAC-SHA-256. */
+/**
+ * 8-byte issue time (ms) + 8-byte per-process counter (unique, no entropy needed: the HMAC makes
+ * the nonce unforgeable and unpredictable), then a 16-byte truncated HMAC-SHA-256.
+ */
 const NONCE_PAYLOAD = 16;
 const NONCE_MAC = 16;
 
@@ -29,7 +33,7 @@ export interface DigestOptions {
   secret?: string | Buffer;
   /** Seconds a nonce stays valid. */
   nonceTtlS: number;
-  /** Algorithms challenged, in order of preference; default MD5 then SHA-256. Verification accepts both. */
+  /** Algorithms offered and accepted, in order of preference; default DEFAULT_ALGORITHMS. */
   algorithms?: readonly DigestAlgorithm[];
   clock?: { now(): number };
 }
@@ -48,13 +52,17 @@ export class DigestAuthenticator {
   readonly #algorithms: readonly DigestAlgorithm[];
   /** nonce -> highest nc accepted with it (RFC 7616 3.4: nc lets the server detect replays). */
   readonly #lastNc = new Map<string, number>();
+  #issued = 0n;
 
   constructor(opts: DigestOptions) {
-    if (!opts.realm) throw new RangeError('PBX_ERR_AUTH_REALM: digest realm must not be empty');
-    if (!(opts.nonceTtlS > 0)) throw new RangeError('PBX_ERR_AUTH_NONCE_TTL: nonce lifetime must be a positive number of seconds');
-    if (opts.algorithms !== undefined && opts.algorithms.length === 0) throw new RangeError('PBX_ERR_AUTH_ALGORITHMS: at least one digest algorithm must be offered');
+    if (!opts.realm) throw new PbxError('PBX_ERR_AUTH_REALM', 'digest realm must not be empty');
+    if (!(opts.nonceTtlS > 0)) throw new PbxError('PBX_ERR_AUTH_NONCE_TTL', 'nonce lifetime must be a positive number of seconds');
+    const algorithms = opts.algorithms ?? DEFAULT_ALGORITHMS;
+    if (algorithms.length === 0 || algorithms.some((a) => !Object.hasOwn(HASH_NAME, a)) || new Set(algorithms).size !== algorithms.length) {
+      throw new PbxError('PBX_ERR_AUTH_ALGORITHMS', `digest algorithms must be distinct names from ${Object.keys(HASH_NAME).join(', ')}`);
+    }
+    this.#algorithms = [...algorithms];
     this.realm = opts.realm;
-    this.#algorithms = opts.algorithms ?? DEFAULT_ALGORITHMS;
     this.#secret = opts.secret === undefined ? randomBytes(32) : Buffer.from(opts.secret);
     this.#ttlMs = opts.nonceTtlS * 1000;
     this.#clock = opts.clock ?? Date;
@@ -62,8 +70,8 @@ export class DigestAuthenticator {
   }
 
   /**
-   * WWW-Authenticate / Proxy-Authenticate values for a new challenge: one per algorithm,
-   * SHA-256 first then MD5 (RFC 8760 2.4), sharing one fresh nonce.
+   * WWW-Authenticate / Proxy-Authenticate values for a new challenge: one per algorithm in order
+   * of preference (RFC 8760 2.4), sharing one fresh nonce.
    */
   challengeHeaders(stale: boolean): string[] {
     const nonce = this.#newNonce();
@@ -94,7 +102,7 @@ export class DigestAuthenticator {
     if (
       username === undefined || realm !== this.realm || nonce === undefined || uri === undefined ||
       response === undefined || qop?.toLowerCase() !== 'auth' || ncText === undefined ||
-      cnonce === undefined || algorithm === null || (opaque !== undefined && opaque !== this.#opaque)
+      cnonce === undefined || algorithm === null || !this.#algorithms.includes(algorithm) || (opaque !== undefined && opaque !== this.#opaque)
     ) return FAIL;
     if (!/^[0-9a-fA-F]{8}$/.test(ncText)) return FAIL;
     const nc = parseInt(ncText, 16);
@@ -118,7 +126,7 @@ export class DigestAuthenticator {
   #newNonce(): string {
     const payload = Buffer.allocUnsafe(NONCE_PAYLOAD);
     payload.writeBigUInt64BE(BigInt(Math.max(0, Math.floor(this.#clock.now()))), 0);
-    randomBytes(8).copy(payload, 8);
+    payload.writeBigUInt64BE(this.#issued++, 8);
     const mac = createHmac('sha256', this.#secret).update(payload).digest().subarray(0, NONCE_MAC);
     return Buffer.concat([payload, mac]).toString('base64url');
   }

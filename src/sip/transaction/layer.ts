@@ -3,8 +3,8 @@ import { type Peer, type SipRequest, type SipResponse, responseTo } from '../mes
 import type { SipLog } from '../log.js';
 import type { Inbound, ListenSpec, TransportLayer } from '../transport/types.js';
 import { PbxError } from '../../util/errors.js';
-import type { CSeq } from '../grammar.js';
-import { MAGIC_COOKIE, newBranch } from './branch.js';
+import { type CSeq, formatVia } from '../grammar.js';
+import { MAGIC_COOKIE, newBranch, newTag } from '../ids.js';
 import { ClientTransactionBase } from './client-base.js';
 import { ClientInviteTransaction } from './client-invite.js';
 import { ClientNonInviteTransaction } from './client-non-invite.js';
@@ -48,10 +48,15 @@ export function viaFor(local: ListenSpec, branch: string): string {
   return `SIP/2.0/${local.transport.toUpperCase()} ${host}:${local.port};branch=${branch};rport`;
 }
 
-/** RFC 3261 18.2.2 and RFC 3581 4: where the responses of a server transaction go. */
+/**
+ * RFC 3261 18.2.2 and RFC 3581 4: where the responses of a server transaction go. On a stream, the
+ * connection the request came on; should it be gone, a new one to the source address and the
+ * sent-by port. On UDP, the source port when rport was asked, else the sent-by port.
+ */
 function responseTarget(source: Peer, via: TopVia): Peer {
-  if (source.transport !== 'udp' || via.rport) return source;
-  return { transport: source.transport, address: source.address, port: via.port ?? 5060, connectionId: null };
+  if (source.transport === 'udp' && via.parsed.params.has('rport')) return source;
+  const port = via.parsed.port ?? (source.transport === 'tls' || source.transport === 'wss' ? 5061 : 5060);
+  return { transport: source.transport, address: source.address, port, connectionId: source.connectionId };
 }
 
 /** RFC 3261 17.2.3: branch + sent-by + method, or the RFC 2543 rules when the branch lacks the cookie. */
@@ -61,7 +66,7 @@ function serverKey(req: SipRequest, via: TopVia, cseq: CSeq, method: string): { 
   }
   const from = tagOf(req.headers.get('from'));
   const callId = req.headers.get('call-id') ?? '';
-  return { key: `2543\n${req.uri}\n${from}\n${callId}\n${cseq.seq}\n${via.raw}\n${method}`, legacy: true };
+  return { key: `2543\n${req.uri}\n${from}\n${callId}\n${cseq.seq}\n${formatVia(via.parsed)}\n${method}`, legacy: true };
 }
 
 class Transactions implements CountedTransactionLayer {
@@ -209,7 +214,7 @@ class Transactions implements CountedTransactionLayer {
         : new ServerNonInviteTransaction(this.#ctx, key, inbound, target, legacy);
     this.#servers.set(key, st);
     if (this.onRequest === null) {
-      st.respond(responseTo(req, 503));
+      st.respond(responseTo(req, 503, undefined, newTag()));
       return;
     }
     this.onRequest(st);
@@ -221,7 +226,7 @@ class Transactions implements CountedTransactionLayer {
     this.#servers.set(key, st);
     const invite = this.#servers.get(serverKey(req, via, cseq, 'INVITE').key);
     if (!(invite instanceof ServerInviteTransaction)) {
-      st.respond(responseTo(req, 481));
+      st.respond(responseTo(req, 481, undefined, newTag()));
       return;
     }
     st.respond(responseTo(req, 200, undefined, invite.toTag()));

@@ -1,9 +1,10 @@
 // The transports as one TransportLayer: opens every `sip.listen` socket, parses what arrives,
 // answers unparseable requests itself, stamps received/rport, and sends by transport name.
 import { isIP } from 'node:net';
-import { parseVia, formatVia, hostAddress, splitList } from '../grammar.js';
+import { formatVia, hostAddress, parseVia, splitList, stampVia } from '../grammar.js';
 import { type Peer, type SipMessage, type SipRequest, type TransportName, responseTo } from '../message.js';
 import type { SipLog } from '../log.js';
+import { newTag } from '../ids.js';
 import { parseMessage } from '../parser.js';
 import { serialize } from '../serializer.js';
 import { PbxError } from '../../util/errors.js';
@@ -35,6 +36,8 @@ export interface TransportStats {
   dropped: number;
   /** Connections refused by the per-source cap. */
   refused: number;
+  /** TCP and TLS connections open now. */
+  connections: number;
 }
 
 /** The layer as created: the TransportLayer interface plus counters. */
@@ -42,31 +45,20 @@ export interface SipTransports extends TransportLayer {
   readonly stats: Readonly<TransportStats>;
 }
 
-/**
- * RFC 3261 18.2.1 and RFC 3581 4: the top Via gets `received` when the source address differs
- * from sent-by, and `rport` (with `received` always) filled with the source port when asked.
- */
-export function stampVia(req: SipRequest, source: Peer): void {
+/** RFC 3261 18.2.1, RFC 3581 4: received and rport written into the top Via of a request. */
+export function stampTopVia(req: SipRequest, source: Peer): void {
   const line = req.headers.get('via');
   if (line === null) return;
   const parts = line.indexOf(',') < 0 ? [line] : splitList(line);
   const via = parts.length === 0 ? null : parseVia(parts[0]!);
-  if (via === null) return;
-  if (via.params.has('rport')) {
-    via.params.set('received', source.address);
-    via.params.set('rport', String(source.port));
-  } else if (hostAddress(via.host) !== source.address) {
-    via.params.set('received', source.address);
-  } else {
-    return;
-  }
+  if (via === null || !stampVia(via, source.address, source.port)) return;
   parts[0] = formatVia(via);
   req.headers.setFirst('via', parts.join(', '));
 }
 
 class Transports implements SipTransports, MessageSink {
   onMessage: ((inbound: Inbound) => void) | null = null;
-  readonly stats: TransportStats = { received: 0, rejected: 0, dropped: 0, refused: 0 };
+  readonly #stats = { received: 0, rejected: 0, dropped: 0, refused: 0 };
   readonly #listeners: Listener[] = [];
   readonly #maxMessageSize: number;
   readonly #advertise: string | null;
@@ -113,6 +105,12 @@ class Transports implements SipTransports, MessageSink {
     return tlsKind(files);
   }
 
+  get stats(): TransportStats {
+    let connections = 0;
+    for (const l of this.#listeners) connections += l.connections;
+    return { ...this.#stats, connections };
+  }
+
   local(transport: TransportName): ListenSpec | null {
     const l = this.#listeners.find((x) => x.spec.transport === transport);
     if (l === undefined) return null;
@@ -140,22 +138,23 @@ class Transports implements SipTransports, MessageSink {
     const result = parseMessage(buf, { stream, maxSize: this.#maxMessageSize });
     if (!result.ok) {
       if (result.request === null) {
-        this.stats.dropped++;
+        this.#stats.dropped++;
         this.#log?.debug({ source, status: result.status, reason: result.reason }, 'unparseable SIP message dropped');
         return;
       }
-      this.stats.rejected++;
+      this.#stats.rejected++;
       this.#log?.debug({ source, status: result.status, reason: result.reason }, 'unparseable SIP request answered');
       try {
-        listener.reply(serialize(responseTo(result.request, result.status, result.reason)), source);
+        // RFC 3261 8.2.6.2: a To tag on every response but 100.
+        listener.reply(serialize(responseTo(result.request, result.status, result.reason, newTag())), source);
       } catch (err) {
         this.#log?.debug({ err, source }, 'no answer possible to an unparseable request');
       }
       return;
     }
     const message = result.message;
-    if (message.kind === 'request') stampVia(message, source);
-    this.stats.received++;
+    if (message.kind === 'request') stampTopVia(message, source);
+    this.#stats.received++;
     try {
       this.onMessage?.({ message, source, local: listener.spec });
     } catch (err) {
@@ -164,12 +163,12 @@ class Transports implements SipTransports, MessageSink {
   }
 
   unframed(source: Peer, status: number, reason: string): void {
-    this.stats.dropped++;
+    this.#stats.dropped++;
     this.#log?.info({ source, status, reason }, 'SIP stream could not be framed; connection closed');
   }
 
   refused(address: string): void {
-    this.stats.refused++;
+    this.#stats.refused++;
     this.#log?.warn({ address }, 'SIP connection refused: too many from this source');
   }
 

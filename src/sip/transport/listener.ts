@@ -8,6 +8,8 @@ export interface Listener {
   readonly spec: ListenSpec;
   /** IPv6 socket (UDP sends pick the listener of the destination's family). */
   readonly ipv6: boolean;
+  /** Open connections (0 for UDP). */
+  readonly connections: number;
   /** Sends bytes to a peer (for streams: on its connection, or a new one). */
   send(buf: Buffer, to: Peer): Promise<void>;
   /** Best effort: bytes back the way a message came (the stateless 400 for bad input). */

@@ -34,14 +34,12 @@ export interface StreamSettings {
 class Connection {
   readonly id: number;
   readonly peer: Peer;
-  readonly inbound: boolean;
   readonly socket: Socket;
   readonly framer: StreamFramer;
 
-  constructor(id: number, peer: Peer, inbound: boolean, socket: Socket, framer: StreamFramer) {
+  constructor(id: number, peer: Peer, socket: Socket, framer: StreamFramer) {
     this.id = id;
     this.peer = peer;
-    this.inbound = inbound;
     this.socket = socket;
     this.framer = framer;
   }
@@ -85,7 +83,12 @@ export class StreamListener implements Listener {
     let listener: StreamListener | null = null;
     const server = kind.createServer((socket) => {
       if (listener === null) socket.destroy();
-      else listener.#accept(socket);
+      else if (!socket.destroyed) listener.#adopt(socket, plainAddress(socket.remoteAddress ?? ''), socket.remotePort ?? 0);
+    });
+    // The cap applies to the raw TCP connection, before any TLS handshake work.
+    server.prependListener('connection', (raw: Socket) => {
+      if (listener === null) raw.destroy();
+      else listener.#admit(raw);
     });
     return new Promise((resolve, reject) => {
       const onError = (err: Error): void => {
@@ -108,24 +111,28 @@ export class StreamListener implements Listener {
     });
   }
 
-  /** Open connections (for tests and status). */
   get connections(): number {
     return this.#connections.size;
   }
 
-  #accept(socket: Socket): void {
-    const address = plainAddress(socket.remoteAddress ?? '');
+  /** At most maxConnectionsPerSource open connections from one address, counted from the TCP accept. */
+  #admit(raw: Socket): void {
+    const address = plainAddress(raw.remoteAddress ?? '');
     const count = this.#perSource.get(address) ?? 0;
     if (this.#closed !== null || address === '' || count >= this.#settings.maxConnectionsPerSource) {
       this.#settings.sink.refused(address);
-      socket.destroy();
+      raw.destroy();
       return;
     }
     this.#perSource.set(address, count + 1);
-    this.#adopt(socket, address, socket.remotePort ?? 0, true);
+    raw.once('close', () => {
+      const left = (this.#perSource.get(address) ?? 1) - 1;
+      if (left <= 0) this.#perSource.delete(address);
+      else this.#perSource.set(address, left);
+    });
   }
 
-  #adopt(socket: Socket, address: string, port: number, inbound: boolean): Connection {
+  #adopt(socket: Socket, address: string, port: number): Connection {
     const id = this.#settings.nextConnectionId();
     const peer: Peer = { transport: this.#kind.transport, address, port, connectionId: id };
     const settings = this.#settings;
@@ -142,7 +149,7 @@ export class StreamListener implements Listener {
       },
       settings.maxMessageSize,
     );
-    conn = new Connection(id, peer, inbound, socket, framer);
+    conn = new Connection(id, peer, socket, framer);
     this.#connections.set(id, conn);
     this.#byRemote.set(remoteKey(address, port), conn);
     socket.setNoDelay(true);
@@ -166,11 +173,6 @@ export class StreamListener implements Listener {
     this.#connections.delete(conn.id);
     const key = remoteKey(conn.peer.address, conn.peer.port);
     if (this.#byRemote.get(key) === conn) this.#byRemote.delete(key);
-    if (conn.inbound) {
-      const left = (this.#perSource.get(conn.peer.address) ?? 1) - 1;
-      if (left <= 0) this.#perSource.delete(conn.peer.address);
-      else this.#perSource.set(conn.peer.address, left);
-    }
   }
 
   async send(buf: Buffer, to: Peer): Promise<void> {
@@ -208,7 +210,7 @@ export class StreamListener implements Listener {
           fail(new PbxError('PBX_ERR_SIP_TRANSPORT_CLOSED', `${this.#kind.transport} listener closed`));
           return;
         }
-        resolve(this.#adopt(socket, address, port, false));
+        resolve(this.#adopt(socket, address, port));
       });
     });
     this.#connecting.set(key, attempt);

@@ -12,6 +12,7 @@ const RECV_BUFFER_BYTES = 4 * 1024 * 1024;
 export class UdpListener implements Listener {
   readonly spec: ListenSpec;
   readonly ipv6: boolean;
+  readonly connections = 0;
   readonly #socket: Socket;
   readonly #sink: MessageSink;
   #closed: Promise<void> | null = null;
