@@ -3,7 +3,7 @@
 // and RFC 4475 expect from a PBX that does not serve them.
 import { responseTo, type SipRequest, type SipResponse } from '../sip/message.js';
 import { uriScheme } from '../sip/uri.js';
-import { newTag } from '../sip/transaction/branch.js';
+import { newTag } from '../sip/ids.js';
 import type { ServerTransaction } from '../sip/transaction/types.js';
 
 /** Methods this PBX serves (RFC 3261 20.5 Allow). */
