@@ -247,7 +247,10 @@ export class Call {
         return;
       case 'INVITE':
       case 'UPDATE':
-        void this.#passOffer(leg, st);
+        this.#passOffer(leg, st).catch((err: unknown) => {
+          this.log.error({ err, method: req.method }, 'offer pass-through failed');
+          if (!st.finished) leg.answer(st, 500);
+        });
         return;
       case 'INFO':
       case 'OPTIONS':

@@ -3,7 +3,7 @@
 // exchange reliable end to end (RFC 3261 13.3.1.4 and 13.2.2.4), which the transaction layer leaves
 // to the TU.
 import { Dialog, dialogKey, type InDialogOptions } from '../sip/dialog.js';
-import { newTag } from '../sip/transaction/branch.js';
+import { newTag } from '../sip/ids.js';
 import { Headers, SipRequest, responseTo, type Peer, type SipResponse } from '../sip/message.js';
 import type { Clock, ClientTransaction, ServerTransaction, Timers, TransactionLayer } from '../sip/transaction/types.js';
 import { cseqNumber, tagOf } from './headers.js';
@@ -160,7 +160,8 @@ export abstract class Leg {
     if (status > 100 && status < 300 && (req.method === 'INVITE' || req.method === 'UPDATE') && this.dialog !== null) {
       res.headers.add('contact', this.dialog.localContact);
     }
-    if ((status >= 200 && status < 300 && req.method === 'INVITE') || status === 405 || status === 501) {
+    const ok = status >= 200 && status < 300;
+    if ((ok && (req.method === 'INVITE' || req.method === 'OPTIONS')) || status === 405 || status === 501) {
       res.headers.add('allow', ALLOW);
     }
     for (const [n, v] of options.headers ?? []) res.headers.add(n, v);
@@ -304,11 +305,14 @@ export class UacLeg extends Leg {
         if (this.#final !== null) return;
         this.#final = res;
         if (res.status >= 200 && res.status < 300) {
-          if (this.dialog === null || this.dialog.remoteTag !== tagOf(res.headers.get('to'))) {
-            this.dialog = Dialog.fromUac(this.invite, res, this.peer);
-          } else {
-            this.dialog.receiveResponse(res, 'INVITE');
+          const tag = tagOf(res.headers.get('to'));
+          if (tag === '') {
+            // RFC 3261 8.2.6.2: a 2xx without a To tag makes no dialog; the fork counts as failed.
+            cb.onFinal(this, localResponse(502, 'Bad Gateway'));
+            return;
           }
+          if (this.dialog === null || this.dialog.remoteTag !== tag) this.dialog = Dialog.fromUac(this.invite, res, this.peer);
+          else this.dialog.receiveResponse(res, 'INVITE');
           this.sendAck(1);
         }
         cb.onFinal(this, res);

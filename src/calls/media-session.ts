@@ -75,7 +75,7 @@ export class MediaSession {
     const offer = parse(body);
     if (offer === null) return null;
     const to = this.#legs[other(from)];
-    const fwd = offerForward(offer, { address: this.#address, port: to.port }, SUPPORTED_CODECS);
+    const fwd = attempt(() => offerForward(offer, { address: this.#address, port: to.port }, SUPPORTED_CODECS));
     if (fwd === null) return null;
     this.#pendingOffer = { from, sdp: offer };
     this.#legs[from].remote = offer;
@@ -92,7 +92,7 @@ export class MediaSession {
     const answer = parse(body);
     if (pending === null || answer === null || pending.from === from) return null;
     const offerer = this.#legs[pending.from];
-    const back = answerBack(answer, pending.sdp, { address: this.#address, port: offerer.port });
+    const back = attempt(() => answerBack(answer, pending.sdp, { address: this.#address, port: offerer.port }));
     if (back === null) return null;
     this.#legs[from].remote = answer;
     this.#point();
@@ -171,9 +171,13 @@ export class MediaSession {
 }
 
 function parse(body: Buffer): Sdp | null {
-  if (body.length === 0) return null;
+  return body.length === 0 ? null : attempt(() => parseSdp(body));
+}
+
+/** A description from the network that the SDP layer cannot read or negotiate is a 488, never a throw. */
+function attempt<T>(fn: () => T | null): T | null {
   try {
-    return parseSdp(body);
+    return fn();
   } catch {
     return null;
   }

@@ -56,7 +56,7 @@ t.test('a basic call: 100, 180, 200/ACK, SDP pointed at PBX ports, RTP relayed b
 t.test('an unknown number gets 404 and a failed CDR', async (t) => {
   const alice = await phone(t, pbx, '1001');
   const invite = await alice.dial('9999', sdpFor(alice.rtpPort));
-  const res = await alice.final(callIdOf(invite), 'INVITE');
+  const res = await alice.final(invite);
   t.equal(res.status, 404);
   alice.ackNon2xx(invite, res);
   const cdr = await cdrFor(pbx, callIdOf(invite));
@@ -67,7 +67,7 @@ t.test('an unknown number gets 404 and a failed CDR', async (t) => {
 t.test('an INVITE without credentials is challenged (407) and never reaches routing', async (t) => {
   const alice = await phone(t, pbx, '1001');
   const invite = alice.invite('9999', sdpFor(alice.rtpPort));
-  const res = await alice.final(callIdOf(invite), 'INVITE');
+  const res = await alice.final(invite);
   t.equal(res.status, 407, '407, not the 404 routing would give');
   t.ok(res.headers.get('proxy-authenticate'));
   alice.ackNon2xx(invite, res);
@@ -78,7 +78,7 @@ t.test('an INVITE without credentials is challenged (407) and never reaches rout
 t.test('an extension with no registration gets 480', async (t) => {
   const alice = await phone(t, pbx, '1001');
   const invite = await alice.dial('1004', sdpFor(alice.rtpPort));
-  const res = await alice.final(callIdOf(invite), 'INVITE');
+  const res = await alice.final(invite);
   t.equal(res.status, 480);
   alice.ackNon2xx(invite, res);
   t.equal((await cdrFor(pbx, callIdOf(invite))).status, 'missed');
@@ -87,7 +87,7 @@ t.test('an extension with no registration gets 480', async (t) => {
 t.test('a destination whose feature is not built yet gets 501 naming it, and a log line', async (t) => {
   const alice = await phone(t, pbx, '1001');
   const invite = await alice.dial('500', sdpFor(alice.rtpPort));
-  const res = await alice.final(callIdOf(invite), 'INVITE');
+  const res = await alice.final(invite);
   t.equal(res.status, 501);
   t.match(res.headers.get('warning'), /ivr:main/);
   alice.ackNon2xx(invite, res);
@@ -101,7 +101,7 @@ t.test('busy: the callee 486 is relayed to the caller, CDR busy', async (t) => {
   const inv = await bob.request('INVITE');
   bob.reply(inv, 486, 'bobtag');
   await bob.request('ACK');
-  const res = await alice.final(callIdOf(invite), 'INVITE');
+  const res = await alice.final(invite);
   t.equal(res.status, 486);
   alice.ackNon2xx(invite, res);
   t.equal((await cdrFor(pbx, callIdOf(invite))).status, 'busy');
@@ -114,10 +114,10 @@ t.test('CANCEL while ringing: the fork is cancelled, the caller gets 487, CDR mi
   const callId = callIdOf(invite);
   const inv = await bob.request('INVITE');
   bob.reply(inv, 180, 'bobtag');
-  await alice.response(callId, 'INVITE', (s) => s === 180);
-  alice.cancel(invite);
-  t.equal((await alice.final(callId, 'CANCEL')).status, 200);
-  const res = await alice.final(callId, 'INVITE');
+  await alice.response(invite, (s) => s === 180);
+  t.equal(pbx.calls.list().find((c) => c.call_id === callId)?.state, 'ringing', 'listed as ringing');
+  t.equal((await alice.final(alice.cancel(invite))).status, 200);
+  const res = await alice.final(invite);
   t.equal(res.status, 487);
   alice.ackNon2xx(invite, res);
   const cancel = await bob.request('CANCEL');
@@ -144,28 +144,27 @@ t.test('hold and resume by re-INVITE pass through with the SDP rewritten', async
   const alice = await phone(t, pbx, '1001');
   const bob = await phone(t, pbx, '1002');
   const call = await answeredCall(alice, bob);
-  const callId = call.callerDialog.callId;
   const pbxToBob = sdpMedia(call.calleeInvite.body);
 
-  alice.inDialog(call.callerDialog, 'INVITE', sdpFor(alice.rtpPort, undefined, 'sendonly'));
+  const holdReq = alice.inDialog(call.callerDialog, 'INVITE', sdpFor(alice.rtpPort, undefined, 'sendonly'));
   const hold = await bob.request('INVITE');
   t.equal(callIdOf(hold), call.calleeDialog.callId, 'the re-INVITE arrives in the callee dialog');
   t.equal(sdpMedia(hold.body).direction, 'sendonly', 'hold passes through');
   t.equal(sdpMedia(hold.body).port, pbxToBob.port, 'still the PBX callee leg');
   bob.reply(hold, 200, 'bobtag', sdpFor(bob.rtpPort, undefined, 'recvonly'));
   await bob.request('ACK');
-  const held = await alice.final(callId, 'INVITE');
+  const held = await alice.final(holdReq);
   t.equal(held.status, 200);
   t.equal(sdpMedia(held.body).direction, 'recvonly');
   t.equal(sdpMedia(held.body).address, '127.0.0.1');
   alice.inDialog(call.callerDialog, 'ACK', undefined, call.callerDialog.cseq);
 
-  alice.inDialog(call.callerDialog, 'INVITE', sdpFor(alice.rtpPort));
+  const resumeReq = alice.inDialog(call.callerDialog, 'INVITE', sdpFor(alice.rtpPort));
   const resume = await bob.request('INVITE');
   t.equal(sdpMedia(resume.body).direction, 'sendrecv', 'resume passes through');
   bob.reply(resume, 200, 'bobtag', sdpFor(bob.rtpPort));
   await bob.request('ACK');
-  t.equal((await alice.final(callId, 'INVITE')).status, 200);
+  t.equal((await alice.final(resumeReq)).status, 200);
   alice.inDialog(call.callerDialog, 'ACK', undefined, call.callerDialog.cseq);
 
   await hangUp(alice, call.callerDialog, bob);
@@ -175,23 +174,19 @@ t.test('UPDATE passes through; INFO is answered 200; an unknown method 501; no d
   const alice = await phone(t, pbx, '1001');
   const bob = await phone(t, pbx, '1002');
   const call = await answeredCall(alice, bob);
-  const callId = call.callerDialog.callId;
 
-  bob.inDialog(call.calleeDialog, 'UPDATE', sdpFor(bob.rtpPort, undefined, 'inactive'));
+  const updateReq = bob.inDialog(call.calleeDialog, 'UPDATE', sdpFor(bob.rtpPort, undefined, 'inactive'));
   const update = await alice.request('UPDATE');
   t.equal(sdpMedia(update.body).direction, 'inactive');
   alice.reply(update, 200, call.callerDialog.localTag, sdpFor(alice.rtpPort, undefined, 'inactive'));
-  const updated = await bob.final(call.calleeDialog.callId, 'UPDATE');
+  const updated = await bob.final(updateReq);
   t.equal(updated.status, 200);
   t.equal(sdpMedia(updated.body).port, sdpMedia(call.calleeInvite.body).port);
 
-  alice.inDialog(call.callerDialog, 'INFO');
-  t.equal((await alice.final(callId, 'INFO')).status, 200);
-  alice.inDialog(call.callerDialog, 'SUBSCRIBE');
-  t.equal((await alice.final(callId, 'SUBSCRIBE')).status, 501);
+  t.equal((await alice.final(alice.inDialog(call.callerDialog, 'INFO'))).status, 200);
+  t.equal((await alice.final(alice.inDialog(call.callerDialog, 'SUBSCRIBE'))).status, 501);
   const ghost = { ...call.callerDialog, remoteTag: 'nosuchtag', remote: '<sip:1002@pbx.test>;tag=nosuchtag' };
-  alice.inDialog(ghost, 'BYE');
-  t.equal((await alice.final(callId, 'BYE')).status, 481);
+  t.equal((await alice.final(alice.inDialog(ghost, 'BYE'))).status, 481);
 
   await hangUp(alice, call.callerDialog, bob);
 });
@@ -212,7 +207,7 @@ t.test('forking: both contacts ring, the first 200 wins, the other gets CANCEL',
   desk.reply(cancel, 200, 'desk');
   desk.reply(deskInv, 487, 'desk');
   await desk.request('ACK');
-  const ok = await alice.final(callId, 'INVITE');
+  const ok = await alice.final(invite);
   t.equal(ok.status, 200);
   const d = alice.dialogFromUac(invite, ok);
   alice.inDialog(d, 'ACK', undefined, d.cseq);
@@ -225,9 +220,45 @@ t.test('an offer with no common codec gets 488 and rings nobody', async (t) => {
   const alice = await phone(t, pbx, '1001');
   const bob = await phone(t, pbx, '1002');
   const invite = await alice.dial('1002', sdpFor(alice.rtpPort, [[18, 'G729']]));
-  const res = await alice.final(callIdOf(invite), 'INVITE');
+  const res = await alice.final(invite);
   t.equal(res.status, 488);
   alice.ackNon2xx(invite, res);
   t.notOk(bob.pending.some((m) => m.kind === 'request' && m.method === 'INVITE'));
   t.equal((await cdrFor(pbx, callIdOf(invite))).status, 'failed');
+});
+
+t.test('forking: a second contact that answers too gets its ACK and a BYE', async (t) => {
+  const alice = await phone(t, pbx, '1001');
+  const desk = await phone(t, pbx, '1003');
+  const soft = await phone(t, pbx, '1003');
+  const invite = await alice.dial('1003', sdpFor(alice.rtpPort));
+  const callId = callIdOf(invite);
+  const [deskInv, softInv] = await Promise.all([desk.request('INVITE'), soft.request('INVITE')]);
+  soft.reply(softInv, 200, 'soft', sdpFor(soft.rtpPort));
+  await soft.request('ACK');
+  desk.reply(deskInv, 200, 'desk', sdpFor(desk.rtpPort));
+  const deskAck = await desk.request('ACK');
+  t.equal(deskAck.headers.get('cseq'), '1 ACK', 'the late 2xx is acknowledged');
+  const deskBye = await desk.request('BYE');
+  t.equal(callIdOf(deskBye), callIdOf(deskInv), 'and its dialog is ended at once');
+  desk.reply(deskBye, 200, 'desk');
+  const ok = await alice.final(invite);
+  t.equal(ok.status, 200);
+  t.equal(sdpMedia(ok.body).address, '127.0.0.1');
+  const d = alice.dialogFromUac(invite, ok);
+  alice.inDialog(d, 'ACK', undefined, d.cseq);
+  await hangUp(alice, d, soft);
+  t.equal(cdrOf(pbx, callId).length, 1);
+});
+
+t.test('an offer that is not SDP at all gets 488, and the PBX goes on', async (t) => {
+  const alice = await phone(t, pbx, '1001');
+  const bob = await phone(t, pbx, '1002');
+  const invite = await alice.dial('1002', Buffer.from('this is not a session description\r\n'));
+  const res = await alice.final(invite);
+  t.equal(res.status, 488);
+  alice.ackNon2xx(invite, res);
+  t.notOk(bob.pending.some((m) => m.kind === 'request' && m.method === 'INVITE'), 'nobody rang');
+  const call = await answeredCall(alice, bob);
+  await hangUp(bob, call.calleeDialog, alice);
 });

@@ -146,3 +146,15 @@ t.test('a sips INVITE over TLS makes a secure dialog', async (t) => {
   d.confirm();
   t.equal(d.state, 'confirmed');
 });
+
+t.test('a strict route used as Request-URI loses its method parameter and headers (RFC 3261 19.1.1)', async (t) => {
+  const d = Dialog.fromUas(invite([['Record-Route', '<sip:strict.example;method=INVITE?Subject=x>']]), 'x', 200, '<sip:pbx@127.0.0.1>', peer);
+  t.equal(d.createRequest('BYE').uri, 'sip:strict.example');
+});
+
+t.test('in-dialog requests to the UAS side go to where the caller really is (its source, for NAT)', async (t) => {
+  const natted: Peer = { transport: 'udp', address: '203.0.113.5', port: 61000, connectionId: null };
+  const d = Dialog.fromUas(invite(), 'x', 200, '<sip:pbx@127.0.0.1>', natted);
+  t.same(d.peer, natted);
+  t.equal(d.createRequest('BYE').uri, 'sip:1001@192.0.2.10:5070;transport=udp', 'the Request-URI stays the Contact');
+});

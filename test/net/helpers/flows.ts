@@ -45,14 +45,14 @@ export interface Answered {
 /** alice calls bob, bob rings and answers; alice ACKs unless `ack` is false. */
 export async function answeredCall(alice: Phone, bob: Phone, ack = true): Promise<Answered> {
   const invite = await alice.dial(bob.user, sdpFor(alice.rtpPort));
-  const callId = callIdOf(invite);
-  await alice.response(callId, 'INVITE', (s) => s === 100);
+  await alice.response(invite, (s) => s === 100);
   const calleeInvite = await bob.request('INVITE');
   bob.reply(calleeInvite, 180, 'bobtag');
-  await alice.response(callId, 'INVITE', (s) => s === 180);
+  await alice.response(invite, (s) => s === 180);
   bob.reply(calleeInvite, 200, 'bobtag', sdpFor(bob.rtpPort));
   await bob.request('ACK');
-  const ok = await alice.final(callId, 'INVITE');
+  const ok = await alice.final(invite);
+  if (ok.status !== 200) throw new Error(`the call got ${ok.status}`);
   const callerDialog = alice.dialogFromUac(invite, ok);
   if (ack) alice.inDialog(callerDialog, 'ACK', undefined, callerDialog.cseq);
   return { invite, calleeInvite, callerDialog, calleeDialog: bob.dialogFromUas(calleeInvite, 'bobtag'), ok };
@@ -60,9 +60,9 @@ export async function answeredCall(alice: Phone, bob: Phone, ack = true): Promis
 
 /** `from` sends BYE in its dialog; `to` gets it relayed and answers; `from` gets its 200. */
 export async function hangUp(from: Phone, d: PhoneDialog, to: Phone): Promise<void> {
-  from.inDialog(d, 'BYE');
+  const bye = from.inDialog(d, 'BYE');
   const relayed = await to.request('BYE');
   to.reply(relayed, 200, '');
-  const res = await from.final(d.callId, 'BYE');
+  const res = await from.final(bye);
   if (res.status !== 200) throw new Error(`BYE got ${res.status}`);
 }

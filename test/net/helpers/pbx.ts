@@ -1,4 +1,4 @@
-// A PBX assembled for call-flow tests from the real pieces: UDP transport, transaction layer,
+// A PBX assembled for call-flow tests from the real pieces: UDP transport layer, transaction layer,
 // registrar with digest, SQLite store, media engine with worker threads, CallControl.
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -14,8 +14,8 @@ import { Registrar } from '../../../src/registrar/registrar.js';
 import { DigestAuthenticator } from '../../../src/sip/auth/digest.js';
 import { responseTo } from '../../../src/sip/message.js';
 import { createTransactionLayer } from '../../../src/sip/transaction/index.js';
+import { createTransportLayer } from '../../../src/sip/transport/index.js';
 import { Store } from '../../../src/store/store.js';
-import { UdpTransport } from './udp-transport.js';
 
 export const PASSWORDS: Readonly<Record<string, string>> = {
   '1001': 'alice-pass',
@@ -100,7 +100,13 @@ export async function startPbx(options: TestPbxOptions = {}): Promise<TestPbx> {
   const routing = compileRouting(config);
   const log: LogLine[] = [];
   const logger = memoryLog(log);
-  const transport = await UdpTransport.open();
+  const transport = await createTransportLayer({
+    listen: [{ transport: 'udp', host: '127.0.0.1', port: 0 }],
+    maxMessageSize: 65535,
+    tcpIdleTimeoutS: 60,
+    maxConnectionsPerSource: 10,
+  });
+  const port = transport.local('udp')!.port;
   const t1 = options.t1 ?? 100;
   const timers = { t1, t2: 4 * t1, t4: 5 * t1 };
   const transactions = createTransactionLayer(transport, { timers });
@@ -122,7 +128,7 @@ export async function startPbx(options: TestPbxOptions = {}): Promise<TestPbx> {
     getRouting: () => routing,
     store,
     log: logger,
-    localContact: () => `sip:pbx@127.0.0.1:${transport.port}`,
+    localContact: () => `sip:pbx@127.0.0.1:${port}`,
     timers,
     ringTimeout: options.ringTimeoutS ?? 30,
   });
@@ -135,7 +141,7 @@ export async function startPbx(options: TestPbxOptions = {}): Promise<TestPbx> {
   media.on('rtp-timeout', (legId) => calls.rtpTimeout(legId));
   let closed = false;
   return {
-    port: transport.port,
+    port,
     calls,
     store,
     media,

@@ -141,20 +141,19 @@ export class Phone {
     return this.next<SipRequest>((m) => m.kind === 'request' && m.method === method, method);
   }
 
-  response(callId: string, method: string, pred: (status: number) => boolean = () => true): Promise<SipResponse> {
+  /** A response to `req` (same Call-ID and CSeq) whose status passes `pred`. */
+  response(req: SipRequest, pred: (status: number) => boolean = () => true): Promise<SipResponse> {
+    const callId = req.headers.get('call-id');
+    const cseq = normalCSeq(req.headers.get('cseq'));
     return this.next<SipResponse>(
-      (m) =>
-        m.kind === 'response' &&
-        m.headers.get('call-id') === callId &&
-        (m.headers.get('cseq') ?? '').endsWith(method) &&
-        pred(m.status),
-      `response to ${method}`,
+      (m) => m.kind === 'response' && m.headers.get('call-id') === callId && normalCSeq(m.headers.get('cseq')) === cseq && pred(m.status),
+      `response to ${req.method}`,
     );
   }
 
-  /** Final response to a request of ours (100-199 skipped). */
-  final(callId: string, method: string): Promise<SipResponse> {
-    return this.response(callId, method, (s) => s >= 200);
+  /** The final response to a request of ours (100-199 skipped). */
+  final(req: SipRequest): Promise<SipResponse> {
+    return this.response(req, (s) => s >= 200);
   }
 
   /** Messages received but not asked for yet. */
@@ -183,8 +182,9 @@ export class Phone {
       if (auth !== undefined) h.add('Authorization', auth);
       return new SipRequest('REGISTER', 'sip:pbx.test', h);
     };
-    this.send(build(1));
-    const challenge = await this.final(callId, 'REGISTER');
+    const first = build(1);
+    this.send(first);
+    const challenge = await this.final(first);
     if (challenge.status !== 401) throw new Error(`REGISTER got ${challenge.status}`);
     const auth = digestAnswer(challenge.headers.get('www-authenticate')!, {
       user: this.user,
@@ -192,8 +192,9 @@ export class Phone {
       method: 'REGISTER',
       uri: 'sip:pbx.test',
     });
-    this.send(build(2, auth));
-    const ok = await this.final(callId, 'REGISTER');
+    const second = build(2, auth);
+    this.send(second);
+    const ok = await this.final(second);
     if (ok.status !== 200) throw new Error(`REGISTER with credentials got ${ok.status}`);
   }
 
@@ -204,7 +205,7 @@ export class Phone {
   async dial(number: string, body: Buffer): Promise<SipRequest> {
     const first = this.invite(number, body);
     const callId = first.headers.get('call-id')!;
-    const challenge = await this.final(callId, 'INVITE');
+    const challenge = await this.final(first);
     if (challenge.status !== 407) throw new Error(`INVITE got ${challenge.status}, not 407`);
     this.ackNon2xx(first, challenge);
     const auth = digestAnswer(challenge.headers.get('proxy-authenticate')!, {
@@ -239,7 +240,7 @@ export class Phone {
   }
 
   /** CANCEL for an INVITE we sent (RFC 3261 9.1: same Via branch, Call-ID, From, To, CSeq number). */
-  cancel(invite: SipRequest): void {
+  cancel(invite: SipRequest): SipRequest {
     const h = new Headers()
       .add('Via', invite.headers.get('via')!)
       .add('Max-Forwards', '70')
@@ -247,7 +248,9 @@ export class Phone {
       .add('To', invite.headers.get('to')!)
       .add('Call-ID', invite.headers.get('call-id')!)
       .add('CSeq', `${Number.parseInt(invite.headers.get('cseq')!, 10)} CANCEL`);
-    this.send(new SipRequest('CANCEL', invite.uri, h));
+    const cancel = new SipRequest('CANCEL', invite.uri, h);
+    this.send(cancel);
+    return cancel;
   }
 
   /** ACK for a non-2xx final response (same branch as the INVITE, RFC 3261 17.1.1.3). */
@@ -345,6 +348,10 @@ export class Phone {
       });
     }
   }
+}
+
+function normalCSeq(value: string | null): string {
+  return (value ?? '').trim().replace(/\s+/g, ' ');
 }
 
 /** Where a response to `req` goes: the top Via's sent-by (rport/received honoured). */
