@@ -7,7 +7,7 @@
 //   node native-bench/call-setup.bench.js
 //   CALL_BENCH_RATES=100,200,300,400,600,800 CALL_BENCH_SECONDS=4 node native-bench/call-setup.bench.js
 import { join } from 'node:path';
-import { writeFileSync } from 'node:fs';
+import { rmSync, writeFileSync } from 'node:fs';
 import { challengingUas, credentialsCsv, freePort, pbxConfig, percentile, runSipp, SIPP_DIR, startPbx, startSippServer, tempDir } from './sipp-lib.js';
 
 const RATES = (process.env.CALL_BENCH_RATES ?? '50,100,200,300,400,600').split(',').map(Number);
@@ -55,6 +55,7 @@ const uas = startSippServer(['-sf', join(SIPP_DIR, 'uas.xml'), '-p', String(uasP
 const best = await steps('tspbx', `127.0.0.1:${sipPort}`, dir, creds);
 await uas.stop();
 const stopped = await pbx.stop();
+rmSync(dir, { recursive: true, force: true });
 
 console.log(`\ntspbx: ${best.rate} calls/s with zero failures, setup p99 ${best.p99} ms (steps of ${SECONDS} s: ${RATES.join(', ')})`);
 console.log(`direct SIPp caller -> callee (bound of the load generator): ${base.rate} calls/s, p99 ${base.p99} ms`);

@@ -6,7 +6,7 @@
 //
 //   node native-bench/register-storm.bench.js
 //   STORM_EXTENSIONS=10000 STORM_RATE_MAX=2000 node native-bench/register-storm.bench.js
-import { writeFileSync } from 'node:fs';
+import { rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { challengingRegistrar, control, credentialsCsv, freePort, pbxConfig, percentile, rss, runSipp, SIPP_DIR, startPbx, startSippServer, tempDir } from './sipp-lib.js';
 
@@ -54,6 +54,7 @@ const status = await control(httpPort, '/api/status');
 const after = rss(pbx.pid);
 const failed = report('tspbx', r);
 const stopped = await pbx.stop();
+rmSync(dir, { recursive: true, force: true });
 
 console.log(`\ntspbx: ${COUNT} extensions, rate rising by ${STEP}/s to ${RATE_MAX}/s: ${failed} failures, ${status.registrations} bindings live`);
 console.log(`memory: RSS ${(before / 2 ** 20).toFixed(1)} MiB before, ${(after / 2 ** 20).toFixed(1)} MiB after: ${((after - before) / Math.max(1, status.registrations)).toFixed(0)} bytes per registration`);
