@@ -182,6 +182,15 @@ export const ConfigSchema = mapping({
       window: int(1, 86400, 60),
       ban_time: int(1, 31536000, 600),
       drop_scanners: v.optional(v.boolean(), true),
+      // Digest algorithms challenged, most preferred first. MD5 alone by default: clients built on
+      // libre (baresip 1.x) refuse a challenge that also offers SHA-256.
+      digest_algorithms: v.optional(
+        v.pipe(
+          v.array(v.picklist(['MD5', 'SHA-256'] as const, (i) => `must be MD5 or SHA-256 (got ${i.received})`)),
+          v.minLength(1, 'needs at least one algorithm'),
+        ),
+        ['MD5'],
+      ),
     }),
     {},
   ),

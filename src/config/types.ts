@@ -91,6 +91,8 @@ export interface Config {
     window: number;
     ban_time: number;
     drop_scanners: boolean;
+    /** Digest algorithms challenged, most preferred first. */
+    digest_algorithms: ('MD5' | 'SHA-256')[];
   };
   log: { level: 'trace' | 'debug' | 'info' | 'warn' | 'error' };
   extensions: Map<string, ExtensionConfig>;

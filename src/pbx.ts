@@ -1,0 +1,283 @@
+// The running PBX: config, storage, SIP transports and transactions, media workers, registrar,
+// call control and the control API composed into one process (`pbx start -c FILE`).
+// Start-up order is bottom-up and shutdown top-down: stop taking calls, end them, then close
+// the layers under them, flush storage last.
+import { readFileSync } from 'node:fs';
+import { availableParallelism } from 'node:os';
+import type { CallInfo, ControlSource, RegistrationInfo, StatusInfo } from './api/control-types.js';
+import { startControlServer, type ControlServer } from './api/control.js';
+import { CallControl } from './calls/control.js';
+import { loadConfig } from './config/load.js';
+import { compileRouting } from './config/routing.js';
+import type { Config, Routing } from './config/types.js';
+import { createLogger, type Logger } from './log.js';
+import { MediaEngine } from './media/engine.js';
+import { dispatchRequest } from './pbx/dispatch.js';
+import { configChangesNeedingRestart } from './pbx/restart-keys.js';
+import { Guard } from './registrar/guard.js';
+import { Registrar } from './registrar/registrar.js';
+import { DigestAuthenticator } from './sip/auth/digest.js';
+import type { TransportName } from './sip/message.js';
+import { createTransactionLayer } from './sip/transaction/index.js';
+import { createTransportLayer } from './sip/transport/index.js';
+import { Store } from './store/store.js';
+import { PbxError } from './util/errors.js';
+
+export interface PbxOptions {
+  /** Install SIGTERM/SIGINT (shutdown, then exit 0) and SIGHUP (reload) handlers; default true. */
+  signals?: boolean;
+  /** A logger to use instead of the one made from the config's log.level. */
+  log?: Logger;
+}
+
+export type ReloadResult = { ok: true } | { ok: false; errors: string[] };
+
+export interface Pbx {
+  /** The config in force now (reload swaps it). */
+  readonly config: Config;
+  /** Re-reads the config file; an invalid file is refused and the old config stays. */
+  reload(): Promise<ReloadResult>;
+  /** Stops taking calls, ends the calls in progress, closes everything, flushes storage. Idempotent. */
+  close(): Promise<void>;
+}
+
+const VERSION = (JSON.parse(readFileSync(new URL('../package.json', import.meta.url), 'utf8')) as { version: string }).version;
+
+/** Starts the PBX on a config file. Throws PbxError PBX_ERR_CONFIG_INVALID with the FILE:LINE:COL lines. */
+export async function startPbx(configFile: string, options: PbxOptions = {}): Promise<Pbx> {
+  const loaded = loadConfig(configFile);
+  if (!loaded.ok) throw new PbxError('PBX_ERR_CONFIG_INVALID', loaded.errors.join('\n'));
+  const runtime = new PbxRuntime(loaded.config, options.log ?? createLogger({ level: loaded.config.log.level }));
+  try {
+    await runtime.start();
+  } catch (err) {
+    runtime.log.error({ err }, 'start-up failed');
+    await runtime.close();
+    throw err;
+  }
+  if (options.signals !== false) runtime.installSignals();
+  return runtime;
+}
+
+class PbxRuntime implements Pbx, ControlSource {
+  readonly log: Logger;
+  #config: Config;
+  #routing: Routing;
+  readonly #startedAt = new Date();
+  #store: Store | null = null;
+  #transports: Awaited<ReturnType<typeof createTransportLayer>> | null = null;
+  #transactions: ReturnType<typeof createTransactionLayer> | null = null;
+  #media: MediaEngine | null = null;
+  #registrar: Registrar | null = null;
+  #calls: CallControl | null = null;
+  #control: ControlServer | null = null;
+  #closing: Promise<void> | null = null;
+  #reloading: Promise<ReloadResult> | null = null;
+  #signalHandlers: [NodeJS.Signals, () => void][] = [];
+
+  constructor(config: Config, log: Logger) {
+    this.#config = config;
+    this.#routing = compileRouting(config);
+    this.log = log;
+  }
+
+  get config(): Config {
+    return this.#config;
+  }
+
+  async start(): Promise<void> {
+    const config = this.#config;
+    const log = this.log;
+    this.#store = Store.open(config.data_dir);
+    // Media first: once the SIP sockets are open every request finds its handler.
+    const media = await MediaEngine.start({
+      address: config.rtp.address,
+      portMin: config.rtp.port_min,
+      portMax: config.rtp.port_max,
+      workers: config.rtp.workers > 0 ? config.rtp.workers : Math.max(1, availableParallelism()),
+      rtpTimeoutS: config.rtp.timeout,
+      log: log.child({ layer: 'media' }),
+    });
+    this.#media = media;
+
+    const transports = await createTransportLayer({
+      listen: config.sip.listen,
+      tls: config.sip.tls,
+      maxMessageSize: config.sip.max_message_size,
+      tcpIdleTimeoutS: config.sip.tcp_idle_timeout,
+      maxConnectionsPerSource: config.sip.max_connections_per_source,
+      advertise: config.sip.external_address,
+      log: log.child({ layer: 'transport' }),
+    });
+    this.#transports = transports;
+    const transactions = createTransactionLayer(transports, { log: log.child({ layer: 'transaction' }) });
+    this.#transactions = transactions;
+
+    const security = config.security;
+    const guard = new Guard({
+      slowAfter: security.slow_after,
+      banAfter: security.ban_after,
+      windowS: security.window,
+      banTimeS: security.ban_time,
+      dropScanners: security.drop_scanners,
+      log: log.child({ layer: 'guard' }),
+    });
+    const auth = new DigestAuthenticator({ realm: config.sip.domain, nonceTtlS: security.nonce_ttl, algorithms: security.digest_algorithms });
+    const registrar = new Registrar({
+      store: this.#store,
+      transactions,
+      auth,
+      guard,
+      getConfig: () => this.#config,
+      log: log.child({ layer: 'registrar' }),
+    });
+    this.#registrar = registrar;
+
+    const calls = new CallControl({
+      transactions,
+      registrar,
+      media,
+      getRouting: () => this.#routing,
+      store: this.#store,
+      log,
+      localContact: (transport) => this.#contactUri(transport),
+      userAgent: config.sip.user_agent,
+    });
+    this.#calls = calls;
+
+    const server = (): string => this.#config.sip.user_agent;
+    transactions.onRequest = (st) =>
+      dispatchRequest(st, { register: (s) => registrar.handleRegister(s), call: (s) => calls.handleRequest(s), server });
+    transactions.onAck = (ack) => {
+      if (!calls.handleAck(ack)) log.debug({ callId: ack.headers.get('call-id') }, 'ACK matched no dialog; dropped');
+    };
+    transactions.onStrayResponse = (res) => {
+      if (!calls.handleStrayResponse(res)) log.debug({ callId: res.headers.get('call-id'), status: res.status }, 'response matched no transaction; dropped');
+    };
+    media.on('rtp-timeout', (legId) => calls.rtpTimeout(legId));
+    media.on('worker-exit', (index, error) => log.error({ worker: index, err: error }, 'media worker stopped; its calls lost their media'));
+
+    this.#control = await startControlServer({
+      host: config.http.listen.host,
+      port: config.http.listen.port,
+      token: config.http.token,
+      source: this,
+      log: log.child({ layer: 'control' }),
+    });
+    log.info({ transport: 'http', address: config.http.listen.host, port: this.#control.port }, 'listening');
+    log.info(
+      { version: VERSION, config: config.file, data_dir: config.data_dir, extensions: config.extensions.size, rtp: `${config.rtp.port_min}-${config.rtp.port_max}` },
+      'started',
+    );
+  }
+
+  /** Our Contact URI on a transport: the bound socket (or sip.external_address). */
+  #contactUri(transport: TransportName): string {
+    const local = this.#transports?.local(transport) ?? this.#transports?.local('udp') ?? null;
+    const host = this.#config.sip.external_address ?? local?.host ?? '127.0.0.1';
+    const hostPart = host.includes(':') && !host.startsWith('[') ? `[${host}]` : host;
+    const port = local?.port ?? 5060;
+    return transport === 'udp' ? `sip:pbx@${hostPart}:${port}` : `sip:pbx@${hostPart}:${port};transport=${transport}`;
+  }
+
+  installSignals(): void {
+    const stop = (signal: NodeJS.Signals) => () => {
+      this.log.info({ signal }, 'shutting down');
+      this.close().then(
+        () => process.exit(0),
+        (err: unknown) => {
+          this.log.error({ err }, 'shutdown failed');
+          process.exit(1);
+        },
+      );
+    };
+    const hup = (): void => {
+      this.log.info({ signal: 'SIGHUP' }, 'reloading the config');
+      void this.reload();
+    };
+    this.#signalHandlers = [
+      ['SIGTERM', stop('SIGTERM')],
+      ['SIGINT', stop('SIGINT')],
+      ['SIGHUP', hup],
+    ];
+    for (const [sig, fn] of this.#signalHandlers) process.on(sig, fn);
+  }
+
+  // ControlSource: what `pbx status|registrations|calls|cdr|reload` ask.
+
+  status(): StatusInfo {
+    return {
+      version: VERSION,
+      started_at: this.#startedAt.toISOString(),
+      uptime_s: Math.floor((Date.now() - this.#startedAt.getTime()) / 1000),
+      registrations: this.#registrar?.count() ?? 0,
+      calls: this.#calls?.list().length ?? 0,
+    };
+  }
+
+  registrations(): RegistrationInfo[] {
+    return this.#registrar?.list() ?? [];
+  }
+
+  calls(): CallInfo[] {
+    return this.#calls?.list() ?? [];
+  }
+
+  cdr(query: { missed: boolean; since: string | null; limit: number }): ReturnType<Store['listCdr']> {
+    return this.#store?.listCdr(query) ?? [];
+  }
+
+  /** Builds the new routing beside the old one and swaps it; calls in progress keep theirs. */
+  reload(): Promise<ReloadResult> {
+    this.#reloading ??= Promise.resolve()
+      .then(() => this.#reload())
+      .finally(() => {
+        this.#reloading = null;
+      });
+    return this.#reloading;
+  }
+
+  #reload(): ReloadResult {
+    if (this.#closing !== null) return { ok: false, errors: ['the PBX is shutting down'] };
+    const loaded = loadConfig(this.#config.file);
+    if (!loaded.ok) {
+      this.log.warn({ file: this.#config.file, errors: loaded.errors }, 'reload refused: the config has errors; the old config stays in force');
+      return { ok: false, errors: loaded.errors };
+    }
+    const routing = compileRouting(loaded.config);
+    const restart = configChangesNeedingRestart(this.#config, loaded.config);
+    this.#config = loaded.config;
+    this.#routing = routing;
+    if (restart.length > 0) this.log.warn({ keys: restart }, 'reloaded; these changes take effect at the next restart');
+    this.log.info({ file: loaded.config.file, extensions: loaded.config.extensions.size }, 'reloaded');
+    return { ok: true };
+  }
+
+  close(): Promise<void> {
+    this.#closing ??= this.#shutdown();
+    return this.#closing;
+  }
+
+  async #shutdown(): Promise<void> {
+    for (const [sig, fn] of this.#signalHandlers) process.off(sig, fn);
+    this.#signalHandlers = [];
+    const step = async (what: string, fn: () => unknown): Promise<void> => {
+      try {
+        await fn();
+      } catch (err) {
+        this.log.error({ err }, `shutdown: closing ${what} failed`);
+      }
+    };
+    // Stop taking calls and end those in progress while the SIP and media layers still run.
+    if (this.#calls !== null) await step('calls', () => this.#calls!.shutdown());
+    if (this.#control !== null) await step('control API', () => this.#control!.close());
+    if (this.#calls !== null) await step('calls', () => this.#calls!.close());
+    if (this.#registrar !== null) await step('registrar', () => this.#registrar!.close());
+    if (this.#transactions !== null) await step('transactions', () => this.#transactions!.close());
+    if (this.#transports !== null) await step('transports', () => this.#transports!.close());
+    if (this.#media !== null) await step('media', () => this.#media!.close());
+    if (this.#store !== null) await step('storage', () => this.#store!.close());
+    this.log.info({}, 'stopped');
+    await new Promise<void>((resolve) => this.log.flush(() => resolve()));
+  }
+}
