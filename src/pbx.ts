@@ -12,6 +12,7 @@ import { compileRouting } from './config/routing.js';
 import type { Config, Routing } from './config/types.js';
 import { createLogger, type Logger } from './log.js';
 import { MediaEngine } from './media/engine.js';
+import { advertisedHost } from './pbx/advertise.js';
 import { dispatchRequest } from './pbx/dispatch.js';
 import { configChangesNeedingRestart } from './pbx/restart-keys.js';
 import { Guard } from './registrar/guard.js';
@@ -106,7 +107,7 @@ class PbxRuntime implements Pbx, ControlSource {
       maxMessageSize: config.sip.max_message_size,
       tcpIdleTimeoutS: config.sip.tcp_idle_timeout,
       maxConnectionsPerSource: config.sip.max_connections_per_source,
-      advertise: config.sip.external_address,
+      advertise: advertisedHost(config),
       log: log.child({ layer: 'transport' }),
     });
     this.#transports = transports;
@@ -174,7 +175,7 @@ class PbxRuntime implements Pbx, ControlSource {
   /** Our Contact URI on a transport: the bound socket (or sip.external_address). */
   #contactUri(transport: TransportName): string {
     const local = this.#transports?.local(transport) ?? this.#transports?.local('udp') ?? null;
-    const host = this.#config.sip.external_address ?? local?.host ?? '127.0.0.1';
+    const host = advertisedHost(this.#config) ?? local?.host ?? '127.0.0.1';
     const hostPart = host.includes(':') && !host.startsWith('[') ? `[${host}]` : host;
     const port = local?.port ?? 5060;
     return transport === 'udp' ? `sip:pbx@${hostPart}:${port}` : `sip:pbx@${hostPart}:${port};transport=${transport}`;
