@@ -88,7 +88,8 @@ async function runLoad(bin, loadCpus, calls, seconds, setup) {
 async function relayHost(workers) {
   const url = new URL('../dist/media/engine.js', import.meta.url);
   const { MediaEngine } = await import(url.href);
-  const engine = await MediaEngine.start({ address: '127.0.0.1', portMin: 50000, portMax: 54999, workers, rtpTimeoutS: 0 });
+  // A long deadline: an overloaded worker answers control requests only after its packet backlog.
+  const engine = await MediaEngine.start({ address: '127.0.0.1', portMin: 50000, portMax: 54999, workers, rtpTimeoutS: 0, requestTimeoutMs: 60_000 });
   let legs = [];
   process.on('message', async (msg) => {
     if (msg.op === 'setup') {
@@ -212,13 +213,13 @@ async function rtpengineRelay(relayCpus, threads) {
       w(bdecode(m.subarray(sp + 1)));
     }
   });
-  const request = (dict) =>
+  const request = (dict, timeoutMs = 30_000) =>
     new Promise((resolve, reject) => {
       const id = `c${++cookie}`;
       const timer = setTimeout(() => {
         waiting.delete(id);
         reject(new Error(`rtpengine did not answer ${dict.command}: ${stderr.slice(-500)}`));
-      }, 2000);
+      }, timeoutMs);
       waiting.set(id, (r) => {
         clearTimeout(timer);
         resolve(r);
@@ -227,7 +228,7 @@ async function rtpengineRelay(relayCpus, threads) {
     });
   for (let k = 0; ; k++) {
     try {
-      const r = await request({ command: 'ping' });
+      const r = await request({ command: 'ping' }, 500);
       if (r.result === 'pong') break;
     } catch (e) {
       if (k > 10) throw e;
