@@ -8,8 +8,9 @@
  * source (IP_PKTINFO), so a relay sees 2N distinct sources while the load batches sends and
  * receives across all phones in a few syscalls.
  *
- * The payload carries the CLOCK_MONOTONIC send time (ns) and the stream number (the sending phone);
- * the receiver records each packet's one-way delay. Per stream: sent and received counts inside
+ * The payload carries the CLOCK_MONOTONIC send time (ns), the stream number (the sending phone) and
+ * whether the packet was due inside the measurement window; the receiver records each packet's
+ * one-way delay. Per stream: sent and received counts inside
  * the measurement window (after the warm-up), delay above the stream's lowest, and RFC 3550 6.4.1
  * interarrival jitter.
  *
@@ -50,7 +51,7 @@ static uint32_t *delays;    /* per stream, microseconds, capacity cap each */
 static uint32_t cap;
 static double *jitter;      /* RFC 3550 J per stream, ns */
 static long long *last_transit;
-static long long late_max;  /* how late the sender woke at worst, ns */
+static long long late_max;  /* how late the sender woke at worst inside the window, ns */
 static volatile int stop;
 
 static long long now_ns(void) {
@@ -102,7 +103,7 @@ static void *receiver(void *arg) {
       uint32_t stream;
       memcpy(&sent_at, p + 12, 8);
       memcpy(&stream, p + 20, 4);
-      if (stream >= (uint32_t)phones || sent_at < window_start || sent_at >= window_end) continue;
+      if (stream >= (uint32_t)phones || p[24] != 1) continue;
       long long transit = at - sent_at;
       uint32_t c = received[stream];
       if (c < cap) delays[(size_t)stream * cap + c] = (uint32_t)(transit / 1000);
@@ -212,8 +213,9 @@ int main(int argc, char **argv) {
     if (due >= window_end) break;
     sleep_until(due);
     long long late = now_ns() - due;
-    if (late > late_max) late_max = late;
     int slot = (int)(tick % SLOTS), n = 0;
+    unsigned char in_window = due >= window_start;
+    if (in_window && late > late_max) late_max = late;
     for (int i = slot; i < phones; i += SLOTS) {
       unsigned char *p = pkts[i];
       uint16_t s = ++seq[i];
@@ -221,6 +223,7 @@ int main(int argc, char **argv) {
       uint16_t sn = htons(s);
       memcpy(p + 2, &sn, 2);
       memcpy(p + 4, &ts, 4);
+      p[24] = in_window;
       iov[n].iov_base = p;
       iov[n].iov_len = PACKET;
       struct msghdr *h = &msgs[n].msg_hdr;
@@ -251,7 +254,7 @@ int main(int argc, char **argv) {
           }
           done += r;
         }
-        if (at >= window_start) {
+        if (in_window) {
           for (int k = 0; k < done; k++) {
             uint32_t stream;
             memcpy(&stream, (unsigned char *)iov[k].iov_base + 20, 4);
