@@ -378,7 +378,8 @@ async function main() {
       const tb = results.get(baseline.name).find((s) => s.calls === calls);
       console.log(
         `  ${String(calls).padStart(5)} calls: relayed pps ratio ${(ta.pps / tb.pps).toFixed(2)}, CPU ${ta.cpuPct.toFixed(0)}% vs ${tb.cpuPct.toFixed(0)}% ` +
-          `(tspbx / rtpengine per packet ${(ta.usPerPacket / tb.usPerPacket).toFixed(2)})`,
+          `(tspbx / rtpengine per packet ${(ta.usPerPacket / tb.usPerPacket).toFixed(2)}; ` +
+          `calls one core carries at that cost: ${Math.round(1e6 / ta.usPerPacket / 100)} vs ${Math.round(1e6 / tb.usPerPacket / 100)})`,
       );
     }
   }
