@@ -1,171 +1,143 @@
 // Media relay: N concurrent G.711 calls (20 ms packets of 172 bytes, both directions) through
 // tspbx's MediaEngine, and the same streams through rtpengine (userspace forwarding, driven by its
-// ng protocol) as the baseline. The load runs in a child process so it does not share the relay's
-// thread. For each N: received %, added p99 jitter (delay above the stream's lowest), relayed
-// packets/s, relay CPU. Needs `npm run build` (dist/).
+// ng protocol) as the baseline, with a direct run (phones send to each other) as the floor.
+//
+// The load is native-bench/rtpload.c, compiled here with `cc -O2` into a temp dir: one C process
+// pacing with clock_nanosleep, sending with sendmmsg and reading with recvmmsg (see its header).
+// Load and relay are pinned to different cores with taskset (load on MEDIA_BENCH_LOAD_CPUS,
+// relay on MEDIA_BENCH_RELAY_CPUS). The tspbx relay runs in a child process of its own, so its CPU
+// (all threads, from /proc/PID/stat) is the relay's alone. Needs `npm run build` (dist/).
 //
 //   node native-bench/media-relay.bench.js
-//   MEDIA_BENCH_CALLS=100,300,600,900 MEDIA_BENCH_SECONDS=10 MEDIA_BENCH_WORKERS=2 node native-bench/media-relay.bench.js
+//   MEDIA_BENCH_CALLS=100,300,600,800,1000 MEDIA_BENCH_SECONDS=8 MEDIA_BENCH_WORKERS=1 node native-bench/media-relay.bench.js
 import { fork, spawn, spawnSync } from 'node:child_process';
 import { createSocket } from 'node:dgram';
 import { once } from 'node:events';
-import { existsSync, readFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { availableParallelism, tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
 
 const PACKET = 172; // 12 bytes of RTP header + 160 bytes of G.711 (20 ms at 8 kHz)
 const PTIME_MS = 20;
+const WARMUP_MS = 1000;
+const CLK_TCK = 100; // /proc/PID/stat ticks per second on Linux
 
-if (process.argv[2] === 'load') runLoad();
+if (process.argv[2] === 'relay') await relayHost(Number(process.argv[3]));
 else await main();
 
-// ---------------------------------------------------------------------------------------------
-// The load: 2 phones per call, each a UDP socket sending one packet every 20 ms, phases spread
-// over the 20 ms. Each packet carries its send time; the receiving phone records its delay.
+/** Phone i of the load is this loopback address (see rtpload.c). */
+function phoneAddress(i) {
+  return `127.1.${Math.floor(i / 200) + 1}.${(i % 200) + 1}`;
+}
 
-function runLoad() {
-  process.on('disconnect', () => process.exit(0));
-  let phones = [];
+function cpuMsOf(pid) {
+  const f = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1].split(' ');
+  return ((Number(f[11]) + Number(f[12])) * 1000) / CLK_TCK; // utime + stime
+}
+
+function pin(pid, cpus) {
+  if (cpus === '') return;
+  const r = spawnSync('taskset', ['-a', '-p', '-c', cpus, String(pid)]);
+  if (r.status !== 0) console.log(`taskset ${cpus} ${pid} failed: ${r.stderr}`);
+}
+
+// ---------------------------------------------------------------------------------------------
+// The load: one rtpload process per step.
+
+function compileLoad() {
+  const dir = mkdtempSync(join(tmpdir(), 'rtpload-'));
+  const bin = join(dir, 'rtpload');
+  const src = fileURLToPath(new URL('./rtpload.c', import.meta.url));
+  const r = spawnSync('cc', ['-O2', '-Wall', '-pthread', '-o', bin, src], { encoding: 'utf8' });
+  if (r.error !== undefined || r.status !== 0) {
+    rmSync(dir, { recursive: true, force: true });
+    return { error: r.error !== undefined ? `cc is missing (${r.error.message})` : `cc failed: ${r.stderr}` };
+  }
+  return { bin, dir };
+}
+
+async function runLoad(bin, loadCpus, calls, seconds, setup) {
+  const args = [bin, String(calls), String(seconds), String(WARMUP_MS)];
+  const proc = loadCpus === '' ? spawn(args[0], args.slice(1)) : spawn('taskset', ['-c', loadCpus, ...args]);
+  let stderr = '';
+  proc.stderr.on('data', (d) => (stderr += d));
+  const lines = createInterface({ input: proc.stdout })[Symbol.asyncIterator]();
+  const first = await lines.next();
+  if (first.done) throw new Error(`rtpload: ${stderr}`);
+  const { port } = JSON.parse(first.value);
+  const phones = Array.from({ length: 2 * calls }, (_, i) => phoneAddress(i));
+  const targets = await setup(phones, port);
+  const cpu0 = setup.cpu();
+  const t0 = performance.now();
+  proc.stdin.end(`${targets.join(' ')}\n`);
+  const last = await lines.next();
+  const wall = performance.now() - t0;
+  const cpuMs = setup.cpu() - cpu0;
+  if (last.done) throw new Error(`rtpload: ${stderr}`);
+  await once(proc, 'close').catch(() => {});
+  return { ...JSON.parse(last.value), relayCpuMs: cpuMs, wallMs: wall };
+}
+
+// ---------------------------------------------------------------------------------------------
+// The relays under test. Each sets up N calls between given phones and gives back, per phone, the
+// "address:port" that phone sends to.
+
+/** The tspbx relay, in a child process: MediaEngine from dist/, driven over IPC. */
+async function relayHost(workers) {
+  const url = new URL('../dist/media/engine.js', import.meta.url);
+  const { MediaEngine } = await import(url.href);
+  // A long deadline: an overloaded worker answers control requests only after its packet backlog.
+  const engine = await MediaEngine.start({ address: '127.0.0.1', portMin: 50000, portMax: 54999, workers, rtpTimeoutS: 0, requestTimeoutMs: 60_000 });
+  let legs = [];
   process.on('message', async (msg) => {
-    if (msg.op === 'bind') {
-      phones = [];
-      for (let i = 0; i < msg.phones; i++) {
-        const s = createSocket('udp4');
-        await new Promise((resolve) => s.bind(0, '127.0.0.1', resolve));
-        try {
-          s.setRecvBufferSize(1 << 20);
-        } catch {}
-        phones.push(s);
+    if (msg.op === 'setup') {
+      const targets = new Array(msg.phones.length);
+      for (let c = 0; c < msg.phones.length / 2; c++) {
+        const a = await engine.openLeg(`call-${c}`);
+        const b = await engine.openLeg(`call-${c}`);
+        await engine.setRemote(a.legId, { address: msg.phones[2 * c], port: msg.port });
+        await engine.setRemote(b.legId, { address: msg.phones[2 * c + 1], port: msg.port });
+        await engine.bridge(a.legId, b.legId);
+        targets[2 * c] = `127.0.0.1:${a.port}`;
+        targets[2 * c + 1] = `127.0.0.1:${b.port}`;
+        legs.push(a.legId, b.legId);
       }
-      process.send({ ports: phones.map((s) => s.address().port) });
-    } else if (msg.op === 'run') {
-      process.send(await load(phones, msg.targets, msg.seconds));
-      for (const s of phones) s.close();
-      phones = [];
+      process.send({ targets });
+    } else if (msg.op === 'teardown') {
+      for (const l of legs) await engine.closeLeg(l);
+      legs = [];
+      process.send({ done: true });
     } else if (msg.op === 'exit') {
+      await engine.close();
       process.exit(0);
     }
   });
+  process.send({ ready: true });
 }
 
-async function load(phones, targets, seconds) {
-  const n = phones.length;
-  const warmupMs = 1000;
-  const runMs = warmupMs + seconds * 1000;
-  const perStream = Math.ceil(runMs / PTIME_MS) + 2;
-  const delays = new Float64Array(n * perStream);
-  const counts = new Uint32Array(n);
-  const minDelay = new Float64Array(n).fill(Infinity);
-  let sent = 0;
-  let received = 0;
-  let t0 = performance.now();
-  const windowStart = () => t0 + warmupMs;
-  const bufs = phones.map((_, i) => {
-    const b = Buffer.alloc(PACKET, 0xff);
-    b[0] = 0x80;
-    b[1] = 0;
-    b.writeUInt32BE(0x10000 + i, 8);
-    b.writeUInt32LE(i, 20);
-    return b;
-  });
-  const seq = new Uint16Array(n);
-  phones.forEach((s, i) => {
-    s.on('message', (m) => {
-      const at = performance.now();
-      const sentAt = m.readDoubleLE(12);
-      if (sentAt < windowStart()) return;
-      const stream = m.readUInt32LE(20);
-      const d = at - sentAt;
-      if (counts[stream] < perStream) delays[stream * perStream + counts[stream]++] = d;
-      if (d < minDelay[stream]) minDelay[stream] = d;
-      received++;
-    });
-  });
-  const cpu0 = process.cpuUsage();
-  t0 = performance.now();
-  const next = new Float64Array(PTIME_MS).map((_, k) => t0 + k);
-  await new Promise((resolve) => {
-    const timer = setInterval(() => {
-      const now = performance.now();
-      if (now - t0 >= runMs) {
-        clearInterval(timer);
-        resolve();
-        return;
-      }
-      for (let slot = 0; slot < PTIME_MS; slot++) {
-        while (next[slot] <= now) {
-          next[slot] += PTIME_MS;
-          for (let i = slot; i < n; i += PTIME_MS) {
-            const b = bufs[i];
-            seq[i]++;
-            b.writeUInt16BE(seq[i], 2);
-            b.writeUInt32BE(seq[i] * 160, 4);
-            const at = performance.now();
-            b.writeDoubleLE(at, 12);
-            phones[i].send(b, targets[i], '127.0.0.1');
-            if (at >= windowStart()) sent++;
-          }
-        }
-      }
-    }, 1);
-  });
-  await new Promise((r) => setTimeout(r, 300));
-  const cpu = process.cpuUsage(cpu0);
-  const added = [];
-  for (let s = 0; s < n; s++) {
-    for (let k = 0; k < counts[s]; k++) added.push(delays[s * perStream + k] - minDelay[s]);
+async function tspbxRelay(workers, relayCpus) {
+  if (!existsSync(fileURLToPath(new URL('../dist/media/engine.js', import.meta.url)))) {
+    throw new Error('dist/ is missing: run `npm run build` first');
   }
-  added.sort((a, b) => a - b);
-  const pct = (p) => (added.length === 0 ? NaN : added[Math.min(added.length - 1, Math.floor(p * added.length))]);
-  return {
-    sent,
-    received,
-    p50: pct(0.5),
-    p99: pct(0.99),
-    loadCpu: (cpu.user + cpu.system) / 1000 / (runMs + 300),
+  const child = fork(fileURLToPath(import.meta.url), ['relay', String(workers)]);
+  await once(child, 'message');
+  pin(child.pid, relayCpus);
+  const ask = async (msg) => {
+    child.send(msg);
+    const [r] = await once(child, 'message');
+    return r;
   };
-}
-
-// ---------------------------------------------------------------------------------------------
-// The relays under test. Each sets up N calls between given phone ports and gives back, per
-// phone, the relay port that phone sends to.
-
-async function tspbxRelay(workers) {
-  const url = new URL('../dist/media/engine.js', import.meta.url);
-  if (!existsSync(fileURLToPath(url))) throw new Error('dist/ is missing: run `npm run build` first');
-  const { MediaEngine } = await import(url.href);
-  const engine = await MediaEngine.start({
-    address: '127.0.0.1',
-    portMin: 50000,
-    portMax: 54999,
-    workers,
-    rtpTimeoutS: 0,
-  });
-  let legs = [];
   return {
-    name: `tspbx (${workers} workers)`,
-    cpu: () => {
-      const c = process.cpuUsage();
-      return (c.user + c.system) / 1000;
+    name: `tspbx (${workers} worker${workers === 1 ? '' : 's'})`,
+    cpu: () => cpuMsOf(child.pid),
+    setup: async (phones, port) => (await ask({ op: 'setup', phones, port })).targets,
+    teardown: () => ask({ op: 'teardown' }),
+    async close() {
+      child.send({ op: 'exit' });
+      await once(child, 'exit');
     },
-    async setup(ports) {
-      const targets = new Array(ports.length);
-      for (let c = 0; c < ports.length / 2; c++) {
-        const a = await engine.openLeg(`call-${c}`);
-        const b = await engine.openLeg(`call-${c}`);
-        await engine.setRemote(a.legId, { address: '127.0.0.1', port: ports[2 * c] });
-        await engine.setRemote(b.legId, { address: '127.0.0.1', port: ports[2 * c + 1] });
-        await engine.bridge(a.legId, b.legId);
-        targets[2 * c] = a.port;
-        targets[2 * c + 1] = b.port;
-        legs.push(a.legId, b.legId);
-      }
-      return targets;
-    },
-    async teardown() {
-      for (const l of legs) await engine.closeLeg(l);
-      legs = [];
-    },
-    close: () => engine.close(),
   };
 }
 
@@ -208,30 +180,27 @@ function bdecode(buf) {
   return value();
 }
 
-async function rtpengineRelay() {
+async function rtpengineRelay(relayCpus, threads) {
   if (spawnSync('rtpengine', ['--version']).status !== 0) return null;
   const ngPort = 22000 + (process.pid % 1000);
-  const proc = spawn(
+  const args = [
     'rtpengine',
-    [
-      '--table=-1',
-      '--interface=127.0.0.1',
-      `--listen-ng=127.0.0.1:${ngPort}`,
-      '--foreground',
-      '--port-min=55000',
-      '--port-max=59999',
-      '--log-level=3',
-      '--log-stderr',
-      '--num-threads=2',
-      '--delete-delay=0',
-    ],
-    { stdio: ['ignore', 'ignore', 'pipe'] },
-  );
+    '--table=-1',
+    '--interface=127.0.0.1',
+    `--listen-ng=127.0.0.1:${ngPort}`,
+    '--foreground',
+    '--port-min=55000',
+    '--port-max=59999',
+    '--log-level=3',
+    '--log-stderr',
+    `--num-threads=${threads}`,
+    '--delete-delay=0',
+  ];
+  const proc = relayCpus === '' ? spawn(args[0], args.slice(1), { stdio: ['ignore', 'ignore', 'pipe'] }) : spawn('taskset', ['-c', relayCpus, ...args], { stdio: ['ignore', 'ignore', 'pipe'] });
   let stderr = '';
   proc.stderr.on('data', (d) => (stderr += d));
   const stop = () => proc.kill('SIGTERM');
   process.on('exit', stop);
-  for (const sig of ['SIGINT', 'SIGTERM']) process.once(sig, () => process.exit(130));
   const ng = createSocket('udp4');
   await new Promise((r) => ng.bind(0, '127.0.0.1', r));
   const waiting = new Map();
@@ -244,13 +213,13 @@ async function rtpengineRelay() {
       w(bdecode(m.subarray(sp + 1)));
     }
   });
-  const request = (dict) =>
+  const request = (dict, timeoutMs = 30_000) =>
     new Promise((resolve, reject) => {
       const id = `c${++cookie}`;
       const timer = setTimeout(() => {
         waiting.delete(id);
         reject(new Error(`rtpengine did not answer ${dict.command}: ${stderr.slice(-500)}`));
-      }, 2000);
+      }, timeoutMs);
       waiting.set(id, (r) => {
         clearTimeout(timer);
         resolve(r);
@@ -259,41 +228,37 @@ async function rtpengineRelay() {
     });
   for (let k = 0; ; k++) {
     try {
-      const r = await request({ command: 'ping' });
+      const r = await request({ command: 'ping' }, 500);
       if (r.result === 'pong') break;
     } catch (e) {
       if (k > 10) throw e;
     }
   }
-  const sdp = (port, id) =>
-    `v=0\r\no=- ${id} 1 IN IP4 127.0.0.1\r\ns=-\r\nc=IN IP4 127.0.0.1\r\nt=0 0\r\nm=audio ${port} RTP/AVP 0\r\na=rtpmap:0 PCMU/8000\r\na=sendrecv\r\n`;
+  const sdp = (address, port, id) =>
+    `v=0\r\no=- ${id} 1 IN IP4 ${address}\r\ns=-\r\nc=IN IP4 ${address}\r\nt=0 0\r\nm=audio ${port} RTP/AVP 0\r\na=rtpmap:0 PCMU/8000\r\na=sendrecv\r\n`;
   const portOf = (r) => {
     if (r.result !== 'ok') throw new Error(`rtpengine: ${r.result} ${r['error-reason'] ?? ''}`);
     return Number(/^m=audio (\d+)/m.exec(r.sdp)[1]);
   };
   let calls = 0;
-  const ticks = () => {
-    const f = readFileSync(`/proc/${proc.pid}/stat`, 'utf8').split(') ')[1].split(' ');
-    return ((Number(f[11]) + Number(f[12])) * 1000) / 100; // utime + stime, 100 Hz ticks → ms
-  };
   return {
-    name: 'rtpengine (userspace, 2 threads)',
-    cpu: ticks,
-    async setup(ports) {
-      const targets = new Array(ports.length);
-      calls = ports.length / 2;
+    name: `rtpengine (userspace, ${threads} thread${threads === 1 ? '' : 's'})`,
+    cpu: () => cpuMsOf(proc.pid),
+    async setup(phones, port) {
+      const targets = new Array(phones.length);
+      calls = phones.length / 2;
       for (let c = 0; c < calls; c++) {
         const callId = `bench-${c}`;
-        const offer = await request({ command: 'offer', 'call-id': callId, 'from-tag': `a${c}`, sdp: sdp(ports[2 * c], c) });
+        const offer = await request({ command: 'offer', 'call-id': callId, 'from-tag': `a${c}`, sdp: sdp(phones[2 * c], port, c) });
         const answer = await request({
           command: 'answer',
           'call-id': callId,
           'from-tag': `a${c}`,
           'to-tag': `b${c}`,
-          sdp: sdp(ports[2 * c + 1], c + 1e6),
+          sdp: sdp(phones[2 * c + 1], port, c + 1e6),
         });
-        targets[2 * c + 1] = portOf(offer); // B sends to the port rtpengine offered B
-        targets[2 * c] = portOf(answer); // A sends to the port in the answer A gets
+        targets[2 * c + 1] = `127.0.0.1:${portOf(offer)}`; // B sends to the port rtpengine offered B
+        targets[2 * c] = `127.0.0.1:${portOf(answer)}`; // A sends to the port in the answer A gets
       }
       return targets;
     },
@@ -309,107 +274,113 @@ async function rtpengineRelay() {
   };
 }
 
-// ---------------------------------------------------------------------------------------------
-
-async function step(relay, child, calls, seconds) {
-  child.send({ op: 'bind', phones: 2 * calls });
-  const [{ ports }] = await once(child, 'message');
-  const targets = await relay.setup(ports);
-  const cpu0 = relay.cpu();
-  const t0 = performance.now();
-  child.send({ op: 'run', targets, seconds });
-  const [r] = await once(child, 'message');
-  const wall = performance.now() - t0;
-  const cpu = (relay.cpu() - cpu0) / wall;
-  await relay.teardown();
-  return {
-    calls,
-    receivedPct: (100 * r.received) / Math.max(1, r.sent),
-    // Share of the nominal packets the load managed to send; a starved load makes a step void.
-    loadPct: (100 * r.sent) / (2 * calls * (1000 / PTIME_MS) * seconds),
-    p99: r.p99,
-    pps: r.received / seconds,
-    cpuPct: 100 * cpu,
-    loadCpuPct: 100 * r.loadCpu,
-    // CPU time per relayed packet: the figure least moved by other load on a shared machine.
-    cpuMs: cpu * wall,
-    packets: r.received,
-    received: r.received,
-    usPerPacket: r.received === 0 ? NaN : (cpu * wall * 1000) / r.received,
-  };
-}
-
 /** No relay at all: the phones send to each other. Its jitter is the floor the load itself adds. */
 function directRelay() {
   return {
     name: 'direct (no relay)',
     cpu: () => 0,
-    async setup(ports) {
-      return ports.map((_, i) => ports[i ^ 1]);
-    },
+    setup: async (phones, port) => phones.map((_, i) => `${phones[i ^ 1]}:${port}`),
     async teardown() {},
     async close() {},
   };
 }
 
+// ---------------------------------------------------------------------------------------------
+
+async function step(bin, loadCpus, relay, calls, seconds) {
+  const setup = (phones, port) => relay.setup(phones, port);
+  setup.cpu = relay.cpu;
+  const r = await runLoad(bin, loadCpus, calls, seconds, setup);
+  await relay.teardown();
+  return {
+    name: relay.name,
+    calls,
+    // Share of the nominal packets the load sent in the window; a starved load makes a step void.
+    loadPct: (100 * r.sent) / r.expected,
+    receivedPct: (100 * r.received) / Math.max(1, r.sent),
+    worstStreamPct: r.worstStreamPct,
+    p99: r.addedP99Ms,
+    jitterMax: r.jitterMaxMs,
+    lateMax: r.lateMaxMs,
+    pps: r.received / seconds,
+    cpuPct: (100 * r.relayCpuMs) / r.wallMs,
+    loadCpuPct: r.loadCpuPct,
+    // Relay CPU per relayed packet, the packets of the whole run (warm-up and drain too) at the measured rate.
+    usPerPacket: r.received === 0 ? NaN : (1000 * r.relayCpuMs) / ((r.received / seconds) * (r.wallMs / 1000)),
+  };
+}
+
 function row(s) {
-  return `${String(s.calls).padStart(5)}  ${s.name.padEnd(34)} ${s.loadPct.toFixed(1).padStart(5)}  ${s.receivedPct.toFixed(3).padStart(9)}  ${s.p99.toFixed(2).padStart(9)}  ${s.added.toFixed(2).padStart(9)}  ${Math.round(s.pps).toString().padStart(11)}  ${s.cpuPct.toFixed(0).padStart(9)}  ${s.loadCpuPct.toFixed(0).padStart(8)}  ${s.cpuPct === 0 ? '     -' : s.usPerPacket.toFixed(1).padStart(6)}`;
+  return (
+    `${String(s.calls).padStart(5)}  ${s.name.padEnd(30)} ${s.loadPct.toFixed(1).padStart(5)}  ${s.receivedPct.toFixed(3).padStart(9)}` +
+    `  ${s.worstStreamPct.toFixed(1).padStart(6)}  ${s.p99.toFixed(2).padStart(7)}  ${s.added.toFixed(2).padStart(7)}  ${s.jitterMax.toFixed(2).padStart(7)}` +
+    `  ${Math.round(s.pps).toString().padStart(8)}  ${s.cpuPct.toFixed(0).padStart(6)}  ${s.loadCpuPct.toFixed(0).padStart(5)}` +
+    `  ${s.cpuPct === 0 ? '     -' : s.usPerPacket.toFixed(1).padStart(6)}  ${s.lateMax.toFixed(1).padStart(7)}`
+  );
 }
 
 function good(s) {
-  return s.loadPct >= 99 && s.receivedPct >= 99.9 && s.added < 5;
+  return s.loadPct >= 99 && s.lateMax < PTIME_MS && s.receivedPct >= 99.9 && s.added < 5;
 }
 
 async function main() {
-  const steps = (process.env.MEDIA_BENCH_CALLS ?? '100,300,600,900').split(',').map(Number);
-  const seconds = Number(process.env.MEDIA_BENCH_SECONDS ?? 10);
-  const workers = Number(process.env.MEDIA_BENCH_WORKERS ?? 2);
-  const child = fork(fileURLToPath(import.meta.url), ['load']);
-  const relays = [directRelay(), await tspbxRelay(workers)];
-  const baseline = await rtpengineRelay();
+  const steps = (process.env.MEDIA_BENCH_CALLS ?? '100,300,600,800,1000').split(',').map(Number);
+  const seconds = Number(process.env.MEDIA_BENCH_SECONDS ?? 8);
+  const workers = Number(process.env.MEDIA_BENCH_WORKERS ?? 1);
+  const pinning = availableParallelism() >= 2;
+  const loadCpus = process.env.MEDIA_BENCH_LOAD_CPUS ?? (pinning ? '0' : '');
+  const relayCpus = process.env.MEDIA_BENCH_RELAY_CPUS ?? (pinning ? '1' : '');
+  const load = compileLoad();
+  if (load.error !== undefined) {
+    console.log(`media-relay: ${load.error}; the native load cannot run, so no figures (install a C compiler)`);
+    return;
+  }
+  const relays = [directRelay(), await tspbxRelay(workers, relayCpus)];
+  const baseline = await rtpengineRelay(relayCpus, Number(process.env.MEDIA_BENCH_RTPENGINE_THREADS ?? 1));
   if (baseline === null) console.log('rtpengine is not installed: no baseline');
   else relays.push(baseline);
   const results = new Map(relays.map((r) => [r.name, []]));
-  // Steps interleave the relays so that each N meets the same background load on a shared machine.
-  console.log(`${seconds} s per step after 1 s of warm-up; G.711, ${PACKET}-byte packets every ${PTIME_MS} ms, both directions`);
-  console.log(`calls  ${'relay'.padEnd(34)} load%  received%  p99_ms  +p99_ms  relayed_pps  relay_cpu%  load_cpu%  cpu_us/pkt`);
-  for (const calls of steps) {
-    let floor = 0;
-    for (const relay of relays) {
-      const s = { name: relay.name, ...(await step(relay, child, calls, seconds)) };
-      if (relay.name.startsWith('direct')) floor = s.p99;
-      s.added = Math.max(0, s.p99 - floor);
-      results.get(relay.name).push(s);
-      console.log(row(s));
+  console.log(
+    `${seconds} s per step after ${WARMUP_MS} ms of warm-up; G.711, ${PACKET}-byte packets every ${PTIME_MS} ms, both directions; ` +
+      `load on cpu ${loadCpus || 'any'}, relay on cpu ${relayCpus || 'any'}`,
+  );
+  console.log(
+    `calls  ${'relay'.padEnd(30)} load%  received%  worst%  p99_ms  +p99_ms  jit_max  relay_pps  relay%  load%  us/pkt  late_ms`,
+  );
+  try {
+    // Steps interleave the relays so that each N meets the same background load on a shared machine.
+    for (const calls of steps) {
+      let floor = 0;
+      for (const relay of relays) {
+        const s = await step(load.bin, loadCpus, relay, calls, seconds);
+        if (relay === relays[0]) floor = s.p99;
+        s.added = Math.max(0, s.p99 - floor);
+        results.get(relay.name).push(s);
+        console.log(row(s));
+      }
     }
+  } finally {
+    for (const r of relays) await r.close();
+    rmSync(load.dir, { recursive: true, force: true });
   }
-  child.send({ op: 'exit' });
-  for (const r of relays) await r.close();
   const best = (name) => Math.max(0, ...results.get(name).filter(good).map((s) => s.calls));
-  console.log('\nmost calls with < 0.1% loss and < 5 ms added p99 jitter (+p99: above the direct run at the same N;');
-  console.log('load%: share of the nominal packets the load sent; a step under 99% does not count):');
+  console.log('\nreceived%: of the packets sent in the window; worst%: the worst stream; +p99: p99 delay above each');
+  console.log("stream's lowest, less the direct run's at the same N; jit_max: highest RFC 3550 jitter of a stream (ms).");
+  console.log('late_ms: how late the load sent at worst; a step whose load sent under 99% or over 20 ms late does not count.');
+  console.log('most calls with < 0.1% loss and < 5 ms added p99:');
   for (const r of relays.slice(1)) console.log(`  ${r.name}: ${best(r.name)}`);
   if (baseline !== null) {
     const a = best(relays[1].name);
     const b = best(baseline.name);
     console.log(`ratio tspbx / rtpengine: ${b === 0 ? 'n/a' : (a / b).toFixed(2)} (goal: 600 calls)`);
-    const at = (name) => results.get(name).at(-1);
-    const ta = at(relays[1].name);
-    const tb = at(baseline.name);
-    console.log(
-      `at ${ta.calls} calls: relayed packets/s ${Math.round(ta.pps)} vs ${Math.round(tb.pps)} (ratio ${(ta.pps / tb.pps).toFixed(2)}), relay CPU ${ta.cpuPct.toFixed(0)}% vs ${tb.cpuPct.toFixed(0)}%`,
-    );
-    const cost = (name) => {
-      const all = results.get(name).filter((s) => s.received > 0);
-      const cpuMs = all.reduce((n, s) => n + s.cpuMs, 0);
-      const packets = all.reduce((n, s) => n + s.packets, 0);
-      return (cpuMs * 1000) / packets;
-    };
-    const ca = cost(relays[1].name);
-    const cb = cost(baseline.name);
-    console.log(
-      `CPU per relayed packet over all steps: ${ca.toFixed(1)} us vs ${cb.toFixed(1)} us (rtpengine / tspbx ${(cb / ca).toFixed(2)}); ` +
-        `one core at that cost: ${Math.round(1e6 / ca / 100)} vs ${Math.round(1e6 / cb / 100)} calls`,
-    );
+    for (const calls of steps) {
+      const ta = results.get(relays[1].name).find((s) => s.calls === calls);
+      const tb = results.get(baseline.name).find((s) => s.calls === calls);
+      console.log(
+        `  ${String(calls).padStart(5)} calls: relayed pps ratio ${(ta.pps / tb.pps).toFixed(2)}, CPU ${ta.cpuPct.toFixed(0)}% vs ${tb.cpuPct.toFixed(0)}% ` +
+          `(tspbx / rtpengine per packet ${(ta.usPerPacket / tb.usPerPacket).toFixed(2)}; ` +
+          `calls one core carries at that cost: ${Math.round(1e6 / ta.usPerPacket / 100)} vs ${Math.round(1e6 / tb.usPerPacket / 100)})`,
+      );
+    }
   }
 }
