@@ -26,7 +26,8 @@ import { dialogKey } from '../sip/dialog.js';
 import { responseTo, type SipRequest, type SipResponse, type TransportName } from '../sip/message.js';
 import { realClock, type Clock, type ServerTransaction, type Timers, type TransactionLayer } from '../sip/transaction/types.js';
 import { Call, type CallEnv } from './call.js';
-import type { CallLogger, CallMedia, CallRegistrar, CallStore } from './deps.js';
+import type { CallMedia, CallRegistrar, CallStore } from './deps.js';
+import type { Log } from '../util/log.js';
 import { displayName, tagOf, uriUser } from './headers.js';
 import { UasLeg, type Leg, type LegContext } from './leg.js';
 
@@ -36,7 +37,7 @@ export interface CallControlOptions {
   media: CallMedia;
   getRouting: () => Routing;
   store: CallStore;
-  log: CallLogger;
+  log: Log;
   localContact: (transport: TransportName) => string;
   clock?: Clock;
   timers?: Timers;

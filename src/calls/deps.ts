@@ -1,5 +1,5 @@
 // What call control needs from the layers under it, as narrow structural types: the real
-// Registrar, MediaEngine, Store and pino logger fit them, and tests can pass small fakes.
+// Registrar, MediaEngine and Store fit them, and tests can pass small fakes.
 import type { Peer } from '../sip/message.js';
 import type { ServerTransaction } from '../sip/transaction/types.js';
 import type { CdrRow } from '../store/types.js';
@@ -22,15 +22,6 @@ export interface CallRegistrar {
 
 export interface CallStore {
   insertCdr(row: CdrRow): void;
-}
-
-/** The part of a pino logger call control uses. */
-export interface CallLogger {
-  debug(obj: object, msg?: string): void;
-  info(obj: object, msg?: string): void;
-  warn(obj: object, msg?: string): void;
-  error(obj: object, msg?: string): void;
-  child(bindings: Record<string, unknown>): CallLogger;
 }
 
 /** Where a media leg sends, as MediaEngine.setRemote takes it. */

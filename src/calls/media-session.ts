@@ -4,7 +4,8 @@ import { answerBack, LocalSdp, offerForward, payloadTypeMap, remoteMedia, type R
 import { parseSdp } from '../sdp/parse.js';
 import { serializeSdp } from '../sdp/serialize.js';
 import type { Sdp } from '../sdp/types.js';
-import type { CallLogger, CallMedia } from './deps.js';
+import type { CallMedia } from './deps.js';
+import type { Log } from '../util/log.js';
 
 export type Side = 'caller' | 'callee';
 
@@ -29,13 +30,13 @@ export class MediaSession {
   readonly #engine: CallMedia;
   readonly #address: string;
   readonly #group: string;
-  readonly #log: CallLogger;
+  readonly #log: Log;
   readonly #legs: Record<Side, LegMedia>;
   /** The offer waiting for its answer, and the side that made it. */
   #pendingOffer: { from: Side; sdp: Sdp } | null = null;
   #closed = false;
 
-  constructor(engine: CallMedia, address: string, group: string, log: CallLogger) {
+  constructor(engine: CallMedia, address: string, group: string, log: Log) {
     this.#engine = engine;
     this.#address = address;
     this.#group = group;

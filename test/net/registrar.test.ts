@@ -11,10 +11,9 @@ import { DigestAuthenticator } from '../../src/sip/auth/digest.js';
 import { createTransactionLayer } from '../../src/sip/transaction/index.js';
 import { createTransportLayer } from '../../src/sip/transport/index.js';
 import { Store } from '../../src/store/store.js';
+import { quietLog } from '../helpers/log.js';
 import { registrarConfig } from '../helpers/registrar-config.js';
 import { UdpPhone } from '../helpers/udp-phone.js';
-
-const quiet = { debug() {}, info() {}, warn() {}, error() {} };
 
 /** A PBX registrar on 127.0.0.1:0 with its store in `dataDir`. */
 async function startRegistrar(dataDir: string, config: Config = registrarConfig()) {
@@ -26,9 +25,9 @@ async function startRegistrar(dataDir: string, config: Config = registrarConfig(
   });
   const transactions = createTransactionLayer(transport);
   const store = Store.open(dataDir);
-  const guard = new Guard({ slowAfter: 3, banAfter: 6, windowS: 60, banTimeS: 600, dropScanners: true, log: quiet });
+  const guard = new Guard({ slowAfter: 3, banAfter: 6, windowS: 60, banTimeS: 600, dropScanners: true, log: quietLog });
   const auth = new DigestAuthenticator({ realm: 'pbx.test', nonceTtlS: 300 });
-  const registrar = new Registrar({ store, transactions, auth, guard, getConfig: () => config, log: quiet });
+  const registrar = new Registrar({ store, transactions, auth, guard, getConfig: () => config, log: quietLog });
   transactions.onRequest = (st) => {
     if (st.request.method === 'REGISTER') registrar.handleRegister(st);
   };

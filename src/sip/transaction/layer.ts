@@ -1,6 +1,6 @@
 // The transaction layer (RFC 3261 17): matching, the four state machines, CANCEL (9.1, 9.2).
 import { type Peer, type SipRequest, type SipResponse, responseTo } from '../message.js';
-import type { SipLog } from '../log.js';
+import type { Log } from '../../util/log.js';
 import type { Inbound, ListenSpec, TransportLayer } from '../transport/types.js';
 import { PbxError } from '../../util/errors.js';
 import { type CSeq, formatVia } from '../grammar.js';
@@ -29,7 +29,7 @@ export const DEFAULT_TIMERS: Readonly<Timers> = { t1: 500, t2: 4000, t4: 5000 };
 export interface TransactionLayerOptions {
   clock?: Clock;
   timers?: Partial<Timers>;
-  log?: SipLog | null;
+  log?: Log | null;
 }
 
 /** The layer as created: the TransactionLayer interface plus a count of live transactions. */
@@ -76,7 +76,7 @@ class Transactions implements CountedTransactionLayer {
 
   readonly #transport: TransportLayer;
   readonly #ctx: TxContext;
-  readonly #log: SipLog | null;
+  readonly #log: Log | null;
   readonly #servers = new Map<string, ServerTransactionBase>();
   readonly #clients = new Map<string, ClientTransactionBase>();
   readonly #receive = (inbound: Inbound): void => this.#safeReceive(inbound);

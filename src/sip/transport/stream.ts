@@ -3,7 +3,7 @@
 import type { Server, Socket } from 'node:net';
 import { StreamFramer } from '../framer.js';
 import type { Peer } from '../message.js';
-import type { SipLog } from '../log.js';
+import type { Log } from '../../util/log.js';
 import { PbxError } from '../../util/errors.js';
 import { plainAddress, type Listener, type MessageSink } from './listener.js';
 import type { ListenSpec } from './types.js';
@@ -28,7 +28,7 @@ export interface StreamSettings {
   idleTimeoutMs: number;
   maxConnectionsPerSource: number;
   nextConnectionId: () => number;
-  log: SipLog | null;
+  log: Log | null;
 }
 
 class Connection {
