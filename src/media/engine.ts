@@ -8,7 +8,7 @@ import type { Log } from '../util/log.js';
 import { PortPool } from './ports.js';
 import type { LegStats, NoRtpInfo, WorkerConfig, WorkerEvent, WorkerReply, WorkerRequest } from './protocol.js';
 
-export type { LegStats, NoRtpInfo } from './protocol.js';
+export type { LegStats, NoRtpInfo, RemoteTarget } from './protocol.js';
 
 export interface MediaEngineOptions {
   /** The address written into SDP (rtp.address). */
