@@ -23,12 +23,13 @@ import { randomUUID } from 'node:crypto';
 import type { CallInfo } from '../api/control-types.js';
 import type { Destination, Routing } from '../config/types.js';
 import { dialogKey } from '../sip/dialog.js';
+import { quote, tagOf } from '../sip/grammar.js';
 import { responseTo, type SipRequest, type SipResponse, type TransportName } from '../sip/message.js';
 import { realClock, type Clock, type ServerTransaction, type Timers, type TransactionLayer } from '../sip/transaction/types.js';
 import { Call, type CallEnv } from './call.js';
 import type { CallMedia, CallRegistrar, CallStore } from './deps.js';
 import type { Log } from '../util/log.js';
-import { displayName, tagOf, uriUser } from './headers.js';
+import { displayName, uriUser } from './headers.js';
 import { UasLeg, type Leg, type LegContext } from './leg.js';
 
 export interface CallControlOptions {
@@ -271,10 +272,6 @@ function inviteKey(req: SipRequest): string {
 function withLength(res: SipResponse): SipResponse {
   res.headers.add('content-length', '0');
   return res;
-}
-
-function quote(name: string): string {
-  return `"${name.replace(/["\\]/g, (c) => `\\${c}`)}"`;
 }
 
 function describe(dest: Exclude<Destination, { kind: 'extension' }>): string {

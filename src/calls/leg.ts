@@ -3,10 +3,11 @@
 // exchange reliable end to end (RFC 3261 13.3.1.4 and 13.2.2.4), which the transaction layer leaves
 // to the TU.
 import { Dialog, dialogKey, type InDialogOptions } from '../sip/dialog.js';
+import { parseCSeq, tagOf } from '../sip/grammar.js';
 import { newTag } from '../sip/ids.js';
 import { Headers, SipRequest, responseTo, type Peer, type SipResponse } from '../sip/message.js';
 import type { Clock, ClientTransaction, ServerTransaction, Timers, TransactionLayer } from '../sip/transaction/types.js';
-import { cseqNumber, tagOf } from './headers.js';
+import { cseqNumber } from './headers.js';
 
 /** The methods a leg accepts in its dialog (RFC 3261 20.5). */
 export const ALLOW = 'INVITE, ACK, CANCEL, BYE, OPTIONS, INFO, UPDATE';

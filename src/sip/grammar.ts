@@ -245,6 +245,11 @@ export function getTag(value: string): string | null {
   return parseNameAddr(value)?.params.get('tag') ?? null;
 }
 
+/** The tag parameter of a From/To value, '' when there is none (or no value). */
+export function tagOf(value: string | null): string {
+  return value === null ? '' : (getTag(value) ?? '');
+}
+
 // Scans a port (1*DIGIT, at most 65535) at i; -1 when there is none or it is too large.
 function scanPort(s: string, i: number): number {
   let port = 0;

@@ -3,13 +3,13 @@ import { type Peer, type SipRequest, type SipResponse, responseTo } from '../mes
 import type { Log } from '../../util/log.js';
 import type { Inbound, ListenSpec, TransportLayer } from '../transport/types.js';
 import { PbxError } from '../../util/errors.js';
-import { type CSeq, formatVia } from '../grammar.js';
+import { type CSeq, formatVia, tagOf } from '../grammar.js';
 import { MAGIC_COOKIE, newBranch, newTag } from '../ids.js';
 import { ClientTransactionBase } from './client-base.js';
 import { ClientInviteTransaction } from './client-invite.js';
 import { ClientNonInviteTransaction } from './client-non-invite.js';
 import type { TxContext } from './context.js';
-import { cseqOf, tagOf, type TopVia, topVia } from './keys.js';
+import { cseqOf, type TopVia, topVia } from './keys.js';
 import { ServerTransactionBase } from './server-base.js';
 import { ServerInviteTransaction } from './server-invite.js';
 import { ServerNonInviteTransaction } from './server-non-invite.js';
