@@ -139,8 +139,8 @@ export abstract class Leg {
     const last = this.#lastAck;
     const dialog = this.dialog;
     if (last === null || dialog === null || this.#closed) return;
-    const cseq = res.headers.get('cseq') ?? '';
-    if (res.status >= 200 && res.status < 300 && cseqNumberOf(cseq) === last.seq && /INVITE\s*$/i.test(cseq)) {
+    const cseq = parseCSeq(res.headers.get('cseq') ?? '');
+    if (res.status >= 200 && res.status < 300 && cseq !== null && cseq.seq === last.seq && cseq.method === 'INVITE') {
       this.ctx.transactions.sendStateless(last.ack, dialog.peer);
     }
   }
@@ -349,9 +349,4 @@ export class UacLeg extends Leg {
 function localResponse(status: number, reason: string): SipResponse {
   const res = responseTo(new SipRequest('BYE', 'sip:invalid'), status, reason);
   return res;
-}
-
-function cseqNumberOf(value: string): number {
-  const n = Number.parseInt(value, 10);
-  return Number.isFinite(n) ? n : -1;
 }
