@@ -25,7 +25,7 @@ import type { Destination, Routing } from '../config/types.js';
 import { dialogKey } from '../sip/dialog.js';
 import { quote, tagOf } from '../sip/grammar.js';
 import { responseTo, type SipRequest, type SipResponse, type TransportName } from '../sip/message.js';
-import { realClock, type Clock, type ServerTransaction, type Timers, type TransactionLayer } from '../sip/transaction/types.js';
+import { DEFAULT_TIMERS, realClock, type Clock, type ServerTransaction, type Timers, type TransactionLayer } from '../sip/transaction/index.js';
 import { Call, type CallEnv } from './call.js';
 import type { CallMedia, CallRegistrar, CallStore } from './deps.js';
 import type { Log } from '../util/log.js';
@@ -68,7 +68,7 @@ export class CallControl {
     const legs: LegContext = {
       transactions: opts.transactions,
       clock,
-      timers: opts.timers ?? { t1: 500, t2: 4000, t4: 5000 },
+      timers: opts.timers ?? DEFAULT_TIMERS,
       requestHeaders: [['User-Agent', opts.userAgent ?? 'tspbx']],
       responseHeaders: [['Server', opts.userAgent ?? 'tspbx']],
     };
