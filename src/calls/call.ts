@@ -312,7 +312,7 @@ export class Call {
       return;
     }
     this.#offerInProgress = true;
-    this.log.info({ method: req.method, from, direction: directionOf(req.body) }, 'offer passed through');
+    this.log.info({ method: req.method, from, direction: this.#media.remoteDirection(from) }, 'offer passed through');
     try {
       const res = await to.request(req.method, { body: offer });
       if (st.finished) return;
@@ -401,9 +401,4 @@ export class Call {
 
 function warning(text: string): [string, string] {
   return ['Warning', `399 tspbx "${text}"`];
-}
-
-function directionOf(body: Buffer): string {
-  const m = /a=(sendrecv|sendonly|recvonly|inactive)/.exec(body.toString('latin1'));
-  return m === null ? 'sendrecv' : m[1]!;
 }

@@ -3,7 +3,7 @@
 import { answerBack, LocalSdp, offerForward, payloadTypeMap, remoteMedia, type RemoteMedia } from '../sdp/offer-answer.js';
 import { parseSdp } from '../sdp/parse.js';
 import { serializeSdp } from '../sdp/serialize.js';
-import type { Sdp } from '../sdp/types.js';
+import type { Direction, Sdp } from '../sdp/types.js';
 import type { CallMedia } from './deps.js';
 import type { Log } from '../util/log.js';
 
@@ -108,6 +108,11 @@ export class MediaSession {
   /** Our last description to a side. */
   lastSent(side: Side): Buffer | null {
     return this.#legs[side].lastSent;
+  }
+
+  /** The direction of the audio stream in the last description a side sent us (for logs). */
+  remoteDirection(side: Side): Direction | null {
+    return this.#remoteOf(side)?.direction ?? null;
   }
 
   /** Joins the two legs: RTP from each phone goes out to the other. */
