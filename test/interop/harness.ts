@@ -8,6 +8,8 @@ import net from 'node:net';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import type { Test } from 'tap';
+import type { CdrRow } from '../../src/store/types.js';
 
 export const ROOT = join(dirname(fileURLToPath(import.meta.url)), '..', '..');
 export const CLI = join(ROOT, 'dist', 'cli', 'main.js');
@@ -571,4 +573,32 @@ export async function callThrough(setup: PbxSetup, o: CallOptions): Promise<Call
     probe.close();
     throw err;
   }
+}
+
+/**
+ * A test file's whole body for one call between two SIPp scenarios, on a PBX of its own: the call
+ * test (both scenarios pass, one CDR row from 1001 to 1002 with `cdrStatus`), then SIGTERM exits 0.
+ */
+export async function scenarioCallTests(
+  t: Test,
+  name: string,
+  o: { callerScenario: string; calleeScenario: string; cdrStatus: CdrRow['status'] },
+): Promise<void> {
+  const setup = await preparePbx();
+  const pbx = await PbxProcess.start(setup);
+  t.teardown(() => teardown(pbx, setup));
+
+  t.test(name, async (t) => {
+    const run = await callThrough(setup, { callerScenario: o.callerScenario, calleeScenario: o.calleeScenario, durationMs: 500 });
+    run.probe.close();
+    t.equal(run.caller.code, 0, `caller: ${run.caller.errors}`);
+    t.equal(run.callee.code, 0, `callee: ${run.callee.errors}`);
+    const rows = await pbxJson<CdrRow[]>(setup.file, ['cdr']);
+    t.equal(rows.length, 1, 'one CDR row');
+    t.match(rows[0], { from: /1001/, to: /1002/, status: o.cdrStatus });
+  });
+
+  t.test('SIGTERM exits 0', async (t) => {
+    t.same(await pbx.stop(), { code: 0, signal: null });
+  });
 }
