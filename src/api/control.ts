@@ -20,8 +20,8 @@ export interface ControlServer {
   close(): Promise<void>;
 }
 
-export const CDR_LIMIT_DEFAULT = 100;
-export const CDR_LIMIT_MAX = 10000;
+const CDR_LIMIT_DEFAULT = 100;
+const CDR_LIMIT_MAX = 10000;
 
 class BadRequest extends Error {}
 

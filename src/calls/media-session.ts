@@ -10,7 +10,7 @@ import type { Log } from '../util/log.js';
 export type Side = 'caller' | 'callee';
 
 /** Encodings the PBX relays in this issue (no transcoding yet). */
-export const SUPPORTED_CODECS: readonly string[] = ['PCMU', 'PCMA', 'telephone-event'];
+const SUPPORTED_CODECS: readonly string[] = ['PCMU', 'PCMA', 'telephone-event'];
 
 function other(side: Side): Side {
   return side === 'caller' ? 'callee' : 'caller';

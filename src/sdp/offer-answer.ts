@@ -50,7 +50,7 @@ const AUXILIARY = new Set(['telephone-event', 'cn']);
 const RTP_PROTOS = new Set(['RTP/AVP', 'RTP/AVPF']);
 
 /** The codecs of an m= section in its order of preference; formats the PBX cannot name are left out. */
-export function codecsOf(m: MediaSection): Codec[] {
+function codecsOf(m: MediaSection): Codec[] {
   const out: Codec[] = [];
   for (const f of m.formats) {
     if (!/^[0-9]{1,3}$/.test(f)) continue;
@@ -69,7 +69,7 @@ export function codecsOf(m: MediaSection): Codec[] {
 }
 
 /** Index of the stream the PBX anchors: the first audio RTP/AVP(F) stream not rejected; -1 if none. */
-export function audioStreamIndex(sdp: Sdp): number {
+function audioStreamIndex(sdp: Sdp): number {
   return sdp.media.findIndex((m) => m.media === 'audio' && m.port !== 0 && RTP_PROTOS.has(m.proto));
 }
 

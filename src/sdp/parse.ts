@@ -141,7 +141,7 @@ function parseOrigin(value: string, n: number): Origin {
   return { username, sessionId, sessionVersion, netType, addrType, address };
 }
 
-export function parseConnection(value: string, n: number): Connection {
+function parseConnection(value: string, n: number): Connection {
   const p = value.split(' ');
   if (p.length !== 3 || p.some((x) => x === '')) throw new SdpError('c= needs 3 fields', n);
   const [netType, addrType, full] = p as [string, string, string];

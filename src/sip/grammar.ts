@@ -160,7 +160,7 @@ export function parseParams(s: string, start = 0): Params | null {
 }
 
 /** `;name=value;flag` for a parameter map. */
-export function formatParams(params: Params): string {
+function formatParams(params: Params): string {
   let out = '';
   for (const [name, value] of params) out += value === null ? `;${name}` : `;${name}=${value}`;
   return out;

@@ -43,7 +43,7 @@ export function createTransactionLayer(transport: TransportLayer, opts: Transact
 }
 
 /** A Via value for a request we send: our sent-by, a fresh branch, rport asked (RFC 3581 3). */
-export function viaFor(local: ListenSpec, branch: string): string {
+function viaFor(local: ListenSpec, branch: string): string {
   const host = local.host.includes(':') ? `[${local.host}]` : local.host;
   return `SIP/2.0/${local.transport.toUpperCase()} ${host}:${local.port};branch=${branch};rport`;
 }

@@ -46,7 +46,7 @@ export interface SipTransports extends TransportLayer {
 }
 
 /** RFC 3261 18.2.1, RFC 3581 4: received and rport written into the top Via of a request. */
-export function stampTopVia(req: SipRequest, source: Peer): void {
+function stampTopVia(req: SipRequest, source: Peer): void {
   const line = req.headers.get('via');
   if (line === null) return;
   const parts = line.indexOf(',') < 0 ? [line] : splitList(line);

@@ -9,7 +9,7 @@ import { plainAddress, type Listener, type MessageSink } from './listener.js';
 import type { ListenSpec } from './types.js';
 
 /** Every outgoing connection attempt has a deadline. */
-export const CONNECT_TIMEOUT_MS = 5000;
+const CONNECT_TIMEOUT_MS = 5000;
 
 const PING_REPLY = Buffer.from('\r\n');
 
