@@ -74,8 +74,3 @@ export function createLogger(options: LoggerOptions): Logger {
     destination,
   );
 }
-
-/** A child logger that puts the Call-ID on every line of one call. */
-export function callLog(log: Logger, callId: string): Logger {
-  return log.child({ callId });
-}

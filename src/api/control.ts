@@ -3,7 +3,7 @@
 import { createHash, timingSafeEqual } from 'node:crypto';
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import type { Logger } from '../log.js';
+import type { Log } from '../util/log.js';
 import type { ControlSource } from './control-types.js';
 
 export interface ControlServerOptions {
@@ -12,7 +12,7 @@ export interface ControlServerOptions {
   port: number;
   token: string;
   source: ControlSource;
-  log: Logger;
+  log: Log;
 }
 
 export interface ControlServer {
@@ -20,8 +20,8 @@ export interface ControlServer {
   close(): Promise<void>;
 }
 
-export const CDR_LIMIT_DEFAULT = 100;
-export const CDR_LIMIT_MAX = 10000;
+const CDR_LIMIT_DEFAULT = 100;
+const CDR_LIMIT_MAX = 10000;
 
 class BadRequest extends Error {}
 

@@ -4,7 +4,8 @@ import type { CallInfo } from '../api/control-types.js';
 import type { Clock, ServerTransaction } from '../sip/transaction/types.js';
 import type { SipRequest, SipResponse, TransportName } from '../sip/message.js';
 import type { CdrRow } from '../store/types.js';
-import type { CallBinding, CallLogger, CallMedia, CallStore } from './deps.js';
+import type { CallBinding, CallMedia, CallStore } from './deps.js';
+import type { Log } from '../util/log.js';
 import { Leg, UacLeg, type LegContext, type UasLeg } from './leg.js';
 import { MediaSession, type Side } from './media-session.js';
 import { betterFinal, secondsBetween, unansweredStatus } from './outcome.js';
@@ -45,7 +46,7 @@ export class Call {
   readonly a: UasLeg;
   readonly parties: CallParties;
   readonly startedAt: number;
-  readonly log: CallLogger;
+  readonly log: Log;
   state: CallInfo['state'] = 'routing';
   answeredAt: number | null = null;
   readonly #env: CallEnv;
@@ -60,7 +61,7 @@ export class Call {
   #ended = false;
 
   /** `rtpAddress` is the address written into SDP (rtp.address of the call's config). */
-  constructor(env: CallEnv, id: string, a: UasLeg, parties: CallParties, log: CallLogger, rtpAddress: string) {
+  constructor(env: CallEnv, id: string, a: UasLeg, parties: CallParties, log: Log, rtpAddress: string) {
     this.#env = env;
     this.id = id;
     this.a = a;
@@ -311,7 +312,7 @@ export class Call {
       return;
     }
     this.#offerInProgress = true;
-    this.log.info({ method: req.method, from, direction: directionOf(req.body) }, 'offer passed through');
+    this.log.info({ method: req.method, from, direction: this.#media.remoteDirection(from) }, 'offer passed through');
     try {
       const res = await to.request(req.method, { body: offer });
       if (st.finished) return;
@@ -400,9 +401,4 @@ export class Call {
 
 function warning(text: string): [string, string] {
   return ['Warning', `399 tspbx "${text}"`];
-}
-
-function directionOf(body: Buffer): string {
-  const m = /a=(sendrecv|sendonly|recvonly|inactive)/.exec(body.toString('latin1'));
-  return m === null ? 'sendrecv' : m[1]!;
 }

@@ -23,11 +23,13 @@ import { randomUUID } from 'node:crypto';
 import type { CallInfo } from '../api/control-types.js';
 import type { Destination, Routing } from '../config/types.js';
 import { dialogKey } from '../sip/dialog.js';
+import { quote, tagOf } from '../sip/grammar.js';
 import { responseTo, type SipRequest, type SipResponse, type TransportName } from '../sip/message.js';
-import { realClock, type Clock, type ServerTransaction, type Timers, type TransactionLayer } from '../sip/transaction/types.js';
+import { DEFAULT_TIMERS, realClock, type Clock, type ServerTransaction, type Timers, type TransactionLayer } from '../sip/transaction/index.js';
 import { Call, type CallEnv } from './call.js';
-import type { CallLogger, CallMedia, CallRegistrar, CallStore } from './deps.js';
-import { displayName, tagOf, uriUser } from './headers.js';
+import type { CallMedia, CallRegistrar, CallStore } from './deps.js';
+import type { Log } from '../util/log.js';
+import { displayName, uriUser } from './headers.js';
 import { UasLeg, type Leg, type LegContext } from './leg.js';
 
 export interface CallControlOptions {
@@ -36,7 +38,7 @@ export interface CallControlOptions {
   media: CallMedia;
   getRouting: () => Routing;
   store: CallStore;
-  log: CallLogger;
+  log: Log;
   localContact: (transport: TransportName) => string;
   clock?: Clock;
   timers?: Timers;
@@ -66,7 +68,7 @@ export class CallControl {
     const legs: LegContext = {
       transactions: opts.transactions,
       clock,
-      timers: opts.timers ?? { t1: 500, t2: 4000, t4: 5000 },
+      timers: opts.timers ?? DEFAULT_TIMERS,
       requestHeaders: [['User-Agent', opts.userAgent ?? 'tspbx']],
       responseHeaders: [['Server', opts.userAgent ?? 'tspbx']],
     };
@@ -270,10 +272,6 @@ function inviteKey(req: SipRequest): string {
 function withLength(res: SipResponse): SipResponse {
   res.headers.add('content-length', '0');
   return res;
-}
-
-function quote(name: string): string {
-  return `"${name.replace(/["\\]/g, (c) => `\\${c}`)}"`;
 }
 
 function describe(dest: Exclude<Destination, { kind: 'extension' }>): string {

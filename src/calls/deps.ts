@@ -1,5 +1,6 @@
 // What call control needs from the layers under it, as narrow structural types: the real
-// Registrar, MediaEngine, Store and pino logger fit them, and tests can pass small fakes.
+// Registrar, MediaEngine and Store fit them, and tests can pass small fakes.
+import type { RemoteTarget } from '../media/engine.js';
 import type { Peer } from '../sip/message.js';
 import type { ServerTransaction } from '../sip/transaction/types.js';
 import type { CdrRow } from '../store/types.js';
@@ -24,31 +25,10 @@ export interface CallStore {
   insertCdr(row: CdrRow): void;
 }
 
-/** The part of a pino logger call control uses. */
-export interface CallLogger {
-  debug(obj: object, msg?: string): void;
-  info(obj: object, msg?: string): void;
-  warn(obj: object, msg?: string): void;
-  error(obj: object, msg?: string): void;
-  child(bindings: Record<string, unknown>): CallLogger;
-}
-
-/** Where a media leg sends, as MediaEngine.setRemote takes it. */
-export interface MediaTarget {
-  address: string | null;
-  port: number;
-  rtcpAddress: string | null;
-  rtcpPort: number;
-  /** Payload type from the bridged leg -> payload type sent to this leg. */
-  ptMap: Record<number, number>;
-  /** false when the phone said it will not send (no RTP timeout then). */
-  sends: boolean;
-}
-
 /** The MediaEngine verbs a call uses; every one has a deadline inside the engine. */
 export interface CallMedia {
   openLeg(group: string): Promise<{ legId: string; port: number }>;
-  setRemote(legId: string, target: MediaTarget): Promise<unknown>;
+  setRemote(legId: string, target: RemoteTarget): Promise<unknown>;
   bridge(a: string, b: string): Promise<unknown>;
   closeLeg(legId: string): Promise<unknown>;
 }

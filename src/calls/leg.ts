@@ -3,13 +3,14 @@
 // exchange reliable end to end (RFC 3261 13.3.1.4 and 13.2.2.4), which the transaction layer leaves
 // to the TU.
 import { Dialog, dialogKey, type InDialogOptions } from '../sip/dialog.js';
+import { parseCSeq, tagOf } from '../sip/grammar.js';
 import { newTag } from '../sip/ids.js';
 import { Headers, SipRequest, responseTo, type Peer, type SipResponse } from '../sip/message.js';
 import type { Clock, ClientTransaction, ServerTransaction, Timers, TransactionLayer } from '../sip/transaction/types.js';
-import { cseqNumber, tagOf } from './headers.js';
+import { cseqNumber } from './headers.js';
 
 /** The methods a leg accepts in its dialog (RFC 3261 20.5). */
-export const ALLOW = 'INVITE, ACK, CANCEL, BYE, OPTIONS, INFO, UPDATE';
+const ALLOW = 'INVITE, ACK, CANCEL, BYE, OPTIONS, INFO, UPDATE';
 
 export interface LegContext {
   transactions: TransactionLayer;
@@ -138,8 +139,8 @@ export abstract class Leg {
     const last = this.#lastAck;
     const dialog = this.dialog;
     if (last === null || dialog === null || this.#closed) return;
-    const cseq = res.headers.get('cseq') ?? '';
-    if (res.status >= 200 && res.status < 300 && cseqNumberOf(cseq) === last.seq && /INVITE\s*$/i.test(cseq)) {
+    const cseq = parseCSeq(res.headers.get('cseq') ?? '');
+    if (res.status >= 200 && res.status < 300 && cseq !== null && cseq.seq === last.seq && cseq.method === 'INVITE') {
       this.ctx.transactions.sendStateless(last.ack, dialog.peer);
     }
   }
@@ -348,9 +349,4 @@ export class UacLeg extends Leg {
 function localResponse(status: number, reason: string): SipResponse {
   const res = responseTo(new SipRequest('BYE', 'sip:invalid'), status, reason);
   return res;
-}
-
-function cseqNumberOf(value: string): number {
-  const n = Number.parseInt(value, 10);
-  return Number.isFinite(n) ? n : -1;
 }

@@ -3,13 +3,14 @@
 import { answerBack, LocalSdp, offerForward, payloadTypeMap, remoteMedia, type RemoteMedia } from '../sdp/offer-answer.js';
 import { parseSdp } from '../sdp/parse.js';
 import { serializeSdp } from '../sdp/serialize.js';
-import type { Sdp } from '../sdp/types.js';
-import type { CallLogger, CallMedia } from './deps.js';
+import type { Direction, Sdp } from '../sdp/types.js';
+import type { CallMedia } from './deps.js';
+import type { Log } from '../util/log.js';
 
 export type Side = 'caller' | 'callee';
 
 /** Encodings the PBX relays in this issue (no transcoding yet). */
-export const SUPPORTED_CODECS: readonly string[] = ['PCMU', 'PCMA', 'telephone-event'];
+const SUPPORTED_CODECS: readonly string[] = ['PCMU', 'PCMA', 'telephone-event'];
 
 function other(side: Side): Side {
   return side === 'caller' ? 'callee' : 'caller';
@@ -29,13 +30,13 @@ export class MediaSession {
   readonly #engine: CallMedia;
   readonly #address: string;
   readonly #group: string;
-  readonly #log: CallLogger;
+  readonly #log: Log;
   readonly #legs: Record<Side, LegMedia>;
   /** The offer waiting for its answer, and the side that made it. */
   #pendingOffer: { from: Side; sdp: Sdp } | null = null;
   #closed = false;
 
-  constructor(engine: CallMedia, address: string, group: string, log: CallLogger) {
+  constructor(engine: CallMedia, address: string, group: string, log: Log) {
     this.#engine = engine;
     this.#address = address;
     this.#group = group;
@@ -107,6 +108,11 @@ export class MediaSession {
   /** Our last description to a side. */
   lastSent(side: Side): Buffer | null {
     return this.#legs[side].lastSent;
+  }
+
+  /** The direction of the audio stream in the last description a side sent us (for logs). */
+  remoteDirection(side: Side): Direction | null {
+    return this.#remoteOf(side)?.direction ?? null;
   }
 
   /** Joins the two legs: RTP from each phone goes out to the other. */

@@ -1,7 +1,7 @@
 // The CLI side of the control API: finds the running PBX through http.listen of the config.
 import type { Config } from '../config/types.js';
 
-export const REQUEST_TIMEOUT_MS = 5000;
+const REQUEST_TIMEOUT_MS = 5000;
 
 /** The PBX did not answer at all (exit 2). */
 export class Unreachable extends Error {}
@@ -12,7 +12,7 @@ export interface ControlReply {
 }
 
 /** Base URL of the control API; a wildcard listen address is reached on loopback. */
-export function controlUrl(config: Config): string {
+function controlUrl(config: Config): string {
   let { host } = config.http.listen;
   if (host === '0.0.0.0') host = '127.0.0.1';
   else if (host === '::') host = '::1';

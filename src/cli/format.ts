@@ -3,7 +3,7 @@ import type { CallInfo, RegistrationInfo, StatusInfo } from '../api/control-type
 import type { CdrRow } from '../store/types.js';
 
 /** Columns padded to the widest cell; the last column is not padded. */
-export function table(header: string[], rows: string[][]): string {
+function table(header: string[], rows: string[][]): string {
   const widths = header.map((h, i) => Math.max(h.length, ...rows.map((r) => (r[i] ?? '').length)));
   const line = (cells: string[]): string =>
     cells

@@ -5,7 +5,7 @@ import type { Destination } from './types.js';
 export type ParsedDestination = Destination | { kind: 'number'; number: string };
 
 const NAMED = ['ivr', 'group', 'queue', 'conference'] as const;
-export const DESTINATION_KINDS = [...NAMED, 'voicemail'] as const;
+const DESTINATION_KINDS = [...NAMED, 'voicemail'] as const;
 
 /** Syntax only; whether the target exists is checked against the config. A string is an error message. */
 export function parseDestination(text: string): ParsedDestination | string {

@@ -134,7 +134,7 @@ function destinationProblem(text: string, names: Names): string | null {
 }
 
 /** The chain of dialplan numbers from `start` when it comes back to one already seen, else null. */
-export function dialplanLoop(start: string, dialplan: Raw): string[] | null {
+function dialplanLoop(start: string, dialplan: Raw): string[] | null {
   const chain = [start];
   let current = start;
   while (chain.length <= Object.keys(dialplan).length + 1) {

@@ -40,9 +40,9 @@ const nonEmpty = v.pipe(text, v.minLength(1, 'must not be empty'));
 const destination = nonEmpty;
 const optionalDestination = v.optional(v.nullable(destination), null);
 
-export const EXTENSION_NUMBER = /^[0-9]{1,20}$/;
-export const DIAL_NUMBER = /^[0-9*#+]{1,32}$/;
-export const NAME = /^[A-Za-z0-9_-]{1,64}$/;
+const EXTENSION_NUMBER = /^[0-9]{1,20}$/;
+const DIAL_NUMBER = /^[0-9*#+]{1,32}$/;
+const NAME = /^[A-Za-z0-9_-]{1,64}$/;
 
 const extensionNumber = v.pipe(v.string(), v.regex(EXTENSION_NUMBER, (i) => `extension number ${i.received} must be 1 to 20 digits`));
 const dialNumber = v.pipe(v.string(), v.regex(DIAL_NUMBER, (i) => `dialplan number ${i.received} may only use 0-9 * # +`));
@@ -206,7 +206,7 @@ export const ConfigSchema = mapping({
 export type RawConfig = v.InferOutput<typeof ConfigSchema>;
 
 /** Valibot's type names as a person reads them. */
-export function describe(received: string): string {
+function describe(received: string): string {
   switch (received) {
     case 'Object':
       return 'a mapping';

@@ -1,7 +1,7 @@
 // "did you mean" for misspelt keys and names: the closest candidate by edit distance.
 
 /** Levenshtein distance (insert, delete, substitute), two rows of memory. */
-export function editDistance(a: string, b: string): number {
+function editDistance(a: string, b: string): number {
   let prev = new Array<number>(b.length + 1);
   let cur = new Array<number>(b.length + 1);
   for (let j = 0; j <= b.length; j++) prev[j] = j;
@@ -17,7 +17,7 @@ export function editDistance(a: string, b: string): number {
 }
 
 /** The closest candidate within a third of the word's length (at least 2 edits), or null. */
-export function closest(word: string, candidates: Iterable<string>): string | null {
+function closest(word: string, candidates: Iterable<string>): string | null {
   const limit = Math.max(2, Math.floor(word.length / 3));
   let best: string | null = null;
   let bestDistance = limit + 1;

@@ -4,15 +4,11 @@
 import { EventEmitter } from 'node:events';
 import { Worker } from 'node:worker_threads';
 import { PbxError } from '../util/errors.js';
+import type { Log } from '../util/log.js';
 import { PortPool } from './ports.js';
 import type { LegStats, NoRtpInfo, WorkerConfig, WorkerEvent, WorkerReply, WorkerRequest } from './protocol.js';
 
-export type { LegStats, NoRtpInfo } from './protocol.js';
-
-/** The subset of a pino logger the engine uses. */
-export interface MediaLog {
-  warn(obj: object, msg: string): void;
-}
+export type { LegStats, NoRtpInfo, RemoteTarget } from './protocol.js';
 
 export interface MediaEngineOptions {
   /** The address written into SDP (rtp.address). */
@@ -29,7 +25,7 @@ export interface MediaEngineOptions {
   noRtpWarningS?: number;
   /** Deadline of every request to a worker, in ms; default 2000. */
   requestTimeoutMs?: number;
-  log?: MediaLog;
+  log?: Log;
   /**
    * The worker module; defaults to worker.js (worker.ts when running from sources). Tests that
    * import the engine from src/ can point it at dist/media/worker.js to skip a TypeScript loader
@@ -130,7 +126,7 @@ export class MediaEngine extends EventEmitter<MediaEngineEvents> {
   readonly #legs = new Map<string, LegEntry>();
   readonly #pending = new Map<number, Pending>();
   readonly #timeoutMs: number;
-  readonly #log: MediaLog | undefined;
+  readonly #log: Log | undefined;
   #nextId = 1;
   #nextLeg = 1;
   #closed = false;

@@ -7,7 +7,7 @@ import { newTag } from '../sip/ids.js';
 import type { ServerTransaction } from '../sip/transaction/types.js';
 
 /** Methods this PBX serves (RFC 3261 20.5 Allow). */
-export const ALLOW = 'INVITE, ACK, CANCEL, BYE, OPTIONS, REGISTER, UPDATE, INFO';
+const ALLOW = 'INVITE, ACK, CANCEL, BYE, OPTIONS, REGISTER, UPDATE, INFO';
 
 /** Methods we recognise: known but not served here gets 405 with Allow, unknown 501 (RFC 3261 8.2.1, 21.5.2). */
 const KNOWN_METHODS = new Set(['INVITE', 'ACK', 'CANCEL', 'BYE', 'OPTIONS', 'REGISTER', 'UPDATE', 'INFO', 'PRACK', 'SUBSCRIBE', 'NOTIFY', 'PUBLISH', 'REFER', 'MESSAGE']);

@@ -5,18 +5,11 @@ import type { DigestAuthenticator } from '../sip/auth/digest.js';
 import { responseTo, type SipResponse } from '../sip/message.js';
 import { newTag } from '../sip/ids.js';
 import type { Clock, ServerTransaction } from '../sip/transaction/types.js';
+import type { Log } from '../util/log.js';
 import type { Guard } from './guard.js';
 import { uriUserOf } from './fields.js';
 
 export type AuthKind = 'proxy' | 'www';
-
-/** The part of a pino logger the registrar uses. */
-export interface RegistrarLog {
-  debug(obj: object, msg?: string): void;
-  info(obj: object, msg?: string): void;
-  warn(obj: object, msg?: string): void;
-  error(obj: object, msg?: string): void;
-}
 
 export interface AuthDeps {
   auth: DigestAuthenticator;
@@ -24,7 +17,7 @@ export interface AuthDeps {
   /** An extension's password, or null when there is no such extension. */
   password(user: string): string | null;
   serverName(): string;
-  log: RegistrarLog;
+  log: Log;
   clock: Clock;
 }
 

@@ -3,7 +3,7 @@
 // A crash can lose the last batch; the phones register again, so nothing else depends on it.
 import type { Clock } from '../sip/transaction/types.js';
 import type { BindingRow } from '../store/types.js';
-import type { RegistrarLog } from './authenticate.js';
+import type { Log } from '../util/log.js';
 
 /** The Store methods the registrar uses (src/store/store.ts). */
 export interface BindingStore {
@@ -28,12 +28,12 @@ const FLUSH_OPS = 1000;
 export class BindingWriter {
   readonly #store: BindingStore;
   readonly #clock: Clock;
-  readonly #log: RegistrarLog;
+  readonly #log: Log;
   #ops: Op[] = [];
   #timer: unknown = null;
   #closed = false;
 
-  constructor(store: BindingStore, clock: Clock, log: RegistrarLog) {
+  constructor(store: BindingStore, clock: Clock, log: Log) {
     this.#store = store;
     this.#clock = clock;
     this.#log = log;

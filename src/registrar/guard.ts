@@ -1,9 +1,9 @@
 // Scanner defence (CONTRACT "Bad input"): authentication failures are counted per source
 // address — never per a header an attacker writes — and slow down, then ban, that address.
 // Known scanner User-Agents can be dropped silently as an extra layer.
-import type { Logger } from 'pino';
 import { realClock, type Clock } from '../sip/transaction/types.js';
 import { PbxError } from '../util/errors.js';
+import type { Log } from '../util/log.js';
 
 export interface GuardOptions {
   /** Failures within the window after which answers to this address are delayed. */
@@ -13,7 +13,7 @@ export interface GuardOptions {
   windowS: number;
   banTimeS: number;
   dropScanners: boolean;
-  log: Pick<Logger, 'info' | 'warn'>;
+  log: Log;
   clock?: Clock;
   /** Addresses tracked at once; the oldest record is forgotten first. */
   maxEntries?: number;

@@ -5,14 +5,14 @@ import { randomBytes } from 'node:crypto';
 import type { Config } from '../config/types.js';
 import { Headers, SipRequest } from '../sip/message.js';
 import type { Clock, TransactionLayer } from '../sip/transaction/types.js';
-import type { RegistrarLog } from './authenticate.js';
+import type { Log } from '../util/log.js';
 import type { Binding } from './binding.js';
 
 export interface KeepAliveOptions {
   transactions: TransactionLayer;
   getConfig: () => Config;
   clock: Clock;
-  log: RegistrarLog;
+  log: Log;
   /** The bindings to keep alive right now. */
   targets: () => Iterable<Binding>;
 }

@@ -9,7 +9,8 @@ import { responseTo, type SipResponse } from '../sip/message.js';
 import { parseUri, uriEquals } from '../sip/uri.js';
 import { newTag } from '../sip/ids.js';
 import { realClock, type Clock, type ServerTransaction, type TransactionLayer } from '../sip/transaction/types.js';
-import { RequestAuthenticator, type AuthKind, type RegistrarLog } from './authenticate.js';
+import type { Log } from '../util/log.js';
+import { RequestAuthenticator, type AuthKind } from './authenticate.js';
 import { bindingToRow, rowToBinding, type Binding } from './binding.js';
 import { BindingWriter, type BindingStore } from './binding-writer.js';
 
@@ -24,7 +25,7 @@ export interface RegistrarOptions {
   auth: DigestAuthenticator;
   guard: Guard;
   getConfig: () => Config;
-  log: RegistrarLog;
+  log: Log;
   clock?: Clock;
 }
 
@@ -42,7 +43,7 @@ export class Registrar extends EventEmitter<RegistrarEvents> {
   readonly #store: BindingStore;
   readonly #writer: BindingWriter;
   readonly #getConfig: () => Config;
-  readonly #log: RegistrarLog;
+  readonly #log: Log;
   readonly #clock: Clock;
   readonly #authenticator: RequestAuthenticator;
   readonly #keepAlive: KeepAlive;

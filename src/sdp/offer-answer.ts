@@ -3,7 +3,7 @@
 // direction. Only the first active RTP/AVP audio stream is anchored; other streams are rejected.
 import { randomInt } from 'node:crypto';
 import type { Direction, MediaSection, Sdp } from './types.js';
-import { effectiveConnection, effectiveDirection } from './types.js';
+import { bareSection, effectiveConnection, effectiveDirection } from './types.js';
 import { serializeSdp } from './serialize.js';
 
 /** One payload format of a stream, with the payload type number that stream uses for it. */
@@ -50,7 +50,7 @@ const AUXILIARY = new Set(['telephone-event', 'cn']);
 const RTP_PROTOS = new Set(['RTP/AVP', 'RTP/AVPF']);
 
 /** The codecs of an m= section in its order of preference; formats the PBX cannot name are left out. */
-export function codecsOf(m: MediaSection): Codec[] {
+function codecsOf(m: MediaSection): Codec[] {
   const out: Codec[] = [];
   for (const f of m.formats) {
     if (!/^[0-9]{1,3}$/.test(f)) continue;
@@ -69,7 +69,7 @@ export function codecsOf(m: MediaSection): Codec[] {
 }
 
 /** Index of the stream the PBX anchors: the first audio RTP/AVP(F) stream not rejected; -1 if none. */
-export function audioStreamIndex(sdp: Sdp): number {
+function audioStreamIndex(sdp: Sdp): number {
   return sdp.media.findIndex((m) => m.media === 'audio' && m.port !== 0 && RTP_PROTOS.has(m.proto));
 }
 
@@ -125,21 +125,12 @@ function addrType(address: string): string {
 }
 
 function audioSection(local: LocalMedia, codecs: Codec[], ptime: number | null, direction: Direction): MediaSection {
-  return {
-    media: 'audio',
-    port: local.port,
-    portCount: null,
-    proto: 'RTP/AVP',
-    formats: codecs.map((c) => String(c.pt)),
-    fields: [],
-    connection: null,
-    rtpmaps: codecs.map((c) => ({ pt: c.pt, encoding: c.encoding, clockRate: c.clockRate, channels: c.channels })),
-    fmtps: codecs.filter((c) => c.fmtp !== null).map((c) => ({ format: String(c.pt), params: c.fmtp! })),
-    ptime,
-    rtcp: null,
-    direction,
-    attributes: [],
-  };
+  const m = bareSection('audio', local.port, null, 'RTP/AVP', codecs.map((c) => String(c.pt)));
+  m.rtpmaps = codecs.map((c) => ({ pt: c.pt, encoding: c.encoding, clockRate: c.clockRate, channels: c.channels }));
+  m.fmtps = codecs.filter((c) => c.fmtp !== null).map((c) => ({ format: String(c.pt), params: c.fmtp! }));
+  m.ptime = ptime;
+  m.direction = direction;
+  return m;
 }
 
 /** A description from the PBX; its o= is a placeholder until LocalSdp.stamp() sets it. */
@@ -204,21 +195,7 @@ export function answerBack(remoteAnswer: Sdp, originalOffer: Sdp, local: LocalMe
 
 /** RFC 3264 6: a rejected stream keeps its m= line with port 0 and its formats. */
 function rejected(m: MediaSection): MediaSection {
-  return {
-    media: m.media,
-    port: 0,
-    portCount: null,
-    proto: m.proto,
-    formats: m.formats.length > 0 ? m.formats : ['0'],
-    fields: [],
-    connection: null,
-    rtpmaps: [],
-    fmtps: [],
-    ptime: null,
-    rtcp: null,
-    direction: null,
-    attributes: [],
-  };
+  return bareSection(m.media, 0, null, m.proto, m.formats.length > 0 ? m.formats : ['0']);
 }
 
 /**

@@ -13,7 +13,7 @@ import type {
   RtpMap,
   Sdp,
 } from './types.js';
-import { DIRECTIONS } from './types.js';
+import { bareSection, DIRECTIONS } from './types.js';
 
 /** A session description that cannot be parsed. `line` is 1-based, 0 when not about one line. */
 export class SdpError extends PbxError {
@@ -141,7 +141,7 @@ function parseOrigin(value: string, n: number): Origin {
   return { username, sessionId, sessionVersion, netType, addrType, address };
 }
 
-export function parseConnection(value: string, n: number): Connection {
+function parseConnection(value: string, n: number): Connection {
   const p = value.split(' ');
   if (p.length !== 3 || p.some((x) => x === '')) throw new SdpError('c= needs 3 fields', n);
   const [netType, addrType, full] = p as [string, string, string];
@@ -173,21 +173,7 @@ function parseMediaLine(value: string, n: number): MediaSection {
     portCount = Number(c);
   }
   if (!/^[A-Za-z0-9/_.-]+$/.test(proto)) throw new SdpError('bad m= proto', n);
-  return {
-    media,
-    port,
-    portCount,
-    proto,
-    formats: p.slice(3),
-    fields: [],
-    connection: null,
-    rtpmaps: [],
-    fmtps: [],
-    ptime: null,
-    rtcp: null,
-    direction: null,
-    attributes: [],
-  };
+  return bareSection(media, port, portCount, proto, p.slice(3));
 }
 
 function parsePayloadType(text: string, n: number): number {

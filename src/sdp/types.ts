@@ -104,3 +104,22 @@ export function effectiveDirection(sdp: Sdp, m: MediaSection): Direction {
 export function effectiveConnection(sdp: Sdp, m: MediaSection): Connection | null {
   return m.connection ?? sdp.connection;
 }
+
+/** An m= section holding its m= line alone: no c=, attributes or other lines yet. */
+export function bareSection(media: string, port: number, portCount: number | null, proto: string, formats: string[]): MediaSection {
+  return {
+    media,
+    port,
+    portCount,
+    proto,
+    formats,
+    fields: [],
+    connection: null,
+    rtpmaps: [],
+    fmtps: [],
+    ptime: null,
+    rtcp: null,
+    direction: null,
+    attributes: [],
+  };
+}

@@ -160,7 +160,7 @@ export function parseParams(s: string, start = 0): Params | null {
 }
 
 /** `;name=value;flag` for a parameter map. */
-export function formatParams(params: Params): string {
+function formatParams(params: Params): string {
   let out = '';
   for (const [name, value] of params) out += value === null ? `;${name}` : `;${name}=${value}`;
   return out;
@@ -243,6 +243,11 @@ export function formatNameAddr(na: NameAddr): string {
 /** The tag parameter of a From/To value, or null when it has none (or the value is malformed). */
 export function getTag(value: string): string | null {
   return parseNameAddr(value)?.params.get('tag') ?? null;
+}
+
+/** The tag parameter of a From/To value, '' when there is none (or no value). */
+export function tagOf(value: string | null): string {
+  return value === null ? '' : (getTag(value) ?? '');
 }
 
 // Scans a port (1*DIGIT, at most 65535) at i; -1 when there is none or it is too large.

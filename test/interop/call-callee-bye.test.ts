@@ -1,22 +1,9 @@
 // BYE from the callee ends the call on both sides (SIPp caller and callee through the PBX).
 import t from 'tap';
-import type { CdrRow } from '../../src/store/types.js';
-import { callThrough, PbxProcess, pbxJson, preparePbx, teardown } from './harness.js';
+import { scenarioCallTests } from './harness.js';
 
-const setup = await preparePbx();
-const pbx = await PbxProcess.start(setup);
-t.teardown(() => teardown(pbx, setup));
-
-t.test('BYE from the callee ends the call on both sides', async (t) => {
-  const run = await callThrough(setup, { callerScenario: 'uac-callee-bye.xml', calleeScenario: 'uas-bye.xml', durationMs: 500 });
-  run.probe.close();
-  t.equal(run.caller.code, 0, `caller: ${run.caller.errors}`);
-  t.equal(run.callee.code, 0, `callee: ${run.callee.errors}`);
-  const rows = await pbxJson<CdrRow[]>(setup.file, ['cdr']);
-  t.equal(rows.length, 1, 'one CDR row');
-  t.match(rows[0], { from: /1001/, to: /1002/, status: 'answered' });
-});
-
-t.test('SIGTERM exits 0', async (t) => {
-  t.same(await pbx.stop(), { code: 0, signal: null });
+await scenarioCallTests(t, 'BYE from the callee ends the call on both sides', {
+  callerScenario: 'uac-callee-bye.xml',
+  calleeScenario: 'uas-bye.xml',
+  cdrStatus: 'answered',
 });

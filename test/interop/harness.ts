@@ -4,15 +4,19 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import dgram from 'node:dgram';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync, existsSync } from 'node:fs';
-import net from 'node:net';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import type { Test } from 'tap';
+import type { CdrRow } from '../../src/store/types.js';
+import { freePort, freeRange } from '../helpers/ports.js';
 
 export const ROOT = join(dirname(fileURLToPath(import.meta.url)), '..', '..');
 export const CLI = join(ROOT, 'dist', 'cli', 'main.js');
 export const SIPP_DIR = join(ROOT, 'test', 'sipp');
 export const TOKEN = 'interop-token';
+
+export { freePort, freeRange };
 
 export interface Extension {
   name: string;
@@ -30,68 +34,6 @@ export const EXTENSIONS: Readonly<Record<string, Extension>> = {
 export function tempDir(prefix: string): { path: string; cleanup(): void } {
   const path = mkdtempSync(join(tmpdir(), `tspbx-${prefix}-`));
   return { path, cleanup: () => rmSync(path, { recursive: true, force: true }) };
-}
-
-function bindUdp(port: number): Promise<dgram.Socket | null> {
-  return new Promise((resolve) => {
-    const s = dgram.createSocket('udp4');
-    s.once('error', () => {
-      s.close();
-      resolve(null);
-    });
-    s.bind(port, '127.0.0.1', () => resolve(s));
-  });
-}
-
-function bindTcp(port: number): Promise<net.Server | null> {
-  return new Promise((resolve) => {
-    const srv = net.createServer();
-    srv.once('error', () => resolve(null));
-    srv.listen(port, '127.0.0.1', () => resolve(srv));
-  });
-}
-
-/**
- * A port free for both UDP and TCP, with `span - 1` free UDP ports after it (SIPp binds the
- * media port and the one two above it for -rtp_echo). Bounded: 50 attempts.
- */
-export async function freePort(span = 1): Promise<number> {
-  for (let attempt = 0; attempt < 50; attempt++) {
-    const first = await bindUdp(0);
-    if (first === null) continue;
-    const port = (first.address() as { port: number }).port;
-    const held: dgram.Socket[] = [first];
-    let ok = port + span < 65535;
-    for (let i = 1; ok && i < span; i++) {
-      const s = await bindUdp(port + i);
-      if (s === null) ok = false;
-      else held.push(s);
-    }
-    const tcp = ok ? await bindTcp(port) : null;
-    for (const s of held) s.close();
-    if (tcp !== null) {
-      await new Promise<void>((r) => tcp.close(() => r()));
-      return port;
-    }
-  }
-  throw new Error('no free port found in 50 attempts');
-}
-
-/** A block of `count` consecutive free UDP ports (for rtp.ports), below the ephemeral range. */
-export async function freeRange(count: number): Promise<{ min: number; max: number }> {
-  for (let attempt = 0; attempt < 50; attempt++) {
-    const min = 20000 + 2 * Math.floor(Math.random() * 6000);
-    const held: dgram.Socket[] = [];
-    let ok = true;
-    for (let p = min; ok && p < min + count; p++) {
-      const s = await bindUdp(p);
-      if (s === null) ok = false;
-      else held.push(s);
-    }
-    for (const s of held) s.close();
-    if (ok) return { min, max: min + count - 1 };
-  }
-  throw new Error(`no block of ${count} free UDP ports found in 50 attempts`);
 }
 
 export interface PbxConfigOptions {
@@ -571,4 +513,32 @@ export async function callThrough(setup: PbxSetup, o: CallOptions): Promise<Call
     probe.close();
     throw err;
   }
+}
+
+/**
+ * A test file's whole body for one call between two SIPp scenarios, on a PBX of its own: the call
+ * test (both scenarios pass, one CDR row from 1001 to 1002 with `cdrStatus`), then SIGTERM exits 0.
+ */
+export async function scenarioCallTests(
+  t: Test,
+  name: string,
+  o: { callerScenario: string; calleeScenario: string; cdrStatus: CdrRow['status'] },
+): Promise<void> {
+  const setup = await preparePbx();
+  const pbx = await PbxProcess.start(setup);
+  t.teardown(() => teardown(pbx, setup));
+
+  t.test(name, async (t) => {
+    const run = await callThrough(setup, { callerScenario: o.callerScenario, calleeScenario: o.calleeScenario, durationMs: 500 });
+    run.probe.close();
+    t.equal(run.caller.code, 0, `caller: ${run.caller.errors}`);
+    t.equal(run.callee.code, 0, `callee: ${run.callee.errors}`);
+    const rows = await pbxJson<CdrRow[]>(setup.file, ['cdr']);
+    t.equal(rows.length, 1, 'one CDR row');
+    t.match(rows[0], { from: /1001/, to: /1002/, status: o.cdrStatus });
+  });
+
+  t.test('SIGTERM exits 0', async (t) => {
+    t.same(await pbx.stop(), { code: 0, signal: null });
+  });
 }

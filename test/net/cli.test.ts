@@ -1,8 +1,6 @@
 // The `pbx` command run as a user runs it: a child process on the built dist/ (npm test builds first).
 import { execFile } from 'node:child_process';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { createServer } from 'node:net';
-import { tmpdir } from 'node:os';
+import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { Writable } from 'node:stream';
@@ -11,6 +9,8 @@ import type { ControlSource } from '../../src/api/control-types.js';
 import { startControlServer } from '../../src/api/control.js';
 import { createLogger } from '../../src/log.js';
 import type { CdrRow } from '../../src/store/types.js';
+import { freePort } from '../helpers/ports.js';
+import { tempDir } from '../helpers/temp-dir.js';
 
 // About twenty node processes: on a loaded machine this file needs more than tap's default.
 t.setTimeout(300_000);
@@ -34,25 +34,10 @@ function pbx(...args: string[]): Promise<Run> {
   });
 }
 
-function tempDir(t: Test): string {
-  const dir = mkdtempSync(join(tmpdir(), 'tspbx-cli-'));
-  t.teardown(() => rmSync(dir, { recursive: true, force: true }));
-  return dir;
-}
-
 function writeConfig(dir: string, port: number, token = 'cli-token'): string {
   const file = join(dir, 'pbx.yaml');
   writeFileSync(file, `http: { listen: "127.0.0.1:${port}", token: "${token}" }\nextensions:\n  "1001": { password: secret-1 }\n`);
   return file;
-}
-
-/** A port nothing listens on: bound, read, released. */
-async function freePort(): Promise<number> {
-  const server = createServer();
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const { port } = server.address() as { port: number };
-  await new Promise((resolve) => server.close(resolve));
-  return port;
 }
 
 const CDR: CdrRow = { id: 'r1', call_id: 'x@y', from: '1001', to: '1002', status: 'missed', reason: 'cancel', started_at: '2026-01-01T00:00:00.000Z', answered_at: null, ended_at: '2026-01-01T00:00:09.000Z', duration_s: 9, billsec: 0, recording: null };
@@ -79,7 +64,7 @@ t.test('pbx check accepts config.example.yaml with exit 0', async (t) => {
 });
 
 t.test('pbx check prints one FILE:LINE:COL line per problem and exits 1', async (t) => {
-  const file = join(tempDir(t), 'bad.yaml');
+  const file = join(tempDir(t, 'cli'), 'bad.yaml');
   writeFileSync(file, 'sip:\n  lisen: ["udp:127.0.0.1:5060"]\nhttp: { token: t }\ndialplan:\n  "500": "ivr:nope"\n');
   const run = await pbx('check', '-c', file);
   t.equal(run.code, 1);
@@ -90,14 +75,14 @@ t.test('pbx check prints one FILE:LINE:COL line per problem and exits 1', async 
 });
 
 t.test('pbx check without -c, or on a missing file, exits 1', async (t) => {
-  const [noConfig, run] = await Promise.all([pbx('check'), pbx('check', '-c', join(tempDir(t), 'none.yaml'))]);
+  const [noConfig, run] = await Promise.all([pbx('check'), pbx('check', '-c', join(tempDir(t, 'cli'), 'none.yaml'))]);
   t.equal(noConfig.code, 1);
   t.equal(run.code, 1);
   t.match(run.stdout, /none\.yaml:1:1: cannot read the config: no such file/);
 });
 
 t.test('every command that needs the PBX exits 2 when nothing listens on http.listen', async (t) => {
-  const file = writeConfig(tempDir(t), await freePort());
+  const file = writeConfig(tempDir(t, 'cli'), await freePort());
   const commands = [['status'], ['registrations', '--json'], ['calls'], ['cdr', '--missed'], ['reload']];
   const runs = await Promise.all(commands.map((args) => pbx(args[0]!, '-c', file, ...args.slice(1))));
   runs.forEach((run, i) => {
@@ -108,7 +93,7 @@ t.test('every command that needs the PBX exits 2 when nothing listens on http.li
 
 t.test('status, registrations and cdr print tables, or arrays of objects with --json', async (t) => {
   const { port, cdrQueries } = await fakePbx(t, { ok: true });
-  const file = writeConfig(tempDir(t), port);
+  const file = writeConfig(tempDir(t, 'cli'), port);
   const [status, statusText, regs, regsText, calls, callsText, cdr, cdrText] = await Promise.all([
     pbx('status', '-c', file, '--json'),
     pbx('status', '-c', file),
@@ -138,7 +123,7 @@ t.test('status, registrations and cdr print tables, or arrays of objects with --
 
 t.test('pbx cdr --since with a value that is not a time exits 1 without asking the PBX', async (t) => {
   const { port, cdrQueries } = await fakePbx(t, { ok: true });
-  const run = await pbx('cdr', '-c', writeConfig(tempDir(t), port), '--since', 'yesterday');
+  const run = await pbx('cdr', '-c', writeConfig(tempDir(t, 'cli'), port), '--since', 'yesterday');
   t.equal(run.code, 1);
   t.same(cdrQueries, []);
 });
@@ -146,7 +131,7 @@ t.test('pbx cdr --since with a value that is not a time exits 1 without asking t
 t.test('pbx reload exits 0 when the PBX accepts, 1 with the error lines when it refuses', async (t) => {
   const accepted = await fakePbx(t, { ok: true });
   const refused = await fakePbx(t, { ok: false, errors: ['/etc/pbx.yaml:3:3: sip: unknown key "lisen"; did you mean "listen"?'] });
-  const [ok, run] = await Promise.all([pbx('reload', '-c', writeConfig(tempDir(t), accepted.port)), pbx('reload', '-c', writeConfig(tempDir(t), refused.port))]);
+  const [ok, run] = await Promise.all([pbx('reload', '-c', writeConfig(tempDir(t, 'cli'), accepted.port)), pbx('reload', '-c', writeConfig(tempDir(t, 'cli'), refused.port))]);
   t.equal(ok.code, 0);
   t.equal(run.code, 1);
   t.equal(run.stdout, '/etc/pbx.yaml:3:3: sip: unknown key "lisen"; did you mean "listen"?\n');
@@ -154,13 +139,13 @@ t.test('pbx reload exits 0 when the PBX accepts, 1 with the error lines when it 
 
 t.test('a wrong token is refused with exit 1', async (t) => {
   const { port } = await fakePbx(t, { ok: true });
-  const run = await pbx('status', '-c', writeConfig(tempDir(t), port, 'wrong-token'));
+  const run = await pbx('status', '-c', writeConfig(tempDir(t, 'cli'), port, 'wrong-token'));
   t.equal(run.code, 1);
   t.match(run.stderr, /refused the token/);
 });
 
 t.test('pbx start refuses an invalid config with the check lines and exit 1', async (t) => {
-  const file = join(tempDir(t), 'bad.yaml');
+  const file = join(tempDir(t, 'cli'), 'bad.yaml');
   writeFileSync(file, 'http: { token: t }\nrtp: { ports: "5-1" }\n');
   const run = await pbx('start', '-c', file);
   t.equal(run.code, 1);

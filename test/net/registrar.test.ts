@@ -1,34 +1,26 @@
 // The registrar over real UDP sockets on 127.0.0.1: a test socket speaks SIP to the transport,
 // transaction layer and Registrar bound on port 0, with the bindings in a real SQLite store.
 import t, { type Test } from 'tap';
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import type { Config } from '../../src/config/types.js';
 import { Guard } from '../../src/registrar/guard.js';
 import { Registrar } from '../../src/registrar/registrar.js';
 import { DigestAuthenticator } from '../../src/sip/auth/digest.js';
 import { createTransactionLayer } from '../../src/sip/transaction/index.js';
-import { createTransportLayer } from '../../src/sip/transport/index.js';
 import { Store } from '../../src/store/store.js';
+import { quietLog } from '../helpers/log.js';
+import { listenOn, transports } from '../helpers/net.js';
 import { registrarConfig } from '../helpers/registrar-config.js';
+import { tempDir } from '../helpers/temp-dir.js';
 import { UdpPhone } from '../helpers/udp-phone.js';
-
-const quiet = { debug() {}, info() {}, warn() {}, error() {} };
 
 /** A PBX registrar on 127.0.0.1:0 with its store in `dataDir`. */
 async function startRegistrar(dataDir: string, config: Config = registrarConfig()) {
-  const transport = await createTransportLayer({
-    listen: [{ transport: 'udp', host: '127.0.0.1', port: 0 }],
-    maxMessageSize: 65535,
-    tcpIdleTimeoutS: 60,
-    maxConnectionsPerSource: 10,
-  });
+  const transport = await transports([listenOn('udp')]);
   const transactions = createTransactionLayer(transport);
   const store = Store.open(dataDir);
-  const guard = new Guard({ slowAfter: 3, banAfter: 6, windowS: 60, banTimeS: 600, dropScanners: true, log: quiet });
+  const guard = new Guard({ slowAfter: 3, banAfter: 6, windowS: 60, banTimeS: 600, dropScanners: true, log: quietLog });
   const auth = new DigestAuthenticator({ realm: 'pbx.test', nonceTtlS: 300 });
-  const registrar = new Registrar({ store, transactions, auth, guard, getConfig: () => config, log: quiet });
+  const registrar = new Registrar({ store, transactions, auth, guard, getConfig: () => config, log: quietLog });
   transactions.onRequest = (st) => {
     if (st.request.method === 'REGISTER') registrar.handleRegister(st);
   };
@@ -49,14 +41,8 @@ async function startRegistrar(dataDir: string, config: Config = registrarConfig(
   };
 }
 
-function tempDir(t: Test): string {
-  const dir = mkdtempSync(join(tmpdir(), 'tspbx-registrar-'));
-  t.teardown(() => rmSync(dir, { recursive: true, force: true }));
-  return dir;
-}
-
 async function setup(t: Test, config?: Config) {
-  const pbx = await startRegistrar(tempDir(t), config);
+  const pbx = await startRegistrar(tempDir(t, 'registrar'), config);
   t.teardown(() => pbx.close());
   const phone = async () => {
     const p = await UdpPhone.open(pbx.server);
@@ -140,7 +126,7 @@ t.test('keep-alive OPTIONS reach a NATed contact at its real source', async (t) 
 });
 
 t.test('bindings survive closing and reopening the store (a restart)', async (t) => {
-  const dir = tempDir(t);
+  const dir = tempDir(t, 'registrar');
   const first = await startRegistrar(dir);
   const p = await UdpPhone.open(first.server);
   t.teardown(() => p.close());

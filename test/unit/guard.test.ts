@@ -1,14 +1,12 @@
 import t from 'tap';
 import { Guard, type GuardOptions } from '../../src/registrar/guard.js';
 import { FakeClock } from '../helpers/fake-clock.js';
+import { memoryLog, type LogLine } from '../helpers/log.js';
 
 function setup(over: Partial<GuardOptions> = {}) {
   const clock = new FakeClock();
-  const lines: { level: string; obj: Record<string, unknown>; msg: string }[] = [];
-  const log = {
-    info: (obj: Record<string, unknown>, msg: string) => lines.push({ level: 'info', obj, msg }),
-    warn: (obj: Record<string, unknown>, msg: string) => lines.push({ level: 'warn', obj, msg }),
-  } as unknown as GuardOptions['log'];
+  const lines: LogLine[] = [];
+  const log = memoryLog(lines);
   const guard = new Guard({ slowAfter: 3, banAfter: 6, windowS: 60, banTimeS: 600, dropScanners: true, log, clock, ...over });
   return { clock, lines, guard };
 }

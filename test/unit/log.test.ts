@@ -1,6 +1,6 @@
 import { Writable } from 'node:stream';
 import t from 'tap';
-import { callLog, CENSORED, createLogger, scrubSipText } from '../../src/log.js';
+import { CENSORED, createLogger, scrubSipText } from '../../src/log.js';
 
 function capture(): { lines: () => Record<string, unknown>[]; text: () => string; stream: Writable } {
   const chunks: string[] = [];
@@ -54,7 +54,7 @@ t.test('scrubSipText blanks Authorization headers and digest responses only', as
 
 t.test('a call logger puts the Call-ID on every line', async (t) => {
   const out = capture();
-  const log = callLog(createLogger({ level: 'info', destination: out.stream }), 'a84b4c76e66710@pc33');
+  const log = createLogger({ level: 'info', destination: out.stream }).child({ callId: 'a84b4c76e66710@pc33' });
   log.info('ringing');
   log.child({ leg: 'b' }).info('answered');
   t.same(out.lines().map((l) => l.callId), ['a84b4c76e66710@pc33', 'a84b4c76e66710@pc33']);

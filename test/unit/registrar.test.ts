@@ -7,6 +7,7 @@ import { Registrar, type BindingStore } from '../../src/registrar/registrar.js';
 import type { BindingRow } from '../../src/store/types.js';
 import type { Config } from '../../src/config/types.js';
 import { FakeClock } from '../helpers/fake-clock.js';
+import { quietLog } from '../helpers/log.js';
 import { registrarConfig } from '../helpers/registrar-config.js';
 import { digestAnswer } from '../helpers/digest-client.js';
 
@@ -58,7 +59,7 @@ function setup(opts: { store?: MemoryStore; clock?: FakeClock; config?: Config }
   const clock = opts.clock ?? new FakeClock();
   const store = opts.store ?? new MemoryStore();
   const config = opts.config ?? registrarConfig();
-  const log = { debug() {}, info() {}, warn() {}, error() {} };
+  const log = quietLog;
   const transactions = new FakeTransactions();
   const guard = new Guard({ slowAfter: 3, banAfter: 6, windowS: 60, banTimeS: 600, dropScanners: true, log, clock });
   const auth = new DigestAuthenticator({ realm: 'pbx.test', nonceTtlS: 300, clock });

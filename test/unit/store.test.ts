@@ -1,18 +1,12 @@
 import { spawn } from 'node:child_process';
-import { existsSync, mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import Database from 'better-sqlite3';
-import t, { type Test } from 'tap';
+import t from 'tap';
 import { MIGRATIONS } from '../../src/store/migrations.js';
 import { DATABASE_FILE, Store } from '../../src/store/store.js';
 import type { BindingRow, CdrRow } from '../../src/store/types.js';
-
-function tempDir(t: Test): string {
-  const dir = mkdtempSync(join(tmpdir(), 'tspbx-store-'));
-  t.teardown(() => rmSync(dir, { recursive: true, force: true }));
-  return dir;
-}
+import { tempDir } from '../helpers/temp-dir.js';
 
 function binding(extension: string, contact: string, expiresAt: number): BindingRow {
   return {
@@ -47,7 +41,7 @@ function cdr(id: string, startedAt: string, status: CdrRow['status'] = 'answered
 }
 
 t.test('a fresh data_dir gets its folders and a migrated database in WAL mode', async (t) => {
-  const dir = join(tempDir(t), 'nested', 'data');
+  const dir = join(tempDir(t, 'store'), 'nested', 'data');
   const store = Store.open(dir);
   store.close();
   store.close();
@@ -63,7 +57,7 @@ t.test('a fresh data_dir gets its folders and a migrated database in WAL mode', 
 });
 
 t.test('bindings survive close and reopen; upsert replaces, delete and purge remove', async (t) => {
-  const dir = tempDir(t);
+  const dir = tempDir(t, 'store');
   const store = Store.open(dir);
   store.upsertBinding(binding('1001', 'sip:1001@192.0.2.7:5062', 5000));
   store.upsertBinding(binding('1001', 'sip:1001@192.0.2.8:5060', 9000));
@@ -84,7 +78,7 @@ t.test('bindings survive close and reopen; upsert replaces, delete and purge rem
 });
 
 t.test('a batch commits all its writes together, or none when it throws', async (t) => {
-  const store = Store.open(tempDir(t));
+  const store = Store.open(tempDir(t, 'store'));
   t.teardown(() => store.close());
   store.batch(() => {
     store.upsertBinding(binding('1001', 'sip:a', 5000));
@@ -101,7 +95,7 @@ t.test('a batch commits all its writes together, or none when it throws', async 
 });
 
 t.test('CDR rows list newest first, filtered by missed and since, limited', async (t) => {
-  const store = Store.open(tempDir(t));
+  const store = Store.open(tempDir(t, 'store'));
   t.teardown(() => store.close());
   store.insertCdr(cdr('a', '2026-01-01T10:00:00.000Z'));
   store.insertCdr(cdr('b', '2026-01-01T11:00:00.000Z', 'missed'));
@@ -119,7 +113,7 @@ t.test('CDR rows list newest first, filtered by missed and since, limited', asyn
 });
 
 t.test('a CDR written just before kill -9 is still there', async (t) => {
-  const dir = tempDir(t);
+  const dir = tempDir(t, 'store');
   const storeUrl = new URL('../../src/store/store.ts', import.meta.url).href;
   const script = `
     const { Store } = await import(${JSON.stringify(storeUrl)});

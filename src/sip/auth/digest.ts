@@ -14,7 +14,7 @@ export type DigestAlgorithm = 'SHA-256' | 'MD5';
  * and sipsak 0.9 read only the first challenge; baresip 1.0 gives up when any challenge has an
  * algorithm it lacks). Deployments whose phones speak RFC 8760 pass ['SHA-256', 'MD5'].
  */
-export const DEFAULT_ALGORITHMS: readonly DigestAlgorithm[] = ['MD5'];
+const DEFAULT_ALGORITHMS: readonly DigestAlgorithm[] = ['MD5'];
 const HASH_NAME: Readonly<Record<DigestAlgorithm, string>> = { 'SHA-256': 'sha256', MD5: 'md5' };
 /** The password hashed for a user that does not exist, so both paths do the same work. */
 const DUMMY_PASSWORD = 'no-such-user\u0000dummy-password';

@@ -1,36 +1,26 @@
 // What the INVITE and non-INVITE client transactions share (RFC 3261 17.1).
 import { type Peer, type SipMessage, type SipRequest, type SipResponse, responseTo } from '../message.js';
-import { isReliable, type TxContext } from './context.js';
+import { TransactionBase } from './base.js';
+import type { TxContext } from './context.js';
 import type { ClientCallbacks, ClientTransaction } from './types.js';
 
-export abstract class ClientTransactionBase implements ClientTransaction {
-  readonly key: string;
+export abstract class ClientTransactionBase extends TransactionBase implements ClientTransaction {
   readonly request: SipRequest;
   readonly destination: Peer;
-  protected readonly ctx: TxContext;
-  protected readonly reliable: boolean;
   readonly #cb: ClientCallbacks;
   #finalDelivered = false;
-  #terminated = false;
 
   constructor(ctx: TxContext, key: string, request: SipRequest, destination: Peer, cb: ClientCallbacks) {
-    this.ctx = ctx;
-    this.key = key;
+    super(ctx, key, destination.transport);
     this.request = request;
     this.destination = destination;
     this.#cb = cb;
-    this.reliable = isReliable(destination.transport);
-  }
-
-  get terminated(): boolean {
-    return this.#terminated;
   }
 
   abstract start(): void;
   /** A response whose top Via branch and CSeq method matched this transaction (RFC 3261 17.1.3). */
   abstract receive(res: SipResponse): void;
   abstract cancel(): void;
-  protected abstract stopTimers(): void;
 
   protected transmit(msg: SipMessage): void {
     this.ctx.transport.send(msg, this.destination).then(undefined, (err: unknown) => this.transportFailed(err));
@@ -63,22 +53,9 @@ export abstract class ClientTransactionBase implements ClientTransaction {
 
   /** RFC 3261 17.1.4: a transport failure is reported to the TU as a 503. */
   transportFailed(err: unknown): void {
-    if (this.#terminated) return;
+    if (this.terminated) return;
     this.ctx.log?.warn({ err, method: this.request.method, to: this.destination }, 'SIP transport failed for a client transaction');
     this.deliverFinal(responseTo(this.request, 503));
     this.terminate();
-  }
-
-  protected terminate(): void {
-    if (this.#terminated) return;
-    this.#terminated = true;
-    this.stopTimers();
-    this.ctx.terminated(this);
-  }
-
-  /** Layer close: stop every timer, tell nobody. */
-  close(): void {
-    this.#terminated = true;
-    this.stopTimers();
   }
 }

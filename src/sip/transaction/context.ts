@@ -1,5 +1,5 @@
 // What every transaction shares with the layer that made it.
-import type { SipLog } from '../log.js';
+import type { Log } from '../../util/log.js';
 import type { TransportLayer } from '../transport/types.js';
 import type { Clock, Timers } from './types.js';
 
@@ -7,7 +7,7 @@ export interface TxContext {
   readonly transport: TransportLayer;
   readonly clock: Clock;
   readonly timers: Timers;
-  readonly log: SipLog | null;
+  readonly log: Log | null;
   /** Called once when a transaction reaches the Terminated state, to forget it. */
   terminated(tx: { readonly key: string }): void;
 }

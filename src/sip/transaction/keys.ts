@@ -1,5 +1,5 @@
 // What transaction matching reads from a message (RFC 3261 17.1.3, 17.2.3).
-import { getTag, parseCSeq, topVia as topViaOf, type CSeq, type Via } from '../grammar.js';
+import { parseCSeq, topVia as topViaOf, type CSeq, type Via } from '../grammar.js';
 import type { SipMessage } from '../message.js';
 
 export interface TopVia {
@@ -24,9 +24,4 @@ export function topVia(msg: SipMessage): TopVia | null {
 export function cseqOf(msg: SipMessage): CSeq | null {
   const v = msg.headers.get('cseq');
   return v === null ? null : parseCSeq(v);
-}
-
-/** The tag parameter of a From or To value, or ''. */
-export function tagOf(value: string | null): string {
-  return value === null ? '' : (getTag(value) ?? '');
 }

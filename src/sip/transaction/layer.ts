@@ -1,15 +1,15 @@
 // The transaction layer (RFC 3261 17): matching, the four state machines, CANCEL (9.1, 9.2).
 import { type Peer, type SipRequest, type SipResponse, responseTo } from '../message.js';
-import type { SipLog } from '../log.js';
+import type { Log } from '../../util/log.js';
 import type { Inbound, ListenSpec, TransportLayer } from '../transport/types.js';
 import { PbxError } from '../../util/errors.js';
-import { type CSeq, formatVia } from '../grammar.js';
+import { type CSeq, formatVia, tagOf } from '../grammar.js';
 import { MAGIC_COOKIE, newBranch, newTag } from '../ids.js';
 import { ClientTransactionBase } from './client-base.js';
 import { ClientInviteTransaction } from './client-invite.js';
 import { ClientNonInviteTransaction } from './client-non-invite.js';
 import type { TxContext } from './context.js';
-import { cseqOf, tagOf, type TopVia, topVia } from './keys.js';
+import { cseqOf, type TopVia, topVia } from './keys.js';
 import { ServerTransactionBase } from './server-base.js';
 import { ServerInviteTransaction } from './server-invite.js';
 import { ServerNonInviteTransaction } from './server-non-invite.js';
@@ -29,7 +29,7 @@ export const DEFAULT_TIMERS: Readonly<Timers> = { t1: 500, t2: 4000, t4: 5000 };
 export interface TransactionLayerOptions {
   clock?: Clock;
   timers?: Partial<Timers>;
-  log?: SipLog | null;
+  log?: Log | null;
 }
 
 /** The layer as created: the TransactionLayer interface plus a count of live transactions. */
@@ -43,7 +43,7 @@ export function createTransactionLayer(transport: TransportLayer, opts: Transact
 }
 
 /** A Via value for a request we send: our sent-by, a fresh branch, rport asked (RFC 3581 3). */
-export function viaFor(local: ListenSpec, branch: string): string {
+function viaFor(local: ListenSpec, branch: string): string {
   const host = local.host.includes(':') ? `[${local.host}]` : local.host;
   return `SIP/2.0/${local.transport.toUpperCase()} ${host}:${local.port};branch=${branch};rport`;
 }
@@ -76,7 +76,7 @@ class Transactions implements CountedTransactionLayer {
 
   readonly #transport: TransportLayer;
   readonly #ctx: TxContext;
-  readonly #log: SipLog | null;
+  readonly #log: Log | null;
   readonly #servers = new Map<string, ServerTransactionBase>();
   readonly #clients = new Map<string, ClientTransactionBase>();
   readonly #receive = (inbound: Inbound): void => this.#safeReceive(inbound);

@@ -2,11 +2,11 @@
 import { type Peer, type SipRequest, type SipResponse } from '../message.js';
 import type { Inbound } from '../transport/types.js';
 import { PbxError } from '../../util/errors.js';
-import { isReliable, type TxContext } from './context.js';
+import { TransactionBase } from './base.js';
+import type { TxContext } from './context.js';
 import type { ServerTransaction } from './types.js';
 
-export abstract class ServerTransactionBase implements ServerTransaction {
-  readonly key: string;
+export abstract class ServerTransactionBase extends TransactionBase implements ServerTransaction {
   readonly request: SipRequest;
   readonly inbound: Inbound;
   /** Where responses go (RFC 3261 18.2.2, RFC 3581 4). */
@@ -14,27 +14,18 @@ export abstract class ServerTransactionBase implements ServerTransaction {
   /** Matched by the RFC 2543 rules: To tags are compared too (RFC 3261 17.2.3). */
   readonly legacy: boolean;
   oncancel: ((cancel: SipRequest) => void) | null = null;
-  protected readonly ctx: TxContext;
-  protected readonly reliable: boolean;
   protected last: SipResponse | null = null;
-  #terminated = false;
 
   constructor(ctx: TxContext, key: string, inbound: Inbound, target: Peer, legacy: boolean) {
-    this.ctx = ctx;
-    this.key = key;
+    super(ctx, key, inbound.source.transport);
     this.request = inbound.message as SipRequest;
     this.inbound = inbound;
     this.target = target;
     this.legacy = legacy;
-    this.reliable = isReliable(inbound.source.transport);
   }
 
   get source(): Peer {
     return this.inbound.source;
-  }
-
-  get terminated(): boolean {
-    return this.#terminated;
   }
 
   /** The last response sent, or null. */
@@ -46,7 +37,6 @@ export abstract class ServerTransactionBase implements ServerTransaction {
   abstract respond(res: SipResponse): void;
   /** A retransmission of the request that created this transaction. */
   abstract receiveRetransmission(req: SipRequest): void;
-  protected abstract stopTimers(): void;
 
   protected checkStatus(res: SipResponse): void {
     if (!Number.isInteger(res.status) || res.status < 100 || res.status > 699) {
@@ -62,18 +52,5 @@ export abstract class ServerTransactionBase implements ServerTransaction {
   protected transportFailed(err: unknown): void {
     this.ctx.log?.warn({ err, method: this.request.method, to: this.target }, 'SIP transport failed for a server transaction');
     if (this.finished) this.terminate();
-  }
-
-  protected terminate(): void {
-    if (this.#terminated) return;
-    this.#terminated = true;
-    this.stopTimers();
-    this.ctx.terminated(this);
-  }
-
-  /** Layer close: stop every timer, tell nobody. */
-  close(): void {
-    this.#terminated = true;
-    this.stopTimers();
   }
 }

@@ -1,9 +1,9 @@
 // RFC 3261 17.2.1 with the Accepted state of RFC 6026: the INVITE server transaction.
+import { tagOf } from '../grammar.js';
 import { type Peer, type SipRequest, type SipResponse, responseTo } from '../message.js';
 import type { Inbound } from '../transport/types.js';
 import { newTag } from '../ids.js';
 import { TimerSlot, TRYING_DELAY_MS, type TxContext } from './context.js';
-import { tagOf } from './keys.js';
 import { ServerTransactionBase } from './server-base.js';
 
 type State = 'proceeding' | 'accepted' | 'completed' | 'confirmed' | 'terminated';

@@ -3,7 +3,7 @@
 import { isIP } from 'node:net';
 import { formatVia, hostAddress, parseVia, splitList, stampVia } from '../grammar.js';
 import { type Peer, type SipMessage, type SipRequest, type TransportName, responseTo } from '../message.js';
-import type { SipLog } from '../log.js';
+import type { Log } from '../../util/log.js';
 import { newTag } from '../ids.js';
 import { parseMessage } from '../parser.js';
 import { serialize } from '../serializer.js';
@@ -24,7 +24,7 @@ export interface TransportOptions {
   maxConnectionsPerSource: number;
   /** Host written in Via/Contact instead of the bound address (config `sip.external_address`). */
   advertise?: string | null;
-  log?: SipLog | null;
+  log?: Log | null;
 }
 
 export interface TransportStats {
@@ -46,7 +46,7 @@ export interface SipTransports extends TransportLayer {
 }
 
 /** RFC 3261 18.2.1, RFC 3581 4: received and rport written into the top Via of a request. */
-export function stampTopVia(req: SipRequest, source: Peer): void {
+function stampTopVia(req: SipRequest, source: Peer): void {
   const line = req.headers.get('via');
   if (line === null) return;
   const parts = line.indexOf(',') < 0 ? [line] : splitList(line);
@@ -62,7 +62,7 @@ class Transports implements SipTransports, MessageSink {
   readonly #listeners: Listener[] = [];
   readonly #maxMessageSize: number;
   readonly #advertise: string | null;
-  readonly #log: SipLog | null;
+  readonly #log: Log | null;
   #closed: Promise<void> | null = null;
 
   constructor(opts: TransportOptions) {

@@ -3,13 +3,13 @@
 import type { Server, Socket } from 'node:net';
 import { StreamFramer } from '../framer.js';
 import type { Peer } from '../message.js';
-import type { SipLog } from '../log.js';
+import type { Log } from '../../util/log.js';
 import { PbxError } from '../../util/errors.js';
 import { plainAddress, type Listener, type MessageSink } from './listener.js';
 import type { ListenSpec } from './types.js';
 
 /** Every outgoing connection attempt has a deadline. */
-export const CONNECT_TIMEOUT_MS = 5000;
+const CONNECT_TIMEOUT_MS = 5000;
 
 const PING_REPLY = Buffer.from('\r\n');
 
@@ -28,7 +28,7 @@ export interface StreamSettings {
   idleTimeoutMs: number;
   maxConnectionsPerSource: number;
   nextConnectionId: () => number;
-  log: SipLog | null;
+  log: Log | null;
 }
 
 class Connection {

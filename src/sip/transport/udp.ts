@@ -2,7 +2,7 @@
 import { createSocket, type RemoteInfo, type Socket } from 'node:dgram';
 import { isIP } from 'node:net';
 import type { Peer } from '../message.js';
-import type { SipLog } from '../log.js';
+import type { Log } from '../../util/log.js';
 import { plainAddress, type Listener, type MessageSink } from './listener.js';
 import type { ListenSpec } from './types.js';
 
@@ -17,7 +17,7 @@ export class UdpListener implements Listener {
   readonly #sink: MessageSink;
   #closed: Promise<void> | null = null;
 
-  private constructor(socket: Socket, spec: ListenSpec, sink: MessageSink, log: SipLog | null) {
+  private constructor(socket: Socket, spec: ListenSpec, sink: MessageSink, log: Log | null) {
     this.#socket = socket;
     this.spec = spec;
     this.ipv6 = socket.address().family === 'IPv6';
@@ -26,7 +26,7 @@ export class UdpListener implements Listener {
     socket.on('error', (err) => log?.warn({ err, listen: spec }, 'UDP socket error'));
   }
 
-  static open(spec: ListenSpec, sink: MessageSink, log: SipLog | null): Promise<UdpListener> {
+  static open(spec: ListenSpec, sink: MessageSink, log: Log | null): Promise<UdpListener> {
     const socket = createSocket({ type: isIP(spec.host) === 6 ? 'udp6' : 'udp4' });
     return new Promise((resolve, reject) => {
       const onError = (err: Error): void => {

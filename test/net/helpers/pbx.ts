@@ -4,7 +4,6 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { CallControl } from '../../../src/calls/control.js';
-import type { CallLogger } from '../../../src/calls/deps.js';
 import { parseConfigText } from '../../../src/config/load.js';
 import { compileRouting } from '../../../src/config/routing.js';
 import type { Routing } from '../../../src/config/types.js';
@@ -16,6 +15,7 @@ import { responseTo } from '../../../src/sip/message.js';
 import { createTransactionLayer } from '../../../src/sip/transaction/index.js';
 import { createTransportLayer } from '../../../src/sip/transport/index.js';
 import { Store } from '../../../src/store/store.js';
+import { memoryLog, type LogLine } from '../../helpers/log.js';
 
 export const PASSWORDS: Readonly<Record<string, string>> = {
   '1001': 'alice-pass',
@@ -50,28 +50,6 @@ dialplan:
 groups:
   sales: { strategy: simultaneous, members: ["1001", "1003"], ring_time: 20 }
 `;
-}
-
-export interface LogLine {
-  level: string;
-  obj: Record<string, unknown>;
-  msg: string;
-}
-
-/** A logger that keeps every line (with its child bindings) for the test to read. */
-export function memoryLog(lines: LogLine[], bindings: Record<string, unknown> = {}): CallLogger {
-  const at =
-    (level: string) =>
-    (obj: object, msg = ''): void => {
-      lines.push({ level, obj: { ...bindings, ...obj }, msg });
-    };
-  return {
-    debug: at('debug'),
-    info: at('info'),
-    warn: at('warn'),
-    error: at('error'),
-    child: (b) => memoryLog(lines, { ...bindings, ...b }),
-  };
 }
 
 export interface TestPbx {
