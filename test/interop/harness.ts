@@ -99,6 +99,12 @@ export interface PbxConfigOptions {
   /** YAML appended at the end (dialplan, groups, security...). */
   extraYaml?: string;
   logLevel?: 'debug' | 'info';
+  /** sip.listen entries; PORT stands for the setup's SIP port. Default UDP and TCP on 127.0.0.1. */
+  listen?: string[];
+  /** rtp.address (default 127.0.0.1). */
+  rtpAddress?: string;
+  /** sip.tls certificate and key files. */
+  tls?: { cert: string; key: string };
 }
 
 export interface PbxSetup {
@@ -120,10 +126,11 @@ export function configText(setup: PbxSetup, opts: PbxConfigOptions = {}): string
   const lines = [
     `data_dir: ${yamlQuote(setup.dataDir)}`,
     'sip:',
-    `  listen: ["udp:127.0.0.1:${setup.sipPort}", "tcp:127.0.0.1:${setup.sipPort}"]`,
+    `  listen: ${JSON.stringify((opts.listen ?? ['udp:127.0.0.1:PORT', 'tcp:127.0.0.1:PORT']).map((l) => l.replace('PORT', String(setup.sipPort))))}`,
     '  domain: pbx.test',
+    ...(opts.tls === undefined ? [] : ['  tls:', `    cert: ${yamlQuote(opts.tls.cert)}`, `    key: ${yamlQuote(opts.tls.key)}`]),
     'rtp:',
-    '  address: 127.0.0.1',
+    `  address: ${yamlQuote(opts.rtpAddress ?? '127.0.0.1')}`,
     `  ports: "${setup.rtp.min}-${setup.rtp.max}"`,
     'http:',
     `  listen: "127.0.0.1:${setup.httpPort}"`,
@@ -276,8 +283,15 @@ export async function pbxJson<T>(file: string, args: string[]): Promise<T> {
   return JSON.parse(r.stdout) as T;
 }
 
+/** SIPp's -t: one UDP socket or one TCP connection. */
+export type SippTransport = 'u1' | 't1';
+
 export interface SippOptions {
   scenario: string;
+  /** -t (default u1). */
+  transport?: SippTransport;
+  /** -i: the local address (default 127.0.0.1); ::1 makes SIPp speak IPv6. */
+  localIp?: string;
   /** The PBX (or peer) address:port; omitted for a UAS that only waits. */
   remote?: string;
   /** -p: local SIP port (a UAS registers from the port it will listen on). */
@@ -321,7 +335,7 @@ export interface RunningSipp {
 
 /** The SIPp command line for the options (also used by the benchmarks). */
 export function sippArgs(o: SippOptions, dir: string): string[] {
-  const args = ['-nostdin', '-sf', join(SIPP_DIR, o.scenario), '-i', '127.0.0.1', '-t', 'u1'];
+  const args = ['-nostdin', '-sf', join(SIPP_DIR, o.scenario), '-i', o.localIp ?? '127.0.0.1', '-t', o.transport ?? 'u1'];
   if (o.remote !== undefined) args.push(o.remote);
   if (o.localPort !== undefined) args.push('-p', String(o.localPort));
   if (o.mediaPort !== undefined) args.push('-mp', String(o.mediaPort));
@@ -385,12 +399,24 @@ export function runSipp(o: SippOptions): Promise<SippResult> {
   return startSipp(o).done;
 }
 
+/** Where a SIPp endpoint runs: its transport and local address (the PBX is reached on the same family). */
+export interface SippPlace {
+  transport?: SippTransport;
+  localIp?: string;
+}
+
+/** "address:port" of the PBX as seen from a SIPp at `localIp` (IPv6 in brackets). */
+export function pbxAddress(pbx: PbxSetup, localIp = '127.0.0.1'): string {
+  return localIp.includes(':') ? `[${localIp}]:${pbx.sipPort}` : `${localIp}:${pbx.sipPort}`;
+}
+
 /** Registers `ext` from `localPort` (where its UAS will listen) with digest; resolves with SIPp's result. */
-export function registerFrom(pbx: PbxSetup, ext: string, localPort: number, expires = 3600): Promise<SippResult> {
+export function registerFrom(pbx: PbxSetup, ext: string, localPort: number, expires = 3600, place: SippPlace = {}): Promise<SippResult> {
   const password = EXTENSIONS[ext]?.password ?? '';
   return runSipp({
     scenario: 'register.xml',
-    remote: `127.0.0.1:${pbx.sipPort}`,
+    ...place,
+    remote: pbxAddress(pbx, place.localIp),
     localPort,
     credentials: [[ext, password]],
     set: { expires },
@@ -430,11 +456,11 @@ export class RtpProbe {
     socket.on('message', (msg, rinfo) => this.#packet(msg, rinfo));
   }
 
-  static async open(telephoneEventPt = 101): Promise<RtpProbe> {
-    const s = dgram.createSocket('udp4');
+  static async open(telephoneEventPt = 101, address = '127.0.0.1'): Promise<RtpProbe> {
+    const s = dgram.createSocket(address.includes(':') ? 'udp6' : 'udp4');
     await new Promise<void>((resolve, reject) => {
       s.once('error', reject);
-      s.bind(0, '127.0.0.1', () => resolve());
+      s.bind(0, address, () => resolve());
     });
     return new RtpProbe(s, telephoneEventPt);
   }
@@ -491,11 +517,11 @@ export function describe(c: ProbeCounts): string {
   return JSON.stringify({ fromPeer: Object.fromEntries(c.fromPeer), echoedBack: c.echoedBack, sources: [...c.sources], events: [...c.events] });
 }
 
-/** True when "address:port" is 127.0.0.1 and inside the PBX's rtp.ports range. */
-export function isPbxMediaSource(source: string, rtp: { min: number; max: number }): boolean {
-  const [address, port] = source.split(':');
-  const p = Number(port);
-  return address === '127.0.0.1' && p >= rtp.min && p <= rtp.max;
+/** True when "address:port" is the PBX's rtp.address (127.0.0.1 by default) and inside its rtp.ports range. */
+export function isPbxMediaSource(source: string, rtp: { min: number; max: number }, rtpAddress = '127.0.0.1'): boolean {
+  const colon = source.lastIndexOf(':');
+  const p = Number(source.slice(colon + 1));
+  return source.slice(0, colon) === rtpAddress && p >= rtp.min && p <= rtp.max;
 }
 
 /** Stops the PBX if it still runs and removes its temp dir. */
@@ -527,6 +553,10 @@ export interface CallOptions {
   registered?: boolean;
   /** Runs while both SIPp processes are up, e.g. to look at `pbx calls` while the call lasts. */
   during?: (probe: RtpProbe) => Promise<void>;
+  /** How the caller reaches the PBX (default UDP on 127.0.0.1). */
+  callerPlace?: SippPlace;
+  /** How the callee registers and listens (default UDP on 127.0.0.1). */
+  calleePlace?: SippPlace;
 }
 
 /**
@@ -539,12 +569,13 @@ export async function callThrough(setup: PbxSetup, o: CallOptions): Promise<Call
   const callee = o.callee ?? '1002';
   const calleePort = o.calleePort ?? (await freePort());
   if (o.registered !== true) {
-    const reg = await registerFrom(setup, callee, calleePort);
+    const reg = await registerFrom(setup, callee, calleePort, 3600, o.calleePlace);
     if (reg.code !== 0) throw new Error(`the callee could not register (sipp ${reg.code}): ${reg.errors}`);
   }
-  const probe = await RtpProbe.open();
+  const probe = await RtpProbe.open(101, o.calleePlace?.localIp);
   const calleeRun = startSipp({
     scenario: o.calleeScenario,
+    ...o.calleePlace,
     localPort: calleePort,
     durationMs: o.durationMs ?? 1000,
     ...(readFileSync(join(SIPP_DIR, o.calleeScenario), 'utf8').includes('rtp_port') ? { set: { rtp_port: probe.port } } : {}),
@@ -552,7 +583,8 @@ export async function callThrough(setup: PbxSetup, o: CallOptions): Promise<Call
   });
   const callerRun = startSipp({
     scenario: o.callerScenario,
-    remote: `127.0.0.1:${setup.sipPort}`,
+    ...o.callerPlace,
+    remote: pbxAddress(setup, o.callerPlace?.localIp),
     localPort: await freePort(),
     mediaPort: await freePort(3),
     rtpEcho: true,
