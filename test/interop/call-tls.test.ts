@@ -7,10 +7,9 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import t from 'tap';
 import type { RegistrationInfo } from '../../src/api/control-types.js';
-import { Headers, SipRequest, responseTo, type SipResponse } from '../../src/sip/message.js';
 import type { CdrRow } from '../../src/store/types.js';
 import { describe, EXTENSIONS, freePort, isPbxMediaSource, PbxProcess, pbxJson, preparePbx, RtpProbe, startSipp, teardown, tempDir } from './harness.js';
-import { digestAuthorization, isRequest, TlsUa } from './stream-ua.js';
+import { acceptByeOverStream, answerOverStream, registerOverStream, StreamUa, uaContact } from './stream-ua.js';
 
 const certs = tempDir('tls');
 t.teardown(certs.cleanup);
@@ -22,35 +21,11 @@ const setup = await preparePbx({ listen: ['udp:127.0.0.1:PORT', 'tls:127.0.0.1:P
 const pbx = await PbxProcess.start(setup);
 t.teardown(() => teardown(pbx, setup));
 
-const ua = await TlsUa.open('127.0.0.1', setup.sipPort, readFileSync(cert));
+const ua = await StreamUa.openTls('127.0.0.1', setup.sipPort, readFileSync(cert));
 t.teardown(() => ua.close());
-const contact = `<sip:1002@127.0.0.1:${ua.localPort};transport=tls>`;
-const callId = `tls-reg-${process.pid}`;
 
-function register(cseq: number, authorization?: string): void {
-  const h = new Headers()
-    .add('via', `SIP/2.0/TLS 127.0.0.1:${ua.localPort};branch=z9hG4bK-tlsreg-${cseq};rport`)
-    .add('from', '<sip:1002@pbx.test>;tag=tlsreg')
-    .add('to', '<sip:1002@pbx.test>')
-    .add('call-id', callId)
-    .add('cseq', `${cseq} REGISTER`)
-    .add('contact', contact)
-    .add('max-forwards', '70')
-    .add('expires', '600')
-    .add('user-agent', 'tls-ua');
-  if (authorization !== undefined) h.add('authorization', authorization);
-  h.add('content-length', '0');
-  ua.send(new SipRequest('REGISTER', 'sip:pbx.test', h));
-}
-
-t.test('REGISTER over TLS: 401 with a challenge, then 200 with the digest', async (t) => {
-  register(1);
-  const challenge = (await ua.waitFor((m) => m.kind === 'response' && m.headers.get('cseq') === '1 REGISTER')) as SipResponse;
-  t.equal(challenge.status, 401);
-  const www = challenge.headers.get('www-authenticate') ?? '';
-  register(2, digestAuthorization(www, '1002', EXTENSIONS['1002']!.password, 'REGISTER', 'sip:pbx.test'));
-  const ok = (await ua.waitFor((m) => m.kind === 'response' && m.headers.get('cseq') === '2 REGISTER')) as SipResponse;
-  t.equal(ok.status, 200);
+t.test('REGISTER over TLS with digest gets 200', async (t) => {
+  t.equal(await registerOverStream(ua, 'tls', '1002', EXTENSIONS['1002']!.password), 200);
 });
 
 t.test('pbx registrations --json lists 1002 with transport tls', async (t) => {
@@ -74,24 +49,10 @@ t.test('a SIPp caller on UDP reaches 1002 over its TLS connection, with RTP both
   });
   t.teardown(() => caller.kill());
 
-  const invite = (await ua.waitFor((m) => isRequest(m, 'INVITE'), 15000)) as SipRequest;
-  t.match(invite.uri, /transport=tls/i, 'the INVITE is sent to the TLS contact');
-  const ringing = responseTo(invite, 180, undefined, 'tlscallee');
-  ringing.headers.add('contact', contact).add('content-length', '0');
-  ua.send(ringing);
-  const sdp = Buffer.from(['v=0', 'o=callee 1 1 IN IP4 127.0.0.1', 's=-', 'c=IN IP4 127.0.0.1', 't=0 0', `m=audio ${probe.port} RTP/AVP 8 101`, 'a=rtpmap:8 PCMA/8000', 'a=rtpmap:101 telephone-event/8000', 'a=fmtp:101 0-15', ''].join('\r\n'));
-  const answer = responseTo(invite, 200, undefined, 'tlscallee');
-  for (const rr of invite.headers.getAll('record-route')) answer.headers.add('record-route', rr);
-  answer.headers.add('contact', contact).add('content-type', 'application/sdp').add('content-length', String(sdp.length));
-  answer.body = sdp;
-  ua.send(answer);
-  await ua.waitFor((m) => isRequest(m, 'ACK'), 10000);
+  const invite = await answerOverStream(ua, uaContact(ua, '1002', 'tls'), probe.port);
+  t.match(invite.uri, /transport=tls/i, 'the INVITE is for the TLS contact');
   await probe.waitFor((c) => (c.fromPeer.get(8) ?? 0) >= 20 && c.echoedBack >= 20, 15000);
-
-  const bye = (await ua.waitFor((m) => isRequest(m, 'BYE'), 15000)) as SipRequest;
-  const byeOk = responseTo(bye, 200);
-  byeOk.headers.add('content-length', '0');
-  ua.send(byeOk);
+  await acceptByeOverStream(ua);
   const result = await caller.done;
   t.equal(result.code, 0, result.errors);
   const counts = probe.counts;

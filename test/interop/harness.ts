@@ -604,3 +604,47 @@ export async function callThrough(setup: PbxSetup, o: CallOptions): Promise<Call
     throw err;
   }
 }
+
+/** A mono 16-bit 8 kHz WAV with a 440 Hz tone (what baresip's aufile source plays). */
+export function toneWav(seconds: number): Buffer {
+  const samples = 8000 * seconds;
+  const wav = Buffer.alloc(44 + samples * 2);
+  wav.write('RIFF', 0);
+  wav.writeUInt32LE(36 + samples * 2, 4);
+  wav.write('WAVEfmt ', 8);
+  wav.writeUInt32LE(16, 16);
+  wav.writeUInt16LE(1, 20);
+  wav.writeUInt16LE(1, 22);
+  wav.writeUInt32LE(8000, 24);
+  wav.writeUInt32LE(16000, 28);
+  wav.writeUInt16LE(2, 32);
+  wav.writeUInt16LE(16, 34);
+  wav.write('data', 36);
+  wav.writeUInt32LE(samples * 2, 40);
+  for (let i = 0; i < samples; i++) wav.writeInt16LE(Math.round(8000 * Math.sin((2 * Math.PI * 440 * i) / 8000)), 44 + 2 * i);
+  return wav;
+}
+
+/**
+ * A baresip configuration in `dir`: SIP on 127.0.0.1:sipPort, a 12 s tone as its microphone,
+ * what it hears to heard.wav, G.711 only, and the one account line given.
+ */
+export function writeBaresipConfig(dir: string, sipPort: number, account: string): void {
+  writeFileSync(join(dir, 'tone.wav'), toneWav(12));
+  writeFileSync(
+    join(dir, 'config'),
+    [
+      `sip_listen 127.0.0.1:${sipPort}`,
+      `audio_source aufile,${join(dir, 'tone.wav')}`,
+      `audio_player aufile,${join(dir, 'heard.wav')}`,
+      'audio_alert aufile,/dev/null',
+      'module_path /usr/lib/baresip/modules',
+      'module g711.so',
+      'module aufile.so',
+      'module_app account.so',
+      'module_app menu.so',
+      '',
+    ].join('\n'),
+  );
+  writeFileSync(join(dir, 'accounts'), `${account}\n`);
+}

@@ -1,20 +1,22 @@
-// A minimal SIP user agent over one TLS connection, written with the project's own parser and
-// serializer (the Debian SIPp is built without TLS). It only sends what the test writes and
+// A minimal SIP user agent over one TCP or TLS connection, written with the project's own parser
+// and serializer (the Debian SIPp is built without TLS, and a SIPp UAS cannot take an INVITE on
+// the connection it registered over). It only sends what the test writes and
 // records what arrives; waitFor() resolves on the first matching message, with a deadline.
 import { createHash } from 'node:crypto';
-import { connect, type TLSSocket } from 'node:tls';
+import { connect as tcpConnect, type Socket } from 'node:net';
+import { connect as tlsConnect } from 'node:tls';
 import { StreamFramer } from '../../src/sip/framer.js';
-import type { SipMessage, SipRequest } from '../../src/sip/message.js';
+import { Headers, SipRequest, responseTo, type SipMessage, type SipResponse } from '../../src/sip/message.js';
 import { parseMessage } from '../../src/sip/parser.js';
 import { serialize } from '../../src/sip/serializer.js';
 
-export class TlsUa {
+export class StreamUa {
   readonly received: SipMessage[] = [];
-  readonly #socket: TLSSocket;
+  readonly #socket: Socket;
   #waiters: { pred: (m: SipMessage) => boolean; resolve: (m: SipMessage) => void }[] = [];
   #seen = 0;
 
-  private constructor(socket: TLSSocket) {
+  private constructor(socket: Socket) {
     this.#socket = socket;
     const framer = new StreamFramer({
       onMessage: (buf) => {
@@ -28,14 +30,22 @@ export class TlsUa {
     socket.on('error', () => undefined);
   }
 
-  /** Connects to host:port, verifying the server against `ca`. */
-  static open(host: string, port: number, ca: Buffer): Promise<TlsUa> {
+  /** Connects over TLS to host:port, verifying the server against `ca`. */
+  static openTls(host: string, port: number, ca: Buffer): Promise<StreamUa> {
+    return StreamUa.#open(tlsConnect({ host, port, ca }), 'secureConnect');
+  }
+
+  /** Connects over TCP to host:port. */
+  static openTcp(host: string, port: number): Promise<StreamUa> {
+    return StreamUa.#open(tcpConnect({ host, port }), 'connect');
+  }
+
+  static #open(socket: Socket, ready: string): Promise<StreamUa> {
     return new Promise((resolve, reject) => {
-      const socket = connect({ host, port, ca });
       socket.once('error', reject);
-      socket.once('secureConnect', () => {
+      socket.once(ready, () => {
         socket.off('error', reject);
-        resolve(new TlsUa(socket));
+        resolve(new StreamUa(socket));
       });
     });
   }
@@ -68,7 +78,7 @@ export class TlsUa {
     return new Promise((resolve, reject) => {
       const timer = setTimeout(() => {
         this.#waiters = this.#waiters.filter((w) => w.resolve !== done);
-        reject(new Error(`TLS UA: no matching message within ${timeoutMs} ms; got ${this.received.map(describeMessage).join(', ')}`));
+        reject(new Error(`stream UA: no matching message within ${timeoutMs} ms; got ${this.received.map(describeMessage).join(', ')}`));
       }, timeoutMs);
       const done = (m: SipMessage): void => {
         clearTimeout(timer);
@@ -103,4 +113,62 @@ export function digestAuthorization(challenge: string, user: string, password: s
   const response = md5(`${md5(`${user}:${realm}:${password}`)}:${nonce}:${nc}:${cnonce}:auth:${md5(`${method}:${uri}`)}`);
   const opaque = param('opaque');
   return `Digest username="${user}", realm="${realm}", nonce="${nonce}", uri="${uri}", response="${response}", algorithm=MD5, qop=auth, nc=${nc}, cnonce="${cnonce}"${opaque === '' ? '' : `, opaque="${opaque}"`}`;
+}
+
+/** The Contact of `ext` at the UA's own end of the connection (nothing listens there: only the connection reaches it). */
+export function uaContact(ua: StreamUa, ext: string, transport: 'tcp' | 'tls'): string {
+  return `<sip:${ext}@127.0.0.1:${ua.localPort};transport=${transport}>`;
+}
+
+/** REGISTER `ext` over the UA's connection, answering the 401 with the digest; resolves with the final status. */
+export async function registerOverStream(ua: StreamUa, transport: 'tcp' | 'tls', ext: string, password: string): Promise<number> {
+  const callId = `stream-reg-${ext}-${ua.localPort}`;
+  const send = (cseq: number, authorization?: string): void => {
+    const h = new Headers()
+      .add('via', `SIP/2.0/${transport.toUpperCase()} 127.0.0.1:${ua.localPort};branch=z9hG4bK-reg${cseq}-${ua.localPort};rport`)
+      .add('from', `<sip:${ext}@pbx.test>;tag=reg${ua.localPort}`)
+      .add('to', `<sip:${ext}@pbx.test>`)
+      .add('call-id', callId)
+      .add('cseq', `${cseq} REGISTER`)
+      .add('contact', uaContact(ua, ext, transport))
+      .add('max-forwards', '70')
+      .add('expires', '600');
+    if (authorization !== undefined) h.add('authorization', authorization);
+    h.add('content-length', '0');
+    ua.send(new SipRequest('REGISTER', 'sip:pbx.test', h));
+  };
+  const final = (cseq: number): Promise<SipResponse> =>
+    ua.waitFor((m) => m.kind === 'response' && m.status >= 200 && m.headers.get('call-id') === callId && m.headers.get('cseq') === `${cseq} REGISTER`) as Promise<SipResponse>;
+  send(1);
+  const challenge = await final(1);
+  if (challenge.status !== 401) return challenge.status;
+  send(2, digestAuthorization(challenge.headers.get('www-authenticate') ?? '', ext, password, 'REGISTER', 'sip:pbx.test'));
+  return (await final(2)).status;
+}
+
+/**
+ * Takes the next INVITE on the connection: 180, then 200 with SDP (PCMA and telephone-event) at
+ * 127.0.0.1:rtpPort; resolves with the INVITE once its ACK has come.
+ */
+export async function answerOverStream(ua: StreamUa, contact: string, rtpPort: number, timeoutMs = 15000): Promise<SipRequest> {
+  const invite = (await ua.waitFor((m) => isRequest(m, 'INVITE'), timeoutMs)) as SipRequest;
+  const ringing = responseTo(invite, 180, undefined, `callee${rtpPort}`);
+  ringing.headers.add('contact', contact).add('content-length', '0');
+  ua.send(ringing);
+  const sdp = Buffer.from(['v=0', 'o=callee 1 1 IN IP4 127.0.0.1', 's=-', 'c=IN IP4 127.0.0.1', 't=0 0', `m=audio ${rtpPort} RTP/AVP 8 101`, 'a=rtpmap:8 PCMA/8000', 'a=rtpmap:101 telephone-event/8000', 'a=fmtp:101 0-15', ''].join('\r\n'));
+  const answer = responseTo(invite, 200, undefined, `callee${rtpPort}`);
+  for (const rr of invite.headers.getAll('record-route')) answer.headers.add('record-route', rr);
+  answer.headers.add('contact', contact).add('content-type', 'application/sdp').add('content-length', String(sdp.length));
+  answer.body = sdp;
+  ua.send(answer);
+  await ua.waitFor((m) => isRequest(m, 'ACK'), timeoutMs);
+  return invite;
+}
+
+/** Answers the next BYE with 200. */
+export async function acceptByeOverStream(ua: StreamUa, timeoutMs = 15000): Promise<void> {
+  const bye = (await ua.waitFor((m) => isRequest(m, 'BYE'), timeoutMs)) as SipRequest;
+  const ok = responseTo(bye, 200);
+  ok.headers.add('content-length', '0');
+  ua.send(ok);
 }
