@@ -437,6 +437,8 @@ export interface ProbeCounts {
 }
 
 export const PROBE_SSRC = 0x7e57ab1e;
+/** The SSRC of what RtpProbe.play() sends. */
+export const TONE_SSRC = 0x70e50001;
 
 /**
  * The media end of a SIPp callee: its SDP points here (`-set rtp_port`). Every packet from the
@@ -488,6 +490,23 @@ export class RtpProbe {
       w.resolve();
       return false;
     });
+  }
+
+  /**
+   * Plays `count` PCMA packets (SSRC TONE_SSRC, silence) to address:port, one every 20 ms, from the
+   * probe's own socket: for a probe that stands for a caller whose peer only echoes.
+   */
+  async play(address: string, port: number, count: number): Promise<void> {
+    const packet = Buffer.alloc(12 + 160, 0xd5);
+    packet[0] = 0x80;
+    packet[1] = 8;
+    packet.writeUInt32BE(TONE_SSRC, 8);
+    for (let seq = 0; seq < count && !this.#closed; seq++) {
+      packet.writeUInt16BE(seq, 2);
+      packet.writeUInt32BE(seq * 160, 4);
+      this.#socket.send(packet, port, address);
+      await new Promise((r) => setTimeout(r, 20));
+    }
   }
 
   /** Resolves when the counts satisfy pred; rejects after timeoutMs. */

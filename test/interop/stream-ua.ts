@@ -7,6 +7,7 @@ import { connect as tcpConnect, type Socket } from 'node:net';
 import { connect as tlsConnect } from 'node:tls';
 import { StreamFramer } from '../../src/sip/framer.js';
 import { Headers, SipRequest, responseTo, type SipMessage, type SipResponse } from '../../src/sip/message.js';
+import { parseNameAddr } from '../../src/sip/grammar.js';
 import { parseMessage } from '../../src/sip/parser.js';
 import { serialize } from '../../src/sip/serializer.js';
 
@@ -171,4 +172,85 @@ export async function acceptByeOverStream(ua: StreamUa, timeoutMs = 15000): Prom
   const ok = responseTo(bye, 200);
   ok.headers.add('content-length', '0');
   ua.send(ok);
+}
+
+/** An established call placed by the UA: what its ACK and BYE need, and where the PBX wants its RTP. */
+export interface PlacedCall {
+  status: number;
+  callId: string;
+  from: string;
+  to: string;
+  target: string;
+  routes: string[];
+  media: { address: string; port: number } | null;
+}
+
+/**
+ * INVITE `number` from `ext` over the UA's connection with an SDP offer at 127.0.0.1:rtpPort,
+ * answering a 401/407 with the digest (RFC 3261 22.2, 22.3); ACKs the final response. A 2xx is
+ * ACKed to its Contact through its Record-Route set (RFC 3261 12.1.2, 13.2.2.4).
+ */
+export async function callOverStream(ua: StreamUa, transport: 'tcp' | 'tls', ext: string, password: string, number: string, rtpPort: number): Promise<PlacedCall> {
+  const callId = `stream-call-${ext}-${ua.localPort}`;
+  const from = `<sip:${ext}@pbx.test>;tag=caller${ua.localPort}`;
+  const uri = `sip:${number}@pbx.test`;
+  const via = (branch: string): string => `SIP/2.0/${transport.toUpperCase()} 127.0.0.1:${ua.localPort};branch=z9hG4bK-${branch}-${ua.localPort};rport`;
+  const sdp = Buffer.from(['v=0', 'o=caller 1 1 IN IP4 127.0.0.1', 's=-', 'c=IN IP4 127.0.0.1', 't=0 0', `m=audio ${rtpPort} RTP/AVP 8 101`, 'a=rtpmap:8 PCMA/8000', 'a=rtpmap:101 telephone-event/8000', ''].join('\r\n'));
+  const invite = (cseq: number, auth?: [string, string]): SipRequest => {
+    const h = new Headers()
+      .add('via', via(`inv${cseq}`))
+      .add('from', from)
+      .add('to', `<${uri}>`)
+      .add('call-id', callId)
+      .add('cseq', `${cseq} INVITE`)
+      .add('contact', uaContact(ua, ext, transport))
+      .add('max-forwards', '70');
+    if (auth !== undefined) h.add(auth[0], auth[1]);
+    h.add('content-type', 'application/sdp').add('content-length', String(sdp.length));
+    return new SipRequest('INVITE', uri, h, sdp);
+  };
+  const final = (cseq: number): Promise<SipResponse> =>
+    ua.waitFor((m) => m.kind === 'response' && m.status >= 200 && m.headers.get('call-id') === callId && m.headers.get('cseq') === `${cseq} INVITE`, 15000) as Promise<SipResponse>;
+  const ackNon2xx = (cseq: number, r: SipResponse): void => {
+    const h = new Headers().add('via', via(`inv${cseq}`)).add('from', from).add('to', r.headers.get('to') ?? '').add('call-id', callId).add('cseq', `${cseq} ACK`).add('max-forwards', '70').add('content-length', '0');
+    ua.send(new SipRequest('ACK', uri, h));
+  };
+  ua.send(invite(1));
+  let r = await final(1);
+  let cseq = 1;
+  if (r.status === 401 || r.status === 407) {
+    ackNon2xx(1, r);
+    const challenge = r.headers.get(r.status === 401 ? 'www-authenticate' : 'proxy-authenticate') ?? '';
+    cseq = 2;
+    ua.send(invite(2, [r.status === 401 ? 'authorization' : 'proxy-authorization', digestAuthorization(challenge, ext, password, 'INVITE', uri)]));
+    r = await final(2);
+  }
+  const to = r.headers.get('to') ?? '';
+  if (r.status >= 300) {
+    ackNon2xx(cseq, r);
+    return { status: r.status, callId, from, to, target: uri, routes: [], media: null };
+  }
+  const target = parseNameAddr(r.headers.get('contact') ?? '')?.uri ?? uri;
+  const routes = r.headers.getAll('record-route').flatMap((v) => v.split(/,(?=\s*<)/)).map((v) => v.trim()).reverse();
+  const body = r.body.toString('latin1');
+  const address = /^c=IN IP[46] (\S+)/m.exec(body)?.[1];
+  const port = /^m=audio (\d+)/m.exec(body)?.[1];
+  const call: PlacedCall = { status: r.status, callId, from, to, target, routes, media: address !== undefined && port !== undefined ? { address, port: Number(port) } : null };
+  ua.send(inDialog(ua, transport, call, 'ACK', cseq, `ack${cseq}`));
+  return call;
+}
+
+/** A request inside a call the UA placed, to its remote target through its route set. */
+function inDialog(ua: StreamUa, transport: 'tcp' | 'tls', call: PlacedCall, method: string, cseq: number, branch: string): SipRequest {
+  const h = new Headers().add('via', `SIP/2.0/${transport.toUpperCase()} 127.0.0.1:${ua.localPort};branch=z9hG4bK-${branch}-${ua.localPort};rport`);
+  for (const route of call.routes) h.add('route', route);
+  h.add('from', call.from).add('to', call.to).add('call-id', call.callId).add('cseq', `${cseq} ${method}`).add('max-forwards', '70').add('content-length', '0');
+  return new SipRequest(method, call.target, h);
+}
+
+/** BYE for a call the UA placed; resolves with the final status. */
+export async function hangUpOverStream(ua: StreamUa, transport: 'tcp' | 'tls', call: PlacedCall): Promise<number> {
+  ua.send(inDialog(ua, transport, call, 'BYE', 10, 'bye'));
+  const r = (await ua.waitFor((m) => m.kind === 'response' && m.status >= 200 && m.headers.get('cseq') === '10 BYE', 15000)) as SipResponse;
+  return r.status;
 }
