@@ -144,7 +144,7 @@ export class CallControl {
     const call = new Call(this.#env, randomUUID(), a, { from: user, to: number }, log, routing.config.rtp.address);
     this.#calls.set(call.id, call);
     this.#invites.set(inviteKey(req), call);
-    log.info({ from: user, to: number, source: `${st.source.address}:${st.source.port}` }, 'new call');
+    log.info({ from: user, to: number, source: `${st.source.address}:${st.source.port}`, transport: st.source.transport }, 'new call');
 
     const maxForwards = Number.parseInt(req.headers.get('max-forwards') ?? '70', 10);
     if (!(maxForwards > 0)) {

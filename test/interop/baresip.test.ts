@@ -1,57 +1,18 @@
 // baresip (a real softphone) registers with digest and calls a SIPp callee through the PBX;
 // G.711 flows both ways through the PBX's media ports.
 import { spawn } from 'node:child_process';
-import { writeFileSync } from 'node:fs';
-import { join } from 'node:path';
 import t from 'tap';
 import type { CdrRow } from '../../src/store/types.js';
-import { describe, freePort, isPbxMediaSource, PbxProcess, pbxJson, preparePbx, registerFrom, RtpProbe, startSipp, teardown, tempDir } from './harness.js';
+import { describe, freePort, isPbxMediaSource, PbxProcess, pbxJson, preparePbx, registerFrom, RtpProbe, startSipp, teardown, tempDir, writeBaresipConfig } from './harness.js';
 
 const setup = await preparePbx();
 const pbx = await PbxProcess.start(setup);
 t.teardown(() => teardown(pbx, setup));
 
-/** A mono 16-bit 8 kHz WAV with a 440 Hz tone (what baresip's aufile source plays). */
-function toneWav(seconds: number): Buffer {
-  const samples = 8000 * seconds;
-  const wav = Buffer.alloc(44 + samples * 2);
-  wav.write('RIFF', 0);
-  wav.writeUInt32LE(36 + samples * 2, 4);
-  wav.write('WAVEfmt ', 8);
-  wav.writeUInt32LE(16, 16);
-  wav.writeUInt16LE(1, 20);
-  wav.writeUInt16LE(1, 22);
-  wav.writeUInt32LE(8000, 24);
-  wav.writeUInt32LE(16000, 28);
-  wav.writeUInt16LE(2, 32);
-  wav.writeUInt16LE(16, 34);
-  wav.write('data', 36);
-  wav.writeUInt32LE(samples * 2, 40);
-  for (let i = 0; i < samples; i++) wav.writeInt16LE(Math.round(8000 * Math.sin((2 * Math.PI * 440 * i) / 8000)), 44 + 2 * i);
-  return wav;
-}
-
 t.test('baresip registers and calls a SIPp callee through the PBX, with audio both ways', async (t) => {
   const dir = tempDir('baresip');
   t.teardown(dir.cleanup);
-  writeFileSync(join(dir.path, 'tone.wav'), toneWav(12));
-  const sipPort = await freePort();
-  writeFileSync(
-    join(dir.path, 'config'),
-    [
-      `sip_listen 127.0.0.1:${sipPort}`,
-      `audio_source aufile,${join(dir.path, 'tone.wav')}`,
-      `audio_player aufile,${join(dir.path, 'heard.wav')}`,
-      'audio_alert aufile,/dev/null',
-      'module_path /usr/lib/baresip/modules',
-      'module g711.so',
-      'module aufile.so',
-      'module_app account.so',
-      'module_app menu.so',
-      '',
-    ].join('\n'),
-  );
-  writeFileSync(join(dir.path, 'accounts'), `<sip:1001@127.0.0.1:${setup.sipPort};transport=udp>;auth_pass=alice-pass;regint=600;audio_codecs=PCMA,PCMU\n`);
+  writeBaresipConfig(dir.path, await freePort(), `<sip:1001@127.0.0.1:${setup.sipPort};transport=udp>;auth_pass=alice-pass;regint=600;audio_codecs=PCMA,PCMU`);
 
   const calleePort = await freePort();
   const reg = await registerFrom(setup, '1002', calleePort);

@@ -41,6 +41,12 @@ export interface PbxConfigOptions {
   /** YAML appended at the end (dialplan, groups, security...). */
   extraYaml?: string;
   logLevel?: 'debug' | 'info';
+  /** sip.listen entries; PORT stands for the setup's SIP port. Default UDP and TCP on 127.0.0.1. */
+  listen?: string[];
+  /** rtp.address (default 127.0.0.1). */
+  rtpAddress?: string;
+  /** sip.tls certificate and key files. */
+  tls?: { cert: string; key: string };
 }
 
 export interface PbxSetup {
@@ -62,10 +68,11 @@ export function configText(setup: PbxSetup, opts: PbxConfigOptions = {}): string
   const lines = [
     `data_dir: ${yamlQuote(setup.dataDir)}`,
     'sip:',
-    `  listen: ["udp:127.0.0.1:${setup.sipPort}", "tcp:127.0.0.1:${setup.sipPort}"]`,
+    `  listen: ${JSON.stringify((opts.listen ?? ['udp:127.0.0.1:PORT', 'tcp:127.0.0.1:PORT']).map((l) => l.replace('PORT', String(setup.sipPort))))}`,
     '  domain: pbx.test',
+    ...(opts.tls === undefined ? [] : ['  tls:', `    cert: ${yamlQuote(opts.tls.cert)}`, `    key: ${yamlQuote(opts.tls.key)}`]),
     'rtp:',
-    '  address: 127.0.0.1',
+    `  address: ${yamlQuote(opts.rtpAddress ?? '127.0.0.1')}`,
     `  ports: "${setup.rtp.min}-${setup.rtp.max}"`,
     'http:',
     `  listen: "127.0.0.1:${setup.httpPort}"`,
@@ -218,8 +225,15 @@ export async function pbxJson<T>(file: string, args: string[]): Promise<T> {
   return JSON.parse(r.stdout) as T;
 }
 
+/** SIPp's -t: one UDP socket or one TCP connection. */
+export type SippTransport = 'u1' | 't1';
+
 export interface SippOptions {
   scenario: string;
+  /** -t (default u1). */
+  transport?: SippTransport;
+  /** -i: the local address (default 127.0.0.1); ::1 makes SIPp speak IPv6. */
+  localIp?: string;
   /** The PBX (or peer) address:port; omitted for a UAS that only waits. */
   remote?: string;
   /** -p: local SIP port (a UAS registers from the port it will listen on). */
@@ -263,7 +277,7 @@ export interface RunningSipp {
 
 /** The SIPp command line for the options (also used by the benchmarks). */
 export function sippArgs(o: SippOptions, dir: string): string[] {
-  const args = ['-nostdin', '-sf', join(SIPP_DIR, o.scenario), '-i', '127.0.0.1', '-t', 'u1'];
+  const args = ['-nostdin', '-sf', join(SIPP_DIR, o.scenario), '-i', o.localIp ?? '127.0.0.1', '-t', o.transport ?? 'u1'];
   if (o.remote !== undefined) args.push(o.remote);
   if (o.localPort !== undefined) args.push('-p', String(o.localPort));
   if (o.mediaPort !== undefined) args.push('-mp', String(o.mediaPort));
@@ -327,12 +341,24 @@ export function runSipp(o: SippOptions): Promise<SippResult> {
   return startSipp(o).done;
 }
 
+/** Where a SIPp endpoint runs: its transport and local address (the PBX is reached on the same family). */
+export interface SippPlace {
+  transport?: SippTransport;
+  localIp?: string;
+}
+
+/** "address:port" of the PBX as seen from a SIPp at `localIp` (IPv6 in brackets). */
+export function pbxAddress(pbx: PbxSetup, localIp = '127.0.0.1'): string {
+  return localIp.includes(':') ? `[${localIp}]:${pbx.sipPort}` : `${localIp}:${pbx.sipPort}`;
+}
+
 /** Registers `ext` from `localPort` (where its UAS will listen) with digest; resolves with SIPp's result. */
-export function registerFrom(pbx: PbxSetup, ext: string, localPort: number, expires = 3600): Promise<SippResult> {
+export function registerFrom(pbx: PbxSetup, ext: string, localPort: number, expires = 3600, place: SippPlace = {}): Promise<SippResult> {
   const password = EXTENSIONS[ext]?.password ?? '';
   return runSipp({
     scenario: 'register.xml',
-    remote: `127.0.0.1:${pbx.sipPort}`,
+    ...place,
+    remote: pbxAddress(pbx, place.localIp),
     localPort,
     credentials: [[ext, password]],
     set: { expires },
@@ -353,6 +379,8 @@ export interface ProbeCounts {
 }
 
 export const PROBE_SSRC = 0x7e57ab1e;
+/** The SSRC of what RtpProbe.play() sends. */
+export const TONE_SSRC = 0x70e50001;
 
 /**
  * The media end of a SIPp callee: its SDP points here (`-set rtp_port`). Every packet from the
@@ -372,11 +400,11 @@ export class RtpProbe {
     socket.on('message', (msg, rinfo) => this.#packet(msg, rinfo));
   }
 
-  static async open(telephoneEventPt = 101): Promise<RtpProbe> {
-    const s = dgram.createSocket('udp4');
+  static async open(telephoneEventPt = 101, address = '127.0.0.1'): Promise<RtpProbe> {
+    const s = dgram.createSocket(address.includes(':') ? 'udp6' : 'udp4');
     await new Promise<void>((resolve, reject) => {
       s.once('error', reject);
-      s.bind(0, '127.0.0.1', () => resolve());
+      s.bind(0, address, () => resolve());
     });
     return new RtpProbe(s, telephoneEventPt);
   }
@@ -406,6 +434,23 @@ export class RtpProbe {
     });
   }
 
+  /**
+   * Plays `count` PCMA packets (SSRC TONE_SSRC, silence) to address:port, one every 20 ms, from the
+   * probe's own socket: for a probe that stands for a caller whose peer only echoes.
+   */
+  async play(address: string, port: number, count: number): Promise<void> {
+    const packet = Buffer.alloc(12 + 160, 0xd5);
+    packet[0] = 0x80;
+    packet[1] = 8;
+    packet.writeUInt32BE(TONE_SSRC, 8);
+    for (let seq = 0; seq < count && !this.#closed; seq++) {
+      packet.writeUInt16BE(seq, 2);
+      packet.writeUInt32BE(seq * 160, 4);
+      this.#socket.send(packet, port, address);
+      await new Promise((r) => setTimeout(r, 20));
+    }
+  }
+
   /** Resolves when the counts satisfy pred; rejects after timeoutMs. */
   waitFor(pred: (c: ProbeCounts) => boolean, timeoutMs = 10000): Promise<void> {
     if (pred(this.counts)) return Promise.resolve();
@@ -433,11 +478,11 @@ export function describe(c: ProbeCounts): string {
   return JSON.stringify({ fromPeer: Object.fromEntries(c.fromPeer), echoedBack: c.echoedBack, sources: [...c.sources], events: [...c.events] });
 }
 
-/** True when "address:port" is 127.0.0.1 and inside the PBX's rtp.ports range. */
-export function isPbxMediaSource(source: string, rtp: { min: number; max: number }): boolean {
-  const [address, port] = source.split(':');
-  const p = Number(port);
-  return address === '127.0.0.1' && p >= rtp.min && p <= rtp.max;
+/** True when "address:port" is the PBX's rtp.address (127.0.0.1 by default) and inside its rtp.ports range. */
+export function isPbxMediaSource(source: string, rtp: { min: number; max: number }, rtpAddress = '127.0.0.1'): boolean {
+  const colon = source.lastIndexOf(':');
+  const p = Number(source.slice(colon + 1));
+  return source.slice(0, colon) === rtpAddress && p >= rtp.min && p <= rtp.max;
 }
 
 /** Stops the PBX if it still runs and removes its temp dir. */
@@ -469,6 +514,10 @@ export interface CallOptions {
   registered?: boolean;
   /** Runs while both SIPp processes are up, e.g. to look at `pbx calls` while the call lasts. */
   during?: (probe: RtpProbe) => Promise<void>;
+  /** How the caller reaches the PBX (default UDP on 127.0.0.1). */
+  callerPlace?: SippPlace;
+  /** How the callee registers and listens (default UDP on 127.0.0.1). */
+  calleePlace?: SippPlace;
 }
 
 /**
@@ -481,12 +530,13 @@ export async function callThrough(setup: PbxSetup, o: CallOptions): Promise<Call
   const callee = o.callee ?? '1002';
   const calleePort = o.calleePort ?? (await freePort());
   if (o.registered !== true) {
-    const reg = await registerFrom(setup, callee, calleePort);
+    const reg = await registerFrom(setup, callee, calleePort, 3600, o.calleePlace);
     if (reg.code !== 0) throw new Error(`the callee could not register (sipp ${reg.code}): ${reg.errors}`);
   }
-  const probe = await RtpProbe.open();
+  const probe = await RtpProbe.open(101, o.calleePlace?.localIp);
   const calleeRun = startSipp({
     scenario: o.calleeScenario,
+    ...o.calleePlace,
     localPort: calleePort,
     durationMs: o.durationMs ?? 1000,
     ...(readFileSync(join(SIPP_DIR, o.calleeScenario), 'utf8').includes('rtp_port') ? { set: { rtp_port: probe.port } } : {}),
@@ -494,7 +544,8 @@ export async function callThrough(setup: PbxSetup, o: CallOptions): Promise<Call
   });
   const callerRun = startSipp({
     scenario: o.callerScenario,
-    remote: `127.0.0.1:${setup.sipPort}`,
+    ...o.callerPlace,
+    remote: pbxAddress(setup, o.callerPlace?.localIp),
     localPort: await freePort(),
     mediaPort: await freePort(3),
     rtpEcho: true,
@@ -541,4 +592,48 @@ export async function scenarioCallTests(
   t.test('SIGTERM exits 0', async (t) => {
     t.same(await pbx.stop(), { code: 0, signal: null });
   });
+}
+
+/** A mono 16-bit 8 kHz WAV with a 440 Hz tone (what baresip's aufile source plays). */
+export function toneWav(seconds: number): Buffer {
+  const samples = 8000 * seconds;
+  const wav = Buffer.alloc(44 + samples * 2);
+  wav.write('RIFF', 0);
+  wav.writeUInt32LE(36 + samples * 2, 4);
+  wav.write('WAVEfmt ', 8);
+  wav.writeUInt32LE(16, 16);
+  wav.writeUInt16LE(1, 20);
+  wav.writeUInt16LE(1, 22);
+  wav.writeUInt32LE(8000, 24);
+  wav.writeUInt32LE(16000, 28);
+  wav.writeUInt16LE(2, 32);
+  wav.writeUInt16LE(16, 34);
+  wav.write('data', 36);
+  wav.writeUInt32LE(samples * 2, 40);
+  for (let i = 0; i < samples; i++) wav.writeInt16LE(Math.round(8000 * Math.sin((2 * Math.PI * 440 * i) / 8000)), 44 + 2 * i);
+  return wav;
+}
+
+/**
+ * A baresip configuration in `dir`: SIP on 127.0.0.1:sipPort, a 12 s tone as its microphone,
+ * what it hears to heard.wav, G.711 only, and the one account line given.
+ */
+export function writeBaresipConfig(dir: string, sipPort: number, account: string): void {
+  writeFileSync(join(dir, 'tone.wav'), toneWav(12));
+  writeFileSync(
+    join(dir, 'config'),
+    [
+      `sip_listen 127.0.0.1:${sipPort}`,
+      `audio_source aufile,${join(dir, 'tone.wav')}`,
+      `audio_player aufile,${join(dir, 'heard.wav')}`,
+      'audio_alert aufile,/dev/null',
+      'module_path /usr/lib/baresip/modules',
+      'module g711.so',
+      'module aufile.so',
+      'module_app account.so',
+      'module_app menu.so',
+      '',
+    ].join('\n'),
+  );
+  writeFileSync(join(dir, 'accounts'), `${account}\n`);
 }
