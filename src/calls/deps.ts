@@ -21,7 +21,8 @@ export interface CallRegistrar {
 }
 
 export interface CallStore {
-  insertCdr(row: CdrRow): void;
+  /** Stores a finished call: committed when it returns, or when the promise it returns resolves. */
+  insertCdr(row: CdrRow): void | Promise<void>;
 }
 
 /** The part of a pino logger call control uses. */
