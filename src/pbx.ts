@@ -91,7 +91,7 @@ class PbxRuntime implements Pbx, ControlSource {
     const config = this.#config;
     const log = this.log;
     this.#store = Store.open(config.data_dir);
-    this.#cdrWriter = await CdrWriter.start(config.data_dir);
+    this.#cdrWriter = CdrWriter.start(config.data_dir);
     // Media first: once the SIP sockets are open every request finds its handler.
     const media = await MediaEngine.start({
       address: config.rtp.address,

@@ -30,5 +30,3 @@ port.on('message', (msg: CdrBatch | 'close') => {
   }
   port.postMessage({ seq: msg.seq, errors } satisfies CdrBatchResult);
 });
-
-port.postMessage('ready');

@@ -32,10 +32,9 @@ interface InFlight {
 }
 
 const WORKER_URL = new URL(`./cdr-worker.${import.meta.url.endsWith('.ts') ? 'ts' : 'js'}`, import.meta.url);
-/** A batch not committed by then is reported failed (SQLite's busy_timeout is 5 s). */
-const COMMIT_DEADLINE_MS = 10000;
-const START_DEADLINE_MS = 30000;
-const CLOSE_DEADLINE_MS = 10000;
+/** A batch not committed by then is reported failed (the thread's start-up plus SQLite's 5 s busy_timeout). */
+const COMMIT_DEADLINE_MS = 20000;
+const CLOSE_DEADLINE_MS = 30000;
 
 export class CdrWriter {
   readonly #worker: Worker;
@@ -55,30 +54,13 @@ export class CdrWriter {
     worker.on('exit', (code) => this.#onGone(`the CDR writer exited with ${code}`));
   }
 
-  /** Starts the writer thread on the database in dataDir (already opened and migrated). */
-  static start(dataDir: string): Promise<CdrWriter> {
-    const worker = new Worker(WORKER_URL, { workerData: { dataDir } satisfies CdrWorkerData, name: 'cdr-writer' });
-    return new Promise((resolve, reject) => {
-      const onError = (err: Error): void => fail(`the CDR writer failed to start: ${err.message}`);
-      const onExit = (code: number): void => fail(`the CDR writer exited with ${code} at start`);
-      const settle = (): void => {
-        clearTimeout(timer);
-        worker.off('error', onError);
-        worker.off('exit', onExit);
-      };
-      const fail = (why: string): void => {
-        settle();
-        void worker.terminate();
-        reject(new PbxError('PBX_ERR_STORE_CDR_WRITER', why));
-      };
-      const timer = setTimeout(() => fail(`the CDR writer did not start in ${START_DEADLINE_MS} ms`), START_DEADLINE_MS);
-      worker.once('error', onError);
-      worker.once('exit', onExit);
-      worker.once('message', () => {
-        settle();
-        resolve(new CdrWriter(worker));
-      });
-    });
+  /**
+   * Starts the writer thread on the database in dataDir (already opened and migrated). Start-up
+   * does not wait for the thread: batches posted meanwhile queue in its port, and a thread that
+   * fails to start fails them.
+   */
+  static start(dataDir: string): CdrWriter {
+    return new CdrWriter(new Worker(WORKER_URL, { workerData: { dataDir } satisfies CdrWorkerData, name: 'cdr-writer' }));
   }
 
   /** Transactions committed so far. */

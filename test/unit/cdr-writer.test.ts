@@ -35,7 +35,7 @@ function cdr(id: string): CdrRow {
 
 t.test('the rows of calls that end in the same turn are committed in one transaction', async (t) => {
   const store = openStore(t);
-  const writer = await CdrWriter.start(store.dataDir);
+  const writer = CdrWriter.start(store.dataDir);
   t.teardown(() => writer.close());
   const written = ['a', 'b', 'c'].map((id) => writer.insertCdr(cdr(id)));
   t.same(store.listCdr({}), [], 'nothing is written before the turn ends');
@@ -47,7 +47,7 @@ t.test('the rows of calls that end in the same turn are committed in one transac
 t.test('a row that fails its insert fails alone', async (t) => {
   const store = openStore(t);
   store.insertCdr(cdr('dup'));
-  const writer = await CdrWriter.start(store.dataDir);
+  const writer = CdrWriter.start(store.dataDir);
   t.teardown(() => writer.close());
   const dup = writer.insertCdr(cdr('dup'));
   const fresh = writer.insertCdr(cdr('fresh'));
@@ -58,7 +58,7 @@ t.test('a row that fails its insert fails alone', async (t) => {
 
 t.test('close commits what is queued; later rows are refused', async (t) => {
   const store = openStore(t);
-  const writer = await CdrWriter.start(store.dataDir);
+  const writer = CdrWriter.start(store.dataDir);
   const queued = writer.insertCdr(cdr('queued'));
   const closed = writer.close();
   t.equal(writer.close(), closed, 'a second close waits for the same thing');
