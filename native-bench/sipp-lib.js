@@ -51,10 +51,12 @@ export function pbxConfig({ dataDir, sipPort, httpPort, rtpMin, rtpMax, extensio
 
 /**
  * Starts `pbx start -c FILE` (log level warn, so no "started" line) and resolves once its control
- * API answers, which it does last in start-up (bounded: 60 s).
+ * API answers, which it does last in start-up (bounded: 60 s). BENCH_PBX_NODE_ARGS adds node
+ * options to the PBX child, e.g. BENCH_PBX_NODE_ARGS="--cpu-prof --cpu-prof-dir=/tmp/prof".
  */
 export async function startPbx(file, httpPort) {
-  const child = spawn(process.execPath, [join(ROOT, 'dist', 'cli', 'main.js'), 'start', '-c', file], { stdio: ['ignore', 'ignore', 'inherit'] });
+  const nodeArgs = (process.env.BENCH_PBX_NODE_ARGS ?? '').split(' ').filter((a) => a !== '');
+  const child = spawn(process.execPath, [...nodeArgs, join(ROOT, 'dist', 'cli', 'main.js'), 'start', '-c', file], { stdio: ['ignore', 'ignore', 'inherit'] });
   let exit = null;
   const exited = new Promise((resolve) => child.once('exit', (code, signal) => resolve((exit = { code, signal }))));
   const deadline = Date.now() + 60000;

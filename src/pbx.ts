@@ -21,6 +21,7 @@ import { DigestAuthenticator } from './sip/auth/digest.js';
 import type { TransportName } from './sip/message.js';
 import { createTransactionLayer } from './sip/transaction/index.js';
 import { createTransportLayer } from './sip/transport/index.js';
+import { CdrWriter } from './store/cdr-writer.js';
 import { Store } from './store/store.js';
 import { PbxError } from './util/errors.js';
 
@@ -66,6 +67,7 @@ class PbxRuntime implements Pbx, ControlSource {
   #routing: Routing;
   readonly #startedAt = new Date();
   #store: Store | null = null;
+  #cdrWriter: CdrWriter | null = null;
   #transports: Awaited<ReturnType<typeof createTransportLayer>> | null = null;
   #transactions: ReturnType<typeof createTransactionLayer> | null = null;
   #media: MediaEngine | null = null;
@@ -90,6 +92,7 @@ class PbxRuntime implements Pbx, ControlSource {
     const config = this.#config;
     const log = this.log;
     this.#store = Store.open(config.data_dir);
+    this.#cdrWriter = CdrWriter.start(config.data_dir);
     // Media first: once the SIP sockets are open every request finds its handler.
     const media = await MediaEngine.start({
       address: config.rtp.address,
@@ -139,7 +142,7 @@ class PbxRuntime implements Pbx, ControlSource {
       registrar,
       media,
       getRouting: () => this.#routing,
-      store: this.#store,
+      store: this.#cdrWriter,
       log,
       localContact: (transport) => this.#contactUri(transport),
       userAgent: config.sip.user_agent,
@@ -277,6 +280,7 @@ class PbxRuntime implements Pbx, ControlSource {
     if (this.#transactions !== null) await step('transactions', () => this.#transactions!.close());
     if (this.#transports !== null) await step('transports', () => this.#transports!.close());
     if (this.#media !== null) await step('media', () => this.#media!.close());
+    if (this.#cdrWriter !== null) await step('CDR writer', () => this.#cdrWriter!.close());
     if (this.#store !== null) await step('storage', () => this.#store!.close());
     this.log.info({}, 'stopped');
     await new Promise<void>((resolve) => this.log.flush(() => resolve()));

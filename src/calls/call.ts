@@ -248,10 +248,13 @@ export class Call {
       return;
     }
     switch (req.method) {
-      case 'BYE':
-        leg.answer(st, 200);
-        this.#onBye(leg);
+      case 'BYE': {
+        // The 200 goes once the CDR is committed: a call whose BYE was answered survives kill -9.
+        const written = this.#onBye(leg);
+        if (written === undefined) leg.answer(st, 200);
+        else void written.then(() => leg.answer(st, 200));
         return;
+      }
       case 'INVITE':
       case 'UPDATE':
         this.#passOffer(leg, st).catch((err: unknown) => {
@@ -268,24 +271,24 @@ export class Call {
     }
   }
 
-  #onBye(leg: Leg): void {
+  /** Returns the CDR commit when the BYE ended the call. */
+  #onBye(leg: Leg): Promise<void> | undefined {
     if (leg === this.a) {
       if (this.state === 'answered') {
         this.log.info({}, 'caller hung up');
         void this.#b?.request('BYE');
-        this.#finish('answered', 'caller-bye');
-      } else {
-        this.#onCallerCancel();
+        return this.#finish('answered', 'caller-bye');
       }
-      return;
+      this.#onCallerCancel();
+      return undefined;
     }
     if (leg === this.#b) {
       this.log.info({}, 'callee hung up');
       void this.a.request('BYE');
-      this.#finish('answered', 'callee-bye');
-      return;
+      return this.#finish('answered', 'callee-bye');
     }
     if (leg instanceof UacLeg) leg.cancel();
+    return undefined;
   }
 
   /**
@@ -361,9 +364,9 @@ export class Call {
     this.#env.detach(leg);
   }
 
-  /** Exactly once: stops timers, closes legs and media, writes the CDR. */
-  #finish(status: CdrRow['status'], reason: string): void {
-    if (this.#ended) return;
+  /** Exactly once: stops timers, closes legs and media, writes the CDR; returns its commit. */
+  #finish(status: CdrRow['status'], reason: string): Promise<void> | undefined {
+    if (this.#ended) return undefined;
     this.#ended = true;
     this.state = 'ending';
     this.#stopRinging();
@@ -389,13 +392,16 @@ export class Call {
       billsec: this.answeredAt === null ? 0 : secondsBetween(this.answeredAt, endedAt),
       recording: null,
     };
+    let written: Promise<void> | undefined;
     try {
-      this.#env.store.insertCdr(row);
+      const pending = this.#env.store.insertCdr(row);
+      if (pending !== undefined) written = pending.catch((err: unknown) => this.log.error({ err }, 'CDR could not be written'));
     } catch (err) {
       this.log.error({ err }, 'CDR could not be written');
     }
     this.log.info({ status, reason, duration_s: row.duration_s, billsec: row.billsec }, 'call ended');
     this.#env.ended(this);
+    return written;
   }
 }
 

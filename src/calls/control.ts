@@ -7,7 +7,8 @@
 //   registrar,      { lookup(ext) -> [{contact, peer}], authenticateRequest(st, 'proxy') -> user | null }
 //   media,          MediaEngine: openLeg(group), setRemote(legId, target), bridge(a, b), closeLeg(legId)
 //   getRouting,     () => Routing: read once per new call; the call keeps that Routing
-//   store,          { insertCdr(row) }: one CdrRow per call, when it ends
+//   store,          { insertCdr(row) -> void | Promise }: one CdrRow per call, when it ends; a BYE that
+//                   ends the call is answered once the promise settles (the row is committed)
 //   log,            pino-style logger; every line of a call comes from log.child({ callId })
 //   localContact,   (transport) => our Contact URI for that transport, e.g. "sip:pbx@127.0.0.1:5060"
 //   clock?, timers?        defaults: realClock, T1 500 ms, T2 4 s (RFC 3261 13.3.1.4 2xx retransmission)

@@ -22,7 +22,8 @@ export interface CallRegistrar {
 }
 
 export interface CallStore {
-  insertCdr(row: CdrRow): void;
+  /** Stores a finished call: committed when it returns, or when the promise it returns resolves. */
+  insertCdr(row: CdrRow): void | Promise<void>;
 }
 
 /** The MediaEngine verbs a call uses; every one has a deadline inside the engine. */
