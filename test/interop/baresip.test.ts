@@ -1,18 +1,19 @@
-// baresip (a real softphone) registers with digest and calls a SIPp callee through the PBX;
-// G.711 flows both ways through the PBX's media ports.
+// baresip (a real softphone) registers with digest, over UDP and over TCP (an account with
+// ;transport=tcp), and calls a SIPp callee through the PBX; G.711 flows both ways through the
+// PBX's media ports, and the registration and the INVITE use the account's transport.
 import { spawn } from 'node:child_process';
-import t from 'tap';
+import t, { type Test } from 'tap';
+import type { RegistrationInfo } from '../../src/api/control-types.js';
 import type { CdrRow } from '../../src/store/types.js';
 import { describe, freePort, isPbxMediaSource, PbxProcess, pbxJson, preparePbx, registerFrom, RtpProbe, startSipp, teardown, tempDir, writeBaresipConfig } from './harness.js';
 
-const setup = await preparePbx();
-const pbx = await PbxProcess.start(setup);
-t.teardown(() => teardown(pbx, setup));
-
-t.test('baresip registers and calls a SIPp callee through the PBX, with audio both ways', async (t) => {
-  const dir = tempDir('baresip');
+async function baresipCall(t: Test, transport: 'udp' | 'tcp'): Promise<void> {
+  const setup = await preparePbx();
+  const pbx = await PbxProcess.start(setup);
+  t.teardown(() => teardown(pbx, setup));
+  const dir = tempDir(`baresip-${transport}`);
   t.teardown(dir.cleanup);
-  writeBaresipConfig(dir.path, await freePort(), `<sip:1001@127.0.0.1:${setup.sipPort};transport=udp>;auth_pass=alice-pass;regint=600;audio_codecs=PCMA,PCMU`);
+  writeBaresipConfig(dir.path, await freePort(), `<sip:1001@127.0.0.1:${setup.sipPort};transport=${transport}>;auth_pass=alice-pass;regint=600;audio_codecs=PCMA,PCMU`);
 
   const calleePort = await freePort();
   const reg = await registerFrom(setup, '1002', calleePort);
@@ -22,7 +23,8 @@ t.test('baresip registers and calls a SIPp callee through the PBX, with audio bo
   const callee = startSipp({ scenario: 'uas.xml', localPort: calleePort, set: { rtp_port: probe.port }, timeoutS: 30 });
 
   const registered = pbx.waitForLog((l) => l.msg === 'registered' && l.extension === '1001', 15000);
-  const phone = spawn('baresip', ['-f', dir.path, '-e', `/dial sip:1002@127.0.0.1:${setup.sipPort}`, '-t', '10'], { stdio: ['ignore', 'pipe', 'pipe'] });
+  const target = `sip:1002@127.0.0.1:${setup.sipPort}${transport === 'tcp' ? ';transport=tcp' : ''}`;
+  const phone = spawn('baresip', ['-f', dir.path, '-e', `/dial ${target}`, '-t', '10'], { stdio: ['ignore', 'pipe', 'pipe'] });
   let output = '';
   phone.stdout.setEncoding('utf8').on('data', (c: string) => (output += c));
   phone.stderr.setEncoding('utf8').on('data', (c: string) => (output += c));
@@ -30,11 +32,14 @@ t.test('baresip registers and calls a SIPp callee through the PBX, with audio bo
   const phoneExit = new Promise<number | null>((resolve) => phone.once('exit', (code) => resolve(code)));
 
   t.ok(await registered, 'the PBX logged the registration of 1001 from baresip');
+  const bindings = await pbxJson<RegistrationInfo[]>(setup.file, ['registrations']);
+  t.match(bindings.find((b) => b.extension === '1001'), { transport }, `baresip is registered over ${transport}`);
   const [calleeResult, phoneCode] = await Promise.all([callee.done, phoneExit]);
   clearTimeout(killer);
   t.equal(calleeResult.code, 0, `callee: ${calleeResult.errors}`);
   t.equal(phoneCode, 0, 'baresip exits 0');
   t.match(output, /Call established/);
+  t.match(pbx.logs.find((l) => l.msg === 'new call'), { from: '1001', transport }, `baresip's INVITE came over ${transport}`);
 
   const counts = probe.counts;
   t.ok((counts.fromPeer.get(8) ?? 0) >= 50, `baresip's PCMA reached the callee: ${describe(counts)}`);
@@ -45,4 +50,7 @@ t.test('baresip registers and calls a SIPp callee through the PBX, with audio bo
 
   const rows = await pbxJson<CdrRow[]>(setup.file, ['cdr']);
   t.match(rows, [{ from: /1001/, to: /1002/, status: 'answered' }]);
-});
+}
+
+t.test('baresip registers over UDP and calls a SIPp callee through the PBX, with audio both ways', (t) => baresipCall(t, 'udp'));
+t.test('baresip registers over TCP and calls a SIPp callee through the PBX, with audio both ways', (t) => baresipCall(t, 'tcp'));
