@@ -5,8 +5,8 @@
 import t, { type Test } from 'tap';
 import type { RegistrationInfo } from '../../src/api/control-types.js';
 import type { CdrRow } from '../../src/store/types.js';
-import { callThrough, describe, EXTENSIONS, freePort, isPbxMediaSource, PbxProcess, pbxJson, preparePbx, RtpProbe, startSipp, teardown, type CallRun } from './harness.js';
-import { acceptByeOverStream, answerOverStream, registerOverStream, StreamUa, uaContact } from './stream-ua.js';
+import { callThrough, describe, EXTENSIONS, isPbxMediaSource, PbxProcess, pbxJson, preparePbx, teardown, type CallRun } from './harness.js';
+import { registerOverStream, sippCallAnsweredOverStream, StreamUa, uaContact } from './stream-ua.js';
 
 const setup = await preparePbx();
 const pbx = await PbxProcess.start(setup);
@@ -63,25 +63,8 @@ t.test('a callee registered over a TCP connection is reached over that connectio
   const ua = await StreamUa.openTcp('127.0.0.1', setup.sipPort);
   t.teardown(() => ua.close());
   t.equal(await registerOverStream(ua, 'tcp', '1003', EXTENSIONS['1003']!.password), 200, 'REGISTER over TCP with digest gets 200');
-  const probe = await RtpProbe.open();
-  t.teardown(() => probe.close());
-  const caller = startSipp({
-    scenario: 'uac-call.xml',
-    remote: `127.0.0.1:${setup.sipPort}`,
-    localPort: await freePort(),
-    mediaPort: await freePort(3),
-    rtpEcho: true,
-    service: '1003',
-    credentials: [['1001', EXTENSIONS['1001']!.password]],
-    durationMs: 2000,
-    timeoutS: 30,
-  });
-  t.teardown(() => caller.kill());
-  const invite = await answerOverStream(ua, uaContact(ua, '1003', 'tcp'), probe.port);
+  const { invite, result, probe } = await sippCallAnsweredOverStream(t, setup, ua, '1003', uaContact(ua, '1003', 'tcp'));
   t.match(invite.uri, /^sip:1003@127\.0\.0\.1:\d+;transport=tcp/i, 'the INVITE is for the TCP contact');
-  await probe.waitFor((c) => (c.fromPeer.get(8) ?? 0) >= 20 && c.echoedBack >= 20, 15000);
-  await acceptByeOverStream(ua);
-  const result = await caller.done;
   t.equal(result.code, 0, result.errors);
   t.ok([...probe.counts.sources].every((s) => isPbxMediaSource(s, setup.rtp)), `RTP from rtp.ports: ${describe(probe.counts)}`);
   const rows = await pbxJson<CdrRow[]>(setup.file, ['cdr']);

@@ -10,7 +10,7 @@ import t from 'tap';
 import type { RegistrationInfo } from '../../src/api/control-types.js';
 import type { CdrRow } from '../../src/store/types.js';
 import { describe, EXTENSIONS, freePort, isPbxMediaSource, PbxProcess, pbxJson, preparePbx, registerFrom, RtpProbe, startSipp, teardown, tempDir } from './harness.js';
-import { acceptByeOverStream, answerOverStream, callOverStream, hangUpOverStream, registerOverStream, StreamUa, uaContact } from './stream-ua.js';
+import { callOverStream, hangUpOverStream, registerOverStream, sippCallAnsweredOverStream, StreamUa, uaContact } from './stream-ua.js';
 
 const certs = tempDir('tls');
 t.teardown(certs.cleanup);
@@ -35,26 +35,8 @@ t.test('pbx registrations --json lists 1002 with transport tls', async (t) => {
 });
 
 t.test('a SIPp caller on UDP reaches 1002 over its TLS connection, with RTP both ways', async (t) => {
-  const probe = await RtpProbe.open();
-  t.teardown(() => probe.close());
-  const caller = startSipp({
-    scenario: 'uac-call.xml',
-    remote: `127.0.0.1:${setup.sipPort}`,
-    localPort: await freePort(),
-    mediaPort: await freePort(3),
-    rtpEcho: true,
-    service: '1002',
-    credentials: [['1001', EXTENSIONS['1001']!.password]],
-    durationMs: 2000,
-    timeoutS: 30,
-  });
-  t.teardown(() => caller.kill());
-
-  const invite = await answerOverStream(ua, uaContact(ua, '1002', 'tls'), probe.port);
+  const { invite, result, probe } = await sippCallAnsweredOverStream(t, setup, ua, '1002', uaContact(ua, '1002', 'tls'));
   t.match(invite.uri, /transport=tls/i, 'the INVITE is for the TLS contact');
-  await probe.waitFor((c) => (c.fromPeer.get(8) ?? 0) >= 20 && c.echoedBack >= 20, 15000);
-  await acceptByeOverStream(ua);
-  const result = await caller.done;
   t.equal(result.code, 0, result.errors);
   const counts = probe.counts;
   t.ok((counts.fromPeer.get(8) ?? 0) >= 20 && [...counts.sources].every((s) => isPbxMediaSource(s, setup.rtp)), `the caller's PCMA came from the PBX media ports: ${describe(counts)}`);

@@ -10,6 +10,7 @@ import { Headers, SipRequest, responseTo, type SipMessage, type SipResponse } fr
 import { parseNameAddr } from '../../src/sip/grammar.js';
 import { parseMessage } from '../../src/sip/parser.js';
 import { serialize } from '../../src/sip/serializer.js';
+import { EXTENSIONS, freePort, RtpProbe, startSipp, type PbxSetup, type SippResult } from './harness.js';
 
 export class StreamUa {
   readonly received: SipMessage[] = [];
@@ -253,4 +254,36 @@ export async function hangUpOverStream(ua: StreamUa, transport: 'tcp' | 'tls', c
   ua.send(inDialog(ua, transport, call, 'BYE', 10, 'bye'));
   const r = (await ua.waitFor((m) => m.kind === 'response' && m.status >= 200 && m.headers.get('cseq') === '10 BYE', 15000)) as SipResponse;
   return r.status;
+}
+
+/**
+ * A SIPp caller on UDP (1001, digest, echoing RTP) calls `ext`, which `ua` answers over its
+ * stream connection at `contact`; resolves once RTP has gone both ways and the caller's BYE was
+ * taken. The caller process and the probe are cleaned up by the test's teardown.
+ */
+export async function sippCallAnsweredOverStream(
+  t: { teardown(fn: () => void): void },
+  setup: PbxSetup,
+  ua: StreamUa,
+  ext: string,
+  contact: string,
+): Promise<{ invite: SipRequest; result: SippResult; probe: RtpProbe }> {
+  const probe = await RtpProbe.open();
+  t.teardown(() => probe.close());
+  const caller = startSipp({
+    scenario: 'uac-call.xml',
+    remote: `127.0.0.1:${setup.sipPort}`,
+    localPort: await freePort(),
+    mediaPort: await freePort(3),
+    rtpEcho: true,
+    service: ext,
+    credentials: [['1001', EXTENSIONS['1001']!.password]],
+    durationMs: 2000,
+    timeoutS: 30,
+  });
+  t.teardown(() => caller.kill());
+  const invite = await answerOverStream(ua, contact, probe.port);
+  await probe.waitFor((c) => (c.fromPeer.get(8) ?? 0) >= 20 && c.echoedBack >= 20, 15000);
+  await acceptByeOverStream(ua);
+  return { invite, result: await caller.done, probe };
 }
