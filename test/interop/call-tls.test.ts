@@ -3,20 +3,16 @@
 // TLS) registers 1002 with digest, shows up in `pbx registrations --json` with transport tls,
 // takes a call from a SIPp caller on UDP over that same connection, and places one over TLS to a
 // SIPp callee on UDP, with RTP both ways each time.
-import { execFileSync } from 'node:child_process';
 import { readFileSync } from 'node:fs';
-import { join } from 'node:path';
 import t from 'tap';
+import { selfSignedCert } from '../helpers/tls-cert.js';
 import type { RegistrationInfo } from '../../src/api/control-types.js';
 import type { CdrRow } from '../../src/store/types.js';
-import { describe, EXTENSIONS, freePort, isPbxMediaSource, PbxProcess, pbxJson, preparePbx, registerFrom, RtpProbe, startSipp, teardown, tempDir } from './harness.js';
+import { describe, EXTENSIONS, freePort, isPbxMediaSource, PbxProcess, pbxJson, preparePbx, registerFrom, RtpProbe, startSipp, teardown } from './harness.js';
 import { callOverStream, hangUpOverStream, registerOverStream, sippCallAnsweredOverStream, StreamUa, uaContact } from './stream-ua.js';
 
-const certs = tempDir('tls');
-t.teardown(certs.cleanup);
-const cert = join(certs.path, 'cert.pem');
-const key = join(certs.path, 'key.pem');
-execFileSync('openssl', ['req', '-x509', '-newkey', 'rsa:2048', '-nodes', '-keyout', key, '-out', cert, '-days', '1', '-subj', '/CN=pbx.test', '-addext', 'subjectAltName=IP:127.0.0.1'], { stdio: 'ignore' });
+const { cert, key, remove } = selfSignedCert();
+t.teardown(remove);
 
 const setup = await preparePbx({ listen: ['udp:127.0.0.1:PORT', 'tls:127.0.0.1:PORT'], tls: { cert, key } });
 const pbx = await PbxProcess.start(setup);

@@ -2,10 +2,10 @@
 // and serializer (the Debian SIPp is built without TLS, and a SIPp UAS cannot take an INVITE on
 // the connection it registered over). It only sends what the test writes and
 // records what arrives; waitFor() resolves on the first matching message, with a deadline.
-import { createHash } from 'node:crypto';
 import { connect as tcpConnect, type Socket } from 'node:net';
 import { connect as tlsConnect } from 'node:tls';
 import { StreamFramer } from '../../src/sip/framer.js';
+import { digestAnswer } from '../helpers/digest-client.js';
 import { Headers, SipRequest, responseTo, type SipMessage, type SipResponse } from '../../src/sip/message.js';
 import { parseNameAddr } from '../../src/sip/grammar.js';
 import { parseMessage } from '../../src/sip/parser.js';
@@ -104,19 +104,6 @@ export function isRequest(m: SipMessage, method: string): m is SipRequest {
   return m.kind === 'request' && m.method === method;
 }
 
-/** RFC 2617 3.2.2 / RFC 3261 22.4: the Authorization value answering a WWW-Authenticate challenge (MD5, qop=auth). */
-export function digestAuthorization(challenge: string, user: string, password: string, method: string, uri: string): string {
-  const param = (name: string): string => new RegExp(`${name}="?([^",]*)"?`, 'i').exec(challenge)?.[1] ?? '';
-  const realm = param('realm');
-  const nonce = param('nonce');
-  const md5 = (s: string): string => createHash('md5').update(s).digest('hex');
-  const cnonce = 'c0ffee';
-  const nc = '00000001';
-  const response = md5(`${md5(`${user}:${realm}:${password}`)}:${nonce}:${nc}:${cnonce}:auth:${md5(`${method}:${uri}`)}`);
-  const opaque = param('opaque');
-  return `Digest username="${user}", realm="${realm}", nonce="${nonce}", uri="${uri}", response="${response}", algorithm=MD5, qop=auth, nc=${nc}, cnonce="${cnonce}"${opaque === '' ? '' : `, opaque="${opaque}"`}`;
-}
-
 /** The Contact of `ext` at the UA's own end of the connection (nothing listens there: only the connection reaches it). */
 export function uaContact(ua: StreamUa, ext: string, transport: 'tcp' | 'tls'): string {
   return `<sip:${ext}@127.0.0.1:${ua.localPort};transport=${transport}>`;
@@ -144,7 +131,7 @@ export async function registerOverStream(ua: StreamUa, transport: 'tcp' | 'tls',
   send(1);
   const challenge = await final(1);
   if (challenge.status !== 401) return challenge.status;
-  send(2, digestAuthorization(challenge.headers.get('www-authenticate') ?? '', ext, password, 'REGISTER', 'sip:pbx.test'));
+  send(2, digestAnswer(challenge.headers.get('www-authenticate') ?? '', { user: ext, password, method: 'REGISTER', uri: 'sip:pbx.test' }));
   return (await final(2)).status;
 }
 
@@ -223,7 +210,7 @@ export async function callOverStream(ua: StreamUa, transport: 'tcp' | 'tls', ext
     ackNon2xx(1, r);
     const challenge = r.headers.get(r.status === 401 ? 'www-authenticate' : 'proxy-authenticate') ?? '';
     cseq = 2;
-    ua.send(invite(2, [r.status === 401 ? 'authorization' : 'proxy-authorization', digestAuthorization(challenge, ext, password, 'INVITE', uri)]));
+    ua.send(invite(2, [r.status === 401 ? 'authorization' : 'proxy-authorization', digestAnswer(challenge, { user: ext, password, method: 'INVITE', uri })]));
     r = await final(2);
   }
   const to = r.headers.get('to') ?? '';
