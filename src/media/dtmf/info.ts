@@ -18,20 +18,20 @@ const MAX_BODY = 256;
 const MAX_DURATION_MS = 60_000;
 
 /** The media type of a Content-Type value, lower case, without parameters ("" when absent). */
-export function mediaType(contentType: string | undefined): string {
-  if (contentType === undefined) return '';
+export function mediaType(contentType: string | null | undefined): string {
+  if (contentType === undefined || contentType === null) return '';
   const semi = contentType.indexOf(';');
   return (semi < 0 ? contentType : contentType.slice(0, semi)).trim().toLowerCase();
 }
 
 /** True for the Content-Types whose INFO bodies carry a digit. */
-export function isDtmfInfo(contentType: string | undefined): boolean {
+export function isDtmfInfo(contentType: string | null | undefined): boolean {
   const type = mediaType(contentType);
   return type === DTMF_RELAY || type === DTMF_PLAIN;
 }
 
 /** The digit in an INFO body of either type; null for another type or a malformed body. */
-export function parseDtmfInfo(contentType: string | undefined, body: Uint8Array | string): InfoDtmf | null {
+export function parseDtmfInfo(contentType: string | null | undefined, body: Uint8Array | string): InfoDtmf | null {
   if (body.length > MAX_BODY) return null;
   const text = typeof body === 'string' ? body : Buffer.from(body.buffer, body.byteOffset, body.byteLength).toString('latin1');
   const type = mediaType(contentType);
