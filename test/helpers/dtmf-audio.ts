@@ -1,7 +1,7 @@
 // Audio for the DTMF detector tests: tones computed here or made by sox, white noise from a seeded
 // generator, speech from espeak-ng, and a feeder that runs a detector frame by frame.
 import { execFileSync } from 'node:child_process';
-import { readFileSync } from 'node:fs';
+import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { InbandDtmfDetector } from '../../src/media/dtmf/goertzel.js';
 
@@ -82,6 +82,16 @@ export function soxDigit(dir: string, rate: number, key: string, ms: number): In
   return sox(dir, `digit-${rate}-${key === '*' ? 'star' : key === '#' ? 'hash' : key}-${ms}`, rate, ['-n'], [
     'synth', String(ms / 1000), 'sine', String(ROWS[key]), 'sine', String(COLS[key]), 'remix', '1,2', 'vol', '0.44',
   ]);
+}
+
+/** `pcm` (8 kHz) through G.711 `encoding` ('u-law' or 'a-law') and back, by sox. */
+export function viaG711(dir: string, pcm: Int16Array, encoding: 'u-law' | 'a-law'): Int16Array {
+  const linear = join(dir, `g711-in.raw`);
+  const coded = join(dir, `g711-${encoding}.raw`);
+  writeFileSync(linear, Buffer.from(pcm.buffer, pcm.byteOffset, pcm.byteLength));
+  const raw = ['-t', 'raw', '-r', '8000', '-c', '1'];
+  execFileSync('sox', [...raw, '-e', 'signed-integer', '-b', '16', linear, ...raw, '-e', encoding, coded], { stdio: 'pipe' });
+  return sox(dir, `g711-${encoding}-out`, 8000, [...raw, '-e', encoding, coded]);
 }
 
 /** espeak-ng speech resampled by sox to `rate`. */

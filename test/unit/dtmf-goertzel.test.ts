@@ -1,6 +1,6 @@
 import t from 'tap';
 import { InbandDtmfDetector } from '../../src/media/dtmf/goertzel.js';
-import { addNoise, concat, detect, digitsOf, dtmfTone, silence, soxDigit, speech } from '../helpers/dtmf-audio.js';
+import { addNoise, concat, detect, digitsOf, dtmfTone, silence, soxDigit, speech, viaG711 } from '../helpers/dtmf-audio.js';
 import { tempDir } from '../helpers/temp-dir.js';
 
 const KEYS = '123A456B789C*0#D';
@@ -18,6 +18,14 @@ t.test('sox-made digits, each 70 ms with 60 ms pauses, are all heard once, in or
     for (const k of KEYS) parts.push(soxDigit(dir, rate, k, 70), silence(rate, 60));
     t.equal(digitsOf(detect(new InbandDtmfDetector(rate), concat(...parts))), KEYS, `${rate} Hz`);
   }
+});
+
+t.test('digits that went through G.711 u-law and A-law (sox) with noise are all heard', async (t) => {
+  const dir = tempDir(t, 'dtmf-g711');
+  const parts = [silence(8000, 30)];
+  for (const k of KEYS) parts.push(dtmfTone(8000, k, 50, { rowDbm0: -20, colDbm0: -18 }), silence(8000, 50));
+  const pcm = addNoise(concat(...parts), -40, 9);
+  for (const law of ['u-law', 'a-law'] as const) t.equal(digitsOf(detect(new InbandDtmfDetector(8000), viaG711(dir, pcm, law))), KEYS, law);
 });
 
 t.test('digits under white noise at 20 and 15 dB SNR are all heard, and noise alone gives none', async (t) => {

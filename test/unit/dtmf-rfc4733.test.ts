@@ -115,6 +115,13 @@ t.test('release() ends a digit sent live at once', async (t) => {
   tx.release();
   const rest = drive(tx, 5, 1000 + 3 * 160);
   t.same(rest.map((s) => [s.end, s.duration]), [[true, 640], [true, 640], [true, 640]]);
+
+  const queued = new DtmfEventSender({ intervalMs: 20 });
+  queued.send('1', 100);
+  queued.send('2', 60_000);
+  queued.release();
+  const both = drive(queued, 30);
+  t.same(both.filter((s) => s.end).map((s) => [s.event, s.duration]), [[1, 800], [1, 800], [1, 800], [2, 320], [2, 320], [2, 320]], 'a released digit still queued lasts 40 ms');
 });
 
 t.test('durations are raised to 40 ms, capped at one segment; a 48 kHz clock scales the units', async (t) => {

@@ -159,6 +159,7 @@ export class InbandDtmfDetector {
     this.#subs = 0;
     this.#runKey = -1;
     this.#runHops = 0;
+    this.#runRejected = false;
     this.#onKey = -1;
     this.#gapHops = 0;
   }

@@ -130,6 +130,7 @@ export class DtmfEventSender {
   readonly #intervalMs: number;
   readonly #volume: number;
   readonly #maxTicks: number;
+  readonly #minTicks: number;
   readonly #queueCodes = new Uint8Array(QUEUE);
   readonly #queueTicks = new Uint32Array(QUEUE);
   #queueHead = 0;
@@ -154,6 +155,7 @@ export class DtmfEventSender {
     }
     this.#tickUnits = Math.round((clockRate * this.#tickMs) / 1000);
     this.#maxTicks = Math.floor(MAX_SEGMENT / this.#tickUnits);
+    this.#minTicks = Math.ceil(MIN_DIGIT_MS / this.#tickMs);
   }
 
   /** True while an event is being sent or one waits in the queue. */
@@ -179,17 +181,24 @@ export class DtmfEventSender {
     const code = dtmfEventCode(digit);
     if (code < 0 || !(durationMs >= 0)) throw new PbxError('PBX_ERR_DTMF_DIGIT', `not a DTMF digit and duration: ${JSON.stringify(digit)}, ${durationMs}`);
     if (this.#queueLength === QUEUE) return false;
-    const ms = Math.max(durationMs, MIN_DIGIT_MS);
     const i = (this.#queueHead + this.#queueLength) % QUEUE;
     this.#queueCodes[i] = code;
-    this.#queueTicks[i] = Math.min(Math.ceil(ms / this.#tickMs), this.#maxTicks);
+    this.#queueTicks[i] = Math.min(Math.max(Math.ceil(durationMs / this.#tickMs), this.#minTicks), this.#maxTicks);
     this.#queueLength++;
     return true;
   }
 
-  /** The key was released early (a digit forwarded live): the end packets go from the next tick. */
+  /**
+   * The key of the last digit sent was released (a digit forwarded live, sent with a long duration):
+   * when it is playing, its end packets go from the next tick; when it still waits, it gets 40 ms.
+   */
   release(): void {
-    if (this.#event >= 0 && this.#tick < this.#ticks) this.#ticks = this.#tick + 1;
+    if (this.#queueLength > 0) {
+      const last = (this.#queueHead + this.#queueLength - 1) % QUEUE;
+      this.#queueTicks[last] = Math.min(this.#queueTicks[last]!, this.#minTicks);
+    } else if (this.#event >= 0 && this.#tick < this.#ticks) {
+      this.#ticks = this.#tick + 1;
+    }
   }
 
   /**
