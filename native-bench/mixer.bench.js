@@ -31,14 +31,21 @@ function fillSpeech(out, seed) {
   }
 }
 
+/** A mixer whose parties all send a frame every tick (the pipeline sets inputValid each tick). */
 function buildMixer(parties, options) {
   const m = new ConferenceMixer(RATE, options);
+  const all = [];
   for (let i = 0; i < parties; i++) {
     const p = m.add(`p${i}`);
     fillSpeech(p.input, i + 1);
-    p.inputValid = true;
+    all.push(p);
   }
-  return m;
+  return {
+    mix() {
+      for (let i = 0; i < all.length; i++) all[i].inputValid = true;
+      m.mix();
+    },
+  };
 }
 
 /** The naive mixer: for each party, sum every other input and saturate. */

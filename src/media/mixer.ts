@@ -54,7 +54,10 @@ export class MixerParty {
   readonly input: Int16Array;
   /** Read one frame here after mix(). */
   readonly output: Int16Array;
-  /** Set by the caller each tick: false when there is no frame (lost, not started, DTX). */
+  /**
+   * Set true after writing a frame into input, every tick: mix() consumes it (resets it to false),
+   * so a leg whose audio stops (no packet, not started, DTX) is not heard repeating its last frame.
+   */
   inputValid = false;
   /** Heard by nobody; does not talk. */
   muted = false;
@@ -199,6 +202,7 @@ export class ConferenceMixer {
       else change = party.detector.update(party.inputValid ? party.input : null, n);
       if (change !== 0) this.#emit(change > 0 ? 'talking' : 'stopped', party);
       party.contributes = live;
+      party.inputValid = false;
       if (live) {
         candidates++;
         party.score = party.detector.energy + (party.detector.talking ? TALKER_BONUS : 0);

@@ -86,6 +86,7 @@ t.test('a muted party is heard by nobody but still hears the others', async (t) 
   t.equal(b.output[0], 30, 'b hears only c');
   t.equal(c.output[5], 200, 'c hears only b');
   a.muted = false;
+  [a, b, c].forEach((p) => (p.inputValid = true));
   m.mix();
   t.equal(b.output[0], 1030, 'unmuted, a is heard again');
 });
@@ -116,6 +117,18 @@ t.test('a party with no valid frame this tick (lost packet, not started) contrib
   t.equal(c.output[0], 1200, 'c still hears both');
 });
 
+t.test('mix() consumes a frame: a party that writes none next tick is not heard again', async (t) => {
+  const m = new ConferenceMixer(RATE);
+  const a = m.add('a');
+  const b = m.add('b');
+  feed(a, 500);
+  m.mix();
+  t.equal(b.output[0], 500);
+  t.equal(a.inputValid, false);
+  m.mix();
+  t.equal(b.output[0], 0, 'no new frame from a: silence, not its last frame again');
+});
+
 t.test('parties join and leave mid-call', async (t) => {
   const m = new ConferenceMixer(RATE);
   const a = m.add('a');
@@ -125,18 +138,20 @@ t.test('parties join and leave mid-call', async (t) => {
   m.mix();
   t.equal(a.output[0], 10);
   const c = m.add('c');
-  feed(c, 100);
+  [a, b, c].forEach((p, i) => feed(p, 10 ** i));
   m.mix();
   t.same([a.output[0], b.output[0], c.output[0]], [110, 101, 11], 'the newcomer hears and is heard at once');
   t.equal(m.remove('b'), true);
   t.equal(m.size, 2);
   t.equal(m.get('b'), undefined);
   t.equal(b.index, -1);
+  [a, c].forEach((p) => (p.inputValid = true));
   m.mix();
   t.same([a.output[0], c.output[0]], [100, 1], 'b is gone from the mix');
   t.equal(m.remove('b'), false, 'removing twice is harmless');
   t.throws(() => m.add('a'), { code: 'PBX_ERR_MIXER_PARTY_EXISTS' });
   const b2 = m.add('b');
+  [a, b2, c].forEach((p) => (p.inputValid = true));
   feed(b2, 1000);
   m.mix();
   t.same([a.output[0], c.output[0], b2.output[0]], [1100, 1001, 101], 'the id can join again');
@@ -295,6 +310,7 @@ t.test('a steady noise on a line becomes its floor: noise stops counting as talk
   for (let tick = 0; tick < 5; tick++) {
     voice(a.input);
     for (let i = 0; i < N; i++) a.input[i] += noise();
+    a.inputValid = true;
     m.mix();
   }
   t.equal(a.talking, true, 'speech 20 dB above the noise is');
