@@ -82,7 +82,7 @@ function naiveMixer(parties) {
 /** Median over 5 batches of CPU ms and wall ms per mix(); each batch runs about BATCH_MS. */
 function timeMix(mixer) {
   const warm = performance.now();
-  for (let i = 0; i < 20 && performance.now() - warm < 100; i++) mixer.mix();
+  for (let i = 0; i < 200 && performance.now() - warm < 300; i++) mixer.mix();
   const cpu = [];
   const wall = [];
   let perBatch = 1;
