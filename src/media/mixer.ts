@@ -7,10 +7,11 @@
 // mix-minus Asterisk's softmix bridge and FreeSWITCH's conference do, O(N) instead of the O(N^2)
 // of summing the others for each party.
 //
-// maxTalkers bounds how many inputs are mixed (the loudest, talkers first), as ConfBridge and
-// FreeSWITCH gate silent members: with 50 open microphones the room noise of all of them adds up
-// to a hiss louder than the speaker, and the per-party mix-minus work stays bounded. The default
-// mixes every valid input, exactly "the sum of all others"; the pipeline sets a limit for rooms.
+// maxTalkers bounds how many inputs are mixed (the loudest, talkers first), in the spirit of
+// FreeSWITCH's energy-level and ConfBridge's dsp_drop_silence keeping silent members out of the
+// mix: the room noise of 50 open microphones sums 17 dB (10 log10 50) above one line's, and the
+// per-party mix-minus work stays bounded. The default mixes every valid input, exactly "the sum of
+// all others"; the pipeline sets a limit for large rooms.
 //
 // The output goes through a peak limiter (limiter.ts) unless `limiter: false`, then only saturation.
 //
