@@ -365,3 +365,18 @@ t.test('talker events beyond the ring are dropped oldest first and counted', asy
   t.equal(list[0]!.tick, 25, 'the oldest kept is the 25th');
   t.equal(list[15]!.tick, 40);
 });
+
+t.test('join and leave beeps: a deaf party fed by a player is heard by everyone', async (t) => {
+  const m = new ConferenceMixer(RATE);
+  const a = m.add('a');
+  const b = m.add('b');
+  const tones = m.add('tones');
+  tones.deaf = true;
+  sine(1000, 4000)(tones.input);
+  tones.inputValid = true;
+  feed(a, 10);
+  m.mix();
+  t.equal(a.output[80], tones.input[80], 'a hears the beep');
+  t.equal(b.output[80], tones.input[80]! + 10, 'b hears the beep and a');
+  t.ok(tones.output.every((s) => s === 0));
+});
