@@ -60,6 +60,11 @@ export class CallRecorder {
     return this.#frames;
   }
 
+  /** Data bytes on disk so far. */
+  get bytesWritten(): number {
+    return this.#writer.bytesWritten;
+  }
+
   /** Frames lost because the disk was behind or failed. */
   get droppedFrames(): number {
     return this.#writer.droppedFrames;
@@ -130,6 +135,7 @@ export class CallRecorder {
 }
 
 function copyFrame(pcm: Int16Array, n: number, into: Int16Array): void {
-  for (let i = 0; i < n; i++) into[i] = pcm[i]!;
+  if (n === pcm.length) into.set(pcm);
+  else for (let i = 0; i < n; i++) into[i] = pcm[i]!;
   if (n < into.length) into.fill(0, n);
 }

@@ -159,7 +159,9 @@ export class WavWriter {
   }
 
   async #finish(): Promise<void> {
-    if (this.#fillBytes > 0) this.#submitFill();
+    // after a failed write the disk is not tried again; at the size limit what was taken is kept
+    const healthy = this.#error === null || this.#error.code === 'PBX_ERR_RECORDING_TOO_LONG';
+    if (this.#fillBytes > 0 && healthy) this.#submitFill();
     while (this.#draining !== null) await this.#draining;
     if (this.#error === null || this.#error.code === 'PBX_ERR_RECORDING_TOO_LONG') {
       try {
@@ -188,7 +190,8 @@ export class WavWriter {
     if (LITTLE_ENDIAN_HOST) {
       const ring16 = this.#ring16;
       const at = byteOffset >> 1;
-      for (let i = 0; i < count; i++) ring16[at + i] = pcm[from + i]!;
+      if (from === 0 && count === pcm.length) ring16.set(pcm, at);
+      else for (let i = 0; i < count; i++) ring16[at + i] = pcm[from + i]!;
     } else {
       const view = this.#ringView;
       for (let i = 0; i < count; i++) view.setInt16(byteOffset + i * 2, pcm[from + i]!, true);
