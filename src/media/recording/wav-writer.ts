@@ -159,11 +159,9 @@ export class WavWriter {
   }
 
   async #finish(): Promise<void> {
-    // after a failed write the disk is not tried again; at the size limit what was taken is kept
-    const healthy = this.#error === null || this.#error.code === 'PBX_ERR_RECORDING_TOO_LONG';
-    if (this.#fillBytes > 0 && healthy) this.#submitFill();
+    if (this.#fillBytes > 0 && this.#diskUsable()) this.#submitFill();
     while (this.#draining !== null) await this.#draining;
-    if (this.#error === null || this.#error.code === 'PBX_ERR_RECORDING_TOO_LONG') {
+    if (this.#diskUsable()) {
       try {
         await this.#writeHeader(this.#writtenBytes);
       } catch (err) {
@@ -171,6 +169,11 @@ export class WavWriter {
       }
     }
     await this.#fh.close().catch(() => undefined);
+  }
+
+  /** After a failed write the disk is not tried again; at the size limit what was taken is kept. */
+  #diskUsable(): boolean {
+    return this.#error === null || this.#error.code === 'PBX_ERR_RECORDING_TOO_LONG';
   }
 
   /** Chunks neither queued nor being filled. */
