@@ -119,6 +119,7 @@ typedef struct relay {
   int open_legs;
   napi_async_cleanup_hook_handle cleanup;
   struct mmsghdr in[BATCH];
+  int last_n; /* entries of `in` the last recvmmsg filled */
   struct iovec in_iov[BATCH];
   addr_t in_addr[BATCH];
   struct mmsghdr out[BATCH];
@@ -336,19 +337,24 @@ static int send_batch(int fd, struct mmsghdr *out, int n) {
   return sent;
 }
 
-static int receive(relay_t *r, int fd) {
+/* The batch's headers point at its buffers once and for all; recvmmsg only shortens the names. */
+static void init_batch(relay_t *r) {
   for (int i = 0; i < BATCH; i++) {
     r->in_iov[i].iov_base = r->buf[i];
     r->in_iov[i].iov_len = SLOT;
-    memset(&r->in[i].msg_hdr, 0, sizeof r->in[i].msg_hdr);
     r->in[i].msg_hdr.msg_iov = &r->in_iov[i];
     r->in[i].msg_hdr.msg_iovlen = 1;
     r->in[i].msg_hdr.msg_name = &r->in_addr[i];
     r->in[i].msg_hdr.msg_namelen = sizeof r->in_addr[i];
   }
+}
+
+static int receive(relay_t *r, int fd) {
+  for (int i = 0; i < r->last_n; i++) r->in[i].msg_hdr.msg_namelen = sizeof r->in_addr[i];
   int n;
   do n = recvmmsg(fd, r->in, BATCH, MSG_DONTWAIT, NULL);
   while (n < 0 && errno == EINTR);
+  r->last_n = n > 0 ? n : 0;
   return n;
 }
 
@@ -843,6 +849,7 @@ static napi_value init(napi_env env, napi_value exports) {
     return NULL;
   }
   r->env = env;
+  init_batch(r);
   if (napi_get_uv_event_loop(env, &r->loop) != napi_ok || r->loop == NULL) {
     free(r);
     napi_throw_error(env, "PBX_ERR_MEDIA_NATIVE", "no event loop");
