@@ -703,11 +703,13 @@ static napi_value open_leg(napi_env env, napi_callback_info info) {
   }
   napi_create_reference(env, argv[2], 1, &l->counters_ref);
   l->open_polls = 2;
-  uv_poll_start(&l->rtp_poll, UV_READABLE, on_rtp);
-  uv_poll_start(&l->rtcp_poll, UV_READABLE, on_rtcp);
   r->legs[slot] = l;
-  r->next_slot = (slot + 1) % MAX_LEGS;
   r->open_legs++;
+  if (uv_poll_start(&l->rtp_poll, UV_READABLE, on_rtp) != 0 || uv_poll_start(&l->rtcp_poll, UV_READABLE, on_rtcp) != 0) {
+    close_leg(l);
+    return fail_errno(env, "PBX_ERR_MEDIA_BIND", "cannot watch the leg's sockets", EINVAL);
+  }
+  r->next_slot = (slot + 1) % MAX_LEGS;
   napi_value out;
   napi_create_double(env, l->handle, &out);
   return out;
