@@ -120,3 +120,27 @@ t.test('two bridged legs relay RTP on this thread, counting into the caller-give
   t.equal(ca[8], 0xabcd, 'the latched SSRC');
   t.equal(addon.sendAddress(ha), '127.0.0.1');
 });
+
+t.test('IPv6 legs relay on ::1 and report the source they latched to', async (t) => {
+  const a = createSocket('udp6');
+  const b = createSocket('udp6');
+  await Promise.all([a, b].map((s) => new Promise<void>((resolve) => s.bind(0, '::1', resolve))));
+  const ha = addon.openLeg('::1', base + 10, counters());
+  const hb = addon.openLeg('::1', base + 12, counters());
+  t.teardown(() => {
+    addon.release(ha);
+    addon.release(hb);
+    a.close();
+    b.close();
+  });
+  addon.setRemote(ha, null, 0, null, 0, identity, 8000);
+  addon.setRemote(hb, '::1', b.address().port, '::1', b.address().port + 1, identity, 8000);
+  addon.bridge(ha, hb);
+  t.equal(addon.sendAddress(ha), null, 'nothing known about A before it sends');
+  const packet = Buffer.from([0x80, 8, 0, 1, 0, 0, 0, 160, 0, 0, 0, 7, 9]);
+  const got = once(b, 'message');
+  a.send(packet, base + 10, '::1');
+  const [msg] = (await got) as [Buffer];
+  t.same(msg, packet);
+  t.equal(addon.sendAddress(ha), '::1', 'A latched');
+});
