@@ -165,6 +165,7 @@ export class MediaSession {
       rtcpPort: to.rtcpPort,
       ptMap: payloadTypeMap(from.codecs, to.codecs),
       sends: to.direction === 'sendrecv' || to.direction === 'sendonly',
+      clockRate: to.codecs.find((c) => c.encoding.toLowerCase() !== 'telephone-event')?.clockRate ?? 8000,
     };
     this.#engine.setRemote(legId, target).catch((err: unknown) => {
       this.#log.warn({ err, legId }, 'media leg could not be pointed at the phone');
