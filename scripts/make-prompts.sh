@@ -22,12 +22,12 @@ for tool in espeak-ng sox; do
 done
 
 # Speech to WAV: trim silence at both ends (sox "silence" at 0.5% of full scale, run in reverse
-# for the tail), normalise, resample with sox's high-quality filter, and leave 50 ms of air after.
+# for the tail), resample with sox's high-quality filter, normalise, and leave 50 ms of air after.
 speak() { # voice text out
   espeak-ng -v "$1" -s "$speed" -w "$tmp/raw.wav" "$2"
   sox -D "$tmp/raw.wav" -b 16 -c 1 "$3" \
     gain -6 silence 1 0.01 0.5% reverse silence 1 0.01 0.5% reverse \
-    highpass 80 norm -3 rate -h "$rate" pad 0 0.05
+    highpass 80 rate -h "$rate" norm -3 pad 0 0.05
 }
 
 make_language() { # lang
