@@ -18,6 +18,8 @@ interface Polyphase {
 
 export class PcmCursor {
   readonly #polyphase = new Map<number, Polyphase>();
+  /** 20 ms views of the buffers played, so that a loop does not rebuild them each time round. */
+  readonly #views = new WeakMap<Int16Array, Int16Array[]>();
   #pcm: Int16Array = new Int16Array(0);
   #fromRate = 1;
   #toRate = 1;
@@ -34,6 +36,7 @@ export class PcmCursor {
   #end = 0;
   #skip = 0;
 
+  /** Starts reading `pcm`; the 20 ms views are built once per buffer and kept while it lives. */
   load(pcm: Int16Array, fromRate: number, toRate: number): void {
     this.#pcm = pcm;
     this.#fromRate = fromRate;
@@ -43,13 +46,21 @@ export class PcmCursor {
     this.#filter = fromRate !== toRate && POLYPHASE_RATES.includes(fromRate) && POLYPHASE_RATES.includes(toRate) ? this.#polyphaseFor(fromRate, toRate) : null;
     if (this.#filter === null) return;
     this.#filter.resampler.reset();
-    const step = fromRate / 50;
-    this.#chunks = [];
-    for (let at = 0; at < pcm.length; at += step) this.#chunks.push(pcm.subarray(at, at + step));
+    this.#chunks = this.#chunksOf(pcm, fromRate / 50);
     this.#chunk = 0;
     this.#start = 0;
     this.#end = 0;
     this.#skip = this.#filter.delay;
+  }
+
+  #chunksOf(pcm: Int16Array, step: number): Int16Array[] {
+    const known = this.#views.get(pcm);
+    if (known !== undefined && known[0]!.length === Math.min(step, pcm.length)) return known;
+    const chunks: Int16Array[] = [];
+    for (let at = 0; at < pcm.length; at += step) chunks.push(pcm.subarray(at, at + step));
+    if (chunks.length === 0) chunks.push(pcm);
+    this.#views.set(pcm, chunks);
+    return chunks;
   }
 
   get done(): boolean {
@@ -130,4 +141,17 @@ export class PcmCursor {
       out[offset + i] = end > start ? Math.round(sum / (end - start)) : pcm[start]!;
     }
   }
+}
+
+/**
+ * A whole prompt converted to `toRate` at once, the same samples the cursor would give. For
+ * callers that keep prompts and music on hold in memory at the leg rate and share them between
+ * calls: playing at the player's own rate is a plain copy.
+ */
+export function resamplePcm(pcm: Int16Array, fromRate: number, toRate: number): Int16Array {
+  const cursor = new PcmCursor();
+  cursor.load(pcm, fromRate, toRate);
+  const out = new Int16Array(Math.ceil((pcm.length * toRate) / fromRate));
+  cursor.read(out, 0, out.length);
+  return out;
 }

@@ -24,17 +24,25 @@ function sine(phase: number): number {
   return a + (SINE[i + 1]! - a) * (phase & FRACTION_MASK) * FRACTION_SCALE;
 }
 
+/** A ToneSpec as per-segment sample counts, phase increments and gains at one sample rate. */
+interface CompiledTone {
+  /** Samples; -1 = for as long as the tone plays. */
+  length: number[];
+  inc1: number[];
+  inc2: number[];
+  amplitude: number[];
+  modulated: boolean[];
+  rampIn: boolean[];
+  rampOut: boolean[];
+  repeat: boolean;
+}
+
 export class ToneGenerator {
   readonly sampleRate: number;
   readonly #ramp: number;
-  #length: number[] = [];
-  #inc1: number[] = [];
-  #inc2: number[] = [];
-  #amplitude: number[] = [];
-  #modulated: boolean[] = [];
-  #rampIn: boolean[] = [];
-  #rampOut: boolean[] = [];
-  #repeat = false;
+  /** Specs compiled for this rate, kept while the spec lives (a looping player restarts tones). */
+  readonly #compiled = new WeakMap<ToneSpec, CompiledTone>();
+  #tone: CompiledTone = { length: [], inc1: [], inc2: [], amplitude: [], modulated: [], rampIn: [], rampOut: [], repeat: false };
   #segment = 0;
   #position = 0;
   #phase1 = 0;
@@ -55,6 +63,21 @@ export class ToneGenerator {
 
   /** Starts `spec` from its beginning; `maxMs` > 0 ends it after that long (with a ramp down). */
   start(spec: ToneSpec, maxMs = 0): void {
+    let tone = this.#compiled.get(spec);
+    if (tone === undefined) {
+      tone = this.#compile(spec);
+      this.#compiled.set(spec, tone);
+    }
+    this.#tone = tone;
+    this.#segment = 0;
+    this.#position = 0;
+    this.#phase1 = 0;
+    this.#phase2 = 0;
+    this.#left = maxMs > 0 ? Math.round((maxMs * this.sampleRate) / 1000) : -1;
+    this.#done = false;
+  }
+
+  #compile(spec: ToneSpec): CompiledTone {
     const segs = spec.segments;
     const n = segs.length;
     const toInc = (f: number | undefined): number => (f === undefined ? 0 : Math.round((f * 2 ** 32) / this.sampleRate) >>> 0);
@@ -64,24 +87,20 @@ export class ToneGenerator {
       return s === undefined || s.frequencies.length === 0;
     };
     const base = 32767 * 10 ** ((spec.levelDbm0 - FULL_SCALE_DBM0) / 20);
-    this.#length = segs.map((s) => (s.ms === 0 ? -1 : Math.round((s.ms * this.sampleRate) / 1000)));
-    this.#inc1 = segs.map((s) => toInc(s.frequencies[0]));
-    this.#inc2 = segs.map((s) => toInc(s.frequencies[1]));
-    this.#modulated = segs.map((s) => s.modulated);
-    this.#amplitude = segs.map((s) => {
-      if (s.frequencies.length === 0) return 0;
-      const a = base * 10 ** (s.gainDb / 20);
-      return s.modulated ? a / (1 + MODULATION_DEPTH) : a;
-    });
-    this.#rampIn = segs.map((_, i) => silent(i - 1));
-    this.#rampOut = segs.map((_, i) => silent(i + 1));
-    this.#repeat = spec.repeat;
-    this.#segment = 0;
-    this.#position = 0;
-    this.#phase1 = 0;
-    this.#phase2 = 0;
-    this.#left = maxMs > 0 ? Math.round((maxMs * this.sampleRate) / 1000) : -1;
-    this.#done = false;
+    return {
+      length: segs.map((s) => (s.ms === 0 ? -1 : Math.round((s.ms * this.sampleRate) / 1000))),
+      inc1: segs.map((s) => toInc(s.frequencies[0])),
+      inc2: segs.map((s) => toInc(s.frequencies[1])),
+      amplitude: segs.map((s) => {
+        if (s.frequencies.length === 0) return 0;
+        const a = base * 10 ** (s.gainDb / 20);
+        return s.modulated ? a / (1 + MODULATION_DEPTH) : a;
+      }),
+      modulated: segs.map((s) => s.modulated),
+      rampIn: segs.map((_, i) => silent(i - 1)),
+      rampOut: segs.map((_, i) => silent(i + 1)),
+      repeat: spec.repeat,
+    };
   }
 
   stop(): void {
@@ -93,8 +112,8 @@ export class ToneGenerator {
     let written = 0;
     while (written < count && !this.#done) {
       const seg = this.#segment;
-      const length = this.#length[seg]!;
-      const amplitude = this.#amplitude[seg]!;
+      const length = this.#tone.length[seg]!;
+      const amplitude = this.#tone.amplitude[seg]!;
       let run = count - written;
       if (length >= 0) run = Math.min(run, length - this.#position);
       if (this.#left >= 0) run = Math.min(run, this.#left);
@@ -115,18 +134,19 @@ export class ToneGenerator {
   #nextSegment(): void {
     this.#position = 0;
     this.#segment++;
-    if (this.#segment < this.#length.length) return;
+    if (this.#segment < this.#tone.length.length) return;
     this.#segment = 0;
-    if (!this.#repeat) this.#done = true;
+    if (!this.#tone.repeat) this.#done = true;
   }
 
   #synthesise(out: Int16Array, at: number, run: number, length: number, amplitude: number): void {
     const seg = this.#segment;
-    const inc1 = this.#inc1[seg]!;
-    const inc2 = this.#inc2[seg]!;
-    const modulated = this.#modulated[seg]!;
-    const rampIn = this.#rampIn[seg]!;
-    const rampOut = this.#rampOut[seg]! && length >= 0;
+    const tone = this.#tone;
+    const inc1 = tone.inc1[seg]!;
+    const inc2 = tone.inc2[seg]!;
+    const modulated = tone.modulated[seg]!;
+    const rampIn = tone.rampIn[seg]!;
+    const rampOut = tone.rampOut[seg]! && length >= 0;
     const ramp = this.#ramp;
     let p1 = this.#phase1;
     let p2 = this.#phase2;

@@ -1,4 +1,5 @@
 import t from 'tap';
+import { resamplePcm } from '../../src/media/pcm-cursor.js';
 import { Player, type PlayItem } from '../../src/media/player.js';
 import { parseTone, toneSet } from '../../src/media/tones.js';
 import { cadence, goertzel, rms, zeroCrossingFrequency } from '../helpers/audio.js';
@@ -102,6 +103,19 @@ t.test('between 8, 16 and 48 kHz the polyphase filter keeps the timing and keeps
   down.load([{ pcm: sine(5000, 16000, 500), sampleRate: 16000 }], { loop: false });
   const alias = drain(down).pcm;
   t.ok(rms(alias) < 100, `5 kHz does not alias (rms ${rms(alias).toFixed(0)} of 7071)`);
+});
+
+t.test('resamplePcm gives at once what the player plays frame by frame', async (t) => {
+  for (const [from, to] of [
+    [8000, 16000],
+    [44100, 16000],
+  ] as const) {
+    const input = sine(700, from, 333);
+    const player = new Player(to);
+    player.load([{ pcm: input, sampleRate: from }], { loop: false });
+    const whole = resamplePcm(input, from, to);
+    t.same(drain(player).pcm.subarray(0, whole.length), whole, `${from} -> ${to}`);
+  }
 });
 
 t.test('a looped item (music on hold) starts again until stopped', async (t) => {
