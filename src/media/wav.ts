@@ -4,7 +4,8 @@
 // Anything else, or a truncated or corrupt file, is a PbxError naming the file.
 import { readFileSync } from 'node:fs';
 import { PbxError } from '../util/errors.js';
-import { ALAW_TO_LINEAR, ULAW_TO_LINEAR } from './g711-decode.js';
+import { ALAW_DECODE } from './codec/pcma.js';
+import { MULAW_DECODE } from './codec/pcmu.js';
 
 export const WAV_ERRORS = {
   READ: 'PBX_ERR_MEDIA_WAV_READ',
@@ -135,8 +136,8 @@ function formatName(tag: number): string {
 
 /** One sample of one channel at byte offset `at` as a signed 16-bit value. */
 function sampleReader(f: Format): (data: Buffer, at: number) => number {
-  if (f.tag === WAVE_FORMAT_ALAW) return (d, at) => ALAW_TO_LINEAR[d[at]!]!;
-  if (f.tag === WAVE_FORMAT_MULAW) return (d, at) => ULAW_TO_LINEAR[d[at]!]!;
+  if (f.tag === WAVE_FORMAT_ALAW) return (d, at) => ALAW_DECODE[d[at]!]!;
+  if (f.tag === WAVE_FORMAT_MULAW) return (d, at) => MULAW_DECODE[d[at]!]!;
   if (f.tag === WAVE_FORMAT_IEEE_FLOAT) {
     return f.bits === 32 ? (d, at) => floatToInt16(d.readFloatLE(at)) : (d, at) => floatToInt16(d.readDoubleLE(at));
   }
