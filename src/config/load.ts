@@ -5,6 +5,7 @@ import * as v from 'valibot';
 import { LineCounter, parseDocument } from 'yaml';
 import { parseDestination } from './destination.js';
 import { findComplexKeys, findDuplicateKeys } from './duplicates.js';
+import { checkMediaFiles } from './media-files.js';
 import { Locator, type PathKey } from './positions.js';
 import { checkReferences } from './references.js';
 import { ConfigSchema, genericMessage, type RawConfig } from './schema.js';
@@ -74,7 +75,7 @@ export function parseConfigText(text: string, file: string): LoadResult {
       problems.push({ at, message: where.length > 0 ? `${pathText(where)}: ${issue.message}` : issue.message });
     }
   }
-  for (const p of checkReferences(raw)) {
+  for (const p of [...checkReferences(raw), ...checkMediaFiles(raw, file)]) {
     problems.push({ at: locate.at(p.path, p.part), message: `${pathText(p.path)}: ${p.message}` });
   }
   if (!result.success || problems.length > 0) return failure(problems);
@@ -118,6 +119,7 @@ function build(raw: RawConfig, file: string): Config {
       },
       max_calls: e.max_calls,
       record: e.record,
+      language: e.language,
     });
   }
   const ivr = new Map<string, IvrConfig>();
@@ -135,9 +137,10 @@ function build(raw: RawConfig, file: string): Config {
   const conferences = new Map<string, ConferenceConfig>();
   for (const [name, c] of Object.entries(raw.conferences)) conferences.set(name, { name, pin: c?.pin ?? null });
 
+  const dataDir = resolve(base, raw.data_dir);
   const config: Config = {
     file,
-    data_dir: resolve(base, raw.data_dir),
+    data_dir: dataDir,
     sip: {
       listen: raw.sip.listen,
       domain: raw.sip.domain,
@@ -153,6 +156,11 @@ function build(raw: RawConfig, file: string): Config {
     http: { listen: raw.http.listen, token: raw.http.token },
     security: { ...raw.security },
     log: { level: raw.log.level },
+    media: {
+      language: raw.media.language,
+      tones: raw.media.tones,
+      music_on_hold: raw.media.music_on_hold === null ? null : resolve(dataDir, raw.media.music_on_hold),
+    },
     extensions,
     ivr,
     dialplan: new Map(Object.entries(raw.dialplan)),

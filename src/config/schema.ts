@@ -2,6 +2,7 @@
 // Cross-references (destinations, numbers defined twice) are checked in references.ts.
 import { isIP } from 'node:net';
 import * as v from 'valibot';
+import { TONE_COUNTRIES } from '../media/tones.js';
 import { didYouMean } from './suggest.js';
 import { parseHostPort, parseListenSpec, parsePortRange } from './listen.js';
 
@@ -48,6 +49,16 @@ const extensionNumber = v.pipe(v.string(), v.regex(EXTENSION_NUMBER, (i) => `ext
 const dialNumber = v.pipe(v.string(), v.regex(DIAL_NUMBER, (i) => `dialplan number ${i.received} may only use 0-9 * # +`));
 const name = v.pipe(v.string(), v.regex(NAME, (i) => `name ${i.received} may only use letters, digits, _ and -`));
 const pin = v.pipe(text, v.regex(/^[0-9]{1,16}$/, 'a PIN is 1 to 16 digits'));
+/** A prompt language: a directory name under prompts/ (whether it exists is checked in media-files.ts). */
+const language = v.pipe(v.string(), v.regex(/^[A-Za-z]{2,3}(?:[-_][A-Za-z0-9]{1,8})*$/, (i) => `bad language ${i.received}; expected a code such as en, ru, th or pt-BR`));
+const toneCountry = v.pipe(
+  v.string(),
+  v.check(
+    (c) => TONE_COUNTRIES.includes(c.toLowerCase()),
+    (i) => `no tone set for country ${i.received}${didYouMean(String(i.input), TONE_COUNTRIES)}; known: ${TONE_COUNTRIES.join(', ')}`,
+  ),
+  v.transform((c) => c.toLowerCase()),
+);
 
 const listenSpec = v.pipe(
   v.string(),
@@ -110,6 +121,7 @@ const extension = mapping({
   ),
   max_calls: int(0, 100, 0),
   record: v.optional(v.boolean(), false),
+  language: v.optional(v.nullable(language), null),
 });
 
 const ivr = mapping({
@@ -118,7 +130,7 @@ const ivr = mapping({
   timeout: int(1, 60, 5),
   retries: int(0, 10, 2),
   default: optionalDestination,
-  language: v.optional(v.nullable(v.string()), null),
+  language: v.optional(v.nullable(language), null),
 });
 
 const group = mapping({
@@ -205,6 +217,14 @@ export const ConfigSchema = mapping({
     {},
   ),
   log: v.optional(mapping({ level: oneOf(['trace', 'debug', 'info', 'warn', 'error'] as const, 'info') }), {}),
+  media: v.optional(
+    mapping({
+      language: v.optional(language, 'en'),
+      tones: v.optional(toneCountry, 'us'),
+      music_on_hold: v.optional(v.nullable(nonEmpty), null),
+    }),
+    {},
+  ),
   extensions: v.optional(v.record(extensionNumber, extension), {}),
   ivr: v.optional(v.record(name, ivr), {}),
   dialplan: v.optional(v.record(dialNumber, destination), {}),

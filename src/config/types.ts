@@ -16,6 +16,8 @@ export interface ExtensionConfig {
   /** Concurrent calls before 486 (call waiting depth); 0 means unlimited. */
   max_calls: number;
   record: boolean;
+  /** Prompt language for calls to and from this extension; null = media.language. */
+  language: string | null;
 }
 
 export interface IvrConfig {
@@ -25,6 +27,7 @@ export interface IvrConfig {
   timeout: number;
   retries: number;
   default: string | null;
+  /** Prompt language of this menu; null = media.language. */
   language: string | null;
 }
 
@@ -112,6 +115,14 @@ export interface Config {
     digest_algorithms: ('MD5' | 'SHA-256')[];
   };
   log: { level: 'trace' | 'debug' | 'info' | 'warn' | 'error' };
+  media: {
+    /** Default prompt language: a shipped one (en, ru, th) or a directory under data_dir/prompts. */
+    language: string;
+    /** Country code of the call progress tones (src/media/tones.ts), lower case. */
+    tones: string;
+    /** Absolute path of a WAV file or a directory of them; null = the shipped music on hold. */
+    music_on_hold: string | null;
+  };
   extensions: Map<string, ExtensionConfig>;
   ivr: Map<string, IvrConfig>;
   dialplan: Map<string, string>;

@@ -64,7 +64,7 @@ t.test('a number defined as an extension and in the dialplan is an error', async
 t.test('destinations that point nowhere are errors', async (t) => {
   const text = BASE + `  "1003": { password: c, voicemail: false, forward: { busy: "9999", no_answer: { to: "queue:q" } } }
 ivr:
-  main: { prompt: hi, options: { "1": "ivr:mian", "2": "voicemail:1003" }, default: "voicemail:1007" }
+  main: { prompt: welcome, options: { "1": "ivr:mian", "2": "voicemail:1003" }, default: "voicemail:1007" }
 dialplan:
   "500": "group:nobody"
   "501": "bogus:x"
@@ -75,9 +75,9 @@ groups:
   t.same(errors(text), [
     'pbx.yaml:6:61: extensions.1003.forward.busy: destination "9999" points nowhere: no extension or dialplan number 9999',
     'pbx.yaml:6:86: extensions.1003.forward.no_answer.to: destination "queue:q" points nowhere: no queue named "q"',
-    'pbx.yaml:8:39: ivr.main.options.1: destination "ivr:mian" points nowhere: no ivr named "mian"; did you mean "main"?',
-    'pbx.yaml:8:56: ivr.main.options.2: destination "voicemail:1003" points nowhere: extension 1003 has voicemail turned off',
-    'pbx.yaml:8:85: ivr.main.default: destination "voicemail:1007" points nowhere: no extension 1007',
+    'pbx.yaml:8:44: ivr.main.options.1: destination "ivr:mian" points nowhere: no ivr named "mian"; did you mean "main"?',
+    'pbx.yaml:8:61: ivr.main.options.2: destination "voicemail:1003" points nowhere: extension 1003 has voicemail turned off',
+    'pbx.yaml:8:90: ivr.main.default: destination "voicemail:1007" points nowhere: no extension 1007',
     'pbx.yaml:10:10: dialplan.500: destination "group:nobody" points nowhere: no group named "nobody"',
     'pbx.yaml:11:10: dialplan.501: unknown destination kind "bogus" in "bogus:x"; expected one of ivr, group, queue, conference, voicemail',
     'pbx.yaml:12:10: dialplan.502: bad destination "sales"; expected a number, ivr:NAME, group:NAME, queue:NAME, conference:NAME, voicemail:EXT, voicemail-main or hangup',
