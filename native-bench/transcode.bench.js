@@ -129,11 +129,18 @@ async function main() {
   for (let i = 0; i < 200; i++) call.step(pcmuFrames[i % 100], opusFrames[i % 100]);
   let n = 0;
   const t = performance.now();
+  const cpu = process.cpuUsage(); // no worker runs yet: the process' CPU is this thread's
   while (performance.now() - t < 1500) call.step(pcmuFrames[n % 100], opusFrames[n++ % 100]);
   const costMs = (performance.now() - t) / n;
+  const used = process.cpuUsage(cpu);
+  const cpuMs = (used.user + used.system) / 1000 / n;
   call.close();
   const bound = Math.floor((WORKERS * TICK_MS) / costMs);
   console.log(`one call, both ways, single thread: ${(costMs * 1000).toFixed(0)} us per 20 ms -> bound ${bound} calls on ${WORKERS} threads`);
+  console.log(
+    `  (CPU time ${(cpuMs * 1000).toFixed(0)} us per 20 ms: ${Math.floor(TICK_MS / cpuMs)} calls per core that were ours alone; ` +
+      `wall/CPU ${(costMs / cpuMs).toFixed(2)} shows how shared the machine is)`,
+  );
 
   const workers = Array.from({ length: WORKERS }, () => new Worker(new URL(import.meta.url)));
   let best = 0;
