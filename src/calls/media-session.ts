@@ -65,7 +65,12 @@ export class MediaSession {
 
   /** True when `legId` is one of this call's media legs. */
   owns(legId: string): boolean {
-    return this.#legs.caller.legId === legId || this.#legs.callee.legId === legId;
+    return this.sideOf(legId) !== null;
+  }
+
+  /** Which side a media leg of this session faces; null when it is not one of them. */
+  sideOf(legId: string): Side | null {
+    return this.#legs.caller.legId === legId ? 'caller' : this.#legs.callee.legId === legId ? 'callee' : null;
   }
 
   /**
@@ -160,6 +165,7 @@ export class MediaSession {
       rtcpPort: to.rtcpPort,
       ptMap: payloadTypeMap(from.codecs, to.codecs),
       sends: to.direction === 'sendrecv' || to.direction === 'sendonly',
+      clockRate: to.codecs.find((c) => c.encoding.toLowerCase() !== 'telephone-event')?.clockRate ?? 8000,
     };
     this.#engine.setRemote(legId, target).catch((err: unknown) => {
       this.#log.warn({ err, legId }, 'media leg could not be pointed at the phone');

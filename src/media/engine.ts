@@ -23,6 +23,11 @@ export interface MediaEngineOptions {
   rtpTimeoutS: number;
   /** Seconds without RTP before 'no-rtp-warning'; defaults to min(5, rtpTimeoutS); 0 disables it. */
   noRtpWarningS?: number;
+  /**
+   * Relay pure legs with the native addon (native/relay.c) when it was built; default true unless
+   * the environment says TSPBX_NATIVE_RELAY=0. false forces the node:dgram relay.
+   */
+  nativeRelay?: boolean;
   /** Deadline of every request to a worker, in ms; default 2000. */
   requestTimeoutMs?: number;
   log?: Log;
@@ -50,6 +55,8 @@ export interface RemoteEndpoint {
   ptMap?: Record<number, number>;
   /** false when the phone said it will not send (it is held, or inactive): no RTP timeout then. */
   sends?: boolean;
+  /** RTP clock rate of what the phone sends, for the jitter in LegStats; default 8000. */
+  clockRate?: number;
 }
 
 export interface MediaEngineEvents {
@@ -130,6 +137,7 @@ export class MediaEngine extends EventEmitter<MediaEngineEvents> {
   #nextId = 1;
   #nextLeg = 1;
   #closed = false;
+  #relay = '';
 
   private constructor(options: MediaEngineOptions) {
     super();
@@ -152,6 +160,7 @@ export class MediaEngine extends EventEmitter<MediaEngineEvents> {
       bindAddress: options.bindAddress ?? options.address,
       rtpTimeoutS: options.rtpTimeoutS,
       noRtpWarningS: options.noRtpWarningS ?? Math.min(5, options.rtpTimeoutS),
+      nativeRelay: options.nativeRelay ?? process.env.TSPBX_NATIVE_RELAY !== '0',
     };
     try {
       const url = options.workerUrl ?? DEFAULT_WORKER_URL;
@@ -160,7 +169,13 @@ export class MediaEngine extends EventEmitter<MediaEngineEvents> {
       await engine.close();
       throw e;
     }
+    engine.#log?.info({ relay: engine.#relay }, `media relay: ${engine.#relay}`);
     return engine;
+  }
+
+  /** Which relay the workers use: 'native' or 'dgram (why)'. */
+  get relay(): string {
+    return this.#relay;
   }
 
   #spawn(index: number, url: URL, config: WorkerConfig): Promise<void> {
@@ -173,6 +188,7 @@ export class MediaEngine extends EventEmitter<MediaEngineEvents> {
       }, WORKER_START_MS);
       worker.on('message', (msg: WorkerReply | WorkerEvent) => {
         if ('event' in msg && msg.event === 'ready') {
+          this.#relay = msg.relay;
           clearTimeout(timer);
           resolve();
           return;
@@ -311,6 +327,14 @@ export class MediaEngine extends EventEmitter<MediaEngineEvents> {
     if (!Number.isInteger(remote.port) || remote.port < 0 || remote.port > 65535) {
       throw new PbxError('PBX_ERR_MEDIA_ARGUMENT', `bad remote port ${remote.port}`);
     }
+    const rtcpPort = remote.rtcpPort ?? Math.min(remote.port + 1, 65535);
+    if (!Number.isInteger(rtcpPort) || rtcpPort < 0 || rtcpPort > 65535) {
+      throw new PbxError('PBX_ERR_MEDIA_ARGUMENT', `bad remote RTCP port ${rtcpPort}`);
+    }
+    const clockRate = remote.clockRate ?? 8000;
+    if (!Number.isInteger(clockRate) || clockRate < 1000 || clockRate > 192000) {
+      throw new PbxError('PBX_ERR_MEDIA_ARGUMENT', `bad clock rate ${clockRate}`);
+    }
     await this.#request(e.slot, {
       id: this.#nextId++,
       op: 'remote',
@@ -318,9 +342,10 @@ export class MediaEngine extends EventEmitter<MediaEngineEvents> {
       address: remote.address,
       port: remote.port,
       rtcpAddress: remote.rtcpAddress === undefined ? remote.address : remote.rtcpAddress,
-      rtcpPort: remote.rtcpPort ?? remote.port + 1,
+      rtcpPort,
       ptMap: remote.ptMap ?? {},
       sends: remote.sends ?? true,
+      clockRate,
     });
   }
 

@@ -8,6 +8,8 @@ export interface WorkerConfig {
   rtpTimeoutS: number;
   /** Seconds without RTP before 'no-rtp-warning'; 0 disables it. */
   noRtpWarningS: number;
+  /** Use the native relay when it loads; false forces the node:dgram one. */
+  nativeRelay: boolean;
 }
 
 export interface RemoteTarget {
@@ -19,6 +21,8 @@ export interface RemoteTarget {
   ptMap: Record<number, number>;
   /** false when the remote said it will not send (sendonly on our side, inactive): no timeout then. */
   sends: boolean;
+  /** RTP clock rate of the stream this leg receives, for the jitter figure; default 8000 (G.711). */
+  clockRate?: number;
 }
 
 export type WorkerRequest =
@@ -42,6 +46,10 @@ export interface LegStats {
   remote: { address: string; port: number } | null;
   latched: boolean;
   ssrc: number | null;
+  /** RFC 3550 A.3 cumulative packets lost of the received stream (duplicates never make it negative). */
+  packetsLost: number;
+  /** RFC 3550 A.8 interarrival jitter of the received stream, in ms. */
+  jitterMs: number;
 }
 
 export interface NoRtpInfo {
@@ -58,6 +66,7 @@ export type WorkerReply =
   | { id: number; ok: false; code: string; message: string };
 
 export type WorkerEvent =
-  | { event: 'ready' }
+  /** relay: which relay moves this worker's packets ('native' or 'dgram: <why>'). */
+  | { event: 'ready'; relay: string }
   | { event: 'rtp-timeout'; info: NoRtpInfo }
   | { event: 'no-rtp-warning'; info: NoRtpInfo };

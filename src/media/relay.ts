@@ -6,7 +6,9 @@
 // Hot path (onRtp/onRtcp): no allocation, no closure, fields read straight from the packet.
 import type { RemoteInfo, Socket } from 'node:dgram';
 import type { LegStats, RemoteTarget } from './protocol.js';
-import { RTP_FIXED_HEADER, RTP_VERSION, isRtcp, rtpSequence, rtpSsrc, rtpVersion, setRtpPayloadType } from './rtp.js';
+import { ReceiveStats } from './receive-stats.js';
+import type { RelayLeg } from './relay-leg.js';
+import { RTP_FIXED_HEADER, RTP_VERSION, isRtcp, rtpSequence, rtpSsrc, rtpTimestamp, rtpVersion, setRtpPayloadType } from './rtp.js';
 
 export const RELATCH_PACKETS = 3;
 export const RELATCH_QUIET_MS = 500;
@@ -14,7 +16,7 @@ export const RELATCH_QUIET_MS = 500;
 /** A coarse clock, advanced by the worker's tick, read on the hot path. */
 export const clock = { now: Date.now() };
 
-export class Leg {
+export class Leg implements RelayLeg {
   readonly id: string;
   readonly port: number;
   readonly rtp: Socket;
@@ -52,6 +54,7 @@ export class Leg {
   rtpDropped = 0;
   rtcpReceived = 0;
   rtcpSent = 0;
+  readonly receiveStats = new ReceiveStats();
 
   /** Timeout bookkeeping, walked by the tick. */
   lastTickReceived = 0;
@@ -97,7 +100,31 @@ export class Leg {
       }
     }
     this.sends = r.sends;
+    const clockRate = r.clockRate ?? 8000;
+    if (clockRate !== this.receiveStats.clockRate) {
+      this.receiveStats.newSource();
+      this.receiveStats.clockRate = clockRate;
+    }
     this.restartWatch();
+  }
+
+  bridge(other: RelayLeg): void {
+    if (!(other instanceof Leg)) throw new Error('a dgram relay leg can only be bridged to another');
+    this.unbridge();
+    other.unbridge();
+    this.peer = other;
+    other.peer = this;
+  }
+
+  unbridge(): void {
+    if (this.peer !== null) this.peer.peer = null;
+    this.peer = null;
+  }
+
+  release(): void {
+    this.unbridge();
+    this.rtp.close();
+    this.rtcp.close();
   }
 
   restartWatch(): void {
@@ -108,6 +135,7 @@ export class Leg {
   }
 
   latch(address: string, port: number, ssrc: number): void {
+    if (!this.latched || ssrc !== this.latchedSsrc) this.receiveStats.newSource();
     this.latched = true;
     this.latchedSsrc = ssrc;
     this.latchedLastRx = clock.now;
@@ -133,6 +161,8 @@ export class Leg {
       remote: this.sendAddress === null ? null : { address: this.sendAddress, port: this.sendPort },
       latched: this.latched,
       ssrc: this.latched ? this.latchedSsrc : null,
+      packetsLost: this.receiveStats.packetsLost,
+      jitterMs: this.receiveStats.jitterMs,
     };
   }
 }
@@ -177,6 +207,7 @@ export function onRtp(leg: Leg, msg: Buffer, rinfo: RemoteInfo): void {
   }
   leg.rtpReceived++;
   leg.rtpBytesReceived += length;
+  leg.receiveStats.update(rtpSequence(msg), rtpTimestamp(msg), performance.now());
   const peer = leg.peer;
   if (peer === null || peer.sendAddress === null) return;
   if (peer.ptRewrite) setRtpPayloadType(msg, peer.ptMap[msg[1]! & 0x7f]!);

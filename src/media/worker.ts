@@ -3,13 +3,17 @@
 import { createSocket, type Socket } from 'node:dgram';
 import { isIPv6 } from 'node:net';
 import { parentPort, workerData } from 'node:worker_threads';
+import { NativeLeg, loadNativeRelay } from './native-relay.js';
 import { Leg, clock, onRtcp, onRtp } from './relay.js';
+import type { RelayLeg } from './relay-leg.js';
 import type { NoRtpInfo, WorkerConfig, WorkerEvent, WorkerReply, WorkerRequest } from './protocol.js';
 
 const TICK_MS = 200;
 const config = workerData as WorkerConfig;
-const legs = new Map<string, Leg>();
+const legs = new Map<string, RelayLeg>();
 const port = parentPort!;
+// Pure legs go through the native relay when it loads, else through node:dgram (relay.ts).
+const { addon, relay } = loadNativeRelay(config.nativeRelay);
 
 type LookupCallback = (e: Error | null, address: string, family: number) => void;
 
@@ -40,6 +44,10 @@ function newSocket(): Socket {
 
 async function open(legId: string, rtpPort: number): Promise<void> {
   if (legs.has(legId)) throw Object.assign(new Error(`leg ${legId} exists`), { code: 'PBX_ERR_MEDIA_LEG_EXISTS' });
+  if (addon !== null) {
+    legs.set(legId, new NativeLeg(addon, legId, config.bindAddress, rtpPort));
+    return;
+  }
   const rtp = newSocket();
   const rtcp = newSocket();
   try {
@@ -62,23 +70,15 @@ async function open(legId: string, rtpPort: number): Promise<void> {
   legs.set(legId, leg);
 }
 
-function leg(legId: string): Leg {
+function leg(legId: string): RelayLeg {
   const l = legs.get(legId);
   if (l === undefined) throw Object.assign(new Error(`no leg ${legId}`), { code: 'PBX_ERR_MEDIA_NO_LEG' });
   return l;
 }
 
-function unbridge(l: Leg): void {
-  const peer = l.peer;
-  if (peer !== null) peer.peer = null;
-  l.peer = null;
-}
-
-function closeLeg(l: Leg): void {
-  unbridge(l);
+function closeLeg(l: RelayLeg): void {
   legs.delete(l.id);
-  l.rtp.close();
-  l.rtcp.close();
+  l.release();
 }
 
 async function handle(req: WorkerRequest): Promise<WorkerReply> {
@@ -93,16 +93,13 @@ async function handle(req: WorkerRequest): Promise<WorkerReply> {
       const a = leg(req.a);
       const b = leg(req.b);
       if (a === b) throw Object.assign(new Error('a leg cannot be bridged to itself'), { code: 'PBX_ERR_MEDIA_BRIDGE' });
-      unbridge(a);
-      unbridge(b);
-      a.peer = b;
-      b.peer = a;
+      a.bridge(b);
       a.restartWatch();
       b.restartWatch();
       return { id: req.id, ok: true, result: null };
     }
     case 'unbridge':
-      unbridge(leg(req.legId));
+      leg(req.legId).unbridge();
       return { id: req.id, ok: true, result: null };
     case 'close-leg': {
       const l = legs.get(req.legId);
@@ -125,7 +122,7 @@ port.on('message', (req: WorkerRequest) => {
   );
 });
 
-function noRtp(l: Leg, quietMs: number): NoRtpInfo {
+function noRtp(l: RelayLeg, quietMs: number): NoRtpInfo {
   return {
     legId: l.id,
     local: `${config.address}:${l.port}`,
@@ -159,4 +156,4 @@ const tick = setInterval(() => {
 }, TICK_MS);
 tick.unref();
 
-port.postMessage({ event: 'ready' } satisfies WorkerEvent);
+port.postMessage({ event: 'ready', relay } satisfies WorkerEvent);

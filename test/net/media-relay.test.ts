@@ -1,6 +1,8 @@
+// The relay specs; media-relay-dgram.test.ts runs them again with TSPBX_NATIVE_RELAY=0.
 import t from 'tap';
 import { createSocket, type Socket } from 'node:dgram';
 import { once } from 'node:events';
+import { existsSync } from 'node:fs';
 import { MediaEngine, type NoRtpInfo } from '../../src/media/engine.js';
 import { compiledMediaWorker } from '../helpers/compiled.js';
 
@@ -92,6 +94,16 @@ async function call(e: Engine, ptMapToB: Record<number, number> = {}, ptMapToA: 
   await e.bridge(legA.legId, legB.legId);
   return { a, b, legA, legB };
 }
+
+t.test('the workers relay natively when the addon is built, with node:dgram under TSPBX_NATIVE_RELAY=0', async (t) => {
+  const e = await engine();
+  if (process.env.TSPBX_NATIVE_RELAY === '0') {
+    t.match(e.relay, /^dgram \(native relay disabled/);
+  } else {
+    t.ok(existsSync(new URL('../../native/build/relay.node', import.meta.url)), 'npm install built native/build/relay.node (needs cc)');
+    t.equal(e.relay, 'native');
+  }
+});
 
 t.test('RTP goes both ways through the PBX ports, intact', async (t) => {
   const e = await engine();
@@ -217,6 +229,29 @@ t.test('after the latched source went quiet, the same SSRC from a new port takes
   t.equal(b.received.length, 2, 'the rebound source got through');
   t.same((await e.stats(legA.legId)).remote, { address: '127.0.0.1', port: rebound.port });
   t.ok(seq - 2 >= 3, 'not before a few packets in sequence');
+});
+
+t.test('leg stats count packets lost (RFC 3550 A.3) and interarrival jitter (A.8)', async (t) => {
+  const e = await engine();
+  const { a, b, legA, legB } = await call(e);
+  // Closed at the end: the last test counts on the workers holding equal numbers of legs.
+  t.teardown(async () => {
+    await e.closeLeg(legA.legId);
+    await e.closeLeg(legB.legId);
+  });
+  const fresh = await e.stats(legA.legId);
+  t.same([fresh.packetsLost, fresh.jitterMs], [0, 0], 'nothing before the first packet');
+  // Sequence 1-10 without 5 and 6, sent back to back though the timestamps are 20 ms apart.
+  const seqs = [1, 2, 3, 4, 7, 8, 9, 10];
+  for (const seq of seqs) await send(a.socket, rtp(0, seq, 0xaaaa), legA.port);
+  await receive(b, seqs.length);
+  const s = await e.stats(legA.legId);
+  t.equal(s.packetsLost, 2);
+  // Each gap is ~20 ms off its timestamp: J moves 1/16 of the way to 20 ms per packet.
+  t.ok(s.jitterMs > 3 && s.jitterMs < 20, `jitter ${s.jitterMs} ms`);
+  await send(a.socket, rtp(0, 5, 0xaaaa), legA.port);
+  await receive(b, seqs.length + 1);
+  t.equal((await e.stats(legA.legId)).packetsLost, 1, 'a late packet is no longer lost');
 });
 
 t.test('RTCP is relayed both ways on port + 1', async (t) => {

@@ -1,0 +1,35 @@
+// What a media worker needs of a leg, whichever relay moves its packets: the node:dgram one
+// (relay.ts) or the native one (native-relay.ts). One worker uses one kind for all its legs.
+import type { LegStats, RemoteTarget } from './protocol.js';
+
+export interface RelayLeg {
+  readonly id: string;
+  /** The RTP port; RTCP is port + 1. */
+  readonly port: number;
+  readonly peer: RelayLeg | null;
+  /** Where RTP goes (the latched source, else the SDP address); null when not known. */
+  readonly sendAddress: string | null;
+  readonly sendPort: number;
+  /** RTP packets accepted so far; the worker's tick watches it for the RTP timeout. */
+  readonly rtpReceived: number;
+  /** Watched for missing RTP only while bridged and while the remote says it sends. */
+  readonly armed: boolean;
+
+  /** Timeout bookkeeping, walked by the worker's tick. */
+  lastTickReceived: number;
+  lastRxAt: number;
+  warned: boolean;
+  timedOut: boolean;
+  restartWatch(): void;
+
+  setRemote(r: RemoteTarget): void;
+  /** Relays between this leg and `other`, both ways, ending any bridge either was in. */
+  bridge(other: RelayLeg): void;
+  unbridge(): void;
+  stats(): LegStats;
+  /**
+   * Takes the leg out of the relay: unbridged, both sockets closed before this returns, so that
+   * other code of the worker (a decoding pipeline) can bind the same ports at once. Safe twice.
+   */
+  release(): void;
+}
