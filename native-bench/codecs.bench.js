@@ -3,6 +3,7 @@
 // binding (@discordjs/opus) and on opusscript (WebAssembly) in the same run, with their ratio;
 // every codec is also shown against G.711 mu-law, the cheapest, as the baseline. The resampler
 // steps of a transcoded call are measured the same way.
+// CPU microseconds per frame are printed too: on a shared machine they say more than wall time.
 // Run: npm run build && node native-bench/codecs.bench.js   (CODECS_BENCH_MS=500 per measurement)
 import { createCodec } from '../dist/media/codec/index.js';
 import { OpusCodec } from '../dist/media/codec/opus.js';
@@ -25,16 +26,23 @@ function speech(rate) {
   return pcm;
 }
 
-/** Calls fn(i) for about MS milliseconds (after a short warm-up); returns calls per second. */
-function rate(fn) {
+/**
+ * Calls fn(i) for about MS milliseconds (after a short warm-up); returns calls per second of
+ * wall time, and records the CPU time per call (this process has one thread) in cpuUs.
+ */
+const cpuUs = new Map();
+function rate(fn, key) {
   for (let i = 0; i < 200; i++) fn(i);
   let n = 0;
   const start = performance.now();
+  const cpu = process.cpuUsage();
   let now = start;
   while (now - start < MS) {
     for (let k = 0; k < 50; k++) fn(n++);
     now = performance.now();
   }
+  const used = process.cpuUsage(cpu);
+  cpuUs.set(key, (used.user + used.system) / n);
   return (n * 1000) / (now - start);
 }
 
@@ -47,8 +55,8 @@ function benchCodec(label, make) {
   const packets = frames.map((fr) => payload.slice(0, codec.encode(fr, payload)));
   codec.reset();
   const out = new Int16Array(codec.frameSamples);
-  const enc = rate((i) => codec.encode(frames[i % frames.length], payload));
-  const dec = rate((i) => codec.decode(packets[i % packets.length], out));
+  const enc = rate((i) => codec.encode(frames[i % frames.length], payload), `${label} enc`);
+  const dec = rate((i) => codec.decode(packets[i % packets.length], out), `${label} dec`);
   codec.close();
   return { label, enc, dec };
 }
@@ -58,7 +66,8 @@ function benchResampler(from, to) {
   const pcm = speech(from);
   const n = from / 50;
   const out = new Int16Array(to / 50);
-  return { label: `resample ${from / 1000}k->${to / 1000}k`, enc: rate((i) => r.process(pcm.subarray((i % 50) * n, (i % 50) * n + n), out)), dec: NaN };
+  const label = `resample ${from / 1000}k->${to / 1000}k`;
+  return { label, enc: rate((i) => r.process(pcm.subarray((i % 50) * n, (i % 50) * n + n), out), `${label} enc`), dec: NaN };
 }
 
 const rows = [
@@ -79,10 +88,13 @@ const rows = [
 const base = rows[0];
 const fmt = (x) => (Number.isNaN(x) ? '-' : Math.round(x).toLocaleString('en-US'));
 const pad = (s, n) => String(s).padStart(n);
-console.log(`${'codec'.padEnd(22)}${pad('encode fr/s', 13)}${pad('ch/core', 9)}${pad('decode fr/s', 13)}${pad('ch/core', 9)}${pad('enc vs PCMU', 13)}`);
+const us = (key) => (cpuUs.has(key) ? cpuUs.get(key).toFixed(1) : '-');
+console.log(
+  `${'codec'.padEnd(22)}${pad('encode fr/s', 13)}${pad('ch/core', 9)}${pad('decode fr/s', 13)}${pad('ch/core', 9)}${pad('enc vs PCMU', 13)}${pad('CPU us enc/dec', 18)}`,
+);
 for (const r of rows) {
   console.log(
-    `${r.label.padEnd(22)}${pad(fmt(r.enc), 13)}${pad(fmt(r.enc / 50), 9)}${pad(fmt(r.dec), 13)}${pad(fmt(r.dec / 50), 9)}${pad((r.enc / base.enc).toFixed(4), 13)}`,
+    `${r.label.padEnd(22)}${pad(fmt(r.enc), 13)}${pad(fmt(r.enc / 50), 9)}${pad(fmt(r.dec), 13)}${pad(fmt(r.dec / 50), 9)}${pad((r.enc / base.enc).toFixed(4), 13)}${pad(`${us(`${r.label} enc`)}/${us(`${r.label} dec`)}`, 18)}`,
   );
 }
 const native = rows.find((r) => r.label === 'opus native');

@@ -64,11 +64,11 @@ export function snrDb(a: Int16Array, b: Int16Array, lag = 0, from = 0): number {
   return 10 * Math.log10(signal / Math.max(noise, 1e-9));
 }
 
-/** The lag in 0..maxLag at which b matches a best (highest SNR). */
-export function bestLag(a: Int16Array, b: Int16Array, maxLag: number): number {
-  let best = 0;
+/** The lag in minLag..maxLag at which b matches a best (highest SNR). */
+export function bestLag(a: Int16Array, b: Int16Array, maxLag: number, minLag = 0): number {
+  let best = minLag;
   let bestSnr = -Infinity;
-  for (let lag = 0; lag <= maxLag; lag++) {
+  for (let lag = minLag; lag <= maxLag; lag++) {
     const s = snrDb(a, b, lag);
     if (s > bestSnr) {
       bestSnr = s;

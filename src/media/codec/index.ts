@@ -6,6 +6,7 @@ import { PcmuCodec } from './pcmu.js';
 import type { AudioCodec } from './types.js';
 
 export type { AudioCodec } from './types.js';
+export { opusBindingName } from './opus-binding.js';
 
 /** SDP encoding names this package can decode and encode, so a bridge can transcode between them. */
 export const TRANSCODABLE: readonly string[] = Object.freeze(['opus', 'G722', 'PCMU', 'PCMA', 'L16']);
@@ -13,7 +14,8 @@ export const TRANSCODABLE: readonly string[] = Object.freeze(['opus', 'G722', 'P
 /**
  * A codec for an SDP rtpmap entry (`a=rtpmap:PT NAME/CLOCKRATE[/CHANNELS]`): name is matched
  * case-insensitively; channels null or absent means the SDP gave none (RFC 4566: one).
- * Returns null for anything this package does not implement.
+ * Returns null for anything this package does not implement. Opus throws PBX_ERR_MEDIA_OPUS
+ * when neither @discordjs/opus nor opusscript can load.
  */
 export function createCodec(name: string, clockRate: number, channels?: number | null): AudioCodec | null {
   const ch = channels ?? 1;

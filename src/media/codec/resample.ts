@@ -138,9 +138,16 @@ export class Resampler {
       while (t < end) {
         const newest = hist + t;
         const oldest = t;
-        let acc = odd === 1 ? coeffs[half] * buf[oldest + half] : 0;
-        for (let j = 0; j < half; j++) acc += coeffs[j] * (buf[newest - j] + buf[oldest + j]);
-        out[k++] = clamp16(acc);
+        // Two accumulators let the multiplies of neighbouring taps overlap.
+        let acc0 = odd === 1 ? coeffs[half] * buf[oldest + half] : 0;
+        let acc1 = 0;
+        let j = 0;
+        for (; j + 1 < half; j += 2) {
+          acc0 += coeffs[j] * (buf[newest - j] + buf[oldest + j]);
+          acc1 += coeffs[j + 1] * (buf[newest - j - 1] + buf[oldest + j + 1]);
+        }
+        if (j < half) acc0 += coeffs[j] * (buf[newest - j] + buf[oldest + j]);
+        out[k++] = clamp16(acc0 + acc1);
         t += M;
       }
     } else {
@@ -148,10 +155,16 @@ export class Resampler {
         const n = (t / L) | 0;
         const base = (t - n * L) * taps;
         // y = sum_j h[p + jL] * x[n - j]; x[n - j] sits at buf[hist + n - j].
-        let acc = 0;
-        let x = hist + n;
-        for (let j = 0; j < taps; j++) acc += coeffs[base + j] * buf[x--];
-        out[k++] = clamp16(acc);
+        const x = hist + n;
+        let acc0 = 0;
+        let acc1 = 0;
+        let j = 0;
+        for (; j + 1 < taps; j += 2) {
+          acc0 += coeffs[base + j] * buf[x - j];
+          acc1 += coeffs[base + j + 1] * buf[x - j - 1];
+        }
+        if (j < taps) acc0 += coeffs[base + j] * buf[x - j];
+        out[k++] = clamp16(acc0 + acc1);
         t += M;
       }
     }
