@@ -50,6 +50,8 @@ export interface RemoteEndpoint {
   ptMap?: Record<number, number>;
   /** false when the phone said it will not send (it is held, or inactive): no RTP timeout then. */
   sends?: boolean;
+  /** RTP clock rate of the phone's codec, for its jitter figure; default 8000. */
+  clockRate?: number;
 }
 
 export interface MediaEngineEvents {
@@ -321,6 +323,7 @@ export class MediaEngine extends EventEmitter<MediaEngineEvents> {
       rtcpPort: remote.rtcpPort ?? remote.port + 1,
       ptMap: remote.ptMap ?? {},
       sends: remote.sends ?? true,
+      clockRate: remote.clockRate ?? 8000,
     });
   }
 
