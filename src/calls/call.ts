@@ -6,6 +6,8 @@ import type { SipRequest, SipResponse, TransportName } from '../sip/message.js';
 import type { CdrRow } from '../store/types.js';
 import type { CallBinding, CallMedia, CallStore } from './deps.js';
 import type { Log } from '../util/log.js';
+import type { DtmfMethod } from '../media/dtmf/digits.js';
+import { infoContent, type CallDtmf } from './dtmf.js';
 import { Leg, UacLeg, type LegContext, type UasLeg } from './leg.js';
 import { MediaSession, type Side } from './media-session.js';
 import { betterFinal, secondsBetween, unansweredStatus } from './outcome.js';
@@ -27,6 +29,8 @@ export interface CallEnv {
   detach(leg: Leg): void;
   /** The call is over (CDR written); CallControl forgets it. */
   ended(call: Call): void;
+  /** A digit one side pressed, by any method. */
+  dtmf(event: CallDtmf): void;
 }
 
 /** Who called whom, as the CDR and `pbx calls` show it. */
@@ -266,12 +270,45 @@ export class Call {
         });
         return;
       case 'INFO':
+        this.#onInfo(leg, st);
+        return;
       case 'OPTIONS':
         leg.answer(st, 200);
         return;
       default:
         leg.answer(st, 501);
     }
+  }
+
+  /**
+   * INFO with application/dtmf-relay or application/dtmf: 200 and a digit event, or 400 when the
+   * body holds no digit. Any other INFO gets 200 as before.
+   */
+  #onInfo(leg: Leg, st: ServerTransaction): void {
+    const content = infoContent(st.request);
+    if (content.kind === 'malformed') {
+      this.log.info({}, 'INFO with a DTMF type but no digit in its body');
+      leg.answer(st, 400, { headers: [warning('malformed DTMF body: send "Signal=<0-9 * # A-D>" (application/dtmf-relay) or one digit (application/dtmf)')] });
+      return;
+    }
+    leg.answer(st, 200);
+    if (content.kind === 'other') return;
+    const side: Side | null = leg === this.a ? 'caller' : leg === this.#b ? 'callee' : null;
+    if (side !== null) this.#digit(side, content.dtmf.digit, 'info', content.dtmf.durationMs);
+  }
+
+  /** A digit the media worker heard on one of the call's legs (RFC 4733 or in-band). */
+  mediaDtmf(legId: string, digit: string, method: DtmfMethod, durationMs: number | null = null): boolean {
+    const side = this.#media.sideOf(legId);
+    if (side === null || this.#ended) return false;
+    this.#digit(side, digit, method, durationMs);
+    return true;
+  }
+
+  #digit(side: Side, digit: string, method: DtmfMethod, durationMs: number | null): void {
+    // The digit itself is not logged: it may be a PIN.
+    this.log.debug({ side, method }, 'DTMF digit');
+    this.#env.dtmf({ callId: this.id, side, digit, method, durationMs });
   }
 
   /** Returns the CDR commit when the BYE ended the call. */

@@ -15,12 +15,15 @@
 //   ringTimeout?           seconds a call rings before 480 (default 120)
 //   userAgent?             User-Agent / Server value written on what the PBX sends (default "tspbx")
 // })
+// Events: 'dtmf' (CallDtmf): a digit either side pressed, whether it came by SIP INFO (read here), or
+// by RFC 4733 or in-band tones (the media side reports those through mediaDtmf()).
 // The PBX wires the transaction layer's callbacks to it:
 //   onRequest:        if (!calls.handleRequest(st)) ... (REGISTER, out-of-dialog OPTIONS go elsewhere)
 //   onAck:            calls.handleAck(ack)
 //   onStrayResponse:  calls.handleStrayResponse(res)
 //   media 'rtp-timeout' event: calls.rtpTimeout(legId)
 import { randomUUID } from 'node:crypto';
+import { EventEmitter } from 'node:events';
 import type { CallInfo } from '../api/control-types.js';
 import type { Destination, Routing } from '../config/types.js';
 import { dialogKey } from '../sip/dialog.js';
@@ -29,6 +32,8 @@ import { responseTo, type SipRequest, type SipResponse, type TransportName } fro
 import { DEFAULT_TIMERS, realClock, type Clock, type ServerTransaction, type Timers, type TransactionLayer } from '../sip/transaction/index.js';
 import { Call, type CallEnv } from './call.js';
 import type { CallMedia, CallRegistrar, CallStore } from './deps.js';
+import type { CallDtmf } from './dtmf.js';
+import type { DtmfMethod } from '../media/dtmf/digits.js';
 import type { Log } from '../util/log.js';
 import { displayName, uriUser } from './headers.js';
 import { UasLeg, type Leg, type LegContext } from './leg.js';
@@ -53,7 +58,11 @@ const DIALOG_ONLY = new Set(['BYE', 'UPDATE', 'INFO', 'PRACK', 'REFER', 'NOTIFY'
 /** How long shutdown() waits for the BYEs of the calls it ends. */
 const SHUTDOWN_GRACE_MS = 5000;
 
-export class CallControl {
+export interface CallControlEvents {
+  dtmf: [CallDtmf];
+}
+
+export class CallControl extends EventEmitter<CallControlEvents> {
   readonly #opts: CallControlOptions;
   readonly #env: CallEnv;
   readonly #calls = new Map<string, Call>();
@@ -64,6 +73,7 @@ export class CallControl {
   #closed = false;
 
   constructor(opts: CallControlOptions) {
+    super();
     this.#opts = opts;
     const clock = opts.clock ?? realClock;
     const legs: LegContext = {
@@ -87,6 +97,13 @@ export class CallControl {
       ended: (call) => {
         this.#calls.delete(call.id);
         this.#invites.delete(inviteKey(call.a.st.request));
+      },
+      dtmf: (event) => {
+        try {
+          this.emit('dtmf', event);
+        } catch (err) {
+          opts.log.error({ err, callId: event.callId }, 'a dtmf listener failed');
+        }
       },
     };
   }
@@ -236,6 +253,15 @@ export class CallControl {
         return;
       }
     }
+  }
+
+  /**
+   * A digit a media worker heard on leg `legId` (RFC 4733 event or in-band tone): emitted as 'dtmf'
+   * for the call that owns the leg. Returns false when no call does.
+   */
+  mediaDtmf(legId: string, digit: string, method: Exclude<DtmfMethod, 'info'>, durationMs: number | null = null): boolean {
+    for (const call of this.#calls.values()) if (call.ownsMedia(legId)) return call.mediaDtmf(legId, digit, method, durationMs);
+    return false;
   }
 
   list(): CallInfo[] {

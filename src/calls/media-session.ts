@@ -69,7 +69,12 @@ export class MediaSession {
 
   /** True when `legId` is one of this call's media legs. */
   owns(legId: string): boolean {
-    return this.#legs.caller.legId === legId || this.#legs.callee.legId === legId;
+    return this.sideOf(legId) !== null;
+  }
+
+  /** Which side a media leg of this session faces; null when it is not one of them. */
+  sideOf(legId: string): Side | null {
+    return this.#legs.caller.legId === legId ? 'caller' : this.#legs.callee.legId === legId ? 'callee' : null;
   }
 
   /**

@@ -293,8 +293,8 @@ export class Phone {
     };
   }
 
-  /** Sends a request in a dialog (ACK uses `ackSeq`); returns it. */
-  inDialog(d: PhoneDialog, method: string, body: Buffer = Buffer.alloc(0), ackSeq?: number): SipRequest {
+  /** Sends a request in a dialog (ACK uses `ackSeq`); returns it. A body is `contentType` (SDP by default). */
+  inDialog(d: PhoneDialog, method: string, body: Buffer = Buffer.alloc(0), ackSeq?: number, contentType = 'application/sdp'): SipRequest {
     const seq = method === 'ACK' ? ackSeq ?? d.cseq : ++d.cseq;
     const h = new Headers()
       .add('Via', this.#via())
@@ -304,7 +304,7 @@ export class Phone {
       .add('Call-ID', d.callId)
       .add('CSeq', `${seq} ${method}`);
     if (method === 'INVITE' || method === 'UPDATE') h.add('Contact', `<${this.contact}>`);
-    if (body.length > 0) h.add('Content-Type', 'application/sdp');
+    if (body.length > 0) h.add('Content-Type', contentType);
     const req = new SipRequest(method, d.target, h, body);
     this.send(req);
     return req;
