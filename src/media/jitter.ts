@@ -85,6 +85,8 @@ const enum State {
 }
 
 const EMPTY = new Uint8Array(0);
+/** A native copy between any two Uint8Arrays, without the view subarray() would allocate. */
+const copyBytes = Buffer.prototype.copy as (this: Uint8Array, target: Uint8Array, targetStart: number, sourceStart: number, sourceEnd: number) => number;
 
 export class JitterBuffer {
   readonly stats: JitterStats = {
@@ -261,9 +263,7 @@ export class JitterBuffer {
     this.#forced = 0;
     this.#length[slot] = size;
     this.#arrival[slot] = arrivalMs;
-    const data = this.#data;
-    const base = slot * SLOT_BYTES - header;
-    for (let i = header; i < header + size; i++) data[base + i] = packet[i]!;
+    copyBytes.call(packet, this.#data, slot * SLOT_BYTES, header, header + size);
     this.#count++;
     if (offset + 1 > this.#span) this.#span = offset + 1;
     this.stats.received++;
