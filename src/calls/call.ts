@@ -12,6 +12,9 @@ import { Leg, UacLeg, type LegContext, type UasLeg } from './leg.js';
 import { MediaSession, type Side } from './media-session.js';
 import { betterFinal, secondsBetween, unansweredStatus } from './outcome.js';
 
+/** How long the CDR of an answered call waits for the media legs' quality figures. */
+const QUALITY_DEADLINE_MS = 250;
+
 /** What a call needs from CallControl. */
 export interface CallEnv {
   legs: LegContext;
@@ -377,7 +380,7 @@ export class Call {
   /**
    * Ends the call from the PBX side (rtp-timeout, shutdown, no ACK): BYE to each answered side,
    * CANCEL to ringing forks and a final status to a caller still waiting. Resolves when the BYEs
-   * are answered (or timed out by their transactions).
+   * are answered (or timed out by their transactions) and the CDR is committed.
    */
   hangup(reason: string, status = 480): Promise<void> {
     if (this.#ended) return Promise.resolve();
@@ -386,12 +389,12 @@ export class Call {
       this.log.info({ reason }, 'hanging up both sides');
       byes.push(this.a.request('BYE'));
       if (this.#b !== null) byes.push(this.#b.request('BYE'));
-      this.#finish('answered', reason);
+      byes.push(Promise.resolve(this.#finish('answered', reason)));
     } else {
       this.log.info({ reason, status }, 'ending a call that was not answered');
       for (const f of this.#forks) f.cancel();
       this.a.reject(status);
-      this.#finish(unansweredStatus(status), reason);
+      byes.push(Promise.resolve(this.#finish(unansweredStatus(status), reason)));
     }
     return Promise.all(byes).then(() => undefined);
   }
@@ -401,7 +404,11 @@ export class Call {
     this.#env.detach(leg);
   }
 
-  /** Exactly once: stops timers, closes legs and media, writes the CDR; returns its commit. */
+  /**
+   * Exactly once: stops timers, closes legs and media, writes the CDR; returns its commit. An
+   * answered call's CDR carries the quality of its media legs, asked for before they close (at most
+   * QUALITY_DEADLINE_MS; without it when the figures do not come).
+   */
   #finish(status: CdrRow['status'], reason: string): Promise<void> | undefined {
     if (this.#ended) return undefined;
     this.#ended = true;
@@ -414,7 +421,6 @@ export class Call {
       // A fork still waiting for its final response stays open: a late 2xx gets its ACK and BYE.
       if (f.final !== null || f === this.#b) this.#closeLeg(f);
     }
-    this.#media.close();
     const row: CdrRow = {
       id: this.id,
       call_id: this.a.callId,
@@ -428,17 +434,33 @@ export class Call {
       duration_s: secondsBetween(this.startedAt, endedAt),
       billsec: this.answeredAt === null ? 0 : secondsBetween(this.answeredAt, endedAt),
       recording: null,
+      quality: null,
     };
     let written: Promise<void> | undefined;
-    try {
-      const pending = this.#env.store.insertCdr(row);
-      if (pending !== undefined) written = pending.catch((err: unknown) => this.log.error({ err }, 'CDR could not be written'));
-    } catch (err) {
-      this.log.error({ err }, 'CDR could not be written');
+    if (this.answeredAt === null) {
+      this.#media.close();
+      written = this.#writeCdr(row);
+    } else {
+      written = this.#media.quality(QUALITY_DEADLINE_MS).then((quality) => {
+        this.#media.close();
+        row.quality = quality;
+        if (quality !== null) this.log.info({ quality }, 'call quality');
+        return this.#writeCdr(row);
+      });
     }
     this.log.info({ status, reason, duration_s: row.duration_s, billsec: row.billsec }, 'call ended');
     this.#env.ended(this);
     return written;
+  }
+
+  #writeCdr(row: CdrRow): Promise<void> | undefined {
+    try {
+      const pending = this.#env.store.insertCdr(row);
+      if (pending !== undefined) return pending.catch((err: unknown) => this.log.error({ err }, 'CDR could not be written'));
+    } catch (err) {
+      this.log.error({ err }, 'CDR could not be written');
+    }
+    return undefined;
   }
 }
 

@@ -1,6 +1,6 @@
 // What call control needs from the layers under it, as narrow structural types: the real
 // Registrar, MediaEngine and Store fit them, and tests can pass small fakes.
-import type { RemoteTarget } from '../media/engine.js';
+import type { LegStats, RemoteTarget } from '../media/engine.js';
 import type { Peer } from '../sip/message.js';
 import type { ServerTransaction } from '../sip/transaction/types.js';
 import type { CdrRow } from '../store/types.js';
@@ -32,4 +32,6 @@ export interface CallMedia {
   setRemote(legId: string, target: RemoteTarget): Promise<unknown>;
   bridge(a: string, b: string): Promise<unknown>;
   closeLeg(legId: string): Promise<unknown>;
+  /** Counters and quality of a leg (loss, jitter, RTT), for the CDR; optional for test doubles. */
+  stats?(legId: string): Promise<LegStats>;
 }

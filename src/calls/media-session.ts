@@ -4,13 +4,17 @@ import { answerBack, LocalSdp, offerForward, payloadTypeMap, remoteMedia, type R
 import { parseSdp } from '../sdp/parse.js';
 import { serializeSdp } from '../sdp/serialize.js';
 import type { Direction, Sdp } from '../sdp/types.js';
+import type { CdrQuality } from '../store/types.js';
 import type { CallMedia } from './deps.js';
+import { legQuality, withDeadline } from './quality.js';
 import type { Log } from '../util/log.js';
 
 export type Side = 'caller' | 'callee';
 
 /** Encodings the PBX relays in this issue (no transcoding yet). */
 const SUPPORTED_CODECS: readonly string[] = ['PCMU', 'PCMA', 'telephone-event'];
+/** Formats that carry no audio of their own (not the codec a call's quality is rated for). */
+const AUXILIARY: ReadonlySet<string> = new Set(['telephone-event', 'cn']);
 
 function other(side: Side): Side {
   return side === 'caller' ? 'callee' : 'caller';
@@ -126,6 +130,30 @@ export class MediaSession {
     const b = this.#legs.callee.legId;
     if (a === null || b === null || this.#closed) return;
     await this.#engine.bridge(a, b);
+  }
+
+  /**
+   * The quality of both legs for the CDR (loss, jitter, RTT, MOS of what each phone sent), asked
+   * of the media engine before the legs close. null when not known within deadlineMs; never rejects.
+   */
+  quality(deadlineMs: number): Promise<CdrQuality | null> {
+    const engine = this.#engine;
+    if (engine.stats === undefined || this.#closed) return Promise.resolve(null);
+    const side = async (s: Side): Promise<CdrQuality['caller']> => {
+      const legId = this.#legs[s].legId;
+      return legId === null ? null : legQuality(await engine.stats!(legId), this.#codecOf(s));
+    };
+    const both = Promise.all([side('caller'), side('callee')]).then(([caller, callee]) =>
+      caller === null && callee === null ? null : { caller, callee },
+    );
+    return withDeadline(both, deadlineMs, (err) => this.#log.warn({ err }, 'media quality unavailable; the CDR is written without it'));
+  }
+
+  /** The codec a side's phone sends: the first audio codec of its description that the other side has too. */
+  #codecOf(side: Side): string {
+    const audio = (this.#remoteOf(side)?.codecs ?? []).filter((c) => !AUXILIARY.has(c.encoding.toLowerCase()));
+    const theirs = new Set((this.#remoteOf(other(side))?.codecs ?? []).map((c) => c.encoding.toLowerCase()));
+    return (audio.find((c) => theirs.has(c.encoding.toLowerCase())) ?? audio[0])?.encoding ?? 'PCMU';
   }
 
   /** Closes both media legs (best effort). Safe to call twice. */

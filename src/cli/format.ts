@@ -1,6 +1,6 @@
 // Tables and summaries for people; programs use --json.
 import type { CallInfo, RegistrationInfo, StatusInfo } from '../api/control-types.js';
-import type { CdrRow } from '../store/types.js';
+import type { CdrRow, LegQuality } from '../store/types.js';
 
 /** Columns padded to the widest cell; the last column is not padded. */
 function table(header: string[], rows: string[][]): string {
@@ -55,10 +55,18 @@ export function callsText(rows: CallInfo[]): string {
   );
 }
 
+/** MOS of each leg as `caller/callee` (e.g. `4.4/3.9`), `-` where not measured. */
+function mos(r: CdrRow): string {
+  const q = r.quality ?? null;
+  if (q === null) return '-';
+  const one = (l: LegQuality | null): string => (l === null ? '-' : l.mos.toFixed(1));
+  return `${one(q.caller)}/${one(q.callee)}`;
+}
+
 export function cdrText(rows: CdrRow[]): string {
   if (rows.length === 0) return 'no calls recorded\n';
   return table(
-    ['STARTED (UTC)', 'FROM', 'TO', 'STATUS', 'DURATION', 'TALK', 'REASON', 'RECORDING'],
-    rows.map((r) => [when(r.started_at), r.from, r.to, r.status, seconds(r.duration_s), seconds(r.billsec), r.reason, r.recording ?? '-']),
+    ['STARTED (UTC)', 'FROM', 'TO', 'STATUS', 'DURATION', 'TALK', 'REASON', 'MOS', 'RECORDING'],
+    rows.map((r) => [when(r.started_at), r.from, r.to, r.status, seconds(r.duration_s), seconds(r.billsec), r.reason, mos(r), r.recording ?? '-']),
   );
 }

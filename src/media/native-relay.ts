@@ -167,6 +167,8 @@ export class NativeLeg implements RelayLeg {
       ssrc: latched ? c[SSRC]! : null,
       packetsLost: c[PACKETS_LOST]!,
       jitterMs: c[JITTER_MS]!,
+      // The C relay does not time relayed SR/RR pairs yet (the dgram relay does).
+      rttMs: null,
     };
   }
 }

@@ -21,7 +21,7 @@ export interface RemoteTarget {
   ptMap: Record<number, number>;
   /** false when the remote said it will not send (sendonly on our side, inactive): no timeout then. */
   sends: boolean;
-  /** RTP clock rate of the stream this leg receives, for the jitter figure; default 8000 (G.711). */
+  /** RTP clock rate of what the phone sends (its codec), for the jitter figure; default 8000. */
   clockRate?: number;
 }
 
@@ -46,10 +46,12 @@ export interface LegStats {
   remote: { address: string; port: number } | null;
   latched: boolean;
   ssrc: number | null;
-  /** RFC 3550 A.3 cumulative packets lost of the received stream (duplicates never make it negative). */
+  /** RTP packets from the phone that never arrived (RFC 3550 A.3 cumulative lost, never negative). */
   packetsLost: number;
-  /** RFC 3550 A.8 interarrival jitter of the received stream, in ms. */
+  /** Interarrival jitter of the phone's RTP (RFC 3550 A.8), ms. */
   jitterMs: number;
+  /** Round trip PBX–phone from the phone's RTCP reports (RFC 3550 6.4.1), ms; null without RTCP. */
+  rttMs: number | null;
 }
 
 export interface NoRtpInfo {

@@ -4,10 +4,12 @@
 // only after RELATCH_PACKETS packets in sequence with one SSRC, and only if that SSRC is new or
 // the latched source has gone quiet, so one spoofed packet cannot steal the stream.
 // Hot path (onRtp/onRtcp): no allocation, no closure, fields read straight from the packet.
+// Call quality: each leg keeps RFC 3550 reception statistics of the phone's RTP (loss, jitter), and
+// times the RTCP receiver report that answers the last sender report relayed to the phone (RTT).
 import type { RemoteInfo, Socket } from 'node:dgram';
 import type { LegStats, RemoteTarget } from './protocol.js';
-import { ReceiveStats } from './receive-stats.js';
 import type { RelayLeg } from './relay-leg.js';
+import { ReceiveStats, dlsrForLsr, senderReportNtpMiddle } from './rtcp.js';
 import { RTP_FIXED_HEADER, RTP_VERSION, isRtcp, rtpSequence, rtpSsrc, rtpTimestamp, rtpVersion, setRtpPayloadType } from './rtp.js';
 
 export const RELATCH_PACKETS = 3;
@@ -54,7 +56,15 @@ export class Leg implements RelayLeg {
   rtpDropped = 0;
   rtcpReceived = 0;
   rtcpSent = 0;
-  readonly receiveStats = new ReceiveStats();
+
+  /** Reception statistics of the phone's RTP, restarted when its SSRC changes (-1: none yet). */
+  readonly receive = new ReceiveStats();
+  receiveSsrc = -1;
+  clockRate = 8000;
+  /** The last SR relayed to this phone: NTP middle bits (-1: none) and when it went, ms. */
+  srSentMiddle = -1;
+  srSentAt = 0;
+  rttMs = -1;
 
   /** Timeout bookkeeping, walked by the tick. */
   lastTickReceived = 0;
@@ -100,11 +110,7 @@ export class Leg implements RelayLeg {
       }
     }
     this.sends = r.sends;
-    const clockRate = r.clockRate ?? 8000;
-    if (clockRate !== this.receiveStats.clockRate) {
-      this.receiveStats.newSource();
-      this.receiveStats.clockRate = clockRate;
-    }
+    this.clockRate = r.clockRate ?? 8000;
     this.restartWatch();
   }
 
@@ -135,7 +141,6 @@ export class Leg implements RelayLeg {
   }
 
   latch(address: string, port: number, ssrc: number): void {
-    if (!this.latched || ssrc !== this.latchedSsrc) this.receiveStats.newSource();
     this.latched = true;
     this.latchedSsrc = ssrc;
     this.latchedLastRx = clock.now;
@@ -161,8 +166,9 @@ export class Leg implements RelayLeg {
       remote: this.sendAddress === null ? null : { address: this.sendAddress, port: this.sendPort },
       latched: this.latched,
       ssrc: this.latched ? this.latchedSsrc : null,
-      packetsLost: this.receiveStats.packetsLost,
-      jitterMs: this.receiveStats.jitterMs,
+      packetsLost: this.receive.lost,
+      jitterMs: Math.round(this.receive.jitterMs * 10) / 10,
+      rttMs: this.rttMs < 0 ? null : Math.round(this.rttMs),
     };
   }
 }
@@ -207,7 +213,11 @@ export function onRtp(leg: Leg, msg: Buffer, rinfo: RemoteInfo): void {
   }
   leg.rtpReceived++;
   leg.rtpBytesReceived += length;
-  leg.receiveStats.update(rtpSequence(msg), rtpTimestamp(msg), performance.now());
+  if (ssrc !== leg.receiveSsrc) {
+    if (leg.receiveSsrc !== -1) leg.receive.restart();
+    leg.receiveSsrc = ssrc;
+  }
+  leg.receive.update(rtpSequence(msg), rtpTimestamp(msg), performance.now(), leg.clockRate);
   const peer = leg.peer;
   if (peer === null || peer.sendAddress === null) return;
   if (peer.ptRewrite) setRtpPayloadType(msg, peer.ptMap[msg[1]! & 0x7f]!);
@@ -226,8 +236,22 @@ export function onRtcp(leg: Leg, msg: Buffer, rinfo: RemoteInfo): void {
     leg.rtcpSendPort = rinfo.port;
   }
   leg.rtcpReceived++;
+  const length = msg.length;
+  if (leg.srSentMiddle !== -1) {
+    // RFC 3550 6.4.1: the phone's report on the SR we relayed to it: RTT = now - sent - DLSR.
+    const dlsr = dlsrForLsr(msg, length, leg.srSentMiddle);
+    if (dlsr !== -1) {
+      const rtt = Date.now() - leg.srSentAt - (dlsr * 1000) / 65536;
+      if (rtt >= 0) leg.rttMs = rtt;
+    }
+  }
   const peer = leg.peer;
   if (peer === null || peer.rtcpSendAddress === null) return;
   peer.rtcp.send(msg, peer.rtcpSendPort, peer.rtcpSendAddress);
   peer.rtcpSent++;
+  const srMiddle = senderReportNtpMiddle(msg, length);
+  if (srMiddle > 0) {
+    peer.srSentMiddle = srMiddle;
+    peer.srSentAt = Date.now();
+  }
 }

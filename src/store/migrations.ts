@@ -33,4 +33,13 @@ export const MIGRATIONS: readonly string[] = [
    );
    CREATE INDEX cdr_started ON cdr (started_ms);
    CREATE INDEX cdr_status_started ON cdr (status, started_ms);`,
+  // Call quality per leg (null: not measured).
+  `ALTER TABLE cdr ADD COLUMN caller_loss_pct REAL;
+   ALTER TABLE cdr ADD COLUMN caller_jitter_ms REAL;
+   ALTER TABLE cdr ADD COLUMN caller_rtt_ms REAL;
+   ALTER TABLE cdr ADD COLUMN caller_mos REAL;
+   ALTER TABLE cdr ADD COLUMN callee_loss_pct REAL;
+   ALTER TABLE cdr ADD COLUMN callee_jitter_ms REAL;
+   ALTER TABLE cdr ADD COLUMN callee_rtt_ms REAL;
+   ALTER TABLE cdr ADD COLUMN callee_mos REAL;`,
 ];

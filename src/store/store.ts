@@ -4,7 +4,7 @@ import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import Database from 'better-sqlite3';
 import { MIGRATIONS } from './migrations.js';
-import type { BindingRow, CdrRow } from './types.js';
+import type { BindingRow, CdrQuality, CdrRow, LegQuality } from './types.js';
 
 export const DATABASE_FILE = 'pbx.sqlite';
 const MAX_CDR_ROWS = 10000;
@@ -64,11 +64,14 @@ export class Store {
     );
     this.#purgeExpired = db.prepare('DELETE FROM bindings WHERE expires_at <= ?');
     this.#insertCdr = db.prepare(
-      `INSERT INTO cdr (id, call_id, "from", "to", status, reason, started_at, started_ms, answered_at, ended_at, duration_s, billsec, recording)
-       VALUES (@id, @call_id, @from, @to, @status, @reason, @started_at, @started_ms, @answered_at, @ended_at, @duration_s, @billsec, @recording)`,
+      `INSERT INTO cdr (id, call_id, "from", "to", status, reason, started_at, started_ms, answered_at, ended_at, duration_s, billsec, recording,
+         caller_loss_pct, caller_jitter_ms, caller_rtt_ms, caller_mos, callee_loss_pct, callee_jitter_ms, callee_rtt_ms, callee_mos)
+       VALUES (@id, @call_id, @from, @to, @status, @reason, @started_at, @started_ms, @answered_at, @ended_at, @duration_s, @billsec, @recording,
+         @caller_loss_pct, @caller_jitter_ms, @caller_rtt_ms, @caller_mos, @callee_loss_pct, @callee_jitter_ms, @callee_rtt_ms, @callee_mos)`,
     );
     this.#listCdr = db.prepare(
-      `SELECT id, call_id, "from", "to", status, reason, started_at, answered_at, ended_at, duration_s, billsec, recording FROM cdr
+      `SELECT id, call_id, "from", "to", status, reason, started_at, answered_at, ended_at, duration_s, billsec, recording,
+         caller_loss_pct, caller_jitter_ms, caller_rtt_ms, caller_mos, callee_loss_pct, callee_jitter_ms, callee_rtt_ms, callee_mos FROM cdr
        WHERE (@missed = 0 OR status = 'missed') AND started_ms >= @since
        ORDER BY started_ms DESC, seq DESC LIMIT @limit`,
     );
@@ -104,7 +107,8 @@ export class Store {
   insertCdr(row: CdrRow): void {
     const startedMs = Date.parse(row.started_at);
     if (Number.isNaN(startedMs)) throw new TypeError(`CDR ${row.id}: started_at is not an ISO 8601 time: ${row.started_at}`);
-    this.#insertCdr.run({ ...row, started_ms: startedMs });
+    const { quality, ...fields } = row;
+    this.#insertCdr.run({ ...fields, started_ms: startedMs, ...qualityColumns('caller', quality?.caller), ...qualityColumns('callee', quality?.callee) });
   }
 
   /** Newest first. */
@@ -115,7 +119,7 @@ export class Store {
       if (Number.isNaN(since)) throw new TypeError(`since is not an ISO 8601 time: ${query.since}`);
     }
     const limit = Math.min(Math.max(Math.trunc(query.limit ?? 100), 0), MAX_CDR_ROWS);
-    return this.#listCdr.all({ missed: query.missed === true ? 1 : 0, since, limit }) as CdrRow[];
+    return (this.#listCdr.all({ missed: query.missed === true ? 1 : 0, since, limit }) as StoredCdr[]).map(cdrRow);
   }
 
   close(): void {
@@ -123,6 +127,47 @@ export class Store {
     this.#closed = true;
     this.#db.close();
   }
+}
+
+type Side = 'caller' | 'callee';
+type QualityColumns<S extends Side> = Record<`${S}_loss_pct` | `${S}_jitter_ms` | `${S}_rtt_ms` | `${S}_mos`, number | null>;
+type StoredCdr = Omit<CdrRow, 'quality'> & QualityColumns<'caller'> & QualityColumns<'callee'>;
+
+function qualityColumns<S extends Side>(side: S, q: LegQuality | null | undefined): QualityColumns<S> {
+  return {
+    [`${side}_loss_pct`]: q?.loss_pct ?? null,
+    [`${side}_jitter_ms`]: q?.jitter_ms ?? null,
+    [`${side}_rtt_ms`]: q?.rtt_ms ?? null,
+    [`${side}_mos`]: q?.mos ?? null,
+  } as QualityColumns<S>;
+}
+
+function legQuality<S extends Side>(side: S, r: QualityColumns<S>): LegQuality | null {
+  const mos = r[`${side}_mos`];
+  if (mos === null) return null;
+  return { loss_pct: r[`${side}_loss_pct`] ?? 0, jitter_ms: r[`${side}_jitter_ms`] ?? 0, rtt_ms: r[`${side}_rtt_ms`], mos };
+}
+
+/** A stored row as `pbx cdr --json` shows it: the quality columns nested under `quality`. */
+function cdrRow(r: StoredCdr): CdrRow {
+  const caller = legQuality('caller', r);
+  const callee = legQuality('callee', r);
+  const quality: CdrQuality | null = caller === null && callee === null ? null : { caller, callee };
+  return {
+    id: r.id,
+    call_id: r.call_id,
+    from: r.from,
+    to: r.to,
+    status: r.status,
+    reason: r.reason,
+    started_at: r.started_at,
+    answered_at: r.answered_at,
+    ended_at: r.ended_at,
+    duration_s: r.duration_s,
+    billsec: r.billsec,
+    recording: r.recording,
+    quality,
+  };
 }
 
 function migrate(db: Database.Database): void {

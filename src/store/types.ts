@@ -13,6 +13,29 @@ export interface CdrRow {
   duration_s: number;
   billsec: number;
   recording: string | null;
+  /**
+   * Call quality per media leg, measured by the PBX on what each phone sent it; null when the call
+   * had no media or its statistics could not be fetched in time. Rows read from the store always
+   * carry it; a row written without it stores none.
+   */
+  quality?: CdrQuality | null;
+}
+
+/** Quality of the call legs: `caller` is what the caller's phone sent, `callee` the callee's. */
+export interface CdrQuality {
+  caller: LegQuality | null;
+  callee: LegQuality | null;
+}
+
+export interface LegQuality {
+  /** RTP packets lost on the way from the phone to the PBX, percent. */
+  loss_pct: number;
+  /** Interarrival jitter (RFC 3550), ms. */
+  jitter_ms: number;
+  /** Round trip PBX–phone from the phone's RTCP, ms; null when the phone sent no reports. */
+  rtt_ms: number | null;
+  /** Estimated mean opinion score, 1 to 4.5 (simplified ITU-T G.107 E-model). */
+  mos: number;
 }
 
 /** A registration binding as stored; survives restarts. */

@@ -56,6 +56,10 @@ t.test('pbx calls --json is empty afterwards and pbx cdr --json has the call wit
   for (const key of ['id', 'from', 'to', 'status', 'started_at', 'answered_at', 'ended_at', 'duration_s', 'billsec', 'recording']) t.ok(key in row, `has ${key}`);
   t.ok(Date.parse(row.started_at) <= Date.parse(row.answered_at!) && Date.parse(row.answered_at!) <= Date.parse(row.ended_at), 'started <= answered <= ended');
   t.ok(row.billsec >= 3 && row.duration_s >= row.billsec, `billsec ${row.billsec}, duration ${row.duration_s}`);
+  const caller = row.quality?.caller ?? null;
+  t.ok(caller !== null, 'the CDR carries the quality of the caller leg');
+  t.equal(caller?.loss_pct, 0, 'the recorded G.711 stream has no gaps');
+  t.ok(caller !== null && caller.mos > 4 && caller.mos <= 4.5, `caller MOS ${caller?.mos}`);
 });
 
 t.test('SIGTERM after the call exits 0', async (t) => {

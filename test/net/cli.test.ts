@@ -40,7 +40,16 @@ function writeConfig(dir: string, port: number, token = 'cli-token'): string {
   return file;
 }
 
-const CDR: CdrRow = { id: 'r1', call_id: 'x@y', from: '1001', to: '1002', status: 'missed', reason: 'cancel', started_at: '2026-01-01T00:00:00.000Z', answered_at: null, ended_at: '2026-01-01T00:00:09.000Z', duration_s: 9, billsec: 0, recording: null };
+const CDR: CdrRow = { id: 'r1', call_id: 'x@y', from: '1001', to: '1002', status: 'missed', reason: 'cancel', started_at: '2026-01-01T00:00:00.000Z', answered_at: null, ended_at: '2026-01-01T00:00:09.000Z', duration_s: 9, billsec: 0, recording: null, quality: null };
+const CDR_QUALITY: CdrRow = {
+  ...CDR,
+  id: 'r2',
+  status: 'answered',
+  reason: 'caller-bye',
+  answered_at: '2026-01-01T00:00:01.000Z',
+  billsec: 8,
+  quality: { caller: { loss_pct: 0, jitter_ms: 1.2, rtt_ms: 20, mos: 4.38 }, callee: { loss_pct: 5, jitter_ms: 3, rtt_ms: null, mos: 3.91 } },
+};
 
 async function fakePbx(t: Test, reload: Awaited<ReturnType<ControlSource['reload']>>) {
   const cdrQueries: unknown[] = [];
@@ -48,7 +57,7 @@ async function fakePbx(t: Test, reload: Awaited<ReturnType<ControlSource['reload
     status: () => ({ version: '0.1.0', started_at: '2026-01-01T00:00:00.000Z', uptime_s: 3725, registrations: 1, calls: 0 }),
     registrations: () => [{ extension: '1001', contact: 'sip:1001@127.0.0.1:5070', transport: 'udp', source: '127.0.0.1:5070', expires_at: '2026-01-01T01:00:00.000Z', user_agent: 'SIPp' }],
     calls: () => [],
-    cdr: (q) => (cdrQueries.push(q), [CDR]),
+    cdr: (q) => (cdrQueries.push(q), [CDR, CDR_QUALITY]),
     reload: async () => reload,
   };
   const log = createLogger({ level: 'error', destination: new Writable({ write: (_c, _e, done) => done() }) });
@@ -112,13 +121,16 @@ t.test('status, registrations and cdr print tables, or arrays of objects with --
   t.same(JSON.parse(calls.stdout), []);
   t.equal(callsText.stdout, 'no calls in progress\n');
   t.equal(cdr.code, 0);
-  t.same(JSON.parse(cdr.stdout), [CDR]);
+  t.same(JSON.parse(cdr.stdout), [CDR, CDR_QUALITY]);
   const byMissed = (q: unknown): number => ((q as { missed: boolean }).missed ? 1 : 0);
   t.same([...cdrQueries].sort((a, b) => byMissed(a) - byMissed(b)), [
     { missed: false, since: null, limit: 100 },
     { missed: true, since: '2026-01-01T00:00:00.000Z', limit: 100 },
   ]);
   t.match(cdrText.stdout, /1001\s+1002\s+missed\s+0:09/);
+  t.match(cdrText.stdout, /REASON\s+MOS\s+RECORDING/);
+  t.match(cdrText.stdout, /caller-bye\s+4\.4\/3\.9\s+-/, 'MOS of the caller and callee legs');
+  t.match(cdrText.stdout, /cancel\s+-\s+-/, 'no MOS for a call without media');
 });
 
 t.test('pbx cdr --since with a value that is not a time exits 1 without asking the PBX', async (t) => {

@@ -272,6 +272,44 @@ t.test('RTCP is relayed both ways on port + 1', async (t) => {
   t.equal(b.received.length + a.received.length, 0, 'RTCP did not leak into RTP');
 });
 
+t.test('each leg measures the loss and jitter of its phone RTP, and the RTT from the RR answering a relayed SR', async (t) => {
+  const e = await engine();
+  const { a, b, legA, legB } = await call(e);
+  const aRtcp = await phone();
+  const bRtcp = await phone();
+  t.teardown(() => [aRtcp, bRtcp].forEach((p) => p.close()));
+  await e.setRemote(legA.legId, { address: '127.0.0.1', port: a.port, rtcpPort: aRtcp.port });
+  await e.setRemote(legB.legId, { address: '127.0.0.1', port: b.port, rtcpPort: bRtcp.port });
+  // 60 packets of 20 ms sent in one burst, two of them dropped by the phone: loss 2, jitter ~20 ms.
+  const sent = [];
+  for (let seq = 1; seq <= 60; seq++) if (seq !== 10 && seq !== 30) sent.push(send(a.socket, rtp(0, seq, 0xaaaa), legA.port));
+  await Promise.all(sent);
+  await receive(b, 58);
+  const sa = await e.stats(legA.legId);
+  t.equal(sa.packetsLost, 2, 'the two packets A never sent count as lost on A leg');
+  t.ok(sa.jitterMs > 10 && sa.jitterMs < 25, `a burst of 20 ms packets is jitter (${sa.jitterMs} ms)`);
+  t.equal(sa.rttMs, null, 'no RTCP yet');
+  const sb = await e.stats(legB.legId);
+  t.equal(sb.packetsLost, 0);
+  t.equal(sb.jitterMs, 0);
+
+  // A's SR is relayed to B; B's RR answers it at once (DLSR 0): the RTT of the PBX–B path.
+  const sr = Buffer.alloc(28);
+  sr.set([0x80, 200, 0, 6, 0, 0, 0xaa, 0xaa, 0xee, 0x11, 0x22, 0x33, 0x44, 0x55, 0x66, 0x77]);
+  await send(aRtcp.socket, sr, legA.port + 1);
+  await receive(bRtcp, 1);
+  const rr = Buffer.alloc(32);
+  rr.set([0x81, 201, 0, 7, 0, 0, 0xbb, 0xbb, 0, 0, 0xaa, 0xaa]);
+  rr.writeUInt32BE(0x22334455, 24);
+  await send(bRtcp.socket, rr, legB.port + 1);
+  await receive(aRtcp, 1);
+  const rtt = (await e.stats(legB.legId)).rttMs;
+  t.ok(rtt !== null && rtt >= 0 && rtt < 100, `RTT measured on B leg (${rtt} ms)`);
+  t.equal((await e.stats(legA.legId)).rttMs, null, 'A sent no report: no RTT on A leg');
+  // Leave the workers as balanced as before: a later test checks how groups spread.
+  await Promise.all([e.closeLeg(legA.legId), e.closeLeg(legB.legId)]);
+});
+
 t.test('a bridged leg with no RTP gets a warning, then rtp-timeout', async (t) => {
   const e = await engine();
   const { a, legA, legB } = await call(e);

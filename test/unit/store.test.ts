@@ -107,9 +107,43 @@ t.test('CDR rows list newest first, filtered by missed and since, limited', asyn
   t.same(store.listCdr({ since: '2026-01-01T12:30:00+01:00' }).map((r) => r.id), ['d', 'c'], 'offsets are compared as instants');
   t.same(store.listCdr({ missed: true, since: '2026-01-01T12:00:00Z' }).map((r) => r.id), ['d']);
   t.same(store.listCdr({ limit: 2 }).map((r) => r.id), ['d', 'c']);
-  t.same(store.listCdr({ limit: 1 })[0], cdr('d', '2026-01-01T13:00:00.000Z', 'missed'), 'every CONTRACT field round-trips');
+  t.same(store.listCdr({ limit: 1 })[0], { ...cdr('d', '2026-01-01T13:00:00.000Z', 'missed'), quality: null }, 'every CONTRACT field round-trips');
   t.throws(() => store.listCdr({ since: 'yesterday' }), /ISO 8601/);
   t.throws(() => store.insertCdr(cdr('a', '2026-01-02T00:00:00Z')), /UNIQUE/, 'a CDR id is stored once');
+});
+
+t.test('call quality per leg round-trips, nested under quality; a leg not measured is null', async (t) => {
+  const store = Store.open(tempDir(t, 'store'));
+  t.teardown(() => store.close());
+  const caller = { loss_pct: 4.76, jitter_ms: 12.5, rtt_ms: 31, mos: 3.91 };
+  store.insertCdr({ ...cdr('q', '2026-01-01T10:00:00.000Z'), quality: { caller, callee: null } });
+  store.insertCdr({ ...cdr('r', '2026-01-01T11:00:00.000Z'), quality: { caller: { ...caller, rtt_ms: null }, callee: caller } });
+  store.insertCdr({ ...cdr('s', '2026-01-01T12:00:00.000Z'), quality: null });
+  const rows = store.listCdr({});
+  t.same(rows.map((r) => [r.id, r.quality]), [
+    ['s', null],
+    ['r', { caller: { ...caller, rtt_ms: null }, callee: caller }],
+    ['q', { caller, callee: null }],
+  ]);
+  t.same(Object.keys(rows[0]!), ['id', 'call_id', 'from', 'to', 'status', 'reason', 'started_at', 'answered_at', 'ended_at', 'duration_s', 'billsec', 'recording', 'quality']);
+});
+
+t.test('a database of schema 1 migrates: its CDR rows stay, with no quality', async (t) => {
+  const dir = tempDir(t, 'store');
+  const db = new Database(join(dir, DATABASE_FILE));
+  db.exec(MIGRATIONS[0]!);
+  db.pragma('user_version = 1');
+  db.prepare(
+    `INSERT INTO cdr (id, call_id, "from", "to", status, reason, started_at, started_ms, answered_at, ended_at, duration_s, billsec, recording)
+     VALUES ('old', 'c', '1001', '1002', 'answered', 'caller-bye', '2026-01-01T00:00:00.000Z', 1767225600000, null, '2026-01-01T00:00:00.000Z', 1, 1, null)`,
+  ).run();
+  db.close();
+  const store = Store.open(dir);
+  t.teardown(() => store.close());
+  const rows = store.listCdr({});
+  t.equal(rows.length, 1);
+  t.equal(rows[0]!.id, 'old');
+  t.equal(rows[0]!.quality, null);
 });
 
 t.test('a CDR written just before kill -9 is still there', async (t) => {
