@@ -58,6 +58,7 @@ enum {
   C_SEND_PORT,
   C_PACKETS_LOST,
   C_JITTER_MS,
+  C_RTT_MS, /* -1 until a receiver report answers a relayed sender report */
   C_COUNT
 };
 
@@ -107,6 +108,10 @@ typedef struct leg {
   int pt_rewrite;
   double clock_rate;
   rx_t rx;
+  /* RTT (RFC 3550 6.4.1): the middle 32 bits of the NTP time of the last SR relayed to this
+   * phone (-1: none) and when it went; the phone's RR echoes them as LSR with its DLSR. */
+  int64_t sr_sent_middle;
+  double sr_sent_at;
 } leg_t;
 
 typedef struct relay {
@@ -419,6 +424,42 @@ static int is_rtcp(const unsigned char *p, unsigned len) {
   return len >= 8 && (p[0] >> 6) == 2 && p[1] >= 192 && p[1] <= 223;
 }
 
+static uint32_t get32(const unsigned char *p) {
+  return ((uint32_t)p[0] << 24) | ((uint32_t)p[1] << 16) | ((uint32_t)p[2] << 8) | p[3];
+}
+
+/* The NTP middle 32 bits of the first SR in a compound packet, or -1. */
+static int64_t sr_ntp_middle(const unsigned char *p, unsigned len) {
+  for (unsigned o = 0; o + 20 <= len;) {
+    if ((p[o] >> 6) != 2) return -1;
+    unsigned bytes = ((((unsigned)p[o + 2] << 8) | p[o + 3]) + 1) * 4;
+    if (p[o + 1] == 200 && bytes >= 28 && o + bytes <= len)
+      return (int64_t)(((get32(p + o + 8) & 0xffffu) << 16) | (get32(p + o + 12) >> 16));
+    o += bytes;
+  }
+  return -1;
+}
+
+/* The DLSR of the report block (in an SR or RR) whose LSR is `lsr`, or -1. */
+static int64_t dlsr_for_lsr(const unsigned char *p, unsigned len, uint32_t lsr) {
+  for (unsigned o = 0; o + 8 <= len;) {
+    if ((p[o] >> 6) != 2) return -1;
+    unsigned bytes = ((((unsigned)p[o + 2] << 8) | p[o + 3]) + 1) * 4;
+    if (o + bytes > len) return -1;
+    unsigned type = p[o + 1];
+    if (type == 200 || type == 201) {
+      unsigned first = o + (type == 200 ? 28 : 8);
+      unsigned count = p[o] & 0x1f;
+      for (unsigned i = 0; i < count && first + 24 * (i + 1) <= o + bytes; i++) {
+        const unsigned char *b = p + first + 24 * i;
+        if (get32(b + 16) == lsr) return get32(b + 20);
+      }
+    }
+    o += bytes;
+  }
+  return -1;
+}
+
 static void on_rtcp(uv_poll_t *h, int status, int events) {
   leg_t *l = h->data;
   relay_t *r = l->relay;
@@ -440,7 +481,19 @@ static void on_rtcp(uv_poll_t *h, int status, int events) {
         l->rtcp_send = *src;
       }
       l->c[C_RTCP_RECEIVED]++;
+      if (l->sr_sent_middle >= 0) {
+        int64_t dlsr = dlsr_for_lsr(r->buf[i], len, (uint32_t)l->sr_sent_middle);
+        if (dlsr >= 0) {
+          double rtt = (now_s() - l->sr_sent_at) * 1000.0 - (double)dlsr * 1000.0 / 65536.0;
+          if (rtt >= 0) l->c[C_RTT_MS] = rtt;
+        }
+      }
       if (peer == NULL || peer->rtcp_send.ss_family == AF_UNSPEC) continue;
+      int64_t middle = sr_ntp_middle(r->buf[i], len);
+      if (middle >= 0) {
+        peer->sr_sent_middle = middle;
+        peer->sr_sent_at = now_s();
+      }
       queue_out(r, k++, i, len, &peer->rtcp_send);
     }
     if (k > 0) peer->c[C_RTCP_SENT] += send_batch(peer->rtcp_fd, r->out, k);
@@ -683,6 +736,8 @@ static napi_value open_leg(napi_env env, napi_callback_info info) {
   for (int i = 0; i < 128; i++) l->pt_map[i] = (uint8_t)i;
   l->c = data;
   for (int i = 0; i < C_COUNT; i++) l->c[i] = 0;
+  l->c[C_RTT_MS] = -1;
+  l->sr_sent_middle = -1;
   l->family = family;
   l->rtp_poll.data = l;
   l->rtcp_poll.data = l;

@@ -43,6 +43,7 @@ const SSRC = 8;
 const SEND_PORT = 9;
 const PACKETS_LOST = 10;
 const JITTER_MS = 11;
+const RTT_MS = 12;
 /** Room for the counters above; 16 doubles keep the array off the V8 heap. */
 const COUNTER_SLOTS = 16;
 
@@ -167,8 +168,7 @@ export class NativeLeg implements RelayLeg {
       ssrc: latched ? c[SSRC]! : null,
       packetsLost: c[PACKETS_LOST]!,
       jitterMs: c[JITTER_MS]!,
-      // The C relay does not time relayed SR/RR pairs yet (the dgram relay does).
-      rttMs: null,
+      rttMs: c[RTT_MS]! < 0 ? null : Math.round(c[RTT_MS]!),
     };
   }
 }
