@@ -7,7 +7,7 @@ import type { CdrRow } from '../store/types.js';
 import type { CallBinding, CallMedia, CallStore } from './deps.js';
 import type { Log } from '../util/log.js';
 import { Leg, UacLeg, type LegContext, type UasLeg } from './leg.js';
-import { MediaSession, type Side } from './media-session.js';
+import { MediaSession, type CodecPolicy, type Side } from './media-session.js';
 import { betterFinal, secondsBetween, unansweredStatus } from './outcome.js';
 
 /** What a call needs from CallControl. */
@@ -61,14 +61,14 @@ export class Call {
   #ended = false;
 
   /** `rtpAddress` is the address written into SDP (rtp.address of the call's config). */
-  constructor(env: CallEnv, id: string, a: UasLeg, parties: CallParties, log: Log, rtpAddress: string) {
+  constructor(env: CallEnv, id: string, a: UasLeg, parties: CallParties, log: Log, rtpAddress: string, codecs: CodecPolicy) {
     this.#env = env;
     this.id = id;
     this.a = a;
     this.parties = parties;
     this.log = log;
     this.startedAt = env.clock.now();
-    this.#media = new MediaSession(env.engine, rtpAddress, id, log);
+    this.#media = new MediaSession(env.engine, rtpAddress, id, log, codecs);
     env.attach(a, this);
     a.st.oncancel = () => this.#onCallerCancel();
     a.onAckTimeout = () => {

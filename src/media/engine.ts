@@ -5,10 +5,22 @@ import { EventEmitter } from 'node:events';
 import { Worker } from 'node:worker_threads';
 import { PbxError } from '../util/errors.js';
 import type { Log } from '../util/log.js';
+import { TRANSCODABLE } from './codec/index.js';
 import { PortPool } from './ports.js';
-import type { LegStats, NoRtpInfo, WorkerConfig, WorkerEvent, WorkerReply, WorkerRequest } from './protocol.js';
+import type {
+  DtmfMethod,
+  LegCodecSpec,
+  LegStats,
+  NoRtpInfo,
+  PlayEnd,
+  PlaySource,
+  WorkerConfig,
+  WorkerEvent,
+  WorkerReply,
+  WorkerRequest,
+} from './protocol.js';
 
-export type { LegStats, NoRtpInfo, RemoteTarget } from './protocol.js';
+export type { DtmfMethod, LegCodecSpec, LegStats, NoRtpInfo, PlayEnd, PlaySource, RemoteTarget } from './protocol.js';
 
 export interface MediaEngineOptions {
   /** The address written into SDP (rtp.address). */
@@ -23,6 +35,8 @@ export interface MediaEngineOptions {
   rtpTimeoutS: number;
   /** Seconds without RTP before 'no-rtp-warning'; defaults to min(5, rtpTimeoutS); 0 disables it. */
   noRtpWarningS?: number;
+  /** Country of the tone set tone() plays (ringback, busy, congestion...); default 'us'. */
+  toneCountry?: string;
   /** Deadline of every request to a worker, in ms; default 2000. */
   requestTimeoutMs?: number;
   log?: Log;
@@ -59,7 +73,34 @@ export interface MediaEngineEvents {
   'no-rtp-warning': [info: NoRtpInfo];
   /** A worker stopped unexpectedly; its legs are gone. */
   'worker-exit': [index: number, error: PbxError];
+  /** A digit from the leg's phone, once per key press, however it was sent. */
+  dtmf: [legId: string, digit: string, method: DtmfMethod];
+  /** A play() on the leg ended (its promise resolves with the same reason). */
+  'play-done': [legId: string, reason: PlayEnd];
+  /** A conference party started or stopped talking. */
+  talking: [room: string, legId: string, talking: boolean];
+  /** A recording stopped by itself (its file could not be written). */
+  'record-failed': [recordingId: string, error: PbxError];
 }
+
+export interface PlayOptions {
+  /** Start again after the last item until stopPlay() (music on hold). */
+  loop?: boolean;
+}
+
+export interface RecordOptions {
+  /** stereo: the first leg left, the second right; mono: both mixed. Default stereo. */
+  mode?: 'stereo' | 'mono';
+}
+
+export interface PartyOptions {
+  /** The others do not hear this party. */
+  muted?: boolean;
+  /** This party hears nobody. */
+  deaf?: boolean;
+}
+
+const DIGITS = /^[0-9*#A-Da-d]$/;
 
 interface Pending {
   slot: WorkerSlot;
@@ -79,6 +120,12 @@ interface LegEntry {
   slot: WorkerSlot;
   group: string;
   port: number;
+}
+
+interface PlayEntry {
+  slot: WorkerSlot;
+  legId: string;
+  resolve: (reason: PlayEnd) => void;
 }
 
 const DEFAULT_WORKER_URL = new URL(`./worker.${import.meta.url.endsWith('.ts') ? 'ts' : 'js'}`, import.meta.url);
@@ -125,6 +172,13 @@ export class MediaEngine extends EventEmitter<MediaEngineEvents> {
   readonly #groups = new Map<string, { slot: WorkerSlot; legs: number }>();
   readonly #legs = new Map<string, LegEntry>();
   readonly #pending = new Map<number, Pending>();
+  readonly #plays = new Map<number, PlayEntry>();
+  readonly #recordings = new Map<string, WorkerSlot>();
+  readonly #rooms = new Map<string, { slot: WorkerSlot; legs: Set<string> }>();
+  /** SDP encoding names the workers decode and encode: the PBX can transcode between any two. */
+  readonly transcodable: readonly string[] = TRANSCODABLE;
+  #nextPlay = 1;
+  #nextRecording = 1;
   readonly #timeoutMs: number;
   readonly #log: Log | undefined;
   #nextId = 1;
@@ -152,6 +206,7 @@ export class MediaEngine extends EventEmitter<MediaEngineEvents> {
       bindAddress: options.bindAddress ?? options.address,
       rtpTimeoutS: options.rtpTimeoutS,
       noRtpWarningS: options.noRtpWarningS ?? Math.min(5, options.rtpTimeoutS),
+      toneCountry: options.toneCountry ?? 'us',
     };
     try {
       const url = options.workerUrl ?? DEFAULT_WORKER_URL;
@@ -207,6 +262,9 @@ export class MediaEngine extends EventEmitter<MediaEngineEvents> {
       this.#pending.delete(id);
       p.reject(error);
     }
+    for (const [id, p] of this.#plays) if (p.slot === slot) this.#playEnded(id, 'stopped');
+    for (const [id, s] of this.#recordings) if (s === slot) this.#recordings.delete(id);
+    for (const [room, r] of this.#rooms) if (r.slot === slot) this.#rooms.delete(room);
     this.emit('worker-exit', slot.index, error);
   }
 
@@ -218,6 +276,17 @@ export class MediaEngine extends EventEmitter<MediaEngineEvents> {
       } else if (msg.event === 'no-rtp-warning') {
         this.#log?.warn({ ...msg.info }, 'no RTP received');
         this.emit('no-rtp-warning', msg.info);
+      } else if (msg.event === 'dtmf') {
+        this.emit('dtmf', msg.legId, msg.digit, msg.method);
+      } else if (msg.event === 'play-done') {
+        if (msg.error !== null) this.#log?.warn({ legId: msg.legId, err: msg.error }, 'play failed');
+        this.#playEnded(msg.playId, msg.reason);
+      } else if (msg.event === 'talking') {
+        this.emit('talking', msg.room, msg.legId, msg.talking);
+      } else if (msg.event === 'record-failed') {
+        this.#recordings.delete(msg.recordingId);
+        this.#log?.warn({ recordingId: msg.recordingId, err: msg.error }, 'recording stopped');
+        this.emit('record-failed', msg.recordingId, new PbxError('PBX_ERR_MEDIA_RECORD', msg.error));
       }
       return;
     }
@@ -350,10 +419,173 @@ export class MediaEngine extends EventEmitter<MediaEngineEvents> {
 
   #forget(legId: string, e: LegEntry): void {
     this.#legs.delete(legId);
+    this.#leftRoom(legId);
     this.#ports.release(e.port);
     e.slot.legs--;
     const g = this.#groups.get(e.group);
     if (g !== undefined && g.slot === e.slot && --g.legs <= 0) this.#groups.delete(e.group);
+  }
+
+  #playEnded(playId: number, reason: PlayEnd): void {
+    const p = this.#plays.get(playId);
+    if (p === undefined) return;
+    this.#plays.delete(playId);
+    this.emit('play-done', p.legId, reason);
+    p.resolve(reason);
+  }
+
+  #op(slot: WorkerSlot, req: DistributiveOmit<WorkerRequest, 'id'>): Promise<LegStats | null> {
+    return this.#request(slot, { ...req, id: this.#nextId++ } as WorkerRequest);
+  }
+
+  /**
+   * The codec the leg's phone speaks (from SDP). Two bridged legs with the same codec are a pure
+   * relay; with different ones the worker decodes each and encodes for the other (transcoding).
+   */
+  async setCodec(legId: string, codec: LegCodecSpec): Promise<void> {
+    const e = this.#entry(legId);
+    const pt = (n: unknown): boolean => Number.isInteger(n) && (n as number) >= 0 && (n as number) < 128;
+    if (typeof codec.name !== 'string' || !pt(codec.payloadType) || !(codec.clockRate > 0)) {
+      throw new PbxError('PBX_ERR_MEDIA_ARGUMENT', `bad codec ${JSON.stringify(codec)}`);
+    }
+    if (codec.dtmfPayloadType !== null && !pt(codec.dtmfPayloadType)) {
+      throw new PbxError('PBX_ERR_MEDIA_ARGUMENT', `bad telephone-event payload type ${codec.dtmfPayloadType}`);
+    }
+    await this.#op(e.slot, { op: 'codec', legId, codec: { ...codec, channels: codec.channels ?? null } });
+  }
+
+  /**
+   * Plays WAV files, tones and silences to the leg in turn (instead of what it hears otherwise),
+   * resolving when the last one ends ('done'), stopPlay() or a new play() ends it ('stopped'), or
+   * a file cannot be read ('error'). The leg's codec must be set.
+   */
+  async play(legId: string, items: readonly PlaySource[], options: PlayOptions = {}): Promise<PlayEnd> {
+    const e = this.#entry(legId);
+    if (!Array.isArray(items) || items.length === 0) throw new PbxError('PBX_ERR_MEDIA_ARGUMENT', 'play needs at least one item');
+    for (const item of items) {
+      const ok =
+        ('file' in item && typeof item.file === 'string') ||
+        ('tone' in item && typeof item.tone === 'string') ||
+        ('silenceMs' in item && Number.isFinite(item.silenceMs) && item.silenceMs >= 0);
+      if (!ok) throw new PbxError('PBX_ERR_MEDIA_ARGUMENT', `bad play item ${JSON.stringify(item)}`);
+    }
+    const playId = this.#nextPlay++;
+    const done = new Promise<PlayEnd>((resolve) => this.#plays.set(playId, { slot: e.slot, legId, resolve }));
+    try {
+      await this.#op(e.slot, { op: 'play', legId, playId, items: [...items], loop: options.loop === true });
+    } catch (err) {
+      this.#plays.delete(playId);
+      throw err;
+    }
+    return done;
+  }
+
+  /** Plays a tone of the engine's country set (ringback, busy, congestion, dial, call-waiting, beep) until stopPlay(). */
+  tone(legId: string, name: string): Promise<PlayEnd> {
+    return this.play(legId, [{ tone: name }], { loop: true });
+  }
+
+  /** Ends what is playing to the leg; its play() resolves 'stopped'. Nothing playing: nothing happens. */
+  async stopPlay(legId: string): Promise<void> {
+    const e = this.#entry(legId);
+    await this.#op(e.slot, { op: 'stop-play', legId });
+  }
+
+  /** Sends a digit to the leg's phone as it negotiated: RFC 4733 events, else in-band tones. */
+  async sendDigit(legId: string, digit: string): Promise<void> {
+    const e = this.#entry(legId);
+    if (typeof digit !== 'string' || !DIGITS.test(digit)) throw new PbxError('PBX_ERR_MEDIA_ARGUMENT', `bad digit ${JSON.stringify(digit)}`);
+    await this.#op(e.slot, { op: 'send-digit', legId, digit: digit.toUpperCase() });
+  }
+
+  /**
+   * Reports the leg's digits as 'dtmf' events even while it is a pure relay (the worker decodes it
+   * then). Legs that are decoded anyway (transcoded, playing, recorded, in a conference) always do.
+   */
+  async detectDigits(legId: string, on: boolean): Promise<void> {
+    const e = this.#entry(legId);
+    await this.#op(e.slot, { op: 'detect-digits', legId, on });
+  }
+
+  /**
+   * Records what the legs' phones send to a WAV file at 16 kHz: `legs` is a group (the legs of a
+   * call in the order they were opened: caller, callee) or leg ids. Resolves with the recording's id
+   * once the file is open.
+   */
+  async record(groupOrLegs: string | readonly string[], path: string, options: RecordOptions = {}): Promise<string> {
+    if (this.#closed) throw closedError();
+    const legs = typeof groupOrLegs === 'string' ? this.#legsOf(groupOrLegs) : [...groupOrLegs];
+    if (legs.length < 1 || legs.length > 2) throw new PbxError('PBX_ERR_MEDIA_ARGUMENT', `a recording takes one or two legs, got ${legs.length}`);
+    const entries = legs.map((l) => this.#entry(l));
+    if (entries.some((en) => en.slot !== entries[0]!.slot)) throw new PbxError('PBX_ERR_MEDIA_RECORD', 'the legs are on different media workers');
+    const mode = options.mode ?? 'stereo';
+    if (mode !== 'stereo' && mode !== 'mono') throw new PbxError('PBX_ERR_MEDIA_ARGUMENT', `bad recording mode ${String(mode)}`);
+    if (typeof path !== 'string' || path.length === 0) throw new PbxError('PBX_ERR_MEDIA_ARGUMENT', 'a recording needs a path');
+    const recordingId = `R${this.#nextRecording++}`;
+    const slot = entries[0]!.slot;
+    await this.#op(slot, { op: 'record', recordingId, legs, path, mode });
+    this.#recordings.set(recordingId, slot);
+    return recordingId;
+  }
+
+  /** Stops a recording; resolves once its file is complete. An unknown id does nothing. */
+  async stopRecord(recordingId: string): Promise<void> {
+    const slot = this.#recordings.get(recordingId);
+    if (slot === undefined || this.#closed) return;
+    this.#recordings.delete(recordingId);
+    await this.#op(slot, { op: 'stop-record', recordingId });
+  }
+
+  #legsOf(group: string): string[] {
+    const out: string[] = [];
+    for (const [id, e] of this.#legs) if (e.group === group) out.push(id);
+    if (out.length === 0) throw new PbxError('PBX_ERR_MEDIA_NO_LEG', `no media legs in group ${group}`);
+    return out;
+  }
+
+  /**
+   * Puts the leg into a conference room (mixed at 16 kHz: it hears every other party, never
+   * itself). A room lives on the worker of its first party; a leg on another worker cannot join yet.
+   */
+  async join(room: string, legId: string, options: PartyOptions = {}): Promise<void> {
+    const e = this.#entry(legId);
+    if (typeof room !== 'string' || room.length === 0) throw new PbxError('PBX_ERR_MEDIA_ARGUMENT', 'a room needs a name');
+    const r = this.#rooms.get(room) ?? { slot: e.slot, legs: new Set<string>() };
+    if (r.slot !== e.slot) {
+      throw new PbxError('PBX_ERR_MEDIA_CONFERENCE', `leg ${legId} is on media worker ${e.slot.index}, room ${room} on ${r.slot.index}`);
+    }
+    this.#rooms.set(room, r);
+    r.legs.add(legId);
+    try {
+      await this.#op(e.slot, { op: 'join', room, legId, muted: options.muted === true, deaf: options.deaf === true });
+    } catch (err) {
+      this.#leftRoom(legId);
+      throw err;
+    }
+  }
+
+  /** Takes the leg out of its room. Not in a room: nothing happens. */
+  async leave(legId: string): Promise<void> {
+    const e = this.#entry(legId);
+    this.#leftRoom(legId);
+    await this.#op(e.slot, { op: 'leave', legId });
+  }
+
+  async setMuted(legId: string, muted: boolean): Promise<void> {
+    const e = this.#entry(legId);
+    await this.#op(e.slot, { op: 'party', legId, muted: muted === true, deaf: null });
+  }
+
+  async setDeaf(legId: string, deaf: boolean): Promise<void> {
+    const e = this.#entry(legId);
+    await this.#op(e.slot, { op: 'party', legId, muted: null, deaf: deaf === true });
+  }
+
+  #leftRoom(legId: string): void {
+    for (const [room, r] of this.#rooms) {
+      if (!r.legs.delete(legId)) continue;
+      if (r.legs.size === 0) this.#rooms.delete(room);
+    }
   }
 
   async stats(legId: string): Promise<LegStats> {
@@ -381,11 +613,16 @@ export class MediaEngine extends EventEmitter<MediaEngineEvents> {
       p.reject(closedError());
       this.#pending.delete(id);
     }
+    for (const id of [...this.#plays.keys()]) this.#playEnded(id, 'stopped');
+    this.#recordings.clear();
+    this.#rooms.clear();
     this.#legs.clear();
     this.#groups.clear();
     await Promise.all(this.#slots.map((s) => s.worker.terminate().catch(() => 0)));
   }
 }
+
+type DistributiveOmit<T, K extends PropertyKey> = T extends unknown ? Omit<T, K> : never;
 
 function closedError(): PbxError {
   return new PbxError('PBX_ERR_MEDIA_CLOSED', 'the media engine is closed');
