@@ -1,3 +1,113 @@
+import { spawnSync } from 'node:child_process';
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+
+/** A sine of freq Hz at amplitude amp (of 32767), n samples at rate, starting at phase 0. */
+export function sine(rate: number, freq: number, amp: number, n: number): Int16Array {
+  const pcm = new Int16Array(n);
+  for (let i = 0; i < n; i++) pcm[i] = Math.round(amp * Math.sin((2 * Math.PI * freq * i) / rate));
+  return pcm;
+}
+
+/**
+ * A deterministic speech-like signal: a glottal pulse train (pitch gliding 100..180 Hz) through
+ * two formant resonators that move between vowel positions, in syllables of 200 ms with pauses.
+ */
+export function speechLike(rate: number, seconds: number): Int16Array {
+  const n = Math.round(rate * seconds);
+  const pcm = new Int16Array(n);
+  const vowels = [
+    [730, 1090],
+    [270, 2290],
+    [300, 870],
+    [530, 1840],
+  ];
+  let phase = 0;
+  const y1 = [0, 0];
+  const y2 = [0, 0];
+  for (let i = 0; i < n; i++) {
+    const t = i / rate;
+    const syllable = Math.floor(t / 0.25);
+    const inSyllable = (t % 0.25) / 0.2;
+    const envelope = inSyllable < 1 ? Math.sin(Math.PI * inSyllable) : 0;
+    const pitch = 100 + 80 * (0.5 + 0.5 * Math.sin(2 * Math.PI * 0.7 * t));
+    phase += pitch / rate;
+    const pulse = phase >= 1 ? 1 : 0;
+    if (phase >= 1) phase -= 1;
+    const [f1, f2] = vowels[syllable % vowels.length];
+    let out = 0;
+    for (const [k, f, y] of [
+      [0, f1, y1],
+      [1, f2, y2],
+    ] as const) {
+      const r = Math.exp((-Math.PI * 80) / rate);
+      const c = 2 * r * Math.cos((2 * Math.PI * f) / rate);
+      const v = pulse + c * y[0] - r * r * y[1];
+      y[1] = y[0];
+      y[0] = v;
+      out += k === 0 ? v : 0.5 * v;
+    }
+    pcm[i] = Math.max(-32768, Math.min(32767, Math.round(2500 * envelope * out)));
+  }
+  return pcm;
+}
+
+/** Signal-to-noise ratio in dB of b against the reference a, b delayed by lag samples. */
+export function snrDb(a: Int16Array, b: Int16Array, lag = 0, from = 0): number {
+  let signal = 0;
+  let noise = 0;
+  for (let i = from; i < a.length && i + lag < b.length; i++) {
+    signal += a[i] * a[i];
+    const e = a[i] - b[i + lag];
+    noise += e * e;
+  }
+  return 10 * Math.log10(signal / Math.max(noise, 1e-9));
+}
+
+/** The lag in 0..maxLag at which b matches a best (highest SNR). */
+export function bestLag(a: Int16Array, b: Int16Array, maxLag: number): number {
+  let best = 0;
+  let bestSnr = -Infinity;
+  for (let lag = 0; lag <= maxLag; lag++) {
+    const s = snrDb(a, b, lag);
+    if (s > bestSnr) {
+      bestSnr = s;
+      best = lag;
+    }
+  }
+  return best;
+}
+
+/** Root mean square level of pcm[from..to). */
+export function rms(pcm: Int16Array, from = 0, to = pcm.length): number {
+  let sum = 0;
+  for (let i = from; i < to; i++) sum += pcm[i] * pcm[i];
+  return Math.sqrt(sum / Math.max(1, to - from));
+}
+
+/** True when the command exists on PATH. */
+export function hasTool(name: string): boolean {
+  return spawnSync('sh', ['-c', `command -v ${name}`], { stdio: 'ignore' }).status === 0;
+}
+
+/** Reads a raw little-endian s16 file. */
+export function readRawS16(path: string): Int16Array {
+  const b = readFileSync(path);
+  const copy = new Int16Array(b.length >> 1);
+  for (let i = 0; i < copy.length; i++) copy[i] = b.readInt16LE(2 * i);
+  return copy;
+}
+
+/** Speech spoken by espeak-ng, resampled by sox to rate (raw s16 mono), or null without the tools. */
+export function espeakSpeech(dir: string, rate: number, text: string): Int16Array | null {
+  if (!hasTool('espeak-ng') || !hasTool('sox')) return null;
+  const wav = join(dir, 'speech.wav');
+  const raw = join(dir, 'speech.raw');
+  if (spawnSync('espeak-ng', ['-w', wav, text]).status !== 0) return null;
+  const r = spawnSync('sox', ['-D', wav, '-r', String(rate), '-c', '1', '-b', '16', '-e', 'signed', '-t', 'raw', raw]);
+  return r.status === 0 ? readRawS16(raw) : null;
+}
+
 // Measurements on 16-bit PCM for media tests: tone power (Goertzel), frequency from zero crossings,
 // RMS, and the on/off cadence of a tone.
 
@@ -31,12 +141,6 @@ export function zeroCrossingFrequency(pcm: Int16Array, sampleRate: number, from 
     }
   }
   return count === 0 ? 0 : (count * sampleRate) / (last - first);
-}
-
-export function rms(pcm: Int16Array, from = 0, to = pcm.length): number {
-  let sum = 0;
-  for (let i = from; i < to; i++) sum += pcm[i]! * pcm[i]!;
-  return to > from ? Math.sqrt(sum / (to - from)) : 0;
 }
 
 /** The lengths in ms of alternating on/off runs, judged on 5 ms windows against `threshold` RMS. */
