@@ -12,6 +12,8 @@ import { compileRouting } from './config/routing.js';
 import type { Config, Routing } from './config/types.js';
 import { createLogger, type Logger } from './log.js';
 import { MediaEngine } from './media/engine.js';
+import { RecordingMaintenance } from './media/recording/maintenance.js';
+import { recordingsDir, retentionPolicy } from './media/recording/policy.js';
 import { advertisedHost } from './pbx/advertise.js';
 import { dispatchRequest } from './pbx/dispatch.js';
 import { configChangesNeedingRestart } from './pbx/restart-keys.js';
@@ -68,6 +70,7 @@ class PbxRuntime implements Pbx, ControlSource {
   readonly #startedAt = new Date();
   #store: Store | null = null;
   #cdrWriter: CdrWriter | null = null;
+  #recordings: RecordingMaintenance | null = null;
   #transports: Awaited<ReturnType<typeof createTransportLayer>> | null = null;
   #transactions: ReturnType<typeof createTransactionLayer> | null = null;
   #media: MediaEngine | null = null;
@@ -93,6 +96,12 @@ class PbxRuntime implements Pbx, ControlSource {
     const log = this.log;
     this.#store = Store.open(config.data_dir);
     this.#cdrWriter = CdrWriter.start(config.data_dir);
+    // Recordings a crash cut short are repaired, then retention runs: in the background, hourly.
+    this.#recordings = RecordingMaintenance.start({
+      dir: recordingsDir(config.data_dir),
+      policy: () => retentionPolicy(this.#config.recording),
+      log: log.child({ layer: 'recording' }),
+    });
     // Media first: once the SIP sockets are open every request finds its handler.
     const media = await MediaEngine.start({
       address: config.rtp.address,
@@ -280,6 +289,7 @@ class PbxRuntime implements Pbx, ControlSource {
     if (this.#transactions !== null) await step('transactions', () => this.#transactions!.close());
     if (this.#transports !== null) await step('transports', () => this.#transports!.close());
     if (this.#media !== null) await step('media', () => this.#media!.close());
+    if (this.#recordings !== null) await step('recording maintenance', () => this.#recordings!.close());
     if (this.#cdrWriter !== null) await step('CDR writer', () => this.#cdrWriter!.close());
     if (this.#store !== null) await step('storage', () => this.#store!.close());
     this.log.info({}, 'stopped');

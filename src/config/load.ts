@@ -126,11 +126,11 @@ function build(raw: RawConfig, file: string): Config {
   }
   const groups = new Map<string, GroupConfig>();
   for (const [name, g] of Object.entries(raw.groups)) {
-    groups.set(name, { name, strategy: g.strategy, members: g.members, ring_time: g.ring_time, default: g.default });
+    groups.set(name, { name, strategy: g.strategy, members: g.members, ring_time: g.ring_time, default: g.default, record: g.record });
   }
   const queues = new Map<string, QueueConfig>();
   for (const [name, q] of Object.entries(raw.queues)) {
-    queues.set(name, { name, strategy: q.strategy, members: q.members, max_wait: q.max_wait, default: q.default });
+    queues.set(name, { name, strategy: q.strategy, members: q.members, max_wait: q.max_wait, default: q.default, record: q.record });
   }
   const conferences = new Map<string, ConferenceConfig>();
   for (const [name, c] of Object.entries(raw.conferences)) conferences.set(name, { name, pin: c?.pin ?? null });
@@ -159,6 +159,7 @@ function build(raw: RawConfig, file: string): Config {
     groups,
     queues,
     conferences,
+    recording: { ...raw.recording, numbers: [...raw.recording.numbers] },
   };
   addImplicitConferences(config);
   return config;

@@ -1,5 +1,6 @@
 // Cross-references the schema cannot see: destinations that point nowhere, members that are not
-// extensions, numbers defined twice, dialplan loops, TLS listeners without certificates.
+// extensions, numbers defined twice, dialplan loops, TLS listeners without certificates,
+// recorded numbers that are not in the dialplan.
 // Works on the raw YAML data so that it reports alongside schema errors, not after them.
 import { parseDestination } from './destination.js';
 import type { PathKey } from './positions.js';
@@ -88,6 +89,18 @@ export function checkReferences(input: unknown): Problem[] {
     destination(['dialplan', number], dest);
     const loop = dialplanLoop(number, dialplan);
     if (loop !== null) problems.push({ path: ['dialplan', number], part: 'value', message: `dialplan loop: ${loop.join(' -> ')}` });
+  }
+
+  const recordNumbers = mapping(raw.recording).numbers;
+  if (Array.isArray(recordNumbers)) {
+    recordNumbers.forEach((n, i) => {
+      const number = textOf(n);
+      if (number === null || Object.hasOwn(dialplan, number)) return;
+      const message = names.extensions.has(number)
+        ? `${number} is an extension, not a dialplan number; record its calls with extensions.${number}.record: true`
+        : `${number} is not a dialplan number${didYouMean(number, Object.keys(dialplan))}`;
+      problems.push({ path: ['recording', 'numbers', i], part: 'value', message });
+    });
   }
 
   const sip = mapping(raw.sip);

@@ -142,6 +142,7 @@ const group = mapping({
   members: v.pipe(v.array(text), v.minLength(1, 'a group needs at least one member')),
   ring_time: int(1, 600, 20),
   default: optionalDestination,
+  record: v.optional(v.boolean(), false),
 });
 
 const queue = mapping({
@@ -149,6 +150,15 @@ const queue = mapping({
   members: v.pipe(v.array(text), v.minLength(1, 'a queue needs at least one member')),
   max_wait: int(1, 86400, 300),
   default: optionalDestination,
+  record: v.optional(v.boolean(), false),
+});
+
+const recording = mapping({
+  format: oneOf(['stereo', 'mono'] as const, 'stereo'),
+  retention_days: int(0, 36500, 0),
+  max_total_mb: int(0, 1_000_000_000, 0),
+  min_free_mb: int(0, 1_000_000_000, 500),
+  numbers: v.optional(v.array(v.pipe(text, v.regex(DIAL_NUMBER, (i) => `dialplan number ${i.received} may only use 0-9 * # +`))), []),
 });
 
 const conference = v.nullable(mapping({ pin: v.optional(v.nullable(pin), null) }));
@@ -222,6 +232,7 @@ export const ConfigSchema = mapping({
   groups: v.optional(v.record(name, group), {}),
   queues: v.optional(v.record(name, queue), {}),
   conferences: v.optional(v.record(name, conference), {}),
+  recording: v.optional(recording, {}),
 });
 
 export type RawConfig = v.InferOutput<typeof ConfigSchema>;

@@ -34,6 +34,8 @@ export interface GroupConfig {
   members: string[];
   ring_time: number;
   default: string | null;
+  /** Record the calls this group answers. */
+  record: boolean;
 }
 
 export interface QueueConfig {
@@ -42,11 +44,26 @@ export interface QueueConfig {
   members: string[];
   max_wait: number;
   default: string | null;
+  /** Record the calls this queue answers. */
+  record: boolean;
 }
 
 export interface ConferenceConfig {
   name: string;
   pin: string | null;
+}
+
+export interface RecordingConfig {
+  /** stereo: the caller left, the callee right; mono: both mixed. */
+  format: 'stereo' | 'mono';
+  /** Recordings older than this many days are deleted; 0 keeps them forever. */
+  retention_days: number;
+  /** The oldest recordings are deleted while all of them take more than this; 0 = no limit. */
+  max_total_mb: number;
+  /** New recordings are refused while the disk has less free space than this; 0 = no guard. */
+  min_free_mb: number;
+  /** Dialplan numbers (DIDs) whose calls are recorded. */
+  numbers: string[];
 }
 
 export interface Config {
@@ -103,6 +120,7 @@ export interface Config {
   groups: Map<string, GroupConfig>;
   queues: Map<string, QueueConfig>;
   conferences: Map<string, ConferenceConfig>;
+  recording: RecordingConfig;
 }
 
 /** A routing target, compiled from a destination string. */

@@ -1,0 +1,113 @@
+// Repair of recordings a crash left behind: a WAV whose header still declares 0 bytes (or the
+// size of its last rewrite), or whose last sample frame is torn, gets sizes from its real length
+// and stays playable. Files written by other tools with chunks after the data are left alone.
+import { open, stat } from 'node:fs/promises';
+import { PbxError } from '../../util/errors.js';
+import type { Log } from '../../util/log.js';
+import { wavFiles } from './list.js';
+import { MAX_DATA_BYTES, RIFF_SIZE_OFFSET } from './wav-format.js';
+
+/** How far into a file the "data" chunk is looked for. */
+const HEAD_BYTES = 4096;
+
+export interface RepairResult {
+  /** false when the sizes were already right. */
+  repaired: boolean;
+  /** Data bytes the header declares now. */
+  dataBytes: number;
+  /** Bytes cut off the end (a torn sample frame). */
+  truncatedBytes: number;
+}
+
+interface Layout {
+  blockAlign: number;
+  /** Offset of the data chunk's size field and of its first sample. */
+  dataSizeOffset: number;
+  dataStart: number;
+  declaredData: number;
+  declaredRiff: number;
+}
+
+/** Fixes the header of one WAV file in place. Throws PBX_ERR_RECORDING_NOT_WAV for anything else. */
+export async function repairWav(path: string): Promise<RepairResult> {
+  const fh = await open(path, 'r+');
+  try {
+    const size = (await fh.stat()).size;
+    const head = new Uint8Array(Math.min(HEAD_BYTES, size));
+    await fh.read(head, 0, head.length, 0);
+    const layout = parseLayout(head, path);
+    const available = Math.max(0, size - layout.dataStart);
+    const dataBytes = Math.min(available - (available % layout.blockAlign), MAX_DATA_BYTES - (MAX_DATA_BYTES % layout.blockAlign));
+    const end = layout.dataStart + dataBytes;
+    const exact = layout.declaredData === dataBytes && size === end && layout.declaredRiff === end - 8;
+    // another tool's file: the data chunk is followed by more chunks, and RIFF covers them all
+    const moreChunks = layout.declaredRiff === size - 8 && size - (layout.dataStart + layout.declaredData) >= 8;
+    if (exact || moreChunks) return { repaired: false, dataBytes: layout.declaredData, truncatedBytes: 0 };
+    const torn = available - dataBytes;
+    const truncatedBytes = torn > 0 && torn < layout.blockAlign ? torn : 0;
+    if (truncatedBytes > 0) await fh.truncate(end);
+    const field = new Uint8Array(4);
+    const view = new DataView(field.buffer);
+    view.setUint32(0, dataBytes, true);
+    await fh.write(field, 0, 4, layout.dataSizeOffset);
+    view.setUint32(0, Math.min(0xffffffff, end - 8), true);
+    await fh.write(field, 0, 4, RIFF_SIZE_OFFSET);
+    return { repaired: true, dataBytes, truncatedBytes };
+  } finally {
+    await fh.close();
+  }
+}
+
+/** RIFF/WAVE chunks up to "data" (RIFF: chunks are padded to an even length). */
+function parseLayout(head: Uint8Array, path: string): Layout {
+  const view = new DataView(head.buffer, head.byteOffset, head.byteLength);
+  const tag = (at: number): string => String.fromCharCode(head[at]!, head[at + 1]!, head[at + 2]!, head[at + 3]!);
+  const notWav = (why: string): PbxError => new PbxError('PBX_ERR_RECORDING_NOT_WAV', `${path} is not a WAV file that can be repaired: ${why}`);
+  if (head.length < 12 || tag(0) !== 'RIFF' || tag(8) !== 'WAVE') throw notWav('no RIFF/WAVE header');
+  let blockAlign = 0;
+  let at = 12;
+  while (at + 8 <= head.length) {
+    const id = tag(at);
+    const length = view.getUint32(at + 4, true);
+    if (id === 'fmt ') {
+      if (at + 24 > head.length) throw notWav('the fmt chunk is cut short');
+      blockAlign = view.getUint16(at + 20, true);
+    } else if (id === 'data') {
+      if (blockAlign === 0) throw notWav('no fmt chunk before the data');
+      return { blockAlign, dataSizeOffset: at + 4, dataStart: at + 8, declaredData: length, declaredRiff: view.getUint32(RIFF_SIZE_OFFSET, true) };
+    }
+    at += 8 + length + (length & 1);
+  }
+  throw notWav(`no data chunk in the first ${HEAD_BYTES} bytes`);
+}
+
+export interface RepairSummary {
+  checked: number;
+  repaired: number;
+  failed: number;
+}
+
+/**
+ * Repairs every .wav under `dir` (recursively) last modified before `before`: files a running
+ * recorder is writing have a newer modification time and are skipped. Problems are logged, never
+ * thrown. `signal` stops it between two files.
+ */
+export async function repairRecordings(dir: string, o: { before: Date; log: Log; signal?: AbortSignal }): Promise<RepairSummary> {
+  const summary: RepairSummary = { checked: 0, repaired: 0, failed: 0 };
+  for await (const path of wavFiles(dir, o.log)) {
+    if (o.signal?.aborted === true) break;
+    try {
+      if ((await stat(path)).mtimeMs >= o.before.getTime()) continue;
+      summary.checked++;
+      const r = await repairWav(path);
+      if (r.repaired) {
+        summary.repaired++;
+        o.log.info({ path, dataBytes: r.dataBytes, truncatedBytes: r.truncatedBytes }, 'recording cut by a crash repaired');
+      }
+    } catch (err) {
+      summary.failed++;
+      o.log.warn({ path, err }, 'recording could not be repaired');
+    }
+  }
+  return summary;
+}
