@@ -66,6 +66,7 @@ export class MixerParty {
   index = -1;
   /** Ranking score this tick: talkers first, then by energy. */
   score = 0;
+  /** Mixed this tick (so it hears its own mix-minus); false: it hears the mixer's sharedFrame. */
   contributes = false;
 
   constructor(id: string, buffers: PartyBuffers, sampleRate: number, talker: TalkerOptions) {
@@ -130,6 +131,14 @@ export class ConferenceMixer {
 
   get size(): number {
     return this.#parties.length;
+  }
+
+  /**
+   * The frame heard this tick by every party that is neither deaf nor mixed (contributes false):
+   * the pipeline can encode it once per codec for all of them, as Asterisk's softmix does.
+   */
+  get sharedFrame(): Int16Array {
+    return this.#shared;
   }
 
   get(id: string): MixerParty | undefined {

@@ -314,6 +314,11 @@ t.test('maxTalkers mixes only the loudest inputs, talkers before non-talkers', a
   t.equal(listener.output[0], 6000, 'the two loudest, 4000 and 2000');
   t.equal(parties[1]!.output[0], 2000, 'a mixed party hears the other mixed one');
   t.equal(parties[0]!.output[0], 6000, 'the others hear the same two');
+  t.same(
+    parties.map((p) => p.contributes),
+    [false, true, false, true, false],
+  );
+  t.equal(m.sharedFrame[0], 6000, 'the shared frame is what every party not mixed hears');
   levels[4] = 3000;
   tick();
   t.equal(listener.output[0], 7000, 'a new loud one takes the place of the quieter');
