@@ -6,6 +6,7 @@
 // Hot path (onRtp/onRtcp): no allocation, no closure, fields read straight from the packet.
 import type { RemoteInfo, Socket } from 'node:dgram';
 import type { LegStats, RemoteTarget } from './protocol.js';
+import type { DecodedLeg } from './pipeline/decoded-leg.js';
 import { RTP_FIXED_HEADER, RTP_VERSION, isRtcp, rtpSequence, rtpSsrc, rtpVersion, setRtpPayloadType } from './rtp.js';
 
 export const RELATCH_PACKETS = 3;
@@ -20,6 +21,8 @@ export class Leg {
   readonly rtp: Socket;
   readonly rtcp: Socket;
   peer: Leg | null = null;
+  /** Set while the worker decodes this leg (src/media/pipeline/): its packets go there, not to the peer. */
+  decoded: DecodedLeg | null = null;
 
   /** From SDP (setRemote). */
   sdpAddress: string | null = null;
@@ -177,8 +180,14 @@ export function onRtp(leg: Leg, msg: Buffer, rinfo: RemoteInfo): void {
   }
   leg.rtpReceived++;
   leg.rtpBytesReceived += length;
+  const decoded = leg.decoded;
+  if (decoded !== null) {
+    decoded.receive(msg);
+    return;
+  }
   const peer = leg.peer;
-  if (peer === null || peer.sendAddress === null) return;
+  // A decoded peer sends its own stream: raw packets must not cross into it.
+  if (peer === null || peer.sendAddress === null || peer.decoded !== null) return;
   if (peer.ptRewrite) setRtpPayloadType(msg, peer.ptMap[msg[1]! & 0x7f]!);
   peer.rtp.send(msg, peer.sendPort, peer.sendAddress);
   peer.rtpSent++;
@@ -196,7 +205,8 @@ export function onRtcp(leg: Leg, msg: Buffer, rinfo: RemoteInfo): void {
   }
   leg.rtcpReceived++;
   const peer = leg.peer;
-  if (peer === null || peer.rtcpSendAddress === null) return;
+  // Reports about a stream the PBX re-encodes describe another stream than the peer receives.
+  if (peer === null || peer.rtcpSendAddress === null || leg.decoded !== null || peer.decoded !== null) return;
   peer.rtcp.send(msg, peer.rtcpSendPort, peer.rtcpSendAddress);
   peer.rtcpSent++;
 }

@@ -4,12 +4,14 @@ import { createSocket, type Socket } from 'node:dgram';
 import { isIPv6 } from 'node:net';
 import { parentPort, workerData } from 'node:worker_threads';
 import { Leg, clock, onRtcp, onRtp } from './relay.js';
+import { Pipeline, isPipelineRequest } from './pipeline/pipeline.js';
 import type { NoRtpInfo, WorkerConfig, WorkerEvent, WorkerReply, WorkerRequest } from './protocol.js';
 
 const TICK_MS = 200;
 const config = workerData as WorkerConfig;
 const legs = new Map<string, Leg>();
 const port = parentPort!;
+const pipeline = new Pipeline(legs, (e) => port.postMessage(e), config.toneCountry);
 
 type LookupCallback = (e: Error | null, address: string, family: number) => void;
 
@@ -82,6 +84,10 @@ function closeLeg(l: Leg): void {
 }
 
 async function handle(req: WorkerRequest): Promise<WorkerReply> {
+  if (isPipelineRequest(req)) {
+    await pipeline.handle(req);
+    return { id: req.id, ok: true, result: null };
+  }
   switch (req.op) {
     case 'open':
       await open(req.legId, req.port);
@@ -99,14 +105,19 @@ async function handle(req: WorkerRequest): Promise<WorkerReply> {
       b.peer = a;
       a.restartWatch();
       b.restartWatch();
+      pipeline.refresh();
       return { id: req.id, ok: true, result: null };
     }
     case 'unbridge':
       unbridge(leg(req.legId));
+      pipeline.refresh();
       return { id: req.id, ok: true, result: null };
     case 'close-leg': {
       const l = legs.get(req.legId);
-      if (l !== undefined) closeLeg(l);
+      if (l !== undefined) {
+        pipeline.legClosed(l);
+        closeLeg(l);
+      }
       return { id: req.id, ok: true, result: null };
     }
     case 'stats':
