@@ -69,6 +69,7 @@ export class RtpEndpoint {
     const pt = msg[1]! & 0x7f;
     if (pt >= 72 && pt <= 76) return;
     this.sources.add(`${rinfo.address}:${rinfo.port}`);
+    this.firstSource ??= { address: rinfo.address, port: rinfo.port };
     this.ssrcs.add(msg.readUInt32BE(8));
     this.packets.set(pt, (this.packets.get(pt) ?? 0) + 1);
     const payload = msg.subarray(12);
@@ -84,6 +85,9 @@ export class RtpEndpoint {
       return false;
     });
   }
+
+  /** Where the first packet came from: the PBX leg that sends to this endpoint. */
+  firstSource: { address: string; port: number } | null = null;
 
   /** Everything decoded so far, in arrival order. */
   received(): Int16Array {
