@@ -189,11 +189,16 @@ export class G722Codec implements AudioCodec {
   readonly #encHigh = highBand();
   readonly #decLow = lowBand();
   readonly #decHigh = highBand();
-  /** Transmit QMF delay line: the last 24 input samples, newest first. */
-  readonly #tx = new Int32Array(24);
-  /** Receive QMF delay lines: the last 12 values of RL - RH and of RL + RH, newest first. */
-  readonly #rxDiff = new Int32Array(12);
-  readonly #rxSum = new Int32Array(12);
+  /**
+   * QMF delay lines kept twice over (each value written at i and i + length) so that the last
+   * `length` values, newest first, are always contiguous from the write position: no shifting.
+   * Transmit: the last 24 input samples; receive: the last 12 of RL - RH and of RL + RH.
+   */
+  readonly #tx = new Int32Array(48);
+  #txPos = 0;
+  readonly #rxDiff = new Int32Array(24);
+  readonly #rxSum = new Int32Array(24);
+  #rxPos = 0;
   readonly #plc = new FrameRepeater(320);
 
   /** Encodes pcm (an even number of 16 kHz samples, normally 320) into one octet per pair. */
@@ -203,16 +208,17 @@ export class G722Codec implements AudioCodec {
     const tx = this.#tx;
     const low = this.#encLow;
     const high = this.#encHigh;
+    let pos = this.#txPos;
     for (let j = 0; j < n; j++) {
       // Transmit QMF (G.722 3.1): two new samples in, one lower and one higher sample out.
-      tx.copyWithin(2, 0, 22);
-      tx[1] = pcm[2 * j];
-      tx[0] = pcm[2 * j + 1];
+      pos = pos === 0 ? 22 : pos - 2;
+      tx[pos + 1] = tx[pos + 25] = pcm[2 * j];
+      tx[pos] = tx[pos + 24] = pcm[2 * j + 1];
       let xa = 0;
       let xb = 0;
-      for (let i = 0; i < 12; i++) {
-        xa += QMF[2 * i] * tx[2 * i];
-        xb += QMF[2 * i + 1] * tx[2 * i + 1];
+      for (let i = 0; i < 24; i += 2) {
+        xa += QMF[i] * tx[pos + i];
+        xb += QMF[i + 1] * tx[pos + i + 1];
       }
       const xl = (xa + xb) >> 14;
       const xh = (xa - xb) >> 14;
@@ -239,6 +245,7 @@ export class G722Codec implements AudioCodec {
 
       out[j] = (ih << 6) | il;
     }
+    this.#txPos = pos;
     return n;
   }
 
@@ -249,6 +256,7 @@ export class G722Codec implements AudioCodec {
     const high = this.#decHigh;
     const rxDiff = this.#rxDiff;
     const rxSum = this.#rxSum;
+    let pos = this.#rxPos;
     for (let j = 0; j < n; j++) {
       const code = payload[j];
       const il = code & 0x3f;
@@ -272,19 +280,19 @@ export class G722Codec implements AudioCodec {
       high.adaptPredictor(dh);
 
       // Receive QMF (G.722 4.4.2): one lower and one higher sample in, two 16 kHz samples out.
-      rxDiff.copyWithin(1, 0, 11);
-      rxSum.copyWithin(1, 0, 11);
-      rxDiff[0] = rl - rh;
-      rxSum[0] = rl + rh;
+      pos = pos === 0 ? 11 : pos - 1;
+      rxDiff[pos] = rxDiff[pos + 12] = rl - rh;
+      rxSum[pos] = rxSum[pos + 12] = rl + rh;
       let x1 = 0;
       let x2 = 0;
       for (let i = 0; i < 12; i++) {
-        x1 += QMF[2 * i] * rxDiff[i];
-        x2 += QMF[2 * i + 1] * rxSum[i];
+        x1 += QMF[2 * i] * rxDiff[pos + i];
+        x2 += QMF[2 * i + 1] * rxSum[pos + i];
       }
       out[2 * j] = sat16(x1 >> 11);
       out[2 * j + 1] = sat16(x2 >> 11);
     }
+    this.#rxPos = pos;
     this.#plc.keep(out, 2 * n);
     return 2 * n;
   }
@@ -299,8 +307,10 @@ export class G722Codec implements AudioCodec {
     this.#decLow.reset();
     this.#decHigh.reset();
     this.#tx.fill(0);
+    this.#txPos = 0;
     this.#rxDiff.fill(0);
     this.#rxSum.fill(0);
+    this.#rxPos = 0;
     this.#plc.reset();
   }
 

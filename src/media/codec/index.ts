@@ -1,4 +1,6 @@
 import { G722Codec } from './g722.js';
+import { L16_RATES, L16Codec } from './l16.js';
+import { OpusCodec } from './opus.js';
 import { PcmaCodec } from './pcma.js';
 import { PcmuCodec } from './pcmu.js';
 import type { AudioCodec } from './types.js';
@@ -6,7 +8,7 @@ import type { AudioCodec } from './types.js';
 export type { AudioCodec } from './types.js';
 
 /** SDP encoding names this package can decode and encode, so a bridge can transcode between them. */
-export const TRANSCODABLE: readonly string[] = Object.freeze(['PCMU', 'PCMA', 'G722']);
+export const TRANSCODABLE: readonly string[] = Object.freeze(['opus', 'G722', 'PCMU', 'PCMA', 'L16']);
 
 /**
  * A codec for an SDP rtpmap entry (`a=rtpmap:PT NAME/CLOCKRATE[/CHANNELS]`): name is matched
@@ -22,6 +24,10 @@ export function createCodec(name: string, clockRate: number, channels?: number |
       return clockRate === 8000 && ch === 1 ? new PcmaCodec() : null;
     case 'G722': // RFC 3551 4.5.2: the SDP says 8000 though the audio is 16 kHz
       return clockRate === 8000 && ch === 1 ? new G722Codec() : null;
+    case 'OPUS': // RFC 7587 7: opus/48000/2 in SDP whatever is sent (a missing /2 is tolerated)
+      return clockRate === 48000 && (ch === 2 || ch === 1) ? new OpusCodec() : null;
+    case 'L16':
+      return L16_RATES.includes(clockRate) && ch === 1 ? new L16Codec(clockRate) : null;
     default:
       return null;
   }

@@ -1,0 +1,94 @@
+// Codec throughput: 20 ms frames per second of encode and of decode for each codec on one
+// thread, and the realtime channels per core that makes (frames/s / 50). Opus runs on the native
+// binding (@discordjs/opus) and on opusscript (WebAssembly) in the same run, with their ratio;
+// every codec is also shown against G.711 mu-law, the cheapest, as the baseline. The resampler
+// steps of a transcoded call are measured the same way.
+// Run: npm run build && node native-bench/codecs.bench.js   (CODECS_BENCH_MS=500 per measurement)
+import { createCodec } from '../dist/media/codec/index.js';
+import { OpusCodec } from '../dist/media/codec/opus.js';
+import { Resampler } from '../dist/media/codec/resample.js';
+
+const MS = Number(process.env.CODECS_BENCH_MS ?? 500);
+
+/** A second of speech-like test audio at rate: a gliding pitch with harmonics and a syllable envelope. */
+function speech(rate) {
+  const pcm = new Int16Array(rate);
+  let phase = 0;
+  for (let i = 0; i < rate; i++) {
+    const t = i / rate;
+    phase += (120 + 40 * Math.sin(2 * Math.PI * 1.5 * t)) / rate;
+    let v = 0;
+    for (let h = 1; h <= 12; h++) v += Math.sin(2 * Math.PI * h * phase) / h;
+    const env = Math.abs(Math.sin(2 * Math.PI * 2 * t));
+    pcm[i] = Math.round(4000 * env * v);
+  }
+  return pcm;
+}
+
+/** Calls fn(i) for about MS milliseconds (after a short warm-up); returns calls per second. */
+function rate(fn) {
+  for (let i = 0; i < 200; i++) fn(i);
+  let n = 0;
+  const start = performance.now();
+  let now = start;
+  while (now - start < MS) {
+    for (let k = 0; k < 50; k++) fn(n++);
+    now = performance.now();
+  }
+  return (n * 1000) / (now - start);
+}
+
+function benchCodec(label, make) {
+  const codec = make();
+  const pcm = speech(codec.sampleRate);
+  const frames = [];
+  for (let f = 0; f + codec.frameSamples <= pcm.length; f += codec.frameSamples) frames.push(pcm.subarray(f, f + codec.frameSamples));
+  const payload = new Uint8Array(2000);
+  const packets = frames.map((fr) => payload.slice(0, codec.encode(fr, payload)));
+  codec.reset();
+  const out = new Int16Array(codec.frameSamples);
+  const enc = rate((i) => codec.encode(frames[i % frames.length], payload));
+  const dec = rate((i) => codec.decode(packets[i % packets.length], out));
+  codec.close();
+  return { label, enc, dec };
+}
+
+function benchResampler(from, to) {
+  const r = new Resampler(from, to);
+  const pcm = speech(from);
+  const n = from / 50;
+  const out = new Int16Array(to / 50);
+  return { label: `resample ${from / 1000}k->${to / 1000}k`, enc: rate((i) => r.process(pcm.subarray((i % 50) * n, (i % 50) * n + n), out)), dec: NaN };
+}
+
+const rows = [
+  benchCodec('PCMU', () => createCodec('PCMU', 8000)),
+  benchCodec('PCMA', () => createCodec('PCMA', 8000)),
+  benchCodec('G722', () => createCodec('G722', 8000)),
+  benchCodec('L16/48000', () => createCodec('L16', 48000)),
+  benchCodec('opus native', () => new OpusCodec({ binding: 'native' })),
+  benchCodec('opus opusscript', () => new OpusCodec({ binding: 'opusscript' })),
+  benchResampler(8000, 48000),
+  benchResampler(48000, 8000),
+  benchResampler(16000, 48000),
+  benchResampler(48000, 16000),
+  benchResampler(8000, 16000),
+  benchResampler(16000, 8000),
+];
+
+const base = rows[0];
+const fmt = (x) => (Number.isNaN(x) ? '-' : Math.round(x).toLocaleString('en-US'));
+const pad = (s, n) => String(s).padStart(n);
+console.log(`${'codec'.padEnd(22)}${pad('encode fr/s', 13)}${pad('ch/core', 9)}${pad('decode fr/s', 13)}${pad('ch/core', 9)}${pad('enc vs PCMU', 13)}`);
+for (const r of rows) {
+  console.log(
+    `${r.label.padEnd(22)}${pad(fmt(r.enc), 13)}${pad(fmt(r.enc / 50), 9)}${pad(fmt(r.dec), 13)}${pad(fmt(r.dec / 50), 9)}${pad((r.enc / base.enc).toFixed(4), 13)}`,
+  );
+}
+const native = rows.find((r) => r.label === 'opus native');
+const wasm = rows.find((r) => r.label === 'opus opusscript');
+console.log(`opus native / opusscript: encode ${(native.enc / wasm.enc).toFixed(2)}x, decode ${(native.dec / wasm.dec).toFixed(2)}x`);
+const up = rows.find((r) => r.label === 'resample 8k->48k');
+const down = rows.find((r) => r.label === 'resample 48k->8k');
+const perCall = 1 / rows[0].dec + 1 / up.enc + 1 / native.enc + 1 / native.dec + 1 / down.enc + 1 / rows[0].enc;
+console.log(`PCMU<->opus transcoding, one call both ways: ${(perCall * 1e6).toFixed(0)} us per 20 ms, ${Math.floor(0.02 / perCall)} calls per core`);
