@@ -72,6 +72,26 @@ t.test('a PCMU phone and a PCMA phone hear each other through the transcoding wo
   t.same([...b.ep.packets.keys()], [8], 'PCMA only');
 });
 
+const G722: EndpointCodec = { name: 'G722', payloadType: 9, clockRate: 8000, dtmfPayloadType: null };
+const OPUS: EndpointCodec = { name: 'opus', payloadType: 96, clockRate: 48000, channels: 2, dtmfPayloadType: 97 };
+
+for (const wide of [G722, OPUS]) {
+  t.test(`a PCMA phone and a ${wide.name} phone hear each other`, async (t) => {
+    const { a, b } = await call(PCMA, wide);
+    const speechA = speechLike(8000, 1.6);
+    const speechB = speechLike(b.ep.sampleRate, 1.85).subarray(Math.round(0.25 * b.ep.sampleRate));
+    await Promise.all([a.ep.send(speechA, a.port), b.ep.send(speechB, b.port)]);
+    const rate = b.ep.sampleRate;
+    await b.ep.waitFor(() => fromFirstSound(b.ep.received()).length >= speechA.length * (rate / 8000), 3000, 'the speech at B');
+    await a.ep.waitFor(() => fromFirstSound(a.ep.received()).length >= speechB.length / (rate / 8000), 3000, 'the speech at A');
+    const atB = correlation(speechA, fromFirstSound(at8k(b.ep.received(), rate)), 1000);
+    t.ok(atB.r > 0.85, `B hears A: r=${atB.r.toFixed(3)}`);
+    const atA = correlation(at8k(speechB, rate), fromFirstSound(a.ep.received()), 1000);
+    t.ok(atA.r > 0.85, `A hears B: r=${atA.r.toFixed(3)}`);
+    t.same([...b.ep.packets.keys()], [wide.payloadType]);
+  });
+}
+
 t.test('two phones with the same codec stay a pure relay: packets pass as they are', async (t) => {
   const { a, b } = await call(PCMA, PCMA);
   await a.ep.send(speechLike(8000, 0.4), a.port);
