@@ -71,7 +71,7 @@ for (const [scenario, codec, label] of [
   ['uas-g722.xml', G722, 'G.722'],
   ['uas-opus.xml', OPUS, 'Opus'],
 ] as const) {
-  t.test(`a PCMA-only caller and a ${label}-only callee hear each other through the PBX`, async (t) => {
+  t.test(`a PCMA-only caller and a callee answering only ${label} hear each other through the PBX`, async (t) => {
     const r = await transcodedCall(scenario, codec);
     t.equal(r.uacResult.code, 0, `caller: ${r.uacResult.errors}`);
     t.equal(r.uasResult.code, 0, `callee: ${r.uasResult.errors}`);

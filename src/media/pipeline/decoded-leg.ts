@@ -6,7 +6,7 @@
 // stream for the leg. Every buffer is allocated here, once.
 import { performance } from 'node:perf_hooks';
 import { createCodec, type AudioCodec } from '../codec/index.js';
-import { Resampler } from './resample.js';
+import { Resampler } from '../codec/resample.js';
 import { DtmfEventReceiver } from '../dtmf/rfc4733.js';
 import { InbandDtmfDetector } from '../dtmf/goertzel.js';
 import { JitterBuffer } from '../jitter.js';
