@@ -204,6 +204,24 @@ export function correlation(sent: Int16Array, received: Int16Array, maxLag: numb
   return sentEnergy === 0 ? { lag: 0, r: 0 } : best;
 }
 
+/**
+ * correlation() block by block (blocks of `block` samples of `sent`, each at its own best lag):
+ * audio that arrives whole but shifted once by a late media tick still matches. Blocks of
+ * silence in `sent` are left out. Returns each block's r and their median.
+ */
+export function blockCorrelation(sent: Int16Array, received: Int16Array, block: number, maxLag: number): { median: number; blocks: number[] } {
+  const blocks: number[] = [];
+  for (let at = 0; at + block <= sent.length; at += block) {
+    const part = sent.subarray(at, at + block);
+    let energy = 0;
+    for (let i = 0; i < part.length; i++) energy += part[i]! * part[i]!;
+    if (Math.sqrt(energy / block) < 100) continue;
+    blocks.push(correlation(part, received.subarray(at), maxLag).r);
+  }
+  const sorted = [...blocks].sort((a, b) => a - b);
+  return { median: sorted[Math.floor(sorted.length / 2)] ?? 0, blocks };
+}
+
 /** `pcm` from `margin` samples before its first sample louder than `threshold` (the silence before the audio is cut). */
 export function fromFirstSound(pcm: Int16Array, threshold = 300, margin = 200): Int16Array {
   let i = 0;

@@ -6,7 +6,7 @@
 import t from 'tap';
 import type { CdrRow } from '../../src/store/types.js';
 import { speechLike } from '../helpers/audio.js';
-import { correlation, decimate, fromFirstSound, RtpEndpoint, type EndpointCodec } from '../helpers/rtp-endpoint.js';
+import { blockCorrelation, decimate, fromFirstSound, RtpEndpoint, type EndpointCodec } from '../helpers/rtp-endpoint.js';
 import { EXTENSIONS, freePort, PbxProcess, pbxAddress, pbxJson, preparePbx, registerFrom, startSipp, teardown } from './harness.js';
 
 const setup = await preparePbx();
@@ -77,10 +77,11 @@ for (const [scenario, codec, label] of [
     t.equal(r.uasResult.code, 0, `callee: ${r.uasResult.errors}`);
     t.same([...r.caller.packets.keys()], [8], 'the caller gets PCMA only');
     t.same([...r.callee.packets.keys()], [codec.payloadType], `the callee gets ${label} only`);
-    const atCallee = correlation(r.fromCaller, fromFirstSound(at8k(r.callee.received(), r.callee.sampleRate)), 1000);
-    t.ok(atCallee.r > 0.85, `the callee hears the caller: r=${atCallee.r.toFixed(3)}`);
-    const atCaller = correlation(at8k(r.fromCallee, r.callee.sampleRate), fromFirstSound(r.caller.received()), 1000);
-    t.ok(atCaller.r > 0.85, `the caller hears the callee: r=${atCaller.r.toFixed(3)}`);
+    // Block by block (250 ms): a media tick made late by a loaded machine shifts the rest of the audio once.
+    const atCallee = blockCorrelation(r.fromCaller, fromFirstSound(at8k(r.callee.received(), r.callee.sampleRate)), 2000, 1200);
+    t.ok(atCallee.median > 0.85, `the callee hears the caller: r=${atCallee.blocks.map((x) => x.toFixed(2)).join(' ')}`);
+    const atCaller = blockCorrelation(at8k(r.fromCallee, r.callee.sampleRate), fromFirstSound(r.caller.received()), 2000, 1200);
+    t.ok(atCaller.median > 0.85, `the caller hears the callee: r=${atCaller.blocks.map((x) => x.toFixed(2)).join(' ')}`);
   });
 }
 
