@@ -210,6 +210,29 @@ t.test('three parties in a conference each hear the other two and not themselves
   for (const p of parties) await engine.leave(p.legId);
 });
 
+t.test('verbs refuse what they cannot do with a clear error', async (t) => {
+  const { legId } = await engine.openLeg(`bad${++groups}`);
+  await t.rejects(engine.play(legId, [{ tone: 'ringback' }]), { code: 'PBX_ERR_MEDIA_NO_CODEC' }, 'no codec set yet');
+  await engine.setCodec(legId, { name: 'G729', payloadType: 18, clockRate: 8000, channels: null, dtmfPayloadType: null });
+  await t.rejects(engine.play(legId, [{ tone: 'ringback' }]), { code: 'PBX_ERR_MEDIA_NO_CODEC' }, 'a codec that can only be relayed');
+  await engine.setCodec(legId, spec(PCMU));
+  await t.rejects(engine.play(legId, [{ tone: 'whistle' }]), { code: 'PBX_ERR_MEDIA_TONE' });
+  await t.rejects(engine.play(legId, [{ file: join(tmp.path, 'missing.wav') }]), { code: 'PBX_ERR_MEDIA_WAV_READ' });
+  await t.rejects(engine.play(legId, []), { code: 'PBX_ERR_MEDIA_ARGUMENT' });
+  await t.rejects(engine.sendDigit(legId, 'x'), { code: 'PBX_ERR_MEDIA_ARGUMENT' });
+  await t.rejects(engine.setMuted(legId, true), { code: 'PBX_ERR_MEDIA_CONFERENCE' }, 'not in a room');
+  await t.rejects(engine.record([], join(tmp.path, 'x.wav')), { code: 'PBX_ERR_MEDIA_ARGUMENT' });
+  await engine.closeLeg(legId);
+});
+
+t.test('closing a leg ends what plays to it: play() resolves stopped', async (t) => {
+  const { a } = await call(PCMU, PCMA);
+  const playing = engine.play(a.legId, [{ tone: 'dial' }], { loop: true });
+  await a.ep.waitFor(() => a.ep.received().length >= 800, 2000, 'the dial tone');
+  await engine.closeLeg(a.legId);
+  t.equal(await playing, 'stopped');
+});
+
 function writeWav(path: string, pcm: Int16Array, rate: number, channels: number): void {
   const b = Buffer.alloc(44 + pcm.length * 2);
   b.write('RIFF', 0);
