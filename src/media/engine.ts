@@ -13,6 +13,7 @@ import type {
   LegStats,
   NoRtpInfo,
   PlayEnd,
+  RemoteTarget,
   PlaySource,
   WorkerConfig,
   WorkerEvent,
@@ -120,6 +121,11 @@ interface LegEntry {
   slot: WorkerSlot;
   group: string;
   port: number;
+  /** The last setRemote and setCodec, to set the leg up again on another worker (join). */
+  remote: RemoteTarget | null;
+  codec: LegCodecSpec | null;
+  /** The leg it is bridged to. */
+  peer: string | null;
 }
 
 interface PlayEntry {
@@ -360,7 +366,7 @@ export class MediaEngine extends EventEmitter<MediaEngineEvents> {
           this.#ports.release(port);
           throw new PbxError('PBX_ERR_MEDIA_WORKER', `media worker ${slot.index} stopped while opening a leg`);
         }
-        this.#legs.set(legId, { slot, group, port });
+        this.#legs.set(legId, { slot, group, port, remote: null, codec: null, peer: null });
         return { legId, port };
       }
       throw new PbxError('PBX_ERR_MEDIA_PORTS_EXHAUSTED', `no free RTP port pair after ${MAX_BIND_ATTEMPTS} attempts`);
@@ -380,17 +386,16 @@ export class MediaEngine extends EventEmitter<MediaEngineEvents> {
     if (!Number.isInteger(remote.port) || remote.port < 0 || remote.port > 65535) {
       throw new PbxError('PBX_ERR_MEDIA_ARGUMENT', `bad remote port ${remote.port}`);
     }
-    await this.#request(e.slot, {
-      id: this.#nextId++,
-      op: 'remote',
-      legId,
+    const target: RemoteTarget = {
       address: remote.address,
       port: remote.port,
       rtcpAddress: remote.rtcpAddress === undefined ? remote.address : remote.rtcpAddress,
       rtcpPort: remote.rtcpPort ?? remote.port + 1,
       ptMap: remote.ptMap ?? {},
       sends: remote.sends ?? true,
-    });
+    };
+    e.remote = target;
+    await this.#request(e.slot, { id: this.#nextId++, op: 'remote', legId, ...target });
   }
 
   /** Relays RTP and RTCP between two legs of one group, both ways. */
@@ -400,12 +405,46 @@ export class MediaEngine extends EventEmitter<MediaEngineEvents> {
     if (a.slot !== b.slot) {
       throw new PbxError('PBX_ERR_MEDIA_BRIDGE', `legs ${legA} and ${legB} are on different media workers (open them in one group)`);
     }
+    this.#unpair(a);
+    this.#unpair(b);
+    a.peer = legB;
+    b.peer = legA;
     await this.#request(a.slot, { id: this.#nextId++, op: 'bridge', a: legA, b: legB });
   }
 
   async unbridge(legId: string): Promise<void> {
     const e = this.#entry(legId);
+    this.#unpair(e);
     await this.#request(e.slot, { id: this.#nextId++, op: 'unbridge', legId });
+  }
+
+  #unpair(e: LegEntry): void {
+    if (e.peer === null) return;
+    const peer = this.#legs.get(e.peer);
+    if (peer !== undefined) peer.peer = null;
+    e.peer = null;
+  }
+
+  /**
+   * Moves an unbridged leg to another worker (a conference room lives on one): its sockets close
+   * on one worker and bind the same ports on the other, which gets its remote and codec again.
+   * Packets that arrive in between are lost; what played to the leg ends ('stopped').
+   */
+  async #migrate(legId: string, e: LegEntry, to: WorkerSlot): Promise<void> {
+    await this.#op(e.slot, { op: 'close-leg', legId });
+    const g = this.#groups.get(e.group);
+    if (g !== undefined && g.slot === e.slot && --g.legs <= 0) this.#groups.delete(e.group);
+    e.slot.legs--;
+    e.slot = to;
+    to.legs++;
+    try {
+      await this.#op(to, { op: 'open', legId, port: e.port });
+      if (e.remote !== null) await this.#op(to, { op: 'remote', legId, ...e.remote });
+      if (e.codec !== null) await this.#op(to, { op: 'codec', legId, codec: e.codec });
+    } catch (err) {
+      if (this.#legs.get(legId) === e) this.#forget(legId, e);
+      throw err;
+    }
   }
 
   /** Closes the leg's sockets and frees its ports. Closing an unknown or closed leg does nothing. */
@@ -420,6 +459,7 @@ export class MediaEngine extends EventEmitter<MediaEngineEvents> {
   #forget(legId: string, e: LegEntry): void {
     this.#legs.delete(legId);
     this.#leftRoom(legId);
+    this.#unpair(e);
     this.#ports.release(e.port);
     e.slot.legs--;
     const g = this.#groups.get(e.group);
@@ -451,7 +491,8 @@ export class MediaEngine extends EventEmitter<MediaEngineEvents> {
     if (codec.dtmfPayloadType !== null && !pt(codec.dtmfPayloadType)) {
       throw new PbxError('PBX_ERR_MEDIA_ARGUMENT', `bad telephone-event payload type ${codec.dtmfPayloadType}`);
     }
-    await this.#op(e.slot, { op: 'codec', legId, codec: { ...codec, channels: codec.channels ?? null } });
+    e.codec = { ...codec, channels: codec.channels ?? null };
+    await this.#op(e.slot, { op: 'codec', legId, codec: e.codec });
   }
 
   /**
@@ -545,14 +586,18 @@ export class MediaEngine extends EventEmitter<MediaEngineEvents> {
 
   /**
    * Puts the leg into a conference room (mixed at 16 kHz: it hears every other party, never
-   * itself). A room lives on the worker of its first party; a leg on another worker cannot join yet.
+   * itself). A room lives on the worker of its first party; an unbridged leg on another worker is
+   * moved there first (a bridged one cannot be: PBX_ERR_MEDIA_CONFERENCE).
    */
   async join(room: string, legId: string, options: PartyOptions = {}): Promise<void> {
     const e = this.#entry(legId);
     if (typeof room !== 'string' || room.length === 0) throw new PbxError('PBX_ERR_MEDIA_ARGUMENT', 'a room needs a name');
     const r = this.#rooms.get(room) ?? { slot: e.slot, legs: new Set<string>() };
     if (r.slot !== e.slot) {
-      throw new PbxError('PBX_ERR_MEDIA_CONFERENCE', `leg ${legId} is on media worker ${e.slot.index}, room ${room} on ${r.slot.index}`);
+      if (e.peer !== null) {
+        throw new PbxError('PBX_ERR_MEDIA_CONFERENCE', `leg ${legId} is bridged on media worker ${e.slot.index}, room ${room} is on ${r.slot.index}: unbridge it first`);
+      }
+      await this.#migrate(legId, e, r.slot);
     }
     this.#rooms.set(room, r);
     r.legs.add(legId);
