@@ -3,7 +3,7 @@
 // other leg's rate, encode. PCMU-to-Opus calls are timed against PCMU-to-PCMA calls (the cheapest
 // transcoding) in the same run; the figure is the calls one core fits in the 20 ms budget.
 // Jitter buffer and socket costs are not included (see media-relay.bench.js for the sockets).
-// Run: npm run build && node native-bench/transcode.bench.js   (TRANSCODE_BENCH_MS=1000 per measurement)
+// Run: npm run build && node native-bench/pipeline-transcode.bench.js   (TRANSCODE_BENCH_MS=1000 per measurement)
 import { createCodec } from '../dist/media/codec/index.js';
 import { Resampler } from '../dist/media/codec/resample.js';
 
