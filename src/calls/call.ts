@@ -9,7 +9,7 @@ import type { Log } from '../util/log.js';
 import type { DtmfMethod } from '../media/dtmf/digits.js';
 import { infoContent, type CallDtmf } from './dtmf.js';
 import { Leg, UacLeg, type LegContext, type UasLeg } from './leg.js';
-import { MediaSession, type Side } from './media-session.js';
+import { MediaSession, type CodecPolicy, type Side } from './media-session.js';
 import { betterFinal, secondsBetween, unansweredStatus } from './outcome.js';
 
 /** How long the CDR of an answered call waits for the media legs' quality figures. */
@@ -68,14 +68,14 @@ export class Call {
   #ended = false;
 
   /** `rtpAddress` is the address written into SDP (rtp.address of the call's config). */
-  constructor(env: CallEnv, id: string, a: UasLeg, parties: CallParties, log: Log, rtpAddress: string) {
+  constructor(env: CallEnv, id: string, a: UasLeg, parties: CallParties, log: Log, rtpAddress: string, codecs: CodecPolicy) {
     this.#env = env;
     this.id = id;
     this.a = a;
     this.parties = parties;
     this.log = log;
     this.startedAt = env.clock.now();
-    this.#media = new MediaSession(env.engine, rtpAddress, id, log);
+    this.#media = new MediaSession(env.engine, rtpAddress, id, log, codecs);
     env.attach(a, this);
     a.st.oncancel = () => this.#onCallerCancel();
     a.onAckTimeout = () => {

@@ -159,7 +159,10 @@ export class CallControl extends EventEmitter<CallControlEvents> {
     const callId = a.callId;
     const number = uriUser(req.uri) ?? '';
     const log = this.#opts.log.child({ callId });
-    const call = new Call(this.#env, randomUUID(), a, { from: user, to: number }, log, routing.config.rtp.address);
+    const call = new Call(this.#env, randomUUID(), a, { from: user, to: number }, log, routing.config.rtp.address, {
+      offered: routing.config.rtp.codecs,
+      transcodable: this.#opts.media.transcodable,
+    });
     this.#calls.set(call.id, call);
     this.#invites.set(inviteKey(req), call);
     log.info({ from: user, to: number, source: `${st.source.address}:${st.source.port}`, transport: st.source.transport }, 'new call');

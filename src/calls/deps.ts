@@ -1,6 +1,6 @@
 // What call control needs from the layers under it, as narrow structural types: the real
 // Registrar, MediaEngine and Store fit them, and tests can pass small fakes.
-import type { LegStats, RemoteTarget } from '../media/engine.js';
+import type { LegCodecSpec, LegStats, RemoteTarget } from '../media/engine.js';
 import type { Peer } from '../sip/message.js';
 import type { ServerTransaction } from '../sip/transaction/types.js';
 import type { CdrRow } from '../store/types.js';
@@ -28,8 +28,12 @@ export interface CallStore {
 
 /** The MediaEngine verbs a call uses; every one has a deadline inside the engine. */
 export interface CallMedia {
+  /** SDP encoding names the media workers can decode and encode (transcode between). */
+  readonly transcodable: readonly string[];
   openLeg(group: string): Promise<{ legId: string; port: number }>;
   setRemote(legId: string, target: RemoteTarget): Promise<unknown>;
+  /** The codec the leg's phone speaks; legs bridged with different codecs are transcoded. */
+  setCodec(legId: string, codec: LegCodecSpec): Promise<unknown>;
   bridge(a: string, b: string): Promise<unknown>;
   closeLeg(legId: string): Promise<unknown>;
   /** Counters and quality of a leg (loss, jitter, RTT), for the CDR; optional for test doubles. */

@@ -1,6 +1,6 @@
 // The media side of one call: two legs on the MediaEngine (one towards the caller, one towards the
 // callee) and the SDP offer/answer that points each phone at its PBX leg (RFC 3264, media anchored).
-import { answerBack, LocalSdp, offerForward, payloadTypeMap, remoteMedia, type RemoteMedia } from '../sdp/offer-answer.js';
+import { answerBack, LocalSdp, legCodec, offerForward, payloadTypeMap, remoteMedia, type LegCodec, type RemoteMedia } from '../sdp/offer-answer.js';
 import { parseSdp } from '../sdp/parse.js';
 import { serializeSdp } from '../sdp/serialize.js';
 import type { Direction, Sdp } from '../sdp/types.js';
@@ -11,8 +11,11 @@ import type { Log } from '../util/log.js';
 
 export type Side = 'caller' | 'callee';
 
-/** Encodings the PBX relays in this issue (no transcoding yet). */
-const SUPPORTED_CODECS: readonly string[] = ['PCMU', 'PCMA', 'telephone-event'];
+/** What the PBX offers (rtp.codecs) and what its media workers can transcode between. */
+export interface CodecPolicy {
+  offered: readonly string[];
+  transcodable: readonly string[];
+}
 /** Formats that carry no audio of their own (not the codec a call's quality is rated for). */
 const AUXILIARY: ReadonlySet<string> = new Set(['telephone-event', 'cn']);
 
@@ -28,6 +31,8 @@ interface LegMedia {
   remote: Sdp | null;
   /** Our last description to this side, for an offerless re-INVITE. */
   lastSent: Buffer | null;
+  /** The codec this side settled on in the last offer/answer. */
+  codec: LegCodec | null;
 }
 
 export class MediaSession {
@@ -36,16 +41,18 @@ export class MediaSession {
   readonly #group: string;
   readonly #log: Log;
   readonly #legs: Record<Side, LegMedia>;
+  readonly #codecs: CodecPolicy;
   /** The offer waiting for its answer, and the side that made it. */
   #pendingOffer: { from: Side; sdp: Sdp } | null = null;
   #closed = false;
 
-  constructor(engine: CallMedia, address: string, group: string, log: Log) {
+  constructor(engine: CallMedia, address: string, group: string, log: Log, codecs: CodecPolicy) {
     this.#engine = engine;
     this.#address = address;
     this.#group = group;
     this.#log = log;
-    const leg = (): LegMedia => ({ legId: null, port: 0, local: new LocalSdp(), remote: null, lastSent: null });
+    this.#codecs = codecs;
+    const leg = (): LegMedia => ({ legId: null, port: 0, local: new LocalSdp(), remote: null, lastSent: null, codec: null });
     this.#legs = { caller: leg(), callee: leg() };
   }
 
@@ -78,14 +85,15 @@ export class MediaSession {
   }
 
   /**
-   * An offer from `from`: the offer to send to the other side, pointing at the other side's PBX leg.
-   * null when it cannot be read or has no codec in common with the PBX (answer 488).
+   * An offer from `from`: the offer to send to the other side, pointing at the other side's PBX leg,
+   * with what the PBX can transcode added. null when it cannot be read or has no codec the PBX can
+   * relay or transcode (answer 488).
    */
   forwardOffer(from: Side, body: Buffer): Buffer | null {
     const offer = parse(body);
     if (offer === null) return null;
     const to = this.#legs[other(from)];
-    const fwd = attempt(() => offerForward(offer, { address: this.#address, port: to.port }, SUPPORTED_CODECS));
+    const fwd = attempt(() => offerForward(offer, { address: this.#address, port: to.port }, this.#codecs.offered, this.#codecs.transcodable));
     if (fwd === null) return null;
     this.#pendingOffer = { from, sdp: offer };
     this.#legs[from].remote = offer;
@@ -94,16 +102,20 @@ export class MediaSession {
 
   /**
    * The answer from `from` to the offer last forwarded to it: the answer for the offerer, pointing
-   * at the offerer's PBX leg; both media legs then send where the phones asked. null when the answer
-   * cannot be read or accepted no codec of the offer.
+   * at the offerer's PBX leg; both media legs then send where the phones asked, each in its own
+   * codec (the same one for a pure relay, different ones when the worker transcodes). null when
+   * the answer cannot be read or has no codec the PBX can relay or transcode to the offer.
    */
   answerBack(from: Side, body: Buffer): Buffer | null {
     const pending = this.#pendingOffer;
     const answer = parse(body);
     if (pending === null || answer === null || pending.from === from) return null;
     const offerer = this.#legs[pending.from];
-    const back = attempt(() => answerBack(answer, pending.sdp, { address: this.#address, port: offerer.port }));
+    const back = attempt(() => answerBack(answer, pending.sdp, { address: this.#address, port: offerer.port }, this.#codecs.transcodable));
     if (back === null) return null;
+    const offererCodecs = remoteMedia(back)?.codecs ?? [];
+    offerer.codec = legCodec(offererCodecs);
+    this.#legs[from].codec = legCodec(remoteMedia(answer)?.codecs ?? [], offererCodecs);
     this.#legs[from].remote = answer;
     this.#point();
     return this.#send(offerer, back);
@@ -170,13 +182,39 @@ export class MediaSession {
     return body;
   }
 
-  /** Tells each media leg where its phone listens and how payload types map from the other leg. */
+  /** The codec a side settled on (null before its first offer/answer completes). */
+  codec(side: Side): LegCodec | null {
+    return this.#legs[side].codec;
+  }
+
+  /**
+   * Tells each media leg where its phone listens, how payload types map from the other leg (pure
+   * relay) and which codec it speaks (the worker transcodes when the two differ).
+   */
   #point(): void {
     const caller = this.#remoteOf('caller');
     const callee = this.#remoteOf('callee');
     if (caller === null || callee === null) return;
     this.#setRemote(this.#legs.caller.legId, caller, callee);
     this.#setRemote(this.#legs.callee.legId, callee, caller);
+    this.#setCodec(this.#legs.caller);
+    this.#setCodec(this.#legs.callee);
+  }
+
+  #setCodec(leg: LegMedia): void {
+    const id = leg.legId;
+    const c = leg.codec;
+    if (id === null || c === null || this.#closed) return;
+    const codec = {
+      name: c.audio.encoding,
+      payloadType: c.audio.pt,
+      clockRate: c.audio.clockRate,
+      channels: c.audio.channels,
+      dtmfPayloadType: c.events?.pt ?? null,
+    };
+    this.#engine.setCodec(id, codec).catch((err: unknown) => {
+      this.#log.warn({ err, legId: id }, 'media leg codec could not be set');
+    });
   }
 
   #remoteOf(side: Side): RemoteMedia | null {

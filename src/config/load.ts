@@ -152,7 +152,7 @@ function build(raw: RawConfig, file: string): Config {
       user_agent: raw.sip.user_agent,
     },
     registration: { ...raw.registration },
-    rtp: { address: raw.rtp.address, port_min: raw.rtp.ports.min, port_max: raw.rtp.ports.max, timeout: raw.rtp.timeout, workers: raw.rtp.workers },
+    rtp: { address: raw.rtp.address, port_min: raw.rtp.ports.min, port_max: raw.rtp.ports.max, timeout: raw.rtp.timeout, workers: raw.rtp.workers, codecs: raw.rtp.codecs },
     http: { listen: raw.http.listen, token: raw.http.token },
     security: { ...raw.security },
     log: { level: raw.log.level },

@@ -60,6 +60,22 @@ const toneCountry = v.pipe(
   v.transform((c) => c.toLowerCase()),
 );
 
+/** Encoding names rtp.codecs accepts (any case), in their SDP spelling. */
+export const RTP_CODEC_NAMES = ['PCMU', 'PCMA', 'G722', 'opus', 'L16', 'telephone-event'] as const;
+export type RtpCodecName = (typeof RTP_CODEC_NAMES)[number];
+export const DEFAULT_RTP_CODECS: readonly RtpCodecName[] = ['PCMU', 'PCMA', 'G722', 'opus', 'telephone-event'];
+const rtpCodec = v.pipe(
+  v.string('a codec name is a string'),
+  v.rawTransform(({ dataset, addIssue, NEVER }) => {
+    const known = RTP_CODEC_NAMES.find((n) => n.toLowerCase() === dataset.value.toLowerCase());
+    if (known === undefined) {
+      addIssue({ message: `unknown codec "${dataset.value}"; known codecs: ${RTP_CODEC_NAMES.join(', ')}` });
+      return NEVER;
+    }
+    return known;
+  }),
+);
+
 const listenSpec = v.pipe(
   v.string(),
   v.rawTransform(({ dataset, addIssue, NEVER }) => {
@@ -189,6 +205,11 @@ export const ConfigSchema = mapping({
       ports: v.optional(portRange, '20000-20999'),
       timeout: int(1, 3600, 30),
       workers: int(0, 256, 0),
+      // What the PBX offers a callee, in order of preference (src/sdp/offer-answer.ts).
+      codecs: v.optional(
+        v.pipe(v.array(rtpCodec), v.minLength(1, 'needs at least one codec')),
+        [...DEFAULT_RTP_CODECS],
+      ),
     }),
     {},
   ),

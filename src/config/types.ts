@@ -100,6 +100,8 @@ export interface Config {
     timeout: number;
     /** Media worker threads; 0 = one per core. */
     workers: number;
+    /** SDP encoding names the PBX offers, most preferred first (PCMU, PCMA, G722, opus, L16, telephone-event). */
+    codecs: readonly string[];
   };
   http: { listen: { host: string; port: number }; token: string };
   security: {

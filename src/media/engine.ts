@@ -5,10 +5,23 @@ import { EventEmitter } from 'node:events';
 import { Worker } from 'node:worker_threads';
 import { PbxError } from '../util/errors.js';
 import type { Log } from '../util/log.js';
+import { TRANSCODABLE } from './codec/index.js';
 import { PortPool } from './ports.js';
-import type { LegStats, NoRtpInfo, WorkerConfig, WorkerEvent, WorkerReply, WorkerRequest } from './protocol.js';
+import type {
+  DtmfMethod,
+  LegCodecSpec,
+  LegStats,
+  NoRtpInfo,
+  PlayEnd,
+  RemoteTarget,
+  PlaySource,
+  WorkerConfig,
+  WorkerEvent,
+  WorkerReply,
+  WorkerRequest,
+} from './protocol.js';
 
-export type { LegStats, NoRtpInfo, RemoteTarget } from './protocol.js';
+export type { DtmfMethod, LegCodecSpec, LegStats, NoRtpInfo, PlayEnd, PlaySource, RemoteTarget } from './protocol.js';
 
 export interface MediaEngineOptions {
   /** The address written into SDP (rtp.address). */
@@ -28,6 +41,8 @@ export interface MediaEngineOptions {
    * the environment says TSPBX_NATIVE_RELAY=0. false forces the node:dgram relay.
    */
   nativeRelay?: boolean;
+  /** Country of the tone set tone() plays (ringback, busy, congestion...); default 'us'. */
+  toneCountry?: string;
   /** Deadline of every request to a worker, in ms; default 2000. */
   requestTimeoutMs?: number;
   log?: Log;
@@ -66,7 +81,34 @@ export interface MediaEngineEvents {
   'no-rtp-warning': [info: NoRtpInfo];
   /** A worker stopped unexpectedly; its legs are gone. */
   'worker-exit': [index: number, error: PbxError];
+  /** A digit from the leg's phone, once per key press, however it was sent. */
+  dtmf: [legId: string, digit: string, method: DtmfMethod];
+  /** A play() on the leg ended (its promise resolves with the same reason). */
+  'play-done': [legId: string, reason: PlayEnd];
+  /** A conference party started or stopped talking. */
+  talking: [room: string, legId: string, talking: boolean];
+  /** A recording stopped by itself (its file could not be written). */
+  'record-failed': [recordingId: string, error: PbxError];
 }
+
+export interface PlayOptions {
+  /** Start again after the last item until stopPlay() (music on hold). */
+  loop?: boolean;
+}
+
+export interface RecordOptions {
+  /** stereo: the first leg left, the second right; mono: both mixed. Default stereo. */
+  mode?: 'stereo' | 'mono';
+}
+
+export interface PartyOptions {
+  /** The others do not hear this party. */
+  muted?: boolean;
+  /** This party hears nobody. */
+  deaf?: boolean;
+}
+
+const DIGITS = /^[0-9*#A-Da-d]$/;
 
 interface Pending {
   slot: WorkerSlot;
@@ -86,6 +128,17 @@ interface LegEntry {
   slot: WorkerSlot;
   group: string;
   port: number;
+  /** The last setRemote and setCodec, to set the leg up again on another worker (join). */
+  remote: RemoteTarget | null;
+  codec: LegCodecSpec | null;
+  /** The leg it is bridged to. */
+  peer: string | null;
+}
+
+interface PlayEntry {
+  slot: WorkerSlot;
+  legId: string;
+  resolve: (reason: PlayEnd) => void;
 }
 
 const DEFAULT_WORKER_URL = new URL(`./worker.${import.meta.url.endsWith('.ts') ? 'ts' : 'js'}`, import.meta.url);
@@ -132,6 +185,13 @@ export class MediaEngine extends EventEmitter<MediaEngineEvents> {
   readonly #groups = new Map<string, { slot: WorkerSlot; legs: number }>();
   readonly #legs = new Map<string, LegEntry>();
   readonly #pending = new Map<number, Pending>();
+  readonly #plays = new Map<number, PlayEntry>();
+  readonly #recordings = new Map<string, WorkerSlot>();
+  readonly #rooms = new Map<string, { slot: WorkerSlot; legs: Set<string> }>();
+  /** SDP encoding names the workers decode and encode: the PBX can transcode between any two. */
+  readonly transcodable: readonly string[] = TRANSCODABLE;
+  #nextPlay = 1;
+  #nextRecording = 1;
   readonly #timeoutMs: number;
   readonly #log: Log | undefined;
   #nextId = 1;
@@ -161,6 +221,7 @@ export class MediaEngine extends EventEmitter<MediaEngineEvents> {
       rtpTimeoutS: options.rtpTimeoutS,
       noRtpWarningS: options.noRtpWarningS ?? Math.min(5, options.rtpTimeoutS),
       nativeRelay: options.nativeRelay ?? process.env.TSPBX_NATIVE_RELAY !== '0',
+      toneCountry: options.toneCountry ?? 'us',
     };
     try {
       const url = options.workerUrl ?? DEFAULT_WORKER_URL;
@@ -223,6 +284,9 @@ export class MediaEngine extends EventEmitter<MediaEngineEvents> {
       this.#pending.delete(id);
       p.reject(error);
     }
+    for (const [id, p] of this.#plays) if (p.slot === slot) this.#playEnded(id, 'stopped');
+    for (const [id, s] of this.#recordings) if (s === slot) this.#recordings.delete(id);
+    for (const [room, r] of this.#rooms) if (r.slot === slot) this.#rooms.delete(room);
     this.emit('worker-exit', slot.index, error);
   }
 
@@ -234,6 +298,17 @@ export class MediaEngine extends EventEmitter<MediaEngineEvents> {
       } else if (msg.event === 'no-rtp-warning') {
         this.#log?.warn({ ...msg.info }, 'no RTP received');
         this.emit('no-rtp-warning', msg.info);
+      } else if (msg.event === 'dtmf') {
+        this.emit('dtmf', msg.legId, msg.digit, msg.method);
+      } else if (msg.event === 'play-done') {
+        if (msg.error !== null) this.#log?.warn({ legId: msg.legId, err: msg.error }, 'play failed');
+        this.#playEnded(msg.playId, msg.reason);
+      } else if (msg.event === 'talking') {
+        this.emit('talking', msg.room, msg.legId, msg.talking);
+      } else if (msg.event === 'record-failed') {
+        this.#recordings.delete(msg.recordingId);
+        this.#log?.warn({ recordingId: msg.recordingId, err: msg.error }, 'recording stopped');
+        this.emit('record-failed', msg.recordingId, new PbxError('PBX_ERR_MEDIA_RECORD', msg.error));
       }
       return;
     }
@@ -307,7 +382,7 @@ export class MediaEngine extends EventEmitter<MediaEngineEvents> {
           this.#ports.release(port);
           throw new PbxError('PBX_ERR_MEDIA_WORKER', `media worker ${slot.index} stopped while opening a leg`);
         }
-        this.#legs.set(legId, { slot, group, port });
+        this.#legs.set(legId, { slot, group, port, remote: null, codec: null, peer: null });
         return { legId, port };
       }
       throw new PbxError('PBX_ERR_MEDIA_PORTS_EXHAUSTED', `no free RTP port pair after ${MAX_BIND_ATTEMPTS} attempts`);
@@ -335,10 +410,7 @@ export class MediaEngine extends EventEmitter<MediaEngineEvents> {
     if (!Number.isInteger(clockRate) || clockRate < 1000 || clockRate > 192000) {
       throw new PbxError('PBX_ERR_MEDIA_ARGUMENT', `bad clock rate ${clockRate}`);
     }
-    await this.#request(e.slot, {
-      id: this.#nextId++,
-      op: 'remote',
-      legId,
+    const target: RemoteTarget = {
       address: remote.address,
       port: remote.port,
       rtcpAddress: remote.rtcpAddress === undefined ? remote.address : remote.rtcpAddress,
@@ -346,7 +418,9 @@ export class MediaEngine extends EventEmitter<MediaEngineEvents> {
       ptMap: remote.ptMap ?? {},
       sends: remote.sends ?? true,
       clockRate,
-    });
+    };
+    e.remote = target;
+    await this.#request(e.slot, { id: this.#nextId++, op: 'remote', legId, ...target });
   }
 
   /** Relays RTP and RTCP between two legs of one group, both ways. */
@@ -356,12 +430,46 @@ export class MediaEngine extends EventEmitter<MediaEngineEvents> {
     if (a.slot !== b.slot) {
       throw new PbxError('PBX_ERR_MEDIA_BRIDGE', `legs ${legA} and ${legB} are on different media workers (open them in one group)`);
     }
+    this.#unpair(a);
+    this.#unpair(b);
+    a.peer = legB;
+    b.peer = legA;
     await this.#request(a.slot, { id: this.#nextId++, op: 'bridge', a: legA, b: legB });
   }
 
   async unbridge(legId: string): Promise<void> {
     const e = this.#entry(legId);
+    this.#unpair(e);
     await this.#request(e.slot, { id: this.#nextId++, op: 'unbridge', legId });
+  }
+
+  #unpair(e: LegEntry): void {
+    if (e.peer === null) return;
+    const peer = this.#legs.get(e.peer);
+    if (peer !== undefined) peer.peer = null;
+    e.peer = null;
+  }
+
+  /**
+   * Moves an unbridged leg to another worker (a conference room lives on one): its sockets close
+   * on one worker and bind the same ports on the other, which gets its remote and codec again.
+   * Packets that arrive in between are lost; what played to the leg ends ('stopped').
+   */
+  async #migrate(legId: string, e: LegEntry, to: WorkerSlot): Promise<void> {
+    await this.#op(e.slot, { op: 'close-leg', legId });
+    const g = this.#groups.get(e.group);
+    if (g !== undefined && g.slot === e.slot && --g.legs <= 0) this.#groups.delete(e.group);
+    e.slot.legs--;
+    e.slot = to;
+    to.legs++;
+    try {
+      await this.#op(to, { op: 'open', legId, port: e.port });
+      if (e.remote !== null) await this.#op(to, { op: 'remote', legId, ...e.remote });
+      if (e.codec !== null) await this.#op(to, { op: 'codec', legId, codec: e.codec });
+    } catch (err) {
+      if (this.#legs.get(legId) === e) this.#forget(legId, e);
+      throw err;
+    }
   }
 
   /** Closes the leg's sockets and frees its ports. Closing an unknown or closed leg does nothing. */
@@ -375,10 +483,179 @@ export class MediaEngine extends EventEmitter<MediaEngineEvents> {
 
   #forget(legId: string, e: LegEntry): void {
     this.#legs.delete(legId);
+    this.#leftRoom(legId);
+    this.#unpair(e);
     this.#ports.release(e.port);
     e.slot.legs--;
     const g = this.#groups.get(e.group);
     if (g !== undefined && g.slot === e.slot && --g.legs <= 0) this.#groups.delete(e.group);
+  }
+
+  #playEnded(playId: number, reason: PlayEnd): void {
+    const p = this.#plays.get(playId);
+    if (p === undefined) return;
+    this.#plays.delete(playId);
+    this.emit('play-done', p.legId, reason);
+    p.resolve(reason);
+  }
+
+  #op(slot: WorkerSlot, req: DistributiveOmit<WorkerRequest, 'id'>): Promise<LegStats | null> {
+    return this.#request(slot, { ...req, id: this.#nextId++ } as WorkerRequest);
+  }
+
+  /**
+   * The codec the leg's phone speaks (from SDP). Two bridged legs with the same codec are a pure
+   * relay; with different ones the worker decodes each and encodes for the other (transcoding).
+   */
+  async setCodec(legId: string, codec: LegCodecSpec): Promise<void> {
+    const e = this.#entry(legId);
+    const pt = (n: unknown): boolean => Number.isInteger(n) && (n as number) >= 0 && (n as number) < 128;
+    if (typeof codec.name !== 'string' || !pt(codec.payloadType) || !(codec.clockRate > 0)) {
+      throw new PbxError('PBX_ERR_MEDIA_ARGUMENT', `bad codec ${JSON.stringify(codec)}`);
+    }
+    if (codec.dtmfPayloadType !== null && !pt(codec.dtmfPayloadType)) {
+      throw new PbxError('PBX_ERR_MEDIA_ARGUMENT', `bad telephone-event payload type ${codec.dtmfPayloadType}`);
+    }
+    e.codec = { ...codec, channels: codec.channels ?? null };
+    await this.#op(e.slot, { op: 'codec', legId, codec: e.codec });
+  }
+
+  /**
+   * Plays WAV files, tones and silences to the leg in turn (instead of what it hears otherwise),
+   * resolving when the last one ends ('done'), stopPlay() or a new play() ends it ('stopped'), or
+   * a file cannot be read ('error'). The leg's codec must be set.
+   */
+  async play(legId: string, items: readonly PlaySource[], options: PlayOptions = {}): Promise<PlayEnd> {
+    const e = this.#entry(legId);
+    if (!Array.isArray(items) || items.length === 0) throw new PbxError('PBX_ERR_MEDIA_ARGUMENT', 'play needs at least one item');
+    for (const item of items) {
+      const ok =
+        ('file' in item && typeof item.file === 'string') ||
+        ('tone' in item && typeof item.tone === 'string') ||
+        ('silenceMs' in item && Number.isFinite(item.silenceMs) && item.silenceMs >= 0);
+      if (!ok) throw new PbxError('PBX_ERR_MEDIA_ARGUMENT', `bad play item ${JSON.stringify(item)}`);
+    }
+    const playId = this.#nextPlay++;
+    const done = new Promise<PlayEnd>((resolve) => this.#plays.set(playId, { slot: e.slot, legId, resolve }));
+    try {
+      await this.#op(e.slot, { op: 'play', legId, playId, items: [...items], loop: options.loop === true });
+    } catch (err) {
+      this.#plays.delete(playId);
+      throw err;
+    }
+    return done;
+  }
+
+  /** Plays a tone of the engine's country set (ringback, busy, congestion, dial, call-waiting, beep) until stopPlay(). */
+  tone(legId: string, name: string): Promise<PlayEnd> {
+    return this.play(legId, [{ tone: name }], { loop: true });
+  }
+
+  /** Ends what is playing to the leg; its play() resolves 'stopped'. Nothing playing: nothing happens. */
+  async stopPlay(legId: string): Promise<void> {
+    const e = this.#entry(legId);
+    await this.#op(e.slot, { op: 'stop-play', legId });
+  }
+
+  /** Sends a digit to the leg's phone as it negotiated: RFC 4733 events, else in-band tones. */
+  async sendDigit(legId: string, digit: string): Promise<void> {
+    const e = this.#entry(legId);
+    if (typeof digit !== 'string' || !DIGITS.test(digit)) throw new PbxError('PBX_ERR_MEDIA_ARGUMENT', `bad digit ${JSON.stringify(digit)}`);
+    await this.#op(e.slot, { op: 'send-digit', legId, digit: digit.toUpperCase() });
+  }
+
+  /**
+   * Reports the leg's digits as 'dtmf' events even while it is a pure relay (the worker decodes it
+   * then). Legs that are decoded anyway (transcoded, playing, recorded, in a conference) always do.
+   */
+  async detectDigits(legId: string, on: boolean): Promise<void> {
+    const e = this.#entry(legId);
+    await this.#op(e.slot, { op: 'detect-digits', legId, on });
+  }
+
+  /**
+   * Records what the legs' phones send to a WAV file at 16 kHz: `legs` is a group (the legs of a
+   * call in the order they were opened: caller, callee) or leg ids. Resolves with the recording's id
+   * once the file is open.
+   */
+  async record(groupOrLegs: string | readonly string[], path: string, options: RecordOptions = {}): Promise<string> {
+    if (this.#closed) throw closedError();
+    const legs = typeof groupOrLegs === 'string' ? this.#legsOf(groupOrLegs) : [...groupOrLegs];
+    if (legs.length < 1 || legs.length > 2) throw new PbxError('PBX_ERR_MEDIA_ARGUMENT', `a recording takes one or two legs, got ${legs.length}`);
+    const entries = legs.map((l) => this.#entry(l));
+    if (entries.some((en) => en.slot !== entries[0]!.slot)) throw new PbxError('PBX_ERR_MEDIA_RECORD', 'the legs are on different media workers');
+    const mode = options.mode ?? 'stereo';
+    if (mode !== 'stereo' && mode !== 'mono') throw new PbxError('PBX_ERR_MEDIA_ARGUMENT', `bad recording mode ${String(mode)}`);
+    if (typeof path !== 'string' || path.length === 0) throw new PbxError('PBX_ERR_MEDIA_ARGUMENT', 'a recording needs a path');
+    const recordingId = `R${this.#nextRecording++}`;
+    const slot = entries[0]!.slot;
+    await this.#op(slot, { op: 'record', recordingId, legs, path, mode });
+    this.#recordings.set(recordingId, slot);
+    return recordingId;
+  }
+
+  /** Stops a recording; resolves once its file is complete. An unknown id does nothing. */
+  async stopRecord(recordingId: string): Promise<void> {
+    const slot = this.#recordings.get(recordingId);
+    if (slot === undefined || this.#closed) return;
+    this.#recordings.delete(recordingId);
+    await this.#op(slot, { op: 'stop-record', recordingId });
+  }
+
+  #legsOf(group: string): string[] {
+    const out: string[] = [];
+    for (const [id, e] of this.#legs) if (e.group === group) out.push(id);
+    if (out.length === 0) throw new PbxError('PBX_ERR_MEDIA_NO_LEG', `no media legs in group ${group}`);
+    return out;
+  }
+
+  /**
+   * Puts the leg into a conference room (mixed at 16 kHz: it hears every other party, never
+   * itself). A room lives on the worker of its first party; an unbridged leg on another worker is
+   * moved there first (a bridged one cannot be: PBX_ERR_MEDIA_CONFERENCE).
+   */
+  async join(room: string, legId: string, options: PartyOptions = {}): Promise<void> {
+    const e = this.#entry(legId);
+    if (typeof room !== 'string' || room.length === 0) throw new PbxError('PBX_ERR_MEDIA_ARGUMENT', 'a room needs a name');
+    const r = this.#rooms.get(room) ?? { slot: e.slot, legs: new Set<string>() };
+    if (r.slot !== e.slot) {
+      if (e.peer !== null) {
+        throw new PbxError('PBX_ERR_MEDIA_CONFERENCE', `leg ${legId} is bridged on media worker ${e.slot.index}, room ${room} is on ${r.slot.index}: unbridge it first`);
+      }
+      await this.#migrate(legId, e, r.slot);
+    }
+    this.#rooms.set(room, r);
+    r.legs.add(legId);
+    try {
+      await this.#op(e.slot, { op: 'join', room, legId, muted: options.muted === true, deaf: options.deaf === true });
+    } catch (err) {
+      this.#leftRoom(legId);
+      throw err;
+    }
+  }
+
+  /** Takes the leg out of its room. Not in a room: nothing happens. */
+  async leave(legId: string): Promise<void> {
+    const e = this.#entry(legId);
+    this.#leftRoom(legId);
+    await this.#op(e.slot, { op: 'leave', legId });
+  }
+
+  async setMuted(legId: string, muted: boolean): Promise<void> {
+    const e = this.#entry(legId);
+    await this.#op(e.slot, { op: 'party', legId, muted: muted === true, deaf: null });
+  }
+
+  async setDeaf(legId: string, deaf: boolean): Promise<void> {
+    const e = this.#entry(legId);
+    await this.#op(e.slot, { op: 'party', legId, muted: null, deaf: deaf === true });
+  }
+
+  #leftRoom(legId: string): void {
+    for (const [room, r] of this.#rooms) {
+      if (!r.legs.delete(legId)) continue;
+      if (r.legs.size === 0) this.#rooms.delete(room);
+    }
   }
 
   async stats(legId: string): Promise<LegStats> {
@@ -406,11 +683,16 @@ export class MediaEngine extends EventEmitter<MediaEngineEvents> {
       p.reject(closedError());
       this.#pending.delete(id);
     }
+    for (const id of [...this.#plays.keys()]) this.#playEnded(id, 'stopped');
+    this.#recordings.clear();
+    this.#rooms.clear();
     this.#legs.clear();
     this.#groups.clear();
     await Promise.all(this.#slots.map((s) => s.worker.terminate().catch(() => 0)));
   }
 }
+
+type DistributiveOmit<T, K extends PropertyKey> = T extends unknown ? Omit<T, K> : never;
 
 function closedError(): PbxError {
   return new PbxError('PBX_ERR_MEDIA_CLOSED', 'the media engine is closed');

@@ -75,6 +75,8 @@ export class NativeLeg implements RelayLeg {
   readonly #ptMap = new Uint8Array(128);
   #released = false;
   #sends = true;
+  /** The last setRemote(), so that the leg can be moved to node:dgram sockets as it is. */
+  remote: RemoteTarget | null = null;
 
   lastTickReceived = 0;
   lastRxAt = clock.now;
@@ -120,6 +122,7 @@ export class NativeLeg implements RelayLeg {
     }
     this.#addon.setRemote(this.#handle, r.address, r.port, r.rtcpAddress, r.rtcpPort, this.#ptMap, r.clockRate ?? 8000);
     this.#sends = r.sends;
+    this.remote = r;
     this.restartWatch();
   }
 

@@ -1,6 +1,8 @@
 // Messages between MediaEngine (main thread) and a media worker. Control only, never per packet.
 
 export interface WorkerConfig {
+  /** Tone set of this country for tone() (ringback, busy...). */
+  toneCountry: string;
   /** The address written into SDP, for logs. */
   address: string;
   bindAddress: string;
@@ -25,8 +27,37 @@ export interface RemoteTarget {
   clockRate?: number;
 }
 
+/** The codec a leg's phone speaks, from the SDP that settled it (MediaEngine.setCodec). */
+export interface LegCodecSpec {
+  /** SDP encoding name (PCMU, PCMA, G722, opus, L16; others can only be relayed). */
+  name: string;
+  payloadType: number;
+  clockRate: number;
+  channels: number | null;
+  /** The telephone-event payload type (RFC 4733); null: digits travel in-band. */
+  dtmfPayloadType: number | null;
+}
+
+/** One thing to play: a WAV file, a tone of the engine's country set, or silence. */
+export type PlaySource = { file: string } | { tone: string } | { silenceMs: number };
+
+/** How a digit reached the PBX. */
+export type DtmfMethod = 'rfc4733' | 'inband';
+
+export type PlayEnd = 'done' | 'stopped' | 'error';
+
 export type WorkerRequest =
   | { id: number; op: 'open'; legId: string; port: number }
+  | { id: number; op: 'codec'; legId: string; codec: LegCodecSpec }
+  | { id: number; op: 'play'; legId: string; playId: number; items: PlaySource[]; loop: boolean }
+  | { id: number; op: 'stop-play'; legId: string }
+  | { id: number; op: 'send-digit'; legId: string; digit: string }
+  | { id: number; op: 'detect-digits'; legId: string; on: boolean }
+  | { id: number; op: 'record'; recordingId: string; legs: string[]; path: string; mode: 'stereo' | 'mono' }
+  | { id: number; op: 'stop-record'; recordingId: string }
+  | { id: number; op: 'join'; room: string; legId: string; muted: boolean; deaf: boolean }
+  | { id: number; op: 'leave'; legId: string }
+  | { id: number; op: 'party'; legId: string; muted: boolean | null; deaf: boolean | null }
   | ({ id: number; op: 'remote'; legId: string } & RemoteTarget)
   | { id: number; op: 'bridge'; a: string; b: string }
   | { id: number; op: 'unbridge'; legId: string }
@@ -71,4 +102,8 @@ export type WorkerEvent =
   /** relay: which relay moves this worker's packets ('native' or 'dgram: <why>'). */
   | { event: 'ready'; relay: string }
   | { event: 'rtp-timeout'; info: NoRtpInfo }
-  | { event: 'no-rtp-warning'; info: NoRtpInfo };
+  | { event: 'no-rtp-warning'; info: NoRtpInfo }
+  | { event: 'dtmf'; legId: string; digit: string; method: DtmfMethod }
+  | { event: 'play-done'; legId: string; playId: number; reason: PlayEnd; error: string | null }
+  | { event: 'talking'; room: string; legId: string; talking: boolean }
+  | { event: 'record-failed'; recordingId: string; error: string };

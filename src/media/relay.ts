@@ -8,6 +8,7 @@
 // times the RTCP receiver report that answers the last sender report relayed to the phone (RTT).
 import type { RemoteInfo, Socket } from 'node:dgram';
 import type { LegStats, RemoteTarget } from './protocol.js';
+import type { DecodedLeg } from './pipeline/decoded-leg.js';
 import type { RelayLeg } from './relay-leg.js';
 import { ReceiveStats, dlsrForLsr, senderReportNtpMiddle } from './rtcp.js';
 import { RTP_FIXED_HEADER, RTP_VERSION, isRtcp, rtpSequence, rtpSsrc, rtpTimestamp, rtpVersion, setRtpPayloadType } from './rtp.js';
@@ -24,6 +25,8 @@ export class Leg implements RelayLeg {
   readonly rtp: Socket;
   readonly rtcp: Socket;
   peer: Leg | null = null;
+  /** Set while the worker decodes this leg (src/media/pipeline/): its packets go there, not to the peer. */
+  decoded: DecodedLeg | null = null;
 
   /** From SDP (setRemote). */
   sdpAddress: string | null = null;
@@ -218,8 +221,14 @@ export function onRtp(leg: Leg, msg: Buffer, rinfo: RemoteInfo): void {
     leg.receiveSsrc = ssrc;
   }
   leg.receive.update(rtpSequence(msg), rtpTimestamp(msg), performance.now(), leg.clockRate);
+  const decoded = leg.decoded;
+  if (decoded !== null) {
+    decoded.receive(msg);
+    return;
+  }
   const peer = leg.peer;
-  if (peer === null || peer.sendAddress === null) return;
+  // A decoded peer sends its own stream: raw packets must not cross into it.
+  if (peer === null || peer.sendAddress === null || peer.decoded !== null) return;
   if (peer.ptRewrite) setRtpPayloadType(msg, peer.ptMap[msg[1]! & 0x7f]!);
   peer.rtp.send(msg, peer.sendPort, peer.sendAddress);
   peer.rtpSent++;
@@ -246,7 +255,8 @@ export function onRtcp(leg: Leg, msg: Buffer, rinfo: RemoteInfo): void {
     }
   }
   const peer = leg.peer;
-  if (peer === null || peer.rtcpSendAddress === null) return;
+  // Reports about a stream the PBX re-encodes describe another stream than the peer receives.
+  if (peer === null || peer.rtcpSendAddress === null || leg.decoded !== null || peer.decoded !== null) return;
   peer.rtcp.send(msg, peer.rtcpSendPort, peer.rtcpSendAddress);
   peer.rtcpSent++;
   const srMiddle = senderReportNtpMiddle(msg, length);

@@ -5,6 +5,7 @@ import { isIPv6 } from 'node:net';
 import { parentPort, workerData } from 'node:worker_threads';
 import { NativeLeg, loadNativeRelay } from './native-relay.js';
 import { Leg, clock, onRtcp, onRtp } from './relay.js';
+import { Pipeline, isPipelineRequest } from './pipeline/pipeline.js';
 import type { RelayLeg } from './relay-leg.js';
 import type { NoRtpInfo, WorkerConfig, WorkerEvent, WorkerReply, WorkerRequest } from './protocol.js';
 
@@ -14,6 +15,7 @@ const legs = new Map<string, RelayLeg>();
 const port = parentPort!;
 // Pure legs go through the native relay when it loads, else through node:dgram (relay.ts).
 const { addon, relay } = loadNativeRelay(config.nativeRelay);
+const pipeline = new Pipeline(legs, (e) => port.postMessage(e), config.toneCountry, () => void settleDecoding());
 
 type LookupCallback = (e: Error | null, address: string, family: number) => void;
 
@@ -48,6 +50,11 @@ async function open(legId: string, rtpPort: number): Promise<void> {
     legs.set(legId, new NativeLeg(addon, legId, config.bindAddress, rtpPort));
     return;
   }
+  legs.set(legId, await openDgram(legId, rtpPort));
+}
+
+/** A leg relayed (and decodable) in JavaScript, on node:dgram sockets. */
+async function openDgram(legId: string, rtpPort: number): Promise<Leg> {
   const rtp = newSocket();
   const rtcp = newSocket();
   try {
@@ -67,7 +74,59 @@ async function open(legId: string, rtpPort: number): Promise<void> {
   // A send to an unreachable port surfaces as an error on some systems; it must not end the worker.
   rtp.on('error', () => {});
   rtcp.on('error', () => {});
-  legs.set(legId, leg);
+  return leg;
+}
+
+/**
+ * Decoding (transcoding, playing, recording, mixing, digit detection) runs on node:dgram legs:
+ * legs the pipeline wants decoded that the native relay holds move, with their bridged peers, to
+ * node:dgram sockets on the same ports (the native sockets close first; packets that arrive in the
+ * millisecond between are lost), keeping their remote and their bridge.
+ */
+let settling: Promise<void> = Promise.resolve();
+function settleDecoding(): Promise<void> {
+  settling = settling.then(moveToDgram, moveToDgram);
+  return settling;
+}
+
+async function moveToDgram(): Promise<void> {
+  const wanted = pipeline.nativeWanted();
+  if (wanted.length === 0) return;
+  const move = new Set<NativeLeg>();
+  for (const l of wanted) {
+    if (!(l instanceof NativeLeg) || legs.get(l.id) !== l) continue;
+    move.add(l);
+    if (l.peer !== null) move.add(l.peer);
+  }
+  const pairs: [string, string][] = [];
+  for (const n of move) if (n.peer !== null && n.id < n.peer.id) pairs.push([n.id, n.peer.id]);
+  for (const n of move) {
+    const watch = { lastRxAt: n.lastRxAt, lastTickReceived: n.lastTickReceived };
+    n.release();
+    let js: Leg;
+    try {
+      js = await openDgram(n.id, n.port);
+    } catch (e) {
+      // The port was taken in between (it should not be): the leg is gone; the call hears silence.
+      legs.delete(n.id);
+      port.postMessage({ event: 'rtp-timeout', info: { legId: n.id, local: `${config.address}:${n.port}`, remote: null, quietS: 0 } } satisfies WorkerEvent);
+      continue;
+    }
+    if (legs.get(n.id) !== n) {
+      js.release();
+      continue;
+    }
+    if (n.remote !== null) js.setRemote(n.remote);
+    js.lastRxAt = watch.lastRxAt;
+    legs.set(n.id, js);
+    pipeline.replaceLeg(n, js);
+  }
+  for (const [a, b] of pairs) {
+    const la = legs.get(a);
+    const lb = legs.get(b);
+    if (la instanceof Leg && lb instanceof Leg) la.bridge(lb);
+  }
+  pipeline.refresh();
 }
 
 function leg(legId: string): RelayLeg {
@@ -82,6 +141,11 @@ function closeLeg(l: RelayLeg): void {
 }
 
 async function handle(req: WorkerRequest): Promise<WorkerReply> {
+  if (isPipelineRequest(req)) {
+    await pipeline.handle(req);
+    await settleDecoding();
+    return { id: req.id, ok: true, result: null };
+  }
   switch (req.op) {
     case 'open':
       await open(req.legId, req.port);
@@ -96,14 +160,20 @@ async function handle(req: WorkerRequest): Promise<WorkerReply> {
       a.bridge(b);
       a.restartWatch();
       b.restartWatch();
+      pipeline.refresh();
+      await settling;
       return { id: req.id, ok: true, result: null };
     }
     case 'unbridge':
       leg(req.legId).unbridge();
+      pipeline.refresh();
       return { id: req.id, ok: true, result: null };
     case 'close-leg': {
       const l = legs.get(req.legId);
-      if (l !== undefined) closeLeg(l);
+      if (l !== undefined) {
+        pipeline.legClosed(l);
+        closeLeg(l);
+      }
       return { id: req.id, ok: true, result: null };
     }
     case 'stats':

@@ -1,6 +1,8 @@
 // RFC 3264 offer/answer for a B2BUA that anchors media: every leg sees the PBX's address and port,
-// the codecs pass through unchanged (no transcoding in this issue), and hold passes through as a
-// direction. Only the first active RTP/AVP audio stream is anchored; other streams are rejected.
+// and hold passes through as a direction. The PBX offers the other leg what the offerer offered
+// plus what it can transcode; when the answer shares a codec with the offer the call is a pure
+// relay, otherwise each leg gets a codec of its own and the media worker transcodes between them.
+// Only the first active RTP/AVP audio stream is anchored; other streams are rejected.
 import { randomInt } from 'node:crypto';
 import type { Direction, MediaSection, Sdp } from './types.js';
 import { bareSection, effectiveConnection, effectiveDirection } from './types.js';
@@ -149,22 +151,65 @@ function description(local: LocalMedia, media: MediaSection[]): Sdp {
   };
 }
 
+function isAudio(c: Codec): boolean {
+  return !AUXILIARY.has(c.encoding.toLowerCase());
+}
+
+function named(list: readonly string[]): Set<string> {
+  return new Set(list.map((s) => s.toLowerCase()));
+}
+
+/**
+ * How the PBX writes a codec it adds to an offer: the static payload type where RFC 3551 has one,
+ * and the rtpmap/fmtp that RFC 7587 (opus), RFC 4733 (telephone-event) and RFC 3551 (L16) give.
+ */
+const ADDED_FORMATS: ReadonlyMap<string, Omit<Codec, 'pt'> & { staticPt: number | null }> = new Map([
+  ['pcmu', { encoding: 'PCMU', clockRate: 8000, channels: null, fmtp: null, staticPt: 0 }],
+  ['pcma', { encoding: 'PCMA', clockRate: 8000, channels: null, fmtp: null, staticPt: 8 }],
+  ['g722', { encoding: 'G722', clockRate: 8000, channels: null, fmtp: null, staticPt: 9 }],
+  ['opus', { encoding: 'opus', clockRate: 48000, channels: 2, fmtp: 'useinbandfec=1', staticPt: null }],
+  ['l16', { encoding: 'L16', clockRate: 16000, channels: null, fmtp: null, staticPt: null }],
+  ['telephone-event', { encoding: 'telephone-event', clockRate: 8000, channels: null, fmtp: '0-16', staticPt: null }],
+]);
+
+/** RFC 3551 6: dynamic payload types are 96-127. */
+function freeDynamicPt(used: ReadonlySet<number>): number {
+  for (let pt = 96; pt <= 127; pt++) if (!used.has(pt)) return pt;
+  return -1;
+}
+
 /**
  * The PBX's offer to the other leg, built from a leg's offer: the codecs of that offer the PBX
  * supports (encoding names, case-insensitive), in the offerer's order and with its payload type
- * numbers, at the PBX's address and port, with the offerer's direction (a null address becomes
- * sendonly or inactive). null when no audio codec is in common: answer the offer with 488.
+ * numbers, then, when the offer has an audio codec the PBX can transcode, every other supported
+ * codec in `transcodable` (in the order of `supported`, static payload types or free dynamic
+ * ones); at the PBX's address and port, with the offerer's direction (a null address becomes
+ * sendonly or inactive). null when no audio codec can be offered: answer the offer with 488.
  */
 export function offerForward(
   remoteOffer: Sdp,
   local: LocalMedia,
   supported: readonly string[],
+  transcodable: readonly string[] = [],
 ): { sdp: Sdp; codecs: Codec[] } | null {
   const remote = remoteMedia(remoteOffer);
   if (remote === null) return null;
-  const wanted = new Set(supported.map((s) => s.toLowerCase()));
+  const wanted = named(supported);
+  const canTranscode = named(transcodable);
   const codecs = remote.codecs.filter((c) => wanted.has(c.encoding.toLowerCase()));
-  if (!codecs.some((c) => !AUXILIARY.has(c.encoding.toLowerCase()))) return null;
+  if (codecs.some((c) => isAudio(c) && canTranscode.has(c.encoding.toLowerCase()))) {
+    const used = new Set(remote.codecs.map((c) => c.pt));
+    for (const name of supported) {
+      const lower = name.toLowerCase();
+      const format = ADDED_FORMATS.get(lower);
+      if (format === undefined || !canTranscode.has(lower) || codecs.some((c) => c.encoding.toLowerCase() === lower)) continue;
+      const pt = format.staticPt !== null && !used.has(format.staticPt) ? format.staticPt : freeDynamicPt(used);
+      if (pt < 0) continue;
+      used.add(pt);
+      codecs.push({ pt, encoding: format.encoding, clockRate: format.clockRate, channels: format.channels, fmtp: format.fmtp });
+    }
+  }
+  if (!codecs.some(isAudio)) return null;
   return { sdp: description(local, [audioSection(local, codecs, remote.ptime, remote.direction)]), codecs };
 }
 
@@ -172,20 +217,30 @@ export function offerForward(
  * The PBX's answer to the leg that sent `originalOffer`, from the other leg's answer to the offer
  * offerForward() built: the codecs that leg accepted, in its order, named with the offerer's
  * payload type numbers; the PBX's address and port; the answerer's direction, kept compatible
- * with the offer. Streams the PBX does not anchor are rejected (port 0), as RFC 3264 6 requires
- * one m= line per offered one. null when the answer accepted no audio codec of the offer.
+ * with the offer. When the answer shares no audio codec with the offer but both sides have one
+ * in `transcodable`, the answer is the offerer's first transcodable codec (and its
+ * telephone-event when it offered one): the call is transcoded. Streams the PBX does not anchor
+ * are rejected (port 0), as RFC 3264 6 requires one m= line per offered one. null when the
+ * answer accepted no audio codec the PBX can relay or transcode.
  */
-export function answerBack(remoteAnswer: Sdp, originalOffer: Sdp, local: LocalMedia): Sdp | null {
+export function answerBack(remoteAnswer: Sdp, originalOffer: Sdp, local: LocalMedia, transcodable: readonly string[] = []): Sdp | null {
   const answer = remoteMedia(remoteAnswer);
   const index = audioStreamIndex(originalOffer);
   const offer = remoteMedia(originalOffer);
   if (answer === null || offer === null || index < 0) return null;
-  const codecs: Codec[] = [];
+  let codecs: Codec[] = [];
   for (const accepted of answer.codecs) {
     const ours = offer.codecs.find((c) => sameFormat(c, accepted));
     if (ours !== undefined && !codecs.some((c) => c.pt === ours.pt)) codecs.push({ ...ours, fmtp: accepted.fmtp ?? ours.fmtp });
   }
-  if (!codecs.some((c) => !AUXILIARY.has(c.encoding.toLowerCase()))) return null;
+  if (!codecs.some(isAudio)) {
+    const canTranscode = named(transcodable);
+    const theirs = answer.codecs.find((c) => isAudio(c) && canTranscode.has(c.encoding.toLowerCase()));
+    const ours = offer.codecs.find((c) => isAudio(c) && canTranscode.has(c.encoding.toLowerCase()));
+    if (theirs === undefined || ours === undefined) return null;
+    const events = offer.codecs.find((c) => c.encoding.toLowerCase() === 'telephone-event');
+    codecs = events === undefined ? [ours] : [ours, events];
+  }
   const direction = answerDirection(offer.direction, answer.direction);
   const media = originalOffer.media.map((m, i) =>
     i === index ? audioSection(local, codecs, answer.ptime, direction) : rejected(m),
@@ -215,6 +270,28 @@ export function localOffer(local: LocalMedia, supported: readonly string[]): Sdp
     }
   }
   return description(local, [audioSection(local, codecs, 20, 'sendrecv')]);
+}
+
+/** The codec a leg sends and receives, and its telephone-event format (RFC 4733) if it has one. */
+export interface LegCodec {
+  audio: Codec;
+  events: Codec | null;
+}
+
+/**
+ * The codec a leg uses, from the codecs of the description that settled its side: the first audio
+ * codec (RFC 3264 6.1: the answerer's most preferred), or the first one `preferred` also has, so
+ * that two legs that can share a codec do. null when there is no audio codec.
+ */
+export function legCodec(codecs: readonly Codec[], preferred: readonly Codec[] = []): LegCodec | null {
+  const audio = codecs.find((c) => isAudio(c) && preferred.some((p) => sameFormat(p, c))) ?? codecs.find(isAudio);
+  if (audio === undefined) return null;
+  return { audio, events: codecs.find((c) => c.encoding.toLowerCase() === 'telephone-event') ?? null };
+}
+
+/** True when two legs' codecs are the same format: the call can be a pure relay. */
+export function sameCodec(a: LegCodec, b: LegCodec): boolean {
+  return sameFormat(a.audio, b.audio);
 }
 
 /**

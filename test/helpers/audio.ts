@@ -108,7 +108,8 @@ export function espeakSpeech(dir: string, rate: number, text: string): Int16Arra
   return r.status === 0 ? readRawS16(raw) : null;
 }
 
-// Tone measurements for the player and tone tests.
+// Measurements on 16-bit PCM for media tests: tone power (Goertzel), frequency from zero crossings,
+// RMS, and the on/off cadence of a tone.
 
 /** Power of `freq` in pcm[from, to) by the Goertzel algorithm, normalised so a full-scale sine gives ~0.25. */
 export function goertzel(pcm: Int16Array, sampleRate: number, freq: number, from = 0, to = pcm.length): number {

@@ -28,6 +28,8 @@ function stats(o: Partial<LegStats> = {}): LegStats {
 function media(getStats?: (legId: string) => Promise<LegStats>): CallMedia {
   let n = 0;
   const m: CallMedia = {
+    transcodable: ['PCMU', 'PCMA'],
+    setCodec: async () => undefined,
     openLeg: async () => ({ legId: `L${++n}`, port: 20000 + 2 * n }),
     setRemote: async () => undefined,
     bridge: async () => undefined,
@@ -38,7 +40,7 @@ function media(getStats?: (legId: string) => Promise<LegStats>): CallMedia {
 }
 
 async function session(m: CallMedia, lines: LogLine[] = []): Promise<MediaSession> {
-  const s = new MediaSession(m, '127.0.0.1', 'call-1', memoryLog(lines));
+  const s = new MediaSession(m, '127.0.0.1', 'call-1', memoryLog(lines), { offered: ['PCMU', 'PCMA', 'telephone-event'], transcodable: ['PCMU', 'PCMA'] });
   await s.open();
   return s;
 }

@@ -41,6 +41,15 @@ t.test('a missing required key points at the mapping that lacks it', async (t) =
   ]);
 });
 
+t.test('rtp.codecs: unknown names are errors at their position, known ones take their SDP spelling', async (t) => {
+  t.same(errors(BASE + 'rtp:\n  codecs: [PCMA, g729, OPUS, speex]\n'), [
+    'pbx.yaml:7:18: rtp.codecs[1]: unknown codec "g729"; known codecs: PCMU, PCMA, G722, opus, L16, telephone-event',
+    'pbx.yaml:7:30: rtp.codecs[3]: unknown codec "speex"; known codecs: PCMU, PCMA, G722, opus, L16, telephone-event',
+  ]);
+  t.same(config(BASE + 'rtp:\n  codecs: [g722, OPUS, Telephone-Event]\n').rtp.codecs, ['G722', 'opus', 'telephone-event']);
+  t.same(errors(BASE + 'rtp:\n  codecs: []\n'), ['pbx.yaml:7:11: rtp.codecs: needs at least one codec']);
+});
+
 t.test('wrong types and out-of-range values are reported, all of them', async (t) => {
   t.same(errors(BASE + 'rtp:\n  timeout: 0\n  workers: many\nsecurity:\n  drop_scanners: 3\nlog: { level: loud }\n'), [
     'pbx.yaml:7:12: rtp.timeout: must be at least 1 (got 0)',
@@ -127,7 +136,7 @@ t.test('defaults fill every key the file leaves out', async (t) => {
   t.equal(c.sip.tcp_idle_timeout, 600);
   t.equal(c.sip.max_connections_per_source, 32);
   t.same(c.registration, { min_expires: 60, max_expires: 3600, default_expires: 3600, keepalive_interval: 25 });
-  t.same(c.rtp, { address: '127.0.0.1', port_min: 20000, port_max: 20999, timeout: 30, workers: 0 });
+  t.same(c.rtp, { address: '127.0.0.1', port_min: 20000, port_max: 20999, timeout: 30, workers: 0, codecs: ['PCMU', 'PCMA', 'G722', 'opus', 'telephone-event'] });
   t.same(c.http, { listen: { host: '127.0.0.1', port: 8088 }, token: 'secret' });
   t.same(c.security, { nonce_ttl: 300, slow_after: 5, ban_after: 20, window: 60, ban_time: 600, drop_scanners: true, digest_algorithms: ['MD5'] });
   t.same(c.log, { level: 'info' });

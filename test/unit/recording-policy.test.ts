@@ -45,7 +45,7 @@ t.test('recording.numbers must be dialplan numbers, each error at its position',
   "500": "ivr:main"
   "600": "1002"
 ivr:
-  main: { prompt: hi }
+  main: { prompt: welcome }
 recording:
   numbers: ["500", "501", "1001", "600", "5a"]
 `;

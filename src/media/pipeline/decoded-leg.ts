@@ -1,0 +1,170 @@
+// A decoded leg: what a worker does with a leg whose audio it must hear or make (transcoding,
+// mixing, recording, playing, DTMF detection). Packets from the phone go into a jitter buffer on
+// arrival (RFC 4733 events go straight to their receiver); once per 20 ms tick pull() takes one
+// frame out, decodes it (concealing a loss) and resamples it to 16 kHz into `heard`; send() takes
+// one 16 kHz frame, resamples it to the codec's rate, encodes it and sends it in the PBX's own RTP
+// stream for the leg. Every buffer is allocated here, once.
+import { performance } from 'node:perf_hooks';
+import { createCodec, type AudioCodec } from '../codec/index.js';
+import { Resampler } from '../codec/resample.js';
+import { DtmfEventReceiver } from '../dtmf/rfc4733.js';
+import { InbandDtmfDetector } from '../dtmf/goertzel.js';
+import { JitterBuffer } from '../jitter.js';
+import type { LegCodecSpec } from '../protocol.js';
+import type { Leg } from '../relay.js';
+import { RTP_FIXED_HEADER, rtpHeaderLength, rtpTimestamp } from '../rtp.js';
+import { DigitSender } from './digit-sender.js';
+import { RtpSender } from './rtp-sender.js';
+
+/** The rate every decoded leg, the mixer, the player and the recorder work at. */
+export const INTERNAL_RATE = 16000;
+export const INTERNAL_FRAME = 320;
+/** RFC 3551 table 4: comfort noise; heard as silence. */
+const PT_CN = 13;
+/** The largest decode of one packet: 120 ms at 48 kHz (Opus' longest frame). */
+const MAX_DECODED = 5760;
+
+export class DecodedLeg {
+  readonly leg: Leg;
+  readonly codec: LegCodecSpec;
+  /** This tick's frame from the phone at 16 kHz; silence when nothing came. */
+  readonly heard = new Int16Array(INTERNAL_FRAME);
+  /** True when `heard` holds audio from the phone (decoded or concealed) this tick. */
+  heardValid = false;
+  /** Scratch for the frame sent this tick at 16 kHz (the player's, a tone's). */
+  readonly out = new Int16Array(INTERNAL_FRAME);
+  /** Digits the phone sent since the last tick, with how they came. */
+  readonly digits: { digit: string; method: 'rfc4733' | 'inband' }[] = [];
+  readonly sender = new RtpSender();
+  readonly digitSender: DigitSender;
+  readonly #rx: AudioCodec;
+  readonly #tx: AudioCodec;
+  readonly #jitter: JitterBuffer;
+  readonly #up: Resampler;
+  readonly #down: Resampler;
+  readonly #decoded = new Int16Array(MAX_DECODED);
+  readonly #decodedFrame: Int16Array;
+  readonly #toEncode: Int16Array;
+  readonly #events: DtmfEventReceiver | null;
+  readonly #inband: InbandDtmfDetector | null;
+  #closed = false;
+
+  /** null when the codec cannot be decoded here (only relayed). */
+  /** Whether the workers can decode and encode this codec (else the leg can only be relayed). */
+  static supports(codec: LegCodecSpec): boolean {
+    const c = createCodec(codec.name, codec.clockRate, codec.channels);
+    c?.close();
+    return c !== null;
+  }
+
+  static create(leg: Leg, codec: LegCodecSpec): DecodedLeg | null {
+    const rx = createCodec(codec.name, codec.clockRate, codec.channels);
+    if (rx === null) return null;
+    const tx = createCodec(codec.name, codec.clockRate, codec.channels)!;
+    return new DecodedLeg(leg, codec, rx, tx);
+  }
+
+  private constructor(leg: Leg, codec: LegCodecSpec, rx: AudioCodec, tx: AudioCodec) {
+    this.leg = leg;
+    this.codec = codec;
+    this.#rx = rx;
+    this.#tx = tx;
+    this.#jitter = new JitterBuffer({ clockRate: rx.clockRate, timestampStep: rx.timestampStep });
+    this.#up = new Resampler(rx.sampleRate, INTERNAL_RATE);
+    this.#down = new Resampler(INTERNAL_RATE, tx.sampleRate);
+    this.#decodedFrame = this.#decoded.subarray(0, rx.frameSamples);
+    this.#toEncode = new Int16Array(tx.frameSamples);
+    this.#events = codec.dtmfPayloadType === null ? null : new DtmfEventReceiver();
+    this.#inband = codec.dtmfPayloadType === null ? new InbandDtmfDetector(INTERNAL_RATE) : null;
+    this.digitSender = new DigitSender(INTERNAL_RATE, codec.dtmfPayloadType === null ? null : tx.clockRate);
+  }
+
+  /** A packet from the phone (already counted and latched by the relay). */
+  receive(msg: Buffer): void {
+    if (this.#closed) return;
+    const pt = msg[1]! & 0x7f;
+    if (pt === this.codec.dtmfPayloadType) {
+      const header = rtpHeaderLength(msg, msg.length);
+      if (header < 0 || this.#events === null) return;
+      const digit = this.#events.push(msg.subarray(header), rtpTimestamp(msg));
+      if (digit !== null) this.digits.push({ digit, method: 'rfc4733' });
+      return;
+    }
+    if (msg.length <= RTP_FIXED_HEADER) return;
+    this.#jitter.push(msg, msg.length, performance.now());
+  }
+
+  /** One tick: the next frame from the jitter buffer, decoded to 16 kHz into `heard`. */
+  pull(nowMs: number): void {
+    const f = this.#jitter.pop(nowMs);
+    let n = 0;
+    if (f.kind === 'audio') {
+      if (f.payloadType === this.codec.payloadType) n = this.#rx.decode(f.payload, this.#decoded);
+      else if (f.payloadType !== PT_CN) n = -1;
+      if (n < 0) n = this.#rx.conceal(this.#decoded, null);
+    } else if (f.kind === 'lost') {
+      n = this.#rx.conceal(this.#decoded, f.next);
+    }
+    if (n <= 0) {
+      if (this.heardValid) this.#up.reset();
+      this.heard.fill(0);
+      this.heardValid = false;
+      return;
+    }
+    this.#up.process(n === this.#decodedFrame.length ? this.#decodedFrame : this.#decoded.subarray(0, n), this.heard);
+    this.heardValid = true;
+    if (this.#inband !== null) {
+      const digit = this.#inband.process(this.heard, INTERNAL_FRAME);
+      if (digit !== null) this.digits.push({ digit, method: 'inband' });
+    }
+  }
+
+  /**
+   * One tick: sends `pcm` (one 16 kHz frame, or null for silence) to the phone, or the RFC 4733
+   * packet of a digit being sent; a digit sent in-band replaces the audio. Nothing goes out while
+   * the phone's address is unknown, but the stream's clock moves on.
+   */
+  send(pcm: Int16Array | null): void {
+    const leg = this.leg;
+    const s = this.sender;
+    const ds = this.digitSender;
+    const address = leg.sendAddress;
+    if (address === null || this.#closed) {
+      ds.skip();
+      s.advance(this.#tx.timestampStep);
+      return;
+    }
+    let length = 0;
+    const events = ds.events;
+    if (events !== null && events.active) {
+      const n = events.next(s.payload, s.timestamp);
+      if (n > 0) {
+        s.stamp(this.codec.dtmfPayloadType!, events.timestamp, events.marker);
+        length = RTP_FIXED_HEADER + n;
+      }
+    }
+    if (length === 0) {
+      const src = ds.nextTone(this.out, pcm) ?? this.#silence();
+      this.#down.process(src, this.#toEncode);
+      const n = this.#tx.encode(this.#toEncode, s.payload);
+      s.stamp(this.codec.payloadType, s.timestamp, false);
+      length = RTP_FIXED_HEADER + n;
+    }
+    leg.rtp.send(s.packet, 0, length, leg.sendPort, address);
+    leg.rtpSent++;
+    leg.rtpBytesSent += length;
+    s.advance(this.#tx.timestampStep);
+  }
+
+  #silence(): Int16Array {
+    this.out.fill(0);
+    return this.out;
+  }
+
+  close(): void {
+    if (this.#closed) return;
+    this.#closed = true;
+    this.#rx.close();
+    this.#tx.close();
+  }
+}

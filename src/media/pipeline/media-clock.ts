@@ -1,0 +1,67 @@
+// The 20 ms media clock of a worker. setTimeout alone drifts (each timer fires a little late and
+// the lateness adds up), so every deadline is computed from the start time on performance.now()
+// and a late wake-up runs the ticks it missed, up to MAX_CATCH_UP; beyond that the clock skips
+// ahead rather than bursting packets out.
+import { performance } from 'node:perf_hooks';
+
+export const FRAME_MS = 20;
+/** Ticks run back to back after a stall; more than this are dropped (counted in `skipped`). */
+const MAX_CATCH_UP = 5;
+
+export class MediaClock {
+  readonly #onTick: (nowMs: number) => void;
+  #timer: NodeJS.Timeout | null = null;
+  /** When the next tick is due, on performance.now(). */
+  #due = 0;
+  /** Ticks that ran, and ticks dropped after a stall. */
+  ticks = 0;
+  skipped = 0;
+  /** The latest a tick ran after its due time, in ms. */
+  maxLateMs = 0;
+
+  constructor(onTick: (nowMs: number) => void) {
+    this.#onTick = onTick;
+  }
+
+  get running(): boolean {
+    return this.#timer !== null;
+  }
+
+  start(): void {
+    if (this.#timer !== null) return;
+    this.#due = performance.now() + FRAME_MS;
+    this.#schedule();
+  }
+
+  stop(): void {
+    if (this.#timer === null) return;
+    clearTimeout(this.#timer);
+    this.#timer = null;
+  }
+
+  #schedule(): void {
+    const wait = Math.max(0, this.#due - performance.now());
+    this.#timer = setTimeout(this.#fire, wait);
+  }
+
+  readonly #fire = (): void => {
+    let now = performance.now();
+    let n = 0;
+    while (now >= this.#due && n < MAX_CATCH_UP) {
+      const late = now - this.#due;
+      if (late > this.maxLateMs) this.maxLateMs = late;
+      this.#due += FRAME_MS;
+      this.ticks++;
+      n++;
+      this.#onTick(now);
+      if (this.#timer === null) return;
+      now = performance.now();
+    }
+    if (now >= this.#due) {
+      const behind = Math.floor((now - this.#due) / FRAME_MS) + 1;
+      this.skipped += behind;
+      this.#due += behind * FRAME_MS;
+    }
+    this.#schedule();
+  };
+}

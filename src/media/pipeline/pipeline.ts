@@ -1,0 +1,434 @@
+// The media pipeline of one worker: which legs are decoded, and what each decoded leg hears and
+// says every 20 ms. A pure relay pair (same codec, nothing else to do) stays in relay.ts and is
+// never decoded; a leg becomes decoded when it is transcoded (its bridged peer speaks another
+// codec), mixed, recorded, played to, sends a digit or has its digits watched, and then its peer
+// is decoded too, on the same sockets. Each tick: every decoded leg pulls one frame from its
+// jitter buffer (heard at 16 kHz, digits detected), the rooms mix, the recorders write, and every
+// decoded leg sends one frame: the player's, else its room's mix, else its peer's audio.
+import { PbxError } from '../../util/errors.js';
+import { ConferenceMixer, type MixerParty } from '../mixer.js';
+import { Player, type PlayItem } from '../player.js';
+import type { LegCodecSpec, PlaySource, WorkerEvent, WorkerRequest } from '../protocol.js';
+import { CallRecorder } from '../recording/recorder.js';
+import { Leg } from '../relay.js';
+import type { RelayLeg } from '../relay-leg.js';
+import { toneSet, type ToneSet } from '../tones.js';
+import { readWav } from '../wav.js';
+import { DecodedLeg, INTERNAL_FRAME, INTERNAL_RATE } from './decoded-leg.js';
+import { isDigit } from './digit-sender.js';
+import { MediaClock } from './media-clock.js';
+
+/** The pipeline's requests; the worker answers the others itself. */
+export type PipelineRequest = Extract<
+  WorkerRequest,
+  { op: 'codec' | 'play' | 'stop-play' | 'send-digit' | 'detect-digits' | 'record' | 'stop-record' | 'join' | 'leave' | 'party' }
+>;
+
+const PIPELINE_OPS: ReadonlySet<string> = new Set([
+  'codec',
+  'play',
+  'stop-play',
+  'send-digit',
+  'detect-digits',
+  'record',
+  'stop-record',
+  'join',
+  'leave',
+  'party',
+]);
+
+export function isPipelineRequest(req: WorkerRequest): req is PipelineRequest {
+  return PIPELINE_OPS.has(req.op);
+}
+
+/** Decoded prompts kept per worker (a prompt is read from disk once). */
+const PROMPT_CACHE = 64;
+const SILENCE = new Int16Array(INTERNAL_FRAME);
+
+/** The names tone() takes, and the tone of the country set each one is. */
+const TONE_NAMES: ReadonlyMap<string, Exclude<keyof ToneSet, 'country' | 'description'>> = new Map([
+  ['dial', 'dial'],
+  ['ringback', 'ringback'],
+  ['busy', 'busy'],
+  ['congestion', 'congestion'],
+  ['call-waiting', 'callWaiting'],
+  ['beep', 'beep'],
+  ['join', 'join'],
+  ['leave', 'leave'],
+] as const);
+
+interface Room {
+  name: string;
+  mixer: ConferenceMixer;
+  members: Set<LegMedia>;
+}
+
+interface Recording {
+  id: string;
+  recorder: CallRecorder;
+  legs: LegMedia[];
+}
+
+/** What the pipeline knows of one leg of the worker. */
+interface LegMedia {
+  /** A node:dgram relay leg once decoded; a native one is moved to node:dgram first (needDgram). */
+  leg: RelayLeg;
+  codec: LegCodecSpec | null;
+  decoded: DecodedLeg | null;
+  /** Report digits even when nothing else needs the leg decoded. */
+  detect: boolean;
+  room: Room | null;
+  party: MixerParty | null;
+  recordings: number;
+  play: { player: Player; playId: number } | null;
+  /** Digits to send once the leg is decoded. */
+  pendingDigits: string[];
+}
+
+function fail(code: string, message: string): never {
+  throw new PbxError(code, message);
+}
+
+function sameCodec(a: LegCodecSpec, b: LegCodecSpec): boolean {
+  return a.name.toLowerCase() === b.name.toLowerCase() && a.clockRate === b.clockRate;
+}
+
+export class Pipeline {
+  readonly #legs: ReadonlyMap<string, RelayLeg>;
+  readonly #needDgram: () => void;
+  readonly #post: (e: WorkerEvent) => void;
+  readonly #tones: ToneSet;
+  readonly #media = new Map<RelayLeg, LegMedia>();
+  readonly #rooms = new Map<string, Room>();
+  readonly #recordings = new Map<string, Recording>();
+  readonly #prompts = new Map<string, PlayItem>();
+  readonly #clock = new MediaClock((now) => this.#tick(now));
+  /** The decoded legs, walked every tick (rebuilt when a leg changes mode). */
+  #decoded: LegMedia[] = [];
+  /** Something changed during a tick (a play ended, digits were sent): modes are looked at again. */
+  #dirty = false;
+
+  /**
+   * `needDgram` is called when a leg the native relay holds must be decoded: the worker moves it
+   * (and its peer) to node:dgram sockets on the same ports, calls replaceLeg() and refresh().
+   */
+  constructor(legs: ReadonlyMap<string, RelayLeg>, post: (e: WorkerEvent) => void, toneCountry: string, needDgram: () => void) {
+    this.#legs = legs;
+    this.#needDgram = needDgram;
+    this.#post = post;
+    this.#tones = toneSet(toneCountry);
+  }
+
+  get clock(): MediaClock {
+    return this.#clock;
+  }
+
+  /** The leg's mode may have changed (bridged, unbridged, pointed elsewhere). */
+  refresh(): void {
+    let native = false;
+    for (const m of this.#media.values()) if (!this.#mode(m)) native = true;
+    this.#rebuild();
+    if (native) this.#needDgram();
+  }
+
+  /** Legs that must be decoded but are held by the native relay (see needDgram). */
+  nativeWanted(): RelayLeg[] {
+    const out: RelayLeg[] = [];
+    for (const m of this.#media.values()) if (!(m.leg instanceof Leg) && this.#wants(m)) out.push(m.leg);
+    return out;
+  }
+
+  /** The worker moved a leg from the native relay to node:dgram sockets: keep what it was doing. */
+  replaceLeg(old: RelayLeg, now: Leg): void {
+    const m = this.#media.get(old);
+    if (m === undefined) return;
+    this.#media.delete(old);
+    m.leg = now;
+    this.#media.set(now, m);
+  }
+
+  /** The leg is closing: what it played ends, it leaves its room and its recordings hear silence. */
+  legClosed(leg: RelayLeg): void {
+    const m = this.#media.get(leg);
+    if (m === undefined) return;
+    this.#endPlay(m, 'stopped');
+    this.#leave(m);
+    this.#detach(m);
+    this.#media.delete(leg);
+    this.refresh();
+  }
+
+  close(): void {
+    this.#clock.stop();
+    for (const m of this.#media.values()) this.#detach(m);
+    for (const r of this.#recordings.values()) void r.recorder.close().catch(() => undefined);
+    this.#recordings.clear();
+  }
+
+  async handle(req: PipelineRequest): Promise<void> {
+    switch (req.op) {
+      case 'codec': {
+        const m = this.#of(req.legId);
+        const changed = m.codec === null || !sameCodec(m.codec, req.codec) || m.codec.payloadType !== req.codec.payloadType || m.codec.dtmfPayloadType !== req.codec.dtmfPayloadType;
+        m.codec = req.codec;
+        if (changed) this.#detach(m);
+        break;
+      }
+      case 'play': {
+        const m = this.#of(req.legId);
+        this.#needCodec(m, 'play to');
+        const items = req.items.map((s) => this.#item(s));
+        const player = new Player(INTERNAL_RATE);
+        player.load(items, { loop: req.loop });
+        this.#endPlay(m, 'stopped');
+        m.play = { player, playId: req.playId };
+        break;
+      }
+      case 'stop-play':
+        this.#endPlay(this.#of(req.legId), 'stopped');
+        break;
+      case 'send-digit': {
+        const m = this.#of(req.legId);
+        this.#needCodec(m, 'send a digit to');
+        if (!isDigit(req.digit)) fail('PBX_ERR_MEDIA_ARGUMENT', `bad digit ${req.digit}`);
+        if (m.decoded !== null) m.decoded.digitSender.add(req.digit);
+        else m.pendingDigits.push(req.digit);
+        break;
+      }
+      case 'detect-digits':
+        this.#of(req.legId).detect = req.on;
+        break;
+      case 'record': {
+        if (this.#recordings.has(req.recordingId)) fail('PBX_ERR_MEDIA_RECORD', `recording ${req.recordingId} exists`);
+        const legs = req.legs.map((id) => this.#of(id));
+        const id = req.recordingId;
+        const recorder = await CallRecorder.open(req.path, {
+          sampleRate: INTERNAL_RATE,
+          mode: req.mode,
+          onError: (err) => this.#recordFailed(id, err.message),
+        });
+        for (const m of legs) m.recordings++;
+        this.#recordings.set(req.recordingId, { id: req.recordingId, recorder, legs });
+        break;
+      }
+      case 'stop-record': {
+        const r = this.#recordings.get(req.recordingId);
+        if (r === undefined) return;
+        this.#recordings.delete(req.recordingId);
+        for (const m of r.legs) m.recordings--;
+        this.refresh();
+        await r.recorder.close();
+        return;
+      }
+      case 'join': {
+        const m = this.#of(req.legId);
+        this.#needCodec(m, 'mix');
+        this.#leave(m);
+        let room = this.#rooms.get(req.room);
+        if (room === undefined) {
+          room = { name: req.room, mixer: new ConferenceMixer(INTERNAL_RATE), members: new Set() };
+          this.#rooms.set(req.room, room);
+        }
+        const party = room.mixer.add(req.legId);
+        party.muted = req.muted;
+        party.deaf = req.deaf;
+        room.members.add(m);
+        m.room = room;
+        m.party = party;
+        break;
+      }
+      case 'leave':
+        this.#leave(this.#of(req.legId));
+        break;
+      case 'party': {
+        const m = this.#of(req.legId);
+        if (m.party === null) fail('PBX_ERR_MEDIA_CONFERENCE', `leg ${req.legId} is in no room`);
+        if (req.muted !== null) m.party.muted = req.muted;
+        if (req.deaf !== null) m.party.deaf = req.deaf;
+        break;
+      }
+    }
+    this.refresh();
+  }
+
+  #of(legId: string): LegMedia {
+    const leg = this.#legs.get(legId);
+    if (leg === undefined) fail('PBX_ERR_MEDIA_NO_LEG', `no leg ${legId}`);
+    let m = this.#media.get(leg);
+    if (m === undefined) {
+      m = { leg, codec: null, decoded: null, detect: false, room: null, party: null, recordings: 0, play: null, pendingDigits: [] };
+      this.#media.set(leg, m);
+    }
+    return m;
+  }
+
+  #needCodec(m: LegMedia, what: string): void {
+    if (m.codec === null) fail('PBX_ERR_MEDIA_NO_CODEC', `cannot ${what} leg ${m.leg.id}: its codec is not set (setCodec)`);
+    if (m.decoded === null && !DecodedLeg.supports(m.codec)) {
+      fail('PBX_ERR_MEDIA_NO_CODEC', `cannot ${what} leg ${m.leg.id}: codec ${m.codec.name}/${m.codec.clockRate} can only be relayed`);
+    }
+  }
+
+  #item(s: PlaySource): PlayItem {
+    if ('file' in s) {
+      const cached = this.#prompts.get(s.file);
+      if (cached !== undefined) return cached;
+      const wav = readWav(s.file);
+      const item: PlayItem = { pcm: wav.pcm, sampleRate: wav.sampleRate };
+      if (this.#prompts.size >= PROMPT_CACHE) this.#prompts.clear();
+      this.#prompts.set(s.file, item);
+      return item;
+    }
+    if ('tone' in s) {
+      const key = TONE_NAMES.get(s.tone);
+      if (key === undefined) fail('PBX_ERR_MEDIA_TONE', `no tone "${s.tone}"; tones: ${[...TONE_NAMES.keys()].join(', ')}`);
+      return { tone: this.#tones[key] };
+    }
+    return { pcm: new Int16Array(Math.round((s.silenceMs * INTERNAL_RATE) / 1000)), sampleRate: INTERNAL_RATE };
+  }
+
+  #endPlay(m: LegMedia, reason: 'done' | 'stopped'): void {
+    const p = m.play;
+    if (p === null) return;
+    m.play = null;
+    p.player.stop();
+    this.#post({ event: 'play-done', legId: m.leg.id, playId: p.playId, reason, error: null });
+  }
+
+  #leave(m: LegMedia): void {
+    const room = m.room;
+    if (room === null) return;
+    room.mixer.remove(m.leg.id);
+    room.members.delete(m);
+    m.room = null;
+    m.party = null;
+    if (room.members.size === 0) this.#rooms.delete(room.name);
+  }
+
+  /** Reasons of the leg's own to be decoded. */
+  #own(m: LegMedia | undefined): boolean {
+    if (m === undefined) return false;
+    return m.detect || m.room !== null || m.recordings > 0 || m.play !== null || m.pendingDigits.length > 0 || (m.decoded?.digitSender.active ?? false);
+  }
+
+  #wants(m: LegMedia): boolean {
+    const peer = m.leg.peer === null ? undefined : this.#media.get(m.leg.peer);
+    const transcoded = peer !== undefined && m.codec !== null && peer.codec !== null && !sameCodec(m.codec, peer.codec);
+    return m.codec !== null && (this.#own(m) || this.#own(peer) || transcoded);
+  }
+
+  /** Decodes the leg or stops decoding it, as needed; false when a native leg waits for needDgram. */
+  #mode(m: LegMedia): boolean {
+    if (!this.#wants(m)) {
+      this.#detach(m);
+      return true;
+    }
+    if (m.decoded !== null) return true;
+    if (!(m.leg instanceof Leg)) return false;
+    const d = DecodedLeg.create(m.leg, m.codec!);
+    if (d === null) return true;
+    m.decoded = d;
+    m.leg.decoded = d;
+    for (const digit of m.pendingDigits) d.digitSender.add(digit);
+    m.pendingDigits.length = 0;
+    return true;
+  }
+
+  #detach(m: LegMedia): void {
+    const d = m.decoded;
+    if (d === null) return;
+    m.decoded = null;
+    if (m.leg instanceof Leg) m.leg.decoded = null;
+    d.close();
+  }
+
+  #rebuild(): void {
+    this.#decoded = [...this.#media.values()].filter((m) => m.decoded !== null);
+    if (this.#decoded.length > 0 || this.#recordings.size > 0) this.#clock.start();
+    else this.#clock.stop();
+  }
+
+  #tick(now: number): void {
+    const list = this.#decoded;
+    for (let i = 0; i < list.length; i++) this.#pull(list[i]!, now);
+    for (const room of this.#rooms.values()) this.#mix(room);
+    for (const r of this.#recordings.values()) this.#record(r);
+    for (let i = 0; i < list.length; i++) {
+      const m = list[i]!;
+      const d = m.decoded!;
+      const wasSending = d.digitSender.active;
+      d.send(this.#output(m));
+      if (wasSending && !d.digitSender.active) this.#dirty = true;
+    }
+    if (this.#dirty) {
+      this.#dirty = false;
+      this.refresh();
+    }
+  }
+
+  #pull(m: LegMedia, now: number): void {
+    const d = m.decoded!;
+    d.pull(now);
+    if (d.digits.length === 0) return;
+    const peer = m.room === null && m.leg.peer !== null ? this.#media.get(m.leg.peer)?.decoded ?? null : null;
+    for (const { digit, method } of d.digits) {
+      this.#post({ event: 'dtmf', legId: m.leg.id, digit, method });
+      // The peer gets the digit in its own method; in-band to in-band is already in the audio.
+      if (peer !== null && (method === 'rfc4733' || peer.digitSender.method === 'rfc4733')) peer.digitSender.add(digit);
+    }
+    d.digits.length = 0;
+  }
+
+  #mix(room: Room): void {
+    for (const m of room.members) {
+      const party = m.party!;
+      const d = m.decoded;
+      if (d !== null && d.heardValid) {
+        party.input.set(d.heard);
+        party.inputValid = true;
+      } else {
+        party.inputValid = false;
+      }
+    }
+    room.mixer.mix();
+    for (let e = room.mixer.pollEvent(); e !== null; e = room.mixer.pollEvent()) {
+      this.#post({ event: 'talking', room: room.name, legId: e.id, talking: e.kind === 'talking' });
+    }
+  }
+
+  #record(r: Recording): void {
+    const left = r.legs[0]!.decoded;
+    const right = r.legs.length > 1 ? r.legs[1]!.decoded : null;
+    r.recorder.writeLeft(left === null ? SILENCE : left.heard, INTERNAL_FRAME);
+    r.recorder.writeRight(right === null ? SILENCE : right.heard, INTERNAL_FRAME);
+  }
+
+  /** The recorder could not write: the recording ends, the engine is told. */
+  #recordFailed(id: string, error: string): void {
+    const r = this.#recordings.get(id);
+    if (r === undefined) return;
+    this.#recordings.delete(id);
+    for (const m of r.legs) m.recordings--;
+    this.#dirty = true;
+    void r.recorder.close();
+    this.#post({ event: 'record-failed', recordingId: id, error });
+  }
+
+  /** What the leg's phone hears this tick at 16 kHz: its player, its room, its peer; null for silence. */
+  #output(m: LegMedia): Int16Array | null {
+    const d = m.decoded!;
+    if (m.play !== null) {
+      const n = m.play.player.next(d.out);
+      if (n > 0) {
+        if (n < INTERNAL_FRAME) d.out.fill(0, n);
+        return d.out;
+      }
+      this.#endPlay(m, 'done');
+      this.#dirty = true;
+    }
+    if (m.party !== null) return m.party.output;
+    const peerLeg = m.leg.peer;
+    const peer = peerLeg instanceof Leg ? peerLeg.decoded : null;
+    return peer !== null && peer.heardValid ? peer.heard : null;
+  }
+}
