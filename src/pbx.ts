@@ -109,6 +109,7 @@ class PbxRuntime implements Pbx, ControlSource {
       portMax: config.rtp.port_max,
       workers: config.rtp.workers > 0 ? config.rtp.workers : Math.max(1, availableParallelism()),
       rtpTimeoutS: config.rtp.timeout,
+      toneCountry: config.media.tones,
       log: log.child({ layer: 'media' }),
     });
     this.#media = media;

@@ -11,6 +11,7 @@ const START_UP_KEYS: readonly [string, (c: Config) => unknown][] = [
   ['sip.tls', (c) => c.sip.tls],
   ['sip.external_address', (c) => c.sip.external_address],
   ['rtp', (c) => c.rtp],
+  ['media.tones', (c) => c.media.tones],
   ['http', (c) => c.http],
   ['security', (c) => c.security],
   ['log.level', (c) => c.log.level],
