@@ -169,6 +169,10 @@ class PbxRuntime implements Pbx, ControlSource {
       if (!calls.handleStrayResponse(res)) log.debug({ callId: res.headers.get('call-id'), status: res.status }, 'response matched no transaction; dropped');
     };
     media.on('rtp-timeout', (legId) => calls.rtpTimeout(legId));
+    // Digits the media workers hear (RFC 4733, in-band) reach the call as INFO digits do.
+    media.on('dtmf', (legId, digit, method) => {
+      if (method !== 'info') calls.mediaDtmf(legId, digit, method);
+    });
     media.on('worker-exit', (index, error) => log.error({ worker: index, err: error }, 'media worker stopped; its calls lost their media'));
 
     this.#control = await startControlServer({

@@ -33,6 +33,14 @@ export interface CallEnv {
   dtmf(event: CallDtmf): void;
 }
 
+/** Where and how a call is recorded, when config says it is (recording.*, record: true). */
+export interface CallRecording {
+  path: string;
+  mode: 'stereo' | 'mono';
+  /** Resolves when the disk has room; rejects (PBX_ERR_RECORDING_DISK_FULL) when it has not. */
+  check(): Promise<void>;
+}
+
 /** Who called whom, as the CDR and `pbx calls` show it. */
 export interface CallParties {
   /** The caller's extension (the authenticated user). */
@@ -66,10 +74,24 @@ export class Call {
   /** The caller's INVITE had no SDP: the callee's 2xx holds the offer, the caller's ACK the answer. */
   #lateOffer = false;
   #ended = false;
+  readonly #recording: CallRecording | null;
+  /** The recording in progress (engine id) and its file, once started. */
+  #recordingId: string | null = null;
+  #recordingPath: string | null = null;
 
   /** `rtpAddress` is the address written into SDP (rtp.address of the call's config). */
-  constructor(env: CallEnv, id: string, a: UasLeg, parties: CallParties, log: Log, rtpAddress: string, codecs: CodecPolicy) {
+  constructor(
+    env: CallEnv,
+    id: string,
+    a: UasLeg,
+    parties: CallParties,
+    log: Log,
+    rtpAddress: string,
+    codecs: CodecPolicy,
+    recording: CallRecording | null = null,
+  ) {
     this.#env = env;
+    this.#recording = recording;
     this.id = id;
     this.a = a;
     this.parties = parties;
@@ -202,7 +224,10 @@ export class Call {
     this.state = 'answered';
     this.answeredAt = this.#env.clock.now();
     this.log.info({ contact: leg.invite.uri }, 'call answered');
-    this.#media.bridge().catch((err: unknown) => this.log.error({ err }, 'media bridge failed'));
+    this.#media.bridge().then(
+      () => this.#startRecording(),
+      (err: unknown) => this.log.error({ err }, 'media bridge failed'),
+    );
   }
 
   #onCallerCancel(): void {
@@ -404,6 +429,26 @@ export class Call {
     this.#env.detach(leg);
   }
 
+  /** Starts the recording config asks for, once the call is answered and bridged. */
+  async #startRecording(): Promise<void> {
+    const rec = this.#recording;
+    if (rec === null || this.#ended) return;
+    try {
+      await rec.check();
+      if (this.#ended) return;
+      const id = await this.#media.record(rec.path, rec.mode);
+      if (this.#ended) {
+        await this.#media.stopRecord(id);
+        return;
+      }
+      this.#recordingId = id;
+      this.#recordingPath = rec.path;
+      this.log.info({ path: rec.path, mode: rec.mode }, 'recording the call');
+    } catch (err) {
+      this.log.warn({ err }, 'the call is not recorded');
+    }
+  }
+
   /**
    * Exactly once: stops timers, closes legs and media, writes the CDR; returns its commit. An
    * answered call's CDR carries the quality of its media legs, asked for before they close (at most
@@ -433,7 +478,7 @@ export class Call {
       ended_at: new Date(endedAt).toISOString(),
       duration_s: secondsBetween(this.startedAt, endedAt),
       billsec: this.answeredAt === null ? 0 : secondsBetween(this.answeredAt, endedAt),
-      recording: null,
+      recording: this.#recordingPath,
       quality: null,
     };
     let written: Promise<void> | undefined;
@@ -441,7 +486,9 @@ export class Call {
       this.#media.close();
       written = this.#writeCdr(row);
     } else {
-      written = this.#media.quality(QUALITY_DEADLINE_MS).then((quality) => {
+      const stopped = this.#recordingId === null ? Promise.resolve() : this.#media.stopRecord(this.#recordingId);
+      const quality = this.#media.quality(QUALITY_DEADLINE_MS);
+      written = Promise.all([quality, stopped]).then(([quality]) => {
         this.#media.close();
         row.quality = quality;
         if (quality !== null) this.log.info({ quality }, 'call quality');

@@ -30,7 +30,9 @@ import { dialogKey } from '../sip/dialog.js';
 import { quote, tagOf } from '../sip/grammar.js';
 import { responseTo, type SipRequest, type SipResponse, type TransportName } from '../sip/message.js';
 import { DEFAULT_TIMERS, realClock, type Clock, type ServerTransaction, type Timers, type TransactionLayer } from '../sip/transaction/index.js';
-import { Call, type CallEnv } from './call.js';
+import { freeSpaceGuard, recordingPathFor, shouldRecord } from '../media/recording/policy.js';
+import type { FreeSpaceGuard } from '../media/recording/retention.js';
+import { Call, type CallEnv, type CallRecording } from './call.js';
 import type { CallMedia, CallRegistrar, CallStore } from './deps.js';
 import type { CallDtmf } from './dtmf.js';
 import type { DtmfMethod } from '../media/dtmf/digits.js';
@@ -71,6 +73,8 @@ export class CallControl extends EventEmitter<CallControlEvents> {
   readonly #invites = new Map<string, Call>();
   #accepting = true;
   #closed = false;
+  /** The free-space guard of recordings, rebuilt when data_dir or recording.min_free_mb change. */
+  #guard: { key: string; guard: FreeSpaceGuard } | null = null;
 
   constructor(opts: CallControlOptions) {
     super();
@@ -133,6 +137,24 @@ export class CallControl extends EventEmitter<CallControlEvents> {
     return false;
   }
 
+  /** Where the call is recorded, when an extension, the dialled number or its group asks for it. */
+  #recordingFor(routing: Routing, from: string, dialled: string, callId: string): CallRecording | null {
+    const dest = dialled === '' ? null : routing.resolve(dialled);
+    const to = dest?.kind === 'extension' ? dest.ext : null;
+    const group = dest?.kind === 'group' ? dest.name : null;
+    const queue = dest?.kind === 'queue' ? dest.name : null;
+    if (!shouldRecord(routing, { from, to, dialled, group, queue })) return null;
+    const c = routing.config;
+    const key = `${c.data_dir}\0${c.recording.min_free_mb}`;
+    if (this.#guard?.key !== key) this.#guard = { key, guard: freeSpaceGuard(c.data_dir, c.recording, this.#opts.log) };
+    const guard = this.#guard.guard;
+    return {
+      path: recordingPathFor(c.data_dir, { startedAt: new Date(this.#env.clock.now()), from, to: dialled, callId }),
+      mode: c.recording.format,
+      check: () => guard.check(),
+    };
+  }
+
   /** A new INVITE (no To tag): digest, 100 Trying, routing, then the call. */
   async handleInvite(st: ServerTransaction): Promise<void> {
     const req = st.request;
@@ -159,10 +181,16 @@ export class CallControl extends EventEmitter<CallControlEvents> {
     const callId = a.callId;
     const number = uriUser(req.uri) ?? '';
     const log = this.#opts.log.child({ callId });
-    const call = new Call(this.#env, randomUUID(), a, { from: user, to: number }, log, routing.config.rtp.address, {
-      offered: routing.config.rtp.codecs,
-      transcodable: this.#opts.media.transcodable,
-    });
+    const call = new Call(
+      this.#env,
+      randomUUID(),
+      a,
+      { from: user, to: number },
+      log,
+      routing.config.rtp.address,
+      { offered: routing.config.rtp.codecs, transcodable: this.#opts.media.transcodable },
+      this.#recordingFor(routing, user, number, callId),
+    );
     this.#calls.set(call.id, call);
     this.#invites.set(inviteKey(req), call);
     log.info({ from: user, to: number, source: `${st.source.address}:${st.source.port}`, transport: st.source.transport }, 'new call');

@@ -36,6 +36,10 @@ export interface CallMedia {
   setCodec(legId: string, codec: LegCodecSpec): Promise<unknown>;
   bridge(a: string, b: string): Promise<unknown>;
   closeLeg(legId: string): Promise<unknown>;
+  /** Records the legs (caller left, callee right) to a WAV; resolves with the recording's id. */
+  record?(legs: readonly string[], path: string, options: { mode: 'stereo' | 'mono' }): Promise<string>;
+  /** Stops a recording; resolves once its file is complete. */
+  stopRecord?(recordingId: string): Promise<unknown>;
   /** Counters and quality of a leg (loss, jitter, RTT), for the CDR; optional for test doubles. */
   stats?(legId: string): Promise<LegStats>;
 }

@@ -145,6 +145,28 @@ export class MediaSession {
   }
 
   /**
+   * Records the call to `path` (stereo: the caller left, the callee right); resolves with the
+   * recording's id, rejects when the engine cannot (no such verb, legs gone, file not writable).
+   */
+  async record(path: string, mode: 'stereo' | 'mono'): Promise<string> {
+    const a = this.#legs.caller.legId;
+    const b = this.#legs.callee.legId;
+    if (this.#engine.record === undefined || a === null || b === null || this.#closed) {
+      throw new Error('the media legs cannot be recorded');
+    }
+    return this.#engine.record([a, b], path, { mode });
+  }
+
+  /** Stops a recording before the legs close; never rejects. */
+  async stopRecord(recordingId: string): Promise<void> {
+    try {
+      await this.#engine.stopRecord?.(recordingId);
+    } catch (err) {
+      this.#log.warn({ err, recordingId }, 'recording did not stop cleanly');
+    }
+  }
+
+  /**
    * The quality of both legs for the CDR (loss, jitter, RTT, MOS of what each phone sent), asked
    * of the media engine before the legs close. null when not known within deadlineMs; never rejects.
    */
