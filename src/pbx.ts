@@ -170,9 +170,7 @@ class PbxRuntime implements Pbx, ControlSource {
     };
     media.on('rtp-timeout', (legId) => calls.rtpTimeout(legId));
     // Digits the media workers hear (RFC 4733, in-band) reach the call as INFO digits do.
-    media.on('dtmf', (legId, digit, method) => {
-      if (method !== 'info') calls.mediaDtmf(legId, digit, method);
-    });
+    media.on('dtmf', (legId, digit, method) => calls.mediaDtmf(legId, digit, method));
     media.on('worker-exit', (index, error) => log.error({ worker: index, err: error }, 'media worker stopped; its calls lost their media'));
 
     this.#control = await startControlServer({
