@@ -24,7 +24,8 @@ export const PASSWORDS: Readonly<Record<string, string>> = {
   '1004': 'dave-pass',
 };
 
-function configText(dataDir: string, rtpBase: number): string {
+function configText(dataDir: string, rtpBase: number, recorded: readonly string[]): string {
+  const rec = (ext: string): string => (recorded.includes(ext) ? ', record: true' : '');
   return `
 data_dir: ${dataDir}
 sip:
@@ -37,10 +38,10 @@ http:
   listen: "127.0.0.1:8088"
   token: "t"
 extensions:
-  "1001": { name: Alice, password: "alice-pass" }
-  "1002": { name: Bob, password: "bob-pass" }
-  "1003": { name: Carol, password: "carol-pass" }
-  "1004": { name: Dave, password: "dave-pass" }
+  "1001": { name: Alice, password: "alice-pass"${rec('1001')} }
+  "1002": { name: Bob, password: "bob-pass"${rec('1002')} }
+  "1003": { name: Carol, password: "carol-pass"${rec('1003')} }
+  "1004": { name: Dave, password: "dave-pass"${rec('1004')} }
 ivr:
   main: { prompt: welcome, options: { "1": "1001" }, timeout: 5, default: "1003" }
 dialplan:
@@ -67,12 +68,14 @@ export interface TestPbxOptions {
   ringTimeoutS?: number;
   /** RFC 3261 T1 in ms for the transactions and the 2xx retransmissions (default 100). */
   t1?: number;
+  /** Extensions with `record: true`. */
+  recorded?: readonly string[];
 }
 
 export async function startPbx(options: TestPbxOptions = {}): Promise<TestPbx> {
   const dataDir = mkdtempSync(join(tmpdir(), 'tspbx-calls-'));
   const rtpBase = 30000 + 200 * Math.floor(Math.random() * 150);
-  const loaded = parseConfigText(configText(dataDir, rtpBase), join(dataDir, 'pbx.yaml'));
+  const loaded = parseConfigText(configText(dataDir, rtpBase, options.recorded ?? []), join(dataDir, 'pbx.yaml'));
   if (!loaded.ok) throw new Error(loaded.errors.join('\n'));
   const config = loaded.config;
   const routing = compileRouting(config);
