@@ -11,6 +11,32 @@ export { opusBindingName } from './opus-binding.js';
 /** SDP encoding names this package can decode and encode, so a bridge can transcode between them. */
 export const TRANSCODABLE: readonly string[] = Object.freeze(['opus', 'G722', 'PCMU', 'PCMA', 'L16']);
 
+interface CodecKind {
+  /** Whether an rtpmap clock rate and channel count (1 when the SDP gave none) is this codec's. */
+  accepts(clockRate: number, channels: number): boolean;
+  make(clockRate: number): AudioCodec;
+}
+
+const KINDS: ReadonlyMap<string, CodecKind> = new Map<string, CodecKind>([
+  ['PCMU', { accepts: (r, ch) => r === 8000 && ch === 1, make: () => new PcmuCodec() }],
+  ['PCMA', { accepts: (r, ch) => r === 8000 && ch === 1, make: () => new PcmaCodec() }],
+  // RFC 3551 4.5.2: the SDP says 8000 though the audio is 16 kHz.
+  ['G722', { accepts: (r, ch) => r === 8000 && ch === 1, make: () => new G722Codec() }],
+  // RFC 7587 7: opus/48000/2 in SDP whatever is sent (a missing /2 is tolerated).
+  ['OPUS', { accepts: (r, ch) => r === 48000 && (ch === 2 || ch === 1), make: () => new OpusCodec() }],
+  ['L16', { accepts: (r, ch) => L16_RATES.includes(r) && ch === 1, make: (r) => new L16Codec(r) }],
+]);
+
+function kindOf(name: string, clockRate: number, channels: number | null | undefined): CodecKind | null {
+  const kind = KINDS.get(name.toUpperCase());
+  return kind !== undefined && kind.accepts(clockRate, channels ?? 1) ? kind : null;
+}
+
+/** Whether createCodec() makes a codec for this rtpmap entry, without making one. */
+export function codecSupported(name: string, clockRate: number, channels?: number | null): boolean {
+  return kindOf(name, clockRate, channels) !== null;
+}
+
 /**
  * A codec for an SDP rtpmap entry (`a=rtpmap:PT NAME/CLOCKRATE[/CHANNELS]`): name is matched
  * case-insensitively; channels null or absent means the SDP gave none (RFC 4566: one).
@@ -18,19 +44,5 @@ export const TRANSCODABLE: readonly string[] = Object.freeze(['opus', 'G722', 'P
  * when neither @discordjs/opus nor opusscript can load.
  */
 export function createCodec(name: string, clockRate: number, channels?: number | null): AudioCodec | null {
-  const ch = channels ?? 1;
-  switch (name.toUpperCase()) {
-    case 'PCMU':
-      return clockRate === 8000 && ch === 1 ? new PcmuCodec() : null;
-    case 'PCMA':
-      return clockRate === 8000 && ch === 1 ? new PcmaCodec() : null;
-    case 'G722': // RFC 3551 4.5.2: the SDP says 8000 though the audio is 16 kHz
-      return clockRate === 8000 && ch === 1 ? new G722Codec() : null;
-    case 'OPUS': // RFC 7587 7: opus/48000/2 in SDP whatever is sent (a missing /2 is tolerated)
-      return clockRate === 48000 && (ch === 2 || ch === 1) ? new OpusCodec() : null;
-    case 'L16':
-      return L16_RATES.includes(clockRate) && ch === 1 ? new L16Codec(clockRate) : null;
-    default:
-      return null;
-  }
+  return kindOf(name, clockRate, channels)?.make(clockRate) ?? null;
 }

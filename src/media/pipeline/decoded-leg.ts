@@ -5,7 +5,7 @@
 // one 16 kHz frame, resamples it to the codec's rate, encodes it and sends it in the PBX's own RTP
 // stream for the leg. Every buffer is allocated here, once.
 import { performance } from 'node:perf_hooks';
-import { createCodec, type AudioCodec } from '../codec/index.js';
+import { codecSupported, createCodec, type AudioCodec } from '../codec/index.js';
 import { Resampler } from '../codec/resample.js';
 import { DtmfEventReceiver } from '../dtmf/rfc4733.js';
 import { InbandDtmfDetector } from '../dtmf/goertzel.js';
@@ -52,9 +52,7 @@ export class DecodedLeg {
   /** null when the codec cannot be decoded here (only relayed). */
   /** Whether the workers can decode and encode this codec (else the leg can only be relayed). */
   static supports(codec: LegCodecSpec): boolean {
-    const c = createCodec(codec.name, codec.clockRate, codec.channels);
-    c?.close();
-    return c !== null;
+    return codecSupported(codec.name, codec.clockRate, codec.channels);
   }
 
   static create(leg: Leg, codec: LegCodecSpec): DecodedLeg | null {
