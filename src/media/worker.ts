@@ -101,23 +101,26 @@ async function moveToDgram(): Promise<void> {
   const pairs: [string, string][] = [];
   for (const n of move) if (n.peer !== null && n.id < n.peer.id) pairs.push([n.id, n.peer.id]);
   for (const n of move) {
-    const watch = { lastRxAt: n.lastRxAt, lastTickReceived: n.lastTickReceived };
+    const lastRxAt = n.lastRxAt;
     n.release();
     let js: Leg;
     try {
       js = await openDgram(n.id, n.port);
-    } catch (e) {
-      // The port was taken in between (it should not be): the leg is gone; the call hears silence.
+    } catch {
+      // Another program took the port in the instant it was free: the leg cannot carry media any
+      // more, so its call ends as if its RTP had stopped.
       legs.delete(n.id);
+      pipeline.legClosed(n);
       port.postMessage({ event: 'rtp-timeout', info: { legId: n.id, local: `${config.address}:${n.port}`, remote: null, quietS: 0 } } satisfies WorkerEvent);
       continue;
     }
     if (legs.get(n.id) !== n) {
+      // Closed while its sockets were being bound.
       js.release();
       continue;
     }
     if (n.remote !== null) js.setRemote(n.remote);
-    js.lastRxAt = watch.lastRxAt;
+    js.lastRxAt = lastRxAt;
     legs.set(n.id, js);
     pipeline.replaceLeg(n, js);
   }
