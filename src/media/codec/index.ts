@@ -1,8 +1,7 @@
+import { G711Codec } from './g711.js';
 import { G722Codec } from './g722.js';
 import { L16_RATES, L16Codec } from './l16.js';
 import { OpusCodec } from './opus.js';
-import { PcmaCodec } from './pcma.js';
-import { PcmuCodec } from './pcmu.js';
 import type { AudioCodec } from './types.js';
 
 export type { AudioCodec } from './types.js';
@@ -18,8 +17,8 @@ interface CodecKind {
 }
 
 const KINDS: ReadonlyMap<string, CodecKind> = new Map<string, CodecKind>([
-  ['PCMU', { accepts: (r, ch) => r === 8000 && ch === 1, make: () => new PcmuCodec() }],
-  ['PCMA', { accepts: (r, ch) => r === 8000 && ch === 1, make: () => new PcmaCodec() }],
+  ['PCMU', { accepts: (r, ch) => r === 8000 && ch === 1, make: () => new G711Codec('PCMU') }],
+  ['PCMA', { accepts: (r, ch) => r === 8000 && ch === 1, make: () => new G711Codec('PCMA') }],
   // RFC 3551 4.5.2: the SDP says 8000 though the audio is 16 kHz.
   ['G722', { accepts: (r, ch) => r === 8000 && ch === 1, make: () => new G722Codec() }],
   // RFC 7587 7: opus/48000/2 in SDP whatever is sent (a missing /2 is tolerated).

@@ -1,8 +1,5 @@
-import { FrameRepeater } from './conceal.js';
-import type { AudioCodec } from './types.js';
-
 // ITU-T G.711 A-law (RFC 3551 4.5.14 PCMA): 8 kHz, one byte per sample, 160 bytes per 20 ms.
-// Both tables are built once at start-up from the G.711 rules; encode and decode are lookups.
+// Both tables are built once at start-up from the G.711 rules; G711Codec (g711.ts) looks them up.
 
 const EVEN_BITS = 0x55; // G.711: the even bits of every A-law code are inverted on the line
 
@@ -32,36 +29,3 @@ export const ALAW_ENCODE = new Uint8Array(65536);
 export const ALAW_DECODE = new Int16Array(256);
 for (let i = 0; i < 65536; i++) ALAW_ENCODE[i] = aLawOf((i << 16) >> 16);
 for (let i = 0; i < 256; i++) ALAW_DECODE[i] = linearOfALaw(i);
-
-export class PcmaCodec implements AudioCodec {
-  readonly name = 'PCMA';
-  readonly clockRate = 8000;
-  readonly sampleRate = 8000;
-  readonly frameSamples = 160;
-  readonly timestampStep = 160;
-  readonly #plc = new FrameRepeater(160);
-
-  encode(pcm: Int16Array, out: Uint8Array): number {
-    const n = pcm.length < out.length ? pcm.length : out.length;
-    for (let i = 0; i < n; i++) out[i] = ALAW_ENCODE[pcm[i] & 0xffff];
-    return n;
-  }
-
-  decode(payload: Uint8Array, out: Int16Array): number {
-    const n = payload.length;
-    if (n === 0 || n > out.length) return -1;
-    for (let i = 0; i < n; i++) out[i] = ALAW_DECODE[payload[i]];
-    this.#plc.keep(out, n);
-    return n;
-  }
-
-  conceal(out: Int16Array, _next: Uint8Array | null): number {
-    return this.#plc.conceal(out, this.frameSamples);
-  }
-
-  reset(): void {
-    this.#plc.reset();
-  }
-
-  close(): void {}
-}

@@ -1,8 +1,5 @@
-import { FrameRepeater } from './conceal.js';
-import type { AudioCodec } from './types.js';
-
 // ITU-T G.711 mu-law (RFC 3551 4.5.14 PCMU): 8 kHz, one byte per sample, 160 bytes per 20 ms.
-// Both tables are built once at start-up from the G.711 rules; encode and decode are lookups.
+// Both tables are built once at start-up from the G.711 rules; G711Codec (g711.ts) looks them up.
 
 const BIAS = 0x84; // 132: shifts the 14-bit magnitude so each segment starts at a power of two
 const CLIP = 32635; // largest magnitude that still fits segment 7 after the bias
@@ -33,36 +30,3 @@ export const MULAW_ENCODE = new Uint8Array(65536);
 export const MULAW_DECODE = new Int16Array(256);
 for (let i = 0; i < 65536; i++) MULAW_ENCODE[i] = muLawOf((i << 16) >> 16);
 for (let i = 0; i < 256; i++) MULAW_DECODE[i] = linearOfMuLaw(i);
-
-export class PcmuCodec implements AudioCodec {
-  readonly name = 'PCMU';
-  readonly clockRate = 8000;
-  readonly sampleRate = 8000;
-  readonly frameSamples = 160;
-  readonly timestampStep = 160;
-  readonly #plc = new FrameRepeater(160);
-
-  encode(pcm: Int16Array, out: Uint8Array): number {
-    const n = pcm.length < out.length ? pcm.length : out.length;
-    for (let i = 0; i < n; i++) out[i] = MULAW_ENCODE[pcm[i] & 0xffff];
-    return n;
-  }
-
-  decode(payload: Uint8Array, out: Int16Array): number {
-    const n = payload.length;
-    if (n === 0 || n > out.length) return -1;
-    for (let i = 0; i < n; i++) out[i] = MULAW_DECODE[payload[i]];
-    this.#plc.keep(out, n);
-    return n;
-  }
-
-  conceal(out: Int16Array, _next: Uint8Array | null): number {
-    return this.#plc.conceal(out, this.frameSamples);
-  }
-
-  reset(): void {
-    this.#plc.reset();
-  }
-
-  close(): void {}
-}
