@@ -8,23 +8,9 @@
 import { createCodec } from '../dist/media/codec/index.js';
 import { OpusCodec } from '../dist/media/codec/opus.js';
 import { Resampler } from '../dist/media/codec/resample.js';
+import { speech } from './media-lib.js';
 
 const MS = Number(process.env.CODECS_BENCH_MS ?? 500);
-
-/** A second of speech-like test audio at rate: a gliding pitch with harmonics and a syllable envelope. */
-function speech(rate) {
-  const pcm = new Int16Array(rate);
-  let phase = 0;
-  for (let i = 0; i < rate; i++) {
-    const t = i / rate;
-    phase += (120 + 40 * Math.sin(2 * Math.PI * 1.5 * t)) / rate;
-    let v = 0;
-    for (let h = 1; h <= 12; h++) v += Math.sin(2 * Math.PI * h * phase) / h;
-    const env = Math.abs(Math.sin(2 * Math.PI * 2 * t));
-    pcm[i] = Math.round(4000 * env * v);
-  }
-  return pcm;
-}
 
 /**
  * Calls fn(i) for about MS milliseconds (after a short warm-up); returns calls per second of

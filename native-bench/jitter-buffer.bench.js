@@ -2,32 +2,18 @@
 // baseline of copying the same payload into a preallocated buffer (Buffer.prototype.copy). Run:
 // npm run build && node native-bench/jitter-buffer.bench.js
 import { JitterBuffer } from '../dist/media/jitter.js';
+import { g711Packets, stampRtp } from './media-lib.js';
 
 const N = 1_000_000;
-const packets = Array.from({ length: 64 }, () => {
-  const p = new Uint8Array(172);
-  p[0] = 0x80;
-  return p;
-});
+const packets = g711Packets(64);
 const sink = new Uint8Array(1500);
 const copy = Buffer.prototype.copy;
-
-function fill(p, i) {
-  const seq = i & 0xffff;
-  p[2] = seq >> 8;
-  p[3] = seq & 0xff;
-  const ts = (i * 160) >>> 0;
-  p[4] = ts >>> 24;
-  p[5] = (ts >>> 16) & 0xff;
-  p[6] = (ts >>> 8) & 0xff;
-  p[7] = ts & 0xff;
-}
 
 function baseline() {
   let sum = 0;
   for (let i = 0; i < N; i++) {
     const p = packets[i & 63];
-    fill(p, i);
+    stampRtp(p, i);
     copy.call(p, sink, 0, 12, 172);
     sum += sink[0];
   }
@@ -41,7 +27,7 @@ function jitter() {
     // Every 50th pair swapped: packet i+1 arrives 5 ms before packet i.
     const j = i % 50 === 10 ? i + 1 : i % 50 === 11 ? i - 1 : i;
     const p = packets[i & 63];
-    fill(p, j);
+    stampRtp(p, j);
     jb.push(p, 172, j * 20 + (i % 50 === 11 ? 5 : 0));
     if (jb.pop(i * 20).kind === 'audio') audio++;
   }

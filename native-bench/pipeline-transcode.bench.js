@@ -6,21 +6,9 @@
 // Run: npm run build && node native-bench/pipeline-transcode.bench.js   (TRANSCODE_BENCH_MS=1000 per measurement)
 import { createCodec } from '../dist/media/codec/index.js';
 import { Resampler } from '../dist/media/codec/resample.js';
+import { speech } from './media-lib.js';
 
 const MS = Number(process.env.TRANSCODE_BENCH_MS ?? 1000);
-
-function speech(rate) {
-  const pcm = new Int16Array(rate);
-  let phase = 0;
-  for (let i = 0; i < rate; i++) {
-    const t = i / rate;
-    phase += (120 + 40 * Math.sin(2 * Math.PI * 1.5 * t)) / rate;
-    let v = 0;
-    for (let h = 1; h <= 12; h++) v += Math.sin(2 * Math.PI * h * phase) / h;
-    pcm[i] = Math.round(4000 * Math.abs(Math.sin(2 * Math.PI * 2 * t)) * v);
-  }
-  return pcm;
-}
 
 /** One direction of a call: payloads of codec `from` in, payloads of codec `to` out. */
 function direction(from, to) {

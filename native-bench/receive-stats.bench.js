@@ -5,30 +5,16 @@
 // Run: npm run build && node native-bench/receive-stats.bench.js
 import { ReceiveStats } from '../dist/media/rtcp.js';
 import { rtpSequence, rtpSsrc, rtpTimestamp } from '../dist/media/rtp.js';
+import { g711Packets, stampRtp } from './media-lib.js';
 
 const N = 2_000_000;
-const packets = Array.from({ length: 64 }, (_, i) => {
-  const p = new Uint8Array(172);
-  p[0] = 0x80;
-  return p;
-});
-
-function fill(p, i) {
-  const seq = i & 0xffff;
-  p[2] = seq >> 8;
-  p[3] = seq & 0xff;
-  const ts = (i * 160) >>> 0;
-  p[4] = ts >>> 24;
-  p[5] = (ts >>> 16) & 0xff;
-  p[6] = (ts >>> 8) & 0xff;
-  p[7] = ts & 0xff;
-}
+const packets = g711Packets(64);
 
 function baseline() {
   let sum = 0;
   for (let i = 0; i < N; i++) {
     const p = packets[i & 63];
-    fill(p, i);
+    stampRtp(p, i);
     sum += rtpSsrc(p) + rtpSequence(p);
   }
   return sum;
@@ -39,7 +25,7 @@ function withStats(stats, clock) {
   for (let i = 0; i < N; i++) {
     if (i % 100 === 50) continue;
     const p = packets[i & 63];
-    fill(p, i);
+    stampRtp(p, i);
     sum += rtpSsrc(p) + rtpSequence(p);
     stats.update(rtpSequence(p), rtpTimestamp(p), clock ? performance.now() : i * 20, 8000);
   }

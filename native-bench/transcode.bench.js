@@ -13,31 +13,18 @@ import { isMainThread, parentPort, Worker } from 'node:worker_threads';
 import { createCodec } from '../dist/media/codec/index.js';
 import { OPUS_MAX_PACKET } from '../dist/media/codec/opus.js';
 import { Resampler } from '../dist/media/codec/resample.js';
+import { speech } from './media-lib.js';
 
 const WORKERS = 2;
 const TICK_MS = 20;
 const WARMUP_TICKS = 25;
 
-/** Two seconds of speech-like audio at rate (gliding pitch, harmonics, syllable envelope). */
-function speech(rate) {
-  const pcm = new Int16Array(2 * rate);
-  let phase = 0;
-  for (let i = 0; i < pcm.length; i++) {
-    const t = i / rate;
-    phase += (120 + 40 * Math.sin(2 * Math.PI * 1.5 * t)) / rate;
-    let v = 0;
-    for (let h = 1; h <= 12; h++) v += Math.sin(2 * Math.PI * h * phase) / h;
-    pcm[i] = Math.round(4000 * Math.abs(Math.sin(2 * Math.PI * 2 * t)) * v);
-  }
-  return pcm;
-}
-
 /** What the peers send: 100 frames of PCMU and of Opus, made once and replayed by every call. */
 function streams() {
   const pcmu = createCodec('PCMU', 8000);
   const opus = createCodec('opus', 48000, 2);
-  const s8 = speech(8000);
-  const s48 = speech(48000);
+  const s8 = speech(8000, 2);
+  const s48 = speech(48000, 2);
   const pcmuFrames = [];
   const opusFrames = [];
   const buf = new Uint8Array(OPUS_MAX_PACKET);
