@@ -2,6 +2,7 @@
 // codec (src/media/codec) as paced RTP, and decodes what it receives back to PCM, so a test can
 // compare what arrived with what was sent by correlation rather than by bytes.
 import dgram from 'node:dgram';
+import { Conditions } from './conditions.js';
 import { createCodec, type AudioCodec } from '../../src/media/codec/index.js';
 
 export interface EndpointCodec {
@@ -29,7 +30,7 @@ export class RtpEndpoint {
   readonly ssrc = 0x10000000 + Math.floor(Math.random() * 0x0fffffff);
   #seq = Math.floor(Math.random() * 1000);
   #ts = Math.floor(Math.random() * 100000);
-  #waiters: { pred: () => boolean; resolve: () => void }[] = [];
+  readonly #waiters = new Conditions<void>();
   #closed = false;
 
   private constructor(socket: dgram.Socket, codec: EndpointCodec) {
@@ -79,11 +80,7 @@ export class RtpEndpoint {
       const n = this.#rx.decode(payload, this.#scratch);
       if (n > 0) this.#chunks.push(this.#scratch.slice(0, n));
     }
-    this.#waiters = this.#waiters.filter((w) => {
-      if (!w.pred()) return true;
-      w.resolve();
-      return false;
-    });
+    this.#waiters.check();
   }
 
   /** Where the first packet came from: the PBX leg that sends to this endpoint. */
@@ -156,17 +153,7 @@ export class RtpEndpoint {
   /** Resolves when pred() holds after a packet; rejects after timeoutMs. */
   waitFor(pred: () => boolean, timeoutMs = 10000, what = 'condition'): Promise<void> {
     if (pred()) return Promise.resolve();
-    return new Promise((resolve, reject) => {
-      const timer = setTimeout(() => {
-        this.#waiters = this.#waiters.filter((w) => w.resolve !== done);
-        reject(new Error(`RTP endpoint: ${what} not met within ${timeoutMs} ms; packets ${JSON.stringify(Object.fromEntries(this.packets))}`));
-      }, timeoutMs);
-      const done = (): void => {
-        clearTimeout(timer);
-        resolve();
-      };
-      this.#waiters.push({ pred, resolve: done });
-    });
+    return this.#waiters.wait(pred, timeoutMs, () => `RTP endpoint: ${what} not met within ${timeoutMs} ms; packets ${JSON.stringify(Object.fromEntries(this.packets))}`);
   }
 
   close(): void {

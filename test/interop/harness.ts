@@ -9,6 +9,7 @@ import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { Test } from 'tap';
 import type { CdrRow } from '../../src/store/types.js';
+import { Conditions } from '../helpers/conditions.js';
 import { freePort, freeRange } from '../helpers/ports.js';
 
 export const ROOT = join(dirname(fileURLToPath(import.meta.url)), '..', '..');
@@ -113,7 +114,7 @@ export class PbxProcess {
   readonly logs: LogLine[] = [];
   readonly stderr: string[] = [];
   readonly exited: Promise<{ code: number | null; signal: NodeJS.Signals | null }>;
-  #waiters: { pred: (l: LogLine) => boolean; resolve: (l: LogLine) => void }[] = [];
+  readonly #logWaiters = new Conditions<LogLine>();
 
   private constructor(setup: PbxSetup) {
     this.setup = setup;
@@ -139,11 +140,7 @@ export class PbxProcess {
       line = { level: 30, msg: text };
     }
     this.logs.push(line);
-    this.#waiters = this.#waiters.filter((w) => {
-      if (!w.pred(line)) return true;
-      w.resolve(line);
-      return false;
-    });
+    this.#logWaiters.check(line);
   }
 
   /** Starts the PBX on a prepared setup and resolves once it logged "started" (every socket bound). */
@@ -161,17 +158,7 @@ export class PbxProcess {
   waitForLog(pred: (l: LogLine) => boolean, timeoutMs = 10000): Promise<LogLine> {
     const seen = this.logs.find(pred);
     if (seen !== undefined) return Promise.resolve(seen);
-    return new Promise((resolve, reject) => {
-      const timer = setTimeout(() => {
-        this.#waiters = this.#waiters.filter((w) => w.resolve !== done);
-        reject(new Error(`no log line matched within ${timeoutMs} ms`));
-      }, timeoutMs);
-      const done = (l: LogLine): void => {
-        clearTimeout(timer);
-        resolve(l);
-      };
-      this.#waiters.push({ pred, resolve: done });
-    });
+    return this.#logWaiters.wait(pred, timeoutMs, () => `no log line matched within ${timeoutMs} ms`);
   }
 
   /** SIGTERM and wait for the exit (bounded; SIGKILL after timeoutMs). */
@@ -391,7 +378,7 @@ export class RtpProbe {
   readonly counts: ProbeCounts = { fromPeer: new Map(), echoedBack: 0, sources: new Set(), events: new Set() };
   readonly #socket: dgram.Socket;
   #telephoneEventPt: number;
-  #waiters: { pred: (c: ProbeCounts) => boolean; resolve: () => void }[] = [];
+  readonly #waiters = new Conditions<ProbeCounts>();
   #closed = false;
 
   private constructor(socket: dgram.Socket, telephoneEventPt: number) {
@@ -427,11 +414,7 @@ export class RtpProbe {
       out.writeUInt32BE(PROBE_SSRC, 8);
       if (!this.#closed) this.#socket.send(out, rinfo.port, rinfo.address);
     }
-    this.#waiters = this.#waiters.filter((w) => {
-      if (!w.pred(this.counts)) return true;
-      w.resolve();
-      return false;
-    });
+    this.#waiters.check(this.counts);
   }
 
   /**
@@ -454,17 +437,9 @@ export class RtpProbe {
   /** Resolves when the counts satisfy pred; rejects after timeoutMs. */
   waitFor(pred: (c: ProbeCounts) => boolean, timeoutMs = 10000): Promise<void> {
     if (pred(this.counts)) return Promise.resolve();
-    return new Promise((resolve, reject) => {
-      const timer = setTimeout(() => {
-        this.#waiters = this.#waiters.filter((w) => w.resolve !== done);
-        reject(new Error(`RTP probe: condition not met within ${timeoutMs} ms; saw ${describe(this.counts)}`));
-      }, timeoutMs);
-      const done = (): void => {
-        clearTimeout(timer);
-        resolve();
-      };
-      this.#waiters.push({ pred, resolve: done });
-    });
+    return this.#waiters
+      .wait(pred, timeoutMs, () => `RTP probe: condition not met within ${timeoutMs} ms; saw ${describe(this.counts)}`)
+      .then(() => undefined);
   }
 
   close(): void {
