@@ -1,12 +1,10 @@
 import t from 'tap';
-import { parseConfigText } from '../../src/config/load.js';
 import type { Config } from '../../src/config/types.js';
 import { advertisedHost } from '../../src/pbx/advertise.js';
+import { configOf } from '../helpers/config-text.js';
 
 function config(sip: string): Config {
-  const r = parseConfigText(`sip:\n${sip}\nrtp: { address: 192.0.2.10, ports: "20000-20099" }\nhttp: { listen: "127.0.0.1:8088", token: t }\n`, '/tmp/x.yaml');
-  if (!r.ok) throw new Error(r.errors.join('\n'));
-  return r.config;
+  return configOf(`sip:\n${sip}\nrtp: { address: 192.0.2.10, ports: "20000-20099" }\nhttp: { listen: "127.0.0.1:8088", token: t }\n`, '/tmp/x.yaml');
 }
 
 t.test('a listener on a concrete address advertises itself', async (t) => {

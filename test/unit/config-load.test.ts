@@ -1,7 +1,7 @@
 import { readFileSync } from 'node:fs';
 import t from 'tap';
 import { parseConfigText } from '../../src/config/load.js';
-import type { Config } from '../../src/config/types.js';
+import { configErrors, configOf } from '../helpers/config-text.js';
 
 const BASE = `http:
   token: t
@@ -10,64 +10,53 @@ extensions:
   "1002": { password: b, voicemail: { pin: "1234" } }
 `;
 
-function errors(text: string): string[] {
-  const r = parseConfigText(text, 'pbx.yaml');
-  return r.ok ? [] : r.errors;
-}
-
-function config(text: string): Config {
-  const r = parseConfigText(text, '/etc/pbx/pbx.yaml');
-  if (!r.ok) throw new Error(r.errors.join('\n'));
-  return r.config;
-}
-
 t.test('a YAML syntax error names its line and column', async (t) => {
-  t.same(errors('http:\n  token: t\n\tdomain: x\n'), ['pbx.yaml:3:1: Tabs are not allowed as indentation']);
-  const unclosed = errors('sip:\n  listen: ["udp:127.0.0.1:5060"\nhttp: { token: t }\n');
+  t.same(configErrors('http:\n  token: t\n\tdomain: x\n'), ['pbx.yaml:3:1: Tabs are not allowed as indentation']);
+  const unclosed = configErrors('sip:\n  listen: ["udp:127.0.0.1:5060"\nhttp: { token: t }\n');
   t.equal(unclosed.length, 1);
   t.match(unclosed[0], /^pbx\.yaml:3:1: /);
 });
 
 t.test('an unknown key is pointed at, with the closest known key suggested', async (t) => {
-  t.same(errors(BASE + 'sip:\n  lisen: ["udp:127.0.0.1:5060"]\n'), ['pbx.yaml:7:3: sip: unknown key "lisen"; did you mean "listen"?']);
-  t.same(errors(BASE + 'dialplna: {}\n'), ['pbx.yaml:6:1: unknown key "dialplna"; did you mean "dialplan"?']);
-  t.same(errors(BASE + 'zzzzzz: 1\n'), ['pbx.yaml:6:1: unknown key "zzzzzz"']);
+  t.same(configErrors(BASE + 'sip:\n  lisen: ["udp:127.0.0.1:5060"]\n'), ['pbx.yaml:7:3: sip: unknown key "lisen"; did you mean "listen"?']);
+  t.same(configErrors(BASE + 'dialplna: {}\n'), ['pbx.yaml:6:1: unknown key "dialplna"; did you mean "dialplan"?']);
+  t.same(configErrors(BASE + 'zzzzzz: 1\n'), ['pbx.yaml:6:1: unknown key "zzzzzz"']);
 });
 
 t.test('a missing required key points at the mapping that lacks it', async (t) => {
-  t.same(errors('http:\n  listen: "127.0.0.1:8088"\nextensions:\n  "1001": { name: A }\n'), [
+  t.same(configErrors('http:\n  listen: "127.0.0.1:8088"\nextensions:\n  "1001": { name: A }\n'), [
     'pbx.yaml:2:3: http: missing key "token"',
     'pbx.yaml:4:11: extensions.1001: missing key "password"',
   ]);
 });
 
 t.test('rtp.codecs: unknown names are errors at their position, known ones take their SDP spelling', async (t) => {
-  t.same(errors(BASE + 'rtp:\n  codecs: [PCMA, g729, OPUS, speex]\n'), [
+  t.same(configErrors(BASE + 'rtp:\n  codecs: [PCMA, g729, OPUS, speex]\n'), [
     'pbx.yaml:7:18: rtp.codecs[1]: unknown codec "g729"; known codecs: PCMU, PCMA, G722, opus, L16, telephone-event',
     'pbx.yaml:7:30: rtp.codecs[3]: unknown codec "speex"; known codecs: PCMU, PCMA, G722, opus, L16, telephone-event',
   ]);
-  t.same(config(BASE + 'rtp:\n  codecs: [g722, OPUS, Telephone-Event]\n').rtp.codecs, ['G722', 'opus', 'telephone-event']);
-  t.same(errors(BASE + 'rtp:\n  codecs: []\n'), ['pbx.yaml:7:11: rtp.codecs: needs at least one codec']);
+  t.same(configOf(BASE + 'rtp:\n  codecs: [g722, OPUS, Telephone-Event]\n').rtp.codecs, ['G722', 'opus', 'telephone-event']);
+  t.same(configErrors(BASE + 'rtp:\n  codecs: []\n'), ['pbx.yaml:7:11: rtp.codecs: needs at least one codec']);
 });
 
 t.test('wrong types and out-of-range values are reported, all of them', async (t) => {
-  t.same(errors(BASE + 'rtp:\n  timeout: 0\n  workers: many\nsecurity:\n  drop_scanners: 3\nlog: { level: loud }\n'), [
+  t.same(configErrors(BASE + 'rtp:\n  timeout: 0\n  workers: many\nsecurity:\n  drop_scanners: 3\nlog: { level: loud }\n'), [
     'pbx.yaml:7:12: rtp.timeout: must be at least 1 (got 0)',
     'pbx.yaml:8:12: rtp.workers: expected a number, got "many"',
     'pbx.yaml:10:18: security.drop_scanners: expected true or false, got 3',
     'pbx.yaml:11:15: log.level: must be one of trace, debug, info, warn, error (got "loud")',
   ]);
-  t.same(errors(BASE + 'rtp: { address: pbx.example.com }\n'), ['pbx.yaml:6:17: rtp.address: must be an IPv4 or IPv6 address (it is written into SDP), not "pbx.example.com"']);
-  t.same(errors(BASE + 'sip: [1, 2]\n'), ['pbx.yaml:6:6: sip: expected a mapping, got a list']);
+  t.same(configErrors(BASE + 'rtp: { address: pbx.example.com }\n'), ['pbx.yaml:6:17: rtp.address: must be an IPv4 or IPv6 address (it is written into SDP), not "pbx.example.com"']);
+  t.same(configErrors(BASE + 'sip: [1, 2]\n'), ['pbx.yaml:6:6: sip: expected a mapping, got a list']);
 });
 
 t.test('a key written twice in one mapping is an error, quoted or not', async (t) => {
-  t.same(errors('http:\n  token: t\n  token: u\n'), ['pbx.yaml:3:3: "token" is defined twice (first at line 2)']);
-  t.same(errors(BASE + '  1001: { password: c }\n'), ['pbx.yaml:6:3: "1001" is defined twice (first at line 4)']);
+  t.same(configErrors('http:\n  token: t\n  token: u\n'), ['pbx.yaml:3:3: "token" is defined twice (first at line 2)']);
+  t.same(configErrors(BASE + '  1001: { password: c }\n'), ['pbx.yaml:6:3: "1001" is defined twice (first at line 4)']);
 });
 
 t.test('a number defined as an extension and in the dialplan is an error', async (t) => {
-  t.same(errors(BASE + 'dialplan:\n  "1001": "1002"\n'), ['pbx.yaml:7:3: dialplan.1001: number 1001 is defined twice: as an extension and in the dialplan']);
+  t.same(configErrors(BASE + 'dialplan:\n  "1001": "1002"\n'), ['pbx.yaml:7:3: dialplan.1001: number 1001 is defined twice: as an extension and in the dialplan']);
 });
 
 t.test('destinations that point nowhere are errors', async (t) => {
@@ -81,7 +70,7 @@ dialplan:
 groups:
   g: { members: ["1001", "1009"], default: "conference:any" }
 `;
-  t.same(errors(text), [
+  t.same(configErrors(text), [
     'pbx.yaml:6:61: extensions.1003.forward.busy: destination "9999" points nowhere: no extension or dialplan number 9999',
     'pbx.yaml:6:86: extensions.1003.forward.no_answer.to: destination "queue:q" points nowhere: no queue named "q"',
     'pbx.yaml:8:44: ivr.main.options.1: destination "ivr:mian" points nowhere: no ivr named "mian"; did you mean "main"?',
@@ -95,7 +84,7 @@ groups:
 });
 
 t.test('a dialplan loop is refused at load time', async (t) => {
-  t.same(errors(BASE + 'dialplan:\n  "600": "601"\n  "601": "600"\n  "602": "600"\n'), [
+  t.same(configErrors(BASE + 'dialplan:\n  "600": "601"\n  "601": "600"\n  "602": "600"\n'), [
     'pbx.yaml:7:10: dialplan.600: dialplan loop: 600 -> 601 -> 600',
     'pbx.yaml:8:10: dialplan.601: dialplan loop: 601 -> 600 -> 601',
     'pbx.yaml:9:10: dialplan.602: dialplan loop: 602 -> 600 -> 601 -> 600',
@@ -104,7 +93,7 @@ t.test('a dialplan loop is refused at load time', async (t) => {
 
 t.test('bad listen specs, addresses and port ranges', async (t) => {
   t.same(
-    errors(BASE + 'sip:\n  listen: ["udp:127.0.0.1", "sctp:1.2.3.4:5060", "udp:[::1:5060", "tls:[::1]:5061", "udp:1.2.3.4:70000"]\nrtp: { ports: "2000-1000" }\nhttp2: 1\n'),
+    configErrors(BASE + 'sip:\n  listen: ["udp:127.0.0.1", "sctp:1.2.3.4:5060", "udp:[::1:5060", "tls:[::1]:5061", "udp:1.2.3.4:70000"]\nrtp: { ports: "2000-1000" }\nhttp2: 1\n'),
     [
       'pbx.yaml:7:12: sip.listen[0]: bad listen spec "udp:127.0.0.1"; expected transport:host:port with transport udp, tcp, tls, ws or wss, e.g. "udp:127.0.0.1:5060" or "tls:[::1]:5061"',
       'pbx.yaml:7:29: sip.listen[1]: bad listen spec "sctp:1.2.3.4:5060"; expected transport:host:port with transport udp, tcp, tls, ws or wss, e.g. "udp:127.0.0.1:5060" or "tls:[::1]:5061"',
@@ -115,19 +104,19 @@ t.test('bad listen specs, addresses and port ranges', async (t) => {
       'pbx.yaml:9:1: unknown key "http2"; did you mean "http"?',
     ],
   );
-  t.same(errors('http: { token: t, listen: "localhost" }\n'), [
+  t.same(configErrors('http: { token: t, listen: "localhost" }\n'), [
     'pbx.yaml:1:27: http.listen: bad address "localhost"; expected host:port, e.g. "127.0.0.1:8088" or "[::1]:8088"',
   ]);
 });
 
 t.test('registration expiry bounds must be ordered', async (t) => {
-  t.same(errors(BASE + 'registration: { min_expires: 600, default_expires: 300 }\n'), [
+  t.same(configErrors(BASE + 'registration: { min_expires: 600, default_expires: 300 }\n'), [
     'pbx.yaml:6:52: registration.default_expires: default_expires (300) must lie between min_expires (600) and max_expires (3600)',
   ]);
 });
 
 t.test('defaults fill every key the file leaves out', async (t) => {
-  const c = config('http: { token: secret }\n');
+  const c = configOf('http: { token: secret }\n');
   t.equal(c.file, '/etc/pbx/pbx.yaml');
   t.equal(c.data_dir, '/etc/pbx/data');
   t.same(c.sip.listen, [{ transport: 'udp', host: '127.0.0.1', port: 5060 }]);
@@ -144,7 +133,7 @@ t.test('defaults fill every key the file leaves out', async (t) => {
 });
 
 t.test('values are converted: ports, IPv6 listen, TLS paths, numbers read as text', async (t) => {
-  const c = config(`data_dir: /var/lib/pbx
+  const c = configOf(`data_dir: /var/lib/pbx
 sip:
   listen: ["tls:[::1]:5061", "UDP:0.0.0.0:5060"]
   tls: { cert: certs/pbx.crt, key: /k.pem }
@@ -167,12 +156,12 @@ extensions:
 });
 
 t.test('odd documents get positioned errors, never an exception', async (t) => {
-  t.same(errors('- 1\n- 2\n'), ['pbx.yaml:1:1: expected a mapping, got a list']);
-  t.same(errors('http: {token: t}\n---\nfoo: 1\n'), ['pbx.yaml:2:1: a config is a single YAML document; remove the "---" separator']);
-  t.same(errors('http: {token: t}\nextensions: { ? [a] : 1 }\n'), ['pbx.yaml:2:17: a key must be a plain value, not a list or mapping']);
-  t.same(errors(''), ['pbx.yaml:1:1: missing key "http"']);
+  t.same(configErrors('- 1\n- 2\n'), ['pbx.yaml:1:1: expected a mapping, got a list']);
+  t.same(configErrors('http: {token: t}\n---\nfoo: 1\n'), ['pbx.yaml:2:1: a config is a single YAML document; remove the "---" separator']);
+  t.same(configErrors('http: {token: t}\nextensions: { ? [a] : 1 }\n'), ['pbx.yaml:2:17: a key must be a plain value, not a list or mapping']);
+  t.same(configErrors(''), ['pbx.yaml:1:1: missing key "http"']);
   const bomb = ['a: &a [1,1,1,1,1,1,1,1,1,1]', ...'bcdefg'.split('').map((k, i) => `${k}: &${k} [${Array(10).fill('*' + 'abcdefg'[i]).join(',')}]`)].join('\n');
-  t.match(errors(bomb), [/^pbx\.yaml:1:1: the config cannot be expanded: /]);
+  t.match(configErrors(bomb), [/^pbx\.yaml:1:1: the config cannot be expanded: /]);
 });
 
 t.test('random mutations of a valid config never throw and always answer with positions', async (t) => {

@@ -1,16 +1,10 @@
 import { fileURLToPath } from 'node:url';
 import t from 'tap';
-import { loadConfig, parseConfigText } from '../../src/config/load.js';
+import { loadConfig } from '../../src/config/load.js';
 import { compileRouting } from '../../src/config/routing.js';
-import type { Config } from '../../src/config/types.js';
+import { configOf } from '../helpers/config-text.js';
 
 const EXAMPLE = fileURLToPath(new URL('../../config.example.yaml', import.meta.url));
-
-function config(text: string): Config {
-  const r = parseConfigText(text, 'pbx.yaml');
-  if (!r.ok) throw new Error(r.errors.join('\n'));
-  return r.config;
-}
 
 t.test('config.example.yaml is valid and routes every CONTRACT number', async (t) => {
   const r = loadConfig(EXAMPLE);
@@ -31,7 +25,7 @@ t.test('config.example.yaml is valid and routes every CONTRACT number', async (t
 
 t.test('dialplan numbers resolve through other numbers to their final destination', async (t) => {
   const routing = compileRouting(
-    config(`http: { token: t }
+    configOf(`http: { token: t }
 extensions:
   "1001": { password: a, voicemail: { pin: "1" } }
 queues:
@@ -60,8 +54,8 @@ dialplan:
 
 t.test('each compile is independent: a reload does not change the routing calls already hold', async (t) => {
   const base = 'http: { token: t }\nextensions:\n  "1001": { password: a }\n  "1002": { password: b }\n';
-  const before = compileRouting(config(base + 'dialplan:\n  "9": "1001"\n'));
-  const after = compileRouting(config(base + 'dialplan:\n  "9": "1002"\n'));
+  const before = compileRouting(configOf(base + 'dialplan:\n  "9": "1001"\n'));
+  const after = compileRouting(configOf(base + 'dialplan:\n  "9": "1002"\n'));
   t.same(before.resolve('9'), { kind: 'extension', ext: '1001' });
   t.same(after.resolve('9'), { kind: 'extension', ext: '1002' });
 });

@@ -1,8 +1,7 @@
 import t from 'tap';
-import { parseConfigText } from '../../src/config/load.js';
 import { compileRouting } from '../../src/config/routing.js';
-import type { Config } from '../../src/config/types.js';
 import { recordingPathFor, retentionPolicy, shouldRecord } from '../../src/media/recording/policy.js';
+import { configErrors, configOf } from '../helpers/config-text.js';
 
 const BASE = `http:
   token: t
@@ -12,28 +11,17 @@ extensions:
   "1003": { password: c }
 `;
 
-function errors(text: string): string[] {
-  const r = parseConfigText(text, 'pbx.yaml');
-  return r.ok ? [] : r.errors;
-}
-
-function config(text: string): Config {
-  const r = parseConfigText(text, '/etc/pbx/pbx.yaml');
-  if (!r.ok) throw new Error(r.errors.join('\n'));
-  return r.config;
-}
-
 t.test('recording: defaults are stereo, keep forever, no size limit, 500 MB free space guard, no numbers', async (t) => {
-  const c = config(BASE);
+  const c = configOf(BASE);
   t.same(c.recording, { format: 'stereo', retention_days: 0, max_total_mb: 0, min_free_mb: 500, numbers: [] });
   t.same(retentionPolicy(c.recording), { retentionDays: 0, maxTotalBytes: 0 });
-  const set = config(BASE + 'dialplan: { "500": "1002" }\nrecording: { format: mono, retention_days: 90, max_total_mb: 2048, min_free_mb: 0, numbers: [500] }\n');
+  const set = configOf(BASE + 'dialplan: { "500": "1002" }\nrecording: { format: mono, retention_days: 90, max_total_mb: 2048, min_free_mb: 0, numbers: [500] }\n');
   t.same(set.recording, { format: 'mono', retention_days: 90, max_total_mb: 2048, min_free_mb: 0, numbers: ['500'] });
   t.same(retentionPolicy(set.recording), { retentionDays: 90, maxTotalBytes: 2048 * 1024 * 1024 });
 });
 
 t.test('bad recording keys are errors at their position', async (t) => {
-  t.same(errors(BASE + 'recording:\n  format: surround\n  retention_days: -1\n  max_total: 5\n'), [
+  t.same(configErrors(BASE + 'recording:\n  format: surround\n  retention_days: -1\n  max_total: 5\n'), [
     'pbx.yaml:8:11: recording.format: must be one of stereo, mono (got "surround")',
     'pbx.yaml:9:19: recording.retention_days: must be at least 0 (got -1)',
     'pbx.yaml:10:3: recording: unknown key "max_total"; did you mean "max_total_mb"?',
@@ -49,7 +37,7 @@ ivr:
 recording:
   numbers: ["500", "501", "1001", "600", "5a"]
 `;
-  t.same(errors(text), [
+  t.same(configErrors(text), [
     'pbx.yaml:13:20: recording.numbers[1]: 501 is not a dialplan number; did you mean "500"?',
     'pbx.yaml:13:27: recording.numbers[2]: 1001 is an extension, not a dialplan number; record its calls with extensions.1001.record: true',
     'pbx.yaml:13:42: recording.numbers[4]: dialplan number "5a" may only use 0-9 * # +',
@@ -57,14 +45,14 @@ recording:
 });
 
 t.test('groups and queues take record: true', async (t) => {
-  const c = config(BASE + 'groups:\n  sales: { members: ["1002"], record: true }\n  support: { members: ["1003"] }\nqueues:\n  q: { members: ["1002"], record: true }\n');
+  const c = configOf(BASE + 'groups:\n  sales: { members: ["1002"], record: true }\n  support: { members: ["1003"] }\nqueues:\n  q: { members: ["1002"], record: true }\n');
   t.same([c.groups.get('sales')!.record, c.groups.get('support')!.record, c.queues.get('q')!.record], [true, false, true]);
-  t.same(errors(BASE + 'groups:\n  g: { members: ["1002"], record: yes please }\n'), ['pbx.yaml:8:35: groups.g.record: expected true or false, got "yes please"']);
+  t.same(configErrors(BASE + 'groups:\n  g: { members: ["1002"], record: yes please }\n'), ['pbx.yaml:8:35: groups.g.record: expected true or false, got "yes please"']);
 });
 
 t.test('shouldRecord: an extension with record, a recorded number or what it leads to, a recorded group or queue', async (t) => {
   const routing = compileRouting(
-    config(
+    configOf(
       BASE +
         `dialplan:
   "500": "group:sales"
