@@ -138,8 +138,7 @@ export class CallControl extends EventEmitter<CallControlEvents> {
   }
 
   /** Where the call is recorded, when an extension, the dialled number or its group asks for it. */
-  #recordingFor(routing: Routing, from: string, dialled: string, callId: string): CallRecording | null {
-    const dest = dialled === '' ? null : routing.resolve(dialled);
+  #recordingFor(routing: Routing, from: string, dialled: string, dest: Destination | null, callId: string): CallRecording | null {
     const to = dest?.kind === 'extension' ? dest.ext : null;
     const group = dest?.kind === 'group' ? dest.name : null;
     const queue = dest?.kind === 'queue' ? dest.name : null;
@@ -180,6 +179,7 @@ export class CallControl extends EventEmitter<CallControlEvents> {
     a.trying();
     const callId = a.callId;
     const number = uriUser(req.uri) ?? '';
+    const dest = number === '' ? null : routing.resolve(number);
     const log = this.#opts.log.child({ callId });
     const call = new Call(
       this.#env,
@@ -189,7 +189,7 @@ export class CallControl extends EventEmitter<CallControlEvents> {
       log,
       routing.config.rtp.address,
       { offered: routing.config.rtp.codecs, transcodable: this.#opts.media.transcodable },
-      this.#recordingFor(routing, user, number, callId),
+      this.#recordingFor(routing, user, number, dest, callId),
     );
     this.#calls.set(call.id, call);
     this.#invites.set(inviteKey(req), call);
@@ -200,7 +200,6 @@ export class CallControl extends EventEmitter<CallControlEvents> {
       call.fail(483, 'too-many-hops');
       return;
     }
-    const dest = number === '' ? null : routing.resolve(number);
     if (dest === null) {
       log.info({ to: number }, 'unknown number');
       call.fail(404, 'unknown-number');
