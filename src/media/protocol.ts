@@ -12,6 +12,8 @@ export interface WorkerConfig {
   noRtpWarningS: number;
   /** Use the native relay when it loads; false forces the node:dgram one. */
   nativeRelay: boolean;
+  /** The minimum RTCP report interval of decoded legs, ms; absent: RFC 3550's 5 s. */
+  rtcpIntervalMs?: number;
 }
 
 export interface RemoteTarget {
@@ -83,6 +85,20 @@ export interface LegStats {
   jitterMs: number;
   /** Round trip PBX–phone from the phone's RTCP reports (RFC 3550 6.4.1), ms; null without RTCP. */
   rttMs: number | null;
+  /**
+   * The phone's own view of the stream the PBX sends it: its last RTCP report block about the
+   * PBX's SSRC on a decoded leg (RFC 3550 6.4.1). null or absent before one came.
+   */
+  farEnd?: FarEndReport | null;
+}
+
+export interface FarEndReport {
+  /** Cumulative packets lost of the PBX's stream, as the phone counts them. */
+  packetsLost: number;
+  /** Fraction lost in the phone's last report interval, percent. */
+  fractionLostPct: number;
+  /** Interarrival jitter of the PBX's stream at the phone, ms. */
+  jitterMs: number;
 }
 
 export interface NoRtpInfo {

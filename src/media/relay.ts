@@ -6,8 +6,9 @@
 // Hot path (onRtp/onRtcp): no allocation, no closure, fields read straight from the packet.
 // Call quality: each leg keeps RFC 3550 reception statistics of the phone's RTP (loss, jitter), and
 // times the RTCP receiver report that answers the last sender report relayed to the phone (RTT).
+// A decoded leg's phone reports on the PBX's own stream: its RTCP goes to the leg's RtcpSession.
 import type { RemoteInfo, Socket } from 'node:dgram';
-import type { LegStats, RemoteTarget } from './protocol.js';
+import type { FarEndReport, LegStats, RemoteTarget } from './protocol.js';
 import type { DecodedLeg } from './pipeline/decoded-leg.js';
 import type { RelayLeg } from './relay-leg.js';
 import { ReceiveStats, dlsrForLsr, senderReportNtpMiddle } from './rtcp.js';
@@ -68,6 +69,8 @@ export class Leg implements RelayLeg {
   srSentMiddle = -1;
   srSentAt = 0;
   rttMs = -1;
+  /** The phone's last report about the PBX's own stream (decoded legs, pipeline/rtcp-session.ts). */
+  farEnd: FarEndReport | null = null;
 
   /** Timeout bookkeeping, walked by the tick. */
   lastTickReceived = 0;
@@ -157,6 +160,22 @@ export class Leg implements RelayLeg {
     this.sendPort = port;
   }
 
+  /**
+   * The leg takes over from a leg of another relay on the same ports (worker.ts moves native legs
+   * here to decode them): its counters and reception statistics go on from where that one was.
+   */
+  carry(before: LegStats): void {
+    this.rtpReceived += before.rtpReceived;
+    this.rtpBytesReceived += before.rtpBytesReceived;
+    this.rtpSent += before.rtpSent;
+    this.rtpBytesSent += before.rtpBytesSent;
+    this.rtpDropped += before.rtpDropped;
+    this.rtcpReceived += before.rtcpReceived;
+    this.rtcpSent += before.rtcpSent;
+    this.receive.resume(before.packetsLost, before.rtpReceived, (before.jitterMs * this.clockRate) / 1000);
+    if (before.rttMs !== null) this.rttMs = before.rttMs;
+  }
+
   stats(): LegStats {
     return {
       rtpReceived: this.rtpReceived,
@@ -172,6 +191,7 @@ export class Leg implements RelayLeg {
       packetsLost: this.receive.lost,
       jitterMs: Math.round(this.receive.jitterMs * 10) / 10,
       rttMs: this.rttMs < 0 ? null : Math.round(this.rttMs),
+      farEnd: this.farEnd === null ? null : { ...this.farEnd },
     };
   }
 }
@@ -245,6 +265,11 @@ export function onRtcp(leg: Leg, msg: Buffer, rinfo: RemoteInfo): void {
     leg.rtcpSendPort = rinfo.port;
   }
   leg.rtcpReceived++;
+  if (leg.decoded !== null) {
+    // The phone reports on the PBX's own stream: the decoded leg's RTCP session reads it.
+    leg.decoded.rtcp.receive(msg, performance.now());
+    return;
+  }
   const length = msg.length;
   if (leg.srSentMiddle !== -1) {
     // RFC 3550 6.4.1: the phone's report on the SR we relayed to it: RTT = now - sent - DLSR.
@@ -256,7 +281,7 @@ export function onRtcp(leg: Leg, msg: Buffer, rinfo: RemoteInfo): void {
   }
   const peer = leg.peer;
   // Reports about a stream the PBX re-encodes describe another stream than the peer receives.
-  if (peer === null || peer.rtcpSendAddress === null || leg.decoded !== null || peer.decoded !== null) return;
+  if (peer === null || peer.rtcpSendAddress === null || peer.decoded !== null) return;
   peer.rtcp.send(msg, peer.rtcpSendPort, peer.rtcpSendAddress);
   peer.rtcpSent++;
   const srMiddle = senderReportNtpMiddle(msg, length);

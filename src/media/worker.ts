@@ -15,7 +15,9 @@ const legs = new Map<string, RelayLeg>();
 const port = parentPort!;
 // Pure legs go through the native relay when it loads, else through node:dgram (relay.ts).
 const { addon, relay } = loadNativeRelay(config.nativeRelay);
-const pipeline = new Pipeline(legs, (e) => port.postMessage(e), config.toneCountry, () => void settleDecoding());
+const pipeline = new Pipeline(legs, (e) => port.postMessage(e), config.toneCountry, () => void settleDecoding(), {
+  rtcpIntervalMs: config.rtcpIntervalMs,
+});
 
 type LookupCallback = (e: Error | null, address: string, family: number) => void;
 
@@ -102,6 +104,7 @@ async function moveToDgram(): Promise<void> {
   for (const n of move) if (n.peer !== null && n.id < n.peer.id) pairs.push([n.id, n.peer.id]);
   for (const n of move) {
     const lastRxAt = n.lastRxAt;
+    const before = n.stats();
     n.release();
     let js: Leg;
     try {
@@ -120,6 +123,7 @@ async function moveToDgram(): Promise<void> {
       continue;
     }
     if (n.remote !== null) js.setRemote(n.remote);
+    js.carry(before);
     js.lastRxAt = lastRxAt;
     legs.set(n.id, js);
     pipeline.replaceLeg(n, js);

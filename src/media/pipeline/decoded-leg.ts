@@ -3,7 +3,7 @@
 // arrival (RFC 4733 events go straight to their receiver); once per 20 ms tick pull() takes one
 // frame out, decodes it (concealing a loss) and resamples it to 16 kHz into `heard`; send() takes
 // one 16 kHz frame, resamples it to the codec's rate, encodes it and sends it in the PBX's own RTP
-// stream for the leg. Every buffer is allocated here, once.
+// stream for the leg, and its RTCP session reports on both streams. Every buffer is allocated here, once.
 import { performance } from 'node:perf_hooks';
 import { codecSupported, createCodec, type AudioCodec } from '../codec/index.js';
 import { Resampler } from '../codec/resample.js';
@@ -14,6 +14,7 @@ import type { LegCodecSpec } from '../protocol.js';
 import type { Leg } from '../relay.js';
 import { RTP_FIXED_HEADER, rtpHeaderLength, rtpTimestamp } from '../rtp.js';
 import { DigitSender } from './digit-sender.js';
+import { RtcpSession } from './rtcp-session.js';
 import { RtpSender } from './rtp-sender.js';
 
 /** The rate every decoded leg, the mixer, the player and the recorder work at. */
@@ -37,6 +38,7 @@ export class DecodedLeg {
   readonly digits: { digit: string; method: 'rfc4733' | 'inband' }[] = [];
   readonly sender = new RtpSender();
   readonly digitSender: DigitSender;
+  readonly rtcp: RtcpSession;
   readonly #rx: AudioCodec;
   readonly #tx: AudioCodec;
   readonly #jitter: JitterBuffer;
@@ -55,14 +57,15 @@ export class DecodedLeg {
     return codecSupported(codec.name, codec.clockRate, codec.channels);
   }
 
-  static create(leg: Leg, codec: LegCodecSpec): DecodedLeg | null {
+  /** `rtcpIntervalMs`: the minimum RTCP report interval (RFC 3550 6.2: 5 s); tests shorten it. */
+  static create(leg: Leg, codec: LegCodecSpec, rtcpIntervalMs?: number): DecodedLeg | null {
     const rx = createCodec(codec.name, codec.clockRate, codec.channels);
     if (rx === null) return null;
     const tx = createCodec(codec.name, codec.clockRate, codec.channels)!;
-    return new DecodedLeg(leg, codec, rx, tx);
+    return new DecodedLeg(leg, codec, rx, tx, rtcpIntervalMs);
   }
 
-  private constructor(leg: Leg, codec: LegCodecSpec, rx: AudioCodec, tx: AudioCodec) {
+  private constructor(leg: Leg, codec: LegCodecSpec, rx: AudioCodec, tx: AudioCodec, rtcpIntervalMs: number | undefined) {
     this.leg = leg;
     this.codec = codec;
     this.#rx = rx;
@@ -75,6 +78,7 @@ export class DecodedLeg {
     this.#events = codec.dtmfPayloadType === null ? null : new DtmfEventReceiver();
     this.#inband = codec.dtmfPayloadType === null ? new InbandDtmfDetector(INTERNAL_RATE) : null;
     this.digitSender = new DigitSender(INTERNAL_RATE, codec.dtmfPayloadType === null ? null : tx.clockRate);
+    this.rtcp = new RtcpSession(leg, this.sender, tx.clockRate, rtcpIntervalMs);
   }
 
   /** A packet from the phone (already counted and latched by the relay). */
@@ -92,8 +96,9 @@ export class DecodedLeg {
     this.#jitter.push(msg, msg.length, performance.now());
   }
 
-  /** One tick: the next frame from the jitter buffer, decoded to 16 kHz into `heard`. */
+  /** One tick: the RTCP report when due, then the next frame from the jitter buffer, decoded to 16 kHz into `heard`. */
   pull(nowMs: number): void {
+    this.rtcp.poll(nowMs);
     const f = this.#jitter.pop(nowMs);
     let n = 0;
     if (f.kind === 'audio') {
@@ -149,6 +154,7 @@ export class DecodedLeg {
       length = RTP_FIXED_HEADER + n;
     }
     leg.rtp.send(s.packet, 0, length, leg.sendPort, address);
+    s.sent(length - RTP_FIXED_HEADER);
     leg.rtpSent++;
     leg.rtpBytesSent += length;
     s.advance(this.#tx.timestampStep);
@@ -162,6 +168,7 @@ export class DecodedLeg {
   close(): void {
     if (this.#closed) return;
     this.#closed = true;
+    this.rtcp.close();
     this.#rx.close();
     this.#tx.close();
   }

@@ -85,6 +85,11 @@ interface LegMedia {
   pendingDigits: string[];
 }
 
+export interface PipelineOptions {
+  /** The minimum RTCP report interval of decoded legs, ms (RFC 3550 6.2: 5000); tests shorten it. */
+  rtcpIntervalMs?: number;
+}
+
 function fail(code: string, message: string): never {
   throw new PbxError(code, message);
 }
@@ -103,6 +108,7 @@ export class Pipeline {
   readonly #recordings = new Map<string, Recording>();
   readonly #prompts = new Map<string, PlayItem>();
   readonly #clock = new MediaClock((now) => this.#tick(now));
+  readonly #rtcpIntervalMs: number | undefined;
   /** The decoded legs, walked every tick (rebuilt when a leg changes mode). */
   #decoded: LegMedia[] = [];
   /** Something changed during a tick (a play ended, digits were sent): modes are looked at again. */
@@ -112,8 +118,15 @@ export class Pipeline {
    * `needDgram` is called when a leg the native relay holds must be decoded: the worker moves it
    * (and its peer) to node:dgram sockets on the same ports, calls replaceLeg() and refresh().
    */
-  constructor(legs: ReadonlyMap<string, RelayLeg>, post: (e: WorkerEvent) => void, toneCountry: string, needDgram: () => void) {
+  constructor(
+    legs: ReadonlyMap<string, RelayLeg>,
+    post: (e: WorkerEvent) => void,
+    toneCountry: string,
+    needDgram: () => void,
+    options: PipelineOptions = {},
+  ) {
     this.#legs = legs;
+    this.#rtcpIntervalMs = options.rtcpIntervalMs;
     this.#needDgram = needDgram;
     this.#post = post;
     this.#tones = toneSet(toneCountry);
@@ -325,7 +338,7 @@ export class Pipeline {
     }
     if (m.decoded !== null) return true;
     if (!(m.leg instanceof Leg)) return false;
-    const d = DecodedLeg.create(m.leg, m.codec!);
+    const d = DecodedLeg.create(m.leg, m.codec!, this.#rtcpIntervalMs);
     if (d === null) return true;
     m.decoded = d;
     m.leg.decoded = d;
