@@ -22,6 +22,7 @@ import {
   writeReceiverReport,
   writeSdesCname,
   writeSenderReport,
+  type IntervalInput,
   type ReportBlock,
   type SenderInfo,
 } from '../rtcp.js';
@@ -48,7 +49,6 @@ export class RtcpSession {
   readonly #sender: RtpSender;
   /** The RTP clock rate of the PBX's stream (report blocks about it count jitter in it). */
   readonly #clockRate: number;
-  readonly #minMs: number;
   readonly #cname = Buffer.from(randomBytes(CNAME_BYTES).toString('base64'), 'latin1');
   readonly #out = Buffer.alloc(BUFFER_BYTES);
   readonly #info: SenderInfo = { ntpSec: 0, ntpFrac: 0, rtpTimestamp: 0, packets: 0, octets: 0 };
@@ -56,6 +56,7 @@ export class RtcpSession {
   readonly #oneBlock: readonly ReportBlock[] = [this.#block];
   readonly #noBlocks: readonly ReportBlock[] = [];
   readonly #reading = new RtcpReading();
+  readonly #intervalInput: IntervalInput;
   readonly #srSent = new Uint32Array(RECENT_SRS);
   #srNext = 0;
   /** When the next report is due, on performance.now(). */
@@ -79,7 +80,16 @@ export class RtcpSession {
     this.#leg = leg;
     this.#sender = sender;
     this.#clockRate = clockRate;
-    this.#minMs = minIntervalMs;
+    this.#intervalInput = {
+      members: MEMBERS,
+      senders: 0,
+      sessionBandwidth: SESSION_BANDWIDTH,
+      weSent: false,
+      avgRtcpSize: 0,
+      initial: true,
+      minMs: minIntervalMs,
+      random: 0,
+    };
     this.#packetsAtReport = sender.packets;
     this.#receivedAtReport = leg.rtpReceived;
     // 6.3.2: avg_rtcp_size starts as the probable size of the first packet (an RR with one block).
@@ -125,16 +135,13 @@ export class RtcpSession {
   }
 
   #interval(initial: boolean): number {
-    return reportIntervalMs({
-      members: MEMBERS,
-      senders: (this.#weSent ? 1 : 0) + (this.#phoneSent ? 1 : 0),
-      sessionBandwidth: SESSION_BANDWIDTH,
-      weSent: this.#weSent,
-      avgRtcpSize: this.#avgSize,
-      initial,
-      minMs: this.#minMs,
-      random: Math.random(),
-    });
+    const o = this.#intervalInput;
+    o.senders = (this.#weSent ? 1 : 0) + (this.#phoneSent ? 1 : 0);
+    o.weSent = this.#weSent;
+    o.avgRtcpSize = this.#avgSize;
+    o.initial = initial;
+    o.random = Math.random();
+    return reportIntervalMs(o);
   }
 
   #report(nowMs: number, bye: boolean): void {
