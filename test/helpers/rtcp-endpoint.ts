@@ -10,6 +10,8 @@ export interface RtcpArrival {
   at: number;
   packets: RtcpPacket[];
   from: string;
+  fromPort: number;
+  raw: Buffer;
 }
 
 export class RtcpEndpoint {
@@ -21,7 +23,7 @@ export class RtcpEndpoint {
   private constructor(socket: dgram.Socket) {
     this.#socket = socket;
     socket.on('message', (msg, rinfo) => {
-      const arrival = { at: performance.now(), packets: parseRtcp(msg), from: `${rinfo.address}:${rinfo.port}` };
+      const arrival = { at: performance.now(), packets: parseRtcp(msg), from: `${rinfo.address}:${rinfo.port}`, fromPort: rinfo.port, raw: msg };
       this.received.push(arrival);
       this.#waiters.check(arrival);
     });

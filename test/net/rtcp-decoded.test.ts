@@ -3,16 +3,20 @@
 // reads the phone's reports for the round trip. Node endpoints stand for the phones: RtpEndpoint
 // for RTP and RtcpEndpoint for RTCP. The report interval is shortened to 200 ms (an engine option).
 import t from 'tap';
+import { spawnSync } from 'node:child_process';
+import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { setTimeout as delay } from 'node:timers/promises';
 import { legQuality } from '../../src/calls/quality.js';
 import { MediaEngine, type LegCodecSpec, type LegStats } from '../../src/media/engine.js';
 import { ntpMiddle, setNtpTime, writeReceiverReport, writeSdesCname, writeSenderReport, type ReportBlock, type RtcpPacket, type SenderInfo } from '../../src/media/rtcp.js';
-import { speechLike } from '../helpers/audio.js';
+import { hasTool, speechLike } from '../helpers/audio.js';
 import { compiledMediaWorker } from '../helpers/compiled.js';
+import { writePcapUdp } from '../helpers/pcap.js';
 import { freeRange } from '../helpers/ports.js';
 import { RtcpEndpoint, type RtcpArrival } from '../helpers/rtcp-endpoint.js';
 import { RtpEndpoint, type EndpointCodec } from '../helpers/rtp-endpoint.js';
+import { tempDir } from '../interop/harness.js';
 
 const range = await freeRange(40);
 const engine = await MediaEngine.start({
@@ -248,4 +252,31 @@ t.test('a relayed leg moved to the pipeline for a tone and back keeps its counts
   const back = await statsWhen(a.legId, (s) => s.rtpReceived === 106, '106 packets');
   t.equal(back.packetsLost, 4, 'relayed again: still 4 lost, none counted twice');
   t.ok(back.rtpSent >= decoded.rtpSent && back.rtcpSent >= decoded.rtcpSent, 'sent counters only grow');
+});
+
+t.test('tshark decodes what the PBX sent as well-formed RTCP: SR and SDES, then the BYE, with the same counts', { skip: hasTool('tshark') ? false : 'tshark is not installed' }, async (t) => {
+  const { a, b } = await call(PCMU, PCMA);
+  await Promise.all([a.ep.send(speechLike(8000, 1), a.port), b.ep.send(new Int16Array(8000), b.port)]);
+  await a.rtcp.waitFor((r) => sr(r) !== null, 5000, 'an SR');
+  await engine.closeLeg(a.legId);
+  await a.rtcp.waitFor((r) => r.packets.some((p) => p.type === 'bye'), 2000, 'the BYE');
+  const fromPbx = a.rtcp.received.filter((r) => r.fromPort === a.port + 1);
+  const tmp = tempDir('rtcp-tshark');
+  t.teardown(() => tmp.cleanup());
+  const file = join(tmp.path, 'rtcp.pcap');
+  writePcapUdp(
+    file,
+    fromPbx.map((r) => ({ srcPort: a.port + 1, dstPort: a.rtcp.port, data: r.raw })),
+  );
+  const fields = ['frame.number', 'rtcp.pt', 'rtcp.senderssrc', 'rtcp.sender.packetcount', 'rtcp.sender.octetcount', 'rtcp.sdes.text', 'rtcp.length_check.bad', '_ws.malformed'];
+  const run = spawnSync('tshark', ['-r', file, '-d', `udp.port==${a.port + 1},rtcp`, '-T', 'fields', '-E', 'separator=;', ...fields.flatMap((f) => ['-e', f])], { encoding: 'utf8', timeout: 30000 });
+  t.equal(run.status, 0, `tshark ran: ${run.stderr}`);
+  const rows = run.stdout.trim().split('\n').map((l) => l.split(';'));
+  t.equal(rows.length, fromPbx.length, 'one frame a compound packet');
+  t.ok(rows.every((r) => r[6] === '' && r[7] === ''), 'no frame is malformed or fails the length check');
+  const mine = fromPbx.map((r) => sr(r)).find((p) => p !== null)!;
+  const row = rows.find((r) => r[1]!.startsWith('200'))!;
+  t.same([row[1], Number(row[2]), Number(row[3]), Number(row[4])], ['200,202', mine.ssrc, mine.sender.packets, mine.sender.octets], 'SR then SDES, with the counts parseRtcp read');
+  t.ok(row[5]!.length > 0, `a CNAME: ${row[5]}`);
+  t.ok(rows[rows.length - 1]![1]!.endsWith(',203'), `the last compound ends with a BYE: ${rows[rows.length - 1]![1]}`);
 });
