@@ -400,7 +400,7 @@ static int report_event(relay_t *r, leg_t *l, const unsigned char *p, unsigned l
   if (napi_open_handle_scope(env, &scope) != napi_ok) return 1;
   napi_value cb, recv, argv[2], result;
   if (napi_get_reference_value(env, r->event_cb, &cb) == napi_ok && cb != NULL) {
-    napi_get_undefined(env, &recv);
+    napi_get_global(env, &recv); /* napi_make_callback wants an object as `this` */
     napi_create_double(env, l->handle, &argv[0]);
     napi_create_uint32(env, len, &argv[1]);
     if (napi_make_callback(env, r->event_ctx, recv, cb, 2, argv, &result) != napi_ok) {
