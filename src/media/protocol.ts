@@ -38,6 +38,11 @@ export interface LegCodecSpec {
   channels: number | null;
   /** The telephone-event payload type (RFC 4733); null: digits travel in-band. */
   dtmfPayloadType: number | null;
+  /**
+   * The phone gets its digits by SIP INFO (dtmf_mode: info): the worker sends it neither events nor
+   * tones for the digits of the leg it is bridged to (call control sends the INFO).
+   */
+  digitsByInfo?: boolean;
 }
 
 /** One thing to play: a WAV file, a tone of the engine's country set, or silence. */
@@ -90,6 +95,8 @@ export interface LegStats {
    * PBX's SSRC on a decoded leg (RFC 3550 6.4.1). null or absent before one came.
    */
   farEnd?: FarEndReport | null;
+  /** What moves the leg's packets now: the native relay, or node:dgram sockets (JavaScript relay, decoding). */
+  relay: 'native' | 'dgram';
 }
 
 export interface FarEndReport {
