@@ -9,7 +9,9 @@ import { checkMediaFiles } from './media-files.js';
 import { Locator, type PathKey } from './positions.js';
 import { checkReferences } from './references.js';
 import { ConfigSchema, genericMessage, type RawConfig } from './schema.js';
-import type { Config, ConferenceConfig, ExtensionConfig, GroupConfig, IvrConfig, QueueConfig } from './types.js';
+import { checkSchedules } from './schedule-check.js';
+import { parseDays } from './schedule.js';
+import type { Config, ConferenceConfig, ExtensionConfig, GroupConfig, IvrConfig, QueueConfig, ScheduleConfig, TimeRange } from './types.js';
 
 /** Bounds what `*alias` references may expand to (billion laughs). */
 const MAX_ALIAS_COUNT = 1000;
@@ -75,7 +77,7 @@ export function parseConfigText(text: string, file: string): LoadResult {
       problems.push({ at, message: where.length > 0 ? `${pathText(where)}: ${issue.message}` : issue.message });
     }
   }
-  for (const p of [...checkReferences(raw), ...checkMediaFiles(raw, file)]) {
+  for (const p of [...checkReferences(raw), ...checkSchedules(raw), ...checkMediaFiles(raw, file)]) {
     problems.push({ at: locate.at(p.path, p.part), message: `${pathText(p.path)}: ${p.message}` });
   }
   if (!result.success || problems.length > 0) return failure(problems);
@@ -137,6 +139,15 @@ function build(raw: RawConfig, file: string): Config {
   const conferences = new Map<string, ConferenceConfig>();
   for (const [name, c] of Object.entries(raw.conferences)) conferences.set(name, { name, pin: c?.pin ?? null });
 
+  const schedules = new Map<string, ScheduleConfig>();
+  for (const [name, s] of Object.entries(raw.schedules)) {
+    const week: TimeRange[][] = [[], [], [], [], [], [], []];
+    for (const [days, ranges] of Object.entries(s.hours)) {
+      for (const day of parseDays(days) as number[]) week[day] = ranges;
+    }
+    schedules.set(name, { name, timezone: s.timezone, week, holidays: s.holidays, open: s.open, closed: s.closed, holiday: s.holiday });
+  }
+
   const dataDir = resolve(base, raw.data_dir);
   const config: Config = {
     file,
@@ -168,6 +179,13 @@ function build(raw: RawConfig, file: string): Config {
     queues,
     conferences,
     recording: { ...raw.recording, numbers: [...raw.recording.numbers] },
+    schedules,
+    callers: {
+      known: new Map(Object.entries(raw.callers.known)),
+      blacklist: raw.callers.blacklist,
+      reject_status: raw.callers.reject_status,
+      anonymous: raw.callers.anonymous,
+    },
   };
   addImplicitConferences(config);
   return config;
@@ -180,6 +198,8 @@ function addImplicitConferences(config: Config): void {
   for (const i of config.ivr.values()) destinations.push(...Object.values(i.options), i.default);
   for (const g of config.groups.values()) destinations.push(g.default);
   for (const q of config.queues.values()) destinations.push(q.default);
+  for (const s of config.schedules.values()) destinations.push(s.open, s.closed, s.holiday);
+  destinations.push(...config.callers.known.values(), config.callers.anonymous);
   for (const text of destinations) {
     if (text === null) continue;
     const d = parseDestination(text);
