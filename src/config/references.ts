@@ -107,7 +107,11 @@ export function checkReferences(input: unknown): Problem[] {
   const callers = mapping(raw.callers);
   const known = mapping(callers.known);
   for (const [pattern, dest] of Object.entries(known)) destination(['callers', 'known', pattern], dest);
-  if (callers.anonymous !== 'reject') optional(['callers', 'anonymous'], callers.anonymous);
+  const anonymous = textOf(callers.anonymous);
+  if (anonymous !== null && anonymous !== 'reject') {
+    const message = destinationProblem(anonymous, names);
+    if (message !== null) problems.push({ path: ['callers', 'anonymous'], part: 'value', message: `${message}; or reject to refuse anonymous calls` });
+  }
   if (Array.isArray(callers.blacklist)) {
     callers.blacklist.forEach((pattern, i) => {
       if (typeof pattern === 'string' && Object.hasOwn(known, pattern)) {
