@@ -1,8 +1,11 @@
 // Office hours and caller-ID routing over real UDP on 127.0.0.1: the PBX reads its schedules at an
-// instant the test fixes, phones call a number routed to `schedule:office`, and the phone that
-// rings shows the branch taken; blacklisted and anonymous callers are handled before the dialplan.
+// instant the test fixes, phones (and SIPp) call a number routed to `schedule:office`, and the
+// phone that rings shows the branch taken; blacklisted and anonymous callers are handled before
+// the dialplan.
 import t from 'tap';
 import type { SipRequest } from '../../src/sip/message.js';
+import { freePort } from '../helpers/ports.js';
+import { runSipp } from '../interop/harness.js';
 import { callIdOf, cdrFor, phone } from './helpers/flows.js';
 import { sdpFor, type Phone } from './helpers/phone.js';
 import { startPbx, type TestPbx } from './helpers/pbx.js';
@@ -45,6 +48,10 @@ async function ringsAt(callee: Phone, caller: Phone, invite: SipRequest): Promis
 
 function routedLog(callId: string): string | undefined {
   return pbx.log.find((l) => l.obj.callId === callId && l.msg === 'routed')?.obj.route as string | undefined;
+}
+
+function routedCount(route: string): number {
+  return pbx.log.filter((l) => l.msg === 'routed' && l.obj.route === route).length;
 }
 
 t.test('a schedule with a fixed clock sends calls to the in-hours extension, then to the out-of-hours one', async (t) => {
@@ -94,4 +101,35 @@ t.test('caller rules do not apply to an extension dialled directly', async (t) =
   const invite = await alice.dial('1002', sdpFor(alice.rtpPort), { from: '<sip:+78001234567@pbx.test>;tag=bl2' });
   await ringsAt(bob, alice, invite);
   t.equal(routedLog(callIdOf(invite)), undefined);
+});
+
+t.test('SIPp calls the office number: it reaches the in-hours extension, then with another fixed instant the out-of-hours one', async (t) => {
+  const bob = await phone(t, pbx, '1002');
+  const carol = await phone(t, pbx, '1003');
+  for (const [instant, callee, branch] of [[IN_HOURS, bob, 'open -> 1002'], [OUT_OF_HOURS, carol, 'closed -> 1003']] as const) {
+    now = instant;
+    const before = routedCount(`schedule office: ${branch}`);
+    const caller = runSipp({ scenario: 'uac-busy.xml', remote: `127.0.0.1:${pbx.port}`, localPort: await freePort(), service: '800', credentials: [['1001', 'alice-pass']], timeoutS: 20 });
+    const relayed = await callee.request('INVITE');
+    callee.reply(relayed, 486, 'busytag');
+    await callee.request('ACK');
+    const result = await caller;
+    t.equal(result.successful, 1, result.errors);
+    t.equal(routedCount(`schedule office: ${branch}`), before + 1, `routed: schedule office: ${branch}`);
+  }
+});
+
+t.test('a blacklisted SIPp caller gets 603', async (t) => {
+  now = IN_HOURS;
+  const result = await runSipp({
+    scenario: 'uac-declined.xml',
+    remote: `127.0.0.1:${pbx.port}`,
+    localPort: await freePort(),
+    service: '800',
+    credentials: [['1001', 'alice-pass']],
+    set: { caller: '+78005550000' },
+    timeoutS: 20,
+  });
+  t.equal(result.successful, 1, result.errors);
+  t.equal(routedCount('caller +78005550000 blacklisted (+7800*)'), 1);
 });
