@@ -1,24 +1,23 @@
 import t from 'tap';
 import { localTime, parseDays, parseHoliday, parseHours, scheduleState } from '../../src/config/schedule.js';
 import type { ScheduleConfig } from '../../src/config/types.js';
+import { configOf } from '../helpers/config-text.js';
 
 const at = (iso: string): number => Date.parse(iso);
 
-/** A schedule built the way loadConfig builds one. */
+/** A schedule as loadConfig reads it from YAML. */
 function schedule(timezone: string, hours: Record<string, string>, holidays: string[] = []): ScheduleConfig {
-  const week: ScheduleConfig['week'] = [[], [], [], [], [], [], []];
-  for (const [days, text] of Object.entries(hours)) {
-    const ranges = parseHours(text);
-    const list = parseDays(days);
-    if (typeof ranges === 'string' || typeof list === 'string') throw new Error(`${days}: ${text}`);
-    for (const d of list) week[d] = ranges;
-  }
-  const parsed = holidays.map((h) => {
-    const r = parseHoliday(h);
-    if (typeof r === 'string') throw new Error(r);
-    return r;
-  });
-  return { name: 'office', timezone, week, holidays: parsed, open: '1001', closed: '1002', holiday: null };
+  const config = configOf(`http: { token: t }
+extensions: { "1001": { password: a }, "1002": { password: b } }
+schedules:
+  office:
+    timezone: ${timezone}
+    hours: ${JSON.stringify(hours)}
+    holidays: ${JSON.stringify(holidays)}
+    open: "1001"
+    closed: "1002"
+`);
+  return config.schedules.get('office')!;
 }
 
 t.test('day names and ranges, wrapping over the end of the week', async (t) => {
