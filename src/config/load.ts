@@ -4,7 +4,7 @@ import { dirname, resolve } from 'node:path';
 import * as v from 'valibot';
 import { LineCounter, parseDocument } from 'yaml';
 import { parseDestination } from './destination.js';
-import { findComplexKeys, findDuplicateKeys } from './duplicates.js';
+import { findComplexKeys, findDuplicateKeys, findNumberKeys } from './duplicates.js';
 import { checkMediaFiles } from './media-files.js';
 import { Locator, type PathKey } from './positions.js';
 import { checkReferences } from './references.js';
@@ -79,6 +79,9 @@ export function parseConfigText(text: string, file: string): LoadResult {
   }
   for (const p of [...checkReferences(raw), ...checkSchedules(raw), ...checkMediaFiles(raw, file)]) {
     problems.push({ at: locate.at(p.path, p.part), message: `${pathText(p.path)}: ${p.message}` });
+  }
+  for (const key of findNumberKeys(doc, ['callers', 'known'])) {
+    problems.push({ at: locate.offset(key.offset), message: `callers.known: write caller numbers in quotes ("${key.written}"): YAML reads ${key.written} as a number and drops a leading + or 0` });
   }
   if (!result.success || problems.length > 0) return failure(problems);
   return { ok: true, config: build(result.output, resolve(file)) };

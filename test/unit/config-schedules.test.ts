@@ -161,6 +161,14 @@ t.test('every bad callers value is reported at its FILE:LINE:COL', async (t) => 
   ]);
 });
 
+t.test('an unquoted caller number key that YAML changes is an error; one it keeps is fine', async (t) => {
+  t.same(configErrors(`${BASE}callers:\n  known:\n    +74951234567: "1001"\n    007: "1001"\n    74950000000: "1002"\n`), [
+    'pbx.yaml:9:5: callers.known: write caller numbers in quotes ("+74951234567"): YAML reads +74951234567 as a number and drops a leading + or 0',
+    'pbx.yaml:10:5: callers.known: write caller numbers in quotes ("007"): YAML reads 007 as a number and drops a leading + or 0',
+  ]);
+  t.same([...configOf(`${BASE}callers:\n  known:\n    74951234567: "1002"\n`).callers.known.keys()], ['74951234567']);
+});
+
 t.test('examples/office-hours.yaml is valid', async (t) => {
   const r = loadConfig(fileURLToPath(new URL('../../examples/office-hours.yaml', import.meta.url)));
   t.same(r.ok ? [] : r.errors, []);
