@@ -224,7 +224,11 @@ const schedule = mapping({
 
 /** A caller number or prefix; a string, since YAML reads an unquoted +7495... or 0049... as a number and drops the + or the zeros. */
 const callerPattern = v.pipe(
-  v.string((i) => `write caller numbers in quotes ("+74951234567"): YAML reads ${String(i.input)} as a number and drops a leading + or 0`),
+  v.string((i) =>
+    typeof i.input === 'number'
+      ? `write caller numbers in quotes ("+74951234567"): YAML reads ${String(i.input)} as a number and drops a leading + or 0`
+      : `expected a caller number in quotes such as "+74951234567", got ${describe(i.received)}`,
+  ),
   v.regex(CALLER_PATTERN, (i) => `caller number ${i.received} must be digits with an optional leading + and an optional trailing * (a prefix), e.g. "+74951234567" or "+7495*"`),
 );
 

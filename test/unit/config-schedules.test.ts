@@ -156,6 +156,7 @@ t.test('every bad callers value is reported at its FILE:LINE:COL', async (t) => 
       'pbx.yaml:11:18: callers.reject_status: must be at least 400 (got 200)',
     ],
   );
+  t.same(configErrors(`${BASE}callers: { blacklist: [{ a: 1 }] }\n`), ['pbx.yaml:7:24: callers.blacklist[0]: expected a caller number in quotes such as "+74951234567", got a mapping']);
   t.same(configErrors(`${BASE}callers: { anonymous: rejct }\n`), [
     'pbx.yaml:7:23: callers.anonymous: bad destination "rejct"; expected a number, ivr:NAME, group:NAME, queue:NAME, conference:NAME, schedule:NAME, voicemail:EXT, voicemail-main or hangup; or reject to refuse anonymous calls',
   ]);
