@@ -12,6 +12,7 @@
 //   log,            pino-style logger; every line of a call comes from log.child({ callId })
 //   localContact,   (transport) => our Contact URI for that transport, e.g. "sip:pbx@127.0.0.1:5060"
 //   clock?, timers?        defaults: realClock, T1 500 ms, T2 4 s (RFC 3261 13.3.1.4 2xx retransmission)
+//   wallClock?             () => ms since the epoch that schedules are read at (default clock.now); tests fix it
 //   ringTimeout?           seconds a call rings before 480 (default 120)
 //   userAgent?             User-Agent / Server value written on what the PBX sends (default "tspbx")
 // })
@@ -37,8 +38,10 @@ import type { CallMedia, CallRegistrar, CallStore } from './deps.js';
 import type { CallDtmf } from './dtmf.js';
 import type { DtmfMethod } from '../media/dtmf/digits.js';
 import type { Log } from '../util/log.js';
+import { callerIdOf } from './caller-id.js';
 import { displayName, uriUser } from './headers.js';
 import { UasLeg, type Leg, type LegContext } from './leg.js';
+import { routeCall } from './route.js';
 
 export interface CallControlOptions {
   transactions: TransactionLayer;
@@ -50,6 +53,7 @@ export interface CallControlOptions {
   localContact: (transport: TransportName) => string;
   clock?: Clock;
   timers?: Timers;
+  wallClock?: () => number;
   ringTimeout?: number;
   userAgent?: string;
 }
@@ -179,7 +183,8 @@ export class CallControl extends EventEmitter<CallControlEvents> {
     a.trying();
     const callId = a.callId;
     const number = uriUser(req.uri) ?? '';
-    const dest = number === '' ? null : routing.resolve(number);
+    const route = number === '' ? null : routeCall(routing, number, { ...callerIdOf(req), now: this.#opts.wallClock?.() ?? this.#env.clock.now() });
+    const dest = route?.kind === 'route' ? route.dest : null;
     const log = this.#opts.log.child({ callId });
     const call = new Call(
       this.#env,
@@ -202,6 +207,11 @@ export class CallControl extends EventEmitter<CallControlEvents> {
     const maxForwards = Number.parseInt(req.headers.get('max-forwards') ?? '70', 10);
     if (!(maxForwards > 0)) {
       call.fail(483, 'too-many-hops');
+      return;
+    }
+    if (route !== null && route.steps.length > 0) log.info({ to: number, route: route.steps.join('; ') }, 'routed');
+    if (route?.kind === 'reject') {
+      call.fail(route.status, route.reason);
       return;
     }
     if (dest === null) {
@@ -346,6 +356,7 @@ function describe(dest: Exclude<Destination, { kind: 'extension' }>): string {
     case 'group':
     case 'queue':
     case 'conference':
+    case 'schedule':
       return `${dest.kind}:${dest.name}`;
     case 'voicemail':
       return `voicemail:${dest.ext}`;

@@ -65,6 +65,46 @@ export interface ConferenceConfig {
   pin: string | null;
 }
 
+/** Minutes after local midnight: [start, end), 0 <= start < end <= 1440. */
+export interface TimeRange {
+  start: number;
+  end: number;
+}
+
+/**
+ * Holiday dates, both ends included: YYYYMMDD numbers, or MMDD numbers when `annual` (the same
+ * days every year).
+ */
+export interface HolidayRange {
+  from: number;
+  to: number;
+  annual: boolean;
+}
+
+export interface ScheduleConfig {
+  name: string;
+  /** IANA time zone the hours and holidays are read in. */
+  timezone: string;
+  /** Opening hours by weekday, index 0 = Monday ... 6 = Sunday; each day's ranges sorted, not overlapping. */
+  week: TimeRange[][];
+  holidays: HolidayRange[];
+  /** Destinations in hours, out of hours, and on holidays (null = `closed`). */
+  open: string;
+  closed: string;
+  holiday: string | null;
+}
+
+/** Caller-ID rules, applied to calls to dialplan numbers (not to extensions dialled directly). */
+export interface CallersConfig {
+  /** Caller number (exact, or a prefix ending in `*`) -> destination. */
+  known: Map<string, string>;
+  /** Caller numbers (exact, or prefixes ending in `*`) whose calls are rejected with reject_status. */
+  blacklist: string[];
+  reject_status: number;
+  /** Where anonymous callers go: a destination, 'reject', or null (the dialplan as for anyone). */
+  anonymous: string | null;
+}
+
 export interface RecordingConfig {
   /** stereo: the caller left, the callee right; mono: both mixed. */
   format: 'stereo' | 'mono';
@@ -141,6 +181,8 @@ export interface Config {
   queues: Map<string, QueueConfig>;
   conferences: Map<string, ConferenceConfig>;
   recording: RecordingConfig;
+  schedules: Map<string, ScheduleConfig>;
+  callers: CallersConfig;
 }
 
 /** A routing target, compiled from a destination string. */
@@ -152,7 +194,8 @@ export type Destination =
   | { kind: 'conference'; name: string }
   | { kind: 'voicemail'; ext: string }
   | { kind: 'voicemail-main' }
-  | { kind: 'hangup' };
+  | { kind: 'hangup' }
+  | { kind: 'schedule'; name: string };
 
 /** The dialplan compiled once per (re)load; calls keep the Routing they began with. */
 export interface Routing {

@@ -25,7 +25,14 @@ export const PASSWORDS: Readonly<Record<string, string>> = {
   '1004': 'dave-pass',
 };
 
-function configText(dataDir: string, rtpBase: number, recorded: readonly string[], dtmfModes: Readonly<Record<string, string>> = {}): string {
+function configText(
+  dataDir: string,
+  rtpBase: number,
+  recorded: readonly string[],
+  dialplan: Readonly<Record<string, string>>,
+  extra: string,
+  dtmfModes: Readonly<Record<string, string>> = {},
+): string {
   const rec = (ext: string): string => (recorded.includes(ext) ? ', record: true' : '') + (ext in dtmfModes ? `, dtmf_mode: ${dtmfModes[ext]}` : '');
   return `
 data_dir: ${dataDir}
@@ -49,9 +56,9 @@ dialplan:
   "500": "ivr:main"
   "600": "group:sales"
   "700": "conference:team"
-groups:
+${Object.entries(dialplan).map(([n, d]) => `  "${n}": "${d}"\n`).join('')}groups:
   sales: { strategy: simultaneous, members: ["1001", "1003"], ring_time: 20 }
-`;
+${extra}`;
 }
 
 export interface TestPbx {
@@ -75,12 +82,21 @@ export interface TestPbxOptions {
   dtmfModes?: Readonly<Record<string, string>>;
   /** Run the media worker from dist/ (npm run build): no TypeScript loader in the worker thread. */
   compiledWorker?: boolean;
+  /** More dialplan entries: number -> destination. */
+  dialplan?: Readonly<Record<string, string>>;
+  /** YAML appended to the config (top-level sections such as schedules:). */
+  extra?: string;
+  /** The instant call routing reads schedules at (CallControl wallClock); default the real time. */
+  wallClock?: () => number;
 }
 
 export async function startPbx(options: TestPbxOptions = {}): Promise<TestPbx> {
   const dataDir = mkdtempSync(join(tmpdir(), 'tspbx-calls-'));
   const rtpBase = 30000 + 200 * Math.floor(Math.random() * 150);
-  const loaded = parseConfigText(configText(dataDir, rtpBase, options.recorded ?? [], options.dtmfModes), join(dataDir, 'pbx.yaml'));
+  const loaded = parseConfigText(
+    configText(dataDir, rtpBase, options.recorded ?? [], options.dialplan ?? {}, options.extra ?? '', options.dtmfModes),
+    join(dataDir, 'pbx.yaml'),
+  );
   if (!loaded.ok) throw new Error(loaded.errors.join('\n'));
   const config = loaded.config;
   const routing = compileRouting(config);
@@ -118,6 +134,7 @@ export async function startPbx(options: TestPbxOptions = {}): Promise<TestPbx> {
     localContact: () => `sip:pbx@127.0.0.1:${port}`,
     timers,
     ringTimeout: options.ringTimeoutS ?? 30,
+    ...(options.wallClock === undefined ? {} : { wallClock: options.wallClock }),
   });
   transactions.onRequest = (st) => {
     if (st.request.method === 'REGISTER') registrar.handleRegister(st);
