@@ -168,6 +168,7 @@ function build(raw: RawConfig, file: string): Config {
     queues,
     conferences,
     recording: { ...raw.recording, numbers: [...raw.recording.numbers] },
+    features: { ...raw.features },
   };
   addImplicitConferences(config);
   return config;

@@ -173,6 +173,13 @@ const recording = mapping({
   numbers: v.optional(v.array(v.pipe(text, v.regex(DIAL_NUMBER, (i) => `dialplan number ${i.received} may only use 0-9 * # +`))), []),
 });
 
+/** Digits pressed during a call for a feature: 1 to 8 of 0-9 * # A-D. */
+const featureCode = v.pipe(text, v.regex(/^[0-9*#A-D]{1,8}$/, (i) => `a feature code is 1 to 8 keys of 0-9 * # A-D, not "${i.input}"`));
+
+const features = mapping({
+  record_toggle: v.optional(v.nullable(featureCode), '*1'),
+});
+
 const conference = v.nullable(mapping({ pin: v.optional(v.nullable(pin), null) }));
 
 export const ConfigSchema = mapping({
@@ -253,6 +260,7 @@ export const ConfigSchema = mapping({
   queues: v.optional(v.record(name, queue), {}),
   conferences: v.optional(v.record(name, conference), {}),
   recording: v.optional(recording, {}),
+  features: v.optional(features, {}),
 });
 
 export type RawConfig = v.InferOutput<typeof ConfigSchema>;
