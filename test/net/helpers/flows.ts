@@ -42,14 +42,17 @@ export interface Answered {
   ok: SipResponse;
 }
 
-/** alice calls bob, bob rings and answers; alice ACKs unless `ack` is false. */
-export async function answeredCall(alice: Phone, bob: Phone, ack = true): Promise<Answered> {
-  const invite = await alice.dial(bob.user, sdpFor(alice.rtpPort));
+/**
+ * alice calls bob, bob rings and answers; alice ACKs unless `ack` is false. Each SDP points at the
+ * phone's own RTP socket unless `rtpPorts` names other ones (an RtpEndpoint's).
+ */
+export async function answeredCall(alice: Phone, bob: Phone, ack = true, rtpPorts = { caller: alice.rtpPort, callee: bob.rtpPort }): Promise<Answered> {
+  const invite = await alice.dial(bob.user, sdpFor(rtpPorts.caller));
   await alice.response(invite, (s) => s === 100);
   const calleeInvite = await bob.request('INVITE');
   bob.reply(calleeInvite, 180, 'bobtag');
   await alice.response(invite, (s) => s === 180);
-  bob.reply(calleeInvite, 200, 'bobtag', sdpFor(bob.rtpPort));
+  bob.reply(calleeInvite, 200, 'bobtag', sdpFor(rtpPorts.callee));
   await bob.request('ACK');
   const ok = await alice.final(invite);
   if (ok.status !== 200) throw new Error(`the call got ${ok.status}`);

@@ -24,7 +24,7 @@ export const PASSWORDS: Readonly<Record<string, string>> = {
   '1004': 'dave-pass',
 };
 
-function configText(dataDir: string, rtpBase: number, recorded: readonly string[]): string {
+function configText(dataDir: string, rtpBase: number, recorded: readonly string[], yaml: string): string {
   const rec = (ext: string): string => (recorded.includes(ext) ? ', record: true' : '');
   return `
 data_dir: ${dataDir}
@@ -50,7 +50,7 @@ dialplan:
   "700": "conference:team"
 groups:
   sales: { strategy: simultaneous, members: ["1001", "1003"], ring_time: 20 }
-`;
+${yaml}`;
 }
 
 export interface TestPbx {
@@ -70,12 +70,14 @@ export interface TestPbxOptions {
   t1?: number;
   /** Extensions with `record: true`. */
   recorded?: readonly string[];
+  /** Top-level YAML appended to the config (recording:, features: ...). */
+  yaml?: string;
 }
 
 export async function startPbx(options: TestPbxOptions = {}): Promise<TestPbx> {
   const dataDir = mkdtempSync(join(tmpdir(), 'tspbx-calls-'));
   const rtpBase = 30000 + 200 * Math.floor(Math.random() * 150);
-  const loaded = parseConfigText(configText(dataDir, rtpBase, options.recorded ?? []), join(dataDir, 'pbx.yaml'));
+  const loaded = parseConfigText(configText(dataDir, rtpBase, options.recorded ?? [], options.yaml ?? ''), join(dataDir, 'pbx.yaml'));
   if (!loaded.ok) throw new Error(loaded.errors.join('\n'));
   const config = loaded.config;
   const routing = compileRouting(config);
@@ -120,6 +122,8 @@ export async function startPbx(options: TestPbxOptions = {}): Promise<TestPbx> {
   transactions.onAck = (ack) => calls.handleAck(ack);
   transactions.onStrayResponse = (res) => calls.handleStrayResponse(res);
   media.on('rtp-timeout', (legId) => calls.rtpTimeout(legId));
+  media.on('dtmf', (legId, digit, method) => calls.mediaDtmf(legId, digit, method));
+  media.on('record-failed', (recordingId) => calls.recordFailed(recordingId));
   let closed = false;
   return {
     port,
