@@ -8,6 +8,7 @@ import t, { type Test } from 'tap';
 import type { CallInfo, ControlSource } from '../../src/api/control-types.js';
 import { startControlServer } from '../../src/api/control.js';
 import { goertzel } from '../helpers/audio.js';
+import { compiledMediaWorker } from '../helpers/compiled.js';
 import { quietLog } from '../helpers/log.js';
 import { freePort } from '../helpers/ports.js';
 import { RtpEndpoint } from '../helpers/rtp-endpoint.js';
@@ -38,7 +39,7 @@ interface Setup {
 
 /** A PBX with the control API over its CallControl, as src/pbx.ts serves it. */
 async function setup(t: Test, yaml = ''): Promise<Setup> {
-  const pbx = await startPbx({ yaml });
+  const pbx = await startPbx({ yaml, workerUrl: compiledMediaWorker() });
   t.teardown(() => pbx.close());
   const source: ControlSource = {
     status: () => ({ version: 'test', started_at: new Date().toISOString(), uptime_s: 0, registrations: 0, calls: pbx.calls.list().length }),
@@ -108,12 +109,17 @@ function heardBeep(ep: RtpEndpoint): boolean {
   return false;
 }
 
+let shared: Setup;
+t.before(async () => {
+  shared = await setup(t);
+});
+
 function callInfo(pbx: TestPbx, id: string): CallInfo | undefined {
   return pbx.calls.list().find((c) => c.id === id);
 }
 
 t.test('POST /api/calls/{call_id}/recording records the audio sent after it; pbx record stop leaves out what follows; the CDR names the file', async (t) => {
-  const { pbx, api, cliConfig } = await setup(t);
+  const { pbx, api, cliConfig } = shared;
   const { alice, bob, a, call, info, toPbx } = await callWithMedia(t, pbx);
   t.equal(info.recording, false, 'pbx calls shows the call unrecorded at first');
 
@@ -145,7 +151,7 @@ t.test('POST /api/calls/{call_id}/recording records the audio sent after it; pbx
 });
 
 t.test('*1 pressed as RFC 4733 starts the recording, *1 from the other phone stops it; both phones hear a beep each time', async (t) => {
-  const { pbx } = await setup(t);
+  const { pbx } = shared;
   const { alice, bob, a, b, call, info, toPbx } = await callWithMedia(t, pbx);
   await a.send(level(BEFORE, 0.5), toPbx.a);
   a.clear();
@@ -197,7 +203,7 @@ t.test('with the disk short of recording.min_free_mb the start is refused 507 wi
 });
 
 t.test('an unknown call gets 404, a call not answered or already recorded 409, a wrong token 401; the CLI exits 1', async (t) => {
-  const { pbx, api, cliConfig } = await setup(t);
+  const { pbx, api, cliConfig } = shared;
   t.match(await api('POST', '/api/calls/no-such-call/recording'), { status: 404, body: { refusal: 'unknown-call' } });
   t.match(await api('DELETE', '/api/calls/no-such-call/recording'), { status: 404 });
   t.match(await api('POST', '/api/calls/%E0%A4%A/recording'), { status: 400 }, 'a path that does not decode is a bad request');
@@ -209,15 +215,15 @@ t.test('an unknown call gets 404, a call not answered or already recorded 409, a
   const badAction = await pbxCli(cliConfig, ['record', 'pause', 'x']);
   t.equal(badAction.code, 1, 'an action other than start or stop is bad input');
 
-  const alice = await phone(t, pbx, '1001');
-  const bob = await phone(t, pbx, '1002');
-  const invite = await alice.dial(bob.user, sdpFor(alice.rtpPort));
-  const ringing = await bob.request('INVITE');
-  bob.reply(ringing, 180, 'bobtag');
-  await alice.response(invite, (s) => s === 180);
+  const carol = await phone(t, pbx, '1003');
+  const dave = await phone(t, pbx, '1004');
+  const invite = await carol.dial(dave.user, sdpFor(carol.rtpPort));
+  const ringing = await dave.request('INVITE');
+  dave.reply(ringing, 180, 'davetag');
+  await carol.response(invite, (s) => s === 180);
   const callId = invite.headers.get('call-id')!;
   t.match(await api('POST', `/api/calls/${encodeURIComponent(callId)}/recording`), { status: 409, body: { refusal: 'not-answered' } });
-  alice.cancel(invite);
+  carol.cancel(invite);
   await cdrFor(pbx, callId);
 
   const { info } = await callWithMedia(t, pbx);

@@ -72,6 +72,8 @@ export interface TestPbxOptions {
   recorded?: readonly string[];
   /** Top-level YAML appended to the config (recording:, features: ...). */
   yaml?: string;
+  /** The media worker module (compiledMediaWorker() spares each worker a TypeScript loader). */
+  workerUrl?: URL;
 }
 
 export async function startPbx(options: TestPbxOptions = {}): Promise<TestPbx> {
@@ -103,6 +105,7 @@ export async function startPbx(options: TestPbxOptions = {}): Promise<TestPbx> {
     portMax: rtpBase + 199,
     workers: 1,
     rtpTimeoutS: options.rtpTimeoutS ?? 0,
+    ...(options.workerUrl === undefined ? {} : { workerUrl: options.workerUrl }),
   });
   const calls = new CallControl({
     transactions,
