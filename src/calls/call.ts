@@ -12,7 +12,7 @@ import { FeatureCodes } from './feature-codes.js';
 import { Leg, UacLeg, type LegContext, type UasLeg } from './leg.js';
 import { MediaSession, type CodecPolicy, type Side } from './media-session.js';
 import { betterFinal, secondsBetween, unansweredStatus } from './outcome.js';
-import { RecordingControl, type CallRecording } from './recording-control.js';
+import { RECORDING_ERRORS, RecordingControl, type CallRecording } from './recording-control.js';
 import { PbxError } from '../util/errors.js';
 
 /** How long the CDR of an answered call waits for the media legs' quality figures. */
@@ -436,7 +436,7 @@ export class Call {
     if (this.#features !== null) this.#media.detectDigits();
     if (!this.#recording.fromAnswer) return;
     this.#recording.start().catch((err: unknown) => {
-      if (!(err instanceof PbxError && err.code === 'PBX_ERR_RECORDING_ACTIVE')) this.log.warn({ err }, 'the call is not recorded');
+      if (!(err instanceof PbxError && err.code === RECORDING_ERRORS.ACTIVE)) this.log.warn({ err }, 'the call is not recorded');
     });
   }
 
@@ -479,7 +479,7 @@ export class Call {
   }
 
   #needAnswered(): void {
-    if (this.state !== 'answered' || this.#ended) throw new PbxError('PBX_ERR_CALL_NOT_ANSWERED', `the call is ${this.state}, not answered`);
+    if (this.state !== 'answered' || this.#ended) throw new PbxError(RECORDING_ERRORS.NOT_ANSWERED, `the call is ${this.state}, not answered`);
   }
 
   /** The feature code (features.record_toggle) was pressed by `side`. */

@@ -27,6 +27,8 @@ export interface RecordingMedia {
 }
 
 export const RECORDING_ERRORS = {
+  /** Only an answered call is recorded on demand (409). */
+  NOT_ANSWERED: 'PBX_ERR_CALL_NOT_ANSWERED',
   /** Already in the state asked for (409). */
   ACTIVE: 'PBX_ERR_RECORDING_ACTIVE',
   NOT_ACTIVE: 'PBX_ERR_RECORDING_NOT_ACTIVE',
@@ -68,11 +70,6 @@ export class RecordingControl {
   /** The engine's id of the recording, once it started. */
   get recordingId(): string | null {
     return this.#id;
-  }
-
-  /** The digits that toggle the recording (null: none). */
-  get toggle(): string | null {
-    return this.#plan?.toggle ?? null;
   }
 
   /** Whether config asks for the recording from the answer on. */

@@ -3,12 +3,13 @@
 import type { RecordingRefusal, RecordingResult } from '../api/control-types.js';
 import { PbxError } from '../util/errors.js';
 import type { Call } from './call.js';
+import { RECORDING_ERRORS } from './recording-control.js';
 
 const REFUSALS: ReadonlyMap<string, RecordingRefusal> = new Map([
-  ['PBX_ERR_CALL_NOT_ANSWERED', 'not-answered'],
-  ['PBX_ERR_RECORDING_ACTIVE', 'already'],
-  ['PBX_ERR_RECORDING_NOT_ACTIVE', 'already'],
-  ['PBX_ERR_RECORDING_DISK_FULL', 'disk-full'],
+  [RECORDING_ERRORS.NOT_ANSWERED, 'not-answered'],
+  [RECORDING_ERRORS.ACTIVE, 'already'],
+  [RECORDING_ERRORS.NOT_ACTIVE, 'already'],
+  [RECORDING_ERRORS.DISK_FULL, 'disk-full'],
 ]);
 
 export async function recordingResult(call: Call | null, on: boolean): Promise<RecordingResult> {
