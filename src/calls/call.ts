@@ -7,7 +7,7 @@ import type { CdrRow } from '../store/types.js';
 import type { CallBinding, CallMedia, CallStore } from './deps.js';
 import type { Log } from '../util/log.js';
 import type { DtmfMethod } from '../media/dtmf/digits.js';
-import { infoContent, type CallDtmf } from './dtmf.js';
+import { INFO_DURATION_MS, InfoDigitSender, infoContent, type CallDtmf } from './dtmf.js';
 import { FeatureCodes } from './feature-codes.js';
 import { Leg, UacLeg, type LegContext, type UasLeg } from './leg.js';
 import { MediaSession, type CodecPolicy, type Side } from './media-session.js';
@@ -72,6 +72,8 @@ export class Call {
   readonly #recording: RecordingControl;
   /** The feature codes pressed during the answered call (features.record_toggle). */
   readonly #features: FeatureCodes<'record_toggle'> | null;
+  /** INFO digits on their way to each side that takes digits by INFO, made on first use. */
+  readonly #infoOut: Record<Side, InfoDigitSender | null> = { caller: null, callee: null };
 
   /** `rtpAddress` is the address written into SDP (rtp.address of the call's config). */
   constructor(
@@ -331,7 +333,36 @@ export class Call {
     // The digit itself is not logged: it may be a PIN.
     this.log.debug({ side, method }, 'DTMF digit');
     this.#env.dtmf({ callId: this.id, side, digit, method, durationMs });
+    this.#forwardDigit(side, digit, method, durationMs);
     if (this.state === 'answered' && this.#features?.press(side, digit) === 'record_toggle') this.#toggleRecording(side);
+  }
+
+  /**
+   * The digit goes on to the other side in the method that side takes. The media worker passed or
+   * converted RFC 4733 and in-band digits between the legs already, except to a side that takes
+   * digits by SIP INFO; a digit that came by INFO goes to the other side's media leg (RFC 4733
+   * events or tones, as it negotiated) or in an INFO of its dialog.
+   */
+  #forwardDigit(from: Side, digit: string, method: DtmfMethod, durationMs: number | null): void {
+    if (this.state !== 'answered' || this.#b === null) return;
+    const to: Side = from === 'caller' ? 'callee' : 'caller';
+    if (this.#media.digitsOut(to) === 'info') {
+      if (!this.#infoSender(to).add(digit, durationMs ?? INFO_DURATION_MS)) this.log.warn({ side: to }, 'too many digits waiting for their INFO; one is dropped');
+    } else if (method === 'info') {
+      this.#media.sendDigit(to, digit);
+    }
+  }
+
+  #infoSender(side: Side): InfoDigitSender {
+    const existing = this.#infoOut[side];
+    if (existing !== null) return existing;
+    const leg = side === 'caller' ? this.a : this.#b!;
+    const sender = new InfoDigitSender(
+      (body, contentType) => leg.request('INFO', { body, contentType }),
+      (status) => this.log.info({ side, status }, 'a DTMF INFO was refused'),
+    );
+    this.#infoOut[side] = sender;
+    return sender;
   }
 
   /** Returns the CDR commit when the BYE ended the call. */
@@ -433,7 +464,7 @@ export class Call {
    */
   #bridged(): void {
     if (this.#ended) return;
-    if (this.#features !== null) this.#media.detectDigits();
+    if (this.#features !== null) this.#media.watchInbandDigits();
     if (!this.#recording.fromAnswer) return;
     this.#recording.start().catch((err: unknown) => {
       if (!(err instanceof PbxError && err.code === RECORDING_ERRORS.ACTIVE)) this.log.warn({ err }, 'the call is not recorded');

@@ -25,7 +25,7 @@
 import { randomUUID } from 'node:crypto';
 import { EventEmitter } from 'node:events';
 import type { CallInfo, RecordingResult } from '../api/control-types.js';
-import type { Destination, Routing } from '../config/types.js';
+import type { Destination, DtmfMode, Routing } from '../config/types.js';
 import { dialogKey } from '../sip/dialog.js';
 import { quote, tagOf } from '../sip/grammar.js';
 import { responseTo, type SipRequest, type SipResponse, type TransportName } from '../sip/message.js';
@@ -194,7 +194,11 @@ export class CallControl extends EventEmitter<CallControlEvents> {
       { from: user, to: number },
       log,
       routing.config.rtp.address,
-      { offered: routing.config.rtp.codecs, transcodable: this.#opts.media.transcodable },
+      {
+        offered: routing.config.rtp.codecs,
+        transcodable: this.#opts.media.transcodable,
+        dtmf: { caller: dtmfModeOf(routing, user), callee: dest?.kind === 'extension' ? dtmfModeOf(routing, dest.ext) : 'auto' },
+      },
       this.#recordingFor(routing, user, number, dest, callId),
     );
     this.#calls.set(call.id, call);
@@ -350,6 +354,11 @@ function inviteKey(req: SipRequest): string {
 function withLength(res: SipResponse): SipResponse {
   res.headers.add('content-length', '0');
   return res;
+}
+
+/** The dtmf_mode of an extension's phone; auto for a number that is no extension. */
+function dtmfModeOf(routing: Routing, ext: string): DtmfMode {
+  return routing.config.extensions.get(ext)?.dtmf_mode ?? 'auto';
 }
 
 function describe(dest: Exclude<Destination, { kind: 'extension' }>): string {

@@ -44,8 +44,10 @@ export interface CallMedia {
   pauseRecord?(recordingId: string, paused: boolean): Promise<unknown>;
   /** Plays tones or files to a leg's phone instead of what it hears otherwise. */
   play?(legId: string, items: readonly PlaySource[]): Promise<unknown>;
-  /** Reports the leg's digits as 'dtmf' events even while it is a pure relay. */
+  /** Reports the leg's in-band digits as 'dtmf' events even while it is a pure relay (decoding it). */
   detectDigits?(legId: string, on: boolean): Promise<unknown>;
+  /** Sends a digit to the leg's phone as RFC 4733 events or in-band tones, as its codec says. */
+  sendDigit?(legId: string, digit: string): Promise<unknown>;
   /** Counters and quality of a leg (loss, jitter, RTT), for the CDR; optional for test doubles. */
   stats?(legId: string): Promise<LegStats>;
 }

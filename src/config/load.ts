@@ -120,6 +120,7 @@ function build(raw: RawConfig, file: string): Config {
       max_calls: e.max_calls,
       record: e.record,
       language: e.language,
+      dtmf_mode: e.dtmf_mode,
     });
   }
   const ivr = new Map<string, IvrConfig>();

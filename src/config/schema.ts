@@ -116,6 +116,15 @@ function oneOf<const T extends readonly string[]>(options: T, fallback: T[number
   return v.optional(v.picklist(options, (i) => `must be one of ${options.join(', ')} (got ${i.received})`), fallback);
 }
 
+/** dtmf_mode, as Asterisk's dtmfmode names it; rfc2833 (the RFC 4733 of old) means rfc4733. */
+const dtmfMode = v.optional(
+  v.pipe(
+    v.picklist(['auto', 'rfc4733', 'rfc2833', 'info', 'inband'] as const, (i) => `must be one of auto, rfc4733, info, inband (got ${i.received})`),
+    v.transform((m) => (m === 'rfc2833' ? 'rfc4733' : m)),
+  ),
+  'auto',
+);
+
 const extension = mapping({
   name: v.optional(text),
   password: nonEmpty,
@@ -138,6 +147,7 @@ const extension = mapping({
   max_calls: int(0, 100, 0),
   record: v.optional(v.boolean(), false),
   language: v.optional(v.nullable(language), null),
+  dtmf_mode: dtmfMode,
 });
 
 const ivr = mapping({

@@ -18,7 +18,16 @@ export interface ExtensionConfig {
   record: boolean;
   /** Prompt language for calls to and from this extension; null = media.language. */
   language: string | null;
+  /** How digits travel on the leg to and from this extension's phone. */
+  dtmf_mode: DtmfMode;
 }
+
+/**
+ * DTMF method of a phone's leg (Asterisk's dtmfmode): rfc4733 events (RFC 4733 telephone-event),
+ * SIP INFO (application/dtmf-relay), in-band tones; auto is rfc4733 when the leg negotiated
+ * telephone-event, else in-band.
+ */
+export type DtmfMode = 'auto' | 'rfc4733' | 'info' | 'inband';
 
 export interface IvrConfig {
   name: string;

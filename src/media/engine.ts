@@ -516,7 +516,7 @@ export class MediaEngine extends EventEmitter<MediaEngineEvents> {
     if (codec.dtmfPayloadType !== null && !pt(codec.dtmfPayloadType)) {
       throw new PbxError('PBX_ERR_MEDIA_ARGUMENT', `bad telephone-event payload type ${codec.dtmfPayloadType}`);
     }
-    e.codec = { ...codec, channels: codec.channels ?? null };
+    e.codec = { ...codec, channels: codec.channels ?? null, digitsByInfo: codec.digitsByInfo === true };
     await this.#op(e.slot, { op: 'codec', legId, codec: e.codec });
   }
 
@@ -565,8 +565,9 @@ export class MediaEngine extends EventEmitter<MediaEngineEvents> {
   }
 
   /**
-   * Reports the leg's digits as 'dtmf' events even while it is a pure relay (the worker decodes it
-   * then). Legs that are decoded anyway (transcoded, playing, recorded, in a conference) always do.
+   * Reports the leg's in-band digits as 'dtmf' events even while it is a pure relay (the worker
+   * decodes it then). RFC 4733 digits are reported without it, from the relay itself; legs that are
+   * decoded anyway (transcoded, playing, recorded, in a conference) report in-band digits too.
    */
   async detectDigits(legId: string, on: boolean): Promise<void> {
     const e = this.#entry(legId);

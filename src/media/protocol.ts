@@ -36,6 +36,11 @@ export interface LegCodecSpec {
   channels: number | null;
   /** The telephone-event payload type (RFC 4733); null: digits travel in-band. */
   dtmfPayloadType: number | null;
+  /**
+   * The phone gets its digits by SIP INFO (dtmf_mode: info): the worker sends it neither events nor
+   * tones for the digits of the leg it is bridged to (call control sends the INFO).
+   */
+  digitsByInfo?: boolean;
 }
 
 /** One thing to play: a WAV file, a tone of the engine's country set, or silence. */
@@ -84,6 +89,8 @@ export interface LegStats {
   jitterMs: number;
   /** Round trip PBX–phone from the phone's RTCP reports (RFC 3550 6.4.1), ms; null without RTCP. */
   rttMs: number | null;
+  /** What moves the leg's packets now: the native relay, or node:dgram sockets (JavaScript relay, decoding). */
+  relay: 'native' | 'dgram';
 }
 
 export interface NoRtpInfo {

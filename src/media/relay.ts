@@ -51,6 +51,10 @@ export class Leg implements RelayLeg {
   readonly ptMap = new Uint8Array(128);
   ptRewrite = false;
   sends = true;
+  /** The telephone-event payload type of the phone (RFC 4733); -1: none. */
+  dtmfPt = -1;
+  /** Gets every telephone-event packet of the phone (the worker's digit receiver). */
+  onTelephoneEvent: ((leg: Leg, msg: Buffer) => void) | null = null;
 
   rtpReceived = 0;
   rtpBytesReceived = 0;
@@ -117,6 +121,10 @@ export class Leg implements RelayLeg {
     this.restartWatch();
   }
 
+  setEventPayloadType(payloadType: number | null): void {
+    this.dtmfPt = payloadType ?? -1;
+  }
+
   bridge(other: RelayLeg): void {
     if (!(other instanceof Leg)) throw new Error('a dgram relay leg can only be bridged to another');
     this.unbridge();
@@ -172,6 +180,7 @@ export class Leg implements RelayLeg {
       packetsLost: this.receive.lost,
       jitterMs: Math.round(this.receive.jitterMs * 10) / 10,
       rttMs: this.rttMs < 0 ? null : Math.round(this.rttMs),
+      relay: 'dgram',
     };
   }
 }
@@ -221,9 +230,13 @@ export function onRtp(leg: Leg, msg: Buffer, rinfo: RemoteInfo): void {
     leg.receiveSsrc = ssrc;
   }
   leg.receive.update(rtpSequence(msg), rtpTimestamp(msg), performance.now(), leg.clockRate);
-  const decoded = leg.decoded;
-  if (decoded !== null) {
-    decoded.receive(msg);
+  if ((msg[1]! & 0x7f) === leg.dtmfPt) {
+    if (leg.onTelephoneEvent !== null) leg.onTelephoneEvent(leg, msg);
+    // RFC 3264: only to a receiver that negotiated telephone-event; a decoded peer gets the digit
+    // from the worker in its own stream.
+    if (leg.decoded !== null || leg.peer === null || leg.peer.dtmfPt < 0) return;
+  } else if (leg.decoded !== null) {
+    leg.decoded.receive(msg);
     return;
   }
   const peer = leg.peer;

@@ -8,7 +8,6 @@ import t, { type Test } from 'tap';
 import type { CallInfo, ControlSource } from '../../src/api/control-types.js';
 import { startControlServer } from '../../src/api/control.js';
 import { goertzel } from '../helpers/audio.js';
-import { compiledMediaWorker } from '../helpers/compiled.js';
 import { quietLog } from '../helpers/log.js';
 import { freePort } from '../helpers/ports.js';
 import { RtpEndpoint } from '../helpers/rtp-endpoint.js';
@@ -39,7 +38,7 @@ interface Setup {
 
 /** A PBX with the control API over its CallControl, as src/pbx.ts serves it. */
 async function setup(t: Test, yaml = ''): Promise<Setup> {
-  const pbx = await startPbx({ yaml, workerUrl: compiledMediaWorker() });
+  const pbx = await startPbx({ yaml, compiledWorker: true });
   t.teardown(() => pbx.close());
   const source: ControlSource = {
     status: () => ({ version: 'test', started_at: new Date().toISOString(), uptime_s: 0, registrations: 0, calls: pbx.calls.list().length }),
@@ -70,7 +69,7 @@ async function callWithMedia(t: Test, pbx: TestPbx) {
     a.close();
     b.close();
   });
-  const call = await answeredCall(alice, bob, true, { caller: a.port, callee: b.port });
+  const call = await answeredCall(alice, bob, true, { offer: sdpFor(a.port), answer: sdpFor(b.port) });
   const info = pbx.calls.list().find((c) => c.call_id === call.callerDialog.callId)!;
   const toPbx = { a: mediaPort(call.ok.body), b: mediaPort(call.calleeInvite.body) };
   return { alice, bob, a, b, call, info, toPbx };

@@ -15,6 +15,7 @@ import { responseTo } from '../../../src/sip/message.js';
 import { createTransactionLayer } from '../../../src/sip/transaction/index.js';
 import { createTransportLayer } from '../../../src/sip/transport/index.js';
 import { Store } from '../../../src/store/store.js';
+import { compiledMediaWorker } from '../../helpers/compiled.js';
 import { memoryLog, type LogLine } from '../../helpers/log.js';
 
 export const PASSWORDS: Readonly<Record<string, string>> = {
@@ -24,8 +25,8 @@ export const PASSWORDS: Readonly<Record<string, string>> = {
   '1004': 'dave-pass',
 };
 
-function configText(dataDir: string, rtpBase: number, recorded: readonly string[], yaml: string): string {
-  const rec = (ext: string): string => (recorded.includes(ext) ? ', record: true' : '');
+function configText(dataDir: string, rtpBase: number, recorded: readonly string[], dtmfModes: Readonly<Record<string, string>> = {}, yaml = ''): string {
+  const rec = (ext: string): string => (recorded.includes(ext) ? ', record: true' : '') + (ext in dtmfModes ? `, dtmf_mode: ${dtmfModes[ext]}` : '');
   return `
 data_dir: ${dataDir}
 sip:
@@ -70,16 +71,18 @@ export interface TestPbxOptions {
   t1?: number;
   /** Extensions with `record: true`. */
   recorded?: readonly string[];
+  /** dtmf_mode by extension (auto for the others). */
+  dtmfModes?: Readonly<Record<string, string>>;
+  /** Run the media worker from dist/ (npm run build): no TypeScript loader in the worker thread. */
+  compiledWorker?: boolean;
   /** Top-level YAML appended to the config (recording:, features: ...). */
   yaml?: string;
-  /** The media worker module (compiledMediaWorker() spares each worker a TypeScript loader). */
-  workerUrl?: URL;
 }
 
 export async function startPbx(options: TestPbxOptions = {}): Promise<TestPbx> {
   const dataDir = mkdtempSync(join(tmpdir(), 'tspbx-calls-'));
   const rtpBase = 30000 + 200 * Math.floor(Math.random() * 150);
-  const loaded = parseConfigText(configText(dataDir, rtpBase, options.recorded ?? [], options.yaml ?? ''), join(dataDir, 'pbx.yaml'));
+  const loaded = parseConfigText(configText(dataDir, rtpBase, options.recorded ?? [], options.dtmfModes, options.yaml), join(dataDir, 'pbx.yaml'));
   if (!loaded.ok) throw new Error(loaded.errors.join('\n'));
   const config = loaded.config;
   const routing = compileRouting(config);
@@ -105,7 +108,7 @@ export async function startPbx(options: TestPbxOptions = {}): Promise<TestPbx> {
     portMax: rtpBase + 199,
     workers: 1,
     rtpTimeoutS: options.rtpTimeoutS ?? 0,
-    ...(options.workerUrl === undefined ? {} : { workerUrl: options.workerUrl }),
+    ...(options.compiledWorker === true ? { workerUrl: compiledMediaWorker() } : {}),
   });
   const calls = new CallControl({
     transactions,
