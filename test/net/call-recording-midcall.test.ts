@@ -8,6 +8,7 @@ import t, { type Test } from 'tap';
 import type { CallInfo, ControlSource } from '../../src/api/control-types.js';
 import { startControlServer } from '../../src/api/control.js';
 import { goertzel } from '../helpers/audio.js';
+import { concat, dtmfTone, silence } from '../helpers/dtmf-audio.js';
 import { quietLog } from '../helpers/log.js';
 import { freePort } from '../helpers/ports.js';
 import { RtpEndpoint } from '../helpers/rtp-endpoint.js';
@@ -59,17 +60,21 @@ async function setup(t: Test, yaml = ''): Promise<Setup> {
   return { pbx, api, cliConfig };
 }
 
-/** An answered call 1001 -> 1002 whose media ends are RTP endpoints speaking PCMU with RFC 4733. */
-async function callWithMedia(t: Test, pbx: TestPbx) {
+/**
+ * An answered call 1001 -> 1002 whose media ends are RTP endpoints speaking PCMU with RFC 4733
+ * (`inband`: the caller's phone has no telephone-event and sends digits as tones).
+ */
+async function callWithMedia(t: Test, pbx: TestPbx, inband = false) {
   const alice = await phone(t, pbx, '1001');
   const bob = await phone(t, pbx, '1002');
-  const a = await RtpEndpoint.open(PCMU);
+  const a = await RtpEndpoint.open(inband ? { ...PCMU, dtmfPayloadType: null } : PCMU);
   const b = await RtpEndpoint.open(PCMU);
   t.teardown(() => {
     a.close();
     b.close();
   });
-  const call = await answeredCall(alice, bob, true, { offer: sdpFor(a.port), answer: sdpFor(b.port) });
+  const offer = inband ? sdpFor(a.port, [[0, 'PCMU']]) : sdpFor(a.port);
+  const call = await answeredCall(alice, bob, true, { offer, answer: sdpFor(b.port) });
   const info = pbx.calls.list().find((c) => c.call_id === call.callerDialog.callId)!;
   const toPbx = { a: mediaPort(call.ok.body), b: mediaPort(call.calleeInvite.body) };
   return { alice, bob, a, b, call, info, toPbx };
@@ -182,6 +187,16 @@ t.test('*1 pressed as RFC 4733 starts the recording, *1 from the other phone sto
     pbx.log.some((l) => l.msg === 'recording toggled by feature code' && l.obj.side === 'callee' && l.obj.recording === false),
     'the callee side may toggle too',
   );
+});
+
+t.test('*1 pressed as tones by a phone without telephone-event starts the recording too', async (t) => {
+  const { pbx } = shared;
+  const { alice, bob, a, call, info, toPbx } = await callWithMedia(t, pbx, true);
+  await a.send(concat(silence(8000, 200), dtmfTone(8000, '*', 100), silence(8000, 100), dtmfTone(8000, '1', 100), silence(8000, 200)), toPbx.a);
+  await until(() => callInfo(pbx, info.id)?.recording === true, 5000);
+  await a.waitFor(() => heardBeep(a), 5000, 'the caller hears the start beep');
+  await hangUp(alice, call.callerDialog, bob);
+  t.type((await cdrFor(pbx, call.callerDialog.callId)).recording, 'string');
 });
 
 t.test('with the disk short of recording.min_free_mb the start is refused 507 with the reason, and the call goes on unrecorded', async (t) => {
