@@ -118,6 +118,15 @@ t.before(async () => {
   shared = await setup(t);
 });
 
+/** `ep` presses *1 as RFC 4733 events; resolves once the recording is `on` and each phone heard the beep. */
+async function pressStarOne(pbx: TestPbx, id: string, ep: RtpEndpoint, port: number, on: boolean, phones: RtpEndpoint[]): Promise<void> {
+  for (const p of phones) p.clear();
+  await ep.sendDigit(10, port);
+  await ep.sendDigit(1, port);
+  await until(() => callInfo(pbx, id)?.recording === on, 5000);
+  for (const p of phones) await p.waitFor(() => heardBeep(p), 5000, `the beep of recording ${on ? 'on' : 'off'}`);
+}
+
 function callInfo(pbx: TestPbx, id: string): CallInfo | undefined {
   return pbx.calls.list().find((c) => c.id === id);
 }
@@ -158,22 +167,10 @@ t.test('*1 pressed as RFC 4733 starts the recording, *1 from the other phone sto
   const { pbx } = shared;
   const { alice, bob, a, b, call, info, toPbx } = await callWithMedia(t, pbx);
   await a.send(level(BEFORE, 0.5), toPbx.a);
-  a.clear();
-  b.clear();
-  await a.sendDigit(10, toPbx.a);
-  await a.sendDigit(1, toPbx.a);
-  await until(() => callInfo(pbx, info.id)?.recording === true, 5000);
-  await a.waitFor(() => heardBeep(a), 5000, 'the caller hears the start beep');
-  await b.waitFor(() => heardBeep(b), 5000, 'the callee hears the start beep');
+  await pressStarOne(pbx, info.id, a, toPbx.a, true, [a, b]);
 
   await a.send(level(DURING, 1), toPbx.a);
-  a.clear();
-  b.clear();
-  await b.sendDigit(10, toPbx.b);
-  await b.sendDigit(1, toPbx.b);
-  await until(() => callInfo(pbx, info.id)?.recording === false, 5000);
-  await a.waitFor(() => heardBeep(a), 5000, 'the caller hears the stop beep');
-  await b.waitFor(() => heardBeep(b), 5000, 'the callee hears the stop beep');
+  await pressStarOne(pbx, info.id, b, toPbx.b, false, [a, b]);
 
   await a.send(level(AFTER, 0.5), toPbx.a);
   await hangUp(alice, call.callerDialog, bob);
