@@ -67,11 +67,6 @@ export class RecordingControl {
     return this.#path;
   }
 
-  /** The engine's id of the recording, once it started. */
-  get recordingId(): string | null {
-    return this.#id;
-  }
-
   /** Whether config asks for the recording from the answer on. */
   get fromAnswer(): boolean {
     return this.#plan?.fromAnswer ?? false;
