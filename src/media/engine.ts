@@ -612,6 +612,18 @@ export class MediaEngine extends EventEmitter<MediaEngineEvents> {
     await this.#op(slot, { op: 'stop-record', recordingId });
   }
 
+  /**
+   * Pauses a recording (nothing is written until it resumes; the file stays open and valid) or
+   * resumes it. Rejects with PBX_ERR_MEDIA_NO_RECORDING for an id that is not recording (stopped,
+   * failed or unknown).
+   */
+  async pauseRecord(recordingId: string, paused: boolean): Promise<void> {
+    const slot = this.#recordings.get(recordingId);
+    if (this.#closed) throw closedError();
+    if (slot === undefined) throw new PbxError('PBX_ERR_MEDIA_NO_RECORDING', `no recording ${recordingId}`);
+    await this.#op(slot, { op: 'pause-record', recordingId, paused: paused === true });
+  }
+
   #legsOf(group: string): string[] {
     const out: string[] = [];
     for (const [id, e] of this.#legs) if (e.group === group) out.push(id);
