@@ -229,17 +229,17 @@ static napi_value decode(napi_env env, napi_callback_info info) {
   size_t packet_length = 0, out_length;
   int32_t frame, fec;
   if (napi_typeof(env, argv[1], &t) != napi_ok) return NULL;
-  if (t != napi_null && !get_typed(env, argv[1], "packet", napi_uint8_array, "Uint8Array or null", &packet, &packet_length))
-    return NULL;
+  int lost = t == napi_null;
+  if (!lost && !get_typed(env, argv[1], "packet", napi_uint8_array, "Uint8Array or null", &packet, &packet_length)) return NULL;
   if (!get_typed(env, argv[2], "out", napi_int16_array, "Int16Array", &out, &out_length)) return NULL;
   /* RFC 6716 3.2.5: a packet holds at most 120 ms. */
   if (!get_int(env, argv[3], "frameSize", 1, c->rate / 1000 * 120, &frame)) return NULL;
   if (!get_int(env, argv[4], "fec", 0, 1, &fec)) return NULL;
   if ((size_t)frame > out_length) return fail(env, ARG, "out is shorter than frameSize", 1);
-  if ((packet == NULL || fec == 1) && frame * 400 % c->rate != 0)
+  if ((lost || fec == 1) && frame * 400 % c->rate != 0)
     return fail(env, ARG, "a concealed or FEC frameSize must be a multiple of 2.5 ms", 1);
   /* libopus would take an empty packet for a lost one; here it is a bad payload. */
-  if (packet != NULL && packet_length == 0) return int_value(env, OPUS_INVALID_PACKET);
+  if (!lost && packet_length == 0) return int_value(env, OPUS_INVALID_PACKET);
   /* RFC 6716 3.2.5: at most 48 frames of 1275 bytes; longer is junk (and must not wrap an int). */
   if (packet_length > 48 * MAX_PACKET + 100) return int_value(env, OPUS_INVALID_PACKET);
   return int_value(env, opus_decode(c->dec, packet, (opus_int32)packet_length, out, frame, fec));
