@@ -1,5 +1,6 @@
 import t from 'tap';
 import { createCodec } from '../../src/media/codec/index.js';
+import { JitterBuffer } from '../../src/media/jitter.js';
 import { opusBindingName } from '../../src/media/codec/opus-binding.js';
 import { OPUS_MAX_PACKET, OpusCodec, opusPacketSamples, type OpusOptions } from '../../src/media/codec/opus.js';
 import { bestLag, rms, sine, snrDb, speechLike } from '../helpers/audio.js';
@@ -263,6 +264,53 @@ t.test('native: a lost frame comes back from the next packet\'s in-band FEC, far
     withFec.close();
     plcOnly.close();
   }
+});
+
+t.test('through the jitter buffer as a decoded leg reads it: a dropped RTP packet is recovered from FEC', async (t) => {
+  const packets = packetsOf(speechLike(16000, 2), { binding: 'native', sampleRate: 16000, packetLossPercent: 20 });
+  const dropped = new Set([12, 30, 31, 47, 64, 83]);
+  /** Plays the stream through a jitter buffer (minus the dropped packets) into one PCM array. */
+  const playOut = (drop: Set<number>, withNext: boolean): Int16Array => {
+    const jb = new JitterBuffer({ clockRate: 48000, timestampStep: 960 });
+    const codec = createCodec('opus', 48000, 2, { sampleRate: 16000 })!;
+    const pcm = new Int16Array(320 * (packets.length + 10));
+    const frame = new Int16Array(5760);
+    let at = 0;
+    for (let tick = 0; tick < packets.length + 10; tick++) {
+      const now = tick * 20;
+      if (tick < packets.length && !drop.has(tick)) {
+        const p = packets[tick]!;
+        const rtp = new Uint8Array(12 + p.length);
+        rtp[0] = 0x80;
+        rtp[1] = 111;
+        new DataView(rtp.buffer).setUint16(2, tick);
+        new DataView(rtp.buffer).setUint32(4, tick * 960);
+        rtp.set(p, 12);
+        jb.push(rtp, rtp.length, now);
+      }
+      const f = jb.pop(now);
+      let n = 0;
+      if (f.kind === 'audio') n = codec.decode(f.payload, frame);
+      else if (f.kind === 'lost') n = codec.conceal(frame, withNext ? f.next : null);
+      else if (at === 0) continue; // before the playout starts
+      if (n === 320) pcm.set(frame.subarray(0, 320), at);
+      at += 320;
+    }
+    codec.close();
+    return pcm.subarray(0, at);
+  };
+  const whole = playOut(new Set(), true);
+  const fec = playOut(dropped, true);
+  const plc = playOut(dropped, false);
+  let fecNoise = 0;
+  let plcNoise = 0;
+  for (let i = 0; i < whole.length; i++) {
+    fecNoise += (whole[i]! - fec[i]!) ** 2;
+    plcNoise += (whole[i]! - plc[i]!) ** 2;
+  }
+  t.ok(fecNoise > 0, 'the loss changed something');
+  const gainDb = 10 * Math.log10(plcNoise / fecNoise);
+  t.ok(gainDb > 6, `the error against the lossless stream is ${gainDb.toFixed(1)} dB smaller with FEC than with PLC`);
 });
 
 t.test('the Buffer bindings cannot decode FEC: a loss with the next packet given is concealed by PLC', async (t) => {
