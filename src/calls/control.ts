@@ -32,7 +32,7 @@ import { responseTo, type SipRequest, type SipResponse, type TransportName } fro
 import { DEFAULT_TIMERS, realClock, type Clock, type ServerTransaction, type Timers, type TransactionLayer } from '../sip/transaction/index.js';
 import { freeSpaceGuard, recordingPathFor, shouldRecord } from '../media/recording/policy.js';
 import type { FreeSpaceGuard } from '../media/recording/retention.js';
-import { Call, type CallEnv, type CallRecording } from './call.js';
+import { Call, type CallEnv, type CallProgress, type CallRecording } from './call.js';
 import type { CallMedia, CallRegistrar, CallStore } from './deps.js';
 import type { CallDtmf } from './dtmf.js';
 import type { DtmfMethod } from '../media/dtmf/digits.js';
@@ -62,6 +62,23 @@ const SHUTDOWN_GRACE_MS = 5000;
 
 export interface CallControlEvents {
   dtmf: [CallDtmf];
+  /** A call's progress as each extension in it sees it (one event per extension side). */
+  state: [CallStateEvent];
+}
+
+/** One extension's side of a call changed state (RFC 4235 dialog states). */
+export interface CallStateEvent {
+  /** Unique per call and side. */
+  id: string;
+  /** The caller's SIP Call-ID. */
+  callId: string;
+  extension: string;
+  /** initiator: the extension called; recipient: it was called. */
+  direction: 'initiator' | 'recipient';
+  /** The other party's number and (for an extension) name. */
+  remote: string;
+  remoteName: string | null;
+  state: CallProgress;
 }
 
 export class CallControl extends EventEmitter<CallControlEvents> {
@@ -109,6 +126,7 @@ export class CallControl extends EventEmitter<CallControlEvents> {
           opts.log.error({ err, callId: event.callId }, 'a dtmf listener failed');
         }
       },
+      progress: (call, state) => this.#progress(call, state),
     };
   }
 
@@ -185,7 +203,7 @@ export class CallControl extends EventEmitter<CallControlEvents> {
       this.#env,
       randomUUID(),
       a,
-      { from: user, to: number },
+      { from: user, to: number, callee: dest?.kind === 'extension' ? dest.ext : null },
       log,
       routing.config.rtp.address,
       { offered: routing.config.rtp.codecs, transcodable: this.#opts.media.transcodable },
@@ -240,6 +258,18 @@ export class CallControl extends EventEmitter<CallControlEvents> {
     const what = describe(dest);
     call.log.warn({ destination: what }, 'destination needs a feature not built yet');
     call.fail(501, `not-implemented:${dest.kind}`, [['Warning', `399 tspbx "${what} is not available in this version"`]]);
+  }
+
+  #progress(call: Call, state: CallProgress): void {
+    const { from, to, callee } = call.parties;
+    const name = (ext: string): string | null => this.#opts.getRouting().config.extensions.get(ext)?.name ?? null;
+    const base = { callId: call.a.callId, state };
+    try {
+      this.emit('state', { ...base, id: `${call.id}-a`, extension: from, direction: 'initiator', remote: to, remoteName: callee == null ? null : name(callee) });
+      if (callee != null) this.emit('state', { ...base, id: `${call.id}-b`, extension: callee, direction: 'recipient', remote: from, remoteName: name(from) });
+    } catch (err) {
+      call.log.error({ err }, 'a call state listener failed');
+    }
   }
 
   #activeCallsOf(ext: string): number {

@@ -120,6 +120,7 @@ function build(raw: RawConfig, file: string): Config {
       max_calls: e.max_calls,
       record: e.record,
       language: e.language,
+      unsolicited_mwi: e.unsolicited_mwi,
     });
   }
   const ivr = new Map<string, IvrConfig>();
@@ -152,6 +153,7 @@ function build(raw: RawConfig, file: string): Config {
       user_agent: raw.sip.user_agent,
     },
     registration: { ...raw.registration },
+    subscriptions: { ...raw.subscriptions },
     rtp: { address: raw.rtp.address, port_min: raw.rtp.ports.min, port_max: raw.rtp.ports.max, timeout: raw.rtp.timeout, workers: raw.rtp.workers, codecs: raw.rtp.codecs },
     http: { listen: raw.http.listen, token: raw.http.token },
     security: { ...raw.security },

@@ -18,6 +18,8 @@ export interface ExtensionConfig {
   record: boolean;
   /** Prompt language for calls to and from this extension; null = media.language. */
   language: string | null;
+  /** Send message-summary NOTIFYs to its contacts without a subscription; null = subscriptions.unsolicited_mwi. */
+  unsolicited_mwi: boolean | null;
 }
 
 export interface IvrConfig {
@@ -91,6 +93,13 @@ export interface Config {
     default_expires: number;
     /** Seconds between keep-alive OPTIONS to NATed UDP contacts. */
     keepalive_interval: number;
+  };
+  /** SUBSCRIBE/NOTIFY (RFC 6665): expiry bounds in seconds, and the unsolicited MWI default. */
+  subscriptions: {
+    min_expires: number;
+    max_expires: number;
+    default_expires: number;
+    unsolicited_mwi: boolean;
   };
   rtp: {
     address: string;
