@@ -1,0 +1,226 @@
+// SUBSCRIBE/NOTIFY through the real PBX (src/pbx.ts) over UDP on 127.0.0.1: MWI (RFC 3842) driven
+// by the voicemail store, BLF (RFC 4235 dialog) driven by a real call between two phones, presence
+// (RFC 3856), refresh, unsubscribe, expiry and the refusals.
+import { readFileSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { Writable } from 'node:stream';
+import t, { type Test } from 'tap';
+import { HEADER_BYTES, writeWavHeader } from '../../src/media/recording/wav-format.js';
+import { createLogger } from '../../src/log.js';
+import { startPbx, type Pbx } from '../../src/pbx.js';
+import { freePort, freeRange } from '../helpers/ports.js';
+import { tempDir } from '../helpers/temp-dir.js';
+import { answeredCall, hangUp } from './helpers/flows.js';
+import { Phone } from './helpers/phone.js';
+import { PASSWORDS } from './helpers/pbx.js';
+import { bodyOf, Subscriber } from './helpers/subscriber.js';
+
+let pbx: Pbx;
+let sipPort: number;
+let dir: string;
+
+t.before(async () => {
+  dir = tempDir(t, 'events');
+  sipPort = await freePort();
+  const httpPort = await freePort();
+  const rtp = await freeRange(100);
+  const file = join(dir, 'pbx.yaml');
+  writeFileSync(
+    file,
+    `data_dir: ${join(dir, 'data')}
+sip: { listen: ["udp:127.0.0.1:${sipPort}"], domain: pbx.test }
+rtp: { address: 127.0.0.1, ports: "${rtp.min}-${rtp.max}", workers: 1 }
+http: { listen: "127.0.0.1:${httpPort}", token: t }
+subscriptions: { min_expires: 1, max_expires: 600, default_expires: 600 }
+extensions:
+  "1001": { name: Alice, password: "alice-pass" }
+  "1002": { name: Bob, password: "bob-pass" }
+  "1003": { name: Carol, password: "carol-pass", unsolicited_mwi: false }
+  "1004": { name: Dave, password: "dave-pass" }
+`,
+  );
+  const log = createLogger({ level: 'error', destination: new Writable({ write: (_c, _e, done) => done() }) });
+  pbx = await startPbx(file, { signals: false, log });
+});
+
+t.teardown(() => pbx.close());
+
+async function phone(t: Test, user: string): Promise<Phone> {
+  const p = await Phone.open(user, PASSWORDS[user]!, { address: '127.0.0.1', port: sipPort });
+  t.teardown(async () => {
+    await p.register(0);
+    p.close();
+  });
+  await p.register();
+  return p;
+}
+
+let recordings = 0;
+/** A recorded message as the voicemail app would hand it over: a WAV in a temp place. */
+function recorded(): string {
+  const path = join(dir, `rec-${++recordings}.wav`);
+  const buf = new Uint8Array(HEADER_BYTES + 16000);
+  writeWavHeader(buf, 8000, 1, 16000);
+  writeFileSync(path, buf);
+  return path;
+}
+
+t.test('message-summary: 401, then 200 with Expires and at once a NOTIFY active with Messages-Waiting: no', async (t) => {
+  const alice = await phone(t, '1001');
+  const sub = new Subscriber(alice, 'message-summary', 'sip:1001@pbx.test');
+  const ok = await sub.subscribe(300);
+  t.equal(ok.status, 200);
+  t.equal(ok.headers.get('expires'), '300');
+  t.ok(ok.headers.get('contact'), 'the 200 carries the notifier Contact');
+  const n = await sub.notify();
+  t.equal(n.headers.get('event'), 'message-summary');
+  t.match(n.headers.get('subscription-state'), /^active;expires=(300|299)$/);
+  t.equal(n.headers.get('content-type'), 'application/simple-message-summary');
+  t.match(bodyOf(n), /^Messages-Waiting: no\r\nMessage-Account: sip:1001@pbx\.test\r\nVoice-Message: 0\/0 \(0\/0\)\r\n$/);
+  t.equal((await sub.refresh(0)).status, 200);
+  t.match((await sub.notify()).headers.get('subscription-state'), /^terminated/);
+});
+
+t.test('a message stored for the mailbox lights the lamp; heard and deleted put it out', async (t) => {
+  const alice = await phone(t, '1001');
+  const sub = new Subscriber(alice, 'message-summary', 'sip:1001@pbx.test');
+  t.equal((await sub.subscribe(300)).status, 200);
+  await sub.notify();
+
+  const msg = await pbx.voicemail.add('1001', recorded(), { caller: '1002', callerName: 'Bob', durationS: 1, urgent: true });
+  const yes = await sub.notify();
+  t.match(bodyOf(yes), /Messages-Waiting: yes\r\n/);
+  t.match(bodyOf(yes), /Voice-Message: 1\/0 \(1\/0\)/);
+
+  t.equal(pbx.voicemail.markHeard(msg.id), true);
+  const heard = await sub.notify();
+  t.match(bodyOf(heard), /Messages-Waiting: no\r\n/);
+  t.match(bodyOf(heard), /Voice-Message: 0\/1 \(0\/1\)/);
+
+  t.equal(await pbx.voicemail.delete(msg.id), true);
+  const gone = await sub.notify();
+  t.match(bodyOf(gone), /Voice-Message: 0\/0 \(0\/0\)/);
+  t.equal((await sub.refresh(0)).status, 200);
+  await sub.notify();
+});
+
+t.test('refresh in the dialog: 200 and a NOTIFY; Expires 0: terminated NOTIFY; the dialog then gets 481', async (t) => {
+  const alice = await phone(t, '1001');
+  const sub = new Subscriber(alice, 'message-summary', 'sip:1001@pbx.test');
+  t.equal((await sub.subscribe(60)).status, 200);
+  await sub.notify();
+  const refreshed = await sub.refresh(120);
+  t.equal(refreshed.status, 200);
+  t.equal(refreshed.headers.get('expires'), '120');
+  t.match((await sub.notify()).headers.get('subscription-state'), /^active;expires=1[12]\d$/);
+  t.equal((await sub.refresh(0)).status, 200);
+  const last = await sub.notify();
+  t.equal(last.headers.get('subscription-state'), 'terminated;reason=timeout');
+  t.match(bodyOf(last), /Messages-Waiting: no/, 'the final NOTIFY carries the state');
+  t.equal((await sub.refresh(60)).status, 481);
+});
+
+t.test('a subscription ends by itself when it expires: NOTIFY terminated;reason=timeout', async (t) => {
+  const alice = await phone(t, '1001');
+  const sub = new Subscriber(alice, 'message-summary', 'sip:1001@pbx.test');
+  t.equal((await sub.subscribe(1)).status, 200);
+  await sub.notify();
+  t.equal((await sub.notify()).headers.get('subscription-state'), 'terminated;reason=timeout');
+});
+
+t.test('refusals: unknown event 489 with Allow-Events, too short 423 with Min-Expires, another mailbox 403, no such extension 404', async (t) => {
+  const alice = await phone(t, '1001');
+  const unknown = await new Subscriber(alice, 'conference', 'sip:1002@pbx.test').subscribe(60);
+  t.equal(unknown.status, 489);
+  t.match(unknown.headers.get('allow-events'), /message-summary.*dialog.*presence/);
+  t.equal((await new Subscriber(alice, 'message-summary', 'sip:1002@pbx.test').subscribe(60)).status, 403);
+  t.equal((await new Subscriber(alice, 'dialog', 'sip:1099@pbx.test').subscribe(60)).status, 404);
+  const short = await new Subscriber(alice, 'dialog', 'sip:1002@pbx.test').subscribe(0, [['Accept', 'text/plain']]);
+  t.equal(short.status, 406, 'a body type the package does not write');
+});
+
+t.test('Expires below subscriptions.min_expires is 423 Interval Too Brief with Min-Expires', async (t) => {
+  const file = pbx.config.file;
+  const text = readFileSync(file, 'utf8');
+  writeFileSync(file, text.replace('min_expires: 1,', 'min_expires: 30,'));
+  t.teardown(async () => {
+    writeFileSync(file, text);
+    await pbx.reload();
+  });
+  t.same(await pbx.reload(), { ok: true });
+  const alice = await phone(t, '1001');
+  const res = await new Subscriber(alice, 'message-summary', 'sip:1001@pbx.test').subscribe(10);
+  t.equal(res.status, 423);
+  t.equal(res.headers.get('min-expires'), '30');
+});
+
+t.test('a NOTIFY answered 481 drops the subscription: its refresh then gets 481', async (t) => {
+  const alice = await phone(t, '1001');
+  const sub = new Subscriber(alice, 'message-summary', 'sip:1001@pbx.test');
+  t.equal((await sub.subscribe(300)).status, 200);
+  await sub.notify(481);
+  t.equal((await sub.refresh(300)).status, 481);
+});
+
+t.test('BLF: a dialog subscription to 1002 sees early, confirmed and terminated as 1001 calls 1002, versions growing', async (t) => {
+  const carol = await phone(t, '1003');
+  const alice = await phone(t, '1001');
+  const bob = await phone(t, '1002');
+  const blf = new Subscriber(carol, 'dialog', 'sip:1002@pbx.test');
+  t.equal((await blf.subscribe(300, [['Accept', 'application/dialog-info+xml']])).status, 200);
+  const idle = await blf.notify();
+  t.equal(idle.headers.get('content-type'), 'application/dialog-info+xml');
+  t.match(bodyOf(idle), /<dialog-info xmlns="urn:ietf:params:xml:ns:dialog-info" version="0" state="full" entity="sip:1002@pbx\.test">\r\n<\/dialog-info>/);
+
+  const call = await answeredCall(alice, bob);
+  const bodies: string[] = [];
+  for (let i = 0; i < 10 && !/<state>confirmed</.test(bodies.at(-1) ?? ''); i++) bodies.push(bodyOf(await blf.notify()));
+  t.ok(bodies.some((b) => /<state>early<\/state>/.test(b)), 'ringing shows as early');
+  const confirmed = bodies.at(-1)!;
+  t.match(confirmed, /<dialog id="[^"]+" call-id="[^"]+" direction="recipient">/);
+  t.match(confirmed, /<identity display="Alice">sip:1001@pbx\.test<\/identity>/);
+  const versions = bodies.map((b) => Number(/version="(\d+)"/.exec(b)![1]));
+  t.same(versions, versions.map((_, i) => i + 1), 'one version more per NOTIFY');
+
+  await hangUp(alice, call.callerDialog, bob);
+  const ended = bodyOf(await blf.notify());
+  t.match(ended, /<state>terminated<\/state>/);
+  t.equal((await blf.refresh(0)).status, 200);
+  t.notMatch(bodyOf(await blf.notify()), /<dialog /, 'an ended dialog is shown once, then forgotten');
+});
+
+t.test('presence: open with the phone registered, on the phone during a call', async (t) => {
+  const carol = await phone(t, '1003');
+  const alice = await phone(t, '1001');
+  const bob = await phone(t, '1002');
+  const watch = new Subscriber(carol, 'presence', 'sip:1002@pbx.test');
+  t.equal((await watch.subscribe(300)).status, 200);
+  const first = await watch.notify();
+  t.equal(first.headers.get('content-type'), 'application/pidf+xml');
+  t.match(bodyOf(first), /<basic>open<\/basic>/);
+  t.match(bodyOf(first), /<note>Available<\/note>/);
+  const call = await answeredCall(alice, bob);
+  t.match(bodyOf(await watch.notify()), /<note>On the phone<\/note>/);
+  await hangUp(alice, call.callerDialog, bob);
+  t.match(bodyOf(await watch.notify()), /<note>Available<\/note>/);
+  t.equal((await watch.refresh(0)).status, 200);
+  await watch.notify();
+});
+
+t.test('unsolicited MWI: a phone that never subscribed gets a message-summary NOTIFY; unsolicited_mwi: false gets none', async (t) => {
+  const carol = await phone(t, '1003');
+  const dave = await phone(t, '1004');
+  const carolMsg = await pbx.voicemail.add('1003', recorded(), { caller: '1001', durationS: 1 });
+  const daveMsg = await pbx.voicemail.add('1004', recorded(), { caller: '1001', durationS: 1 });
+  const n = await dave.request('NOTIFY');
+  dave.reply(n, 200, '');
+  t.equal(n.headers.get('event'), 'message-summary');
+  t.equal(n.uri, dave.contact, 'sent to the registered contact');
+  t.match(bodyOf(n), /Messages-Waiting: yes\r\nMessage-Account: sip:1004@pbx\.test\r\nVoice-Message: 1\/0 \(0\/0\)/);
+  t.notOk(carol.pending.some((m) => m.kind === 'request' && m.method === 'NOTIFY'), '1003 (unsolicited_mwi: false) got no NOTIFY');
+  await pbx.voicemail.delete(daveMsg.id);
+  const off = await dave.request('NOTIFY');
+  dave.reply(off, 200, '');
+  t.match(bodyOf(off), /Messages-Waiting: no/);
+  await pbx.voicemail.delete(carolMsg.id);
+});
