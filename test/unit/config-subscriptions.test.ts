@@ -26,6 +26,6 @@ t.test('bad subscription values name FILE:LINE:COL', async (t) => {
   t.same(configErrors(BASE + 'subscriptions: { min_expires: 0 }\n'), ['pbx.yaml:5:31: subscriptions.min_expires: must be at least 1 (got 0)']);
   t.same(configErrors(BASE + 'subscriptions: { unsolicted_mwi: true }\n'), ['pbx.yaml:5:18: subscriptions: unknown key "unsolicted_mwi"; did you mean "unsolicited_mwi"?']);
   t.same(configErrors(BASE.replace('{ password: a }', '{ password: a, unsolicited_mwi: "yes" }')), [
-    'pbx.yaml:4:43: extensions.1001.unsolicited_mwi: expected true or false, got string',
+    'pbx.yaml:4:43: extensions.1001.unsolicited_mwi: expected true or false, got "yes"',
   ]);
 });
