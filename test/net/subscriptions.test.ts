@@ -128,7 +128,7 @@ t.test('a subscription ends by itself when it expires: NOTIFY terminated;reason=
   t.equal((await sub.notify()).headers.get('subscription-state'), 'terminated;reason=timeout');
 });
 
-t.test('refusals: unknown event 489 with Allow-Events, too short 423 with Min-Expires, another mailbox 403, no such extension 404', async (t) => {
+t.test('refusals: unknown event 489 with Allow-Events, another mailbox 403, no such extension 404, a body type not accepted 406', async (t) => {
   const alice = await phone(t, '1001');
   const unknown = await new Subscriber(alice, 'conference', 'sip:1002@pbx.test').subscribe(60);
   t.equal(unknown.status, 489);
