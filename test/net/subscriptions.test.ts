@@ -5,11 +5,11 @@ import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { Writable } from 'node:stream';
 import t, { type Test } from 'tap';
-import { HEADER_BYTES, writeWavHeader } from '../../src/media/recording/wav-format.js';
 import { createLogger } from '../../src/log.js';
 import { startPbx, type Pbx } from '../../src/pbx.js';
 import { freePort, freeRange } from '../helpers/ports.js';
 import { tempDir } from '../helpers/temp-dir.js';
+import { writeSilenceWav } from '../helpers/wav-file.js';
 import { answeredCall, hangUp } from './helpers/flows.js';
 import { Phone } from './helpers/phone.js';
 import { PASSWORDS } from './helpers/pbx.js';
@@ -58,11 +58,7 @@ async function phone(t: Test, user: string): Promise<Phone> {
 let recordings = 0;
 /** A recorded message as the voicemail app would hand it over: a WAV in a temp place. */
 function recorded(): string {
-  const path = join(dir, `rec-${++recordings}.wav`);
-  const buf = new Uint8Array(HEADER_BYTES + 16000);
-  writeWavHeader(buf, 8000, 1, 16000);
-  writeFileSync(path, buf);
-  return path;
+  return writeSilenceWav(join(dir, `rec-${++recordings}.wav`));
 }
 
 t.test('message-summary: 401, then 200 with Expires and at once a NOTIFY active with Messages-Waiting: no', async (t) => {

@@ -1,21 +1,14 @@
-import { existsSync, mkdirSync, readdirSync, unlinkSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readdirSync, unlinkSync } from 'node:fs';
 import { join } from 'node:path';
 import Database from 'better-sqlite3';
 import t, { type Test } from 'tap';
-import { HEADER_BYTES, writeWavHeader } from '../../src/media/recording/wav-format.js';
 import { DATABASE_FILE } from '../../src/store/store.js';
 import { VoicemailStore, type MailboxCounts } from '../../src/store/voicemail-store.js';
 import { memoryLog, type LogLine } from '../helpers/log.js';
 import { tempDir } from '../helpers/temp-dir.js';
+import { writeSilenceWav } from '../helpers/wav-file.js';
 
-/** A mono 8 kHz WAV of `seconds` of silence at `path`. */
-function wav(path: string, seconds = 2): string {
-  const dataBytes = 8000 * 2 * seconds;
-  const buf = new Uint8Array(HEADER_BYTES + dataBytes);
-  writeWavHeader(buf, 8000, 1, dataBytes);
-  writeFileSync(path, buf);
-  return path;
-}
+const wav = (path: string, seconds = 2): string => writeSilenceWav(path, seconds);
 
 async function open(t: Test, dataDir: string, log: LogLine[] = []): Promise<VoicemailStore> {
   const store = await VoicemailStore.open(dataDir, memoryLog(log));

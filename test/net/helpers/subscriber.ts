@@ -1,14 +1,9 @@
 // A subscriber (RFC 6665 subscriber side) on a test Phone: SUBSCRIBE with digest, the dialog the
 // 200 makes, refreshes in it, and the NOTIFYs it receives, each answered (200 unless told).
-import { randomBytes } from 'node:crypto';
 import { getTag } from '../../../src/sip/grammar.js';
 import { Headers, SipRequest, type SipResponse } from '../../../src/sip/message.js';
 import { digestAnswer } from '../../helpers/digest-client.js';
-import type { Phone } from './phone.js';
-
-function token(): string {
-  return randomBytes(6).toString('hex');
-}
+import { token, type Phone } from './phone.js';
 
 export class Subscriber {
   readonly callId = `${token()}@127.0.0.1`;
