@@ -27,10 +27,14 @@ export class EventServices {
   readonly server: SubscriptionServer;
   readonly #dialogs: DialogPackage;
   readonly #unsolicited: UnsolicitedMwi;
+  readonly #registrar: Bindings;
+  /** Extensions last reported open (registered) to presence watchers. */
+  readonly #open = new Set<string>();
   #closed = false;
 
   constructor(opts: EventServicesOptions) {
     const config = opts.getConfig;
+    this.#registrar = opts.registrar;
     const directory: EventDirectory = {
       domain: () => config().sip.domain,
       extensionName: (ext) => {
@@ -82,10 +86,18 @@ export class EventServices {
     this.#unsolicited.mailboxChanged(mailbox);
   }
 
-  /** An extension's registrations changed: presence, and the lamps of phones that never subscribe. */
+  /**
+   * An extension's registrations changed (or were refreshed): presence watchers when it came or
+   * went, and the lamps of phones that never subscribe.
+   */
   registrationChanged(extension: string): void {
     if (this.#closed) return;
-    this.server.notify(PRESENCE, extension);
+    const open = this.#registrar.lookup(extension).length > 0;
+    if (open !== this.#open.has(extension)) {
+      if (open) this.#open.add(extension);
+      else this.#open.delete(extension);
+      this.server.notify(PRESENCE, extension);
+    }
     this.#unsolicited.registered(extension);
   }
 

@@ -214,9 +214,15 @@ t.test('unsolicited MWI: a phone that never subscribed gets a message-summary NO
   t.equal(n.uri, dave.contact, 'sent to the registered contact');
   t.match(bodyOf(n), /Messages-Waiting: yes\r\nMessage-Account: sip:1004@pbx\.test\r\nVoice-Message: 1\/0 \(0\/0\)/);
   t.notOk(carol.pending.some((m) => m.kind === 'request' && m.method === 'NOTIFY'), '1003 (unsolicited_mwi: false) got no NOTIFY');
+  const desk = await phone(t, '1004');
+  const atRegistration = await desk.request('NOTIFY');
+  desk.reply(atRegistration, 200, '');
+  t.match(bodyOf(atRegistration), /Messages-Waiting: yes/, 'a phone registering while messages wait is told at once');
   await pbx.voicemail.delete(daveMsg.id);
-  const off = await dave.request('NOTIFY');
-  dave.reply(off, 200, '');
-  t.match(bodyOf(off), /Messages-Waiting: no/);
+  for (const p of [dave, desk]) {
+    const off = await p.request('NOTIFY');
+    p.reply(off, 200, '');
+    t.match(bodyOf(off), /Messages-Waiting: no/, 'every contact of the mailbox is told');
+  }
   await pbx.voicemail.delete(carolMsg.id);
 });
