@@ -42,6 +42,9 @@ export interface SubscriptionServerOptions {
  */
 const ENDS_SUBSCRIPTION = new Set([404, 405, 408, 410, 416, 480, 481, 482, 483, 484, 485, 489, 501, 604]);
 
+/** Subscriptions one extension may hold (a desk phone with an expansion module holds ~100). */
+const MAX_PER_USER = 500;
+
 export class SubscriptionServer {
   readonly #o: SubscriptionServerOptions;
   readonly #clock: Clock;
@@ -51,6 +54,8 @@ export class SubscriptionServer {
   readonly #byDialog = new Map<string, Subscription>();
   /** "event\nresource" -> its subscriptions. */
   readonly #byResource = new Map<string, Set<Subscription>>();
+  /** user -> subscriptions held. */
+  readonly #perUser = new Map<string, number>();
   #closed = false;
 
   constructor(opts: SubscriptionServerOptions) {
@@ -142,6 +147,11 @@ export class SubscriptionServer {
     }
     const granted = this.#grant(st, expires);
     if (granted === null) return;
+    if (granted > 0 && (this.#perUser.get(user) ?? 0) >= MAX_PER_USER) {
+      this.#o.log.warn({ user, limit: MAX_PER_USER }, 'SUBSCRIBE refused: too many subscriptions');
+      st.respond(this.#response(st, 403, undefined, 'Too Many Subscriptions'));
+      return;
+    }
     const resource = pkg.resolve(user, parseUri(req.uri)?.user ?? null);
     if (typeof resource === 'number') {
       this.#o.log.info({ user, uri: req.uri, event: event.type, status: resource }, 'SUBSCRIBE refused');
@@ -221,6 +231,7 @@ export class SubscriptionServer {
 
   #add(sub: Subscription): void {
     this.#byDialog.set(sub.key, sub);
+    this.#perUser.set(sub.user, (this.#perUser.get(sub.user) ?? 0) + 1);
     const key = resourceKey(sub.event, sub.resource);
     let set = this.#byResource.get(key);
     if (set === undefined) this.#byResource.set(key, (set = new Set()));
@@ -230,7 +241,12 @@ export class SubscriptionServer {
   #remove(sub: Subscription): void {
     if (sub.timer !== null) this.#clock.clearTimeout(sub.timer);
     sub.timer = null;
-    if (this.#byDialog.get(sub.key) === sub) this.#byDialog.delete(sub.key);
+    if (this.#byDialog.get(sub.key) === sub) {
+      this.#byDialog.delete(sub.key);
+      const n = (this.#perUser.get(sub.user) ?? 1) - 1;
+      if (n > 0) this.#perUser.set(sub.user, n);
+      else this.#perUser.delete(sub.user);
+    }
     const key = resourceKey(sub.event, sub.resource);
     const set = this.#byResource.get(key);
     set?.delete(sub);
@@ -300,8 +316,8 @@ export class SubscriptionServer {
     this.#sendNext(sub);
   }
 
-  #response(st: ServerTransaction, status: number, toTag: string = newTag()): SipResponse {
-    const res = responseTo(st.request, status, undefined, toTag);
+  #response(st: ServerTransaction, status: number, toTag: string = newTag(), reason?: string): SipResponse {
+    const res = responseTo(st.request, status, reason, toTag);
     res.headers.add('server', this.#o.userAgent());
     return res;
   }

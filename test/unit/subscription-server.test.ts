@@ -45,8 +45,10 @@ function setup() {
   layer.onRequest = (st) => {
     if (!server.handleSubscribe(st)) st.respond(responseTo(st.request, 481));
   };
+  let n = 0;
   const subscribe = (expires: number): void => {
-    const req = incoming('SUBSCRIBE', { uri: 'sip:1002@pbx.test' });
+    n++;
+    const req = incoming('SUBSCRIBE', { uri: 'sip:1002@pbx.test', branch: `z9hG4bKsub${n}`, callId: `sub-${n}@test` });
     req.headers.add('event', 'counter').add('contact', '<sip:1001@198.51.100.7:5062>').add('expires', String(expires));
     transport.deliver(req, PHONE);
   };
@@ -124,6 +126,20 @@ t.test('Expires above max_expires is granted max_expires', async (t) => {
   s.subscribe(86400);
   t.equal(s.responses()[0]!.headers.get('expires'), '3600');
   t.equal(s.notifies()[0]!.headers.get('subscription-state'), 'active;expires=3600');
+  await s.layer.close();
+});
+
+t.test('one extension holds at most 500 subscriptions; the next is refused 403', async (t) => {
+  const s = setup();
+  for (let i = 0; i < 500; i++) s.subscribe(600);
+  t.equal(s.server.count(), 500);
+  s.subscribe(600);
+  const last = s.responses().at(-1)!;
+  t.equal(last.status, 403);
+  t.equal(last.reason, 'Too Many Subscriptions');
+  t.equal(s.server.count(), 500);
+  s.subscribe(0);
+  t.equal(s.responses().at(-1)!.status, 200, 'a fetch (Expires 0) holds nothing and is still served');
   await s.layer.close();
 });
 
