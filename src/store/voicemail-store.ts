@@ -192,6 +192,7 @@ export class VoicemailStore extends EventEmitter<VoicemailStoreEvents> {
 
   /** A new message was listened to: moved to 'old'. False when there is no such new message. */
   markHeard(id: string): boolean {
+    this.#open();
     const row = this.#get.get(id) as Row | undefined;
     if (row === undefined || row.folder !== 'new') return false;
     return this.move(id, 'old');
