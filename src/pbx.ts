@@ -10,6 +10,7 @@ import { CallControl } from './calls/control.js';
 import { loadConfig } from './config/load.js';
 import { compileRouting } from './config/routing.js';
 import type { Config, Routing } from './config/types.js';
+import { EventServices } from './events/services.js';
 import { createLogger, type Logger } from './log.js';
 import { MediaEngine } from './media/engine.js';
 import { RecordingMaintenance } from './media/recording/maintenance.js';
@@ -25,6 +26,7 @@ import { createTransactionLayer } from './sip/transaction/index.js';
 import { createTransportLayer } from './sip/transport/index.js';
 import { CdrWriter } from './store/cdr-writer.js';
 import { Store } from './store/store.js';
+import { VoicemailStore } from './store/voicemail-store.js';
 import { PbxError } from './util/errors.js';
 
 export interface PbxOptions {
@@ -39,6 +41,8 @@ export type ReloadResult = { ok: true } | { ok: false; errors: string[] };
 export interface Pbx {
   /** The config in force now (reload swaps it). */
   readonly config: Config;
+  /** Voicemail messages (WAV files and their index); a change lights the phones' MWI lamps. */
+  readonly voicemail: VoicemailStore;
   /** Re-reads the config file; an invalid file is refused and the old config stays. */
   reload(): Promise<ReloadResult>;
   /** Stops taking calls, ends the calls in progress, closes everything, flushes storage. Idempotent. */
@@ -70,6 +74,8 @@ class PbxRuntime implements Pbx, ControlSource {
   readonly #startedAt = new Date();
   #store: Store | null = null;
   #cdrWriter: CdrWriter | null = null;
+  #voicemail: VoicemailStore | null = null;
+  #events: EventServices | null = null;
   #recordings: RecordingMaintenance | null = null;
   #transports: Awaited<ReturnType<typeof createTransportLayer>> | null = null;
   #transactions: ReturnType<typeof createTransactionLayer> | null = null;
@@ -91,11 +97,17 @@ class PbxRuntime implements Pbx, ControlSource {
     return this.#config;
   }
 
+  get voicemail(): VoicemailStore {
+    if (this.#voicemail === null) throw new PbxError('PBX_ERR_VOICEMAIL_CLOSED', 'the voicemail store is not open');
+    return this.#voicemail;
+  }
+
   async start(): Promise<void> {
     const config = this.#config;
     const log = this.log;
     this.#store = Store.open(config.data_dir);
     this.#cdrWriter = CdrWriter.start(config.data_dir);
+    this.#voicemail = await VoicemailStore.open(config.data_dir, log.child({ layer: 'voicemail' }));
     // Recordings a crash cut short are repaired, then retention runs: in the background, hourly.
     this.#recordings = RecordingMaintenance.start({
       dir: recordingsDir(config.data_dir),
@@ -159,9 +171,29 @@ class PbxRuntime implements Pbx, ControlSource {
     });
     this.#calls = calls;
 
+    // SUBSCRIBE/NOTIFY: MWI from the voicemail store, BLF and presence from calls and registrations.
+    const events = new EventServices({
+      transactions,
+      registrar,
+      mailboxes: this.#voicemail,
+      getConfig: () => this.#config,
+      localContact: (transport) => this.#contactUri(transport),
+      log: log.child({ layer: 'events' }),
+    });
+    this.#events = events;
+    this.#voicemail.on('change', (mailbox) => events.mailboxChanged(mailbox));
+    registrar.on('change', (ext) => events.registrationChanged(ext));
+    calls.on('state', (e) => events.callState(e));
+
     const server = (): string => this.#config.sip.user_agent;
     transactions.onRequest = (st) =>
-      dispatchRequest(st, { register: (s) => registrar.handleRegister(s), call: (s) => calls.handleRequest(s), server });
+      dispatchRequest(st, {
+        register: (s) => registrar.handleRegister(s),
+        call: (s) => calls.handleRequest(s),
+        subscribe: (s) => events.handleSubscribe(s),
+        allowEvents: events.server.allowEvents,
+        server,
+      });
     transactions.onAck = (ack) => {
       if (!calls.handleAck(ack)) log.debug({ callId: ack.headers.get('call-id') }, 'ACK matched no dialog; dropped');
     };
@@ -294,12 +326,14 @@ class PbxRuntime implements Pbx, ControlSource {
     if (this.#calls !== null) await step('calls', () => this.#calls!.shutdown());
     if (this.#control !== null) await step('control API', () => this.#control!.close());
     if (this.#calls !== null) await step('calls', () => this.#calls!.close());
+    if (this.#events !== null) await step('subscriptions', () => this.#events!.close());
     if (this.#registrar !== null) await step('registrar', () => this.#registrar!.close());
     if (this.#transactions !== null) await step('transactions', () => this.#transactions!.close());
     if (this.#transports !== null) await step('transports', () => this.#transports!.close());
     if (this.#media !== null) await step('media', () => this.#media!.close());
     if (this.#recordings !== null) await step('recording maintenance', () => this.#recordings!.close());
     if (this.#cdrWriter !== null) await step('CDR writer', () => this.#cdrWriter!.close());
+    if (this.#voicemail !== null) await step('voicemail store', () => this.#voicemail!.close());
     if (this.#store !== null) await step('storage', () => this.#store!.close());
     this.log.info({}, 'stopped');
     await new Promise<void>((resolve) => this.log.flush(() => resolve()));

@@ -34,7 +34,12 @@ export interface CallEnv {
   ended(call: Call): void;
   /** A digit one side pressed, by any method. */
   dtmf(event: CallDtmf): void;
+  /** The call rang, was answered or ended (for BLF and presence watchers). */
+  progress?(call: Call, state: CallProgress): void;
 }
+
+/** A call's progress in the words of RFC 4235 3.7.1 (dialog states). */
+export type CallProgress = 'trying' | 'early' | 'confirmed' | 'terminated';
 
 /** Who called whom, as the CDR and `pbx calls` show it. */
 export interface CallParties {
@@ -42,6 +47,8 @@ export interface CallParties {
   from: string;
   /** The number dialled. */
   to: string;
+  /** The extension the number routed to, when it did. */
+  callee?: string | null;
 }
 
 /** A fork INVITE's identity headers: From as the caller, To as the number dialled. */
@@ -153,6 +160,7 @@ export class Call {
       return;
     }
     this.state = 'ringing';
+    this.#env.progress?.(this, 'trying');
     this.log.info({ contacts: bindings.length }, 'forking INVITE');
     for (const binding of bindings) {
       const leg = new UacLeg(this.#env.legs, binding.peer, {
@@ -176,6 +184,7 @@ export class Call {
 
   #onForkProvisional(leg: UacLeg, res: SipResponse): void {
     if (this.#ended || this.#b !== null || res.status === 100) return;
+    this.#env.progress?.(this, 'early');
     let body: Buffer | undefined;
     if (res.body.length > 0 && !this.#lateOffer) body = this.#media.answerBack('callee', res.body) ?? undefined;
     this.log.debug({ status: res.status, fork: leg.callId, earlyMedia: body !== undefined }, 'callee progress');
@@ -222,6 +231,7 @@ export class Call {
     this.a.accept(body);
     this.state = 'answered';
     this.answeredAt = this.#env.clock.now();
+    this.#env.progress?.(this, 'confirmed');
     this.log.info({ contact: leg.invite.uri }, 'call answered');
     this.#media.bridge().then(
       () => this.#bridged(),
@@ -572,6 +582,7 @@ export class Call {
       });
     }
     this.log.info({ status, reason, duration_s: row.duration_s, billsec: row.billsec }, 'call ended');
+    this.#env.progress?.(this, 'terminated');
     this.#env.ended(this);
     return written;
   }

@@ -33,7 +33,7 @@ import { responseTo, type SipRequest, type SipResponse, type TransportName } fro
 import { DEFAULT_TIMERS, realClock, type Clock, type ServerTransaction, type Timers, type TransactionLayer } from '../sip/transaction/index.js';
 import { freeSpaceGuard, recordingPathFor, shouldRecord } from '../media/recording/policy.js';
 import type { FreeSpaceGuard } from '../media/recording/retention.js';
-import { Call, type CallEnv } from './call.js';
+import { Call, type CallEnv, type CallProgress } from './call.js';
 import type { CallRecording } from './recording-control.js';
 import { recordingResult } from './recording-result.js';
 import type { CallMedia, CallRegistrar, CallStore } from './deps.js';
@@ -68,6 +68,23 @@ const SHUTDOWN_GRACE_MS = 5000;
 
 export interface CallControlEvents {
   dtmf: [CallDtmf];
+  /** A call's progress as each extension in it sees it (one event per extension side). */
+  state: [CallStateEvent];
+}
+
+/** One extension's side of a call changed state (RFC 4235 dialog states). */
+export interface CallStateEvent {
+  /** Unique per call and side. */
+  id: string;
+  /** The caller's SIP Call-ID. */
+  callId: string;
+  extension: string;
+  /** initiator: the extension called; recipient: it was called. */
+  direction: 'initiator' | 'recipient';
+  /** The other party's number and (for an extension) name. */
+  remote: string;
+  remoteName: string | null;
+  state: CallProgress;
 }
 
 export class CallControl extends EventEmitter<CallControlEvents> {
@@ -115,6 +132,7 @@ export class CallControl extends EventEmitter<CallControlEvents> {
           opts.log.error({ err, callId: event.callId }, 'a dtmf listener failed');
         }
       },
+      progress: (call, state) => this.#progress(call, state),
     };
   }
 
@@ -196,7 +214,7 @@ export class CallControl extends EventEmitter<CallControlEvents> {
       this.#env,
       randomUUID(),
       a,
-      { from: user, to: number },
+      { from: user, to: number, callee: dest?.kind === 'extension' ? dest.ext : null },
       log,
       routing.config.rtp.address,
       {
@@ -260,6 +278,18 @@ export class CallControl extends EventEmitter<CallControlEvents> {
     const what = describe(dest);
     call.log.warn({ destination: what }, 'destination needs a feature not built yet');
     call.fail(501, `not-implemented:${dest.kind}`, [['Warning', `399 tspbx "${what} is not available in this version"`]]);
+  }
+
+  #progress(call: Call, state: CallProgress): void {
+    const { from, to, callee } = call.parties;
+    const name = (ext: string): string | null => this.#opts.getRouting().config.extensions.get(ext)?.name ?? null;
+    const base = { callId: call.a.callId, state };
+    try {
+      this.emit('state', { ...base, id: `${call.id}-a`, extension: from, direction: 'initiator', remote: to, remoteName: callee == null ? null : name(callee) });
+      if (callee != null) this.emit('state', { ...base, id: `${call.id}-b`, extension: callee, direction: 'recipient', remote: from, remoteName: name(from) });
+    } catch (err) {
+      call.log.error({ err }, 'a call state listener failed');
+    }
   }
 
   #activeCallsOf(ext: string): number {

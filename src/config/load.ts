@@ -126,6 +126,7 @@ function build(raw: RawConfig, file: string): Config {
       record: e.record,
       language: e.language,
       dtmf_mode: e.dtmf_mode,
+      unsolicited_mwi: e.unsolicited_mwi,
     });
   }
   const ivr = new Map<string, IvrConfig>();
@@ -167,6 +168,7 @@ function build(raw: RawConfig, file: string): Config {
       user_agent: raw.sip.user_agent,
     },
     registration: { ...raw.registration },
+    subscriptions: { ...raw.subscriptions },
     rtp: { address: raw.rtp.address, port_min: raw.rtp.ports.min, port_max: raw.rtp.ports.max, timeout: raw.rtp.timeout, workers: raw.rtp.workers, codecs: raw.rtp.codecs },
     http: { listen: raw.http.listen, token: raw.http.token },
     security: { ...raw.security },

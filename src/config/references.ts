@@ -142,14 +142,16 @@ export function checkReferences(input: unknown): Problem[] {
     });
   }
 
-  const reg = mapping(raw.registration);
-  const num = (x: unknown, fallback: number): number => (typeof x === 'number' ? x : fallback);
-  const min = num(reg.min_expires, 60);
-  const max = num(reg.max_expires, 3600);
-  const def = num(reg.default_expires, 3600);
-  if (min > max) problems.push({ path: ['registration', 'min_expires'], part: 'value', message: `min_expires (${min}) is above max_expires (${max})` });
-  else if (def < min || def > max) {
-    problems.push({ path: ['registration', 'default_expires'], part: 'value', message: `default_expires (${def}) must lie between min_expires (${min}) and max_expires (${max})` });
+  for (const section of ['registration', 'subscriptions'] as const) {
+    const reg = mapping(raw[section]);
+    const num = (x: unknown, fallback: number): number => (typeof x === 'number' ? x : fallback);
+    const min = num(reg.min_expires, 60);
+    const max = num(reg.max_expires, 3600);
+    const def = num(reg.default_expires, 3600);
+    if (min > max) problems.push({ path: [section, 'min_expires'], part: 'value', message: `min_expires (${min}) is above max_expires (${max})` });
+    else if (def < min || def > max) {
+      problems.push({ path: [section, 'default_expires'], part: 'value', message: `default_expires (${def}) must lie between min_expires (${min}) and max_expires (${max})` });
+    }
   }
   return problems;
 }

@@ -150,6 +150,8 @@ const extension = mapping({
   record: v.optional(v.boolean(), false),
   language: v.optional(v.nullable(language), null),
   dtmf_mode: dtmfMode,
+  // Message-summary NOTIFYs without a subscription (phones that never SUBSCRIBE); null = subscriptions.unsolicited_mwi.
+  unsolicited_mwi: v.optional(v.nullable(v.boolean()), null),
 });
 
 const ivr = mapping({
@@ -279,6 +281,16 @@ export const ConfigSchema = mapping({
       max_expires: int(1, 604800, 3600),
       default_expires: int(1, 604800, 3600),
       keepalive_interval: int(0, 3600, 25),
+    }),
+    {},
+  ),
+  // SUBSCRIBE/NOTIFY (RFC 6665): MWI, BLF (dialog), presence.
+  subscriptions: v.optional(
+    mapping({
+      min_expires: int(1, 86400, 60),
+      max_expires: int(1, 604800, 3600),
+      default_expires: int(1, 604800, 3600),
+      unsolicited_mwi: v.optional(v.boolean(), true),
     }),
     {},
   ),

@@ -20,6 +20,8 @@ export interface ExtensionConfig {
   language: string | null;
   /** How digits travel on the leg to and from this extension's phone. */
   dtmf_mode: DtmfMode;
+  /** Send message-summary NOTIFYs to its contacts without a subscription; null = subscriptions.unsolicited_mwi. */
+  unsolicited_mwi: boolean | null;
 }
 
 /**
@@ -146,6 +148,13 @@ export interface Config {
     default_expires: number;
     /** Seconds between keep-alive OPTIONS to NATed UDP contacts. */
     keepalive_interval: number;
+  };
+  /** SUBSCRIBE/NOTIFY (RFC 6665): expiry bounds in seconds, and the unsolicited MWI default. */
+  subscriptions: {
+    min_expires: number;
+    max_expires: number;
+    default_expires: number;
+    unsolicited_mwi: boolean;
   };
   rtp: {
     address: string;

@@ -7,7 +7,7 @@ import { newTag } from '../sip/ids.js';
 import type { ServerTransaction } from '../sip/transaction/types.js';
 
 /** Methods this PBX serves (RFC 3261 20.5 Allow). */
-const ALLOW = 'INVITE, ACK, CANCEL, BYE, OPTIONS, REGISTER, UPDATE, INFO';
+const ALLOW = 'INVITE, ACK, CANCEL, BYE, OPTIONS, REGISTER, UPDATE, INFO, SUBSCRIBE';
 
 /** Methods we recognise: known but not served here gets 405 with Allow, unknown 501 (RFC 3261 8.2.1, 21.5.2). */
 const KNOWN_METHODS = new Set(['INVITE', 'ACK', 'CANCEL', 'BYE', 'OPTIONS', 'REGISTER', 'UPDATE', 'INFO', 'PRACK', 'SUBSCRIBE', 'NOTIFY', 'PUBLISH', 'REFER', 'MESSAGE']);
@@ -22,6 +22,13 @@ export interface DispatchTargets {
   register(st: ServerTransaction): void;
   /** Call control: true when it took the request (INVITE, anything with a To tag, dialog-only methods). */
   call(st: ServerTransaction): boolean;
+  /**
+   * The subscription server (RFC 6665): true when it took a SUBSCRIBE; false for an in-dialog one
+   * of no subscription, which then goes to call control. Without it SUBSCRIBE gets 489.
+   */
+  subscribe?(st: ServerTransaction): boolean;
+  /** The event packages served (Allow-Events on OPTIONS). */
+  allowEvents?: string;
   /** Header values for responses made here (Server). */
   server: () => string;
 }
@@ -46,6 +53,7 @@ export function dispatchRequest(st: ServerTransaction, targets: DispatchTargets)
     targets.register(st);
     return;
   }
+  if (req.method === 'SUBSCRIBE' && targets.subscribe?.(st) === true) return;
   if (targets.call(st)) return;
   st.respond(outOfDialog(req, targets));
 }
@@ -57,6 +65,7 @@ function outOfDialog(req: SipRequest, targets: DispatchTargets): SipResponse {
       // RFC 3261 11.2: what we support, with a To tag as for any final response.
       const res = withAllow(local(req, 200, targets));
       res.headers.add('accept', 'application/sdp');
+      if (targets.allowEvents !== undefined) res.headers.add('allow-events', targets.allowEvents);
       return res;
     }
     case 'CANCEL':
@@ -64,7 +73,7 @@ function outOfDialog(req: SipRequest, targets: DispatchTargets): SipResponse {
       return local(req, 481, targets);
     case 'SUBSCRIBE':
     case 'PUBLISH':
-      // RFC 6665 4.2.1.2 and RFC 3903 6.3: no event package is served here.
+      // RFC 6665 4.2.1.2 and RFC 3903 6.3: no event package is served here (PUBLISH never is).
       return local(req, 489, targets);
     default:
       return withAllow(local(req, 405, targets));

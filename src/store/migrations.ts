@@ -42,4 +42,20 @@ export const MIGRATIONS: readonly string[] = [
    ALTER TABLE cdr ADD COLUMN callee_jitter_ms REAL;
    ALTER TABLE cdr ADD COLUMN callee_rtt_ms REAL;
    ALTER TABLE cdr ADD COLUMN callee_mos REAL;`,
+  // Voicemail messages: the WAV under data_dir (path relative to it) and its place in the mailbox.
+  // folder 'deleted' marks a delete in progress (the file goes next, then the row).
+  `CREATE TABLE voicemail (
+     id          TEXT    PRIMARY KEY,
+     mailbox     TEXT    NOT NULL,
+     folder      TEXT    NOT NULL CHECK (folder IN ('new', 'old', 'saved', 'deleted')),
+     caller      TEXT    NOT NULL,
+     caller_name TEXT,
+     duration_s  REAL    NOT NULL,
+     urgent      INTEGER NOT NULL DEFAULT 0,
+     created_at  TEXT    NOT NULL,
+     created_ms  INTEGER NOT NULL,
+     path        TEXT    NOT NULL,
+     call_id     TEXT
+   );
+   CREATE INDEX voicemail_mailbox ON voicemail (mailbox, folder, created_ms);`,
 ];

@@ -33,18 +33,7 @@ export class Store {
 
   /** Opens (creating data_dir, recordings/ and voicemail/ if missing) and migrates the database. */
   static open(dataDir: string): Store {
-    for (const dir of [dataDir, join(dataDir, 'recordings'), join(dataDir, 'voicemail')]) mkdirSync(dir, { recursive: true });
-    const db = new Database(join(dataDir, DATABASE_FILE));
-    try {
-      db.pragma('journal_mode = WAL');
-      db.pragma('synchronous = FULL');
-      db.pragma('busy_timeout = 5000');
-      migrate(db);
-      return new Store(db);
-    } catch (err) {
-      db.close();
-      throw err;
-    }
+    return new Store(openDatabase(dataDir));
   }
 
   private constructor(db: Database.Database) {
@@ -168,6 +157,25 @@ function cdrRow(r: StoredCdr): CdrRow {
     recording: r.recording,
     quality,
   };
+}
+
+/**
+ * A connection to the database under data_dir (created, with recordings/ and voicemail/, if
+ * missing), migrated to the current schema: WAL, synchronous=FULL, 5 s busy timeout.
+ */
+export function openDatabase(dataDir: string): Database.Database {
+  for (const dir of [dataDir, join(dataDir, 'recordings'), join(dataDir, 'voicemail')]) mkdirSync(dir, { recursive: true });
+  const db = new Database(join(dataDir, DATABASE_FILE));
+  try {
+    db.pragma('journal_mode = WAL');
+    db.pragma('synchronous = FULL');
+    db.pragma('busy_timeout = 5000');
+    migrate(db);
+    return db;
+  } catch (err) {
+    db.close();
+    throw err;
+  }
 }
 
 function migrate(db: Database.Database): void {

@@ -83,8 +83,14 @@ t.test('a known method not served here gets 405 with Allow', async (t) => {
   t.match(reply, /\r\nAllow: /);
 });
 
-t.test('SUBSCRIBE outside a dialog gets 489 Bad Event', async (t) => {
-  t.match(await exchange(request('SUBSCRIBE', uri, ['Event: presence'])), /^SIP\/2\.0 489 /);
+t.test('SUBSCRIBE to an event package the PBX does not serve gets 489 Bad Event with Allow-Events', async (t) => {
+  const reply = await exchange(request('SUBSCRIBE', uri, ['Event: conference']));
+  t.match(reply, /^SIP\/2\.0 489 /);
+  t.match(reply, /\r\nAllow-Events: message-summary, dialog, presence\r\n/);
+});
+
+t.test('SUBSCRIBE to a served package without credentials is challenged 401', async (t) => {
+  t.match(await exchange(request('SUBSCRIBE', uri, ['Event: presence', 'Contact: <sip:probe@127.0.0.1:9>'])), /^SIP\/2\.0 401 /);
 });
 
 t.test('a BYE outside any dialog gets 481', async (t) => {

@@ -62,3 +62,26 @@ t.test('Max-Forwards 0 gets 483 for a request to forward, not for REGISTER or OP
   t.match(run(request('REGISTER', undefined, [['max-forwards', '0']])), { registered: true });
   t.equal(run(request('OPTIONS', undefined, [['max-forwards', '0']])).status, 200);
 });
+
+t.test('SUBSCRIBE goes to the subscription server; one it does not take (no such subscription dialog) goes on to call control', async (t) => {
+  const seen: string[] = [];
+  const dispatch = (req: SipRequest, takes: boolean): SipResponse | null => {
+    let res: SipResponse | null = null;
+    const st = { request: req, respond: (r: SipResponse) => (res = r) } as unknown as ServerTransaction;
+    dispatchRequest(st, {
+      register: () => seen.push('register'),
+      call: () => (seen.push('call'), false),
+      subscribe: () => (seen.push('subscribe'), takes),
+      allowEvents: 'message-summary, dialog',
+      server: () => 'tspbx-test',
+    });
+    return res;
+  };
+  t.equal(dispatch(request('SUBSCRIBE'), true), null);
+  t.same(seen.splice(0), ['subscribe'], 'taken by the subscription server');
+  t.equal(dispatch(request('SUBSCRIBE'), false)?.status, 489);
+  t.same(seen.splice(0), ['subscribe', 'call'], 'then call control, then the default answer');
+  const options = dispatch(request('OPTIONS'), true);
+  t.equal(options?.headers.get('allow-events'), 'message-summary, dialog', 'OPTIONS names the packages served');
+  t.match(options?.headers.get('allow'), /SUBSCRIBE/);
+});

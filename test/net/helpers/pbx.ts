@@ -4,6 +4,8 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { CallControl } from '../../../src/calls/control.js';
+import { EventServices } from '../../../src/events/services.js';
+import { dispatchRequest } from '../../../src/pbx/dispatch.js';
 import { parseConfigText } from '../../../src/config/load.js';
 import { compileRouting } from '../../../src/config/routing.js';
 import type { Routing } from '../../../src/config/types.js';
@@ -11,11 +13,11 @@ import { MediaEngine } from '../../../src/media/engine.js';
 import { Guard } from '../../../src/registrar/guard.js';
 import { Registrar } from '../../../src/registrar/registrar.js';
 import { DigestAuthenticator } from '../../../src/sip/auth/digest.js';
-import { responseTo } from '../../../src/sip/message.js';
 import { createTransactionLayer } from '../../../src/sip/transaction/index.js';
 import { createTransportLayer } from '../../../src/sip/transport/index.js';
 import { Store } from '../../../src/store/store.js';
 import { compiledMediaWorker } from '../../helpers/compiled.js';
+import { VoicemailStore } from '../../../src/store/voicemail-store.js';
 import { memoryLog, type LogLine } from '../../helpers/log.js';
 
 export const PASSWORDS: Readonly<Record<string, string>> = {
@@ -23,6 +25,7 @@ export const PASSWORDS: Readonly<Record<string, string>> = {
   '1002': 'bob-pass',
   '1003': 'carol-pass',
   '1004': 'dave-pass',
+  '1005': 'erin-pass',
 };
 
 function configText(
@@ -50,6 +53,8 @@ extensions:
   "1002": { name: Bob, password: "bob-pass"${rec('1002')} }
   "1003": { name: Carol, password: "carol-pass"${rec('1003')} }
   "1004": { name: Dave, password: "dave-pass"${rec('1004')} }
+  "1005": { name: Erin, password: "erin-pass", unsolicited_mwi: false }
+subscriptions: { min_expires: 2, max_expires: 600, default_expires: 600 }
 ivr:
   main: { prompt: welcome, options: { "1": "1001" }, timeout: 5, default: "1003" }
 dialplan:
@@ -67,6 +72,8 @@ export interface TestPbx {
   store: Store;
   media: MediaEngine;
   routing: Routing;
+  /** The voicemail store whose changes light the lamps (MWI). */
+  voicemail: VoicemailStore;
   log: LogLine[];
   close(): Promise<void>;
 }
@@ -136,10 +143,27 @@ export async function startPbx(options: TestPbxOptions = {}): Promise<TestPbx> {
     ringTimeout: options.ringTimeoutS ?? 30,
     ...(options.wallClock === undefined ? {} : { wallClock: options.wallClock }),
   });
-  transactions.onRequest = (st) => {
-    if (st.request.method === 'REGISTER') registrar.handleRegister(st);
-    else if (!calls.handleRequest(st)) st.respond(responseTo(st.request, 405));
-  };
+  // SUBSCRIBE/NOTIFY wired as src/pbx.ts wires it.
+  const voicemail = await VoicemailStore.open(dataDir, logger);
+  const events = new EventServices({
+    transactions,
+    registrar,
+    mailboxes: voicemail,
+    getConfig: () => config,
+    localContact: () => `sip:pbx@127.0.0.1:${port}`,
+    log: logger,
+  });
+  voicemail.on('change', (mailbox) => events.mailboxChanged(mailbox));
+  registrar.on('change', (ext) => events.registrationChanged(ext));
+  calls.on('state', (e) => events.callState(e));
+  transactions.onRequest = (st) =>
+    dispatchRequest(st, {
+      register: (s) => registrar.handleRegister(s),
+      call: (s) => calls.handleRequest(s),
+      subscribe: (s) => events.handleSubscribe(s),
+      allowEvents: events.server.allowEvents,
+      server: () => 'tspbx',
+    });
   transactions.onAck = (ack) => calls.handleAck(ack);
   transactions.onStrayResponse = (res) => calls.handleStrayResponse(res);
   media.on('rtp-timeout', (legId) => calls.rtpTimeout(legId));
@@ -152,15 +176,18 @@ export async function startPbx(options: TestPbxOptions = {}): Promise<TestPbx> {
     store,
     media,
     routing,
+    voicemail,
     log,
     async close() {
       if (closed) return;
       closed = true;
       calls.close();
+      events.close();
       registrar.close();
       await transactions.close();
       await transport.close();
       await media.close();
+      voicemail.close();
       store.close();
       rmSync(dataDir, { recursive: true, force: true });
     },

@@ -15,7 +15,8 @@ export interface Addr {
 
 const WAIT_MS = 8000;
 
-function token(): string {
+/** A random token for tags, Call-IDs and branches. */
+export function token(): string {
   return randomBytes(6).toString('hex');
 }
 
