@@ -3,10 +3,10 @@
 // never decoded; a leg becomes decoded when it is transcoded (its bridged peer speaks another
 // codec), mixed, recorded, played to, sends a digit or has its digits watched, and then its peer
 // is decoded too, on the same sockets. Each tick: every decoded leg pulls one frame from its
-// jitter buffer (heard at 16 kHz, digits detected), the rooms mix, the recorders write, and every
-// decoded leg sends one frame: the player's, else its room's mix, else its peer's audio.
+// jitter buffer (heard at 16 kHz, digits detected), the rooms mix (room.ts: at 16 or 48 kHz), the
+// recorders write, and every decoded leg sends one frame: the player's, else its room's mix, else
+// its peer's audio.
 import { PbxError } from '../../util/errors.js';
-import { ConferenceMixer, type MixerParty } from '../mixer.js';
 import { Player, type PlayItem } from '../player.js';
 import type { LegCodecSpec, PlaySource, WorkerEvent, WorkerRequest } from '../protocol.js';
 import { CallRecorder } from '../recording/recorder.js';
@@ -17,6 +17,7 @@ import { readWav } from '../wav.js';
 import { DecodedLeg, INTERNAL_FRAME, INTERNAL_RATE } from './decoded-leg.js';
 import { isDigit } from './digit-sender.js';
 import { MediaClock } from './media-clock.js';
+import { Room, type RoomMember } from './room.js';
 
 /** The pipeline's requests; the worker answers the others itself. */
 export type PipelineRequest = Extract<
@@ -57,12 +58,6 @@ const TONE_NAMES: ReadonlyMap<string, Exclude<keyof ToneSet, 'country' | 'descri
   ['leave', 'leave'],
 ] as const);
 
-interface Room {
-  name: string;
-  mixer: ConferenceMixer;
-  members: Set<LegMedia>;
-}
-
 interface Recording {
   id: string;
   recorder: CallRecorder;
@@ -78,7 +73,7 @@ interface LegMedia {
   /** Report digits even when nothing else needs the leg decoded. */
   detect: boolean;
   room: Room | null;
-  party: MixerParty | null;
+  member: RoomMember | null;
   recordings: number;
   play: { player: Player; playId: number } | null;
   /** Digits to send once the leg is decoded. */
@@ -226,15 +221,12 @@ export class Pipeline {
         this.#leave(m);
         let room = this.#rooms.get(req.room);
         if (room === undefined) {
-          room = { name: req.room, mixer: new ConferenceMixer(INTERNAL_RATE), members: new Set() };
-          this.#rooms.set(req.room, room);
+          const name = req.room;
+          room = new Room(name, (legId, talking) => this.#post({ event: 'talking', room: name, legId, talking }));
+          this.#rooms.set(name, room);
         }
-        const party = room.mixer.add(req.legId);
-        party.muted = req.muted;
-        party.deaf = req.deaf;
-        room.members.add(m);
+        m.member = room.join(req.legId, m, { muted: req.muted, deaf: req.deaf });
         m.room = room;
-        m.party = party;
         break;
       }
       case 'leave':
@@ -242,9 +234,9 @@ export class Pipeline {
         break;
       case 'party': {
         const m = this.#of(req.legId);
-        if (m.party === null) fail('PBX_ERR_MEDIA_CONFERENCE', `leg ${req.legId} is in no room`);
-        if (req.muted !== null) m.party.muted = req.muted;
-        if (req.deaf !== null) m.party.deaf = req.deaf;
+        if (m.room === null || m.member === null) fail('PBX_ERR_MEDIA_CONFERENCE', `leg ${req.legId} is in no room`);
+        if (req.muted !== null) m.room.setMuted(m.member, req.muted);
+        if (req.deaf !== null) m.room.setDeaf(m.member, req.deaf);
         break;
       }
     }
@@ -256,7 +248,7 @@ export class Pipeline {
     if (leg === undefined) fail('PBX_ERR_MEDIA_NO_LEG', `no leg ${legId}`);
     let m = this.#media.get(leg);
     if (m === undefined) {
-      m = { leg, codec: null, decoded: null, detect: false, room: null, party: null, recordings: 0, play: null, pendingDigits: [] };
+      m = { leg, codec: null, decoded: null, detect: false, room: null, member: null, recordings: 0, play: null, pendingDigits: [] };
       this.#media.set(leg, m);
     }
     return m;
@@ -298,11 +290,10 @@ export class Pipeline {
   #leave(m: LegMedia): void {
     const room = m.room;
     if (room === null) return;
-    room.mixer.remove(m.leg.id);
-    room.members.delete(m);
+    room.leave(m.leg.id);
     m.room = null;
-    m.party = null;
-    if (room.members.size === 0) this.#rooms.delete(room.name);
+    m.member = null;
+    if (room.size === 0) this.#rooms.delete(room.name);
   }
 
   /** Reasons of the leg's own to be decoded. */
@@ -344,6 +335,7 @@ export class Pipeline {
 
   #rebuild(): void {
     this.#decoded = [...this.#media.values()].filter((m) => m.decoded !== null);
+    for (const room of this.#rooms.values()) room.refresh();
     if (this.#decoded.length > 0 || this.#recordings.size > 0) this.#clock.start();
     else this.#clock.stop();
   }
@@ -351,7 +343,7 @@ export class Pipeline {
   #tick(now: number): void {
     const list = this.#decoded;
     for (let i = 0; i < list.length; i++) this.#pull(list[i]!, now);
-    for (const room of this.#rooms.values()) this.#mix(room);
+    for (const room of this.#rooms.values()) room.mix();
     for (const r of this.#recordings.values()) this.#record(r);
     for (let i = 0; i < list.length; i++) {
       const m = list[i]!;
@@ -379,23 +371,6 @@ export class Pipeline {
     d.digits.length = 0;
   }
 
-  #mix(room: Room): void {
-    for (const m of room.members) {
-      const party = m.party!;
-      const d = m.decoded;
-      if (d !== null && d.heardValid) {
-        party.input.set(d.heard);
-        party.inputValid = true;
-      } else {
-        party.inputValid = false;
-      }
-    }
-    room.mixer.mix();
-    for (let e = room.mixer.pollEvent(); e !== null; e = room.mixer.pollEvent()) {
-      this.#post({ event: 'talking', room: room.name, legId: e.id, talking: e.kind === 'talking' });
-    }
-  }
-
   #record(r: Recording): void {
     const left = r.legs[0]!.decoded;
     const right = r.legs.length > 1 ? r.legs[1]!.decoded : null;
@@ -414,7 +389,10 @@ export class Pipeline {
     this.#post({ event: 'record-failed', recordingId: id, error });
   }
 
-  /** What the leg's phone hears this tick at 16 kHz: its player, its room, its peer; null for silence. */
+  /**
+   * What the leg's phone hears this tick: its player, its room (at the leg's codec rate), its peer
+   * (at 16 kHz); null for silence.
+   */
   #output(m: LegMedia): Int16Array | null {
     const d = m.decoded!;
     if (m.play !== null) {
@@ -426,7 +404,7 @@ export class Pipeline {
       this.#endPlay(m, 'done');
       this.#dirty = true;
     }
-    if (m.party !== null) return m.party.output;
+    if (m.member !== null) return m.member.outValid ? m.member.out : null;
     const peerLeg = m.leg.peer;
     const peer = peerLeg instanceof Leg ? peerLeg.decoded : null;
     return peer !== null && peer.heardValid ? peer.heard : null;
