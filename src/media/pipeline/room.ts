@@ -7,21 +7,29 @@
 //
 // A member's audio at the room's rate: at 16 kHz what its decoded leg heard (`heard`, made every
 // tick for digits and recording anyway), at 48 kHz its decoded frame as it is. What it hears goes
-// back at its codec's PCM rate, resampled once here (nothing to do for Opus in a 48 kHz room), and
-// the pipeline gives that frame to the leg's send() as it is.
+// back at its codec's PCM rate, resampled once here (for Opus in a 48 kHz room only delayed, see
+// below), and the pipeline gives that frame to the leg's send() as it is.
 //
 // A change of rate loses no frame and makes no click: the new mixer carries on from the old one
 // (ConferenceMixer.withRate: talker detectors, limiter gains, mute, deaf), and for one tick both
 // mix, each member hearing the old mix fade into the new one over the 20 ms frame (a raised
-// cosine) through a resampler of each, so that the band edge and the resamplers' delay change
-// smoothly and the new resampler's start from silence stays under the fade. Talker events come
-// from the new mixer only.
+// cosine), so that the band edge moves smoothly and a new resampler's start from silence stays
+// under the fade. The two mixes must be in time for the fade to be clean (two copies of a voice
+// 2 ms apart would cancel around 250 Hz in mid-fade): the 16 kHz path's resamplers delay the
+// audio by WIDE_ALIGN samples at 48 kHz, so the 48 kHz path delays it by as much. Talker events
+// come from the new mixer only.
 import { Resampler } from '../codec/resample.js';
 import { ConferenceMixer, FRAME_MS, type MixerParty } from '../mixer.js';
 import { INTERNAL_RATE } from './decoded-leg.js';
 
 /** The rate of a room whose every member decodes at it. */
 export const WIDE_RATE = 48000;
+
+/**
+ * Samples at 48 kHz by which a 48 kHz leg's audio is late through a 16 kHz room: its decoded
+ * leg's resampler down to 16 kHz, then the room's back up to 48 kHz (about 2.1 ms).
+ */
+export const WIDE_ALIGN = Math.round(3 * new Resampler(WIDE_RATE, INTERNAL_RATE).delay + new Resampler(INTERNAL_RATE, WIDE_RATE).delay);
 
 /** What the room reads of a member's decoded leg (a DecodedLeg). */
 export interface MemberAudio {
@@ -60,21 +68,38 @@ export function crossfade(from: Int16Array, to: Int16Array, into: Int16Array): v
   for (let i = 0; i < into.length; i++) into[i] = Math.round(from[i]! + (to[i]! - from[i]!) * w[i]!);
 }
 
-/** The way from the room's rate to a leg's: a resampler, none when the rates match. */
+/**
+ * The way from the room's rate to a leg's: a resampler; nothing when both are 16 kHz; a delay of
+ * WIDE_ALIGN when both are 48 kHz, so that the leg hears the room as late as through 16 kHz.
+ */
 class OutputPath {
   readonly #resampler: Resampler | null;
+  /** The last WIDE_ALIGN samples of the frame before, on the 48 kHz path. */
+  readonly #late: Int16Array | null;
   readonly #frame: Int16Array;
 
   constructor(roomRate: number, legRate: number) {
-    this.#resampler = roomRate === legRate ? null : new Resampler(roomRate, legRate);
-    this.#frame = roomRate === legRate ? EMPTY : new Int16Array((legRate * FRAME_MS) / 1000);
+    const same = roomRate === legRate;
+    this.#resampler = same ? null : new Resampler(roomRate, legRate);
+    this.#late = same && roomRate === WIDE_RATE ? new Int16Array(WIDE_ALIGN) : null;
+    this.#frame = same && this.#late === null ? EMPTY : new Int16Array((legRate * FRAME_MS) / 1000);
   }
 
-  /** One frame at the room's rate, at the leg's: `pcm` itself when the rates match. */
+  /** One frame at the room's rate, at the leg's: `pcm` itself when nothing is to be done. */
   convert(pcm: Int16Array): Int16Array {
-    if (this.#resampler === null) return pcm;
-    this.#resampler.process(pcm, this.#frame);
-    return this.#frame;
+    const frame = this.#frame;
+    if (this.#resampler !== null) {
+      this.#resampler.process(pcm, frame);
+    } else if (this.#late !== null) {
+      const late = this.#late;
+      const keep = pcm.length - late.length;
+      frame.set(late);
+      frame.set(pcm.subarray(0, keep), late.length);
+      late.set(pcm.subarray(keep));
+    } else {
+      return pcm;
+    }
+    return frame;
   }
 }
 
@@ -218,7 +243,8 @@ export class Room {
 
   #changeRate(rate: number): void {
     const next = this.#mixer.withRate(rate);
-    if (this.#fading === null) {
+    // A mixer that never mixed has nothing to fade from (a new room learning its members' rate).
+    if (this.#fading === null && this.#mixer.tick > 0) {
       this.#fading = this.#mixer;
       for (const m of this.#members.values()) {
         m.fadeParty = m.party;
