@@ -1,7 +1,7 @@
 // A conference room's rate (pipeline/room.ts) without sockets: legs stand in for decoded legs,
 // giving their frame at their codec's rate and at 16 kHz through the same resampler a DecodedLeg
 // uses, and what each member hears is read at its codec's rate.
-import t from 'tap';
+import t, { type Test } from 'tap';
 import { Resampler } from '../../src/media/codec/resample.js';
 import { crossfade, Room, WIDE_ALIGN, type MemberAudio, type RoomMember } from '../../src/media/pipeline/room.js';
 import { goertzel } from '../helpers/audio.js';
@@ -40,7 +40,7 @@ class TestLeg {
 const noTalk = (): void => undefined;
 
 /** Runs `ticks` ticks; each leg says what say() gives it; returns what `listener` heard, frame after frame. */
-function run(room: Room, say: Map<TestLeg, [number, number][]>, listener: RoomMember, ticks: number, t: Tap.Test): Int16Array[] {
+function run(room: Room, say: Map<TestLeg, [number, number][]>, listener: RoomMember, ticks: number, t: Test): Int16Array[] {
   const heard: Int16Array[] = [];
   for (let k = 0; k < ticks; k++) {
     for (const [leg, tones] of say) leg.speak(tones);
