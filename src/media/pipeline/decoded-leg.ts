@@ -59,9 +59,12 @@ export class DecodedLeg {
     return codecSupported(codec.name, codec.clockRate, codec.channels);
   }
 
-  static create(leg: Leg, codec: LegCodecSpec): DecodedLeg | null {
-    // A codec that can code at the internal rate (Opus) does, so nothing is resampled.
-    const options = { sampleRate: INTERNAL_RATE };
+  /**
+   * `sampleRate`: the PCM rate a codec that codes at several (Opus) is asked for: the internal
+   * rate, so that nothing is resampled, unless the leg is in a room that can mix at 48 kHz.
+   */
+  static create(leg: Leg, codec: LegCodecSpec, sampleRate = INTERNAL_RATE): DecodedLeg | null {
+    const options = { sampleRate };
     const rx = createCodec(codec.name, codec.clockRate, codec.channels, options);
     if (rx === null) return null;
     const tx = createCodec(codec.name, codec.clockRate, codec.channels, options)!;

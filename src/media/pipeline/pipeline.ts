@@ -7,6 +7,7 @@
 // recorders write, and every decoded leg sends one frame: the player's, else its room's mix, else
 // its peer's audio.
 import { PbxError } from '../../util/errors.js';
+import { codecSampleRate } from '../codec/index.js';
 import { Player, type PlayItem } from '../player.js';
 import type { LegCodecSpec, PlaySource, WorkerEvent, WorkerRequest } from '../protocol.js';
 import { CallRecorder } from '../recording/recorder.js';
@@ -17,7 +18,7 @@ import { readWav } from '../wav.js';
 import { DecodedLeg, INTERNAL_FRAME, INTERNAL_RATE } from './decoded-leg.js';
 import { isDigit } from './digit-sender.js';
 import { MediaClock } from './media-clock.js';
-import { Room, type RoomMember } from './room.js';
+import { Room, WIDE_RATE, type RoomMember } from './room.js';
 
 /** The pipeline's requests; the worker answers the others itself. */
 export type PipelineRequest = Extract<
@@ -82,6 +83,15 @@ interface LegMedia {
 
 function fail(code: string, message: string): never {
   throw new PbxError(code, message);
+}
+
+/**
+ * The PCM rate a decoded leg's codec is asked for: 48 kHz in a room, so that a room of Opus legs
+ * mixes at 48 kHz (room.ts); elsewhere the internal 16 kHz, so that nothing is resampled. A codec
+ * of one rate (G.711, G.722) keeps its own.
+ */
+function askedRate(m: LegMedia): number {
+  return m.room === null ? INTERNAL_RATE : WIDE_RATE;
 }
 
 function sameCodec(a: LegCodecSpec, b: LegCodecSpec): boolean {
@@ -314,9 +324,15 @@ export class Pipeline {
       this.#detach(m);
       return true;
     }
-    if (m.decoded !== null) return true;
+    const asked = askedRate(m);
+    if (m.decoded !== null) {
+      const c = m.codec!;
+      if (m.decoded.pcmRate === codecSampleRate(c.name, c.clockRate, c.channels, { sampleRate: asked })) return true;
+      // An Opus leg joined or left a room: its codec is made again at the rate it now asks for.
+      this.#detach(m);
+    }
     if (!(m.leg instanceof Leg)) return false;
-    const d = DecodedLeg.create(m.leg, m.codec!);
+    const d = DecodedLeg.create(m.leg, m.codec!, asked);
     if (d === null) return true;
     m.decoded = d;
     m.leg.decoded = d;
