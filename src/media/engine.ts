@@ -5,7 +5,7 @@ import { EventEmitter } from 'node:events';
 import { Worker } from 'node:worker_threads';
 import { PbxError } from '../util/errors.js';
 import type { Log } from '../util/log.js';
-import { TRANSCODABLE } from './codec/index.js';
+import { opusBindingSummary, TRANSCODABLE } from './codec/index.js';
 import { PortPool } from './ports.js';
 import type {
   DtmfMethod,
@@ -231,6 +231,8 @@ export class MediaEngine extends EventEmitter<MediaEngineEvents> {
       throw e;
     }
     engine.#log?.info({ relay: engine.#relay }, `media relay: ${engine.#relay}`);
+    const opus = opusBindingSummary();
+    engine.#log?.info({ opus }, `opus: ${opus}`);
     return engine;
   }
 

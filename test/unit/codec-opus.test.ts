@@ -1,7 +1,7 @@
 import t from 'tap';
 import { createCodec } from '../../src/media/codec/index.js';
 import { JitterBuffer } from '../../src/media/jitter.js';
-import { opusBindingName } from '../../src/media/codec/opus-binding.js';
+import { opusBindingName, opusBindingSummary } from '../../src/media/codec/opus-binding.js';
 import { OPUS_MAX_PACKET, OpusCodec, opusPacketSamples, type OpusOptions } from '../../src/media/codec/opus.js';
 import { bestLag, rms, sine, snrDb, speechLike } from '../helpers/audio.js';
 
@@ -88,6 +88,7 @@ t.test('the native addon is the default; TSPBX_OPUS=discordjs and TSPBX_OPUS=opu
   delete process.env.TSPBX_OPUS;
   t.equal(opusBindingName(), 'native');
   t.equal(new OpusCodec().binding, 'native');
+  t.match(opusBindingSummary(), /^native \(libopus \d/, 'the start-up log names the libopus version');
   process.env.TSPBX_OPUS = 'discordjs';
   t.equal(opusBindingName(), 'discordjs');
   process.env.TSPBX_OPUS = 'opusscript';

@@ -1,6 +1,9 @@
 // native/opus.c through its N-API surface: every bad argument is a clear error and a corrupt
 // packet a negative return, never an abort (which would end the whole PBX); the handle is freed
 // by destroy() at once and refused after it.
+import { spawnSync } from 'node:child_process';
+import { existsSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
 import t from 'tap';
 import { loadOpusAddon, OPUS_RESET_STATE, OPUS_SET_BITRATE, type OpusAddon } from '../../src/media/codec/opus-binding.js';
 import { sine } from '../helpers/audio.js';
@@ -85,4 +88,15 @@ t.test('null conceals frameSize samples; a reset and destroy() twice are fine; a
   t.throws(() => addon.encode(h, new Int16Array(960), 960, new Uint8Array(1275)), { code: 'PBX_ERR_MEDIA_CLOSED' });
   t.throws(() => addon.decode(h, null, out, 960, 0), { code: 'PBX_ERR_MEDIA_CLOSED' });
   t.throws(() => addon.destroy({}), { code: 'PBX_ERR_MEDIA_NATIVE_ARG' });
+});
+
+t.test('native/build.js never fails the install: without a compiler it says why for each addon and exits 0', async (t) => {
+  const script = fileURLToPath(new URL('../../native/build.js', import.meta.url));
+  const r = spawnSync(process.execPath, [script], { encoding: 'utf8', env: { ...process.env, CC: '/nonexistent/cc' }, timeout: 60_000 });
+  t.equal(r.status, 0);
+  t.match(r.stdout, /native RTP relay not built \(\/nonexistent\/cc: .*\); media workers will use the node:dgram relay/);
+  t.match(r.stdout, /native Opus not built \(\/nonexistent\/cc: .*\); Opus will run on @discordjs\/opus, else opusscript/);
+  for (const name of ['relay', 'opus']) {
+    t.ok(existsSync(fileURLToPath(new URL(`../../native/build/${name}.node`, import.meta.url))), `the ${name} addon built before is kept`);
+  }
 });

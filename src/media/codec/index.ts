@@ -6,7 +6,7 @@ import { OpusCodec, type OpusSampleRate } from './opus.js';
 import type { AudioCodec } from './types.js';
 
 export type { AudioCodec } from './types.js';
-export { opusBindingName } from './opus-binding.js';
+export { opusBindingName, opusBindingSummary } from './opus-binding.js';
 
 /** SDP encoding names this package can decode and encode, so a bridge can transcode between them. */
 export const TRANSCODABLE: readonly string[] = Object.freeze(['opus', 'G722', 'PCMU', 'PCMA', 'L16']);

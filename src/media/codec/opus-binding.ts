@@ -247,6 +247,16 @@ export function opusLoadError(which: OpusBindingName): string | null {
   return typeof f === 'string' ? f : null;
 }
 
+/** The default binding and, when it is a fallback, why the better ones did not load (for the start-up log). */
+export function opusBindingSummary(): string {
+  const name = opusBindingName();
+  const why = (['native', 'discordjs'] as const)
+    .filter((b) => b !== name && opusLoadError(b) !== null)
+    .map((b) => `${b}: ${opusLoadError(b)}`);
+  const version = name === 'native' ? ` (${loadOpusAddon().version})` : '';
+  return why.length === 0 ? `${name}${version}` : `${name} (${why.join('; ')})`;
+}
+
 /**
  * A fresh mono encoder and decoder pair at sampleRate (one of OPUS_RATES) from the given binding
  * (default: opusBindingName()). Each binding loads once per thread. Throws PBX_ERR_MEDIA_OPUS
