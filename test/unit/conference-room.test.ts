@@ -2,6 +2,7 @@
 // giving their frame at their codec's rate and at 16 kHz through the same resampler a DecodedLeg
 // uses, and what each member hears is read at its codec's rate.
 import t, { type Test } from 'tap';
+import { codecSampleRate, createCodec } from '../../src/media/codec/index.js';
 import { Resampler } from '../../src/media/codec/resample.js';
 import { crossfade, Room, WIDE_ALIGN, type MemberAudio, type RoomMember } from '../../src/media/pipeline/room.js';
 import { goertzel, maxStep } from '../helpers/audio.js';
@@ -243,4 +244,26 @@ t.test('two changes before a tick fade from the mix heard last', async (t) => {
   frames.push(...run(room, say, mb, 5, t));
   const steady = (2 * Math.PI * 250 * 8000) / 48000;
   t.ok(maxStep(concat(frames).subarray(WIDE_ALIGN + 10)) < 1.1 * steady, 'no step');
+});
+
+t.test('codecSampleRate: Opus codes at the rate a room asks for, the other codecs keep their own', async (t) => {
+  t.equal(codecSampleRate('opus', 48000, 2, { sampleRate: 48000 }), 48000);
+  t.equal(codecSampleRate('OPUS', 48000, 2, { sampleRate: 16000 }), 16000);
+  t.equal(codecSampleRate('opus', 48000, 2), 48000, 'asked nothing: 48 kHz');
+  t.equal(codecSampleRate('PCMU', 8000, null, { sampleRate: 48000 }), 8000);
+  t.equal(codecSampleRate('G722', 8000, 1, { sampleRate: 48000 }), 16000);
+  t.equal(codecSampleRate('L16', 48000, 1, { sampleRate: 16000 }), 48000);
+  t.equal(codecSampleRate('G729', 8000, null), null);
+  for (const [name, clock, ch] of [
+    ['opus', 48000, 2],
+    ['PCMA', 8000, null],
+    ['G722', 8000, null],
+    ['L16', 16000, 1],
+  ] as const) {
+    for (const sampleRate of [16000, 48000]) {
+      const c = createCodec(name, clock, ch, { sampleRate })!;
+      t.equal(codecSampleRate(name, clock, ch, { sampleRate }), c.sampleRate, `${name} asked ${sampleRate}: as createCodec gives`);
+      c.close();
+    }
+  }
 });
