@@ -1,7 +1,8 @@
 // Conference mixer at 16 kHz: time per mix() (one 20 ms tick of every party) for 10..1000 parties,
 // the most parties whose mix fits in 25% of the 20 ms budget on one core (the rest is left for
 // decode, resample and encode) and in the whole budget, and a ratio against a naive mixer run in
-// the same process (each party sums all the others itself: O(N^2)).
+// the same process (each party sums all the others itself: O(N^2)). Then the same at 48 kHz (a
+// room of Opus phones), with its ratio to the 16 kHz figures of this run.
 // Worst case unless said: every party sends a valid frame and is mixed (no maxTalkers), so every
 // party gets its own mix-minus. The conference setting (maxTalkers 8) is measured beside it.
 // Times are CPU time of this thread per mix (process.cpuUsage), the median of several batches, so
@@ -15,6 +16,7 @@ import { ConferenceMixer } from '../dist/media/mixer.js';
 
 const RATE = 16000;
 const FRAME = 320;
+const WIDE_RATE = 48000;
 const BUDGET_MS = 20;
 const SHARE = 0.25;
 const SIZES = (process.env.MIXER_BENCH_SIZES ?? '10,30,100,300,1000').split(',').map(Number);
@@ -22,23 +24,23 @@ const BATCH_MS = Number(process.env.MIXER_BENCH_MS ?? 200) / 5;
 const NAIVE_MAX_PARTIES = Number(process.env.MIXER_BENCH_NAIVE_MAX ?? 300);
 
 /** Speech-like frames: noise shaped by a syllable envelope, a different frame per party. */
-function fillSpeech(out, seed) {
+function fillSpeech(out, seed, rate) {
   let s = seed >>> 0 || 1;
   const hz = 120 + (seed % 200);
   for (let i = 0; i < out.length; i++) {
     s = (Math.imul(s, 1103515245) + 12345) >>> 0;
     const noise = ((s >>> 16) & 0x7fff) - 16384;
-    out[i] = Math.round(0.15 * noise + 2500 * Math.sin((2 * Math.PI * hz * i) / RATE));
+    out[i] = Math.round(0.15 * noise + 2500 * Math.sin((2 * Math.PI * hz * i) / rate));
   }
 }
 
 /** A mixer whose parties all send a frame every tick (the pipeline sets inputValid each tick). */
-function buildMixer(parties, options) {
-  const m = new ConferenceMixer(RATE, options);
+function buildMixer(parties, options, rate = RATE) {
+  const m = new ConferenceMixer(rate, options);
   const all = [];
   for (let i = 0; i < parties; i++) {
     const p = m.add(`p${i}`);
-    fillSpeech(p.input, i + 1);
+    fillSpeech(p.input, i + 1, rate);
     all.push(p);
   }
   return {
@@ -55,7 +57,7 @@ function naiveMixer(parties) {
   const outputs = [];
   for (let i = 0; i < parties; i++) {
     const input = new Int16Array(FRAME);
-    fillSpeech(input, i + 1);
+    fillSpeech(input, i + 1, RATE);
     inputs.push(input);
     outputs.push(new Int16Array(FRAME));
   }
@@ -105,16 +107,16 @@ function ms(x) {
 }
 
 /** The most parties whose mix() takes at most limitMs: doubling, then bisection. */
-function mostParties(limitMs, options) {
+function mostParties(limitMs, options, rate = RATE) {
   let lo = 0;
   let hi = 100;
-  while (timeMix(buildMixer(hi, options)).cpu <= limitMs && hi < 200000) {
+  while (timeMix(buildMixer(hi, options, rate)).cpu <= limitMs && hi < 200000) {
     lo = hi;
     hi *= 2;
   }
   while (hi - lo > Math.max(10, lo / 50)) {
     const mid = Math.round((lo + hi) / 2);
-    if (timeMix(buildMixer(mid, options)).cpu <= limitMs) lo = mid;
+    if (timeMix(buildMixer(mid, options, rate)).cpu <= limitMs) lo = mid;
     else hi = mid;
   }
   return lo;
@@ -166,3 +168,11 @@ if (at300 !== null) {
   );
 }
 console.log(`bytes allocated by the mixer in 5,000 mix() of 300 parties (sampling heap profiler): ${await mixerAllocations(300, 5000)}`);
+
+const wide300 = timeMix(buildMixer(300, {}, WIDE_RATE));
+const narrow300 = timeMix(buildMixer(300, {}));
+const wideWhole = mostParties(BUDGET_MS, {}, WIDE_RATE);
+console.log(
+  `48 kHz (a room of Opus phones), 300 parties: ${ms(wide300.cpu)} ms a tick (${ms(wide300.wall)} wall), ${(wide300.cpu / narrow300.cpu).toFixed(1)} times the 16 kHz mix (${ms(narrow300.cpu)} ms)`,
+);
+console.log(`most parties in the whole 20 ms tick at 48 kHz: ${wideWhole} all mixed (16 kHz: ${whole}, ratio ${(wideWhole / whole).toFixed(2)})`);

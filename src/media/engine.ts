@@ -634,9 +634,12 @@ export class MediaEngine extends EventEmitter<MediaEngineEvents> {
   }
 
   /**
-   * Puts the leg into a conference room (mixed at 16 kHz: it hears every other party, never
-   * itself). A room lives on the worker of its first party; an unbridged leg on another worker is
-   * moved there first (a bridged one cannot be: PBX_ERR_MEDIA_CONFERENCE).
+   * Puts the leg into a conference room: it hears every other party, never itself. The room
+   * mixes at 48 kHz while every party's leg speaks Opus (each then codes at 48 kHz, so what is
+   * above 8 kHz reaches the others), else at 16 kHz; the rate is decided again at every join and
+   * leave, and a change loses no frame (see pipeline/room.ts). A room lives on the worker of its
+   * first party; an unbridged leg on another worker is moved there first (a bridged one cannot
+   * be: PBX_ERR_MEDIA_CONFERENCE).
    */
   async join(room: string, legId: string, options: PartyOptions = {}): Promise<void> {
     const e = this.#entry(legId);

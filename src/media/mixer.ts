@@ -1,5 +1,6 @@
 // The conference mixer: N parties, one 20 ms frame each per tick; each party hears everyone but
-// itself. 16 kHz normally, 48 kHz when every party has Opus (the pipeline picks the rate).
+// itself. 16 kHz normally, 48 kHz when every party has Opus (pipeline/room.ts picks the rate and
+// moves the parties to a mixer at the new rate with withRate()).
 //
 // One sum, not N: all contributing inputs are added once into an Int32 accumulator (no overflow
 // below 65,536 parties); a party that contributed hears sum - own input, and every other party
@@ -171,6 +172,25 @@ export class ConferenceMixer {
     // A party changes state at most once a tick: room for two ticks of events.
     if (this.#events.length < 2 * this.#parties.length) this.#growEvents(2 * this.#events.length);
     return party;
+  }
+
+  /**
+   * A mixer at another rate that carries on from this one, for a room that changes rate: the same
+   * parties (with buffers of their own at the new rate), muted and deaf as they are, each talker
+   * detector and limiter gain where it was, the same options and tick count. This one is unchanged.
+   */
+  withRate(sampleRate: number): ConferenceMixer {
+    const next = new ConferenceMixer(sampleRate, { maxTalkers: this.#maxTalkers, limiter: this.#limit, talker: this.#talker });
+    next.tick = this.tick;
+    next.#sharedLimiter.envelope = this.#sharedLimiter.envelope;
+    for (const p of this.#parties) {
+      const q = next.add(p.id);
+      q.muted = p.muted;
+      q.deaf = p.deaf;
+      q.detector.continueFrom(p.detector);
+      q.limiter.envelope = p.limiter.envelope;
+    }
+    return next;
   }
 
   /** Leaves; a talking party gets its 'stopped' event. False when there was no such party. */

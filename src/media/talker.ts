@@ -99,6 +99,15 @@ export class TalkerDetector {
     return speech ? 1 : -1;
   }
 
+  /** Takes over another detector's state (the same party in a mixer at another rate). */
+  continueFrom(other: TalkerDetector): void {
+    this.talking = other.talking;
+    this.energy = other.energy;
+    this.floor = other.floor;
+    this.#started = other.#started;
+    this.#run = other.#run;
+  }
+
   /** Stop at once (muted, left); returns true when the party was talking. */
   silence(): boolean {
     const was = this.talking;

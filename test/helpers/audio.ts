@@ -125,6 +125,22 @@ export function goertzel(pcm: Int16Array, sampleRate: number, freq: number, from
   return (s1 * s1 + s2 * s2 - coeff * s1 * s2) / (n * n);
 }
 
+/**
+ * Power of pcm between lo and hi Hz: goertzel() of every 50 Hz bin in the band, summed, over
+ * 20 ms windows, averaged (on goertzel()'s scale: a full-scale sine in the band gives ~0.25).
+ * Measures coded audio fairly where a codec keeps a band's energy but not its tones (Opus above
+ * 8 kHz at low bitrates).
+ */
+export function bandPower(pcm: Int16Array, sampleRate: number, lo: number, hi: number): number {
+  const win = sampleRate / 50;
+  let sum = 0;
+  let windows = 0;
+  for (let at = 0; at + win <= pcm.length; at += win, windows++) {
+    for (let f = Math.ceil(lo / 50) * 50; f <= hi; f += 50) sum += goertzel(pcm, sampleRate, f, at, at + win);
+  }
+  return windows === 0 ? 0 : sum / windows;
+}
+
 /** Frequency estimated from rising zero crossings, interpolated between samples. */
 export function zeroCrossingFrequency(pcm: Int16Array, sampleRate: number, from = 0, to = pcm.length): number {
   let first = -1;

@@ -4,6 +4,7 @@
 import dgram from 'node:dgram';
 import { Conditions } from './conditions.js';
 import { createCodec, type AudioCodec } from '../../src/media/codec/index.js';
+import type { LegCodecSpec, MediaEngine } from '../../src/media/engine.js';
 
 export interface EndpointCodec {
   name: string;
@@ -101,6 +102,24 @@ export class RtpEndpoint {
     return out;
   }
 
+  /** The last n samples decoded (fewer when less came), without copying the rest. */
+  tail(n: number): Int16Array {
+    const parts: Int16Array[] = [];
+    let have = 0;
+    for (let i = this.#chunks.length - 1; i >= 0 && have < n; i--) {
+      parts.push(this.#chunks[i]!);
+      have += this.#chunks[i]!.length;
+    }
+    const out = new Int16Array(Math.min(n, have));
+    let at = out.length;
+    for (const c of parts) {
+      const take = Math.min(c.length, at);
+      out.set(c.subarray(c.length - take), at - take);
+      at -= take;
+    }
+    return out;
+  }
+
   /** Forgets what was received. */
   clear(): void {
     this.#chunks.length = 0;
@@ -171,6 +190,20 @@ export class RtpEndpoint {
     this.#rx.close();
     this.#tx.close();
   }
+}
+
+/** The MediaEngine codec of a leg whose phone speaks `c`. */
+export function codecSpec(c: EndpointCodec): LegCodecSpec {
+  return { name: c.name, payloadType: c.payloadType, clockRate: c.clockRate, channels: c.channels ?? null, dtmfPayloadType: c.dtmfPayloadType ?? null };
+}
+
+/** A phone on a new leg of `engine` in `group`: the leg points at the endpoint and has its codec. The caller closes ep. */
+export async function phoneLeg(engine: MediaEngine, group: string, codec: EndpointCodec): Promise<{ ep: RtpEndpoint; legId: string; port: number }> {
+  const ep = await RtpEndpoint.open(codec);
+  const { legId, port } = await engine.openLeg(group);
+  await engine.setRemote(legId, { address: '127.0.0.1', port: ep.port });
+  await engine.setCodec(legId, codecSpec(codec));
+  return { ep, legId, port };
 }
 
 /**

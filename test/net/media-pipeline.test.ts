@@ -4,12 +4,12 @@
 import t from 'tap';
 import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { MediaEngine, type LegCodecSpec } from '../../src/media/engine.js';
+import { MediaEngine } from '../../src/media/engine.js';
 import { InbandDtmfDetector } from '../../src/media/dtmf/goertzel.js';
 import { compiledMediaWorker } from '../helpers/compiled.js';
 import { freeRange } from '../helpers/ports.js';
 import { goertzel, sine, speechLike } from '../helpers/audio.js';
-import { blockCorrelation, decimate, fromFirstSound, RtpEndpoint, type EndpointCodec } from '../helpers/rtp-endpoint.js';
+import { blockCorrelation, codecSpec, decimate, fromFirstSound, phoneLeg, RtpEndpoint, type EndpointCodec } from '../helpers/rtp-endpoint.js';
 import { tempDir } from '../interop/harness.js';
 
 const range = await freeRange(80);
@@ -29,20 +29,13 @@ const PCMU: EndpointCodec = { name: 'PCMU', payloadType: 0, clockRate: 8000, dtm
 const PCMA: EndpointCodec = { name: 'PCMA', payloadType: 8, clockRate: 8000, dtmfPayloadType: 101 };
 const PCMA_INBAND: EndpointCodec = { name: 'PCMA', payloadType: 8, clockRate: 8000, dtmfPayloadType: null };
 
-function spec(c: EndpointCodec): LegCodecSpec {
-  return { name: c.name, payloadType: c.payloadType, clockRate: c.clockRate, channels: c.channels ?? null, dtmfPayloadType: c.dtmfPayloadType ?? null };
-}
-
 let groups = 0;
 
 /** A phone on a PBX leg: its endpoint, the leg, the leg's port; the leg points at the endpoint. */
 async function phoneOn(group: string, codec: EndpointCodec): Promise<{ ep: RtpEndpoint; legId: string; port: number }> {
-  const ep = await RtpEndpoint.open(codec);
-  t.teardown(() => ep.close());
-  const { legId, port } = await engine.openLeg(group);
-  await engine.setRemote(legId, { address: '127.0.0.1', port: ep.port });
-  await engine.setCodec(legId, spec(codec));
-  return { ep, legId, port };
+  const phone = await phoneLeg(engine, group, codec);
+  t.teardown(() => phone.ep.close());
+  return phone;
 }
 
 async function call(ca: EndpointCodec, cb: EndpointCodec) {
@@ -220,7 +213,7 @@ t.test('a room gathers parties from two workers: a leg on the other worker moves
     t.teardown(() => ep.close());
     const { legId, port } = await two.openLeg(`spread${i}`);
     await two.setRemote(legId, { address: '127.0.0.1', port: ep.port });
-    await two.setCodec(legId, spec(PCMU));
+    await two.setCodec(legId, codecSpec(PCMU));
     parties.push({ ep, legId, port });
   }
   t.equal(two.usage.workers, 2);
@@ -239,7 +232,7 @@ t.test('verbs refuse what they cannot do with a clear error', async (t) => {
   await t.rejects(engine.play(legId, [{ tone: 'ringback' }]), { code: 'PBX_ERR_MEDIA_NO_CODEC' }, 'no codec set yet');
   await engine.setCodec(legId, { name: 'G729', payloadType: 18, clockRate: 8000, channels: null, dtmfPayloadType: null });
   await t.rejects(engine.play(legId, [{ tone: 'ringback' }]), { code: 'PBX_ERR_MEDIA_NO_CODEC' }, 'a codec that can only be relayed');
-  await engine.setCodec(legId, spec(PCMU));
+  await engine.setCodec(legId, codecSpec(PCMU));
   await t.rejects(engine.play(legId, [{ tone: 'whistle' }]), { code: 'PBX_ERR_MEDIA_TONE' });
   await t.rejects(engine.play(legId, [{ file: join(tmp.path, 'missing.wav') }]), { code: 'PBX_ERR_MEDIA_WAV_READ' });
   await t.rejects(engine.play(legId, []), { code: 'PBX_ERR_MEDIA_ARGUMENT' });

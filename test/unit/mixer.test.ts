@@ -380,3 +380,83 @@ t.test('join and leave beeps: a deaf party fed by a player is heard by everyone'
   t.equal(b.output[80], tones.input[80]! + 10, 'b hears the beep and a');
   t.ok(tones.output.every((s) => s === 0));
 });
+
+t.test('at 48 kHz: each party hears the others, the limiter releases in the same time, talkers are found as at 16 kHz', async (t) => {
+  const wide = new ConferenceMixer(48000);
+  t.equal(wide.frameSamples, 960);
+  const a = wide.add('a');
+  const b = wide.add('b');
+  const tenKHz = (out: Int16Array, k: number): void => {
+    for (let i = 0; i < out.length; i++) out[i] = Math.round(3000 * Math.sin((2 * Math.PI * 10000 * (k * 960 + i)) / 48000));
+  };
+  const narrow = new ConferenceMixer(RATE);
+  const na = narrow.add('a');
+  narrow.add('b');
+  // Silence sets each line's noise floor, then a talks for onFrames (3) frames.
+  for (let k = 0; k < 8; k++) {
+    if (k < 5) feed(a, 0);
+    else tenKHz(a.input, k);
+    a.inputValid = true;
+    feed(b, 0);
+    wide.mix();
+    feed(na, k < 5 ? 0 : 3000);
+    narrow.mix();
+  }
+  t.same(b.output, a.input, 'b hears the 10 kHz tone of a as it was sent');
+  t.equal(a.talking, true, 'a talks after onFrames frames at 48 kHz');
+  t.equal(na.talking, true, 'as at 16 kHz');
+  // One loud tick, then 40 ms (half the release time constant) of quiet: the gain recovers alike.
+  const loud = [new ConferenceMixer(48000), new ConferenceMixer(RATE)].map((m) => {
+    const [p, q, listener] = [m.add('p'), m.add('q'), m.add('l')];
+    p.input.fill(30000);
+    q.input.fill(30000);
+    p.inputValid = q.inputValid = true;
+    m.mix();
+    const afterPeak = listener.limiter.envelope;
+    for (let k = 0; k < 2; k++) {
+      feed(p, 100);
+      feed(q, 100);
+      m.mix();
+    }
+    return { afterPeak, after40ms: listener.limiter.envelope };
+  });
+  for (const l of loud) t.ok(Math.abs(l.after40ms / l.afterPeak - Math.exp(-0.5)) < 0.01, `envelope falls by e^-0.5 in 40 ms (${(l.after40ms / l.afterPeak).toFixed(3)})`);
+});
+
+t.test('withRate: the same parties carry on at the other rate, with their talker state, mute, deaf and gain', async (t) => {
+  const m = new ConferenceMixer(RATE, { talker: { onFrames: 1, offFrames: 3 } });
+  const a = m.add('a');
+  const b = m.add('b');
+  const c = m.add('c');
+  b.muted = true;
+  c.deaf = true;
+  feed(a, 0);
+  m.mix();
+  feed(a, 3000);
+  m.mix();
+  t.same(events(m), [{ kind: 'talking', id: 'a', tick: 2 }]);
+  a.limiter.envelope = 40000;
+  const wide = m.withRate(48000);
+  t.equal(wide.sampleRate, 48000);
+  t.equal(wide.size, 3);
+  t.equal(wide.tick, 2, 'the tick count goes on');
+  const [wa, wb, wc] = ['a', 'b', 'c'].map((id) => wide.get(id)!);
+  t.equal(wa.input.length, 960, 'buffers of the new rate');
+  t.equal(wa.talking, true, 'a is still talking');
+  t.equal(wa.limiter.envelope, 40000, 'with its gain');
+  t.ok(wb.muted && !wb.deaf && wc.deaf && !wc.muted, 'mute and deaf kept');
+  t.equal(m.get('a'), a, 'the old mixer is unchanged');
+  feed(wa, 3000);
+  feed(wb, 3000);
+  feed(wc, 0);
+  wide.mix();
+  t.same(events(wide), [], 'no second talking event');
+  t.equal(wc.output[0], 0, 'c hears nothing');
+  t.equal(wa.output[0], 0, 'muted b is heard by nobody');
+  for (let k = 0; k < 3; k++) {
+    feed(wa, 0);
+    wide.mix();
+  }
+  t.same(events(wide), [{ kind: 'stopped', id: 'a', tick: 6 }], 'the hangover counts on from the old mixer');
+  t.throws(() => m.withRate(44100), { code: 'PBX_ERR_MIXER_RATE' });
+});

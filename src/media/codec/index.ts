@@ -23,6 +23,8 @@ export interface CodecOptions {
 interface CodecKind {
   /** Whether an rtpmap clock rate and channel count (1 when the SDP gave none) is this codec's. */
   accepts(clockRate: number, channels: number): boolean;
+  /** The PCM rate make() gives for this clock rate and these options. */
+  rate(clockRate: number, options: CodecOptions): number;
   make(clockRate: number, options: CodecOptions): AudioCodec;
 }
 
@@ -31,13 +33,20 @@ function opusRate(wanted: number | undefined): OpusSampleRate {
 }
 
 const KINDS: ReadonlyMap<string, CodecKind> = new Map<string, CodecKind>([
-  ['PCMU', { accepts: (r, ch) => r === 8000 && ch === 1, make: () => new G711Codec('PCMU') }],
-  ['PCMA', { accepts: (r, ch) => r === 8000 && ch === 1, make: () => new G711Codec('PCMA') }],
+  ['PCMU', { accepts: (r, ch) => r === 8000 && ch === 1, rate: () => 8000, make: () => new G711Codec('PCMU') }],
+  ['PCMA', { accepts: (r, ch) => r === 8000 && ch === 1, rate: () => 8000, make: () => new G711Codec('PCMA') }],
   // RFC 3551 4.5.2: the SDP says 8000 though the audio is 16 kHz.
-  ['G722', { accepts: (r, ch) => r === 8000 && ch === 1, make: () => new G722Codec() }],
+  ['G722', { accepts: (r, ch) => r === 8000 && ch === 1, rate: () => 16000, make: () => new G722Codec() }],
   // RFC 7587 7: opus/48000/2 in SDP whatever is sent (a missing /2 is tolerated).
-  ['OPUS', { accepts: (r, ch) => r === 48000 && (ch === 2 || ch === 1), make: (_r, o) => new OpusCodec({ sampleRate: opusRate(o.sampleRate) }) }],
-  ['L16', { accepts: (r, ch) => L16_RATES.includes(r) && ch === 1, make: (r) => new L16Codec(r) }],
+  [
+    'OPUS',
+    {
+      accepts: (r, ch) => r === 48000 && (ch === 2 || ch === 1),
+      rate: (_r, o) => opusRate(o.sampleRate),
+      make: (_r, o) => new OpusCodec({ sampleRate: opusRate(o.sampleRate) }),
+    },
+  ],
+  ['L16', { accepts: (r, ch) => L16_RATES.includes(r) && ch === 1, rate: (r) => r, make: (r) => new L16Codec(r) }],
 ]);
 
 function kindOf(name: string, clockRate: number, channels: number | null | undefined): CodecKind | null {
@@ -48,6 +57,11 @@ function kindOf(name: string, clockRate: number, channels: number | null | undef
 /** Whether createCodec() makes a codec for this rtpmap entry, without making one. */
 export function codecSupported(name: string, clockRate: number, channels?: number | null): boolean {
   return kindOf(name, clockRate, channels) !== null;
+}
+
+/** The PCM rate createCodec() would give for these arguments, without making a codec; null for none. */
+export function codecSampleRate(name: string, clockRate: number, channels?: number | null, options: CodecOptions = {}): number | null {
+  return kindOf(name, clockRate, channels)?.rate(clockRate, options) ?? null;
 }
 
 /**

@@ -3,7 +3,9 @@
 // arrival (RFC 4733 events never come here: the relay hands them to the pipeline); once per 20 ms tick pull() takes one
 // frame out, decodes it (concealing a loss) and resamples it to 16 kHz into `heard`; send() takes
 // one 16 kHz frame, resamples it to the codec's rate, encodes it and sends it in the PBX's own RTP
-// stream for the leg, and its RTCP session reports on both streams. Every buffer is allocated here, once.
+// stream for the leg, and its RTCP session reports on both streams. A conference room at 48 kHz
+// reads the decoded frame as it is (decodedFrame) and gives send() frames at the codec's rate,
+// which are encoded without resampling. Every buffer is allocated here, once.
 import { performance } from 'node:perf_hooks';
 import { codecSupported, createCodec, type AudioCodec } from '../codec/index.js';
 import { Resampler } from '../codec/resample.js';
@@ -46,6 +48,8 @@ export class DecodedLeg {
   readonly #decoded = new Int16Array(MAX_DECODED);
   readonly #decodedFrame: Int16Array;
   readonly #toEncode: Int16Array;
+  /** The 16 kHz resampler of send() made the last audio frame sent (else its history is stale). */
+  #downWarm = false;
   readonly #inband: InbandDtmfDetector | null;
   #closed = false;
 
@@ -55,10 +59,13 @@ export class DecodedLeg {
     return codecSupported(codec.name, codec.clockRate, codec.channels);
   }
 
-  /** `rtcpIntervalMs`: the minimum RTCP report interval (RFC 3550 6.2: 5 s); tests shorten it. */
-  static create(leg: Leg, codec: LegCodecSpec, rtcpIntervalMs?: number): DecodedLeg | null {
-    // A codec that can code at the internal rate (Opus) does, so nothing is resampled.
-    const options = { sampleRate: INTERNAL_RATE };
+  /**
+   * `sampleRate`: the PCM rate a codec that codes at several (Opus) is asked for: the internal
+   * rate, so that nothing is resampled, unless the leg is in a room that can mix at 48 kHz.
+   * `rtcpIntervalMs`: the minimum RTCP report interval (RFC 3550 6.2: 5 s); tests shorten it.
+   */
+  static create(leg: Leg, codec: LegCodecSpec, sampleRate = INTERNAL_RATE, rtcpIntervalMs?: number): DecodedLeg | null {
+    const options = { sampleRate };
     const rx = createCodec(codec.name, codec.clockRate, codec.channels, options);
     if (rx === null) return null;
     const tx = createCodec(codec.name, codec.clockRate, codec.channels, options)!;
@@ -78,6 +85,16 @@ export class DecodedLeg {
     this.#inband = codec.dtmfPayloadType === null ? new InbandDtmfDetector(INTERNAL_RATE) : null;
     this.digitSender = new DigitSender(INTERNAL_RATE, codec.dtmfPayloadType === null ? null : tx.clockRate);
     this.rtcp = new RtcpSession(leg, this.sender, tx.clockRate, rtcpIntervalMs);
+  }
+
+  /** The codec's PCM rate: decodedFrame's, and that of the frames send() encodes as they are. */
+  get pcmRate(): number {
+    return this.#rx.sampleRate;
+  }
+
+  /** This tick's frame from the phone at pcmRate, before resampling; valid when heardValid. */
+  get decodedFrame(): Int16Array {
+    return this.#decodedFrame;
   }
 
   /** A packet from the phone (already counted and latched by the relay). */
@@ -114,7 +131,8 @@ export class DecodedLeg {
   }
 
   /**
-   * One tick: sends `pcm` (one 16 kHz frame, or null for silence) to the phone, or the RFC 4733
+   * One tick: sends `pcm` (one 20 ms frame at 16 kHz or at pcmRate, told apart by its length; null
+   * for silence) to the phone, or the RFC 4733
    * packet of a digit being sent; a digit sent in-band replaces the audio. Nothing goes out while
    * the phone's address is unknown, but the stream's clock moves on.
    */
@@ -124,6 +142,7 @@ export class DecodedLeg {
     const ds = this.digitSender;
     const address = leg.sendAddress;
     if (address === null || this.#closed) {
+      this.#downWarm = false;
       ds.skip();
       s.advance(this.#tx.timestampStep);
       return;
@@ -139,8 +158,13 @@ export class DecodedLeg {
     }
     if (length === 0) {
       const src = ds.nextTone(this.out, pcm) ?? this.#silence();
-      this.#down.process(src, this.#toEncode);
-      const n = this.#tx.encode(this.#toEncode, s.payload);
+      const atCodecRate = src.length === this.#toEncode.length;
+      if (!atCodecRate) {
+        if (!this.#downWarm) this.#down.reset();
+        this.#down.process(src, this.#toEncode);
+      }
+      this.#downWarm = !atCodecRate;
+      const n = this.#tx.encode(atCodecRate ? src : this.#toEncode, s.payload);
       s.stamp(this.codec.payloadType, s.timestamp, false);
       length = RTP_FIXED_HEADER + n;
     }

@@ -3,13 +3,14 @@
 // never decoded; a leg becomes decoded when it is transcoded (its bridged peer speaks another
 // codec), mixed, recorded, played to, sends a digit or has its digits watched, and then its peer
 // is decoded too, on the same sockets. Each tick: every decoded leg pulls one frame from its
-// jitter buffer (heard at 16 kHz, digits detected), the rooms mix, the recorders write, and every
-// decoded leg sends one frame: the player's, else its room's mix, else its peer's audio.
+// jitter buffer (heard at 16 kHz, digits detected), the rooms mix (room.ts: at 16 or 48 kHz), the
+// recorders write, and every decoded leg sends one frame: the player's, else its room's mix, else
+// its peer's audio.
 // Digits: RFC 4733 events come from the relay of every leg, decoded or not (telephoneEvent()),
 // in-band digits from decoded legs; each is reported once and reaches the bridged leg in the
 // method that leg negotiated, unless that leg gets its digits by SIP INFO (call control sends those).
 import { PbxError } from '../../util/errors.js';
-import { ConferenceMixer, type MixerParty } from '../mixer.js';
+import { codecSampleRate } from '../codec/index.js';
 import { Player, type PlayItem } from '../player.js';
 import type { LegCodecSpec, PlaySource, WorkerEvent, WorkerRequest } from '../protocol.js';
 import { CallRecorder } from '../recording/recorder.js';
@@ -22,6 +23,7 @@ import { readWav } from '../wav.js';
 import { DecodedLeg, INTERNAL_FRAME, INTERNAL_RATE } from './decoded-leg.js';
 import { isDigit } from './digit-sender.js';
 import { MediaClock } from './media-clock.js';
+import { Room, WIDE_RATE, type RoomMember } from './room.js';
 
 /** The pipeline's requests; the worker answers the others itself. */
 export type PipelineRequest = Extract<
@@ -65,12 +67,6 @@ const TONE_NAMES: ReadonlyMap<string, Exclude<keyof ToneSet, 'country' | 'descri
   ['leave', 'leave'],
 ] as const);
 
-interface Room {
-  name: string;
-  mixer: ConferenceMixer;
-  members: Set<LegMedia>;
-}
-
 interface Recording {
   id: string;
   recorder: CallRecorder;
@@ -88,7 +84,7 @@ interface LegMedia {
   /** Report digits even when nothing else needs the leg decoded. */
   detect: boolean;
   room: Room | null;
-  party: MixerParty | null;
+  member: RoomMember | null;
   recordings: number;
   play: { player: Player; playId: number } | null;
   /** Digits to send once the leg is decoded. */
@@ -104,6 +100,15 @@ export interface PipelineOptions {
 
 function fail(code: string, message: string): never {
   throw new PbxError(code, message);
+}
+
+/**
+ * The PCM rate a decoded leg's codec is asked for: 48 kHz in a room, so that a room of Opus legs
+ * mixes at 48 kHz (room.ts); elsewhere the internal 16 kHz, so that nothing is resampled. A codec
+ * of one rate (G.711, G.722) keeps its own.
+ */
+function askedRate(m: LegMedia): number {
+  return m.room === null ? INTERNAL_RATE : WIDE_RATE;
 }
 
 function sameCodec(a: LegCodecSpec, b: LegCodecSpec): boolean {
@@ -289,15 +294,12 @@ export class Pipeline {
         this.#leave(m);
         let room = this.#rooms.get(req.room);
         if (room === undefined) {
-          room = { name: req.room, mixer: new ConferenceMixer(INTERNAL_RATE), members: new Set() };
-          this.#rooms.set(req.room, room);
+          const name = req.room;
+          room = new Room(name, (legId, talking) => this.#post({ event: 'talking', room: name, legId, talking }));
+          this.#rooms.set(name, room);
         }
-        const party = room.mixer.add(req.legId);
-        party.muted = req.muted;
-        party.deaf = req.deaf;
-        room.members.add(m);
+        m.member = room.join(req.legId, m, { muted: req.muted, deaf: req.deaf });
         m.room = room;
-        m.party = party;
         break;
       }
       case 'leave':
@@ -305,9 +307,9 @@ export class Pipeline {
         break;
       case 'party': {
         const m = this.#of(req.legId);
-        if (m.party === null) fail('PBX_ERR_MEDIA_CONFERENCE', `leg ${req.legId} is in no room`);
-        if (req.muted !== null) m.party.muted = req.muted;
-        if (req.deaf !== null) m.party.deaf = req.deaf;
+        if (m.room === null || m.member === null) fail('PBX_ERR_MEDIA_CONFERENCE', `leg ${req.legId} is in no room`);
+        if (req.muted !== null) m.room.setMuted(m.member, req.muted);
+        if (req.deaf !== null) m.room.setDeaf(m.member, req.deaf);
         break;
       }
     }
@@ -319,7 +321,7 @@ export class Pipeline {
     if (leg === undefined) fail('PBX_ERR_MEDIA_NO_LEG', `no leg ${legId}`);
     let m = this.#media.get(leg);
     if (m === undefined) {
-      m = { leg, codec: null, decoded: null, detect: false, room: null, party: null, recordings: 0, play: null, pendingDigits: [], events: new DtmfEventReceiver() };
+      m = { leg, codec: null, decoded: null, detect: false, room: null, member: null, recordings: 0, play: null, pendingDigits: [], events: new DtmfEventReceiver() };
       this.#media.set(leg, m);
     }
     return m;
@@ -361,11 +363,10 @@ export class Pipeline {
   #leave(m: LegMedia): void {
     const room = m.room;
     if (room === null) return;
-    room.mixer.remove(m.leg.id);
-    room.members.delete(m);
+    room.leave(m.leg.id);
     m.room = null;
-    m.party = null;
-    if (room.members.size === 0) this.#rooms.delete(room.name);
+    m.member = null;
+    if (room.size === 0) this.#rooms.delete(room.name);
   }
 
   /** Reasons of the leg's own to be decoded. */
@@ -386,9 +387,15 @@ export class Pipeline {
       this.#detach(m);
       return true;
     }
-    if (m.decoded !== null) return true;
+    const asked = askedRate(m);
+    if (m.decoded !== null) {
+      const c = m.codec!;
+      if (m.decoded.pcmRate === codecSampleRate(c.name, c.clockRate, c.channels, { sampleRate: asked })) return true;
+      // An Opus leg joined or left a room: its codec is made again at the rate it now asks for.
+      this.#detach(m);
+    }
     if (!(m.leg instanceof Leg)) return false;
-    const d = DecodedLeg.create(m.leg, m.codec!, this.#rtcpIntervalMs);
+    const d = DecodedLeg.create(m.leg, m.codec!, asked, this.#rtcpIntervalMs);
     if (d === null) return true;
     m.decoded = d;
     m.leg.decoded = d;
@@ -407,6 +414,7 @@ export class Pipeline {
 
   #rebuild(): void {
     this.#decoded = [...this.#media.values()].filter((m) => m.decoded !== null);
+    for (const room of this.#rooms.values()) room.refresh();
     if (this.#decoded.length > 0 || this.#recordings.size > 0) this.#clock.start();
     else this.#clock.stop();
   }
@@ -414,7 +422,7 @@ export class Pipeline {
   #tick(now: number): void {
     const list = this.#decoded;
     for (let i = 0; i < list.length; i++) this.#pull(list[i]!, now);
-    for (const room of this.#rooms.values()) this.#mix(room);
+    for (const room of this.#rooms.values()) room.mix();
     for (const r of this.#recordings.values()) this.#record(r);
     for (let i = 0; i < list.length; i++) {
       const m = list[i]!;
@@ -443,23 +451,6 @@ export class Pipeline {
     d.digits.length = 0;
   }
 
-  #mix(room: Room): void {
-    for (const m of room.members) {
-      const party = m.party!;
-      const d = m.decoded;
-      if (d !== null && d.heardValid) {
-        party.input.set(d.heard);
-        party.inputValid = true;
-      } else {
-        party.inputValid = false;
-      }
-    }
-    room.mixer.mix();
-    for (let e = room.mixer.pollEvent(); e !== null; e = room.mixer.pollEvent()) {
-      this.#post({ event: 'talking', room: room.name, legId: e.id, talking: e.kind === 'talking' });
-    }
-  }
-
   /** A paused recording no longer counts as a reason to decode its legs. */
   #pause(r: Recording, paused: boolean): void {
     if (r.paused === paused) return;
@@ -486,7 +477,10 @@ export class Pipeline {
     this.#post({ event: 'record-failed', recordingId: id, error });
   }
 
-  /** What the leg's phone hears this tick at 16 kHz: its player, its room, its peer; null for silence. */
+  /**
+   * What the leg's phone hears this tick: its player, its room (at the leg's codec rate), its peer
+   * (at 16 kHz); null for silence.
+   */
   #output(m: LegMedia): Int16Array | null {
     const d = m.decoded!;
     if (m.play !== null) {
@@ -498,7 +492,7 @@ export class Pipeline {
       this.#endPlay(m, 'done');
       this.#dirty = true;
     }
-    if (m.party !== null) return m.party.output;
+    if (m.member !== null) return m.member.outValid ? m.member.out : null;
     const peerLeg = m.leg.peer;
     const peer = peerLeg instanceof Leg ? peerLeg.decoded : null;
     return peer !== null && peer.heardValid ? peer.heard : null;
