@@ -13,6 +13,7 @@
 // Run: npm run build && node native-bench/transcode.bench.js
 //   TRANSCODE_BENCH_CALLS=20,40,60 TRANSCODE_BENCH_SECONDS=3 node native-bench/transcode.bench.js
 //   TSPBX_OPUS=discordjs (or opusscript) runs the new chain on a fallback binding.
+//   TRANSCODE_BENCH_LOSS=10: the Opus phone reports 10% loss, so the encoder adds in-band FEC.
 import { once } from 'node:events';
 import { isMainThread, parentPort, Worker } from 'node:worker_threads';
 import { createCodec } from '../dist/media/codec/index.js';
@@ -23,6 +24,8 @@ import { JitterBuffer } from '../dist/media/jitter.js';
 import { speech, stampRtp } from './media-lib.js';
 
 const WORKERS = 2;
+/** Loss (percent) the Opus phone reports by RTCP: 0 = no in-band FEC sent, as on a clean network. */
+const FAR_END_LOSS = Number(process.env.TRANSCODE_BENCH_LOSS ?? 0);
 const TICK_MS = 20;
 const WARMUP_TICKS = 25;
 const INTERNAL_RATE = 16000;
@@ -66,6 +69,8 @@ function receiver(clockRate, step) {
 function makeCall() {
   const pcmu = createCodec('PCMU', 8000, 1, { sampleRate: INTERNAL_RATE });
   const opus = createCodec('opus', 48000, 2, { sampleRate: INTERNAL_RATE });
+  // As a decoded leg: FEC sized by the loss the phone's RTCP reports (none on a clean network).
+  opus.expectLoss(FAR_END_LOSS);
   const pcmuIn = receiver(8000, 160);
   const opusIn = receiver(48000, 960);
   const up = new Resampler(8000, INTERNAL_RATE);

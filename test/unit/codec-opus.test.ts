@@ -267,6 +267,30 @@ t.test('native: a lost frame comes back from the next packet\'s in-band FEC, far
   }
 });
 
+t.test('expectLoss sizes the in-band FEC: none at 0% (smaller packets), FEC again once loss is reported', async (t) => {
+  const speech = speechLike(16000, 2);
+  const meanBytes = (c: OpusCodec): number => {
+    const out = new Uint8Array(OPUS_MAX_PACKET);
+    let bytes = 0;
+    for (let k = 0; k < 100; k++) bytes += c.encode(speech.subarray(k * 320, k * 320 + 320), out);
+    return bytes / 100;
+  };
+  const codec = new OpusCodec({ binding: 'native', sampleRate: 16000 });
+  codec.expectLoss(0);
+  const clean = meanBytes(codec);
+  codec.expectLoss(12.5);
+  const lossy = meanBytes(codec);
+  t.ok(lossy > clean * 1.2, `mean packet ${clean.toFixed(0)} B without FEC, ${lossy.toFixed(0)} B with 12.5% reported`);
+  const lost = new Uint8Array(OPUS_MAX_PACKET);
+  codec.encode(speech.subarray(0, 320), lost);
+  const next = lost.slice(0, codec.encode(speech.subarray(320, 640), lost));
+  const decoder = new OpusCodec({ binding: 'native', sampleRate: 16000 });
+  t.equal(decoder.conceal(new Int16Array(320), next), 320, 'the frame before a packet with FEC is recovered');
+  t.doesNotThrow(() => codec.expectLoss(Number.NaN), 'a bad figure is taken as no loss');
+  codec.close();
+  decoder.close();
+});
+
 t.test('through the jitter buffer as a decoded leg reads it: a dropped RTP packet is recovered from FEC', async (t) => {
   const packets = packetsOf(speechLike(16000, 2), { binding: 'native', sampleRate: 16000, packetLossPercent: 20 });
   const dropped = new Set([12, 30, 31, 47, 64, 83]);

@@ -111,6 +111,8 @@ t.test("the phone's SR and its block about the PBX stream: LSR/DLSR both ways, R
   const { leg, sent } = fakeLeg();
   const s = new RtpSender();
   const rtcp = new RtcpSession(leg, s, 8000, 100, 0);
+  const losses: number[] = [];
+  rtcp.onFarEndLoss = (percent) => losses.push(percent);
   let now = 0;
   for (let i = 0; sent.length === 0 && i < 1000; i++) {
     now += 20;
@@ -128,6 +130,7 @@ t.test("the phone's SR and its block about the PBX stream: LSR/DLSR both ways, R
   rtcp.receive(rr.subarray(0, writeReceiverReport(rr, 0, 0xabc, [block])), now + 150);
   t.ok(Math.abs(leg.rttMs - 100) < 0.1, `RTT ${leg.rttMs} ms`);
   t.same(leg.farEnd, { packetsLost: 7, fractionLostPct: 50, jitterMs: 20 }, "the phone's view: its loss, fraction lost and jitter");
+  t.same(losses, [50], 'the encoder is told the loss the phone reports (sizes Opus FEC)');
 
   const stale = { ...block, lsr: (lsr + 12345) >>> 0, cumulativeLost: 8 };
   rtcp.receive(rr.subarray(0, writeReceiverReport(rr, 0, 0xabc, [stale])), now + 300);

@@ -20,6 +20,12 @@ export interface AudioCodec {
   decode(payload: Uint8Array, out: Int16Array): number;
   /** Fills out with one lost frame (Opus: FEC from next when given); returns the samples written. */
   conceal(out: Int16Array, next: Uint8Array | null): number;
+  /**
+   * The loss in percent that the far end reports about what this codec encodes (RTCP, RFC 3550
+   * 6.4.1 fraction lost), so that an encoder with in-band FEC (Opus) sizes it: none while nothing
+   * is lost. Codecs without FEC have no such method.
+   */
+  expectLoss?(percent: number): void;
   /** Forgets all codec state (a new stream starts). */
   reset(): void;
   /** Frees what the codec holds; safe to call twice. */

@@ -85,6 +85,11 @@ export class DecodedLeg {
     this.#inband = codec.dtmfPayloadType === null ? new InbandDtmfDetector(INTERNAL_RATE) : null;
     this.digitSender = new DigitSender(INTERNAL_RATE, codec.dtmfPayloadType === null ? null : tx.clockRate);
     this.rtcp = new RtcpSession(leg, this.sender, tx.clockRate, rtcpIntervalMs);
+    // In-band FEC (Opus) only once the phone's RTCP reports loss of what we send it.
+    if (tx.expectLoss !== undefined) {
+      tx.expectLoss(0);
+      this.rtcp.onFarEndLoss = (percent) => tx.expectLoss!(percent);
+    }
   }
 
   /** The codec's PCM rate: decodedFrame's, and that of the frames send() encodes as they are. */

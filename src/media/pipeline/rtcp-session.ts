@@ -97,6 +97,9 @@ export class RtcpSession {
     this.#nextAt = nowMs + this.#interval(true);
   }
 
+  /** Told the loss (percent, last interval) that each of the phone's reports gives about our stream. */
+  onFarEndLoss: ((percent: number) => void) | null = null;
+
   /** Once per media tick: sends the compound report when it is due and plans the next. */
   poll(nowMs: number): void {
     if (nowMs < this.#nextAt || this.#closed) return;
@@ -121,6 +124,7 @@ export class RtcpSession {
     far.packetsLost = b.cumulativeLost;
     far.fractionLostPct = (b.fractionLost * 100) / 256;
     far.jitterMs = (b.jitter * 1000) / this.#clockRate;
+    this.onFarEndLoss?.(far.fractionLostPct);
     if (b.lsr !== 0 && this.#srSent.includes(b.lsr)) {
       const rtt = roundTripMs(ntpMiddleOfMs(performance.timeOrigin + nowMs), b.lsr, b.dlsr);
       if (rtt !== null) leg.rttMs = rtt;
