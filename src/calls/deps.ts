@@ -1,6 +1,6 @@
 // What call control needs from the layers under it, as narrow structural types: the real
 // Registrar, MediaEngine and Store fit them, and tests can pass small fakes.
-import type { LegCodecSpec, LegStats, RemoteTarget } from '../media/engine.js';
+import type { LegCodecSpec, LegStats, PlayEnd, PlaySource, RemoteTarget } from '../media/engine.js';
 import type { Peer } from '../sip/message.js';
 import type { ServerTransaction } from '../sip/transaction/types.js';
 import type { CdrRow } from '../store/types.js';
@@ -42,4 +42,11 @@ export interface CallMedia {
   stopRecord?(recordingId: string): Promise<unknown>;
   /** Counters and quality of a leg (loss, jitter, RTT), for the CDR; optional for test doubles. */
   stats?(legId: string): Promise<LegStats>;
+  /** Plays files, tones and silences to the leg; resolves when they end or are stopped (apps, ringback). */
+  play?(legId: string, items: readonly PlaySource[], options?: { loop?: boolean }): Promise<PlayEnd>;
+  /** Plays a call progress tone (ringback, busy...) until stopPlay(). */
+  tone?(legId: string, name: string): Promise<PlayEnd>;
+  stopPlay?(legId: string): Promise<unknown>;
+  /** Reports the leg's digits even while it is not decoded otherwise. */
+  detectDigits?(legId: string, on: boolean): Promise<unknown>;
 }

@@ -42,4 +42,6 @@ export const MIGRATIONS: readonly string[] = [
    ALTER TABLE cdr ADD COLUMN callee_jitter_ms REAL;
    ALTER TABLE cdr ADD COLUMN callee_rtt_ms REAL;
    ALTER TABLE cdr ADD COLUMN callee_mos REAL;`,
+  // The path a call took through apps ("ivr:main>1002"; null: straight to its destination).
+  `ALTER TABLE cdr ADD COLUMN path TEXT;`,
 ];
