@@ -55,6 +55,12 @@ export interface CallParties {
 /** How a hand-over to a callee ended (connect()). */
 export type ConnectResult = 'answered' | 'busy' | 'no-answer' | 'failed' | 'caller-gone';
 
+/**
+ * How ringing an extension for a call went: a hand-over's ConnectResult, 'not-registered' (no
+ * binding), or 'ringing' (a plain B2BUA call: the INVITEs are out, the caller gets the outcome).
+ */
+export type DialResult = ConnectResult | 'not-registered' | 'ringing';
+
 /** A hand-over in progress: its forks, the best refusal so far, its ring timer. */
 interface HandOver {
   forks: UacLeg[];
