@@ -189,3 +189,11 @@ t.test('random mutations of a valid config never throw and always answer with po
   }
   t.ok(refused > 0, `${refused} of 400 mutations refused`);
 });
+
+t.test('ivr.NAME.direct_dial: on by default, a boolean, anything else pointed at', async (t) => {
+  const menus = 'ivr:\n  main: { prompt: welcome, options: { "1": "1001" } }\n  quiet: { prompt: welcome, direct_dial: false }\n';
+  const config = configOf(BASE + menus);
+  t.equal(config.ivr.get('main')?.direct_dial, true);
+  t.equal(config.ivr.get('quiet')?.direct_dial, false);
+  t.same(configErrors(BASE + 'ivr:\n  main: { prompt: welcome, direct_dial: sometimes }\n'), ['pbx.yaml:7:41: ivr.main.direct_dial: expected true or false, got "sometimes"']);
+});
