@@ -25,7 +25,9 @@ export const PASSWORDS: Readonly<Record<string, string>> = {
   '1004': 'dave-pass',
 };
 
-function configText(dataDir: string, rtpBase: number, recorded: readonly string[]): string {
+const IVR = '  main: { prompt: welcome, options: { "1": "1001" }, timeout: 5, default: "1003" }\n';
+
+function configText(dataDir: string, rtpBase: number, recorded: readonly string[], ivr: string): string {
   const rec = (ext: string): string => (recorded.includes(ext) ? ', record: true' : '');
   return `
 data_dir: ${dataDir}
@@ -44,8 +46,7 @@ extensions:
   "1003": { name: Carol, password: "carol-pass"${rec('1003')} }
   "1004": { name: Dave, password: "dave-pass"${rec('1004')} }
 ivr:
-  main: { prompt: welcome, options: { "1": "1001" }, timeout: 5, default: "1003" }
-dialplan:
+${ivr}dialplan:
   "500": "ivr:main"
   "600": "group:sales"
   "700": "conference:team"
@@ -71,12 +72,14 @@ export interface TestPbxOptions {
   t1?: number;
   /** Extensions with `record: true`. */
   recorded?: readonly string[];
+  /** The body of the `ivr:` mapping (menus indented two spaces); dialplan 500 is ivr:main. */
+  ivr?: string;
 }
 
 export async function startPbx(options: TestPbxOptions = {}): Promise<TestPbx> {
   const dataDir = mkdtempSync(join(tmpdir(), 'tspbx-calls-'));
   const rtpBase = 30000 + 200 * Math.floor(Math.random() * 150);
-  const loaded = parseConfigText(configText(dataDir, rtpBase, options.recorded ?? []), join(dataDir, 'pbx.yaml'));
+  const loaded = parseConfigText(configText(dataDir, rtpBase, options.recorded ?? [], options.ivr ?? IVR), join(dataDir, 'pbx.yaml'));
   if (!loaded.ok) throw new Error(loaded.errors.join('\n'));
   const config = loaded.config;
   const routing = compileRouting(config);
@@ -122,6 +125,7 @@ export async function startPbx(options: TestPbxOptions = {}): Promise<TestPbx> {
   transactions.onAck = (ack) => calls.handleAck(ack);
   transactions.onStrayResponse = (res) => calls.handleStrayResponse(res);
   media.on('rtp-timeout', (legId) => calls.rtpTimeout(legId));
+  media.on('dtmf', (legId, digit, method) => calls.mediaDtmf(legId, digit, method));
   let closed = false;
   return {
     port,
