@@ -101,6 +101,8 @@ export class Call {
   /** The PBX sent the caller its own 200 (an app answered): no person has answered yet. */
   #answeredByPbx = false;
   #handOver: HandOver | null = null;
+  /** Wakes answerLocally() when the caller's ACK brought the answer to the PBX's own offer. */
+  #localAnswerWaiter: (() => void) | null = null;
   /** Where the call went, in order ("ivr:main", "1002"), for the CDR. */
   readonly #path: string[] = [];
   /** Gets the caller's digits while an app has the call. */
@@ -231,7 +233,8 @@ export class Call {
 
   /**
    * The PBX answers the caller itself: media legs opened, 200 with the PBX's answer (or its own
-   * offer when the INVITE had none). Returns false when the call ended instead (503, 488).
+   * offer when the INVITE had none, then resolving once its ACK answered). Returns false when the
+   * call ended instead (503, 488, no usable answer).
    * answered_at stays null: no person answered.
    */
   async answerLocally(): Promise<boolean> {
@@ -256,7 +259,12 @@ export class Call {
     this.a.accept(body);
     this.#answeredByPbx = true;
     this.log.info({}, 'answered by the PBX');
-    return true;
+    if (this.#lateOffer) {
+      // Nothing can be played before the caller's ACK says which codec it takes.
+      await Promise.race([new Promise<void>((resolve) => (this.#localAnswerWaiter = resolve)), this.whenEnded()]);
+      this.#localAnswerWaiter = null;
+    }
+    return !this.#ended;
   }
 
   /**
@@ -464,7 +472,10 @@ export class Call {
   /** RFC 3264 late offer to a call the PBX answered: the caller's ACK answers the PBX's own offer. */
   #localLateAnswer(ack: SipRequest): void {
     this.#lateOffer = false;
-    if (this.#media.acceptLocalAnswer(ack.body)) return;
+    if (this.#media.acceptLocalAnswer(ack.body)) {
+      this.#localAnswerWaiter?.();
+      return;
+    }
     this.log.warn({}, 'the caller ACK carried no usable answer; hanging up');
     void this.hangup('late-answer-unusable');
   }

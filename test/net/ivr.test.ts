@@ -199,3 +199,26 @@ t.test('a caller hanging up in the menu: CDR missed, answered_at null', async (t
   await hangUp(caller, c, null);
   t.match(await cdrFor(pbx, c.callId), { status: 'missed', reason: 'caller-bye', answered_at: null, billsec: 0, path: 'ivr:main' });
 });
+
+t.test('an INVITE without SDP: the PBX offers in its 200, the ACK answers, and the menu plays', async (t) => {
+  const caller = await phone(t, pbx, '1002');
+  const ep = await RtpEndpoint.open({ name: 'PCMU', payloadType: 0, clockRate: 8000, dtmfPayloadType: 101 });
+  t.teardown(() => ep.close());
+  const invite = await caller.dial('500', Buffer.alloc(0));
+  const ok = await caller.final(invite);
+  t.equal(ok.status, 200);
+  t.match(ok.body.toString(), /m=audio \d+ RTP\/AVP .*\r\n/, 'the 200 carries the PBX offer');
+  const dialog = caller.dialogFromUac(invite, ok);
+  caller.inDialog(dialog, 'ACK', sdpFor(ep.port, CODECS), dialog.cseq);
+  await ep.waitFor(() => (ep.packets.get(0) ?? 0) >= 5, 8000, 'the menu prompt');
+  await hangUp(caller, { dialog, callId: callIdOf(invite), pbxMedia: sdpMedia(ok.body), ep }, null);
+});
+
+t.test('a caller offering no codec the PBX can play to gets 488 from the menu', async (t) => {
+  const caller = await phone(t, pbx, '1002');
+  const invite = await caller.dial('500', sdpFor(40000, [[18, 'G729']]));
+  const res = await caller.final(invite);
+  t.equal(res.status, 488);
+  caller.ackNon2xx(invite, res);
+  t.match(await cdrFor(pbx, callIdOf(invite)), { status: 'failed', reason: 'no-common-codec' });
+});
