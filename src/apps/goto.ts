@@ -18,10 +18,10 @@ export type GotoResult = 'done' | 'failed';
 const MAX_HOPS = 32;
 
 /**
- * CallControl's route (CallControlOptions.route): a new call to its first destination. A caller
+ * CallControl's start (CallControlOptions.start): a new call to its first destination. A caller
  * the PBX answered that no destination took in the end is hung up.
  */
-export function routeCall(call: Call, dest: Destination, host: ChannelHost): void {
+export function startCall(call: Call, dest: Destination, host: ChannelHost): void {
   const ch = new Channel(call, host);
   void goto(ch, dest).then(async (result) => {
     if (result === 'failed' && !ch.gone) await ch.hangup('no-destination');

@@ -11,8 +11,8 @@
 //                   ends the call is answered once the promise settles (the row is committed)
 //   log,            pino-style logger; every line of a call comes from log.child({ callId })
 //   localContact,   (transport) => our Contact URI for that transport, e.g. "sip:pbx@127.0.0.1:5060"
-//   route,          (call, destination, host) => void: carries a new call to its destination
-//                   (routeCall of src/apps/goto.ts); host.dial(call, ext) rings an extension for it
+//   start,          (call, destination, host) => void: carries a new call to its destination
+//                   (startCall of src/apps/goto.ts); host.dial(call, ext) rings an extension for it
 //   clock?, timers?        defaults: realClock, T1 500 ms, T2 4 s (RFC 3261 13.3.1.4 2xx retransmission)
 //   ringTimeout?           seconds a call rings before 480 (default 120)
 //   userAgent?             User-Agent / Server value written on what the PBX sends (default "tspbx")
@@ -50,7 +50,7 @@ export interface CallControlOptions {
   store: CallStore;
   log: Log;
   localContact: (transport: TransportName) => string;
-  route: CallRoute;
+  start: CallStart;
   clock?: Clock;
   timers?: Timers;
   ringTimeout?: number;
@@ -70,7 +70,7 @@ export interface CallHost {
 }
 
 /** Carries a new call to its destination. */
-export type CallRoute = (call: Call, dest: Destination, host: CallHost) => void;
+export type CallStart = (call: Call, dest: Destination, host: CallHost) => void;
 
 /** Requests that only make sense inside a dialog: without a To tag they get 481. */
 const DIALOG_ONLY = new Set(['BYE', 'UPDATE', 'INFO', 'PRACK', 'REFER', 'NOTIFY']);
@@ -223,7 +223,7 @@ export class CallControl extends EventEmitter<CallControlEvents> {
       call.fail(404, 'unknown-number');
       return;
     }
-    this.#opts.route(call, dest, {
+    this.#opts.start(call, dest, {
       routing,
       media: this.#opts.media,
       dial: (c, ext) => this.#dial(c, ext, routing),

@@ -3,7 +3,7 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { routeCall } from '../../../src/apps/goto.js';
+import { startCall } from '../../../src/apps/goto.js';
 import { CallControl } from '../../../src/calls/control.js';
 import { parseConfigText } from '../../../src/config/load.js';
 import { compileRouting } from '../../../src/config/routing.js';
@@ -114,7 +114,7 @@ export async function startPbx(options: TestPbxOptions = {}): Promise<TestPbx> {
     store,
     log: logger,
     localContact: () => `sip:pbx@127.0.0.1:${port}`,
-    route: routeCall,
+    start: startCall,
     timers,
     ringTimeout: options.ringTimeoutS ?? 30,
   });
