@@ -178,7 +178,8 @@ export class Channel {
   /** Rings extension `ext`; see the header. */
   async dial(ext: string): Promise<DialResult> {
     this.#check();
-    this.addPath(ext);
+    // A call that goes straight to an extension has no path; one an app hands over records the step.
+    if (this.call.answeredByPbx) this.addPath(ext);
     const result = await this.#host.dial(this.call, ext);
     if (result === 'ringing') this.call.onCallerDigit = null;
     if (result === 'answered') {

@@ -49,6 +49,7 @@ t.test('a basic call: 100, 180, 200/ACK, SDP pointed at PBX ports, RTP relayed b
   t.equal(cdr.from, '1001');
   t.equal(cdr.to, '1002');
   t.ok(cdr.answered_at !== null);
+  t.equal(cdr.path, null, 'a call straight to an extension went through no app');
   t.equal(cdrOf(pbx, callId).length, 1, 'exactly one CDR row');
   t.equal(pbx.calls.list().length, 0, 'the call is gone from the list');
 });
