@@ -15,6 +15,9 @@ const MENUS = `  main: { prompt: welcome, options: { "1": "1001", "2": "ivr:sale
 `;
 const CODECS: Array<[number, string]> = [[0, 'PCMU'], [101, 'telephone-event']];
 
+// Eleven calls of a few seconds each (prompts play in real time): more than tap's default per file.
+t.setTimeout(300_000);
+
 let pbx: TestPbx;
 t.before(async () => {
   pbx = await startPbx({ ivr: MENUS, ringTimeoutS: 5 });
