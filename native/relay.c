@@ -10,6 +10,12 @@
  * Counters live in a Float64Array the caller gives to openLeg (indices C_* below, mirrored in
  * src/media/native-relay.ts), written by C and read by JavaScript with no call across.
  *
+ * Telephone-event packets (RFC 4733; payload type set per leg by setEventPayloadType) are rare: each
+ * one is copied into a buffer JavaScript gave to onTelephoneEvent and reported to its callback,
+ * after the batch it came in has been sent, so that digits of relayed legs are heard without
+ * decoding them. They reach the bridged leg only when that leg has a telephone-event payload type
+ * too (RFC 3264: never send a payload type the receiver did not negotiate).
+ *
  * Every argument is checked: a bad one throws a TypeError or RangeError with code
  * PBX_ERR_MEDIA_NATIVE_ARG, a stale handle throws PBX_ERR_MEDIA_NO_LEG. A crash here would end
  * the whole PBX.
@@ -106,6 +112,7 @@ typedef struct leg {
 
   uint8_t pt_map[128];
   int pt_rewrite;
+  int dtmf_pt; /* the telephone-event payload type of this leg's phone; -1: none */
   double clock_rate;
   rx_t rx;
   /* RTT (RFC 3550 6.4.1): the middle 32 bits of the NTP time of the last SR relayed to this
@@ -127,6 +134,13 @@ typedef struct relay {
   int last_n; /* entries of `in` the last recvmmsg filled */
   struct iovec in_iov[BATCH];
   addr_t in_addr[BATCH];
+  /* The telephone-event callback (onTelephoneEvent) and the buffer each packet is copied to. */
+  napi_ref event_cb;
+  napi_ref event_buf_ref;
+  unsigned char *event_buf;
+  size_t event_buf_len;
+  napi_async_context event_ctx;
+  int event_idx[BATCH]; /* entries of `in` holding telephone-event packets of this round */
   struct mmsghdr out[BATCH];
   struct iovec out_iov[BATCH];
   unsigned char buf[BATCH][SLOT];
@@ -373,6 +387,35 @@ static void queue_out(relay_t *r, int k, int i, unsigned len, addr_t *to) {
   r->out[k].msg_hdr.msg_namelen = addr_len(to);
 }
 
+/*
+ * Reports one telephone-event packet to the JavaScript callback (handle, length). Returns 0 when
+ * the leg was released meanwhile (the callback may close legs): the caller stops reading it.
+ */
+static int report_event(relay_t *r, leg_t *l, const unsigned char *p, unsigned len) {
+  if (r->event_cb == NULL || r->closing || len > r->event_buf_len) return 1;
+  napi_env env = r->env;
+  uint32_t slot = l->slot;
+  memcpy(r->event_buf, p, len);
+  napi_handle_scope scope;
+  if (napi_open_handle_scope(env, &scope) != napi_ok) return 1;
+  napi_value cb, recv, argv[2], result;
+  if (napi_get_reference_value(env, r->event_cb, &cb) == napi_ok && cb != NULL) {
+    napi_get_global(env, &recv); /* napi_make_callback wants an object as `this` */
+    napi_create_double(env, l->handle, &argv[0]);
+    napi_create_uint32(env, len, &argv[1]);
+    if (napi_make_callback(env, r->event_ctx, recv, cb, 2, argv, &result) != napi_ok) {
+      bool pending = false;
+      napi_is_exception_pending(env, &pending);
+      if (pending) {
+        napi_value e;
+        napi_get_and_clear_last_exception(env, &e);
+      }
+    }
+  }
+  napi_close_handle_scope(env, scope);
+  return !r->closing && r->legs[slot] == l;
+}
+
 static void on_rtp(uv_poll_t *h, int status, int events) {
   leg_t *l = h->data;
   relay_t *r = l->relay;
@@ -383,7 +426,7 @@ static void on_rtp(uv_poll_t *h, int status, int events) {
     if (n <= 0) return;
     double arrival = now_s();
     leg_t *peer = l->peer;
-    int k = 0;
+    int k = 0, reports = 0;
     double bytes_out = 0;
     for (int i = 0; i < n; i++) {
       unsigned char *p = r->buf[i];
@@ -405,6 +448,10 @@ static void on_rtp(uv_poll_t *h, int status, int events) {
       l->c[C_RTP_RECEIVED]++;
       l->c[C_RTP_BYTES_RECEIVED] += len;
       rx_packet(l, p, arrival);
+      if ((p[1] & 0x7f) == l->dtmf_pt) {
+        r->event_idx[reports++] = i;
+        if (peer == NULL || peer->dtmf_pt < 0) continue;
+      }
       if (peer == NULL || peer->send.ss_family == AF_UNSPEC) continue;
       if (peer->pt_rewrite) p[1] = (unsigned char)((p[1] & 0x80) | peer->pt_map[p[1] & 0x7f]);
       queue_out(r, k++, i, len, &peer->send);
@@ -415,6 +462,8 @@ static void on_rtp(uv_poll_t *h, int status, int events) {
       peer->c[C_RTP_SENT] += sent;
       peer->c[C_RTP_BYTES_SENT] += sent == k ? bytes_out : bytes_out * sent / k;
     }
+    for (int e = 0; e < reports; e++)
+      if (!report_event(r, l, r->buf[r->event_idx[e]], r->in[r->event_idx[e]].msg_len)) return;
     if (n < BATCH) return;
   }
 }
@@ -733,6 +782,7 @@ static napi_value open_leg(napi_env env, napi_callback_info info) {
   l->send.ss_family = AF_UNSPEC;
   l->rtcp_send.ss_family = AF_UNSPEC;
   l->clock_rate = 8000;
+  l->dtmf_pt = -1;
   for (int i = 0; i < 128; i++) l->pt_map[i] = (uint8_t)i;
   l->c = data;
   for (int i = 0; i < C_COUNT; i++) l->c[i] = 0;
@@ -832,6 +882,55 @@ static napi_value set_remote(napi_env env, napi_callback_info info) {
   return undefined(env);
 }
 
+/* setEventPayloadType(handle, pt: -1..127): the leg's telephone-event payload type, -1 for none. */
+static napi_value set_event_payload_type(napi_env env, napi_callback_info info) {
+  napi_value argv[2];
+  relay_t *r;
+  if (!get_args(env, info, 2, argv, &r)) return NULL;
+  leg_t *l = get_leg(env, r, argv[0]);
+  if (l == NULL) return NULL;
+  double pt;
+  if (!get_int(env, argv[1], "payloadType", -1, 127, &pt)) return NULL;
+  l->dtmf_pt = (int)pt;
+  return undefined(env);
+}
+
+/*
+ * onTelephoneEvent(callback: (handle, length) => void, packet: Uint8Array): every telephone-event
+ * packet a leg receives is copied into `packet` (whole, RTP header included) and reported; packets
+ * longer than `packet` are not. A later call replaces the earlier one.
+ */
+static napi_value on_telephone_event(napi_env env, napi_callback_info info) {
+  napi_value argv[2];
+  relay_t *r;
+  if (!get_args(env, info, 2, argv, &r)) return NULL;
+  napi_valuetype t;
+  if (napi_typeof(env, argv[0], &t) != napi_ok || t != napi_function) return fail(env, ARG, "callback must be a function", 0);
+  bool is_typed = false;
+  napi_is_typedarray(env, argv[1], &is_typed);
+  napi_typedarray_type type;
+  size_t length = 0;
+  void *data = NULL;
+  if (is_typed) napi_get_typedarray_info(env, argv[1], &type, &length, &data, NULL, NULL);
+  if (!is_typed || type != napi_uint8_array || length < RTP_HEADER + 4 || data == NULL)
+    return fail(env, ARG, "packet must be a Uint8Array of at least 16 bytes", 0);
+  napi_value name;
+  napi_async_context ctx;
+  napi_create_string_utf8(env, "tspbx:telephone-event", NAPI_AUTO_LENGTH, &name);
+  if (napi_async_init(env, NULL, name, &ctx) != napi_ok) return fail_errno(env, "PBX_ERR_MEDIA_NATIVE", "cannot make an async context", EINVAL);
+  if (r->event_cb != NULL) {
+    napi_delete_reference(env, r->event_cb);
+    napi_delete_reference(env, r->event_buf_ref);
+    napi_async_destroy(env, r->event_ctx);
+  }
+  napi_create_reference(env, argv[0], 1, &r->event_cb);
+  napi_create_reference(env, argv[1], 1, &r->event_buf_ref);
+  r->event_buf = data;
+  r->event_buf_len = length;
+  r->event_ctx = ctx;
+  return undefined(env);
+}
+
 /* bridge(a, b): packets from each go out of the other. */
 static napi_value bridge(napi_env env, napi_callback_info info) {
   napi_value argv[2];
@@ -920,6 +1019,8 @@ static napi_value init(napi_env env, napi_value exports) {
   napi_property_descriptor props[] = {
       {"openLeg", NULL, open_leg, NULL, NULL, NULL, napi_enumerable, r},
       {"setRemote", NULL, set_remote, NULL, NULL, NULL, napi_enumerable, r},
+      {"setEventPayloadType", NULL, set_event_payload_type, NULL, NULL, NULL, napi_enumerable, r},
+      {"onTelephoneEvent", NULL, on_telephone_event, NULL, NULL, NULL, napi_enumerable, r},
       {"bridge", NULL, bridge, NULL, NULL, NULL, napi_enumerable, r},
       {"unbridge", NULL, unbridge_leg, NULL, NULL, NULL, napi_enumerable, r},
       {"sendAddress", NULL, send_address, NULL, NULL, NULL, napi_enumerable, r},

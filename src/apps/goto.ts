@@ -3,6 +3,7 @@
 // yet keeps the plain B2BUA behaviour: an extension rings with the callee's progress passed
 // through, `hangup` is 603, a destination not built yet is 501.
 import type { Call } from '../calls/call.js';
+import { finalDestination } from '../calls/route.js';
 import type { Destination } from '../config/types.js';
 import { APP_ERRORS, Channel, type ChannelHost } from './channel.js';
 import { runIvr } from './ivr.js';
@@ -49,6 +50,16 @@ export async function goto(ch: Channel, dest: Destination): Promise<GotoResult> 
           return ch.gone ? 'done' : 'failed';
         }
         return await runIvr(ch, menu, goto);
+      }
+      case 'schedule': {
+        // The branch of the schedule in force now (the first destination of a call came through it already).
+        const reached = finalDestination(ch.routing.config, dest, { now: Date.now() });
+        if (reached === null) {
+          ch.unavailable(`schedule:${dest.name}`);
+          return ch.gone ? 'done' : 'failed';
+        }
+        ch.log.info({ route: reached.steps.join('; ') }, 'routed');
+        return await goto(ch, reached.dest);
       }
       case 'hangup':
         ch.log.info({}, 'routed to hangup');

@@ -10,7 +10,7 @@ import type { CdrRow } from '../store/types.js';
 import type { CallBinding, CallMedia, CallStore } from './deps.js';
 import type { Log } from '../util/log.js';
 import type { DtmfMethod } from '../media/dtmf/digits.js';
-import { infoContent, type CallDtmf } from './dtmf.js';
+import { INFO_DURATION_MS, InfoDigitSender, infoContent, type CallDtmf } from './dtmf.js';
 import { Leg, UacLeg, type LegContext, type UasLeg } from './leg.js';
 import { MediaSession, type CodecPolicy, type Side } from './media-session.js';
 import { betterFinal, secondsBetween, unansweredStatus } from './outcome.js';
@@ -108,6 +108,8 @@ export class Call {
   /** Gets the caller's digits while an app has the call. */
   onCallerDigit: ((digit: string) => void) | null = null;
   readonly #endWaiters: Array<() => void> = [];
+  /** INFO digits on their way to each side that takes digits by INFO, made on first use. */
+  readonly #infoOut: Record<Side, InfoDigitSender | null> = { caller: null, callee: null };
 
   /** `rtpAddress` is the address written into SDP (rtp.address of the call's config). */
   constructor(
@@ -547,6 +549,35 @@ export class Call {
     this.log.debug({ side, method }, 'DTMF digit');
     this.#env.dtmf({ callId: this.id, side, digit, method, durationMs });
     if (side === 'caller') this.onCallerDigit?.(digit);
+    this.#forwardDigit(side, digit, method, durationMs);
+  }
+
+  /**
+   * The digit goes on to the other side in the method that side takes. The media worker passed or
+   * converted RFC 4733 and in-band digits between the legs already, except to a side that takes
+   * digits by SIP INFO; a digit that came by INFO goes to the other side's media leg (RFC 4733
+   * events or tones, as it negotiated) or in an INFO of its dialog.
+   */
+  #forwardDigit(from: Side, digit: string, method: DtmfMethod, durationMs: number | null): void {
+    if (this.state !== 'answered' || this.#b === null) return;
+    const to: Side = from === 'caller' ? 'callee' : 'caller';
+    if (this.#media.digitsOut(to) === 'info') {
+      if (!this.#infoSender(to).add(digit, durationMs ?? INFO_DURATION_MS)) this.log.warn({ side: to }, 'too many digits waiting for their INFO; one is dropped');
+    } else if (method === 'info') {
+      this.#media.sendDigit(to, digit);
+    }
+  }
+
+  #infoSender(side: Side): InfoDigitSender {
+    const existing = this.#infoOut[side];
+    if (existing !== null) return existing;
+    const leg = side === 'caller' ? this.a : this.#b!;
+    const sender = new InfoDigitSender(
+      (body, contentType) => leg.request('INFO', { body, contentType }),
+      (status) => this.log.info({ side, status }, 'a DTMF INFO was refused'),
+    );
+    this.#infoOut[side] = sender;
+    return sender;
   }
 
   /** Returns the CDR commit when the BYE ended the call. */

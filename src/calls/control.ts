@@ -14,6 +14,7 @@
 //   start,          (call, destination, host) => void: carries a new call to its destination
 //                   (startCall of src/apps/goto.ts); host.dial(call, ext) rings an extension for it
 //   clock?, timers?        defaults: realClock, T1 500 ms, T2 4 s (RFC 3261 13.3.1.4 2xx retransmission)
+//   wallClock?             () => ms since the epoch that schedules are read at (default clock.now); tests fix it
 //   ringTimeout?           seconds a call rings before 480 (default 120)
 //   userAgent?             User-Agent / Server value written on what the PBX sends (default "tspbx")
 // })
@@ -27,7 +28,7 @@
 import { randomUUID } from 'node:crypto';
 import { EventEmitter } from 'node:events';
 import type { CallInfo } from '../api/control-types.js';
-import type { Destination, Routing } from '../config/types.js';
+import type { Destination, DtmfMode, Routing } from '../config/types.js';
 import { dialogKey } from '../sip/dialog.js';
 import { quote, tagOf } from '../sip/grammar.js';
 import { responseTo, type SipRequest, type SipResponse, type TransportName } from '../sip/message.js';
@@ -39,8 +40,10 @@ import type { CallMedia, CallRegistrar, CallStore } from './deps.js';
 import type { CallDtmf } from './dtmf.js';
 import type { DtmfMethod } from '../media/dtmf/digits.js';
 import type { Log } from '../util/log.js';
+import { callerIdOf } from './caller-id.js';
 import { displayName, uriUser } from './headers.js';
 import { UasLeg, type Leg, type LegContext } from './leg.js';
+import { routeCall } from './route.js';
 
 export interface CallControlOptions {
   transactions: TransactionLayer;
@@ -53,6 +56,7 @@ export interface CallControlOptions {
   start: CallStart;
   clock?: Clock;
   timers?: Timers;
+  wallClock?: () => number;
   ringTimeout?: number;
   userAgent?: string;
 }
@@ -197,7 +201,8 @@ export class CallControl extends EventEmitter<CallControlEvents> {
     a.trying();
     const callId = a.callId;
     const number = uriUser(req.uri) ?? '';
-    const dest = number === '' ? null : routing.resolve(number);
+    const route = number === '' ? null : routeCall(routing, number, { ...callerIdOf(req), now: this.#opts.wallClock?.() ?? this.#env.clock.now() });
+    const dest = route?.kind === 'route' ? route.dest : null;
     const log = this.#opts.log.child({ callId });
     const call = new Call(
       this.#env,
@@ -206,7 +211,11 @@ export class CallControl extends EventEmitter<CallControlEvents> {
       { from: user, to: number },
       log,
       routing.config.rtp.address,
-      { offered: routing.config.rtp.codecs, transcodable: this.#opts.media.transcodable },
+      {
+        offered: routing.config.rtp.codecs,
+        transcodable: this.#opts.media.transcodable,
+        dtmf: { caller: dtmfModeOf(routing, user), callee: dest?.kind === 'extension' ? dtmfModeOf(routing, dest.ext) : 'auto' },
+      },
       this.#recordingFor(routing, user, number, dest, callId),
     );
     this.#calls.set(call.id, call);
@@ -216,6 +225,11 @@ export class CallControl extends EventEmitter<CallControlEvents> {
     const maxForwards = Number.parseInt(req.headers.get('max-forwards') ?? '70', 10);
     if (!(maxForwards > 0)) {
       call.fail(483, 'too-many-hops');
+      return;
+    }
+    if (route !== null && route.steps.length > 0) log.info({ to: number, route: route.steps.join('; ') }, 'routed');
+    if (route?.kind === 'reject') {
+      call.fail(route.status, route.reason);
       return;
     }
     if (dest === null) {
@@ -353,4 +367,9 @@ function inviteKey(req: SipRequest): string {
 function withLength(res: SipResponse): SipResponse {
   res.headers.add('content-length', '0');
   return res;
+}
+
+/** The dtmf_mode of an extension's phone; auto for a number that is no extension. */
+function dtmfModeOf(routing: Routing, ext: string): DtmfMode {
+  return routing.config.extensions.get(ext)?.dtmf_mode ?? 'auto';
 }

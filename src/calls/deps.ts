@@ -40,6 +40,8 @@ export interface CallMedia {
   record?(legs: readonly string[], path: string, options: { mode: 'stereo' | 'mono' }): Promise<string>;
   /** Stops a recording; resolves once its file is complete. */
   stopRecord?(recordingId: string): Promise<unknown>;
+  /** Sends a digit to the leg's phone as RFC 4733 events or in-band tones, as its codec says. */
+  sendDigit?(legId: string, digit: string): Promise<unknown>;
   /** Counters and quality of a leg (loss, jitter, RTT), for the CDR; optional for test doubles. */
   stats?(legId: string): Promise<LegStats>;
   /** Plays files, tones and silences to the leg; resolves when they end or are stopped (apps, ringback). */

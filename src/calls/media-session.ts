@@ -1,9 +1,14 @@
 // The media side of one call: two legs on the MediaEngine (one towards the caller, one towards the
 // callee) and the SDP offer/answer that points each phone at its PBX leg (RFC 3264, media anchored).
+// Each side's dtmf_mode shapes the telephone-event (RFC 4733) it is offered: none for a phone that
+// gets digits by SIP INFO or in-band; kept in the answer to a phone that offered it even when the
+// other side has none, since the media worker converts digits between the legs.
 import { answerBack, answerOffer, LocalSdp, legCodec, localOffer, offerForward, payloadTypeMap, remoteMedia, sameCodec, type LegCodec, type RemoteMedia } from '../sdp/offer-answer.js';
 import { parseSdp } from '../sdp/parse.js';
 import { serializeSdp } from '../sdp/serialize.js';
+import { eventsFormat, withoutTelephoneEvent, withTelephoneEvent } from '../sdp/telephone-event.js';
 import type { Direction, Sdp } from '../sdp/types.js';
+import type { DtmfMode } from '../config/types.js';
 import type { CdrQuality } from '../store/types.js';
 import type { CallMedia } from './deps.js';
 import { legQuality, withDeadline } from './quality.js';
@@ -15,7 +20,12 @@ export type Side = 'caller' | 'callee';
 export interface CodecPolicy {
   offered: readonly string[];
   transcodable: readonly string[];
+  /** How each side's phone takes digits (its extension's dtmf_mode); auto when not given. */
+  dtmf?: Readonly<Record<Side, DtmfMode>>;
 }
+
+/** How a digit goes to a side's phone: by SIP INFO, as RFC 4733 events, or as tones in the audio. */
+export type DigitsOut = 'info' | 'rfc4733' | 'inband';
 /** Formats that carry no audio of their own (not the codec a call's quality is rated for). */
 const AUXILIARY: ReadonlySet<string> = new Set(['telephone-event', 'cn']);
 
@@ -97,7 +107,7 @@ export class MediaSession {
     if (fwd === null) return null;
     this.#pendingOffer = { from, sdp: offer };
     this.#legs[from].remote = offer;
-    return this.#send(to, fwd.sdp);
+    return this.#send(to, this.#eventsAllowed(other(from)) ? fwd.sdp : withoutTelephoneEvent(fwd.sdp));
   }
 
   /**
@@ -113,6 +123,7 @@ export class MediaSession {
     const offerer = this.#legs[pending.from];
     const back = attempt(() => answerBack(answer, pending.sdp, { address: this.#address, port: offerer.port }, this.#codecs.transcodable));
     if (back === null) return null;
+    this.#shapeAnswer(pending.from, back, pending.sdp);
     const offererCodecs = remoteMedia(back)?.codecs ?? [];
     offerer.codec = legCodec(offererCodecs);
     this.#legs[from].codec = legCodec(remoteMedia(answer)?.codecs ?? [], offererCodecs);
@@ -195,6 +206,47 @@ export class MediaSession {
   /** The media leg facing a side (null before open() or after close()). */
   legId(side: Side): string | null {
     return this.#legs[side].legId;
+  }
+
+  /**
+   * Our answer to `side`'s offer: without telephone-event when that side takes digits another
+   * way; otherwise with the telephone-event it offered, whether or not the other side has one.
+   */
+  #shapeAnswer(side: Side, answer: Sdp, offer: Sdp): void {
+    if (!this.#eventsAllowed(side)) {
+      withoutTelephoneEvent(answer);
+      return;
+    }
+    const audio = legCodec(remoteMedia(answer)?.codecs ?? [])?.audio;
+    const events = audio === undefined ? null : eventsFormat(remoteMedia(offer)?.codecs ?? [], audio.clockRate);
+    if (events !== null) withTelephoneEvent(answer, events);
+  }
+
+  #mode(side: Side): DtmfMode {
+    return this.#codecs.dtmf?.[side] ?? 'auto';
+  }
+
+  /** Whether a side's phone may negotiate telephone-event: not when it takes digits by INFO or in-band. */
+  #eventsAllowed(side: Side): boolean {
+    const mode = this.#mode(side);
+    return mode === 'auto' || mode === 'rfc4733';
+  }
+
+  /**
+   * How digits go to a side's phone: by INFO when its dtmf_mode says so, as RFC 4733 events when its
+   * leg negotiated telephone-event, else as tones in the audio.
+   */
+  digitsOut(side: Side): DigitsOut {
+    if (this.#mode(side) === 'info') return 'info';
+    return this.#legs[side].codec?.events != null ? 'rfc4733' : 'inband';
+  }
+
+  /** Sends a digit to a side's phone in its media (RFC 4733 events or tones, as its leg negotiated); never rejects. */
+  sendDigit(side: Side, digit: string): void {
+    const legId = this.#legs[side].legId;
+    const engine = this.#engine;
+    if (legId === null || this.#closed || engine.sendDigit === undefined) return;
+    engine.sendDigit(legId, digit).catch((err: unknown) => this.#log.warn({ err, legId }, 'digit could not be sent to the leg'));
   }
 
   /** The offer/answer exchange in progress is over (its answer came, or it failed). */
@@ -317,6 +369,7 @@ export class MediaSession {
       clockRate: c.audio.clockRate,
       channels: c.audio.channels,
       dtmfPayloadType: c.events?.pt ?? null,
+      digitsByInfo: this.#mode(leg === this.#legs.caller ? 'caller' : 'callee') === 'info',
     };
     this.#engine.setCodec(id, codec).catch((err: unknown) => {
       this.#log.warn({ err, legId: id }, 'media leg codec could not be set');

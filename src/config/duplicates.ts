@@ -38,3 +38,20 @@ export function findComplexKeys(doc: Document): number[] {
   });
   return found;
 }
+
+/**
+ * Keys of the mapping at `path` that YAML read as numbers other than they are written, as written
+ * and where: an unquoted `+74951234567:` or `0049...:` becomes 74951234567 or 49..., losing the +
+ * or the zeros (`74951234567:` reads back as written and is fine).
+ */
+export function findNumberKeys(doc: Document, path: readonly string[]): { written: string; offset: number }[] {
+  const map = doc.getIn(path, true);
+  if (!isMap(map)) return [];
+  const found: { written: string; offset: number }[] = [];
+  for (const pair of map.items) {
+    if (!isScalar(pair.key) || typeof pair.key.value !== 'number' || pair.key.range == null) continue;
+    const written = pair.key.source ?? String(pair.key.value);
+    if (written !== String(pair.key.value)) found.push({ written, offset: pair.key.range[0] });
+  }
+  return found;
+}

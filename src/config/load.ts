@@ -4,12 +4,14 @@ import { dirname, resolve } from 'node:path';
 import * as v from 'valibot';
 import { LineCounter, parseDocument } from 'yaml';
 import { parseDestination } from './destination.js';
-import { findComplexKeys, findDuplicateKeys } from './duplicates.js';
+import { findComplexKeys, findDuplicateKeys, findNumberKeys } from './duplicates.js';
 import { checkMediaFiles } from './media-files.js';
 import { Locator, type PathKey } from './positions.js';
 import { checkReferences } from './references.js';
 import { ConfigSchema, genericMessage, type RawConfig } from './schema.js';
-import type { Config, ConferenceConfig, ExtensionConfig, GroupConfig, IvrConfig, QueueConfig } from './types.js';
+import { checkSchedules } from './schedule-check.js';
+import { parseDays } from './schedule.js';
+import type { Config, ConferenceConfig, ExtensionConfig, GroupConfig, IvrConfig, QueueConfig, ScheduleConfig, TimeRange } from './types.js';
 
 /** Bounds what `*alias` references may expand to (billion laughs). */
 const MAX_ALIAS_COUNT = 1000;
@@ -75,8 +77,11 @@ export function parseConfigText(text: string, file: string): LoadResult {
       problems.push({ at, message: where.length > 0 ? `${pathText(where)}: ${issue.message}` : issue.message });
     }
   }
-  for (const p of [...checkReferences(raw), ...checkMediaFiles(raw, file)]) {
+  for (const p of [...checkReferences(raw), ...checkSchedules(raw), ...checkMediaFiles(raw, file)]) {
     problems.push({ at: locate.at(p.path, p.part), message: `${pathText(p.path)}: ${p.message}` });
+  }
+  for (const key of findNumberKeys(doc, ['callers', 'known'])) {
+    problems.push({ at: locate.offset(key.offset), message: `callers.known: write caller numbers in quotes ("${key.written}"): YAML reads ${key.written} as a number and drops a leading + or 0` });
   }
   if (!result.success || problems.length > 0) return failure(problems);
   return { ok: true, config: build(result.output, resolve(file)) };
@@ -120,6 +125,7 @@ function build(raw: RawConfig, file: string): Config {
       max_calls: e.max_calls,
       record: e.record,
       language: e.language,
+      dtmf_mode: e.dtmf_mode,
     });
   }
   const ivr = new Map<string, IvrConfig>();
@@ -136,6 +142,15 @@ function build(raw: RawConfig, file: string): Config {
   }
   const conferences = new Map<string, ConferenceConfig>();
   for (const [name, c] of Object.entries(raw.conferences)) conferences.set(name, { name, pin: c?.pin ?? null });
+
+  const schedules = new Map<string, ScheduleConfig>();
+  for (const [name, s] of Object.entries(raw.schedules)) {
+    const week: TimeRange[][] = [[], [], [], [], [], [], []];
+    for (const [days, ranges] of Object.entries(s.hours)) {
+      for (const day of parseDays(days) as number[]) week[day] = ranges;
+    }
+    schedules.set(name, { name, timezone: s.timezone, week, holidays: s.holidays, open: s.open, closed: s.closed, holiday: s.holiday });
+  }
 
   const dataDir = resolve(base, raw.data_dir);
   const config: Config = {
@@ -168,6 +183,13 @@ function build(raw: RawConfig, file: string): Config {
     queues,
     conferences,
     recording: { ...raw.recording, numbers: [...raw.recording.numbers] },
+    schedules,
+    callers: {
+      known: new Map(Object.entries(raw.callers.known)),
+      blacklist: raw.callers.blacklist,
+      reject_status: raw.callers.reject_status,
+      anonymous: raw.callers.anonymous,
+    },
   };
   addImplicitConferences(config);
   return config;
@@ -180,6 +202,8 @@ function addImplicitConferences(config: Config): void {
   for (const i of config.ivr.values()) destinations.push(...Object.values(i.options), i.default);
   for (const g of config.groups.values()) destinations.push(g.default);
   for (const q of config.queues.values()) destinations.push(q.default);
+  for (const s of config.schedules.values()) destinations.push(s.open, s.closed, s.holiday);
+  destinations.push(...config.callers.known.values(), config.callers.anonymous);
   for (const text of destinations) {
     if (text === null) continue;
     const d = parseDestination(text);

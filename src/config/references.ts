@@ -1,6 +1,7 @@
 // Cross-references the schema cannot see: destinations that point nowhere, members that are not
 // extensions, numbers defined twice, dialplan loops, TLS listeners without certificates,
-// recorded numbers that are not in the dialplan.
+// recorded numbers that are not in the dialplan, schedules that lead back to themselves, caller
+// numbers both known and blacklisted.
 // Works on the raw YAML data so that it reports alongside schema errors, not after them.
 import { parseDestination } from './destination.js';
 import type { PathKey } from './positions.js';
@@ -30,6 +31,7 @@ interface Names {
   ivr: Set<string>;
   groups: Set<string>;
   queues: Set<string>;
+  schedules: Set<string>;
   dialplan: Raw;
 }
 
@@ -44,6 +46,7 @@ export function checkReferences(input: unknown): Problem[] {
     ivr: new Set(Object.keys(mapping(raw.ivr))),
     groups: new Set(Object.keys(mapping(raw.groups))),
     queues: new Set(Object.keys(mapping(raw.queues))),
+    schedules: new Set(Object.keys(mapping(raw.schedules))),
     dialplan,
   };
 
@@ -91,6 +94,32 @@ export function checkReferences(input: unknown): Problem[] {
     if (loop !== null) problems.push({ path: ['dialplan', number], part: 'value', message: `dialplan loop: ${loop.join(' -> ')}` });
   }
 
+  const schedules = mapping(raw.schedules);
+  for (const [name, entry] of Object.entries(schedules)) {
+    for (const branch of SCHEDULE_BRANCHES) {
+      const path = ['schedules', name, branch];
+      optional(path, mapping(entry)[branch]);
+      const loop = scheduleLoop(name, branch, schedules, names);
+      if (loop !== null) problems.push({ path, part: 'value', message: `schedule loop: ${loop.join(' -> ')}` });
+    }
+  }
+
+  const callers = mapping(raw.callers);
+  const known = mapping(callers.known);
+  for (const [pattern, dest] of Object.entries(known)) destination(['callers', 'known', pattern], dest);
+  const anonymous = textOf(callers.anonymous);
+  if (anonymous !== null && anonymous !== 'reject') {
+    const message = destinationProblem(anonymous, names);
+    if (message !== null) problems.push({ path: ['callers', 'anonymous'], part: 'value', message: `${message}; or reject to refuse anonymous calls` });
+  }
+  if (Array.isArray(callers.blacklist)) {
+    callers.blacklist.forEach((pattern, i) => {
+      if (typeof pattern === 'string' && Object.hasOwn(known, pattern)) {
+        problems.push({ path: ['callers', 'blacklist', i], part: 'value', message: `caller ${pattern} is both blacklisted and in callers.known; keep one` });
+      }
+    });
+  }
+
   const recordNumbers = mapping(raw.recording).numbers;
   if (Array.isArray(recordNumbers)) {
     recordNumbers.forEach((n, i) => {
@@ -133,6 +162,8 @@ function destinationProblem(text: string, names: Names): string | null {
       return names.ivr.has(d.name) ? null : `destination "${text}" points nowhere: no ivr named "${d.name}"${didYouMean(d.name, names.ivr)}`;
     case 'group':
       return names.groups.has(d.name) ? null : `destination "${text}" points nowhere: no group named "${d.name}"${didYouMean(d.name, names.groups)}`;
+    case 'schedule':
+      return names.schedules.has(d.name) ? null : `destination "${text}" points nowhere: no schedule named "${d.name}"${didYouMean(d.name, names.schedules)}`;
     case 'queue':
       return names.queues.has(d.name) ? null : `destination "${text}" points nowhere: no queue named "${d.name}"${didYouMean(d.name, names.queues)}`;
     case 'voicemail':
@@ -145,6 +176,50 @@ function destinationProblem(text: string, names: Names): string | null {
       // conference rooms need no declaration (CONTRACT example: "conference:team"); hangup and voicemail-main always exist
       return null;
   }
+}
+
+const SCHEDULE_BRANCHES = ['open', 'closed', 'holiday'] as const;
+
+/**
+ * The schedule a destination string leads to at once (through dialplan numbers), or null. IVRs,
+ * groups and the like stop the walk: a call waits there for a person.
+ */
+function scheduleTarget(value: unknown, names: Names): string | null {
+  let current = textOf(value);
+  const seen = new Set<string>();
+  while (current !== null) {
+    const d = parseDestination(current);
+    if (typeof d === 'string') return null;
+    if (d.kind === 'schedule') return d.name;
+    if (d.kind !== 'number' || names.extensions.has(d.number) || seen.has(d.number)) return null;
+    seen.add(d.number);
+    current = textOf(names.dialplan[d.number]);
+  }
+  return null;
+}
+
+/**
+ * The chain of schedules from `start` through its `branch` when it comes back to `start` (a call
+ * would never leave), else null.
+ */
+function scheduleLoop(start: string, branch: string, schedules: Raw, names: Names): string[] | null {
+  const first = scheduleTarget(mapping(schedules[start])[branch], names);
+  if (first === null) return null;
+  // depth-first over the branches of the schedules reached, each visited once
+  const stack: string[][] = [[start, first]];
+  const visited = new Set<string>();
+  while (stack.length > 0) {
+    const chain = stack.pop()!;
+    const at = chain.at(-1)!;
+    if (at === start) return chain;
+    if (visited.has(at) || !Object.hasOwn(schedules, at)) continue;
+    visited.add(at);
+    for (const b of SCHEDULE_BRANCHES) {
+      const next = scheduleTarget(mapping(schedules[at])[b], names);
+      if (next !== null) stack.push([...chain, next]);
+    }
+  }
+  return null;
 }
 
 /** The chain of dialplan numbers from `start` when it comes back to one already seen, else null. */

@@ -22,7 +22,7 @@ export function compileRouting(config: Config): Routing {
  * A destination string to its target, following dialplan numbers to the end; null when it points
  * nowhere or loops (loadConfig refuses such configs, so this happens only for unchecked input).
  */
-function resolveDestination(config: Config, text: string): Destination | null {
+export function resolveDestination(config: Config, text: string): Destination | null {
   const seen = new Set<string>();
   let current = text;
   for (;;) {

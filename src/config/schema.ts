@@ -5,6 +5,8 @@ import * as v from 'valibot';
 import { TONE_COUNTRIES } from '../media/tones.js';
 import { didYouMean } from './suggest.js';
 import { parseHostPort, parseListenSpec, parsePortRange } from './listen.js';
+import { CALLER_PATTERN } from './callers.js';
+import { isTimeZone, parseDays, parseHoliday, parseHours, timeZoneNames } from './schedule.js';
 
 const KEY_ISSUE = 'strict_object';
 
@@ -116,6 +118,15 @@ function oneOf<const T extends readonly string[]>(options: T, fallback: T[number
   return v.optional(v.picklist(options, (i) => `must be one of ${options.join(', ')} (got ${i.received})`), fallback);
 }
 
+/** dtmf_mode, as Asterisk's dtmfmode names it; rfc2833 (the RFC 4733 of old) means rfc4733. */
+const dtmfMode = v.optional(
+  v.pipe(
+    v.picklist(['auto', 'rfc4733', 'rfc2833', 'info', 'inband'] as const, (i) => `must be one of auto, rfc4733, info, inband (got ${i.received})`),
+    v.transform((m) => (m === 'rfc2833' ? 'rfc4733' : m)),
+  ),
+  'auto',
+);
+
 const extension = mapping({
   name: v.optional(text),
   password: nonEmpty,
@@ -138,6 +149,7 @@ const extension = mapping({
   max_calls: int(0, 100, 0),
   record: v.optional(v.boolean(), false),
   language: v.optional(v.nullable(language), null),
+  dtmf_mode: dtmfMode,
 });
 
 const ivr = mapping({
@@ -172,6 +184,70 @@ const recording = mapping({
   max_total_mb: int(0, 1_000_000_000, 0),
   min_free_mb: int(0, 1_000_000_000, 500),
   numbers: v.optional(v.array(v.pipe(text, v.regex(DIAL_NUMBER, (i) => `dialplan number ${i.received} may only use 0-9 * # +`))), []),
+});
+
+const timeZone = v.pipe(
+  v.string(),
+  v.check(
+    isTimeZone,
+    (i) => `unknown time zone "${String(i.input)}"${didYouMean(String(i.input), timeZoneNames()) || '; expected an IANA name such as Europe/Moscow, America/New_York or UTC'}`,
+  ),
+);
+
+/** A schedule's `hours` key: a day or a range of days. */
+const days = v.pipe(
+  v.string(),
+  v.rawCheck(({ dataset, addIssue }) => {
+    if (!dataset.typed) return;
+    const d = parseDays(dataset.value);
+    if (typeof d === 'string') addIssue({ message: d });
+  }),
+);
+
+/** A transform by a parser that returns its value or an error message. */
+function parseWith<T>(parse: (input: string) => T | string) {
+  return v.rawTransform<string, T>(({ dataset, addIssue, NEVER }) => {
+    const r = parse(dataset.value);
+    if (typeof r === 'string') {
+      addIssue({ message: r });
+      return NEVER;
+    }
+    return r;
+  });
+}
+
+/** A day's opening hours: "09:00-18:00", "09:00-13:00, 14:00-18:00", or a list of ranges. */
+const hours = v.pipe(
+  v.union([v.string(), v.array(v.string())], 'expected hours such as "09:00-18:00", or a list of them'),
+  v.transform((h) => (typeof h === 'string' ? h : h.join(','))),
+  parseWith(parseHours),
+);
+
+const schedule = mapping({
+  // The PBX host's own zone when absent.
+  timezone: v.optional(timeZone, () => Intl.DateTimeFormat().resolvedOptions().timeZone),
+  hours: v.record(days, hours),
+  holidays: v.optional(v.array(v.pipe(v.string('a holiday is a date in quotes, such as "2026-12-31"'), parseWith(parseHoliday))), []),
+  open: destination,
+  closed: destination,
+  holiday: optionalDestination,
+});
+
+/** A caller number or prefix; a string, since YAML reads an unquoted +7495... or 0049... as a number and drops the + or the zeros. */
+const callerPattern = v.pipe(
+  v.string((i) =>
+    typeof i.input === 'number'
+      ? `write caller numbers in quotes ("+74951234567"): YAML reads ${String(i.input)} as a number and drops a leading + or 0`
+      : `expected a caller number in quotes such as "+74951234567", got ${describe(i.received)}`,
+  ),
+  v.regex(CALLER_PATTERN, (i) => `caller number ${i.received} must be digits with an optional leading + and an optional trailing * (a prefix), e.g. "+74951234567" or "+7495*"`),
+);
+
+const callers = mapping({
+  known: v.optional(v.record(callerPattern, destination), {}),
+  blacklist: v.optional(v.array(callerPattern), []),
+  reject_status: int(400, 699, 603),
+  anonymous: optionalDestination,
 });
 
 const conference = v.nullable(mapping({ pin: v.optional(v.nullable(pin), null) }));
@@ -254,6 +330,8 @@ export const ConfigSchema = mapping({
   queues: v.optional(v.record(name, queue), {}),
   conferences: v.optional(v.record(name, conference), {}),
   recording: v.optional(recording, {}),
+  schedules: v.optional(v.record(name, schedule), {}),
+  callers: v.optional(callers, {}),
 });
 
 export type RawConfig = v.InferOutput<typeof ConfigSchema>;

@@ -18,7 +18,16 @@ export interface ExtensionConfig {
   record: boolean;
   /** Prompt language for calls to and from this extension; null = media.language. */
   language: string | null;
+  /** How digits travel on the leg to and from this extension's phone. */
+  dtmf_mode: DtmfMode;
 }
+
+/**
+ * DTMF method of a phone's leg (Asterisk's dtmfmode): rfc4733 events (RFC 4733 telephone-event),
+ * SIP INFO (application/dtmf-relay), in-band tones; auto is rfc4733 when the leg negotiated
+ * telephone-event, else in-band.
+ */
+export type DtmfMode = 'auto' | 'rfc4733' | 'info' | 'inband';
 
 export interface IvrConfig {
   name: string;
@@ -56,6 +65,46 @@ export interface QueueConfig {
 export interface ConferenceConfig {
   name: string;
   pin: string | null;
+}
+
+/** Minutes after local midnight: [start, end), 0 <= start < end <= 1440. */
+export interface TimeRange {
+  start: number;
+  end: number;
+}
+
+/**
+ * Holiday dates, both ends included: YYYYMMDD numbers, or MMDD numbers when `annual` (the same
+ * days every year).
+ */
+export interface HolidayRange {
+  from: number;
+  to: number;
+  annual: boolean;
+}
+
+export interface ScheduleConfig {
+  name: string;
+  /** IANA time zone the hours and holidays are read in. */
+  timezone: string;
+  /** Opening hours by weekday, index 0 = Monday ... 6 = Sunday; each day's ranges sorted, not overlapping. */
+  week: TimeRange[][];
+  holidays: HolidayRange[];
+  /** Destinations in hours, out of hours, and on holidays (null = `closed`). */
+  open: string;
+  closed: string;
+  holiday: string | null;
+}
+
+/** Caller-ID rules, applied to calls to dialplan numbers (not to extensions dialled directly). */
+export interface CallersConfig {
+  /** Caller number (exact, or a prefix ending in `*`) -> destination. */
+  known: Map<string, string>;
+  /** Caller numbers (exact, or prefixes ending in `*`) whose calls are rejected with reject_status. */
+  blacklist: string[];
+  reject_status: number;
+  /** Where anonymous callers go: a destination, 'reject', or null (the dialplan as for anyone). */
+  anonymous: string | null;
 }
 
 export interface RecordingConfig {
@@ -134,6 +183,8 @@ export interface Config {
   queues: Map<string, QueueConfig>;
   conferences: Map<string, ConferenceConfig>;
   recording: RecordingConfig;
+  schedules: Map<string, ScheduleConfig>;
+  callers: CallersConfig;
 }
 
 /** A routing target, compiled from a destination string. */
@@ -145,7 +196,8 @@ export type Destination =
   | { kind: 'conference'; name: string }
   | { kind: 'voicemail'; ext: string }
   | { kind: 'voicemail-main' }
-  | { kind: 'hangup' };
+  | { kind: 'hangup' }
+  | { kind: 'schedule'; name: string };
 
 /** The dialplan compiled once per (re)load; calls keep the Routing they began with. */
 export interface Routing {

@@ -43,6 +43,11 @@ export interface MediaEngineOptions {
   nativeRelay?: boolean;
   /** Country of the tone set tone() plays (ringback, busy, congestion...); default 'us'. */
   toneCountry?: string;
+  /**
+   * The minimum interval of the RTCP reports decoded legs send, ms; default RFC 3550 6.2's 5000.
+   * Not a config key: tests shorten it to see reports quickly.
+   */
+  rtcpIntervalMs?: number;
   /** Deadline of every request to a worker, in ms; default 2000. */
   requestTimeoutMs?: number;
   log?: Log;
@@ -223,6 +228,10 @@ export class MediaEngine extends EventEmitter<MediaEngineEvents> {
       nativeRelay: options.nativeRelay ?? process.env.TSPBX_NATIVE_RELAY !== '0',
       toneCountry: options.toneCountry ?? 'us',
     };
+    if (options.rtcpIntervalMs !== undefined) {
+      if (!(options.rtcpIntervalMs > 0)) throw new PbxError('PBX_ERR_MEDIA_ARGUMENT', `rtcpIntervalMs must be > 0, got ${options.rtcpIntervalMs}`);
+      config.rtcpIntervalMs = options.rtcpIntervalMs;
+    }
     try {
       const url = options.workerUrl ?? DEFAULT_WORKER_URL;
       await Promise.all(Array.from({ length: options.workers }, (_, i) => engine.#spawn(i, url, config)));
@@ -516,7 +525,7 @@ export class MediaEngine extends EventEmitter<MediaEngineEvents> {
     if (codec.dtmfPayloadType !== null && !pt(codec.dtmfPayloadType)) {
       throw new PbxError('PBX_ERR_MEDIA_ARGUMENT', `bad telephone-event payload type ${codec.dtmfPayloadType}`);
     }
-    e.codec = { ...codec, channels: codec.channels ?? null };
+    e.codec = { ...codec, channels: codec.channels ?? null, digitsByInfo: codec.digitsByInfo === true };
     await this.#op(e.slot, { op: 'codec', legId, codec: e.codec });
   }
 
@@ -565,8 +574,9 @@ export class MediaEngine extends EventEmitter<MediaEngineEvents> {
   }
 
   /**
-   * Reports the leg's digits as 'dtmf' events even while it is a pure relay (the worker decodes it
-   * then). Legs that are decoded anyway (transcoded, playing, recorded, in a conference) always do.
+   * Reports the leg's in-band digits as 'dtmf' events even while it is a pure relay (the worker
+   * decodes it then). RFC 4733 digits are reported without it, from the relay itself; legs that are
+   * decoded anyway (transcoded, playing, recorded, in a conference) report in-band digits too.
    */
   async detectDigits(legId: string, on: boolean): Promise<void> {
     const e = this.#entry(legId);

@@ -1,7 +1,9 @@
 // The native relay (native/relay.c, built into native/build/relay.node by `npm install`): legs
 // whose packets are moved by C on the worker's own event loop, recvmmsg in and sendmmsg out, with
 // no JavaScript per packet. Latching, payload-type rewrite and RTCP as in relay.ts; the counters
-// are a Float64Array that C writes and the stats and the RTP-timeout tick read.
+// are a Float64Array that C writes and the stats and the RTP-timeout tick read. Telephone-event
+// packets (RFC 4733) come back to JavaScript one by one (listenTelephoneEvents), so that digits of
+// relayed legs are heard without decoding them.
 import { createRequire } from 'node:module';
 import { fileURLToPath } from 'node:url';
 import type { LegStats, RemoteTarget } from './protocol.js';
@@ -23,6 +25,10 @@ export interface NativeRelayAddon {
     ptMap: Uint8Array,
     clockRate: number,
   ): void;
+  /** The leg's telephone-event payload type (-1: none): its packets are reported, and relayed only to a leg that has one. */
+  setEventPayloadType(handle: number, payloadType: number): void;
+  /** Each telephone-event packet is copied whole into `packet` and reported as (handle, length). */
+  onTelephoneEvent(callback: (handle: number, length: number) => void, packet: Uint8Array): void;
   bridge(a: number, b: number): void;
   unbridge(handle: number): void;
   sendAddress(handle: number): string | null;
@@ -47,6 +53,9 @@ const RTT_MS = 12;
 /** Room for the counters above; 16 doubles keep the array off the V8 heap. */
 const COUNTER_SLOTS = 16;
 
+/** native/relay.c SLOT: the longest datagram the relay takes. */
+const PACKET_BYTES = 2048;
+
 const ADDON_URL = new URL('../../native/build/relay.node', import.meta.url);
 
 /**
@@ -57,12 +66,32 @@ export function loadNativeRelay(enabled: boolean): { addon: NativeRelayAddon; re
   if (!enabled) return { addon: null, relay: 'dgram (native relay disabled: TSPBX_NATIVE_RELAY=0)' };
   try {
     const addon = createRequire(import.meta.url)(fileURLToPath(ADDON_URL)) as NativeRelayAddon;
-    if (addon.COUNTERS > COUNTER_SLOTS) return { addon: null, relay: 'dgram (native relay does not match this version)' };
+    if (addon.COUNTERS > COUNTER_SLOTS || typeof addon.onTelephoneEvent !== 'function') return { addon: null, relay: 'dgram (native relay does not match this version)' };
     return { addon, relay: 'native' };
   } catch (e) {
     const why = (e as { code?: unknown }).code === 'MODULE_NOT_FOUND' ? 'not built' : (e as Error).message;
     return { addon: null, relay: `dgram (native relay ${why})` };
   }
+}
+
+/** The legs of this thread's addon by handle, for the telephone-event callback. */
+const byHandle = new Map<number, NativeLeg>();
+
+/**
+ * Hands every telephone-event packet a native leg receives to `sink` (a view valid only during the
+ * call). One sink per thread; a sink that throws loses that packet only.
+ */
+export function listenTelephoneEvents(addon: NativeRelayAddon, sink: (leg: NativeLeg, packet: Uint8Array) => void): void {
+  const packet = new Uint8Array(PACKET_BYTES);
+  addon.onTelephoneEvent((handle, length) => {
+    const leg = byHandle.get(handle);
+    if (leg === undefined) return;
+    try {
+      sink(leg, packet.subarray(0, length));
+    } catch {
+      // A digit is lost; the relay goes on.
+    }
+  }, packet);
 }
 
 export class NativeLeg implements RelayLeg {
@@ -89,6 +118,7 @@ export class NativeLeg implements RelayLeg {
     this.id = id;
     this.port = port;
     this.#handle = addon.openLeg(bindAddress, port, this.#c);
+    byHandle.set(this.#handle, this);
   }
 
   get rtpReceived(): number {
@@ -126,6 +156,10 @@ export class NativeLeg implements RelayLeg {
     this.restartWatch();
   }
 
+  setEventPayloadType(payloadType: number | null): void {
+    if (!this.#released) this.#addon.setEventPayloadType(this.#handle, payloadType ?? -1);
+  }
+
   bridge(other: RelayLeg): void {
     if (!(other instanceof NativeLeg)) throw new Error('a native relay leg can only be bridged to another');
     this.#addon.bridge(this.#handle, other.#handle);
@@ -151,6 +185,7 @@ export class NativeLeg implements RelayLeg {
     if (this.#released) return;
     this.#unlink();
     this.#released = true;
+    byHandle.delete(this.#handle);
     this.#addon.release(this.#handle);
   }
 
@@ -172,6 +207,7 @@ export class NativeLeg implements RelayLeg {
       packetsLost: c[PACKETS_LOST]!,
       jitterMs: c[JITTER_MS]!,
       rttMs: c[RTT_MS]! < 0 ? null : Math.round(c[RTT_MS]!),
+      relay: 'native',
     };
   }
 }

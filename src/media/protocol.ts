@@ -12,6 +12,8 @@ export interface WorkerConfig {
   noRtpWarningS: number;
   /** Use the native relay when it loads; false forces the node:dgram one. */
   nativeRelay: boolean;
+  /** The minimum RTCP report interval of decoded legs, ms; absent: RFC 3550's 5 s. */
+  rtcpIntervalMs?: number;
 }
 
 export interface RemoteTarget {
@@ -36,6 +38,11 @@ export interface LegCodecSpec {
   channels: number | null;
   /** The telephone-event payload type (RFC 4733); null: digits travel in-band. */
   dtmfPayloadType: number | null;
+  /**
+   * The phone gets its digits by SIP INFO (dtmf_mode: info): the worker sends it neither events nor
+   * tones for the digits of the leg it is bridged to (call control sends the INFO).
+   */
+  digitsByInfo?: boolean;
 }
 
 /** One thing to play: a WAV file, a tone of the engine's country set, or silence. */
@@ -83,6 +90,22 @@ export interface LegStats {
   jitterMs: number;
   /** Round trip PBX–phone from the phone's RTCP reports (RFC 3550 6.4.1), ms; null without RTCP. */
   rttMs: number | null;
+  /**
+   * The phone's own view of the stream the PBX sends it: its last RTCP report block about the
+   * PBX's SSRC on a decoded leg (RFC 3550 6.4.1). null or absent before one came.
+   */
+  farEnd?: FarEndReport | null;
+  /** What moves the leg's packets now: the native relay, or node:dgram sockets (JavaScript relay, decoding). */
+  relay: 'native' | 'dgram';
+}
+
+export interface FarEndReport {
+  /** Cumulative packets lost of the PBX's stream, as the phone counts them. */
+  packetsLost: number;
+  /** Fraction lost in the phone's last report interval, percent. */
+  fractionLostPct: number;
+  /** Interarrival jitter of the PBX's stream at the phone, ms. */
+  jitterMs: number;
 }
 
 export interface NoRtpInfo {

@@ -23,6 +23,11 @@ export interface RelayLeg {
   restartWatch(): void;
 
   setRemote(r: RemoteTarget): void;
+  /**
+   * The telephone-event payload type of the leg's phone (RFC 4733), null for none: its packets are
+   * handed to the worker's digit receiver, and relayed to the bridged leg only when that leg has one.
+   */
+  setEventPayloadType(payloadType: number | null): void;
   /** Relays between this leg and `other`, both ways, ending any bridge either was in. */
   bridge(other: RelayLeg): void;
   unbridge(): void;

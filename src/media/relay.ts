@@ -6,8 +6,9 @@
 // Hot path (onRtp/onRtcp): no allocation, no closure, fields read straight from the packet.
 // Call quality: each leg keeps RFC 3550 reception statistics of the phone's RTP (loss, jitter), and
 // times the RTCP receiver report that answers the last sender report relayed to the phone (RTT).
+// A decoded leg's phone reports on the PBX's own stream: its RTCP goes to the leg's RtcpSession.
 import type { RemoteInfo, Socket } from 'node:dgram';
-import type { LegStats, RemoteTarget } from './protocol.js';
+import type { FarEndReport, LegStats, RemoteTarget } from './protocol.js';
 import type { DecodedLeg } from './pipeline/decoded-leg.js';
 import type { RelayLeg } from './relay-leg.js';
 import { ReceiveStats, dlsrForLsr, senderReportNtpMiddle } from './rtcp.js';
@@ -51,6 +52,10 @@ export class Leg implements RelayLeg {
   readonly ptMap = new Uint8Array(128);
   ptRewrite = false;
   sends = true;
+  /** The telephone-event payload type of the phone (RFC 4733); -1: none. */
+  dtmfPt = -1;
+  /** Gets every telephone-event packet of the phone (the worker's digit receiver). */
+  onTelephoneEvent: ((leg: Leg, msg: Buffer) => void) | null = null;
 
   rtpReceived = 0;
   rtpBytesReceived = 0;
@@ -68,6 +73,8 @@ export class Leg implements RelayLeg {
   srSentMiddle = -1;
   srSentAt = 0;
   rttMs = -1;
+  /** The phone's last report about the PBX's own stream (decoded legs, pipeline/rtcp-session.ts). */
+  farEnd: FarEndReport | null = null;
 
   /** Timeout bookkeeping, walked by the tick. */
   lastTickReceived = 0;
@@ -117,6 +124,10 @@ export class Leg implements RelayLeg {
     this.restartWatch();
   }
 
+  setEventPayloadType(payloadType: number | null): void {
+    this.dtmfPt = payloadType ?? -1;
+  }
+
   bridge(other: RelayLeg): void {
     if (!(other instanceof Leg)) throw new Error('a dgram relay leg can only be bridged to another');
     this.unbridge();
@@ -157,6 +168,22 @@ export class Leg implements RelayLeg {
     this.sendPort = port;
   }
 
+  /**
+   * The leg takes over from a leg of another relay on the same ports (worker.ts moves native legs
+   * here to decode them): its counters and reception statistics go on from where that one was.
+   */
+  carry(before: LegStats): void {
+    this.rtpReceived += before.rtpReceived;
+    this.rtpBytesReceived += before.rtpBytesReceived;
+    this.rtpSent += before.rtpSent;
+    this.rtpBytesSent += before.rtpBytesSent;
+    this.rtpDropped += before.rtpDropped;
+    this.rtcpReceived += before.rtcpReceived;
+    this.rtcpSent += before.rtcpSent;
+    this.receive.resume(before.packetsLost, before.rtpReceived, (before.jitterMs * this.clockRate) / 1000);
+    if (before.rttMs !== null) this.rttMs = before.rttMs;
+  }
+
   stats(): LegStats {
     return {
       rtpReceived: this.rtpReceived,
@@ -172,6 +199,8 @@ export class Leg implements RelayLeg {
       packetsLost: this.receive.lost,
       jitterMs: Math.round(this.receive.jitterMs * 10) / 10,
       rttMs: this.rttMs < 0 ? null : Math.round(this.rttMs),
+      farEnd: this.farEnd === null ? null : { ...this.farEnd },
+      relay: 'dgram',
     };
   }
 }
@@ -221,9 +250,13 @@ export function onRtp(leg: Leg, msg: Buffer, rinfo: RemoteInfo): void {
     leg.receiveSsrc = ssrc;
   }
   leg.receive.update(rtpSequence(msg), rtpTimestamp(msg), performance.now(), leg.clockRate);
-  const decoded = leg.decoded;
-  if (decoded !== null) {
-    decoded.receive(msg);
+  if ((msg[1]! & 0x7f) === leg.dtmfPt) {
+    if (leg.onTelephoneEvent !== null) leg.onTelephoneEvent(leg, msg);
+    // RFC 3264: only to a receiver that negotiated telephone-event; a decoded peer gets the digit
+    // from the worker in its own stream.
+    if (leg.decoded !== null || leg.peer === null || leg.peer.dtmfPt < 0) return;
+  } else if (leg.decoded !== null) {
+    leg.decoded.receive(msg);
     return;
   }
   const peer = leg.peer;
@@ -245,6 +278,11 @@ export function onRtcp(leg: Leg, msg: Buffer, rinfo: RemoteInfo): void {
     leg.rtcpSendPort = rinfo.port;
   }
   leg.rtcpReceived++;
+  if (leg.decoded !== null) {
+    // The phone reports on the PBX's own stream: the decoded leg's RTCP session reads it.
+    leg.decoded.rtcp.receive(msg, performance.now());
+    return;
+  }
   const length = msg.length;
   if (leg.srSentMiddle !== -1) {
     // RFC 3550 6.4.1: the phone's report on the SR we relayed to it: RTT = now - sent - DLSR.
@@ -256,7 +294,7 @@ export function onRtcp(leg: Leg, msg: Buffer, rinfo: RemoteInfo): void {
   }
   const peer = leg.peer;
   // Reports about a stream the PBX re-encodes describe another stream than the peer receives.
-  if (peer === null || peer.rtcpSendAddress === null || leg.decoded !== null || peer.decoded !== null) return;
+  if (peer === null || peer.rtcpSendAddress === null || peer.decoded !== null) return;
   peer.rtcp.send(msg, peer.rtcpSendPort, peer.rtcpSendAddress);
   peer.rtcpSent++;
   const srMiddle = senderReportNtpMiddle(msg, length);

@@ -1,6 +1,7 @@
-// RTCP (RFC 3550 6): sender and receiver reports with SDES CNAME built into caller-given buffers,
-// compound packets parsed defensively, per-source reception statistics (appendix A.1, A.3, A.8)
-// and the round-trip time from a report's LSR and DLSR (6.4.1).
+// RTCP (RFC 3550 6): sender and receiver reports with SDES CNAME and BYE built into caller-given
+// buffers, compound packets parsed defensively (parseRtcp) or scanned without allocating
+// (readCompound), per-source reception statistics (appendix A.1, A.3, A.8), the report interval
+// (6.3.1, A.7) and the round-trip time from a report's LSR and DLSR (6.4.1).
 // ReceiveStats.update is on the RTP hot path: integer and float arithmetic on fields, no allocation.
 import { PbxError } from '../util/errors.js';
 import { RTP_VERSION } from './rtp.js';
@@ -135,6 +136,17 @@ export class ReceiveStats {
     this.jitter = 0;
   }
 
+  /**
+   * Carries over what another relay measured of this phone before the leg came here (a leg moved
+   * from the native relay to node:dgram sockets): its lost and received totals and its jitter in
+   * timestamp units, so that the figures go on from there rather than from zero.
+   */
+  resume(lost: number, received: number, jitter: number): void {
+    this.#expectedBefore += lost + received;
+    this.#receivedBefore += received;
+    this.jitter = jitter;
+  }
+
   /** Highest sequence number received, with wraps (A.3 extended_max). */
   get extendedMax(): number {
     return this.cycles + this.maxSeq;
@@ -228,6 +240,13 @@ export class ReceiveStats {
 export function ntpTime(unixMs: number): { sec: number; frac: number } {
   const sec = Math.floor(unixMs / 1000);
   return { sec: (sec + NTP_UNIX_OFFSET) >>> 0, frac: Math.floor(((unixMs - sec * 1000) / 1000) * 0x100000000) >>> 0 };
+}
+
+/** Sets the sender info's NTP timestamp (RFC 3550 4) to a Unix time in ms, without allocating. */
+export function setNtpTime(sender: SenderInfo, unixMs: number): void {
+  const sec = Math.floor(unixMs / 1000);
+  sender.ntpSec = (sec + NTP_UNIX_OFFSET) >>> 0;
+  sender.ntpFrac = Math.floor(((unixMs - sec * 1000) / 1000) * 0x100000000) >>> 0;
 }
 
 /** The middle 32 bits of an NTP timestamp (LSR, and the arrival time A of RFC 3550 6.4.1). */
@@ -333,19 +352,131 @@ export function writeSdesCname(out: Uint8Array, offset: number, ssrc: number, cn
   return bytes;
 }
 
+/** RFC 3550 6.6: writes a BYE for one SSRC, without a reason; returns its length in bytes. */
+export function writeBye(out: Uint8Array, offset: number, ssrc: number): number {
+  checkRoom(out, offset, 8, []);
+  header(out, offset, 1, RTCP_BYE, 8);
+  put32(out, offset + 4, ssrc >>> 0);
+  return 8;
+}
+
+/** RFC 3550 6.2: the minimum report interval, and the share of the session bandwidth RTCP gets. */
+export const RTCP_MIN_INTERVAL_MS = 5000;
+const RTCP_BANDWIDTH_FRACTION = 0.05;
+const RTCP_SENDER_BANDWIDTH_FRACTION = 0.25;
+/** A.7: e - 3/2, the compensation for timer reconsideration converging below the intended mean. */
+const COMPENSATION = Math.E - 1.5;
+
+export interface IntervalInput {
+  members: number;
+  senders: number;
+  /** Session bandwidth in octets per second (RFC 3550 6.2: RTCP gets 5 % of it). */
+  sessionBandwidth: number;
+  weSent: boolean;
+  /** Average compound RTCP packet size with UDP and IP headers, octets (6.3.3: avg_rtcp_size). */
+  avgRtcpSize: number;
+  /** Before the first report: half the minimum (6.2). */
+  initial: boolean;
+  /** The minimum interval, ms (5 s in RFC 3550 6.2). */
+  minMs: number;
+  /** A uniform random number in [0, 1). */
+  random: number;
+}
+
+/**
+ * RFC 3550 6.3.1 and A.7 (rtcp_interval): the time until the next compound RTCP packet, ms. The
+ * deterministic interval (members times the average size over the RTCP bandwidth, senders given a
+ * quarter of it when they are few), at least the minimum, randomised over 0.5 to 1.5 of itself and
+ * divided by e - 3/2.
+ */
+export function reportIntervalMs(o: IntervalInput): number {
+  let bandwidth = o.sessionBandwidth * RTCP_BANDWIDTH_FRACTION;
+  let n = o.members;
+  if (o.senders <= o.members * RTCP_SENDER_BANDWIDTH_FRACTION) {
+    if (o.weSent) {
+      bandwidth *= RTCP_SENDER_BANDWIDTH_FRACTION;
+      n = o.senders;
+    } else {
+      bandwidth *= 1 - RTCP_SENDER_BANDWIDTH_FRACTION;
+      n -= o.senders;
+    }
+  }
+  const min = o.initial ? o.minMs / 2 : o.minMs;
+  const deterministic = Math.max((o.avgRtcpSize * n * 1000) / bandwidth, min);
+  return (deterministic * (o.random + 0.5)) / COMPENSATION;
+}
+
+/** What readCompound found in a compound packet; one object reused for every packet. */
+export class RtcpReading {
+  /** SSRC of the first SR's sender and the middle bits of its NTP timestamp (-1: no SR). */
+  srSsrc = 0;
+  srMiddle = -1;
+  /** A report block about the SSRC asked for was found (in an SR or an RR); it is in `block`. */
+  hasBlock = false;
+  readonly block: ReportBlock = { ssrc: 0, fractionLost: 0, cumulativeLost: 0, extendedMax: 0, jitter: 0, lsr: 0, dlsr: 0 };
+}
+
+function readBlock(p: Uint8Array, o: number, b: ReportBlock): void {
+  const lost = (p[o + 5]! << 16) | (p[o + 6]! << 8) | p[o + 7]!;
+  b.ssrc = get32(p, o);
+  b.fractionLost = p[o + 4]!;
+  b.cumulativeLost = lost & 0x800000 ? lost - 0x1000000 : lost;
+  b.extendedMax = get32(p, o + 8);
+  b.jitter = get32(p, o + 12);
+  b.lsr = get32(p, o + 16);
+  b.dlsr = get32(p, o + 20);
+}
+
+/**
+ * Scans a compound RTCP packet without allocating: the first SR's time and the report block about
+ * `about` (the SSRC of a stream we send). RFC 3550 A.2 validity: every packet version 2, the
+ * lengths adding up to the datagram, padding only on the last one, blocks within their packet.
+ * Returns false, and `into` means nothing, when the datagram is not valid RTCP.
+ */
+export function readCompound(p: Uint8Array, length: number, about: number, into: RtcpReading): boolean {
+  into.srMiddle = -1;
+  into.hasBlock = false;
+  const total = Math.min(length, p.length);
+  if (total < 8) return false;
+  let o = 0;
+  while (o < total) {
+    if (o + 4 > total || p[o]! >>> 6 !== RTP_VERSION) return false;
+    const bytes = (((p[o + 2]! << 8) | p[o + 3]!) + 1) * 4;
+    if (o + bytes > total) return false;
+    let end = o + bytes;
+    if ((p[o]! & 0x20) !== 0) {
+      const pad = p[end - 1]!;
+      if (end !== total || pad === 0 || pad > bytes - 4) return false;
+      end -= pad;
+    }
+    const type = p[o + 1]!;
+    if (type === RTCP_SR || type === RTCP_RR) {
+      const first = o + (type === RTCP_SR ? 28 : 8);
+      const count = p[o]! & 0x1f;
+      if (first + 24 * count > end) return false;
+      if (type === RTCP_SR && into.srMiddle === -1) {
+        into.srSsrc = get32(p, o + 4);
+        into.srMiddle = ntpMiddle(get32(p, o + 8), get32(p, o + 12));
+      }
+      for (let i = 0; i < count; i++) {
+        const b = first + 24 * i;
+        if (!into.hasBlock && get32(p, b) === about >>> 0) {
+          readBlock(p, b, into.block);
+          into.hasBlock = true;
+        }
+      }
+    }
+    o += bytes;
+  }
+  return true;
+}
+
 function readBlocks(p: Uint8Array, o: number, count: number): ReportBlock[] {
   const out: ReportBlock[] = [];
   for (let i = 0; i < count; i++, o += 24) {
-    const lost = (p[o + 5]! << 16) | (p[o + 6]! << 8) | p[o + 7]!;
-    out.push({
-      ssrc: get32(p, o),
-      fractionLost: p[o + 4]!,
-      cumulativeLost: lost & 0x800000 ? lost - 0x1000000 : lost,
-      extendedMax: get32(p, o + 8),
-      jitter: get32(p, o + 12),
-      lsr: get32(p, o + 16),
-      dlsr: get32(p, o + 20),
-    });
+    const b: ReportBlock = { ssrc: 0, fractionLost: 0, cumulativeLost: 0, extendedMax: 0, jitter: 0, lsr: 0, dlsr: 0 };
+    readBlock(p, o, b);
+    out.push(b);
   }
   return out;
 }

@@ -3,7 +3,7 @@
 import { createSocket, type Socket } from 'node:dgram';
 import { isIPv6 } from 'node:net';
 import { parentPort, workerData } from 'node:worker_threads';
-import { NativeLeg, loadNativeRelay } from './native-relay.js';
+import { NativeLeg, listenTelephoneEvents, loadNativeRelay } from './native-relay.js';
 import { Leg, clock, onRtcp, onRtp } from './relay.js';
 import { Pipeline, isPipelineRequest } from './pipeline/pipeline.js';
 import type { RelayLeg } from './relay-leg.js';
@@ -15,7 +15,15 @@ const legs = new Map<string, RelayLeg>();
 const port = parentPort!;
 // Pure legs go through the native relay when it loads, else through node:dgram (relay.ts).
 const { addon, relay } = loadNativeRelay(config.nativeRelay);
-const pipeline = new Pipeline(legs, (e) => port.postMessage(e), config.toneCountry, () => void settleDecoding());
+const pipeline = new Pipeline(legs, (e) => port.postMessage(e), config.toneCountry, () => void settleDecoding(), {
+  rtcpIntervalMs: config.rtcpIntervalMs,
+});
+// RFC 4733 digits of every leg reach the pipeline from the relay, without decoding the leg.
+if (addon !== null) listenTelephoneEvents(addon, telephoneEvent);
+
+function telephoneEvent(l: RelayLeg, packet: Uint8Array): void {
+  pipeline.telephoneEvent(l, packet);
+}
 
 type LookupCallback = (e: Error | null, address: string, family: number) => void;
 
@@ -69,6 +77,7 @@ async function openDgram(legId: string, rtpPort: number): Promise<Leg> {
     });
   }
   const leg = new Leg(legId, rtpPort, rtp, rtcp);
+  leg.onTelephoneEvent = telephoneEvent;
   rtp.on('message', (msg, rinfo) => onRtp(leg, msg, rinfo));
   rtcp.on('message', (msg, rinfo) => onRtcp(leg, msg, rinfo));
   // A send to an unreachable port surfaces as an error on some systems; it must not end the worker.
@@ -112,6 +121,7 @@ async function moveToDgram(): Promise<void> {
 /** One native leg onto node:dgram sockets on the same port, with its remote (not its bridge). */
 async function moveLeg(n: NativeLeg): Promise<void> {
   const lastRxAt = n.lastRxAt;
+  const before = n.stats();
   n.release();
   let js: Leg;
   try {
@@ -130,6 +140,7 @@ async function moveLeg(n: NativeLeg): Promise<void> {
     return;
   }
   if (n.remote !== null) js.setRemote(n.remote);
+  js.carry(before);
   js.lastRxAt = lastRxAt;
   legs.set(n.id, js);
   pipeline.replaceLeg(n, js);

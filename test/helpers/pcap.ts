@@ -1,6 +1,6 @@
 // Reads the RTP packets of a classic pcap file (Ethernet or Linux cooked capture, IPv4, UDP): just
 // enough of the format (libpcap file header, record headers) to replay recorded streams in tests.
-import { readFileSync } from 'node:fs';
+import { readFileSync, writeFileSync } from 'node:fs';
 
 export interface PcapPacket {
   /** Capture time relative to the first packet, ms. */
@@ -41,4 +41,41 @@ export function readPcapUdp(path: string): PcapPacket[] {
     out.push({ timeMs: t - first, srcPort: udp.readUInt16BE(0), dstPort: udp.readUInt16BE(2), data: new Uint8Array(udp.subarray(8, udpLength)) });
   }
   return out;
+}
+
+/**
+ * Writes UDP datagrams from 127.0.0.1 to 127.0.0.1 as a classic pcap file (Ethernet, IPv4, no
+ * checksums), one every ms, so that tshark can decode what a test received.
+ */
+export function writePcapUdp(path: string, packets: readonly { srcPort: number; dstPort: number; data: Uint8Array }[]): void {
+  const parts: Buffer[] = [];
+  const file = Buffer.alloc(24);
+  file.writeUInt32LE(0xa1b2c3d4, 0);
+  file.writeUInt16LE(2, 4);
+  file.writeUInt16LE(4, 6);
+  file.writeUInt32LE(65535, 16);
+  file.writeUInt32LE(LINK_ETHERNET, 20);
+  parts.push(file);
+  packets.forEach((p, i) => {
+    const frame = Buffer.alloc(14 + 20 + 8 + p.data.length);
+    frame.writeUInt16BE(0x0800, 12);
+    const ip = frame.subarray(14);
+    ip[0] = 0x45;
+    ip.writeUInt16BE(20 + 8 + p.data.length, 2);
+    ip[8] = 64;
+    ip[9] = 17;
+    ip.set([127, 0, 0, 1, 127, 0, 0, 1], 12);
+    const udp = ip.subarray(20);
+    udp.writeUInt16BE(p.srcPort, 0);
+    udp.writeUInt16BE(p.dstPort, 2);
+    udp.writeUInt16BE(8 + p.data.length, 4);
+    udp.set(p.data, 8);
+    const record = Buffer.alloc(16);
+    record.writeUInt32LE(Math.floor(i / 1000), 0);
+    record.writeUInt32LE((i % 1000) * 1000, 4);
+    record.writeUInt32LE(frame.length, 8);
+    record.writeUInt32LE(frame.length, 12);
+    parts.push(record, frame);
+  });
+  writeFileSync(path, Buffer.concat(parts));
 }

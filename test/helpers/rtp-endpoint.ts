@@ -27,6 +27,8 @@ export class RtpEndpoint {
   readonly events: { code: number; timestamp: number; end: boolean }[] = [];
   readonly sources = new Set<string>();
   readonly ssrcs = new Set<number>();
+  /** Every RTP packet received, in arrival order: its SSRC, timestamp and payload length. */
+  readonly arrivals: { ssrc: number; timestamp: number; payloadBytes: number }[] = [];
   readonly ssrc = 0x10000000 + Math.floor(Math.random() * 0x0fffffff);
   #seq = Math.floor(Math.random() * 1000);
   #ts = Math.floor(Math.random() * 100000);
@@ -72,6 +74,7 @@ export class RtpEndpoint {
     this.sources.add(`${rinfo.address}:${rinfo.port}`);
     this.firstSource ??= { address: rinfo.address, port: rinfo.port };
     this.ssrcs.add(msg.readUInt32BE(8));
+    this.arrivals.push({ ssrc: msg.readUInt32BE(8), timestamp: msg.readUInt32BE(4), payloadBytes: msg.length - 12 });
     this.packets.set(pt, (this.packets.get(pt) ?? 0) + 1);
     const payload = msg.subarray(12);
     if (pt === this.codec.dtmfPayloadType && payload.length >= 4) {
@@ -101,12 +104,17 @@ export class RtpEndpoint {
   /** Forgets what was received. */
   clear(): void {
     this.#chunks.length = 0;
+    this.arrivals.length = 0;
     this.packets.clear();
     this.events.length = 0;
   }
 
-  /** Sends pcm (at sampleRate) to address:port as RTP, one frame every 20 ms, paced on the clock. */
-  async send(pcm: Int16Array, port: number, address = '127.0.0.1'): Promise<void> {
+  /**
+   * Sends pcm (at sampleRate) to address:port as RTP, one frame every 20 ms, paced on the clock.
+   * Frames for which drop(i) holds are left out as a lossy network would: their sequence numbers
+   * and timestamps are used up all the same.
+   */
+  async send(pcm: Int16Array, port: number, address = '127.0.0.1', drop: (frame: number) => boolean = () => false): Promise<void> {
     const f = this.#tx.frameSamples;
     const frames = Math.floor(pcm.length / f);
     const packet = Buffer.alloc(12 + 2000);
@@ -115,7 +123,7 @@ export class RtpEndpoint {
       const n = this.#tx.encode(pcm.subarray(i * f, (i + 1) * f), packet.subarray(12));
       this.#header(packet, this.codec.payloadType, this.#ts, i === 0);
       this.#ts = (this.#ts + this.#tx.timestampStep) >>> 0;
-      this.#socket.send(packet.subarray(0, 12 + n), port, address);
+      if (!drop(i)) this.#socket.send(packet.subarray(0, 12 + n), port, address);
       const due = start + (i + 1) * 20;
       await new Promise((r) => setTimeout(r, Math.max(0, due - performance.now())));
     }

@@ -22,6 +22,8 @@ export { freePort, freeRange };
 export interface Extension {
   name: string;
   password: string;
+  /** extensions.NUM.dtmf_mode; auto when absent. */
+  dtmf_mode?: string;
 }
 
 /** The extensions every interop config has. */
@@ -81,7 +83,9 @@ export function configText(setup: PbxSetup, opts: PbxConfigOptions = {}): string
     'log:',
     `  level: ${opts.logLevel ?? 'debug'}`,
     'extensions:',
-    ...Object.entries(exts).map(([n, e]) => `  ${yamlQuote(n)}: { name: ${yamlQuote(e.name)}, password: ${yamlQuote(e.password)} }`),
+    ...Object.entries(exts).map(
+      ([n, e]) => `  ${yamlQuote(n)}: { name: ${yamlQuote(e.name)}, password: ${yamlQuote(e.password)}${e.dtmf_mode === undefined ? '' : `, dtmf_mode: ${e.dtmf_mode}`} }`,
+    ),
   ];
   return `${lines.join('\n')}\n${opts.extraYaml ?? ''}`;
 }

@@ -83,6 +83,24 @@ t.test('pbx check prints one FILE:LINE:COL line per problem and exits 1', async 
   ]);
 });
 
+t.test('pbx check accepts examples/office-hours.yaml and reports bad schedules and caller rules', async (t) => {
+  const example = await pbx('check', '-c', join(ROOT, 'examples/office-hours.yaml'));
+  t.equal(example.code, 0, example.stdout);
+  const file = join(tempDir(t, 'cli'), 'hours.yaml');
+  writeFileSync(
+    file,
+    'http: { token: t }\nextensions: { "1001": { password: a } }\nschedules:\n  office:\n    timezone: Europe/Moscw\n    hours: { mon-fry: "09:00-18:00" }\n    open: "1001"\n    closed: "schedule:office"\ncallers: { blacklist: [+78001234567] }\n',
+  );
+  const run = await pbx('check', '-c', file);
+  t.equal(run.code, 1);
+  t.same(run.stdout.trimEnd().split('\n'), [
+    `${file}:5:15: schedules.office.timezone: unknown time zone "Europe/Moscw"; did you mean "Europe/Moscow"?`,
+    `${file}:6:14: schedules.office.hours: unknown day "fry" in "mon-fry"; days are mon tue wed thu fri sat sun, ranges like mon-fri`,
+    `${file}:8:13: schedules.office.closed: schedule loop: office -> office`,
+    `${file}:9:24: callers.blacklist[0]: write caller numbers in quotes ("+74951234567"): YAML reads 78001234567 as a number and drops a leading + or 0`,
+  ]);
+});
+
 t.test('pbx check without -c, or on a missing file, exits 1', async (t) => {
   const [noConfig, run] = await Promise.all([pbx('check'), pbx('check', '-c', join(tempDir(t, 'cli'), 'none.yaml'))]);
   t.equal(noConfig.code, 1);

@@ -20,6 +20,7 @@ function stats(o: Partial<LegStats> = {}): LegStats {
     packetsLost: 5,
     jitterMs: 12.34,
     rttMs: 40.6,
+    relay: 'native',
     ...o,
   };
 }

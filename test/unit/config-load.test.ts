@@ -79,8 +79,8 @@ groups:
     'pbx.yaml:8:61: ivr.main.options.2: destination "voicemail:1003" points nowhere: extension 1003 has voicemail turned off',
     'pbx.yaml:8:90: ivr.main.default: destination "voicemail:1007" points nowhere: no extension 1007',
     'pbx.yaml:10:10: dialplan.500: destination "group:nobody" points nowhere: no group named "nobody"',
-    'pbx.yaml:11:10: dialplan.501: unknown destination kind "bogus" in "bogus:x"; expected one of ivr, group, queue, conference, voicemail',
-    'pbx.yaml:12:10: dialplan.502: bad destination "sales"; expected a number, ivr:NAME, group:NAME, queue:NAME, conference:NAME, voicemail:EXT, voicemail-main or hangup',
+    'pbx.yaml:11:10: dialplan.501: unknown destination kind "bogus" in "bogus:x"; expected one of ivr, group, queue, conference, schedule, voicemail',
+    'pbx.yaml:12:10: dialplan.502: bad destination "sales"; expected a number, ivr:NAME, group:NAME, queue:NAME, conference:NAME, schedule:NAME, voicemail:EXT, voicemail-main or hangup',
     'pbx.yaml:14:26: groups.g.members[1]: member "1009" is not an extension',
   ]);
 });

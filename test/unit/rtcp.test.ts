@@ -6,8 +6,13 @@ import {
   ntpMiddleOfMs,
   ntpTime,
   parseRtcp,
+  readCompound,
+  reportIntervalMs,
   roundTripMs,
+  RtcpReading,
   senderReportNtpMiddle,
+  setNtpTime,
+  writeBye,
   writeReceiverReport,
   writeSdesCname,
   writeSenderReport,
@@ -180,4 +185,82 @@ t.test('the allocation-free scanners find the SR time and the DLSR that answers 
   t.equal(dlsrForLsr(rrOut, n, 0x56789abc), 777);
   t.equal(dlsrForLsr(rrOut, n, 3), -1);
   t.equal(senderReportNtpMiddle(rrOut, n), -1, 'an RR has no sender time');
+});
+
+t.test('a BYE for one SSRC (RFC 3550 6.6) parses back; the NTP time is set in place', async (t) => {
+  const out = new Uint8Array(8);
+  t.equal(writeBye(out, 0, 0xcafe0001), 8);
+  t.same(parseRtcp(out), [{ type: 'bye', ssrcs: [0xcafe0001], reason: null }]);
+  const info = { ntpSec: 0, ntpFrac: 0, rtpTimestamp: 0, packets: 0, octets: 0 };
+  const ms = Date.UTC(2026, 10, 26, 3, 0, 0, 125);
+  setNtpTime(info, ms);
+  t.same([info.ntpSec, info.ntpFrac], [ntpTime(ms).sec, ntpTime(ms).frac]);
+});
+
+t.test('readCompound finds the first SR time and the block about our SSRC, without allocating a packet list', async (t) => {
+  const out = new Uint8Array(300);
+  let n = writeSenderReport(out, 0, 0x77, { ntpSec: 0x12345678, ntpFrac: 0x9abcdef0, rtpTimestamp: 0, packets: 1, octets: 1 }, [block({ ssrc: 5 }), block({ ssrc: 0x99, cumulativeLost: -2 })]);
+  n += writeSdesCname(out, n, 0x77, new TextEncoder().encode('phone'));
+  const r = new RtcpReading();
+  t.ok(readCompound(out, n, 0x99, r));
+  t.same([r.srSsrc, r.srMiddle, r.hasBlock], [0x77, 0x56789abc, true]);
+  t.same(r.block, block({ ssrc: 0x99, cumulativeLost: -2 }));
+  t.ok(readCompound(out, n, 0x42, r));
+  t.same([r.srMiddle, r.hasBlock], [0x56789abc, false], 'no block about another SSRC');
+  const rr = new Uint8Array(100);
+  const m = writeReceiverReport(rr, 0, 3, [block({ ssrc: 0x99, lsr: 7 })]);
+  t.ok(readCompound(rr, m, 0x99, r));
+  t.same([r.srMiddle, r.hasBlock, r.block.lsr], [-1, true, 7], 'an RR: a block, no SR time');
+});
+
+t.test('readCompound refuses what RFC 3550 A.2 calls invalid, and never throws on random bytes', async (t) => {
+  const out = new Uint8Array(300);
+  let n = writeReceiverReport(out, 0, 3, [block({ ssrc: 0x99 })]);
+  n += writeSdesCname(out, n, 3, new TextEncoder().encode('x'));
+  const r = new RtcpReading();
+  for (let len = 0; len < n; len++) if (len !== 32) t.notOk(readCompound(out, len, 0x99, r), `cut to ${len} of ${n} octets`);
+  t.ok(readCompound(out, 32, 0x99, r), 'the RR alone, cut where the SDES begins, is valid');
+  const bad = (edit: (p: Uint8Array) => void): boolean => {
+    const p = out.slice(0, n);
+    edit(p);
+    return readCompound(p, n, 0x99, r);
+  };
+  t.notOk(bad((p) => (p[0] = 0x41)), 'version 1');
+  t.notOk(bad((p) => (p[0] = 0x82)), 'two blocks announced, one there');
+  t.notOk(bad((p) => (p[0] = 0xa1)), 'padding on a packet that is not the last');
+  t.notOk(readCompound(Uint8Array.from([...out.subarray(0, n), 0x80, 0xc9, 0]), n + 3, 0x99, r), 'garbage after the last packet');
+  let s = 7;
+  const rnd = (): number => (s = (Math.imul(s, 1103515245) + 12345) >>> 0) >>> 24;
+  let valid = 0;
+  for (let i = 0; i < 3000; i++) {
+    const p = new Uint8Array(1 + (rnd() % 80));
+    for (let j = 0; j < p.length; j++) p[j] = rnd();
+    if (i % 2 === 0) p[0] = 0x80 | (p[0]! & 0x3f);
+    if (readCompound(p, p.length, 5, r)) valid++;
+  }
+  t.ok(valid < 3000, `random input read without a throw (${valid} passed as valid)`);
+});
+
+t.test('the report interval of a two-party session (RFC 3550 6.2, 6.3.1, A.7)', async (t) => {
+  const base = { members: 2, senders: 2, sessionBandwidth: 10000, weSent: true, avgRtcpSize: 120, initial: false, minMs: 5000 };
+  const compensation = Math.E - 1.5;
+  const near = (got: number, want: number, what: string): void => {
+    t.ok(Math.abs(got - want) < 1e-6, `${what}: ${got.toFixed(3)} ms`);
+  };
+  near(reportIntervalMs({ ...base, random: 0 }), (5000 * 0.5) / compensation, 'the 5 s minimum, times 0.5 at the low end');
+  near(reportIntervalMs({ ...base, random: 0.999999 }), (5000 * 1.499999) / compensation, 'times 1.5 at the high end');
+  near(reportIntervalMs({ ...base, initial: true, random: 0.5 }), 2500 / compensation, 'the first report: half the minimum');
+  near(reportIntervalMs({ ...base, minMs: 100, random: 0.5 }), (120 * 2 * 1000) / 500 / compensation, 'above the minimum: members times size over 5 % of the bandwidth');
+  near(reportIntervalMs({ ...base, minMs: 1, senders: 0, weSent: false, random: 0.5 }), (120 * 2 * 1000) / 375 / compensation, 'no sender: receivers share 75 % of the RTCP bandwidth');
+  const many = { ...base, members: 10, senders: 1, minMs: 1, random: 0.5 };
+  near(reportIntervalMs({ ...many, weSent: true }), (120 * 1 * 1000) / 125 / compensation, 'few senders share 25 % (6.3.1)');
+});
+
+t.test('ReceiveStats.resume carries totals and jitter measured elsewhere', async (t) => {
+  const s = new ReceiveStats();
+  s.resume(3, 97, 40);
+  t.same([s.lost, s.receivedTotal, s.expected, s.jitter], [3, 97, 100, 40]);
+  feed(s, 101, { drop: (i) => i === 50 });
+  t.equal(s.lost, 4, 'three from before, one new');
+  t.ok(s.jitter < 40 && s.jitter > 0, `jitter decays from the carried value: ${s.jitter}`);
 });

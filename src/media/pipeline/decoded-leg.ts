@@ -1,19 +1,19 @@
 // A decoded leg: what a worker does with a leg whose audio it must hear or make (transcoding,
 // mixing, recording, playing, DTMF detection). Packets from the phone go into a jitter buffer on
-// arrival (RFC 4733 events go straight to their receiver); once per 20 ms tick pull() takes one
+// arrival (RFC 4733 events never come here: the relay hands them to the pipeline); once per 20 ms tick pull() takes one
 // frame out, decodes it (concealing a loss) and resamples it to 16 kHz into `heard`; send() takes
 // one 16 kHz frame, resamples it to the codec's rate, encodes it and sends it in the PBX's own RTP
-// stream for the leg. Every buffer is allocated here, once.
+// stream for the leg, and its RTCP session reports on both streams. Every buffer is allocated here, once.
 import { performance } from 'node:perf_hooks';
 import { codecSupported, createCodec, type AudioCodec } from '../codec/index.js';
 import { Resampler } from '../codec/resample.js';
-import { DtmfEventReceiver } from '../dtmf/rfc4733.js';
 import { InbandDtmfDetector } from '../dtmf/goertzel.js';
 import { JitterBuffer } from '../jitter.js';
 import type { LegCodecSpec } from '../protocol.js';
 import type { Leg } from '../relay.js';
-import { RTP_FIXED_HEADER, rtpHeaderLength, rtpTimestamp } from '../rtp.js';
+import { RTP_FIXED_HEADER } from '../rtp.js';
 import { DigitSender } from './digit-sender.js';
+import { RtcpSession } from './rtcp-session.js';
 import { RtpSender } from './rtp-sender.js';
 
 /** The rate every decoded leg, the mixer, the player and the recorder work at. */
@@ -33,10 +33,11 @@ export class DecodedLeg {
   heardValid = false;
   /** Scratch for the frame sent this tick at 16 kHz (the player's, a tone's). */
   readonly out = new Int16Array(INTERNAL_FRAME);
-  /** Digits the phone sent since the last tick, with how they came. */
-  readonly digits: { digit: string; method: 'rfc4733' | 'inband' }[] = [];
+  /** Digits heard in the phone's audio since the last tick (its RFC 4733 digits go by the pipeline). */
+  readonly digits: { digit: string; method: 'inband' }[] = [];
   readonly sender = new RtpSender();
   readonly digitSender: DigitSender;
+  readonly rtcp: RtcpSession;
   readonly #rx: AudioCodec;
   readonly #tx: AudioCodec;
   readonly #jitter: JitterBuffer;
@@ -45,7 +46,6 @@ export class DecodedLeg {
   readonly #decoded = new Int16Array(MAX_DECODED);
   readonly #decodedFrame: Int16Array;
   readonly #toEncode: Int16Array;
-  readonly #events: DtmfEventReceiver | null;
   readonly #inband: InbandDtmfDetector | null;
   #closed = false;
 
@@ -55,14 +55,15 @@ export class DecodedLeg {
     return codecSupported(codec.name, codec.clockRate, codec.channels);
   }
 
-  static create(leg: Leg, codec: LegCodecSpec): DecodedLeg | null {
+  /** `rtcpIntervalMs`: the minimum RTCP report interval (RFC 3550 6.2: 5 s); tests shorten it. */
+  static create(leg: Leg, codec: LegCodecSpec, rtcpIntervalMs?: number): DecodedLeg | null {
     const rx = createCodec(codec.name, codec.clockRate, codec.channels);
     if (rx === null) return null;
     const tx = createCodec(codec.name, codec.clockRate, codec.channels)!;
-    return new DecodedLeg(leg, codec, rx, tx);
+    return new DecodedLeg(leg, codec, rx, tx, rtcpIntervalMs);
   }
 
-  private constructor(leg: Leg, codec: LegCodecSpec, rx: AudioCodec, tx: AudioCodec) {
+  private constructor(leg: Leg, codec: LegCodecSpec, rx: AudioCodec, tx: AudioCodec, rtcpIntervalMs: number | undefined) {
     this.leg = leg;
     this.codec = codec;
     this.#rx = rx;
@@ -72,28 +73,21 @@ export class DecodedLeg {
     this.#down = new Resampler(INTERNAL_RATE, tx.sampleRate);
     this.#decodedFrame = this.#decoded.subarray(0, rx.frameSamples);
     this.#toEncode = new Int16Array(tx.frameSamples);
-    this.#events = codec.dtmfPayloadType === null ? null : new DtmfEventReceiver();
     this.#inband = codec.dtmfPayloadType === null ? new InbandDtmfDetector(INTERNAL_RATE) : null;
     this.digitSender = new DigitSender(INTERNAL_RATE, codec.dtmfPayloadType === null ? null : tx.clockRate);
+    this.rtcp = new RtcpSession(leg, this.sender, tx.clockRate, rtcpIntervalMs);
   }
 
   /** A packet from the phone (already counted and latched by the relay). */
   receive(msg: Buffer): void {
     if (this.#closed) return;
-    const pt = msg[1]! & 0x7f;
-    if (pt === this.codec.dtmfPayloadType) {
-      const header = rtpHeaderLength(msg, msg.length);
-      if (header < 0 || this.#events === null) return;
-      const digit = this.#events.push(msg.subarray(header), rtpTimestamp(msg));
-      if (digit !== null) this.digits.push({ digit, method: 'rfc4733' });
-      return;
-    }
-    if (msg.length <= RTP_FIXED_HEADER) return;
+    if (msg.length <= RTP_FIXED_HEADER || (msg[1]! & 0x7f) === this.codec.dtmfPayloadType) return;
     this.#jitter.push(msg, msg.length, performance.now());
   }
 
-  /** One tick: the next frame from the jitter buffer, decoded to 16 kHz into `heard`. */
+  /** One tick: the RTCP report when due, then the next frame from the jitter buffer, decoded to 16 kHz into `heard`. */
   pull(nowMs: number): void {
+    this.rtcp.poll(nowMs);
     const f = this.#jitter.pop(nowMs);
     let n = 0;
     if (f.kind === 'audio') {
@@ -149,6 +143,7 @@ export class DecodedLeg {
       length = RTP_FIXED_HEADER + n;
     }
     leg.rtp.send(s.packet, 0, length, leg.sendPort, address);
+    s.sent(length - RTP_FIXED_HEADER);
     leg.rtpSent++;
     leg.rtpBytesSent += length;
     s.advance(this.#tx.timestampStep);
@@ -162,6 +157,7 @@ export class DecodedLeg {
   close(): void {
     if (this.#closed) return;
     this.#closed = true;
+    this.rtcp.close();
     this.#rx.close();
     this.#tx.close();
   }

@@ -5,14 +5,19 @@
 // is decoded too, on the same sockets. Each tick: every decoded leg pulls one frame from its
 // jitter buffer (heard at 16 kHz, digits detected), the rooms mix, the recorders write, and every
 // decoded leg sends one frame: the player's, else its room's mix, else its peer's audio.
+// Digits: RFC 4733 events come from the relay of every leg, decoded or not (telephoneEvent()),
+// in-band digits from decoded legs; each is reported once and reaches the bridged leg in the
+// method that leg negotiated, unless that leg gets its digits by SIP INFO (call control sends those).
 import { PbxError } from '../../util/errors.js';
 import { ConferenceMixer, type MixerParty } from '../mixer.js';
 import { Player, type PlayItem } from '../player.js';
 import type { LegCodecSpec, PlaySource, WorkerEvent, WorkerRequest } from '../protocol.js';
 import { CallRecorder } from '../recording/recorder.js';
+import { DtmfEventReceiver } from '../dtmf/rfc4733.js';
 import { Leg } from '../relay.js';
 import type { RelayLeg } from '../relay-leg.js';
 import { toneSet, type ToneSet } from '../tones.js';
+import { rtpHeaderLength, rtpTimestamp } from '../rtp.js';
 import { readWav } from '../wav.js';
 import { DecodedLeg, INTERNAL_FRAME, INTERNAL_RATE } from './decoded-leg.js';
 import { isDigit } from './digit-sender.js';
@@ -41,6 +46,8 @@ export function isPipelineRequest(req: WorkerRequest): req is PipelineRequest {
   return PIPELINE_OPS.has(req.op);
 }
 
+/** Digits waiting for a leg to be decoded, at most (DigitSender queues as many). */
+const MAX_PENDING_DIGITS = 16;
 /** Decoded prompts kept per worker (a prompt is read from disk once). */
 const PROMPT_CACHE = 64;
 const SILENCE = new Int16Array(INTERNAL_FRAME);
@@ -83,6 +90,13 @@ interface LegMedia {
   play: { player: Player; playId: number } | null;
   /** Digits to send once the leg is decoded. */
   pendingDigits: string[];
+  /** The phone's RFC 4733 events, whichever relay or mode the leg is in (one digit per event). */
+  events: DtmfEventReceiver;
+}
+
+export interface PipelineOptions {
+  /** The minimum RTCP report interval of decoded legs, ms (RFC 3550 6.2: 5000); tests shorten it. */
+  rtcpIntervalMs?: number;
 }
 
 function fail(code: string, message: string): never {
@@ -103,6 +117,7 @@ export class Pipeline {
   readonly #recordings = new Map<string, Recording>();
   readonly #prompts = new Map<string, PlayItem>();
   readonly #clock = new MediaClock((now) => this.#tick(now));
+  readonly #rtcpIntervalMs: number | undefined;
   /** The decoded legs, walked every tick (rebuilt when a leg changes mode). */
   #decoded: LegMedia[] = [];
   /** Something changed during a tick (a play ended, digits were sent): modes are looked at again. */
@@ -112,8 +127,15 @@ export class Pipeline {
    * `needDgram` is called when a leg the native relay holds must be decoded: the worker moves it
    * (and its peer) to node:dgram sockets on the same ports, calls replaceLeg() and refresh().
    */
-  constructor(legs: ReadonlyMap<string, RelayLeg>, post: (e: WorkerEvent) => void, toneCountry: string, needDgram: () => void) {
+  constructor(
+    legs: ReadonlyMap<string, RelayLeg>,
+    post: (e: WorkerEvent) => void,
+    toneCountry: string,
+    needDgram: () => void,
+    options: PipelineOptions = {},
+  ) {
     this.#legs = legs;
+    this.#rtcpIntervalMs = options.rtcpIntervalMs;
     this.#needDgram = needDgram;
     this.#post = post;
     this.#tones = toneSet(toneCountry);
@@ -144,7 +166,38 @@ export class Pipeline {
     if (m === undefined) return;
     this.#media.delete(old);
     m.leg = now;
+    now.setEventPayloadType(m.codec?.dtmfPayloadType ?? null);
     this.#media.set(now, m);
+  }
+
+  /**
+   * A telephone-event packet from a leg's phone (whole, RTP header included). A new event is one
+   * digit (RFC 4733 2.5.1.3: its updates and end packets share its timestamp): it is reported, and
+   * the bridged leg gets it in its own method. The relay passed the packets on when both legs have
+   * telephone-event and neither is decoded; otherwise the digit goes in the peer's own stream, as
+   * events or as in-band tones. A peer that gets digits by SIP INFO gets nothing from here.
+   */
+  telephoneEvent(leg: RelayLeg, packet: Uint8Array): void {
+    const m = this.#media.get(leg);
+    if (m === undefined || m.codec === null) return;
+    const header = rtpHeaderLength(packet, packet.length);
+    if (header < 0) return;
+    const digit = m.events.push(packet.subarray(header), rtpTimestamp(packet));
+    if (digit === null) return;
+    this.#post({ event: 'dtmf', legId: leg.id, digit, method: 'rfc4733' });
+    const peer = m.room === null && leg.peer !== null ? this.#media.get(leg.peer) : undefined;
+    if (peer === undefined || peer.codec === null || peer.codec.digitsByInfo === true) return;
+    const relayed = peer.codec.dtmfPayloadType !== null && m.decoded === null && peer.decoded === null;
+    if (relayed || !this.#queueDigit(peer, digit)) return;
+    this.refresh();
+  }
+
+  /** Queues a digit for the leg's phone; false when it cannot be (its codec is only relayed, the queue is full). */
+  #queueDigit(m: LegMedia, digit: string): boolean {
+    if (m.decoded !== null) return m.decoded.digitSender.add(digit);
+    if (m.codec === null || !DecodedLeg.supports(m.codec) || m.pendingDigits.length >= MAX_PENDING_DIGITS) return false;
+    m.pendingDigits.push(digit);
+    return true;
   }
 
   /** The leg is closing: what it played ends, it leaves its room and its recordings hear silence. */
@@ -170,7 +223,9 @@ export class Pipeline {
       case 'codec': {
         const m = this.#of(req.legId);
         const changed = m.codec === null || !sameCodec(m.codec, req.codec) || m.codec.payloadType !== req.codec.payloadType || m.codec.dtmfPayloadType !== req.codec.dtmfPayloadType;
+        if (m.codec?.dtmfPayloadType !== req.codec.dtmfPayloadType) m.events.reset();
         m.codec = req.codec;
+        m.leg.setEventPayloadType(req.codec.dtmfPayloadType);
         if (changed) this.#detach(m);
         break;
       }
@@ -191,8 +246,7 @@ export class Pipeline {
         const m = this.#of(req.legId);
         this.#needCodec(m, 'send a digit to');
         if (!isDigit(req.digit)) fail('PBX_ERR_MEDIA_ARGUMENT', `bad digit ${req.digit}`);
-        if (m.decoded !== null) m.decoded.digitSender.add(req.digit);
-        else m.pendingDigits.push(req.digit);
+        this.#queueDigit(m, req.digit);
         break;
       }
       case 'detect-digits':
@@ -256,7 +310,7 @@ export class Pipeline {
     if (leg === undefined) fail('PBX_ERR_MEDIA_NO_LEG', `no leg ${legId}`);
     let m = this.#media.get(leg);
     if (m === undefined) {
-      m = { leg, codec: null, decoded: null, detect: false, room: null, party: null, recordings: 0, play: null, pendingDigits: [] };
+      m = { leg, codec: null, decoded: null, detect: false, room: null, party: null, recordings: 0, play: null, pendingDigits: [], events: new DtmfEventReceiver() };
       this.#media.set(leg, m);
     }
     return m;
@@ -325,7 +379,7 @@ export class Pipeline {
     }
     if (m.decoded !== null) return true;
     if (!(m.leg instanceof Leg)) return false;
-    const d = DecodedLeg.create(m.leg, m.codec!);
+    const d = DecodedLeg.create(m.leg, m.codec!, this.#rtcpIntervalMs);
     if (d === null) return true;
     m.decoded = d;
     m.leg.decoded = d;
@@ -370,11 +424,12 @@ export class Pipeline {
     const d = m.decoded!;
     d.pull(now);
     if (d.digits.length === 0) return;
-    const peer = m.room === null && m.leg.peer !== null ? this.#media.get(m.leg.peer)?.decoded ?? null : null;
+    const peer = m.room === null && m.leg.peer !== null ? this.#media.get(m.leg.peer) : undefined;
+    const events = peer?.codec?.digitsByInfo !== true && peer?.decoded?.digitSender.method === 'rfc4733' ? peer.decoded : null;
     for (const { digit, method } of d.digits) {
       this.#post({ event: 'dtmf', legId: m.leg.id, digit, method });
-      // The peer gets the digit in its own method; in-band to in-band is already in the audio.
-      if (peer !== null && (method === 'rfc4733' || peer.digitSender.method === 'rfc4733')) peer.digitSender.add(digit);
+      // A peer with telephone-event gets the digit as events; in-band to in-band is already in the audio.
+      events?.digitSender.add(digit);
     }
     d.digits.length = 0;
   }

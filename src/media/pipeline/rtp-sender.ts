@@ -1,6 +1,7 @@
 // The RTP stream the PBX itself sends on a decoded leg (RFC 3550 5.1): its own SSRC, a sequence
 // number and a timestamp that start at random values and advance by one packet and one 20 ms frame
-// at a time. One preallocated packet buffer; the payload is written straight into its tail.
+// at a time. One preallocated packet buffer; the payload is written straight into its tail. It counts
+// what it sent for the sender reports of the leg's RTCP (RFC 3550 6.4.1).
 import { randomInt } from 'node:crypto';
 import { RTP_FIXED_HEADER, RTP_VERSION } from '../rtp.js';
 import { MAX_PAYLOAD_BYTES } from '../codec/types.js';
@@ -13,6 +14,9 @@ export class RtpSender {
   sequence = randomInt(0, 0x10000);
   /** The timestamp of the frame being sent now. */
   timestamp = randomInt(0, 2 ** 32 - 1) >>> 0;
+  /** RFC 3550 6.4.1: the sender's packet count and octet count (payload octets only). */
+  packets = 0;
+  octets = 0;
   #first = true;
 
   constructor() {
@@ -32,6 +36,12 @@ export class RtpSender {
     p.writeUInt32BE(timestamp >>> 0, 4);
     this.sequence = (this.sequence + 1) & 0xffff;
     this.#first = false;
+  }
+
+  /** The packet stamped last went out with `payloadBytes` of payload. */
+  sent(payloadBytes: number): void {
+    this.packets = (this.packets + 1) >>> 0;
+    this.octets = (this.octets + payloadBytes) >>> 0;
   }
 
   /** The timestamp moves on by one frame (every tick, sent or not, so that gaps show as gaps). */

@@ -42,14 +42,17 @@ export interface Answered {
   ok: SipResponse;
 }
 
-/** alice calls bob, bob rings and answers; alice ACKs unless `ack` is false. */
-export async function answeredCall(alice: Phone, bob: Phone, ack = true): Promise<Answered> {
-  const invite = await alice.dial(bob.user, sdpFor(alice.rtpPort));
+/**
+ * alice calls bob, bob rings and answers; alice ACKs unless `ack` is false. `sdp` gives the offer
+ * and the answer (default: each phone's RTP socket with PCMU, PCMA, telephone-event).
+ */
+export async function answeredCall(alice: Phone, bob: Phone, ack = true, sdp: { offer?: Buffer; answer?: Buffer } = {}): Promise<Answered> {
+  const invite = await alice.dial(bob.user, sdp.offer ?? sdpFor(alice.rtpPort));
   await alice.response(invite, (s) => s === 100);
   const calleeInvite = await bob.request('INVITE');
   bob.reply(calleeInvite, 180, 'bobtag');
   await alice.response(invite, (s) => s === 180);
-  bob.reply(calleeInvite, 200, 'bobtag', sdpFor(bob.rtpPort));
+  bob.reply(calleeInvite, 200, 'bobtag', sdp.answer ?? sdpFor(bob.rtpPort));
   await bob.request('ACK');
   const ok = await alice.final(invite);
   if (ok.status !== 200) throw new Error(`the call got ${ok.status}`);

@@ -16,6 +16,7 @@ import { responseTo } from '../../../src/sip/message.js';
 import { createTransactionLayer } from '../../../src/sip/transaction/index.js';
 import { createTransportLayer } from '../../../src/sip/transport/index.js';
 import { Store } from '../../../src/store/store.js';
+import { compiledMediaWorker } from '../../helpers/compiled.js';
 import { memoryLog, type LogLine } from '../../helpers/log.js';
 
 export const PASSWORDS: Readonly<Record<string, string>> = {
@@ -27,8 +28,16 @@ export const PASSWORDS: Readonly<Record<string, string>> = {
 
 const IVR = '  main: { prompt: welcome, options: { "1": "1001" }, timeout: 5, default: "1003" }\n';
 
-function configText(dataDir: string, rtpBase: number, recorded: readonly string[], ivr: string): string {
-  const rec = (ext: string): string => (recorded.includes(ext) ? ', record: true' : '');
+function configText(
+  dataDir: string,
+  rtpBase: number,
+  recorded: readonly string[],
+  dialplan: Readonly<Record<string, string>>,
+  extra: string,
+  ivr: string,
+  dtmfModes: Readonly<Record<string, string>> = {},
+): string {
+  const rec = (ext: string): string => (recorded.includes(ext) ? ', record: true' : '') + (ext in dtmfModes ? `, dtmf_mode: ${dtmfModes[ext]}` : '');
   return `
 data_dir: ${dataDir}
 sip:
@@ -50,9 +59,9 @@ ${ivr}dialplan:
   "500": "ivr:main"
   "600": "group:sales"
   "700": "conference:team"
-groups:
+${Object.entries(dialplan).map(([n, d]) => `  "${n}": "${d}"\n`).join('')}groups:
   sales: { strategy: simultaneous, members: ["1001", "1003"], ring_time: 20 }
-`;
+${extra}`;
 }
 
 export interface TestPbx {
@@ -74,12 +83,25 @@ export interface TestPbxOptions {
   recorded?: readonly string[];
   /** The body of the `ivr:` mapping (menus indented two spaces); dialplan 500 is ivr:main. */
   ivr?: string;
+  /** dtmf_mode by extension (auto for the others). */
+  dtmfModes?: Readonly<Record<string, string>>;
+  /** Run the media worker from dist/ (npm run build): no TypeScript loader in the worker thread. */
+  compiledWorker?: boolean;
+  /** More dialplan entries: number -> destination. */
+  dialplan?: Readonly<Record<string, string>>;
+  /** YAML appended to the config (top-level sections such as schedules:). */
+  extra?: string;
+  /** The instant call routing reads schedules at (CallControl wallClock); default the real time. */
+  wallClock?: () => number;
 }
 
 export async function startPbx(options: TestPbxOptions = {}): Promise<TestPbx> {
   const dataDir = mkdtempSync(join(tmpdir(), 'tspbx-calls-'));
   const rtpBase = 30000 + 200 * Math.floor(Math.random() * 150);
-  const loaded = parseConfigText(configText(dataDir, rtpBase, options.recorded ?? [], options.ivr ?? IVR), join(dataDir, 'pbx.yaml'));
+  const loaded = parseConfigText(
+    configText(dataDir, rtpBase, options.recorded ?? [], options.dialplan ?? {}, options.extra ?? '', options.ivr ?? IVR, options.dtmfModes),
+    join(dataDir, 'pbx.yaml'),
+  );
   if (!loaded.ok) throw new Error(loaded.errors.join('\n'));
   const config = loaded.config;
   const routing = compileRouting(config);
@@ -105,6 +127,7 @@ export async function startPbx(options: TestPbxOptions = {}): Promise<TestPbx> {
     portMax: rtpBase + 199,
     workers: 1,
     rtpTimeoutS: options.rtpTimeoutS ?? 0,
+    ...(options.compiledWorker === true ? { workerUrl: compiledMediaWorker() } : {}),
   });
   const calls = new CallControl({
     transactions,
@@ -117,6 +140,7 @@ export async function startPbx(options: TestPbxOptions = {}): Promise<TestPbx> {
     start: startCall,
     timers,
     ringTimeout: options.ringTimeoutS ?? 30,
+    ...(options.wallClock === undefined ? {} : { wallClock: options.wallClock }),
   });
   transactions.onRequest = (st) => {
     if (st.request.method === 'REGISTER') registrar.handleRegister(st);

@@ -200,10 +200,12 @@ export class Phone {
 
   /**
    * Calls `number`: the INVITE, its 407 challenge (ACKed), and the INVITE again with credentials.
-   * Returns the INVITE that carries them.
+   * Returns the INVITE that carries them. `from` replaces the From value (its tag included),
+   * `headers` are added to both INVITEs.
    */
-  async dial(number: string, body: Buffer): Promise<SipRequest> {
-    const first = this.invite(number, body);
+  async dial(number: string, body: Buffer, o: { from?: string; headers?: Array<[string, string]> } = {}): Promise<SipRequest> {
+    const headers = o.headers ?? [];
+    const first = this.invite(number, body, headers, o.from === undefined ? undefined : { callId: `${token()}@127.0.0.1`, from: o.from, seq: 1 });
     const callId = first.headers.get('call-id')!;
     const challenge = await this.final(first);
     if (challenge.status !== 407) throw new Error(`INVITE got ${challenge.status}, not 407`);
@@ -214,7 +216,7 @@ export class Phone {
       method: 'INVITE',
       uri: first.uri,
     });
-    return this.invite(number, body, [['Proxy-Authorization', auth]], { callId, from: first.headers.get('from')!, seq: 2 });
+    return this.invite(number, body, [...headers, ['Proxy-Authorization', auth]], { callId, from: first.headers.get('from')!, seq: 2 });
   }
 
   /** A new INVITE to `number` at the PBX (or the same call again, with `again`). */
