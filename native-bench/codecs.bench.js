@@ -1,8 +1,9 @@
 // Codec throughput: 20 ms frames per second of encode and of decode for each codec on one
-// thread, and the realtime channels per core that makes (frames/s / 50). Opus runs on the native
-// binding (@discordjs/opus) and on opusscript (WebAssembly) in the same run, with their ratio;
-// every codec is also shown against G.711 mu-law, the cheapest, as the baseline. The resampler
-// steps of a transcoded call are measured the same way.
+// thread, and the realtime channels per core that makes (frames/s / 50). Opus runs at 16 kHz (what
+// a decoded leg uses) and at 48 kHz on each binding in the same run: tspbx's addon (native/opus.c),
+// @discordjs/opus and opusscript (WebAssembly), with their ratios; every codec is also shown
+// against G.711 mu-law, the cheapest, as the baseline. The resampler steps of a transcoded call
+// are measured the same way.
 // CPU microseconds per frame are printed too: on a shared machine they say more than wall time.
 // Run: npm run build && node native-bench/codecs.bench.js   (CODECS_BENCH_MS=500 per measurement)
 import { createCodec } from '../dist/media/codec/index.js';
@@ -61,8 +62,9 @@ const rows = [
   benchCodec('PCMA', () => createCodec('PCMA', 8000)),
   benchCodec('G722', () => createCodec('G722', 8000)),
   benchCodec('L16/48000', () => createCodec('L16', 48000)),
-  benchCodec('opus native', () => new OpusCodec({ binding: 'native' })),
-  benchCodec('opus opusscript', () => new OpusCodec({ binding: 'opusscript' })),
+  ...['native', 'discordjs', 'opusscript'].flatMap((binding) =>
+    [16000, 48000].map((sampleRate) => benchCodec(`opus ${sampleRate / 1000}k ${binding}`, () => new OpusCodec({ binding, sampleRate }))),
+  ),
   benchResampler(8000, 48000),
   benchResampler(48000, 8000),
   benchResampler(16000, 48000),
@@ -83,10 +85,33 @@ for (const r of rows) {
     `${r.label.padEnd(22)}${pad(fmt(r.enc), 13)}${pad(fmt(r.enc / 50), 9)}${pad(fmt(r.dec), 13)}${pad(fmt(r.dec / 50), 9)}${pad((r.enc / base.enc).toFixed(4), 13)}${pad(`${us(`${r.label} enc`)}/${us(`${r.label} dec`)}`, 18)}`,
   );
 }
-const native = rows.find((r) => r.label === 'opus native');
-const wasm = rows.find((r) => r.label === 'opus opusscript');
-console.log(`opus native / opusscript: encode ${(native.enc / wasm.enc).toFixed(2)}x, decode ${(native.dec / wasm.dec).toFixed(2)}x`);
-const up = rows.find((r) => r.label === 'resample 8k->48k');
-const down = rows.find((r) => r.label === 'resample 48k->8k');
-const perCall = 1 / rows[0].dec + 1 / up.enc + 1 / native.enc + 1 / native.dec + 1 / down.enc + 1 / rows[0].enc;
-console.log(`PCMU<->opus transcoding, one call both ways: ${(perCall * 1e6).toFixed(0)} us per 20 ms, ${Math.floor(0.02 / perCall)} calls per core`);
+const row = (label) => rows.find((r) => r.label === label);
+for (const rate of ['16k', '48k']) {
+  const native = row(`opus ${rate} native`);
+  for (const other of ['discordjs', 'opusscript']) {
+    const r = row(`opus ${rate} ${other}`);
+    console.log(`opus ${rate}: native addon / ${other}: encode ${(native.enc / r.enc).toFixed(2)}x, decode ${(native.dec / r.dec).toFixed(2)}x`);
+  }
+}
+/** One transcoded PCMU<->Opus call both ways, from the rows: us of wall time per 20 ms. */
+const chain = (labels) => labels.reduce((us, [label, side]) => us + 1e6 / row(label)[side], 0);
+const now = chain([
+  ['PCMU', 'dec'],
+  ['resample 8k->16k', 'enc'],
+  ['opus 16k native', 'enc'],
+  ['opus 16k native', 'dec'],
+  ['resample 16k->8k', 'enc'],
+  ['PCMU', 'enc'],
+]);
+const before = chain([
+  ['PCMU', 'dec'],
+  ['resample 8k->48k', 'enc'],
+  ['opus 48k discordjs', 'enc'],
+  ['opus 48k discordjs', 'dec'],
+  ['resample 48k->8k', 'enc'],
+  ['PCMU', 'enc'],
+]);
+console.log(
+  `PCMU<->opus transcoding, one call both ways: ${now.toFixed(0)} us per 20 ms (Opus 16 kHz, native addon), ` +
+    `${Math.floor(20000 / now)} calls per core; before (48 kHz, @discordjs/opus): ${before.toFixed(0)} us, ${(before / now).toFixed(2)}x`,
+);

@@ -23,12 +23,12 @@ export function g711Packets(count) {
   });
 }
 
-/** Stamps packet i of the stream: sequence i, timestamp 160 i. */
-export function stampRtp(p, i) {
+/** Stamps packet i of the stream: sequence i, timestamp step * i (160: G.711; 960: Opus). */
+export function stampRtp(p, i, step = 160) {
   const seq = i & 0xffff;
   p[2] = seq >> 8;
   p[3] = seq & 0xff;
-  const ts = (i * 160) >>> 0;
+  const ts = (i * step) >>> 0;
   p[4] = ts >>> 24;
   p[5] = (ts >>> 16) & 0xff;
   p[6] = (ts >>> 8) & 0xff;

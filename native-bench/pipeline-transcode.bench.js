@@ -12,8 +12,9 @@ const MS = Number(process.env.TRANSCODE_BENCH_MS ?? 1000);
 
 /** One direction of a call: payloads of codec `from` in, payloads of codec `to` out. */
 function direction(from, to) {
-  const rx = createCodec(...from);
-  const tx = createCodec(...to);
+  // As a decoded leg creates them: a codec that can code at 16 kHz (Opus) does.
+  const rx = createCodec(...from, { sampleRate: 16000 });
+  const tx = createCodec(...to, { sampleRate: 16000 });
   const enc = createCodec(...from);
   const src = speech(enc.sampleRate);
   const payloads = [];

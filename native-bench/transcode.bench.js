@@ -1,25 +1,33 @@
 // Transcoded calls, PCMU on one leg and Opus on the other, in 2 worker_threads on a 20 ms clock.
-// Per call and per 20 ms, one way: PCMU decode, 8k->48k resample, Opus encode; the other way:
-// Opus decode, 48k->8k resample, PCMU encode. Call counts rise step by step (each step a few
-// seconds); a frame is late when its tick's work ends after the next tick is due. The figure is
-// the most calls with no late frame (goal 200), and with at most 1% of ticks late (a busy shared
-// machine delays threads now and then); the baseline is the bound that the single-thread cost of
-// one call, measured in this run, allows on 2 threads (2 x 20 ms / cost). The steps stop once
-// more than a fifth of the ticks are late.
+// Per call and per 20 ms, what the two decoded legs of a bridged call do (src/media/pipeline/
+// decoded-leg.ts), sockets aside: each leg's RTP packet goes into its jitter buffer and one frame
+// comes out; PCMU decode, 8k->16k, Opus encode at 16 kHz one way; Opus decode at 16 kHz, 16k->8k,
+// PCMU encode the other way (Opus runs at the pipeline's 16 kHz, so nothing is resampled to or
+// from 48 kHz). Call counts rise step by step (each step a few seconds); a frame is late when its
+// tick's work ends after the next tick is due. The figure is the most calls with no late frame
+// (goal 200), and with at most 1% of ticks late (a busy shared machine delays threads now and
+// then); the baseline is the bound that the single-thread cost of one call, measured in this run,
+// allows on 2 threads (2 x 20 ms / cost). The steps stop once more than a fifth of the ticks are
+// late. The single-thread cost of the chain this replaced (Opus at 48 kHz on @discordjs/opus,
+// 8k<->48k resampling, no jitter buffer) is measured in the same run for the ratio.
 // Run: npm run build && node native-bench/transcode.bench.js
 //   TRANSCODE_BENCH_CALLS=20,40,60 TRANSCODE_BENCH_SECONDS=3 node native-bench/transcode.bench.js
+//   TSPBX_OPUS=discordjs (or opusscript) runs the new chain on a fallback binding.
 import { once } from 'node:events';
 import { isMainThread, parentPort, Worker } from 'node:worker_threads';
 import { createCodec } from '../dist/media/codec/index.js';
-import { OPUS_MAX_PACKET } from '../dist/media/codec/opus.js';
+import { OPUS_MAX_PACKET, OpusCodec } from '../dist/media/codec/opus.js';
+import { opusBindingName } from '../dist/media/codec/opus-binding.js';
 import { Resampler } from '../dist/media/codec/resample.js';
-import { speech } from './media-lib.js';
+import { JitterBuffer } from '../dist/media/jitter.js';
+import { speech, stampRtp } from './media-lib.js';
 
 const WORKERS = 2;
 const TICK_MS = 20;
 const WARMUP_TICKS = 25;
+const INTERNAL_RATE = 16000;
 
-/** What the peers send: 100 frames of PCMU and of Opus, made once and replayed by every call. */
+/** What the peers send: 100 frames of PCMU and of Opus (sent at 48 kHz, as a phone would), made once and replayed by every call. */
 function streams() {
   const pcmu = createCodec('PCMU', 8000);
   const opus = createCodec('opus', 48000, 2);
@@ -36,10 +44,58 @@ function streams() {
   return { pcmuFrames, opusFrames };
 }
 
-/** One transcoded call: its codec state and buffers, and one 20 ms step both ways. */
+/** One leg's receive side: an RTP packet of its own (stamped per tick) through a jitter buffer. */
+function receiver(clockRate, step) {
+  const jb = new JitterBuffer({ clockRate, timestampStep: step });
+  const packet = new Uint8Array(12 + OPUS_MAX_PACKET);
+  packet[0] = 0x80;
+  let seq = 0;
+  let started = -1;
+  return (payload, nowMs) => {
+    if (started < 0) started = nowMs;
+    stampRtp(packet, seq++, step);
+    packet.set(payload, 12);
+    jb.push(packet, 12 + payload.length, nowMs);
+    // The jitter buffer plays out after its depth; until then the codec works on the payload as is.
+    const f = jb.pop(nowMs);
+    return f.kind === 'audio' ? f.payload : payload;
+  };
+}
+
+/** One transcoded call as the pipeline runs it now: Opus at 16 kHz, jitter buffers on both legs. */
 function makeCall() {
+  const pcmu = createCodec('PCMU', 8000, 1, { sampleRate: INTERNAL_RATE });
+  const opus = createCodec('opus', 48000, 2, { sampleRate: INTERNAL_RATE });
+  const pcmuIn = receiver(8000, 160);
+  const opusIn = receiver(48000, 960);
+  const up = new Resampler(8000, INTERNAL_RATE);
+  const down = new Resampler(INTERNAL_RATE, 8000);
+  const pcm8 = new Int16Array(160);
+  const heardA = new Int16Array(320);
+  const heardB = new Int16Array(5760);
+  const outOpus = new Uint8Array(OPUS_MAX_PACKET);
+  const outPcmu = new Uint8Array(160);
+  let now = 0;
+  return {
+    step(pcmuPayload, opusPayload) {
+      now += TICK_MS;
+      pcmu.decode(pcmuIn(pcmuPayload, now), pcm8);
+      up.process(pcm8, heardA);
+      opus.encode(heardA, outOpus);
+      opus.decode(opusIn(opusPayload, now), heardB);
+      down.process(heardB.subarray(0, 320), pcm8);
+      pcmu.encode(pcm8, outPcmu);
+    },
+    close() {
+      opus.close();
+    },
+  };
+}
+
+/** The chain before: Opus at 48 kHz on @discordjs/opus, 8k<->48k resampling, no jitter buffer. */
+function makeCall48() {
   const pcmu = createCodec('PCMU', 8000);
-  const opus = createCodec('opus', 48000, 2);
+  const opus = new OpusCodec({ binding: 'discordjs' });
   const up = new Resampler(8000, 48000);
   const down = new Resampler(48000, 8000);
   const pcm8 = new Int16Array(160);
@@ -89,6 +145,20 @@ async function runCalls({ ticks, t0 }) {
   return { late, ticks: ticks - WARMUP_TICKS, busyPct: (100 * busy) / (ticks * TICK_MS), worstMs };
 }
 
+/** Steps one call for 1.5 s on this thread (no worker runs yet: the process' CPU is this thread's). */
+function singleThread(make, pcmuFrames, opusFrames) {
+  const call = make();
+  for (let i = 0; i < 200; i++) call.step(pcmuFrames[i % 100], opusFrames[i % 100]);
+  let n = 0;
+  const t = performance.now();
+  const cpu = process.cpuUsage();
+  while (performance.now() - t < 1500) call.step(pcmuFrames[n % 100], opusFrames[n++ % 100]);
+  const costMs = (performance.now() - t) / n;
+  const used = process.cpuUsage(cpu);
+  call.close();
+  return { costMs, cpuMs: (used.user + used.system) / 1000 / n };
+}
+
 if (!isMainThread) {
   parentPort.on('message', async (msg) => {
     if (msg.setup !== undefined) {
@@ -110,23 +180,20 @@ async function main() {
     .split(',')
     .map(Number);
 
-  // Baseline: one call's step, single thread, no clock.
+  // Baseline: one call's step, single thread, no clock; then the chain this replaced.
   const { pcmuFrames, opusFrames } = streams();
-  const call = makeCall();
-  for (let i = 0; i < 200; i++) call.step(pcmuFrames[i % 100], opusFrames[i % 100]);
-  let n = 0;
-  const t = performance.now();
-  const cpu = process.cpuUsage(); // no worker runs yet: the process' CPU is this thread's
-  while (performance.now() - t < 1500) call.step(pcmuFrames[n % 100], opusFrames[n++ % 100]);
-  const costMs = (performance.now() - t) / n;
-  const used = process.cpuUsage(cpu);
-  const cpuMs = (used.user + used.system) / 1000 / n;
-  call.close();
+  const { costMs, cpuMs } = singleThread(makeCall, pcmuFrames, opusFrames);
+  const before = singleThread(makeCall48, pcmuFrames, opusFrames);
   const bound = Math.floor((WORKERS * TICK_MS) / costMs);
+  console.log(`Opus binding: ${opusBindingName()}`);
   console.log(`one call, both ways, single thread: ${(costMs * 1000).toFixed(0)} us per 20 ms -> bound ${bound} calls on ${WORKERS} threads`);
   console.log(
     `  (CPU time ${(cpuMs * 1000).toFixed(0)} us per 20 ms: ${Math.floor(TICK_MS / cpuMs)} calls per core that were ours alone; ` +
       `wall/CPU ${(costMs / cpuMs).toFixed(2)} shows how shared the machine is)`,
+  );
+  console.log(
+    `  the chain before (Opus 48 kHz on @discordjs/opus, 8k<->48k): ${(before.cpuMs * 1000).toFixed(0)} us CPU per 20 ms; ` +
+      `now ${(cpuMs / before.cpuMs).toFixed(2)} of it`,
   );
 
   const workers = Array.from({ length: WORKERS }, () => new Worker(new URL(import.meta.url)));

@@ -4,7 +4,7 @@
 // the layers under them, flush storage last.
 import { readFileSync } from 'node:fs';
 import { availableParallelism } from 'node:os';
-import type { CallInfo, ControlSource, RegistrationInfo, StatusInfo } from './api/control-types.js';
+import type { CallInfo, ControlSource, RecordingResult, RegistrationInfo, StatusInfo } from './api/control-types.js';
 import { startControlServer, type ControlServer } from './api/control.js';
 import { startCall } from './apps/goto.js';
 import { CallControl } from './calls/control.js';
@@ -173,6 +173,7 @@ class PbxRuntime implements Pbx, ControlSource {
     media.on('rtp-timeout', (legId) => calls.rtpTimeout(legId));
     // Digits the media workers hear (RFC 4733, in-band) reach the call as INFO digits do.
     media.on('dtmf', (legId, digit, method) => calls.mediaDtmf(legId, digit, method));
+    media.on('record-failed', (recordingId) => calls.recordFailed(recordingId));
     media.on('worker-exit', (index, error) => log.error({ worker: index, err: error }, 'media worker stopped; its calls lost their media'));
 
     this.#control = await startControlServer({
@@ -239,6 +240,11 @@ class PbxRuntime implements Pbx, ControlSource {
 
   calls(): CallInfo[] {
     return this.#calls?.list() ?? [];
+  }
+
+  setRecording(call: string, on: boolean): Promise<RecordingResult> {
+    if (this.#calls === null) return Promise.resolve({ ok: false, refusal: 'unknown-call', error: 'the PBX takes no calls yet' });
+    return this.#calls.setRecording(call, on);
   }
 
   cdr(query: { missed: boolean; since: string | null; limit: number }): ReturnType<Store['listCdr']> {

@@ -1,10 +1,11 @@
 // The control API the `pbx` CLI talks to (on http.listen), guarded by the bearer token.
-// GET /api/status, /api/registrations, /api/calls, /api/cdr?missed=1&since=ISO&limit=N; POST /api/reload.
+// GET /api/status, /api/registrations, /api/calls, /api/cdr?missed=1&since=ISO&limit=N; POST /api/reload;
+// POST (start) and DELETE (stop) /api/calls/{id or Call-ID}/recording.
 import { createHash, timingSafeEqual } from 'node:crypto';
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type { Log } from '../util/log.js';
-import type { ControlSource } from './control-types.js';
+import type { ControlSource, RecordingRefusal } from './control-types.js';
 
 export interface ControlServerOptions {
   host: string;
@@ -24,6 +25,17 @@ const CDR_LIMIT_DEFAULT = 100;
 const CDR_LIMIT_MAX = 10000;
 
 class BadRequest extends Error {}
+
+/** `/api/calls/{call}/recording`, the call's id or Call-ID URL-encoded. */
+const RECORDING_PATH = /^\/api\/calls\/([^/]+)\/recording$/;
+
+const REFUSAL_STATUS: Readonly<Record<RecordingRefusal, number>> = {
+  'unknown-call': 404,
+  'not-answered': 409,
+  already: 409,
+  'disk-full': 507,
+  unavailable: 409,
+};
 
 type Handler = (url: URL, source: ControlSource) => unknown;
 
@@ -70,7 +82,26 @@ export function startControlServer(options: ControlServerOptions): Promise<Contr
       log.info({ ok: result.ok, errors: result.ok ? 0 : result.errors.length }, 'reload requested through the control API');
       return send(res, result.ok ? 200 : 422, result);
     }
+    const recording = RECORDING_PATH.exec(url.pathname);
+    if (recording !== null) return setRecording(req, res, recording[1]!);
     send(res, 404, { error: `no such path: ${url.pathname}` });
+  }
+
+  async function setRecording(req: IncomingMessage, res: ServerResponse, encoded: string): Promise<void> {
+    if (req.method !== 'POST' && req.method !== 'DELETE') return notAllowed(res, 'POST, DELETE');
+    let call: string;
+    try {
+      call = decodeURIComponent(encoded);
+    } catch {
+      return send(res, 400, { error: `bad call id in the path: ${encoded}` });
+    }
+    const on = req.method === 'POST';
+    const result = await source.setRecording(call, on);
+    if (result.ok) {
+      log.info({ call, recording: on }, 'recording changed through the control API');
+      return send(res, 200, result.call);
+    }
+    send(res, REFUSAL_STATUS[result.refusal], { error: result.error, refusal: result.refusal });
   }
 
   return new Promise((resolve, reject) => {

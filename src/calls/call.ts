@@ -11,9 +11,12 @@ import type { CallBinding, CallMedia, CallStore } from './deps.js';
 import type { Log } from '../util/log.js';
 import type { DtmfMethod } from '../media/dtmf/digits.js';
 import { INFO_DURATION_MS, InfoDigitSender, infoContent, type CallDtmf } from './dtmf.js';
+import { FeatureCodes } from './feature-codes.js';
 import { Leg, UacLeg, type LegContext, type UasLeg } from './leg.js';
 import { MediaSession, type CodecPolicy, type Side } from './media-session.js';
 import { betterFinal, secondsBetween, unansweredStatus } from './outcome.js';
+import { RECORDING_ERRORS, RecordingControl, type CallRecording } from './recording-control.js';
+import { PbxError } from '../util/errors.js';
 
 /** How long the CDR of an answered call waits for the media legs' quality figures. */
 const QUALITY_DEADLINE_MS = 250;
@@ -34,14 +37,6 @@ export interface CallEnv {
   ended(call: Call): void;
   /** A digit one side pressed, by any method. */
   dtmf(event: CallDtmf): void;
-}
-
-/** Where and how a call is recorded, when config says it is (recording.*, record: true). */
-export interface CallRecording {
-  path: string;
-  mode: 'stereo' | 'mono';
-  /** Resolves when the disk has room; rejects (PBX_ERR_RECORDING_DISK_FULL) when it has not. */
-  check(): Promise<void>;
 }
 
 /** Who called whom, as the CDR and `pbx calls` show it. */
@@ -94,10 +89,9 @@ export class Call {
   /** The caller's INVITE had no SDP: the callee's 2xx holds the offer, the caller's ACK the answer. */
   #lateOffer = false;
   #ended = false;
-  readonly #recording: CallRecording | null;
-  /** The recording in progress (engine id) and its file, once started. */
-  #recordingId: string | null = null;
-  #recordingPath: string | null = null;
+  readonly #recording: RecordingControl;
+  /** The feature codes pressed during the answered call (features.record_toggle). */
+  readonly #features: FeatureCodes<'record_toggle'> | null;
   /** The PBX sent the caller its own 200 (an app answered): no person has answered yet. */
   #answeredByPbx = false;
   #handOver: HandOver | null = null;
@@ -123,13 +117,15 @@ export class Call {
     recording: CallRecording | null = null,
   ) {
     this.#env = env;
-    this.#recording = recording;
     this.id = id;
     this.a = a;
     this.parties = parties;
     this.log = log;
     this.startedAt = env.clock.now();
     this.#media = new MediaSession(env.engine, rtpAddress, id, log, codecs);
+    this.#recording = new RecordingControl(recording, this.#media, log);
+    const toggle = recording?.toggle ?? null;
+    this.#features = toggle === null ? null : new FeatureCodes(new Map([[toggle, 'record_toggle' as const]]), () => env.clock.now());
     env.attach(a, this);
     a.st.oncancel = () => this.#onCallerCancel();
     a.onAckTimeout = () => {
@@ -180,6 +176,7 @@ export class Call {
       started_at: new Date(this.startedAt).toISOString(),
       answered_at: this.answeredAt === null ? null : new Date(this.answeredAt).toISOString(),
       duration_s: secondsBetween(this.startedAt, now),
+      recording: this.#recording.active,
     };
   }
 
@@ -347,7 +344,7 @@ export class Call {
     stop
       .then(() => this.#media.bridge())
       .then(
-        () => this.#startRecording(),
+        () => this.#bridged(),
         (err: unknown) => this.log.error({ err }, 'media bridge failed'),
       );
     h.resolve('answered');
@@ -424,7 +421,7 @@ export class Call {
     this.answeredAt = this.#env.clock.now();
     this.log.info({ contact: leg.invite.uri }, 'call answered');
     this.#media.bridge().then(
-      () => this.#startRecording(),
+      () => this.#bridged(),
       (err: unknown) => this.log.error({ err }, 'media bridge failed'),
     );
   }
@@ -550,6 +547,7 @@ export class Call {
     this.#env.dtmf({ callId: this.id, side, digit, method, durationMs });
     if (side === 'caller') this.onCallerDigit?.(digit);
     this.#forwardDigit(side, digit, method, durationMs);
+    if (this.state === 'answered' && this.#features?.press(side, digit) === 'record_toggle') this.#toggleRecording(side);
   }
 
   /**
@@ -681,24 +679,70 @@ export class Call {
     this.#env.detach(leg);
   }
 
-  /** Starts the recording config asks for, once the call is answered and bridged. */
-  async #startRecording(): Promise<void> {
-    const rec = this.#recording;
-    if (rec === null || this.#ended) return;
-    try {
-      await rec.check();
-      if (this.#ended) return;
-      const id = await this.#media.record(rec.path, rec.mode);
-      if (this.#ended) {
-        await this.#media.stopRecord(id);
-        return;
-      }
-      this.#recordingId = id;
-      this.#recordingPath = rec.path;
-      this.log.info({ path: rec.path, mode: rec.mode }, 'recording the call');
-    } catch (err) {
-      this.log.warn({ err }, 'the call is not recorded');
-    }
+  /**
+   * Once the call is answered and bridged: the digits of a feature code are watched, and the
+   * recording config asks for starts.
+   */
+  #bridged(): void {
+    if (this.#ended) return;
+    if (this.#features !== null) this.#media.watchInbandDigits();
+    if (!this.#recording.fromAnswer) return;
+    this.#recording.start().catch((err: unknown) => {
+      if (!(err instanceof PbxError && err.code === RECORDING_ERRORS.ACTIVE)) this.log.warn({ err }, 'the call is not recorded');
+    });
+  }
+
+  /** True while the call's audio is being written to its recording. */
+  get recording(): boolean {
+    return this.#recording.active;
+  }
+
+  /** The call's recording file, once anything was recorded. */
+  get recordingPath(): string | null {
+    return this.#recording.path;
+  }
+
+  /**
+   * Starts recording the answered call, or resumes its recording (one file per call, the path as
+   * config-started recordings); both phones hear a beep. Resolves with the file's path; rejects
+   * with a PbxError: PBX_ERR_CALL_NOT_ANSWERED, PBX_ERR_RECORDING_ACTIVE, _DISK_FULL, _UNAVAILABLE.
+   */
+  async startRecording(): Promise<string> {
+    this.#needAnswered();
+    const path = await this.#recording.start();
+    this.#media.beep();
+    return path;
+  }
+
+  /**
+   * Stops writing the recording (the file stays valid, is completed at the end of the call, and
+   * a later start goes on in it); both phones hear a beep. Rejects with a PbxError:
+   * PBX_ERR_CALL_NOT_ANSWERED, PBX_ERR_RECORDING_NOT_ACTIVE.
+   */
+  async stopRecording(): Promise<void> {
+    this.#needAnswered();
+    await this.#recording.stop();
+    this.#media.beep();
+  }
+
+  /** The media engine gave up on recording `recordingId`; false when it is not this call's. */
+  recordFailed(recordingId: string): boolean {
+    return this.#recording.failed(recordingId);
+  }
+
+  #needAnswered(): void {
+    if (this.state !== 'answered' || this.#ended) throw new PbxError(RECORDING_ERRORS.NOT_ANSWERED, `the call is ${this.state}, not answered`);
+  }
+
+  /** The feature code (features.record_toggle) was pressed by `side`. */
+  #toggleRecording(side: Side): void {
+    this.#recording.toggleNow().then(
+      (on) => {
+        this.log.info({ side, recording: on }, 'recording toggled by feature code');
+        this.#media.beep();
+      },
+      (err: unknown) => this.log.warn({ err, side }, 'recording toggle refused'),
+    );
   }
 
   /**
@@ -731,20 +775,21 @@ export class Call {
       ended_at: new Date(endedAt).toISOString(),
       duration_s: secondsBetween(this.startedAt, endedAt),
       billsec: this.answeredAt === null ? 0 : secondsBetween(this.answeredAt, endedAt),
-      recording: this.#recordingPath,
+      recording: null,
       quality: null,
       path: this.#path.length === 0 ? null : this.#path.join('>'),
     };
     let written: Promise<void> | undefined;
+    const stopped = this.#recording.close();
     if (this.answeredAt === null) {
       this.#media.close();
       written = this.#writeCdr(row);
     } else {
-      const stopped = this.#recordingId === null ? Promise.resolve() : this.#media.stopRecord(this.#recordingId);
       const quality = this.#media.quality(QUALITY_DEADLINE_MS);
       written = Promise.all([quality, stopped]).then(([quality]) => {
         this.#media.close();
         row.quality = quality;
+        row.recording = this.#recording.path;
         if (quality !== null) this.log.info({ quality }, 'call quality');
         return this.#writeCdr(row);
       });

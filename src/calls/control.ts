@@ -27,7 +27,7 @@
 //   media 'rtp-timeout' event: calls.rtpTimeout(legId)
 import { randomUUID } from 'node:crypto';
 import { EventEmitter } from 'node:events';
-import type { CallInfo } from '../api/control-types.js';
+import type { CallInfo, RecordingResult } from '../api/control-types.js';
 import type { Destination, DtmfMode, Routing } from '../config/types.js';
 import { dialogKey } from '../sip/dialog.js';
 import { quote, tagOf } from '../sip/grammar.js';
@@ -35,7 +35,9 @@ import { responseTo, type SipRequest, type SipResponse, type TransportName } fro
 import { DEFAULT_TIMERS, realClock, type Clock, type ServerTransaction, type Timers, type TransactionLayer } from '../sip/transaction/index.js';
 import { freeSpaceGuard, recordingPathFor, shouldRecord } from '../media/recording/policy.js';
 import type { FreeSpaceGuard } from '../media/recording/retention.js';
-import { Call, type CallEnv, type CallRecording, type DialResult, type ForkHeaders } from './call.js';
+import { Call, type CallEnv, type DialResult, type ForkHeaders } from './call.js';
+import type { CallRecording } from './recording-control.js';
+import { recordingResult } from './recording-result.js';
 import type { CallMedia, CallRegistrar, CallStore } from './deps.js';
 import type { CallDtmf } from './dtmf.js';
 import type { DtmfMethod } from '../media/dtmf/digits.js';
@@ -159,12 +161,14 @@ export class CallControl extends EventEmitter<CallControlEvents> {
     return false;
   }
 
-  /** Where the call is recorded, when an extension, the dialled number or its group asks for it. */
-  #recordingFor(routing: Routing, from: string, dialled: string, dest: Destination | null, callId: string): CallRecording | null {
+  /**
+   * Where the call is recorded: from the answer on when an extension, the dialled number or its
+   * group asks for it; on demand (control API, features.record_toggle) otherwise.
+   */
+  #recordingFor(routing: Routing, from: string, dialled: string, dest: Destination | null, callId: string): CallRecording {
     const to = dest?.kind === 'extension' ? dest.ext : null;
     const group = dest?.kind === 'group' ? dest.name : null;
     const queue = dest?.kind === 'queue' ? dest.name : null;
-    if (!shouldRecord(routing, { from, to, dialled, group, queue })) return null;
     const c = routing.config;
     const key = `${c.data_dir}\0${c.recording.min_free_mb}`;
     if (this.#guard?.key !== key) this.#guard = { key, guard: freeSpaceGuard(c.data_dir, c.recording, this.#opts.log) };
@@ -172,6 +176,8 @@ export class CallControl extends EventEmitter<CallControlEvents> {
     return {
       path: recordingPathFor(c.data_dir, { startedAt: new Date(this.#env.clock.now()), from, to: dialled, callId }),
       mode: c.recording.format,
+      fromAnswer: shouldRecord(routing, { from, to, dialled, group, queue }),
+      toggle: c.features.record_toggle,
       check: () => guard.check(),
     };
   }
@@ -330,6 +336,21 @@ export class CallControl extends EventEmitter<CallControlEvents> {
   mediaDtmf(legId: string, digit: string, method: Exclude<DtmfMethod, 'info'>, durationMs: number | null = null): boolean {
     for (const call of this.#calls.values()) if (call.ownsMedia(legId)) return call.mediaDtmf(legId, digit, method, durationMs);
     return false;
+  }
+
+  /**
+   * Starts (`on`) or stops the recording of the call whose id or SIP Call-ID is `call`; a refusal
+   * says why (RecordingRefusal).
+   */
+  setRecording(call: string, on: boolean): Promise<RecordingResult> {
+    let found: Call | undefined = this.#calls.get(call);
+    if (found === undefined) for (const c of this.#calls.values()) if (c.a.callId === call) found = c;
+    return recordingResult(found ?? null, on);
+  }
+
+  /** The media engine gave up on a recording (its file could not be written). */
+  recordFailed(recordingId: string): void {
+    for (const call of this.#calls.values()) if (call.recordFailed(recordingId)) return;
   }
 
   list(): CallInfo[] {

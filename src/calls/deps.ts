@@ -40,15 +40,20 @@ export interface CallMedia {
   record?(legs: readonly string[], path: string, options: { mode: 'stereo' | 'mono' }): Promise<string>;
   /** Stops a recording; resolves once its file is complete. */
   stopRecord?(recordingId: string): Promise<unknown>;
+  /** Pauses a recording (nothing written, the file stays open) or resumes it. */
+  pauseRecord?(recordingId: string, paused: boolean): Promise<unknown>;
+  /** Reports the leg's in-band digits as 'dtmf' events even while it is a pure relay (decoding it). */
+  detectDigits?(legId: string, on: boolean): Promise<unknown>;
   /** Sends a digit to the leg's phone as RFC 4733 events or in-band tones, as its codec says. */
   sendDigit?(legId: string, digit: string): Promise<unknown>;
   /** Counters and quality of a leg (loss, jitter, RTT), for the CDR; optional for test doubles. */
   stats?(legId: string): Promise<LegStats>;
-  /** Plays files, tones and silences to the leg; resolves when they end or are stopped (apps, ringback). */
+  /**
+   * Plays files, tones and silences to the leg instead of what it hears otherwise; resolves when
+   * they end or are stopped (apps, ringback, beeps).
+   */
   play?(legId: string, items: readonly PlaySource[], options?: { loop?: boolean }): Promise<PlayEnd>;
   /** Plays a call progress tone (ringback, busy...) until stopPlay(). */
   tone?(legId: string, name: string): Promise<PlayEnd>;
   stopPlay?(legId: string): Promise<unknown>;
-  /** Reports the leg's digits even while it is not decoded otherwise. */
-  detectDigits?(legId: string, on: boolean): Promise<unknown>;
 }

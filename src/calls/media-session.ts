@@ -285,6 +285,34 @@ export class MediaSession {
     return this.#engine.record([a, b], path, { mode });
   }
 
+  /** Pauses or resumes a recording; rejects when the engine cannot. */
+  async pauseRecord(recordingId: string, paused: boolean): Promise<void> {
+    if (this.#engine.pauseRecord === undefined) throw new Error('the media engine cannot pause a recording');
+    await this.#engine.pauseRecord(recordingId, paused);
+  }
+
+  /** Both phones hear a short beep (the tone set's 'beep'); best effort, never rejects. */
+  beep(): void {
+    for (const side of ['caller', 'callee'] as const) {
+      const legId = this.#legs[side].legId;
+      if (legId === null || this.#closed || this.#engine.play === undefined) continue;
+      this.#engine.play(legId, [{ tone: 'beep' }]).catch((err: unknown) => this.#log.warn({ err, legId }, 'beep could not be played'));
+    }
+  }
+
+  /**
+   * Has the media workers report the digits of phones that send them as tones (for feature codes);
+   * RFC 4733 events reach call control from the relay and INFO from the dialog without it, so only
+   * the legs of in-band phones are decoded for this. Best effort.
+   */
+  watchInbandDigits(): void {
+    for (const side of ['caller', 'callee'] as const) {
+      const legId = this.#legs[side].legId;
+      if (legId === null || this.#closed || this.#engine.detectDigits === undefined || this.digitsOut(side) !== 'inband') continue;
+      this.#engine.detectDigits(legId, true).catch((err: unknown) => this.#log.warn({ err, legId }, 'digit detection could not be turned on'));
+    }
+  }
+
   /** Stops a recording before the legs close; never rejects. */
   async stopRecord(recordingId: string): Promise<void> {
     try {

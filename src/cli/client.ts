@@ -19,7 +19,9 @@ function controlUrl(config: Config): string {
   return `http://${host.includes(':') ? `[${host}]` : host}:${config.http.listen.port}`;
 }
 
-export async function controlRequest(config: Config, method: 'GET' | 'POST', path: string): Promise<ControlReply> {
+export type ControlMethod = 'GET' | 'POST' | 'DELETE';
+
+export async function controlRequest(config: Config, method: ControlMethod, path: string): Promise<ControlReply> {
   const url = controlUrl(config) + path;
   let res: Response;
   try {

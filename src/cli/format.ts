@@ -1,5 +1,5 @@
 // Tables and summaries for people; programs use --json.
-import type { CallInfo, RegistrationInfo, StatusInfo } from '../api/control-types.js';
+import type { CallInfo, CallRecordingInfo, RegistrationInfo, StatusInfo } from '../api/control-types.js';
 import type { CdrRow, LegQuality } from '../store/types.js';
 
 /** Columns padded to the widest cell; the last column is not padded. */
@@ -50,9 +50,14 @@ export function registrationsText(rows: RegistrationInfo[]): string {
 export function callsText(rows: CallInfo[]): string {
   if (rows.length === 0) return 'no calls in progress\n';
   return table(
-    ['ID', 'FROM', 'TO', 'STATE', 'STARTED (UTC)', 'DURATION'],
-    rows.map((c) => [c.id, c.from, c.to, c.state, when(c.started_at), seconds(c.duration_s)]),
+    ['ID', 'FROM', 'TO', 'STATE', 'STARTED (UTC)', 'DURATION', 'REC'],
+    rows.map((c) => [c.id, c.from, c.to, c.state, when(c.started_at), seconds(c.duration_s), c.recording ? 'yes' : '-']),
   );
+}
+
+/** What `pbx record start|stop` did. */
+export function recordingText(r: CallRecordingInfo): string {
+  return r.recording ? `recording call ${r.id} to ${r.path ?? '-'}\n` : `recording of call ${r.id} stopped (${r.path ?? 'nothing recorded'})\n`;
 }
 
 /** MOS of each leg as `caller/callee` (e.g. `4.4/3.9`), `-` where not measured. */

@@ -2,13 +2,13 @@
 // `pbx`: the command line of CONTRACT.md. Exit codes: 0 ok, 1 bad input or refused, 2 cannot reach the PBX.
 import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
-import { Command, InvalidArgumentError } from 'commander';
-import type { CallInfo, RegistrationInfo, StatusInfo } from '../api/control-types.js';
+import { Argument, Command, InvalidArgumentError } from 'commander';
+import type { CallInfo, CallRecordingInfo, RegistrationInfo, StatusInfo } from '../api/control-types.js';
 import { loadConfig } from '../config/load.js';
 import type { Config } from '../config/types.js';
 import type { CdrRow } from '../store/types.js';
-import { controlRequest, Unreachable, type ControlReply } from './client.js';
-import { callsText, cdrText, registrationsText, statusText } from './format.js';
+import { controlRequest, Unreachable, type ControlMethod, type ControlReply } from './client.js';
+import { callsText, cdrText, recordingText, registrationsText, statusText } from './format.js';
 
 const EXIT_OK = 0;
 const EXIT_BAD_INPUT = 1;
@@ -37,7 +37,7 @@ function configOrFail(file: string): Config | null {
 }
 
 /** Asks the running PBX; null (with the exit code set) when it cannot or will not answer. */
-async function ask(config: Config, method: 'GET' | 'POST', path: string): Promise<ControlReply | null> {
+async function ask(config: Config, method: ControlMethod, path: string): Promise<ControlReply | null> {
   try {
     const reply = await controlRequest(config, method, path);
     if (reply.status === 401) {
@@ -107,6 +107,17 @@ async function reload(file: string): Promise<void> {
   fail(`the PBX refused the reload (${reply.status}): ${errorOf(reply.body)}`, EXIT_BAD_INPUT);
 }
 
+/** `pbx record start|stop CALL`: the call's id or Call-ID as `pbx calls` shows them. */
+async function record(file: string, action: 'start' | 'stop', call: string, json: boolean): Promise<void> {
+  const config = configOrFail(file);
+  if (config === null) return;
+  const reply = await ask(config, action === 'start' ? 'POST' : 'DELETE', `/api/calls/${encodeURIComponent(call)}/recording`);
+  if (reply === null) return;
+  if (reply.status !== 200) return fail(`the PBX refused to ${action} recording ${call} (${reply.status}): ${errorOf(reply.body)}`, EXIT_BAD_INPUT);
+  const info = reply.body as CallRecordingInfo;
+  out(json ? JSON.stringify([info], null, 2) + '\n' : recordingText(info));
+}
+
 function isoTime(value: string): string {
   if (!/^\d{4}-\d\d-\d\d/.test(value) || Number.isNaN(Date.parse(value))) {
     throw new InvalidArgumentError('expected an ISO 8601 time such as 2026-01-31 or 2026-01-31T08:00:00Z');
@@ -148,6 +159,11 @@ function program(): Command {
   configOption(cli.command('calls').description('calls in progress'))
     .option('--json', 'machine-readable output')
     .action((o: { config: string; json?: boolean }) => show<CallInfo[]>(o.config, '/api/calls', o.json === true, callsText));
+  configOption(cli.command('record').description('start or stop recording a call in progress (its id or Call-ID from pbx calls)'))
+    .addArgument(new Argument('<action>', 'start or stop').choices(['start', 'stop']))
+    .argument('<call>', 'the call: ID or Call-ID as pbx calls shows them')
+    .option('--json', 'machine-readable output')
+    .action((action: 'start' | 'stop', call: string, o: { config: string; json?: boolean }) => record(o.config, action, call, o.json === true));
   configOption(cli.command('cdr').description('finished calls, newest first'))
     .option('--missed', 'only calls nobody answered')
     .option('--since <iso>', 'only calls that started at or after this time', isoTime)

@@ -190,6 +190,7 @@ function build(raw: RawConfig, file: string): Config {
       reject_status: raw.callers.reject_status,
       anonymous: raw.callers.anonymous,
     },
+    features: { ...raw.features },
   };
   addImplicitConferences(config);
   return config;

@@ -250,6 +250,13 @@ const callers = mapping({
   anonymous: optionalDestination,
 });
 
+/** Digits pressed during a call for a feature: 1 to 8 of 0-9 * # A-D. */
+const featureCode = v.pipe(text, v.regex(/^[0-9*#A-D]{1,8}$/, (i) => `a feature code is 1 to 8 keys of 0-9 * # A-D, not "${i.input}"`));
+
+const features = mapping({
+  record_toggle: v.optional(v.nullable(featureCode), '*1'),
+});
+
 const conference = v.nullable(mapping({ pin: v.optional(v.nullable(pin), null) }));
 
 export const ConfigSchema = mapping({
@@ -332,6 +339,7 @@ export const ConfigSchema = mapping({
   recording: v.optional(recording, {}),
   schedules: v.optional(v.record(name, schedule), {}),
   callers: v.optional(callers, {}),
+  features: v.optional(features, {}),
 });
 
 export type RawConfig = v.InferOutput<typeof ConfigSchema>;

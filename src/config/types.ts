@@ -120,6 +120,12 @@ export interface RecordingConfig {
   numbers: string[];
 }
 
+/** Feature codes: digits pressed during an answered call. */
+export interface FeaturesConfig {
+  /** Starts and stops the call's recording (default "*1"); null: no such code. */
+  record_toggle: string | null;
+}
+
 export interface Config {
   /** Absolute path of the file this came from. */
   file: string;
@@ -185,6 +191,7 @@ export interface Config {
   recording: RecordingConfig;
   schedules: Map<string, ScheduleConfig>;
   callers: CallersConfig;
+  features: FeaturesConfig;
 }
 
 /** A routing target, compiled from a destination string. */

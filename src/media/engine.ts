@@ -5,7 +5,7 @@ import { EventEmitter } from 'node:events';
 import { Worker } from 'node:worker_threads';
 import { PbxError } from '../util/errors.js';
 import type { Log } from '../util/log.js';
-import { TRANSCODABLE } from './codec/index.js';
+import { opusBindingSummary, TRANSCODABLE } from './codec/index.js';
 import { PortPool } from './ports.js';
 import type {
   DtmfMethod,
@@ -240,6 +240,8 @@ export class MediaEngine extends EventEmitter<MediaEngineEvents> {
       throw e;
     }
     engine.#log?.info({ relay: engine.#relay }, `media relay: ${engine.#relay}`);
+    const opus = opusBindingSummary();
+    engine.#log?.info({ opus }, `opus: ${opus}`);
     return engine;
   }
 
@@ -610,6 +612,18 @@ export class MediaEngine extends EventEmitter<MediaEngineEvents> {
     if (slot === undefined || this.#closed) return;
     this.#recordings.delete(recordingId);
     await this.#op(slot, { op: 'stop-record', recordingId });
+  }
+
+  /**
+   * Pauses a recording (nothing is written until it resumes; the file stays open and valid) or
+   * resumes it. Rejects with PBX_ERR_MEDIA_NO_RECORDING for an id that is not recording (stopped,
+   * failed or unknown).
+   */
+  async pauseRecord(recordingId: string, paused: boolean): Promise<void> {
+    const slot = this.#recordings.get(recordingId);
+    if (this.#closed) throw closedError();
+    if (slot === undefined) throw new PbxError('PBX_ERR_MEDIA_NO_RECORDING', `no recording ${recordingId}`);
+    await this.#op(slot, { op: 'pause-record', recordingId, paused: paused === true });
   }
 
   #legsOf(group: string): string[] {

@@ -62,6 +62,7 @@ export type WorkerRequest =
   | { id: number; op: 'detect-digits'; legId: string; on: boolean }
   | { id: number; op: 'record'; recordingId: string; legs: string[]; path: string; mode: 'stereo' | 'mono' }
   | { id: number; op: 'stop-record'; recordingId: string }
+  | { id: number; op: 'pause-record'; recordingId: string; paused: boolean }
   | { id: number; op: 'join'; room: string; legId: string; muted: boolean; deaf: boolean }
   | { id: number; op: 'leave'; legId: string }
   | { id: number; op: 'party'; legId: string; muted: boolean | null; deaf: boolean | null }

@@ -8,7 +8,7 @@ import type { CdrRow } from '../../src/store/types.js';
 const TOKEN = 'test-token-123';
 const STATUS: StatusInfo = { version: '0.1.0', started_at: '2026-01-01T00:00:00.000Z', uptime_s: 42, registrations: 1, calls: 1 };
 const REGISTRATION: RegistrationInfo = { extension: '1001', contact: 'sip:1001@127.0.0.1:5070', transport: 'udp', source: '127.0.0.1:5070', expires_at: '2026-01-01T01:00:00.000Z', user_agent: 'SIPp' };
-const CALL: CallInfo = { id: 'c1', call_id: 'x@y', from: '1001', to: '1002', state: 'answered', started_at: '2026-01-01T00:00:01.000Z', answered_at: '2026-01-01T00:00:03.000Z', duration_s: 5 };
+const CALL: CallInfo = { id: 'c1', call_id: 'x@y', from: '1001', to: '1002', state: 'answered', started_at: '2026-01-01T00:00:01.000Z', answered_at: '2026-01-01T00:00:03.000Z', duration_s: 5, recording: false };
 const CDR: CdrRow = { id: 'r1', call_id: 'x@y', from: '1001', to: '1002', status: 'missed', reason: 'cancel', started_at: '2026-01-01T00:00:00.000Z', answered_at: null, ended_at: '2026-01-01T00:00:09.000Z', duration_s: 9, billsec: 0, recording: null };
 
 function fakeSource() {
@@ -20,6 +20,7 @@ function fakeSource() {
     calls: () => [CALL],
     cdr: (q) => (cdrQueries.push(q), [CDR]),
     reload: async () => reloadResult,
+    setRecording: async () => ({ ok: false as const, refusal: 'unknown-call' as const, error: 'no such call' }),
   };
   return { source, cdrQueries, refuseReloads: (errors: string[]) => (reloadResult = { ok: false, errors }) };
 }

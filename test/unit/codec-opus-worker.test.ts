@@ -3,7 +3,7 @@ import { Worker } from 'node:worker_threads';
 import t from 'tap';
 import { compiledMediaWorker } from '../helpers/compiled.js';
 
-// Media runs in worker_threads: both Opus bindings must load and work there (the compiled
+// Media runs in worker_threads: every Opus binding must load and work there (the compiled
 // modules, as the media worker would load them; needs `npm run build`).
 
 const codecUrl = new URL('codec/opus.js', compiledMediaWorker()).href;
@@ -23,7 +23,7 @@ import(workerData.url).then((m) => {
 }, (err) => parentPort.postMessage({ error: String(err) }));
 `;
 
-for (const binding of ['native', 'opusscript']) {
+for (const binding of ['native', 'discordjs', 'opusscript']) {
   t.test(`the ${binding} Opus binding loads and codes inside a worker_thread`, async (t) => {
     const w = new Worker(body, { eval: true, workerData: { url: codecUrl, binding } });
     t.teardown(() => w.terminate());

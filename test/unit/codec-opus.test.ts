@@ -1,18 +1,19 @@
 import t from 'tap';
 import { createCodec } from '../../src/media/codec/index.js';
-import { opusBindingName } from '../../src/media/codec/opus-binding.js';
-import { OPUS_MAX_PACKET, OpusCodec, opusPacketSamples } from '../../src/media/codec/opus.js';
+import { JitterBuffer } from '../../src/media/jitter.js';
+import { opusBindingName, opusBindingSummary } from '../../src/media/codec/opus-binding.js';
+import { OPUS_MAX_PACKET, OpusCodec, opusPacketSamples, type OpusOptions } from '../../src/media/codec/opus.js';
 import { bestLag, rms, sine, snrDb, speechLike } from '../helpers/audio.js';
 
-const BINDINGS = ['native', 'opusscript'] as const;
+const BINDINGS = ['native', 'discordjs', 'opusscript'] as const;
 
-/** Correlation of the 20 ms RMS levels of a and of b delayed by lag. */
-function envelopeCorrelation(a: Int16Array, b: Int16Array, lag: number): number {
+/** Correlation of the 20 ms RMS levels of a and of b delayed by lag (frame: 20 ms of samples). */
+function envelopeCorrelation(a: Int16Array, b: Int16Array, lag: number, frame = 960): number {
   const x: number[] = [];
   const y: number[] = [];
-  for (let f = 4800; f + 960 + lag <= b.length; f += 960) {
-    x.push(rms(a, f, f + 960));
-    y.push(rms(b, f + lag, f + lag + 960));
+  for (let f = 5 * frame; f + frame + lag <= b.length; f += frame) {
+    x.push(rms(a, f, f + frame));
+    y.push(rms(b, f + lag, f + lag + frame));
   }
   const mean = (v: number[]): number => v.reduce((s, e) => s + e, 0) / v.length;
   const mx = mean(x);
@@ -33,12 +34,25 @@ function roundTrip(c: OpusCodec, pcm: Int16Array): { out: Int16Array; sizes: num
   const out = new Int16Array(pcm.length);
   const packet = new Uint8Array(OPUS_MAX_PACKET);
   const sizes: number[] = [];
-  for (let f = 0; f + 960 <= pcm.length; f += 960) {
-    const n = c.encode(pcm.subarray(f, f + 960), packet);
+  const frame = c.frameSamples;
+  for (let f = 0; f + frame <= pcm.length; f += frame) {
+    const n = c.encode(pcm.subarray(f, f + frame), packet);
     sizes.push(n);
-    if (c.decode(packet.subarray(0, n), out.subarray(f, f + 960)) !== 960) throw new Error('decode failed');
+    if (c.decode(packet.subarray(0, n), out.subarray(f, f + frame)) !== frame) throw new Error('decode failed');
   }
   return { out, sizes };
+}
+
+/** 20 ms packets of pcm from a fresh encoder. */
+function packetsOf(pcm: Int16Array, o: OpusOptions): Uint8Array[] {
+  const c = new OpusCodec(o);
+  const buf = new Uint8Array(OPUS_MAX_PACKET);
+  const packets: Uint8Array[] = [];
+  for (let f = 0; f + c.frameSamples <= pcm.length; f += c.frameSamples) {
+    packets.push(buf.slice(0, c.encode(pcm.subarray(f, f + c.frameSamples), buf)));
+  }
+  c.close();
+  return packets;
 }
 
 t.test('opus is 48 kHz mono on a 48000 clock (SDP opus/48000/2): 960 samples per 20 ms', async (t) => {
@@ -53,7 +67,19 @@ t.test('opus is 48 kHz mono on a 48000 clock (SDP opus/48000/2): 960 samples per
   c.close();
 });
 
-t.test('the native binding is the default and TSPBX_OPUS=opusscript forces the fallback', async (t) => {
+t.test('opus at 16 kHz: 320 samples per 20 ms on the same 48000 clock, timestamp step 960 (RFC 7587 4.1)', async (t) => {
+  const c = createCodec('opus', 48000, 2, { sampleRate: 16000 })!;
+  t.equal(c.clockRate, 48000);
+  t.equal(c.sampleRate, 16000);
+  t.equal(c.frameSamples, 320);
+  t.equal(c.timestampStep, 960);
+  c.close();
+  t.equal(createCodec('opus', 48000, 2, { sampleRate: 44100 })!.sampleRate, 48000, 'a rate libopus lacks keeps 48 kHz');
+  t.equal(createCodec('PCMU', 8000, 1, { sampleRate: 16000 })!.sampleRate, 8000, 'codecs of one rate keep it');
+  t.throws(() => new OpusCodec({ sampleRate: 44100 as 48000 }), { code: 'PBX_ERR_MEDIA_ARGUMENT' });
+});
+
+t.test('the native addon is the default; TSPBX_OPUS=discordjs and TSPBX_OPUS=opusscript force the fallbacks', async (t) => {
   const saved = process.env.TSPBX_OPUS;
   t.teardown(() => {
     if (saved === undefined) delete process.env.TSPBX_OPUS;
@@ -62,6 +88,9 @@ t.test('the native binding is the default and TSPBX_OPUS=opusscript forces the f
   delete process.env.TSPBX_OPUS;
   t.equal(opusBindingName(), 'native');
   t.equal(new OpusCodec().binding, 'native');
+  t.match(opusBindingSummary(), /^native \(libopus \d/, 'the start-up log names the libopus version');
+  process.env.TSPBX_OPUS = 'discordjs';
+  t.equal(opusBindingName(), 'discordjs');
   process.env.TSPBX_OPUS = 'opusscript';
   t.equal(opusBindingName(), 'opusscript');
   const c = new OpusCodec();
@@ -70,32 +99,35 @@ t.test('the native binding is the default and TSPBX_OPUS=opusscript forces the f
 });
 
 for (const binding of BINDINGS) {
-  t.test(`${binding}: a 1 kHz tone comes through opus with SNR above 15 dB`, async (t) => {
-    const c = new OpusCodec({ binding });
-    const pcm = sine(48000, 1000, 8000, 48000);
-    const { out } = roundTrip(c, pcm);
-    // Opus (SILK) keeps the spectrum, not the phase: compare at the best alignment.
-    const snr = snrDb(pcm, out, bestLag(pcm, out, 480, 240), 4800);
-    t.ok(snr > 15, `SNR ${snr.toFixed(1)} dB`);
-    c.close();
-  });
+  for (const rate of [48000, 16000] as const) {
+    const ms = rate / 1000;
+    t.test(`${binding} at ${ms} kHz: a 1 kHz tone comes through opus with SNR above 15 dB`, async (t) => {
+      const c = new OpusCodec({ binding, sampleRate: rate });
+      const pcm = sine(rate, 1000, 8000, rate);
+      const { out } = roundTrip(c, pcm);
+      // Opus (SILK) keeps the spectrum, not the phase: compare at the best alignment.
+      const snr = snrDb(pcm, out, bestLag(pcm, out, 10 * ms, 5 * ms), 100 * ms);
+      t.ok(snr > 15, `SNR ${snr.toFixed(1)} dB`);
+      c.close();
+    });
 
-  t.test(`${binding}: speech keeps its loudness contour through opus at about 32 kbit/s`, async (t) => {
-    const c = new OpusCodec({ binding });
-    const pcm = speechLike(48000, 1.5);
-    const { out, sizes } = roundTrip(c, pcm);
-    const lag = bestLag(pcm, out, 480, 240);
-    const snr = snrDb(pcm, out, lag, 4800);
-    const corr = envelopeCorrelation(pcm, out, lag);
-    t.comment(`${binding}: speech-like SNR ${snr.toFixed(1)} dB at lag ${lag}, envelope correlation ${corr.toFixed(3)}`);
-    t.ok(corr > 0.95, `20 ms level envelope correlation ${corr.toFixed(3)}`);
-    t.ok(snr > 5, `SNR ${snr.toFixed(1)} dB`);
-    const kbps = (sizes.reduce((a, b) => a + b) * 8) / 1.5 / 1000;
-    t.ok(kbps > 16 && kbps < 64, `bitrate ${kbps.toFixed(1)} kbit/s near the 32 kbit/s target`);
-    t.ok(sizes.every((n) => n > 0 && n <= OPUS_MAX_PACKET));
-    c.close();
-    c.close();
-  });
+    t.test(`${binding} at ${ms} kHz: speech keeps its loudness contour through opus at about 32 kbit/s`, async (t) => {
+      const c = new OpusCodec({ binding, sampleRate: rate });
+      const pcm = speechLike(rate, 1.5);
+      const { out, sizes } = roundTrip(c, pcm);
+      const lag = bestLag(pcm, out, 10 * ms, 5 * ms);
+      const snr = snrDb(pcm, out, lag, 100 * ms);
+      const corr = envelopeCorrelation(pcm, out, lag, c.frameSamples);
+      t.comment(`${binding} ${ms} kHz: speech-like SNR ${snr.toFixed(1)} dB at lag ${lag}, envelope correlation ${corr.toFixed(3)}`);
+      t.ok(corr > 0.95, `20 ms level envelope correlation ${corr.toFixed(3)}`);
+      t.ok(snr > 5, `SNR ${snr.toFixed(1)} dB`);
+      const kbps = (sizes.reduce((a, b) => a + b) * 8) / 1.5 / 1000;
+      t.ok(kbps > 16 && kbps < 64, `bitrate ${kbps.toFixed(1)} kbit/s near the 32 kbit/s target`);
+      t.ok(sizes.every((n) => n > 0 && n <= OPUS_MAX_PACKET));
+      c.close();
+      c.close();
+    });
+  }
 
   t.test(`${binding}: packets carry a 20 ms mono TOC`, async (t) => {
     const c = new OpusCodec({ binding });
@@ -167,19 +199,131 @@ for (const binding of BINDINGS) {
   });
 }
 
-t.test('the native and opusscript bindings decode each other', async (t) => {
-  const n = new OpusCodec({ binding: 'native' });
-  const s = new OpusCodec({ binding: 'opusscript' });
-  const pcm = speechLike(48000, 1);
-  const packet = new Uint8Array(OPUS_MAX_PACKET);
-  const out = new Int16Array(pcm.length);
-  for (let f = 0; f < pcm.length; f += 960) {
-    const len = n.encode(pcm.subarray(f, f + 960), packet);
-    t.equal(s.decode(packet.subarray(0, len), out.subarray(f, f + 960)), 960);
+t.test('the bindings decode each other, and a 48 kHz stream decodes at 16 kHz and back', async (t) => {
+  const pairs: [OpusOptions, OpusOptions][] = [
+    [{ binding: 'native' }, { binding: 'opusscript' }],
+    [{ binding: 'opusscript' }, { binding: 'native' }],
+    [{ binding: 'discordjs' }, { binding: 'native' }],
+    [{ binding: 'native', sampleRate: 48000 }, { binding: 'native', sampleRate: 16000 }],
+    [{ binding: 'native', sampleRate: 16000 }, { binding: 'discordjs', sampleRate: 48000 }],
+  ];
+  for (const [from, to] of pairs) {
+    const encoder = new OpusCodec(from);
+    const decoder = new OpusCodec(to);
+    const frame = decoder.frameSamples;
+    const pcm = speechLike(encoder.sampleRate, 1);
+    const reference = speechLike(decoder.sampleRate, 1);
+    const packet = new Uint8Array(OPUS_MAX_PACKET);
+    const out = new Int16Array(reference.length);
+    let decoded = 0;
+    for (let f = 0; f < 50; f++) {
+      const len = encoder.encode(pcm.subarray(f * encoder.frameSamples), packet);
+      decoded += decoder.decode(packet.subarray(0, len), out.subarray(f * frame, f * frame + frame));
+    }
+    const label = `${from.binding} ${encoder.sampleRate} Hz -> ${to.binding} ${decoder.sampleRate} Hz`;
+    t.equal(decoded, 50 * frame, `${label}: every packet decodes to 20 ms`);
+    const corr = envelopeCorrelation(reference, out, bestLag(reference, out, frame / 2, frame / 4), frame);
+    t.ok(corr > 0.95, `${label}: envelope correlation ${corr.toFixed(3)}`);
+    encoder.close();
+    decoder.close();
   }
-  t.ok(envelopeCorrelation(pcm, out, bestLag(pcm, out, 480, 240)) > 0.95);
-  n.close();
-  s.close();
+});
+
+t.test('native: a lost frame comes back from the next packet\'s in-band FEC, far closer than PLC', async (t) => {
+  for (const rate of [16000, 48000] as const) {
+    const frame = rate / 50;
+    const packets = packetsOf(speechLike(rate, 3), { binding: 'native', sampleRate: rate, packetLossPercent: 20 });
+    const reference = new OpusCodec({ binding: 'native', sampleRate: rate });
+    const withFec = new OpusCodec({ binding: 'native', sampleRate: rate });
+    const plcOnly = new OpusCodec({ binding: 'native', sampleRate: rate });
+    const ref = new Int16Array(frame);
+    const a = new Int16Array(frame);
+    const b = new Int16Array(frame);
+    let fecDb = 0;
+    let plcDb = 0;
+    let lost = 0;
+    for (let k = 0; k + 1 < packets.length; k++) {
+      reference.decode(packets[k]!, ref);
+      if (k % 7 !== 3) {
+        withFec.decode(packets[k]!, a);
+        plcOnly.decode(packets[k]!, b);
+        continue;
+      }
+      t.equal(withFec.conceal(a, packets[k + 1]!), frame);
+      t.equal(plcOnly.conceal(b, null), frame);
+      if (rms(ref) < 100) continue; // a pause: nothing to compare
+      fecDb += snrDb(ref, a);
+      plcDb += snrDb(ref, b);
+      lost++;
+    }
+    fecDb /= lost;
+    plcDb /= lost;
+    // Against the lossless decode of the same frame: measured near 20 dB (FEC) and 4 dB (PLC).
+    t.ok(lost >= 10, `${lost} lost frames of speech compared`);
+    t.ok(fecDb > plcDb + 8, `${rate} Hz: recovered frame SNR ${fecDb.toFixed(1)} dB with FEC, ${plcDb.toFixed(1)} dB with PLC`);
+    reference.close();
+    withFec.close();
+    plcOnly.close();
+  }
+});
+
+t.test('through the jitter buffer as a decoded leg reads it: a dropped RTP packet is recovered from FEC', async (t) => {
+  const packets = packetsOf(speechLike(16000, 2), { binding: 'native', sampleRate: 16000, packetLossPercent: 20 });
+  const dropped = new Set([12, 30, 31, 47, 64, 83]);
+  /** Plays the stream through a jitter buffer (minus the dropped packets) into one PCM array. */
+  const playOut = (drop: Set<number>, withNext: boolean): Int16Array => {
+    const jb = new JitterBuffer({ clockRate: 48000, timestampStep: 960 });
+    const codec = createCodec('opus', 48000, 2, { sampleRate: 16000 })!;
+    const pcm = new Int16Array(320 * (packets.length + 10));
+    const frame = new Int16Array(5760);
+    let at = 0;
+    for (let tick = 0; tick < packets.length + 10; tick++) {
+      const now = tick * 20;
+      if (tick < packets.length && !drop.has(tick)) {
+        const p = packets[tick]!;
+        const rtp = new Uint8Array(12 + p.length);
+        rtp[0] = 0x80;
+        rtp[1] = 111;
+        new DataView(rtp.buffer).setUint16(2, tick);
+        new DataView(rtp.buffer).setUint32(4, tick * 960);
+        rtp.set(p, 12);
+        jb.push(rtp, rtp.length, now);
+      }
+      const f = jb.pop(now);
+      let n = 0;
+      if (f.kind === 'audio') n = codec.decode(f.payload, frame);
+      else if (f.kind === 'lost') n = codec.conceal(frame, withNext ? f.next : null);
+      else if (at === 0) continue; // before the playout starts
+      if (n === 320) pcm.set(frame.subarray(0, 320), at);
+      at += 320;
+    }
+    codec.close();
+    return pcm.subarray(0, at);
+  };
+  const whole = playOut(new Set(), true);
+  const fec = playOut(dropped, true);
+  const plc = playOut(dropped, false);
+  let fecNoise = 0;
+  let plcNoise = 0;
+  for (let i = 0; i < whole.length; i++) {
+    fecNoise += (whole[i]! - fec[i]!) ** 2;
+    plcNoise += (whole[i]! - plc[i]!) ** 2;
+  }
+  t.ok(fecNoise > 0, 'the loss changed something');
+  const gainDb = 10 * Math.log10(plcNoise / fecNoise);
+  t.ok(gainDb > 6, `the error against the lossless stream is ${gainDb.toFixed(1)} dB smaller with FEC than with PLC`);
+});
+
+t.test('the Buffer bindings cannot decode FEC: a loss with the next packet given is concealed by PLC', async (t) => {
+  for (const binding of ['discordjs', 'opusscript'] as const) {
+    const packets = packetsOf(speechLike(16000, 1), { binding, sampleRate: 16000 });
+    const c = new OpusCodec({ binding, sampleRate: 16000 });
+    const out = new Int16Array(320);
+    for (let k = 0; k < 10; k++) c.decode(packets[k]!, out);
+    t.equal(c.conceal(out, packets[11]!), 320, binding);
+    t.equal(c.decode(packets[11]!, out), 320, `${binding}: decoding goes on`);
+    c.close();
+  }
 });
 
 t.test('opusPacketSamples reads the TOC and frame count (RFC 6716 3.1, 3.2)', async (t) => {

@@ -3,6 +3,7 @@ import {
   createOpusState,
   opusBindingName,
   OPUS_APPLICATION_VOIP,
+  OPUS_RATES,
   OPUS_RESET_STATE,
   OPUS_SET_APPLICATION,
   OPUS_SET_BITRATE,
@@ -15,13 +16,13 @@ import {
 import type { AudioCodec } from './types.js';
 
 // Opus (RFC 6716) over RTP (RFC 7587): SDP says opus/48000/2 whatever is sent; we send mono
-// (the TOC's stereo bit clear) and decode whatever comes to mono. 20 ms = 960 samples at 48 kHz,
-// timestamp step 960. In-band FEC is on in the encoder, so peers can recover our lost packets.
-// PCM crosses into libopus as s16 in host byte order, which both bindings take as little-endian.
+// (the TOC's stereo bit clear) and decode whatever comes to mono, at the PCM rate the caller
+// picks (48, 24, 16, 12 or 8 kHz; frameSamples = rate / 50). The RTP timestamp steps 960 per 20 ms
+// at every rate. In-band FEC is on in the encoder, so peers can recover our lost packets, and a
+// lost packet of theirs is recovered from the next one's FEC where the binding can (native).
 
 /** RFC 6716 3.2.1: the largest frame; a 20 ms packet never holds more than this. */
 export const OPUS_MAX_PACKET = 1275;
-const FRAME = 960;
 
 /** Samples per frame at 48 kHz for each TOC configuration (RFC 6716 3.1 Table 2). */
 const FRAME_SAMPLES = new Int32Array(32);
@@ -59,20 +60,18 @@ export function opusPacketSamples(packet: Uint8Array): number {
   }
 }
 
-/**
- * The TOC byte of a one-byte packet that makes the decoder conceal 20 ms (RFC 6716 3.2.1: a
- * frame of length 0 is a lost frame): the last packet's mode, bandwidth and channels, 20 ms,
- * code 0.
- */
-function concealToc(lastToc: number): number {
-  const config = lastToc >> 3;
-  const twentyMs = config < 12 ? (config & ~3) | 1 : config < 16 ? config | 1 : config | 3;
-  return (twentyMs << 3) | (lastToc & 4);
-}
+/** The PCM rates an OpusCodec works at (libopus resamples internally). */
+export type OpusSampleRate = 8000 | 12000 | 16000 | 24000 | 48000;
 
 export interface OpusOptions {
-  /** Which libopus binding (default: native unless TSPBX_OPUS=opusscript or it cannot load). */
+  /** Which libopus binding (default: opusBindingName()). */
   binding?: OpusBindingName;
+  /**
+   * PCM rate of encode input and decode output (default 48000). A pipeline working at 16 kHz
+   * asks for 16000: no resampling, and the encoder costs less than half as much. The RTP clock
+   * stays 48000 (RFC 7587 4.1) and a packet from any peer decodes at this rate.
+   */
+  sampleRate?: OpusSampleRate;
   /** Target bitrate in bit/s (default 32000: wideband speech with room for FEC). */
   bitrate?: number;
   /**
@@ -86,23 +85,22 @@ export interface OpusOptions {
 
 export class OpusCodec implements AudioCodec {
   readonly name = 'opus';
+  /** RFC 7587 4.1: the RTP clock is 48 kHz whatever rate the codec works at. */
   readonly clockRate = 48000;
-  readonly sampleRate = 48000;
-  readonly frameSamples = FRAME;
-  readonly timestampStep = FRAME;
+  readonly sampleRate: OpusSampleRate;
+  readonly frameSamples: number;
+  readonly timestampStep = 960;
   /** The libopus binding this codec runs on. */
   readonly binding: OpusBindingName;
   #state: OpusState | null;
-  /** PCM handed to libopus: always exactly one 20 ms frame (a shorter one would abort, see binding). */
-  readonly #pcmBytes = Buffer.alloc(2 * FRAME);
-  readonly #pcm = new Int16Array(this.#pcmBytes.buffer, this.#pcmBytes.byteOffset, FRAME);
-  readonly #concealPacket = new Uint8Array(1);
-  #lastToc = -1;
+  /** Whether a packet was decoded since the start or the last reset (PLC needs one). */
+  #heard = false;
 
   constructor(o: OpusOptions = {}) {
     const bitrate = o.bitrate ?? 32000;
     const complexity = o.complexity ?? 3;
     const loss = o.packetLossPercent ?? 10;
+    const rate = o.sampleRate ?? 48000;
     if (!Number.isInteger(bitrate) || bitrate < 6000 || bitrate > 510000) {
       throw new PbxError('PBX_ERR_MEDIA_ARGUMENT', `Opus bitrate must be 6000..510000 bit/s, got ${bitrate}`);
     }
@@ -112,8 +110,13 @@ export class OpusCodec implements AudioCodec {
     if (!Number.isInteger(loss) || loss < 0 || loss > 100) {
       throw new PbxError('PBX_ERR_MEDIA_ARGUMENT', `Opus packet loss must be 0..100 percent, got ${loss}`);
     }
+    if (!OPUS_RATES.includes(rate)) {
+      throw new PbxError('PBX_ERR_MEDIA_ARGUMENT', `Opus sample rate must be one of ${OPUS_RATES.join(', ')}, got ${rate}`);
+    }
+    this.sampleRate = rate;
+    this.frameSamples = rate / 50;
     this.binding = o.binding ?? opusBindingName();
-    const state = createOpusState(this.binding);
+    const state = createOpusState(rate, this.binding);
     // OPUS_SET_APPLICATION is only accepted before the first frame is encoded.
     state.encoderCtl(OPUS_SET_APPLICATION, OPUS_APPLICATION_VOIP);
     state.encoderCtl(OPUS_SET_BITRATE, bitrate);
@@ -125,55 +128,50 @@ export class OpusCodec implements AudioCodec {
 
   encode(pcm: Int16Array, out: Uint8Array): number {
     const state = this.#open();
-    if (pcm.length < FRAME) {
-      throw new PbxError('PBX_ERR_MEDIA_ARGUMENT', `an Opus frame is ${FRAME} samples, got ${pcm.length}`);
+    if (pcm.length < this.frameSamples) {
+      throw new PbxError('PBX_ERR_MEDIA_ARGUMENT', `an Opus frame is ${this.frameSamples} samples, got ${pcm.length}`);
     }
     if (out.length < OPUS_MAX_PACKET) {
       throw new PbxError('PBX_ERR_MEDIA_ARGUMENT', `Opus output needs ${OPUS_MAX_PACKET} bytes, got ${out.length}`);
     }
-    const frame = this.#pcm;
-    for (let i = 0; i < FRAME; i++) frame[i] = pcm[i];
-    const packet = state.encode(this.#pcmBytes);
-    out.set(packet);
-    return packet.length;
+    return state.encode(pcm, this.frameSamples, out);
   }
 
   decode(payload: Uint8Array, out: Int16Array): number {
     const state = this.#open();
-    const samples = opusPacketSamples(payload);
-    if (samples < 0 || samples > out.length) return -1;
-    let pcm: Buffer;
-    try {
-      pcm = state.decode(payload);
-    } catch {
-      return -1; // libopus found the packet corrupt
-    }
-    this.#lastToc = payload[0];
-    return copyPcm(pcm, out);
+    const at48k = opusPacketSamples(payload);
+    if (at48k < 0) return -1;
+    const samples = (at48k * this.sampleRate) / 48000;
+    if (samples > out.length) return -1;
+    const n = state.decode(payload, out, samples, false);
+    if (n > 0) this.#heard = true;
+    return n;
   }
 
-  /** One 20 ms of libopus packet loss concealment. FEC cannot be decoded: next is not used. */
-  conceal(out: Int16Array, _next: Uint8Array | null): number {
+  /**
+   * One lost 20 ms frame into out: recovered from the in-band FEC of `next` (the packet after
+   * the loss, RFC 6716 2.1.7) when the binding can and it carries some, else libopus' PLC from
+   * the signal before; silence when nothing was decoded yet.
+   */
+  conceal(out: Int16Array, next: Uint8Array | null): number {
     const state = this.#open();
-    const n = out.length < FRAME ? out.length : FRAME;
-    if (this.#lastToc < 0) {
-      out.fill(0, 0, n);
-      return n;
+    const frame = this.frameSamples;
+    if (out.length < frame) {
+      throw new PbxError('PBX_ERR_MEDIA_ARGUMENT', `a concealed Opus frame is ${frame} samples, got room for ${out.length}`);
     }
-    this.#concealPacket[0] = concealToc(this.#lastToc);
-    try {
-      return copyPcm(state.decode(this.#concealPacket), out);
-    } catch {
-      out.fill(0, 0, n);
-      return n;
+    if (next !== null && state.decodesFec && opusPacketSamples(next) > 0 && state.decode(next, out, frame, true) === frame) {
+      this.#heard = true;
+      return frame;
     }
+    if (!this.#heard || state.decode(null, out, frame, false) !== frame) out.fill(0, 0, frame);
+    return frame;
   }
 
   reset(): void {
     const state = this.#open();
     state.encoderCtl(OPUS_RESET_STATE, 0);
     state.decoderCtl(OPUS_RESET_STATE, 0);
-    this.#lastToc = -1;
+    this.#heard = false;
   }
 
   close(): void {
@@ -185,12 +183,4 @@ export class OpusCodec implements AudioCodec {
     if (this.#state === null) throw new PbxError('PBX_ERR_MEDIA_CLOSED', 'the Opus codec is closed');
     return this.#state;
   }
-}
-
-/** Copies s16le bytes into out (as many samples as fit); returns the samples copied. */
-function copyPcm(bytes: Buffer, out: Int16Array): number {
-  let n = bytes.length >> 1;
-  if (n > out.length) n = out.length;
-  for (let i = 0; i < n; i++) out[i] = bytes[2 * i] | (bytes[2 * i + 1] << 8);
-  return n;
 }

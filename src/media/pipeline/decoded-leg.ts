@@ -57,9 +57,11 @@ export class DecodedLeg {
 
   /** `rtcpIntervalMs`: the minimum RTCP report interval (RFC 3550 6.2: 5 s); tests shorten it. */
   static create(leg: Leg, codec: LegCodecSpec, rtcpIntervalMs?: number): DecodedLeg | null {
-    const rx = createCodec(codec.name, codec.clockRate, codec.channels);
+    // A codec that can code at the internal rate (Opus) does, so nothing is resampled.
+    const options = { sampleRate: INTERNAL_RATE };
+    const rx = createCodec(codec.name, codec.clockRate, codec.channels, options);
     if (rx === null) return null;
-    const tx = createCodec(codec.name, codec.clockRate, codec.channels)!;
+    const tx = createCodec(codec.name, codec.clockRate, codec.channels, options)!;
     return new DecodedLeg(leg, codec, rx, tx, rtcpIntervalMs);
   }
 

@@ -26,7 +26,7 @@ import { MediaClock } from './media-clock.js';
 /** The pipeline's requests; the worker answers the others itself. */
 export type PipelineRequest = Extract<
   WorkerRequest,
-  { op: 'codec' | 'play' | 'stop-play' | 'send-digit' | 'detect-digits' | 'record' | 'stop-record' | 'join' | 'leave' | 'party' }
+  { op: 'codec' | 'play' | 'stop-play' | 'send-digit' | 'detect-digits' | 'record' | 'stop-record' | 'pause-record' | 'join' | 'leave' | 'party' }
 >;
 
 const PIPELINE_OPS: ReadonlySet<string> = new Set([
@@ -37,6 +37,7 @@ const PIPELINE_OPS: ReadonlySet<string> = new Set([
   'detect-digits',
   'record',
   'stop-record',
+  'pause-record',
   'join',
   'leave',
   'party',
@@ -74,6 +75,8 @@ interface Recording {
   id: string;
   recorder: CallRecorder;
   legs: LegMedia[];
+  /** Nothing is written, and the legs are not decoded for it, until it resumes. */
+  paused: boolean;
 }
 
 /** What the pipeline knows of one leg of the worker. */
@@ -262,17 +265,23 @@ export class Pipeline {
           onError: (err) => this.#recordFailed(id, err.message),
         });
         for (const m of legs) m.recordings++;
-        this.#recordings.set(req.recordingId, { id: req.recordingId, recorder, legs });
+        this.#recordings.set(req.recordingId, { id: req.recordingId, recorder, legs, paused: false });
         break;
       }
       case 'stop-record': {
         const r = this.#recordings.get(req.recordingId);
         if (r === undefined) return;
         this.#recordings.delete(req.recordingId);
-        for (const m of r.legs) m.recordings--;
+        this.#pause(r, true);
         this.refresh();
         await r.recorder.close();
         return;
+      }
+      case 'pause-record': {
+        const r = this.#recordings.get(req.recordingId);
+        if (r === undefined) fail('PBX_ERR_MEDIA_NO_RECORDING', `no recording ${req.recordingId}`);
+        this.#pause(r, req.paused);
+        break;
       }
       case 'join': {
         const m = this.#of(req.legId);
@@ -451,7 +460,15 @@ export class Pipeline {
     }
   }
 
+  /** A paused recording no longer counts as a reason to decode its legs. */
+  #pause(r: Recording, paused: boolean): void {
+    if (r.paused === paused) return;
+    r.paused = paused;
+    for (const m of r.legs) m.recordings += paused ? -1 : 1;
+  }
+
   #record(r: Recording): void {
+    if (r.paused) return;
     const left = r.legs[0]!.decoded;
     const right = r.legs.length > 1 ? r.legs[1]!.decoded : null;
     r.recorder.writeLeft(left === null ? SILENCE : left.heard, INTERNAL_FRAME);
@@ -463,7 +480,7 @@ export class Pipeline {
     const r = this.#recordings.get(id);
     if (r === undefined) return;
     this.#recordings.delete(id);
-    for (const m of r.legs) m.recordings--;
+    this.#pause(r, true);
     this.#dirty = true;
     void r.recorder.close();
     this.#post({ event: 'record-failed', recordingId: id, error });

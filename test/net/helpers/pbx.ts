@@ -150,6 +150,7 @@ export async function startPbx(options: TestPbxOptions = {}): Promise<TestPbx> {
   transactions.onStrayResponse = (res) => calls.handleStrayResponse(res);
   media.on('rtp-timeout', (legId) => calls.rtpTimeout(legId));
   media.on('dtmf', (legId, digit, method) => calls.mediaDtmf(legId, digit, method));
+  media.on('record-failed', (recordingId) => calls.recordFailed(recordingId));
   let closed = false;
   return {
     port,
