@@ -1,5 +1,8 @@
 // One B2BUA call: the caller's UAS leg, a UAC leg forked to each contact of the callee, the winner
 // of the forks as the callee leg, and the media session that anchors RTP between them.
+// A call may also be answered by the PBX itself (answerLocally: an app such as an IVR talks to the
+// caller) and later handed over to a callee (connect): the caller hears ringback meanwhile, and
+// a callee that does not answer is a result for the app, not a SIP error to the caller.
 import type { CallInfo } from '../api/control-types.js';
 import type { Clock, ServerTransaction } from '../sip/transaction/types.js';
 import type { SipRequest, SipResponse, TransportName } from '../sip/message.js';
@@ -51,6 +54,23 @@ export interface CallParties {
   callee?: string | null;
 }
 
+/** How a hand-over to a callee ended (connect()). */
+export type ConnectResult = 'answered' | 'busy' | 'no-answer' | 'failed' | 'caller-gone';
+
+/**
+ * How ringing an extension for a call went: a hand-over's ConnectResult, 'not-registered' (no
+ * binding), or 'ringing' (a plain B2BUA call: the INVITEs are out, the caller gets the outcome).
+ */
+export type DialResult = ConnectResult | 'not-registered' | 'ringing';
+
+/** A hand-over in progress: its forks, the best refusal so far, its ring timer. */
+interface HandOver {
+  forks: UacLeg[];
+  best: number;
+  timer: unknown;
+  resolve(result: ConnectResult): void;
+}
+
 /** A fork INVITE's identity headers: From as the caller, To as the number dialled. */
 export interface ForkHeaders {
   from: string;
@@ -79,6 +99,16 @@ export class Call {
   readonly #recording: RecordingControl;
   /** The feature codes pressed during the answered call (features.record_toggle). */
   readonly #features: FeatureCodes<'record_toggle'> | null;
+  /** The PBX sent the caller its own 200 (an app answered): no person has answered yet. */
+  #answeredByPbx = false;
+  #handOver: HandOver | null = null;
+  /** Wakes answerLocally() when the caller's ACK brought the answer to the PBX's own offer. */
+  #localAnswerWaiter: (() => void) | null = null;
+  /** Where the call went, in order ("ivr:main", "1002"), for the CDR. */
+  readonly #path: string[] = [];
+  /** Gets the caller's digits while an app has the call. */
+  onCallerDigit: ((digit: string) => void) | null = null;
+  readonly #endWaiters: Array<() => void> = [];
   /** INFO digits on their way to each side that takes digits by INFO, made on first use. */
   readonly #infoOut: Record<Side, InfoDigitSender | null> = { caller: null, callee: null };
 
@@ -109,6 +139,32 @@ export class Call {
       this.log.warn({}, 'caller never acknowledged the 200 OK; hanging up');
       void this.hangup('ack-timeout');
     };
+  }
+
+  /** True once the call has ended (its CDR is on its way). */
+  get ended(): boolean {
+    return this.#ended;
+  }
+
+  /** True when the caller got a 200 from the PBX itself (answerLocally). */
+  get answeredByPbx(): boolean {
+    return this.#answeredByPbx;
+  }
+
+  /** Resolves when the call ends. */
+  whenEnded(): Promise<void> {
+    if (this.#ended) return Promise.resolve();
+    return new Promise((resolve) => this.#endWaiters.push(resolve));
+  }
+
+  /** Adds a step to the path the CDR records ("ivr:main", then "1002"). */
+  addPath(step: string): void {
+    this.#path.push(step);
+  }
+
+  /** The caller's media leg (for apps: play, collect digits), once open. */
+  get callerMediaLeg(): string | null {
+    return this.#media.legId('caller');
   }
 
   /** True when a media leg with this id belongs to the call. */
@@ -182,9 +238,151 @@ export class Call {
     this.#ringTimer = this.#env.clock.setTimeout(() => this.#onRingTimeout(), this.#env.ringTimeoutMs);
   }
 
+  /**
+   * The PBX answers the caller itself: media legs opened, 200 with the PBX's answer (or its own
+   * offer when the INVITE had none, then resolving once its ACK answered). Returns false when the
+   * call ended instead (503, 488, no usable answer).
+   * answered_at stays null: no person answered.
+   */
+  async answerLocally(): Promise<boolean> {
+    if (this.#answeredByPbx) return !this.#ended;
+    if (this.#ended) return false;
+    try {
+      await this.#media.open();
+    } catch (err) {
+      this.log.error({ err }, 'media legs could not be opened');
+      this.fail(503, 'media-unavailable');
+      return false;
+    }
+    if (this.#ended) return false;
+    const offer = this.a.st.request.body;
+    this.#lateOffer = offer.length === 0;
+    const body = this.#lateOffer ? this.#media.offerLocally() : this.#media.answerLocally(offer);
+    if (body === null) {
+      this.log.info({}, 'no codec of the caller offer can be played to');
+      this.fail(488, 'no-common-codec', [warning('no common codec: the PBX answers with PCMU, PCMA, G722, opus or L16')]);
+      return false;
+    }
+    this.a.accept(body);
+    this.#answeredByPbx = true;
+    this.log.info({}, 'answered by the PBX');
+    if (this.#lateOffer) {
+      // Nothing can be played before the caller's ACK says which codec it takes.
+      await Promise.race([new Promise<void>((resolve) => (this.#localAnswerWaiter = resolve)), this.whenEnded()]);
+      this.#localAnswerWaiter = null;
+    }
+    return !this.#ended;
+  }
+
+  /**
+   * Hands a call the PBX answered over to a callee: forks to every binding with an offer built from
+   * the caller's settled codec, plays ringback to the caller, and bridges the callee that answers
+   * (answered_at is then set). Resolves with how it ended; on anything but 'answered' the caller is
+   * still with the app (ringback stopped).
+   */
+  connect(bindings: readonly CallBinding[], fork: ForkHeaders, ringTimeoutMs: number): Promise<ConnectResult> {
+    if (this.#ended) return Promise.resolve('caller-gone');
+    const offer = this.#answeredByPbx && this.#b === null && this.#handOver === null ? this.#media.handOverOffer() : null;
+    if (offer === null || bindings.length === 0) return Promise.resolve('failed');
+    return new Promise((resolve) => {
+      const h: HandOver = { forks: [], best: 0, timer: null, resolve };
+      this.#handOver = h;
+      this.state = 'ringing';
+      this.log.info({ contacts: bindings.length, to: fork.to }, 'handing over: forking INVITE');
+      this.#ringback(true);
+      for (const binding of bindings) {
+        const leg = new UacLeg(this.#env.legs, binding.peer, {
+          requestUri: binding.contact,
+          from: fork.from,
+          to: fork.to,
+          localContact: this.#env.contactFor(binding.peer.transport),
+          maxForwards: fork.maxForwards,
+          body: offer,
+          extraHeaders: [],
+          deferAck: false,
+        });
+        h.forks.push(leg);
+        this.#forks.push(leg);
+        this.#env.attach(leg, this);
+      }
+      for (const leg of h.forks) {
+        leg.start({ onProvisional: () => undefined, onFinal: (l, res) => this.#onHandOverFinal(h, l, res) });
+      }
+      h.timer = this.#env.clock.setTimeout(() => {
+        h.timer = null;
+        this.log.info({}, 'nobody answered the hand-over in time');
+        this.#endHandOver(h, 'no-answer');
+      }, ringTimeoutMs);
+    });
+  }
+
+  #onHandOverFinal(h: HandOver, leg: UacLeg, res: SipResponse): void {
+    const ok = res.status >= 200 && res.status < 300;
+    if (this.#ended || this.#handOver !== h) {
+      if (ok) void leg.request('BYE');
+      this.#closeLeg(leg);
+      return;
+    }
+    if (!ok) {
+      this.#closeLeg(leg);
+      h.best = h.best === 0 ? res.status : betterFinal(h.best, res.status);
+      if (h.forks.every((f) => f.final !== null)) {
+        const s = h.best;
+        this.log.info({ status: s }, 'every contact refused the hand-over');
+        this.#endHandOver(h, s === 486 || s === 600 || s === 603 ? 'busy' : s === 408 || s === 480 || s === 487 ? 'no-answer' : 'failed');
+      }
+      return;
+    }
+    if (!this.#media.handOverAnswer(res.body)) {
+      this.log.warn({}, 'the callee answered with SDP the PBX cannot use');
+      void leg.request('BYE');
+      this.#closeLeg(leg);
+      this.#endHandOver(h, 'failed');
+      return;
+    }
+    this.#handOver = null;
+    if (h.timer !== null) this.#env.clock.clearTimeout(h.timer);
+    for (const f of h.forks) if (f !== leg) f.cancel();
+    this.#b = leg;
+    this.state = 'answered';
+    this.answeredAt = this.#env.clock.now();
+    this.log.info({ contact: leg.invite.uri }, 'hand-over answered');
+    const callerLeg = this.#media.legId('caller');
+    const stop = callerLeg === null ? Promise.resolve() : Promise.resolve(this.#env.engine.stopPlay?.(callerLeg));
+    stop
+      .then(() => this.#media.bridge())
+      .then(
+        () => this.#bridged(),
+        (err: unknown) => this.log.error({ err }, 'media bridge failed'),
+      );
+    h.resolve('answered');
+  }
+
+  /** A hand-over that did not get a callee: forks cancelled, ringback stopped, the app gets `result`. */
+  #endHandOver(h: HandOver, result: ConnectResult): void {
+    if (this.#handOver !== h) return;
+    this.#handOver = null;
+    if (h.timer !== null) this.#env.clock.clearTimeout(h.timer);
+    for (const f of h.forks) f.cancel();
+    if (!this.#ended) {
+      this.state = 'routing';
+      this.#ringback(false);
+    }
+    h.resolve(result);
+  }
+
+  #ringback(on: boolean): void {
+    const leg = this.#media.legId('caller');
+    if (leg === null) return;
+    const engine = this.#env.engine;
+    const done = on ? engine.tone?.(leg, 'ringback') : engine.stopPlay?.(leg);
+    done?.catch((err: unknown) => this.log.warn({ err, on }, 'ringback tone failed'));
+  }
+
   #onForkProvisional(leg: UacLeg, res: SipResponse): void {
     if (this.#ended || this.#b !== null || res.status === 100) return;
     this.#env.progress?.(this, 'early');
+    if (this.#answeredByPbx) return;
     let body: Buffer | undefined;
     if (res.body.length > 0 && !this.#lateOffer) body = this.#media.answerBack('callee', res.body) ?? undefined;
     this.log.debug({ status: res.status, fork: leg.callId, earlyMedia: body !== undefined }, 'callee progress');
@@ -265,7 +463,11 @@ export class Call {
 
   /** An ACK in one of the call's dialogs (the ACK for a 2xx we sent). */
   onAck(leg: Leg, ack: SipRequest): void {
-    if (!leg.receiveAck(ack) || leg !== this.a || !this.#lateOffer || this.#b === null) return;
+    if (!leg.receiveAck(ack) || leg !== this.a || !this.#lateOffer) return;
+    if (this.#b === null) {
+      if (this.#answeredByPbx) this.#localLateAnswer(ack);
+      return;
+    }
     // RFC 3264 late offer: the caller's ACK answers the offer our 200 carried; the callee gets it in its ACK.
     this.#lateOffer = false;
     const answer = this.#media.answerBack('caller', ack.body);
@@ -275,6 +477,17 @@ export class Call {
       this.log.warn({}, 'the caller ACK carried no usable answer; hanging up');
       void this.hangup('late-answer-unusable');
     }
+  }
+
+  /** RFC 3264 late offer to a call the PBX answered: the caller's ACK answers the PBX's own offer. */
+  #localLateAnswer(ack: SipRequest): void {
+    this.#lateOffer = false;
+    if (this.#media.acceptLocalAnswer(ack.body)) {
+      this.#localAnswerWaiter?.();
+      return;
+    }
+    this.log.warn({}, 'the caller ACK carried no usable answer; hanging up');
+    void this.hangup('late-answer-unusable');
   }
 
   /** A request inside one of the call's dialogs (RFC 3261 12.2.2). */
@@ -343,6 +556,7 @@ export class Call {
     // The digit itself is not logged: it may be a PIN.
     this.log.debug({ side, method }, 'DTMF digit');
     this.#env.dtmf({ callId: this.id, side, digit, method, durationMs });
+    if (side === 'caller') this.onCallerDigit?.(digit);
     this.#forwardDigit(side, digit, method, durationMs);
     if (this.state === 'answered' && this.#features?.press(side, digit) === 'record_toggle') this.#toggleRecording(side);
   }
@@ -382,6 +596,10 @@ export class Call {
         this.log.info({}, 'caller hung up');
         void this.#b?.request('BYE');
         return this.#finish('answered', 'caller-bye');
+      }
+      if (this.#answeredByPbx) {
+        this.log.info({}, 'caller hung up before a person answered');
+        return this.#finish('missed', 'caller-bye');
       }
       this.#onCallerCancel();
       return undefined;
@@ -454,6 +672,10 @@ export class Call {
       byes.push(this.a.request('BYE'));
       if (this.#b !== null) byes.push(this.#b.request('BYE'));
       byes.push(Promise.resolve(this.#finish('answered', reason)));
+    } else if (this.#answeredByPbx) {
+      this.log.info({ reason }, 'hanging up a call no person answered');
+      byes.push(this.a.request('BYE'));
+      byes.push(Promise.resolve(this.#finish('missed', reason)));
     } else {
       this.log.info({ reason, status }, 'ending a call that was not answered');
       for (const f of this.#forks) f.cancel();
@@ -544,6 +766,7 @@ export class Call {
     this.#ended = true;
     this.state = 'ending';
     this.#stopRinging();
+    if (this.#handOver !== null) this.#endHandOver(this.#handOver, 'caller-gone');
     const endedAt = this.#env.clock.now();
     this.a.close();
     this.#env.detach(this.a);
@@ -565,6 +788,7 @@ export class Call {
       billsec: this.answeredAt === null ? 0 : secondsBetween(this.answeredAt, endedAt),
       recording: null,
       quality: null,
+      path: this.#path.length === 0 ? null : this.#path.join('>'),
     };
     let written: Promise<void> | undefined;
     const stopped = this.#recording.close();
@@ -584,6 +808,7 @@ export class Call {
     this.log.info({ status, reason, duration_s: row.duration_s, billsec: row.billsec }, 'call ended');
     this.#env.progress?.(this, 'terminated');
     this.#env.ended(this);
+    for (const wake of this.#endWaiters.splice(0)) wake();
     return written;
   }
 

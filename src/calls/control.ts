@@ -11,6 +11,8 @@
 //                   ends the call is answered once the promise settles (the row is committed)
 //   log,            pino-style logger; every line of a call comes from log.child({ callId })
 //   localContact,   (transport) => our Contact URI for that transport, e.g. "sip:pbx@127.0.0.1:5060"
+//   start,          (call, destination, host) => void: carries a new call to its destination
+//                   (startCall of src/apps/goto.ts); host.dial(call, ext) rings an extension for it
 //   clock?, timers?        defaults: realClock, T1 500 ms, T2 4 s (RFC 3261 13.3.1.4 2xx retransmission)
 //   wallClock?             () => ms since the epoch that schedules are read at (default clock.now); tests fix it
 //   ringTimeout?           seconds a call rings before 480 (default 120)
@@ -33,7 +35,7 @@ import { responseTo, type SipRequest, type SipResponse, type TransportName } fro
 import { DEFAULT_TIMERS, realClock, type Clock, type ServerTransaction, type Timers, type TransactionLayer } from '../sip/transaction/index.js';
 import { freeSpaceGuard, recordingPathFor, shouldRecord } from '../media/recording/policy.js';
 import type { FreeSpaceGuard } from '../media/recording/retention.js';
-import { Call, type CallEnv, type CallProgress } from './call.js';
+import { Call, type CallEnv, type CallProgress, type DialResult, type ForkHeaders } from './call.js';
 import type { CallRecording } from './recording-control.js';
 import { recordingResult } from './recording-result.js';
 import type { CallMedia, CallRegistrar, CallStore } from './deps.js';
@@ -53,12 +55,30 @@ export interface CallControlOptions {
   store: CallStore;
   log: Log;
   localContact: (transport: TransportName) => string;
+  start: CallStart;
   clock?: Clock;
   timers?: Timers;
   wallClock?: () => number;
   ringTimeout?: number;
   userAgent?: string;
 }
+
+/** What carrying a call to its destination needs from call control (apps get it as their ChannelHost). */
+export interface CallHost {
+  /** The Routing the call began with. */
+  readonly routing: Routing;
+  readonly media: CallMedia;
+  /** The instant (ms since the epoch) schedules are read at: CallControl's wallClock. */
+  now(): number;
+  /**
+   * Rings extension `ext` for the call: the plain B2BUA call ('ringing', failures are the caller's
+   * SIP status) when the PBX has not answered the caller, a hand-over (Call.connect) when it has.
+   */
+  dial(call: Call, ext: string): Promise<DialResult>;
+}
+
+/** Carries a new call to its destination. */
+export type CallStart = (call: Call, dest: Destination, host: CallHost) => void;
 
 /** Requests that only make sense inside a dialog: without a To tag they get 481. */
 const DIALOG_ONLY = new Set(['BYE', 'UPDATE', 'INFO', 'PRACK', 'REFER', 'NOTIFY']);
@@ -243,41 +263,48 @@ export class CallControl extends EventEmitter<CallControlEvents> {
       call.fail(404, 'unknown-number');
       return;
     }
-    if (dest.kind !== 'extension') {
-      this.#unavailableFeature(call, dest);
-      return;
-    }
-    const ext = routing.config.extensions.get(dest.ext);
-    if (ext !== undefined && ext.max_calls > 0 && this.#activeCallsOf(dest.ext) >= ext.max_calls) {
-      log.info({ ext: dest.ext }, 'callee at its call limit');
-      call.fail(486, 'busy-limit');
-      return;
-    }
-    const bindings = this.#opts.registrar.lookup(dest.ext);
-    if (bindings.length === 0) {
-      log.info({ ext: dest.ext }, 'callee not registered');
-      call.fail(480, 'not-registered');
-      return;
-    }
-    const domain = routing.config.sip.domain;
-    const callerName = displayName(req.headers.get('from')) || routing.config.extensions.get(user)?.name || '';
-    await call.ring(bindings, {
-      from: `${callerName === '' ? '' : `${quote(callerName)} `}<sip:${user}@${domain}>`,
-      to: `<sip:${number}@${domain}>`,
-      maxForwards: Math.min(maxForwards - 1, 70),
+    this.#opts.start(call, dest, {
+      routing,
+      media: this.#opts.media,
+      now: () => this.#opts.wallClock?.() ?? this.#env.clock.now(),
+      dial: (c, ext) => this.#dial(c, ext, routing),
     });
   }
 
-  /** Destinations that later issues bring: a clear SIP error and a log line. */
-  #unavailableFeature(call: Call, dest: Exclude<Destination, { kind: 'extension' }>): void {
-    if (dest.kind === 'hangup') {
-      call.log.info({}, 'number routed to hangup');
-      call.fail(603, 'hangup');
-      return;
+  /** See CallHost.dial. */
+  async #dial(call: Call, ext: string, routing: Routing): Promise<DialResult> {
+    const log = call.log;
+    const waiting = !call.answeredByPbx;
+    const config = routing.config.extensions.get(ext);
+    if (config !== undefined && config.max_calls > 0 && this.#activeCallsOf(ext) >= config.max_calls) {
+      log.info({ ext }, 'callee at its call limit');
+      if (waiting) call.fail(486, 'busy-limit');
+      return 'busy';
     }
-    const what = describe(dest);
-    call.log.warn({ destination: what }, 'destination needs a feature not built yet');
-    call.fail(501, `not-implemented:${dest.kind}`, [['Warning', `399 tspbx "${what} is not available in this version"`]]);
+    const bindings = this.#opts.registrar.lookup(ext);
+    if (bindings.length === 0) {
+      log.info({ ext }, 'callee not registered');
+      if (waiting) call.fail(480, 'not-registered');
+      return 'not-registered';
+    }
+    const fork = this.#forkHeaders(call, waiting ? call.parties.to : ext, routing);
+    if (!waiting) return call.connect(bindings, fork, this.#env.ringTimeoutMs);
+    await call.ring(bindings, fork);
+    return 'ringing';
+  }
+
+  /** From as the caller (its display name, else its extension's name), To as `to` at our domain. */
+  #forkHeaders(call: Call, to: string, routing: Routing): ForkHeaders {
+    const req = call.a.st.request;
+    const user = call.parties.from;
+    const domain = routing.config.sip.domain;
+    const callerName = displayName(req.headers.get('from')) || routing.config.extensions.get(user)?.name || '';
+    const maxForwards = Number.parseInt(req.headers.get('max-forwards') ?? '70', 10);
+    return {
+      from: `${callerName === '' ? '' : `${quote(callerName)} `}<sip:${user}@${domain}>`,
+      to: `<sip:${to}@${domain}>`,
+      maxForwards: Math.min(maxForwards - 1, 70),
+    };
   }
 
   #progress(call: Call, state: CallProgress): void {
@@ -399,21 +426,4 @@ function withLength(res: SipResponse): SipResponse {
 /** The dtmf_mode of an extension's phone; auto for a number that is no extension. */
 function dtmfModeOf(routing: Routing, ext: string): DtmfMode {
   return routing.config.extensions.get(ext)?.dtmf_mode ?? 'auto';
-}
-
-function describe(dest: Exclude<Destination, { kind: 'extension' }>): string {
-  switch (dest.kind) {
-    case 'ivr':
-    case 'group':
-    case 'queue':
-    case 'conference':
-    case 'schedule':
-      return `${dest.kind}:${dest.name}`;
-    case 'voicemail':
-      return `voicemail:${dest.ext}`;
-    case 'voicemail-main':
-      return 'voicemail-main';
-    case 'hangup':
-      return 'hangup';
-  }
 }

@@ -1,6 +1,6 @@
 // What call control needs from the layers under it, as narrow structural types: the real
 // Registrar, MediaEngine and Store fit them, and tests can pass small fakes.
-import type { LegCodecSpec, LegStats, PlaySource, RemoteTarget } from '../media/engine.js';
+import type { LegCodecSpec, LegStats, PlayEnd, PlaySource, RemoteTarget } from '../media/engine.js';
 import type { Peer } from '../sip/message.js';
 import type { ServerTransaction } from '../sip/transaction/types.js';
 import type { CdrRow } from '../store/types.js';
@@ -42,12 +42,18 @@ export interface CallMedia {
   stopRecord?(recordingId: string): Promise<unknown>;
   /** Pauses a recording (nothing written, the file stays open) or resumes it. */
   pauseRecord?(recordingId: string, paused: boolean): Promise<unknown>;
-  /** Plays tones or files to a leg's phone instead of what it hears otherwise. */
-  play?(legId: string, items: readonly PlaySource[]): Promise<unknown>;
   /** Reports the leg's in-band digits as 'dtmf' events even while it is a pure relay (decoding it). */
   detectDigits?(legId: string, on: boolean): Promise<unknown>;
   /** Sends a digit to the leg's phone as RFC 4733 events or in-band tones, as its codec says. */
   sendDigit?(legId: string, digit: string): Promise<unknown>;
   /** Counters and quality of a leg (loss, jitter, RTT), for the CDR; optional for test doubles. */
   stats?(legId: string): Promise<LegStats>;
+  /**
+   * Plays files, tones and silences to the leg instead of what it hears otherwise; resolves when
+   * they end or are stopped (apps, ringback, beeps).
+   */
+  play?(legId: string, items: readonly PlaySource[], options?: { loop?: boolean }): Promise<PlayEnd>;
+  /** Plays a call progress tone (ringback, busy...) until stopPlay(). */
+  tone?(legId: string, name: string): Promise<PlayEnd>;
+  stopPlay?(legId: string): Promise<unknown>;
 }

@@ -3,7 +3,7 @@
 // Each side's dtmf_mode shapes the telephone-event (RFC 4733) it is offered: none for a phone that
 // gets digits by SIP INFO or in-band; kept in the answer to a phone that offered it even when the
 // other side has none, since the media worker converts digits between the legs.
-import { answerBack, LocalSdp, legCodec, offerForward, payloadTypeMap, remoteMedia, type LegCodec, type RemoteMedia } from '../sdp/offer-answer.js';
+import { answerBack, answerOffer, LocalSdp, legCodec, localOffer, offerForward, payloadTypeMap, remoteMedia, sameCodec, type LegCodec, type RemoteMedia } from '../sdp/offer-answer.js';
 import { parseSdp } from '../sdp/parse.js';
 import { serializeSdp } from '../sdp/serialize.js';
 import { eventsFormat, withoutTelephoneEvent, withTelephoneEvent } from '../sdp/telephone-event.js';
@@ -130,6 +130,82 @@ export class MediaSession {
     this.#legs[from].remote = answer;
     this.#point();
     return this.#send(offerer, back);
+  }
+
+  /** Encoding names the PBX both offers (rtp.codecs) and can decode: what it speaks itself. */
+  #decodable(): string[] {
+    const can = new Set(this.#codecs.transcodable.map((c) => c.toLowerCase()));
+    return this.#codecs.offered.filter((c) => can.has(c.toLowerCase()) || c.toLowerCase() === 'telephone-event');
+  }
+
+  /**
+   * The PBX answers the caller's offer itself (an app takes the call): one codec the media worker
+   * decodes, and telephone-event when offered. The caller's leg is pointed at the phone and set to
+   * that codec. null when the offer cannot be read or has no such codec (488).
+   */
+  answerLocally(body: Buffer): Buffer | null {
+    const offer = parse(body);
+    const caller = this.#legs.caller;
+    if (offer === null) return null;
+    const answer = attempt(() => answerOffer(offer, { address: this.#address, port: caller.port }, this.#decodable()));
+    if (answer === null) return null;
+    caller.remote = offer;
+    caller.codec = legCodec(remoteMedia(answer)?.codecs ?? []);
+    this.#pointCaller();
+    return this.#send(caller, answer);
+  }
+
+  /** The PBX's own offer to a caller that sent none (its 200 carries it; the ACK the answer). */
+  offerLocally(): Buffer {
+    return this.#send(this.#legs.caller, localOffer({ address: this.#address, port: this.#legs.caller.port }, this.#decodable()));
+  }
+
+  /** The caller's answer (in its ACK) to offerLocally(); false when it is unusable. */
+  acceptLocalAnswer(body: Buffer): boolean {
+    const answer = parse(body);
+    const codec = answer === null ? null : legCodec(remoteMedia(answer)?.codecs ?? []);
+    if (answer === null || codec === null) return false;
+    this.#legs.caller.remote = answer;
+    this.#legs.caller.codec = codec;
+    this.#pointCaller();
+    return true;
+  }
+
+  /**
+   * The offer for the callee of a hand-over (the caller is already answered by the PBX): the
+   * caller's codecs first, then what the PBX can transcode, at the callee leg's port. The caller's
+   * side is not renegotiated. null when the caller's side is not settled.
+   */
+  handOverOffer(): Buffer | null {
+    const caller = this.#legs.caller.remote;
+    if (caller === null) return null;
+    const callee = this.#legs.callee;
+    const fwd = attempt(() => offerForward(caller, { address: this.#address, port: callee.port }, this.#codecs.offered, this.#codecs.transcodable));
+    return fwd === null ? null : this.#send(callee, fwd.sdp);
+  }
+
+  /**
+   * The callee's answer to handOverOffer(): its leg gets the caller's codec when it accepted it,
+   * else its own (the worker transcodes). false when the answer has no codec the PBX can relay to
+   * the caller or transcode.
+   */
+  handOverAnswer(body: Buffer): boolean {
+    const answer = parse(body);
+    const callerCodec = this.#legs.caller.codec;
+    if (answer === null || callerCodec === null) return false;
+    const codec = legCodec(remoteMedia(answer)?.codecs ?? [], [callerCodec.audio]);
+    if (codec === null) return false;
+    const can = new Set(this.#codecs.transcodable.map((c) => c.toLowerCase()));
+    if (!sameCodec(codec, callerCodec) && !can.has(codec.audio.encoding.toLowerCase())) return false;
+    this.#legs.callee.remote = answer;
+    this.#legs.callee.codec = codec;
+    this.#point();
+    return true;
+  }
+
+  /** The media leg facing a side (null before open() or after close()). */
+  legId(side: Side): string | null {
+    return this.#legs[side].legId;
   }
 
   /**
@@ -301,6 +377,14 @@ export class MediaSession {
     this.#setRemote(this.#legs.callee.legId, callee, caller);
     this.#setCodec(this.#legs.caller);
     this.#setCodec(this.#legs.callee);
+  }
+
+  /** Points the caller's leg at its phone before any callee exists (the PBX talks to it alone). */
+  #pointCaller(): void {
+    const caller = this.#remoteOf('caller');
+    if (caller === null) return;
+    this.#setRemote(this.#legs.caller.legId, caller, caller);
+    this.#setCodec(this.#legs.caller);
   }
 
   #setCodec(leg: LegMedia): void {

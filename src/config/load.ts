@@ -131,7 +131,7 @@ function build(raw: RawConfig, file: string): Config {
   }
   const ivr = new Map<string, IvrConfig>();
   for (const [name, i] of Object.entries(raw.ivr)) {
-    ivr.set(name, { name, prompt: i.prompt, options: { ...i.options }, timeout: i.timeout, retries: i.retries, default: i.default, language: i.language });
+    ivr.set(name, { name, prompt: i.prompt, options: { ...i.options }, timeout: i.timeout, retries: i.retries, default: i.default, language: i.language, direct_dial: i.direct_dial });
   }
   const groups = new Map<string, GroupConfig>();
   for (const [name, g] of Object.entries(raw.groups)) {

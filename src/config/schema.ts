@@ -161,6 +161,7 @@ const ivr = mapping({
   retries: int(0, 10, 2),
   default: optionalDestination,
   language: v.optional(v.nullable(language), null),
+  direct_dial: v.optional(v.boolean(), true),
 });
 
 const group = mapping({

@@ -40,6 +40,8 @@ export interface IvrConfig {
   default: string | null;
   /** Prompt language of this menu; null = media.language. */
   language: string | null;
+  /** Callers may dial an extension number from the menu (default true). */
+  direct_dial: boolean;
 }
 
 export interface GroupConfig {

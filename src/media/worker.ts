@@ -109,38 +109,58 @@ async function moveToDgram(): Promise<void> {
   }
   const pairs: [string, string][] = [];
   for (const n of move) if (n.peer !== null && n.id < n.peer.id) pairs.push([n.id, n.peer.id]);
-  for (const n of move) {
-    const lastRxAt = n.lastRxAt;
-    const before = n.stats();
-    n.release();
-    let js: Leg;
-    try {
-      js = await openDgram(n.id, n.port);
-    } catch {
-      // Another program took the port in the instant it was free: the leg cannot carry media any
-      // more, so its call ends as if its RTP had stopped.
-      legs.delete(n.id);
-      pipeline.legClosed(n);
-      port.postMessage({ event: 'rtp-timeout', info: { legId: n.id, local: `${config.address}:${n.port}`, remote: null, quietS: 0 } } satisfies WorkerEvent);
-      continue;
-    }
-    if (legs.get(n.id) !== n) {
-      // Closed while its sockets were being bound.
-      js.release();
-      continue;
-    }
-    if (n.remote !== null) js.setRemote(n.remote);
-    js.carry(before);
-    js.lastRxAt = lastRxAt;
-    legs.set(n.id, js);
-    pipeline.replaceLeg(n, js);
-  }
+  for (const n of move) await moveLeg(n);
   for (const [a, b] of pairs) {
     const la = legs.get(a);
     const lb = legs.get(b);
     if (la instanceof Leg && lb instanceof Leg) la.bridge(lb);
   }
   pipeline.refresh();
+}
+
+/** One native leg onto node:dgram sockets on the same port, with its remote (not its bridge). */
+async function moveLeg(n: NativeLeg): Promise<void> {
+  const lastRxAt = n.lastRxAt;
+  const before = n.stats();
+  n.release();
+  let js: Leg;
+  try {
+    js = await openDgram(n.id, n.port);
+  } catch {
+    // Another program took the port in the instant it was free: the leg cannot carry media any
+    // more, so its call ends as if its RTP had stopped.
+    legs.delete(n.id);
+    pipeline.legClosed(n);
+    port.postMessage({ event: 'rtp-timeout', info: { legId: n.id, local: `${config.address}:${n.port}`, remote: null, quietS: 0 } } satisfies WorkerEvent);
+    return;
+  }
+  if (legs.get(n.id) !== n) {
+    // Closed while its sockets were being bound.
+    js.release();
+    return;
+  }
+  if (n.remote !== null) js.setRemote(n.remote);
+  js.carry(before);
+  js.lastRxAt = lastRxAt;
+  legs.set(n.id, js);
+  pipeline.replaceLeg(n, js);
+}
+
+/**
+ * A bridge joins two legs of one kind: a native leg bridged to a node:dgram one (a leg decoded
+ * for a prompt or digits before, e.g. a caller an IVR answered) moves to node:dgram first.
+ */
+async function sameRelay(aId: string, bId: string): Promise<void> {
+  await settling;
+  const a = leg(aId);
+  const b = leg(bId);
+  if (a instanceof NativeLeg === b instanceof NativeLeg) return;
+  const native = a instanceof NativeLeg ? a : (b as NativeLeg);
+  settling = settling.then(
+    () => moveLeg(native),
+    () => moveLeg(native),
+  );
+  await settling;
 }
 
 function leg(legId: string): RelayLeg {
@@ -168,9 +188,10 @@ async function handle(req: WorkerRequest): Promise<WorkerReply> {
       leg(req.legId).setRemote(req);
       return { id: req.id, ok: true, result: null };
     case 'bridge': {
+      if (leg(req.a) === leg(req.b)) throw Object.assign(new Error('a leg cannot be bridged to itself'), { code: 'PBX_ERR_MEDIA_BRIDGE' });
+      await sameRelay(req.a, req.b);
       const a = leg(req.a);
       const b = leg(req.b);
-      if (a === b) throw Object.assign(new Error('a leg cannot be bridged to itself'), { code: 'PBX_ERR_MEDIA_BRIDGE' });
       a.bridge(b);
       a.restartWatch();
       b.restartWatch();

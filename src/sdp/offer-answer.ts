@@ -345,3 +345,24 @@ export class LocalSdp {
     };
   }
 }
+
+/**
+ * The PBX's own answer to an offer, when the PBX itself takes the call (an IVR answering): the
+ * first audio codec of the offer that the PBX can decode (`decodable`, encoding names), with the
+ * offer's payload type number, and the offer's telephone-event (RFC 4733) when it has one; the
+ * PBX's address and port; sendrecv as far as the offer allows (RFC 3264 6.1). Streams the PBX
+ * does not anchor are rejected. null when the offer has no codec the PBX can decode (488).
+ */
+export function answerOffer(remoteOffer: Sdp, local: LocalMedia, decodable: readonly string[]): Sdp | null {
+  const index = audioStreamIndex(remoteOffer);
+  const offer = remoteMedia(remoteOffer);
+  if (offer === null || index < 0) return null;
+  const can = named(decodable);
+  const audio = offer.codecs.find((c) => isAudio(c) && can.has(c.encoding.toLowerCase()));
+  if (audio === undefined) return null;
+  const events = offer.codecs.find((c) => c.encoding.toLowerCase() === 'telephone-event');
+  const codecs = events === undefined ? [audio] : [audio, events];
+  const direction = answerDirection(offer.direction, 'sendrecv');
+  const media = remoteOffer.media.map((m, i) => (i === index ? audioSection(local, codecs, offer.ptime, direction) : rejected(m)));
+  return description(local, media);
+}

@@ -58,4 +58,6 @@ export const MIGRATIONS: readonly string[] = [
      call_id     TEXT
    );
    CREATE INDEX voicemail_mailbox ON voicemail (mailbox, folder, created_ms);`,
+  // The path a call took through apps ("ivr:main>1002"; null: straight to its destination).
+  `ALTER TABLE cdr ADD COLUMN path TEXT;`,
 ];

@@ -54,13 +54,13 @@ export class Store {
     this.#purgeExpired = db.prepare('DELETE FROM bindings WHERE expires_at <= ?');
     this.#insertCdr = db.prepare(
       `INSERT INTO cdr (id, call_id, "from", "to", status, reason, started_at, started_ms, answered_at, ended_at, duration_s, billsec, recording,
-         caller_loss_pct, caller_jitter_ms, caller_rtt_ms, caller_mos, callee_loss_pct, callee_jitter_ms, callee_rtt_ms, callee_mos)
+         caller_loss_pct, caller_jitter_ms, caller_rtt_ms, caller_mos, callee_loss_pct, callee_jitter_ms, callee_rtt_ms, callee_mos, path)
        VALUES (@id, @call_id, @from, @to, @status, @reason, @started_at, @started_ms, @answered_at, @ended_at, @duration_s, @billsec, @recording,
-         @caller_loss_pct, @caller_jitter_ms, @caller_rtt_ms, @caller_mos, @callee_loss_pct, @callee_jitter_ms, @callee_rtt_ms, @callee_mos)`,
+         @caller_loss_pct, @caller_jitter_ms, @caller_rtt_ms, @caller_mos, @callee_loss_pct, @callee_jitter_ms, @callee_rtt_ms, @callee_mos, @path)`,
     );
     this.#listCdr = db.prepare(
       `SELECT id, call_id, "from", "to", status, reason, started_at, answered_at, ended_at, duration_s, billsec, recording,
-         caller_loss_pct, caller_jitter_ms, caller_rtt_ms, caller_mos, callee_loss_pct, callee_jitter_ms, callee_rtt_ms, callee_mos FROM cdr
+         caller_loss_pct, caller_jitter_ms, caller_rtt_ms, caller_mos, callee_loss_pct, callee_jitter_ms, callee_rtt_ms, callee_mos, path FROM cdr
        WHERE (@missed = 0 OR status = 'missed') AND started_ms >= @since
        ORDER BY started_ms DESC, seq DESC LIMIT @limit`,
     );
@@ -96,8 +96,8 @@ export class Store {
   insertCdr(row: CdrRow): void {
     const startedMs = Date.parse(row.started_at);
     if (Number.isNaN(startedMs)) throw new TypeError(`CDR ${row.id}: started_at is not an ISO 8601 time: ${row.started_at}`);
-    const { quality, ...fields } = row;
-    this.#insertCdr.run({ ...fields, started_ms: startedMs, ...qualityColumns('caller', quality?.caller), ...qualityColumns('callee', quality?.callee) });
+    const { quality, path, ...fields } = row;
+    this.#insertCdr.run({ ...fields, path: path ?? null, started_ms: startedMs, ...qualityColumns('caller', quality?.caller), ...qualityColumns('callee', quality?.callee) });
   }
 
   /** Newest first. */
@@ -120,7 +120,7 @@ export class Store {
 
 type Side = 'caller' | 'callee';
 type QualityColumns<S extends Side> = Record<`${S}_loss_pct` | `${S}_jitter_ms` | `${S}_rtt_ms` | `${S}_mos`, number | null>;
-type StoredCdr = Omit<CdrRow, 'quality'> & QualityColumns<'caller'> & QualityColumns<'callee'>;
+type StoredCdr = Omit<CdrRow, 'quality' | 'path'> & { path: string | null } & QualityColumns<'caller'> & QualityColumns<'callee'>;
 
 function qualityColumns<S extends Side>(side: S, q: LegQuality | null | undefined): QualityColumns<S> {
   return {
@@ -156,6 +156,7 @@ function cdrRow(r: StoredCdr): CdrRow {
     billsec: r.billsec,
     recording: r.recording,
     quality,
+    path: r.path,
   };
 }
 

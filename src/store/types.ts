@@ -19,6 +19,12 @@ export interface CdrRow {
    * carry it; a row written without it stores none.
    */
   quality?: CdrQuality | null;
+  /**
+   * Where the call went, steps joined by ">": "ivr:main>1002" (a menu, then the extension that
+   * answered or was tried last). null for a call that went straight to its destination. Rows read
+   * from the store always carry it; a row written without it stores none.
+   */
+  path?: string | null;
 }
 
 /** Quality of the call legs: `caller` is what the caller's phone sent, `callee` the callee's. */

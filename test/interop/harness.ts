@@ -485,6 +485,8 @@ export interface CallOptions {
   calleeScenario: string;
   caller?: string;
   callee?: string;
+  /** The number the caller dials (default: the callee's extension). */
+  dial?: string;
   /** -d for both sides (the caller's talk time, the callee's time before its BYE). */
   durationMs?: number;
   /** The callee's SIP port; a free one by default. */
@@ -528,7 +530,7 @@ export async function callThrough(setup: PbxSetup, o: CallOptions): Promise<Call
     localPort: await freePort(),
     mediaPort: await freePort(3),
     rtpEcho: true,
-    service: callee,
+    service: o.dial ?? callee,
     credentials: [[caller, EXTENSIONS[caller]?.password ?? '']],
     durationMs: o.durationMs ?? 1000,
     timeoutS: 30,

@@ -49,6 +49,7 @@ t.test('a basic call: 100, 180, 200/ACK, SDP pointed at PBX ports, RTP relayed b
   t.equal(cdr.from, '1001');
   t.equal(cdr.to, '1002');
   t.ok(cdr.answered_at !== null);
+  t.equal(cdr.path, null, 'a call straight to an extension went through no app');
   t.equal(cdrOf(pbx, callId).length, 1, 'exactly one CDR row');
   t.equal(pbx.calls.list().length, 0, 'the call is gone from the list');
 });
@@ -86,10 +87,10 @@ t.test('an extension with no registration gets 480', async (t) => {
 
 t.test('a destination whose feature is not built yet gets 501 naming it, and a log line', async (t) => {
   const alice = await phone(t, pbx, '1001');
-  const invite = await alice.dial('500', sdpFor(alice.rtpPort));
+  const invite = await alice.dial('600', sdpFor(alice.rtpPort));
   const res = await alice.final(invite);
   t.equal(res.status, 501);
-  t.match(res.headers.get('warning'), /ivr:main/);
+  t.match(res.headers.get('warning'), /group:sales/);
   alice.ackNon2xx(invite, res);
   t.ok(pbx.log.some((l) => l.obj.callId === callIdOf(invite) && l.level === 'warn' && /feature/.test(l.msg)));
 });

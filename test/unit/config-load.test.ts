@@ -1,6 +1,8 @@
-import { readFileSync } from 'node:fs';
+import { readdirSync, readFileSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
 import t from 'tap';
-import { parseConfigText } from '../../src/config/load.js';
+import { loadConfig, parseConfigText } from '../../src/config/load.js';
+import { compileRouting } from '../../src/config/routing.js';
 import { configErrors, configOf } from '../helpers/config-text.js';
 
 const BASE = `http:
@@ -188,4 +190,24 @@ t.test('random mutations of a valid config never throw and always answer with po
     for (const e of r.errors) if (!/^m\.yaml:\d+:\d+: \S/.test(e)) t.fail(`unpositioned error: ${e}`);
   }
   t.ok(refused > 0, `${refused} of 400 mutations refused`);
+});
+
+t.test('ivr.NAME.direct_dial: on by default, a boolean, anything else pointed at', async (t) => {
+  const menus = 'ivr:\n  main: { prompt: welcome, options: { "1": "1001" } }\n  quiet: { prompt: welcome, direct_dial: false }\n';
+  const config = configOf(BASE + menus);
+  t.equal(config.ivr.get('main')?.direct_dial, true);
+  t.equal(config.ivr.get('quiet')?.direct_dial, false);
+  t.same(configErrors(BASE + 'ivr:\n  main: { prompt: welcome, direct_dial: sometimes }\n'), ['pbx.yaml:7:41: ivr.main.direct_dial: expected true or false, got "sometimes"']);
+});
+
+t.test('every config under examples/ is valid and routes its IVR number', async (t) => {
+  const dir = new URL('../../examples/', import.meta.url);
+  const files = readdirSync(dir).filter((f) => f.endsWith('.yaml'));
+  t.ok(files.includes('ivr.yaml'));
+  for (const f of files) {
+    const r = loadConfig(fileURLToPath(new URL(f, dir)));
+    t.same(r.ok ? [] : r.errors, [], f);
+  }
+  const ivr = loadConfig(fileURLToPath(new URL('ivr.yaml', dir)));
+  t.ok(ivr.ok && compileRouting(ivr.config).resolve('500')?.kind === 'ivr');
 });

@@ -107,7 +107,7 @@ t.test('CDR rows list newest first, filtered by missed and since, limited', asyn
   t.same(store.listCdr({ since: '2026-01-01T12:30:00+01:00' }).map((r) => r.id), ['d', 'c'], 'offsets are compared as instants');
   t.same(store.listCdr({ missed: true, since: '2026-01-01T12:00:00Z' }).map((r) => r.id), ['d']);
   t.same(store.listCdr({ limit: 2 }).map((r) => r.id), ['d', 'c']);
-  t.same(store.listCdr({ limit: 1 })[0], { ...cdr('d', '2026-01-01T13:00:00.000Z', 'missed'), quality: null }, 'every CONTRACT field round-trips');
+  t.same(store.listCdr({ limit: 1 })[0], { ...cdr('d', '2026-01-01T13:00:00.000Z', 'missed'), quality: null, path: null }, 'every CONTRACT field round-trips');
   t.throws(() => store.listCdr({ since: 'yesterday' }), /ISO 8601/);
   t.throws(() => store.insertCdr(cdr('a', '2026-01-02T00:00:00Z')), /UNIQUE/, 'a CDR id is stored once');
 });
@@ -125,7 +125,18 @@ t.test('call quality per leg round-trips, nested under quality; a leg not measur
     ['r', { caller: { ...caller, rtt_ms: null }, callee: caller }],
     ['q', { caller, callee: null }],
   ]);
-  t.same(Object.keys(rows[0]!), ['id', 'call_id', 'from', 'to', 'status', 'reason', 'started_at', 'answered_at', 'ended_at', 'duration_s', 'billsec', 'recording', 'quality']);
+  t.same(Object.keys(rows[0]!), ['id', 'call_id', 'from', 'to', 'status', 'reason', 'started_at', 'answered_at', 'ended_at', 'duration_s', 'billsec', 'recording', 'quality', 'path']);
+});
+
+t.test('the path a call took through apps round-trips; a row written without one has null', async (t) => {
+  const store = Store.open(tempDir(t, 'store'));
+  t.teardown(() => store.close());
+  store.insertCdr({ ...cdr('p', '2026-01-01T10:00:00.000Z'), path: 'ivr:main>ivr:sales>1002' });
+  store.insertCdr(cdr('n', '2026-01-01T11:00:00.000Z'));
+  t.same(store.listCdr({}).map((r) => [r.id, r.path]), [
+    ['n', null],
+    ['p', 'ivr:main>ivr:sales>1002'],
+  ]);
 });
 
 t.test('a database of schema 1 migrates: its CDR rows stay, with no quality', async (t) => {

@@ -3,6 +3,7 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { startCall } from '../../../src/apps/goto.js';
 import { CallControl } from '../../../src/calls/control.js';
 import { EventServices } from '../../../src/events/services.js';
 import { dispatchRequest } from '../../../src/pbx/dispatch.js';
@@ -28,12 +29,15 @@ export const PASSWORDS: Readonly<Record<string, string>> = {
   '1005': 'erin-pass',
 };
 
+const IVR = '  main: { prompt: welcome, options: { "1": "1001" }, timeout: 5, default: "1003" }\n';
+
 function configText(
   dataDir: string,
   rtpBase: number,
   recorded: readonly string[],
   dialplan: Readonly<Record<string, string>>,
   extra: string,
+  ivr: string,
   dtmfModes: Readonly<Record<string, string>> = {},
 ): string {
   const rec = (ext: string): string => (recorded.includes(ext) ? ', record: true' : '') + (ext in dtmfModes ? `, dtmf_mode: ${dtmfModes[ext]}` : '');
@@ -56,8 +60,7 @@ extensions:
   "1005": { name: Erin, password: "erin-pass", unsolicited_mwi: false }
 subscriptions: { min_expires: 2, max_expires: 600, default_expires: 600 }
 ivr:
-  main: { prompt: welcome, options: { "1": "1001" }, timeout: 5, default: "1003" }
-dialplan:
+${ivr}dialplan:
   "500": "ivr:main"
   "600": "group:sales"
   "700": "conference:team"
@@ -85,6 +88,8 @@ export interface TestPbxOptions {
   t1?: number;
   /** Extensions with `record: true`. */
   recorded?: readonly string[];
+  /** The body of the `ivr:` mapping (menus indented two spaces); dialplan 500 is ivr:main. */
+  ivr?: string;
   /** dtmf_mode by extension (auto for the others). */
   dtmfModes?: Readonly<Record<string, string>>;
   /** Run the media worker from dist/ (npm run build): no TypeScript loader in the worker thread. */
@@ -101,7 +106,7 @@ export async function startPbx(options: TestPbxOptions = {}): Promise<TestPbx> {
   const dataDir = mkdtempSync(join(tmpdir(), 'tspbx-calls-'));
   const rtpBase = 30000 + 200 * Math.floor(Math.random() * 150);
   const loaded = parseConfigText(
-    configText(dataDir, rtpBase, options.recorded ?? [], options.dialplan ?? {}, options.extra ?? '', options.dtmfModes),
+    configText(dataDir, rtpBase, options.recorded ?? [], options.dialplan ?? {}, options.extra ?? '', options.ivr ?? IVR, options.dtmfModes),
     join(dataDir, 'pbx.yaml'),
   );
   if (!loaded.ok) throw new Error(loaded.errors.join('\n'));
@@ -139,6 +144,7 @@ export async function startPbx(options: TestPbxOptions = {}): Promise<TestPbx> {
     store,
     log: logger,
     localContact: () => `sip:pbx@127.0.0.1:${port}`,
+    start: startCall,
     timers,
     ringTimeout: options.ringTimeoutS ?? 30,
     ...(options.wallClock === undefined ? {} : { wallClock: options.wallClock }),
