@@ -16,11 +16,11 @@
 #include <math.h>
 #include <node_api.h>
 #include <opus.h>
+#include "napi-args.h"
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 
-#define ARG "PBX_ERR_MEDIA_NATIVE_ARG"
 /* RFC 6716 3.2.1: no frame is longer than 1275 bytes; a 20 ms packet holds one frame. */
 #define MAX_PACKET 1275
 
@@ -34,40 +34,14 @@ typedef struct {
 /* napi_type_tag_object: an External from anyone else is refused, never dereferenced. */
 static const napi_type_tag CODEC_TAG = {0x7473706278306f70ULL, 0x7573636f64656331ULL};
 
-static napi_value fail(napi_env env, const char *code, const char *message, int range) {
-  if (range) napi_throw_range_error(env, code, message);
-  else napi_throw_type_error(env, code, message);
-  return NULL;
-}
-
 static int get_args(napi_env env, napi_callback_info info, size_t want, napi_value *argv) {
-  size_t argc = want;
-  if (napi_get_cb_info(env, info, &argc, argv, NULL, NULL) != napi_ok) return 0;
-  if (argc < want) {
-    char msg[64];
-    snprintf(msg, sizeof msg, "expected %zu arguments, got %zu", want, argc);
-    fail(env, ARG, msg, 0);
-    return 0;
-  }
-  return 1;
+  return get_call_args(env, info, want, argv, NULL);
 }
 
 /* An integer in [min, max]; anything else throws. */
 static int get_int(napi_env env, napi_value v, const char *name, int32_t min, int32_t max, int32_t *out) {
-  napi_valuetype t;
-  char msg[128];
-  if (napi_typeof(env, v, &t) != napi_ok || t != napi_number) {
-    snprintf(msg, sizeof msg, "%s must be a number", name);
-    fail(env, ARG, msg, 0);
-    return 0;
-  }
   double d;
-  napi_get_value_double(env, v, &d);
-  if (!isfinite(d) || d != floor(d) || d < min || d > max) {
-    snprintf(msg, sizeof msg, "%s must be an integer from %d to %d", name, (int)min, (int)max);
-    fail(env, ARG, msg, 1);
-    return 0;
-  }
+  if (!get_integer(env, v, name, min, max, &d)) return 0;
   *out = (int32_t)d;
   return 1;
 }

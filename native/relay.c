@@ -28,6 +28,7 @@
 #include <math.h>
 #include <netinet/in.h>
 #include <node_api.h>
+#include "napi-args.h"
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -603,12 +604,6 @@ static void on_env_cleanup(napi_async_cleanup_hook_handle handle, void *arg) {
 /* ------------------------------------------------------------------------------------------- */
 /* Argument checks */
 
-static napi_value fail(napi_env env, const char *code, const char *message, int range) {
-  if (range) napi_throw_range_error(env, code, message);
-  else napi_throw_type_error(env, code, message);
-  return NULL;
-}
-
 static napi_value fail_errno(napi_env env, const char *code, const char *what, int err) {
   char msg[256];
   snprintf(msg, sizeof msg, "%s: %s", what, strerror(err));
@@ -616,40 +611,17 @@ static napi_value fail_errno(napi_env env, const char *code, const char *what, i
   return NULL;
 }
 
-#define ARG "PBX_ERR_MEDIA_NATIVE_ARG"
 
 static int get_args(napi_env env, napi_callback_info info, size_t want, napi_value *argv, relay_t **r) {
-  size_t argc = want;
   void *data = NULL;
-  if (napi_get_cb_info(env, info, &argc, argv, NULL, &data) != napi_ok) return 0;
-  if (argc < want) {
-    char msg[64];
-    snprintf(msg, sizeof msg, "expected %zu arguments, got %zu", want, argc);
-    fail(env, ARG, msg, 0);
-    return 0;
-  }
+  if (!get_call_args(env, info, want, argv, &data)) return 0;
   *r = data;
   return 1;
 }
 
 /* An integer in [min, max]; anything else throws. */
 static int get_int(napi_env env, napi_value v, const char *name, double min, double max, double *out) {
-  napi_valuetype t;
-  char msg[128];
-  if (napi_typeof(env, v, &t) != napi_ok || t != napi_number) {
-    snprintf(msg, sizeof msg, "%s must be a number", name);
-    fail(env, ARG, msg, 0);
-    return 0;
-  }
-  double d;
-  napi_get_value_double(env, v, &d);
-  if (!isfinite(d) || d != floor(d) || d < min || d > max) {
-    snprintf(msg, sizeof msg, "%s must be an integer from %.0f to %.0f", name, min, max);
-    fail(env, ARG, msg, 1);
-    return 0;
-  }
-  *out = d;
-  return 1;
+  return get_integer(env, v, name, min, max, out);
 }
 
 /* A string up to cap - 1 bytes, or null when allow_null; *is_null tells which. */

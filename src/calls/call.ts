@@ -218,6 +218,16 @@ export class Call {
     this.state = 'ringing';
     this.#env.progress?.(this, 'trying');
     this.log.info({ contacts: bindings.length }, 'forking INVITE');
+    const legs = this.#fork(bindings, fork, calleeOffer, this.#lateOffer);
+    for (const leg of legs) {
+      leg.start({ onProvisional: (l, res) => this.#onForkProvisional(l, res), onFinal: (l, res) => this.#onForkFinal(l, res) });
+    }
+    this.#ringTimer = this.#env.clock.setTimeout(() => this.#onRingTimeout(), this.#env.ringTimeoutMs);
+  }
+
+  /** One INVITE per contact of the callee, each leg kept with the call's forks; not started yet. */
+  #fork(bindings: readonly CallBinding[], fork: ForkHeaders, body: Buffer, deferAck: boolean): UacLeg[] {
+    const legs: UacLeg[] = [];
     for (const binding of bindings) {
       const leg = new UacLeg(this.#env.legs, binding.peer, {
         requestUri: binding.contact,
@@ -225,17 +235,15 @@ export class Call {
         to: fork.to,
         localContact: this.#env.contactFor(binding.peer.transport),
         maxForwards: fork.maxForwards,
-        body: calleeOffer,
+        body,
         extraHeaders: [],
-        deferAck: this.#lateOffer,
+        deferAck,
       });
+      legs.push(leg);
       this.#forks.push(leg);
       this.#env.attach(leg, this);
     }
-    for (const leg of this.#forks) {
-      leg.start({ onProvisional: (l, res) => this.#onForkProvisional(l, res), onFinal: (l, res) => this.#onForkFinal(l, res) });
-    }
-    this.#ringTimer = this.#env.clock.setTimeout(() => this.#onRingTimeout(), this.#env.ringTimeoutMs);
+    return legs;
   }
 
   /**
@@ -290,21 +298,7 @@ export class Call {
       this.state = 'ringing';
       this.log.info({ contacts: bindings.length, to: fork.to }, 'handing over: forking INVITE');
       this.#ringback(true);
-      for (const binding of bindings) {
-        const leg = new UacLeg(this.#env.legs, binding.peer, {
-          requestUri: binding.contact,
-          from: fork.from,
-          to: fork.to,
-          localContact: this.#env.contactFor(binding.peer.transport),
-          maxForwards: fork.maxForwards,
-          body: offer,
-          extraHeaders: [],
-          deferAck: false,
-        });
-        h.forks.push(leg);
-        this.#forks.push(leg);
-        this.#env.attach(leg, this);
-      }
+      h.forks.push(...this.#fork(bindings, fork, offer, false));
       for (const leg of h.forks) {
         leg.start({ onProvisional: () => undefined, onFinal: (l, res) => this.#onHandOverFinal(h, l, res) });
       }
