@@ -3,22 +3,11 @@
 // what comes back. A room of Opus phones keeps what is above 8 kHz (a 16 kHz mix would cut it), and
 // a PCMU phone joining and leaving switches the room to 16 kHz and back without a gap.
 import t from 'tap';
-import { MediaEngine } from '../../src/media/engine.js';
-import { compiledMediaWorker } from '../helpers/compiled.js';
-import { freeRange } from '../helpers/ports.js';
+import { startTestEngine } from '../helpers/media-engine.js';
 import { bandPower, goertzel } from '../helpers/audio.js';
 import { phoneLeg, type EndpointCodec, type RtpEndpoint } from '../helpers/rtp-endpoint.js';
 
-const range = await freeRange(40);
-const engine = await MediaEngine.start({
-  address: '127.0.0.1',
-  portMin: range.min,
-  portMax: range.max,
-  workers: 1,
-  rtpTimeoutS: 0,
-  workerUrl: compiledMediaWorker(),
-});
-t.teardown(() => engine.close());
+const engine = await startTestEngine(t, 40);
 
 const OPUS: EndpointCodec = { name: 'opus', payloadType: 96, clockRate: 48000, channels: 2, dtmfPayloadType: 97 };
 const PCMU: EndpointCodec = { name: 'PCMU', payloadType: 0, clockRate: 8000, dtmfPayloadType: 101 };

@@ -4,24 +4,13 @@
 import t from 'tap';
 import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { MediaEngine } from '../../src/media/engine.js';
 import { InbandDtmfDetector } from '../../src/media/dtmf/goertzel.js';
-import { compiledMediaWorker } from '../helpers/compiled.js';
-import { freeRange } from '../helpers/ports.js';
+import { startTestEngine } from '../helpers/media-engine.js';
 import { goertzel, sine, speechLike } from '../helpers/audio.js';
 import { blockCorrelation, codecSpec, decimate, fromFirstSound, phoneLeg, RtpEndpoint, type EndpointCodec } from '../helpers/rtp-endpoint.js';
 import { tempDir } from '../interop/harness.js';
 
-const range = await freeRange(80);
-const engine = await MediaEngine.start({
-  address: '127.0.0.1',
-  portMin: range.min,
-  portMax: range.max,
-  workers: 1,
-  rtpTimeoutS: 0,
-  workerUrl: compiledMediaWorker(),
-});
-t.teardown(() => engine.close());
+const engine = await startTestEngine(t, 80);
 const tmp = tempDir('pipeline');
 t.teardown(() => tmp.cleanup());
 
@@ -204,9 +193,7 @@ t.test('three parties in a conference each hear the other two and not themselves
 });
 
 t.test('a room gathers parties from two workers: a leg on the other worker moves to the room', async (t) => {
-  const range2 = await freeRange(20);
-  const two = await MediaEngine.start({ address: '127.0.0.1', portMin: range2.min, portMax: range2.max, workers: 2, rtpTimeoutS: 0, workerUrl: compiledMediaWorker() });
-  t.teardown(() => two.close());
+  const two = await startTestEngine(t, 20, { workers: 2 });
   const parties: { ep: RtpEndpoint; legId: string; port: number }[] = [];
   for (let i = 0; i < 3; i++) {
     const ep = await RtpEndpoint.open(PCMU);

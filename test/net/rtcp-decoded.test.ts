@@ -8,35 +8,21 @@ import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { setTimeout as delay } from 'node:timers/promises';
 import { legQuality } from '../../src/calls/quality.js';
-import { MediaEngine, type LegCodecSpec, type LegStats } from '../../src/media/engine.js';
+import type { LegStats } from '../../src/media/engine.js';
 import { ntpMiddle, setNtpTime, writeReceiverReport, writeSdesCname, writeSenderReport, type ReportBlock, type RtcpPacket, type SenderInfo } from '../../src/media/rtcp.js';
 import { hasTool, speechLike } from '../helpers/audio.js';
-import { compiledMediaWorker } from '../helpers/compiled.js';
+import { startTestEngine } from '../helpers/media-engine.js';
 import { writePcapUdp } from '../helpers/pcap.js';
-import { freeRange } from '../helpers/ports.js';
 import { RtcpEndpoint, type RtcpArrival } from '../helpers/rtcp-endpoint.js';
-import { RtpEndpoint, type EndpointCodec } from '../helpers/rtp-endpoint.js';
+import { codecSpec, RtpEndpoint, type EndpointCodec } from '../helpers/rtp-endpoint.js';
 import { tempDir } from '../interop/harness.js';
 
-const range = await freeRange(40);
-const engine = await MediaEngine.start({
-  address: '127.0.0.1',
-  portMin: range.min,
-  portMax: range.max,
-  workers: 1,
-  rtpTimeoutS: 0,
-  rtcpIntervalMs: 200,
-  workerUrl: compiledMediaWorker(),
-});
-t.teardown(() => engine.close());
+const engine = await startTestEngine(t, 40, { rtcpIntervalMs: 200 });
 
 const PCMU: EndpointCodec = { name: 'PCMU', payloadType: 0, clockRate: 8000, dtmfPayloadType: 101 };
 const PCMA: EndpointCodec = { name: 'PCMA', payloadType: 8, clockRate: 8000, dtmfPayloadType: 101 };
 const CNAME = new TextEncoder().encode('phone@127.0.0.1');
 
-function spec(c: EndpointCodec): LegCodecSpec {
-  return { name: c.name, payloadType: c.payloadType, clockRate: c.clockRate, channels: c.channels ?? null, dtmfPayloadType: c.dtmfPayloadType ?? null };
-}
 
 interface Phone {
   ep: RtpEndpoint;
@@ -76,7 +62,7 @@ async function phoneOn(group: string, codec: EndpointCodec): Promise<Phone> {
   });
   const { legId, port } = await engine.openLeg(group);
   await engine.setRemote(legId, { address: '127.0.0.1', port: ep.port, rtcpPort: rtcp.port });
-  await engine.setCodec(legId, spec(codec));
+  await engine.setCodec(legId, codecSpec(codec));
   return { ep, rtcp, legId, port };
 }
 
