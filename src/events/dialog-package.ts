@@ -2,6 +2,7 @@
 // calls ring or are answered. Call control reports each call's progress per extension; every
 // NOTIFY carries the full state (state="full") with a version that grows per subscription.
 // A dialog that ends is shown once as terminated, then forgotten.
+import type { CallStateEvent } from '../calls/control.js';
 import type { EventDirectory } from './deps.js';
 import type { EventPackage, NotifyBody } from './package.js';
 import { xmlEscape } from './xml.js';
@@ -9,23 +10,11 @@ import { xmlEscape } from './xml.js';
 export const DIALOG = 'dialog';
 const CONTENT_TYPE = 'application/dialog-info+xml';
 
-/** RFC 4235 3.7.1: the states of a dialog as the package reports them. */
-export type DialogInfoState = 'trying' | 'early' | 'confirmed' | 'terminated';
+/** One dialog of an extension as call control reports it (its 'state' event). */
+export type DialogEvent = CallStateEvent;
 
-/** One dialog of an extension as call control reports it. */
-export interface DialogEvent {
-  /** Unique among the extension's dialogs (the dialog element's id). */
-  id: string;
-  /** The SIP Call-ID of the extension's side of the call. */
-  callId: string;
-  extension: string;
-  /** initiator: the extension called; recipient: it was called. */
-  direction: 'initiator' | 'recipient';
-  /** The other party: a number, and its name when known. */
-  remote: string;
-  remoteName: string | null;
-  state: DialogInfoState;
-}
+/** RFC 4235 3.7.1: the states of a dialog as the package reports them. */
+export type DialogInfoState = DialogEvent['state'];
 
 export class DialogPackage implements EventPackage {
   readonly event = DIALOG;
