@@ -154,7 +154,15 @@ export class PbxProcess {
     const failed = pbx.exited.then(({ code, signal }) => {
       throw new Error(`pbx exited (${code ?? signal}) before it started:\n${pbx.stderr.join('')}\n${pbx.logs.map((l) => JSON.stringify(l)).join('\n')}`);
     });
-    await Promise.race([started, failed]);
+    // Whichever loses the race settles later with nobody awaiting it.
+    started.catch(() => undefined);
+    failed.catch(() => undefined);
+    try {
+      await Promise.race([started, failed]);
+    } catch (err) {
+      await pbx.stop(2000); // a PBX that did not start in time is not left running
+      throw err;
+    }
     return pbx;
   }
 
