@@ -17,8 +17,8 @@ import { MediaEngine } from './media/engine.js';
 import { RecordingMaintenance } from './media/recording/maintenance.js';
 import { recordingsDir, retentionPolicy } from './media/recording/policy.js';
 import { advertisedHost } from './pbx/advertise.js';
-import { dispatchRequest } from './pbx/dispatch.js';
 import { configChangesNeedingRestart } from './pbx/restart-keys.js';
+import { wireParts } from './pbx/wiring.js';
 import { Guard } from './registrar/guard.js';
 import { Registrar } from './registrar/registrar.js';
 import { DigestAuthenticator } from './sip/auth/digest.js';
@@ -183,29 +183,16 @@ class PbxRuntime implements Pbx, ControlSource {
       log: log.child({ layer: 'events' }),
     });
     this.#events = events;
-    this.#voicemail.on('change', (mailbox) => events.mailboxChanged(mailbox));
-    registrar.on('change', (ext) => events.registrationChanged(ext));
-    calls.on('state', (e) => events.callState(e));
-
-    const server = (): string => this.#config.sip.user_agent;
-    transactions.onRequest = (st) =>
-      dispatchRequest(st, {
-        register: (s) => registrar.handleRegister(s),
-        call: (s) => calls.handleRequest(s),
-        subscribe: (s) => events.handleSubscribe(s),
-        allowEvents: events.server.allowEvents,
-        server,
-      });
-    transactions.onAck = (ack) => {
-      if (!calls.handleAck(ack)) log.debug({ callId: ack.headers.get('call-id') }, 'ACK matched no dialog; dropped');
-    };
-    transactions.onStrayResponse = (res) => {
-      if (!calls.handleStrayResponse(res)) log.debug({ callId: res.headers.get('call-id'), status: res.status }, 'response matched no transaction; dropped');
-    };
-    media.on('rtp-timeout', (legId) => calls.rtpTimeout(legId));
-    // Digits the media workers hear (RFC 4733, in-band) reach the call as INFO digits do.
-    media.on('dtmf', (legId, digit, method) => calls.mediaDtmf(legId, digit, method));
-    media.on('record-failed', (recordingId) => calls.recordFailed(recordingId));
+    wireParts({
+      transactions,
+      registrar,
+      calls,
+      media,
+      events,
+      voicemail: this.#voicemail,
+      log,
+      server: () => this.#config.sip.user_agent,
+    });
     media.on('worker-exit', (index, error) => log.error({ worker: index, err: error }, 'media worker stopped; its calls lost their media'));
 
     this.#control = await startControlServer({

@@ -6,7 +6,7 @@ import { join } from 'node:path';
 import { startCall } from '../../../src/apps/goto.js';
 import { CallControl } from '../../../src/calls/control.js';
 import { EventServices } from '../../../src/events/services.js';
-import { dispatchRequest } from '../../../src/pbx/dispatch.js';
+import { wireParts } from '../../../src/pbx/wiring.js';
 import { parseConfigText } from '../../../src/config/load.js';
 import { compileRouting } from '../../../src/config/routing.js';
 import type { Routing } from '../../../src/config/types.js';
@@ -149,7 +149,6 @@ export async function startPbx(options: TestPbxOptions = {}): Promise<TestPbx> {
     ringTimeout: options.ringTimeoutS ?? 30,
     ...(options.wallClock === undefined ? {} : { wallClock: options.wallClock }),
   });
-  // SUBSCRIBE/NOTIFY wired as src/pbx.ts wires it.
   const voicemail = await VoicemailStore.open(dataDir, logger);
   const events = new EventServices({
     transactions,
@@ -159,22 +158,7 @@ export async function startPbx(options: TestPbxOptions = {}): Promise<TestPbx> {
     localContact: () => `sip:pbx@127.0.0.1:${port}`,
     log: logger,
   });
-  voicemail.on('change', (mailbox) => events.mailboxChanged(mailbox));
-  registrar.on('change', (ext) => events.registrationChanged(ext));
-  calls.on('state', (e) => events.callState(e));
-  transactions.onRequest = (st) =>
-    dispatchRequest(st, {
-      register: (s) => registrar.handleRegister(s),
-      call: (s) => calls.handleRequest(s),
-      subscribe: (s) => events.handleSubscribe(s),
-      allowEvents: events.server.allowEvents,
-      server: () => 'tspbx',
-    });
-  transactions.onAck = (ack) => calls.handleAck(ack);
-  transactions.onStrayResponse = (res) => calls.handleStrayResponse(res);
-  media.on('rtp-timeout', (legId) => calls.rtpTimeout(legId));
-  media.on('dtmf', (legId, digit, method) => calls.mediaDtmf(legId, digit, method));
-  media.on('record-failed', (recordingId) => calls.recordFailed(recordingId));
+  wireParts({ transactions, registrar, calls, media, events, voicemail, log: logger, server: () => 'tspbx' });
   let closed = false;
   return {
     port,
