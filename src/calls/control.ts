@@ -12,7 +12,7 @@
 //   log,            pino-style logger; every line of a call comes from log.child({ callId })
 //   localContact,   (transport) => our Contact URI for that transport, e.g. "sip:pbx@127.0.0.1:5060"
 //   start,          (call, destination, host) => void: carries a new call to its destination
-//                   (startCall of src/apps/goto.ts); host.dial(call, ext) rings an extension for it
+//                   (startCall of src/apps/goto.ts); host.dial(call, exts) rings extensions for it
 //   clock?, timers?        defaults: realClock, T1 500 ms, T2 4 s (RFC 3261 13.3.1.4 2xx retransmission)
 //   wallClock?             () => ms since the epoch that schedules are read at (default clock.now); tests fix it
 //   ringTimeout?           seconds a call rings before 480 (default 120)
@@ -35,7 +35,7 @@ import { responseTo, type SipRequest, type SipResponse, type TransportName } fro
 import { DEFAULT_TIMERS, realClock, type Clock, type ServerTransaction, type Timers, type TransactionLayer } from '../sip/transaction/index.js';
 import { freeSpaceGuard, recordingPathFor, shouldRecord } from '../media/recording/policy.js';
 import type { FreeSpaceGuard } from '../media/recording/retention.js';
-import { Call, type CallEnv, type CallProgress, type DialResult, type ForkHeaders } from './call.js';
+import { Call, type CallEnv, type CallProgress, type DialResult, type DialTarget, type ForkHeaders } from './call.js';
 import type { CallRecording } from './recording-control.js';
 import { recordingResult } from './recording-result.js';
 import type { CallMedia, CallRegistrar, CallStore } from './deps.js';
@@ -71,10 +71,19 @@ export interface CallHost {
   /** The instant (ms since the epoch) schedules are read at: CallControl's wallClock. */
   now(): number;
   /**
-   * Rings extension `ext` for the call: the plain B2BUA call ('ringing', failures are the caller's
-   * SIP status) when the PBX has not answered the caller, a hand-over (Call.connect) when it has.
+   * Rings extensions for the call (every registered contact of each, in parallel) and resolves with
+   * how it went (Call.dial): the caller still waiting hears the callees' progress, one the PBX
+   * answered hears ringback. Extensions at their call limit count as busy, unregistered ones are
+   * skipped; when none is left to ring the result is 'busy' or 'not-registered' at once.
+   * `ringTimeoutMs` defaults to CallControl's ringTimeout.
    */
-  dial(call: Call, ext: string): Promise<DialResult>;
+  dial(call: Call, exts: string | readonly string[], options?: DialOptions): Promise<DialResult>;
+}
+
+export interface DialOptions {
+  ringTimeoutMs?: number;
+  /** The number the callees see dialled (To); default: the number the caller dialled, or the extension an app hands over to. */
+  to?: string;
 }
 
 /** Carries a new call to its destination. */
@@ -267,30 +276,32 @@ export class CallControl extends EventEmitter<CallControlEvents> {
       routing,
       media: this.#opts.media,
       now: () => this.#opts.wallClock?.() ?? this.#env.clock.now(),
-      dial: (c, ext) => this.#dial(c, ext, routing),
+      dial: (c, exts, options) => this.#dial(c, typeof exts === 'string' ? [exts] : exts, routing, options ?? {}),
     });
   }
 
   /** See CallHost.dial. */
-  async #dial(call: Call, ext: string, routing: Routing): Promise<DialResult> {
+  async #dial(call: Call, exts: readonly string[], routing: Routing, options: DialOptions): Promise<DialResult> {
     const log = call.log;
-    const waiting = !call.answeredByPbx;
-    const config = routing.config.extensions.get(ext);
-    if (config !== undefined && config.max_calls > 0 && this.#activeCallsOf(ext) >= config.max_calls) {
-      log.info({ ext }, 'callee at its call limit');
-      if (waiting) call.fail(486, 'busy-limit');
-      return 'busy';
+    const targets: DialTarget[] = [];
+    let busy = false;
+    for (const ext of exts) {
+      const config = routing.config.extensions.get(ext);
+      if (config !== undefined && config.max_calls > 0 && this.#activeCallsOf(ext, call) >= config.max_calls) {
+        log.info({ ext }, 'callee at its call limit');
+        busy = true;
+        continue;
+      }
+      const bindings = this.#opts.registrar.lookup(ext);
+      if (bindings.length === 0) log.info({ ext }, 'callee not registered');
+      for (const b of bindings) targets.push({ ...b, ext });
     }
-    const bindings = this.#opts.registrar.lookup(ext);
-    if (bindings.length === 0) {
-      log.info({ ext }, 'callee not registered');
-      if (waiting) call.fail(480, 'not-registered');
-      return 'not-registered';
+    if (targets.length === 0) {
+      call.refuse(busy ? 486 : 480, busy ? 'busy-limit' : 'not-registered');
+      return busy ? 'busy' : 'not-registered';
     }
-    const fork = this.#forkHeaders(call, waiting ? call.parties.to : ext, routing);
-    if (!waiting) return call.connect(bindings, fork, this.#env.ringTimeoutMs);
-    await call.ring(bindings, fork);
-    return 'ringing';
+    const to = options.to ?? (call.answeredByPbx && exts.length === 1 ? exts[0]! : call.parties.to);
+    return call.dial(targets, this.#forkHeaders(call, to, routing), options.ringTimeoutMs ?? this.#env.ringTimeoutMs);
   }
 
   /** From as the caller (its display name, else its extension's name), To as `to` at our domain. */
@@ -319,9 +330,12 @@ export class CallControl extends EventEmitter<CallControlEvents> {
     }
   }
 
-  #activeCallsOf(ext: string): number {
+  /** Calls the extension is in (as caller, or as the callee rung or talking), `except` one. */
+  #activeCallsOf(ext: string, except: Call): number {
     let n = 0;
-    for (const call of this.#calls.values()) if (call.parties.to === ext || call.parties.from === ext) n++;
+    for (const call of this.#calls.values()) {
+      if (call !== except && (call.parties.from === ext || (call.parties.callee ?? call.parties.to) === ext)) n++;
+    }
     return n;
   }
 
