@@ -7,6 +7,7 @@ import type { Call } from '../calls/call.js';
 import { finalDestination } from '../calls/route.js';
 import type { Destination } from '../config/types.js';
 import { APP_ERRORS, Channel, type ChannelHost } from './channel.js';
+import { featureApp } from './features.js';
 import { runIvr } from './ivr.js';
 import { PbxError } from '../util/errors.js';
 
@@ -61,6 +62,15 @@ export async function goto(ch: Channel, dest: Destination): Promise<GotoResult> 
         }
         ch.log.info({ route: reached.steps.join('; ') }, 'routed');
         return await goto(ch, reached.dest);
+      }
+      case 'feature': {
+        const app = featureApp(dest.name);
+        if (app === null) {
+          ch.unavailable(`feature:${dest.name}`);
+          return ch.gone ? 'done' : 'failed';
+        }
+        ch.addPath(`feature:${dest.name}`);
+        return await app(ch, dest.arg);
       }
       case 'hangup':
         ch.log.info({}, 'routed to hangup');
