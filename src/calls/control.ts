@@ -469,7 +469,7 @@ export class CallControl extends EventEmitter<CallControlEvents> {
   }
 
   list(): CallInfo[] {
-    return [...this.#calls.values()].map((c) => c.info());
+    return [...this.#calls.values(), ...this.#originated.values()].map((c) => c.info());
   }
 
   /** Stops taking new calls (503) and ends the calls in progress; resolves when their BYEs are done. */

@@ -4,6 +4,7 @@
 // bridges the two. Both sides are UAC legs; the media session's "caller" side faces the first
 // party. One CDR row per call: from = the first party, to = the number dialled second, path
 // "originate"; answered once the second party answered, else missed/busy/failed.
+import type { CallInfo } from '../api/control-types.js';
 import type { SipRequest, SipResponse } from '../sip/message.js';
 import type { ServerTransaction } from '../sip/transaction/types.js';
 import type { CdrRow } from '../store/types.js';
@@ -68,6 +69,22 @@ export class OriginatedCall {
 
   get ended(): boolean {
     return this.#ended;
+  }
+
+  /** As `pbx calls` shows it: ringing until the second party answered. */
+  info(): CallInfo {
+    const now = this.#env.clock.now();
+    return {
+      id: this.id,
+      call_id: this.#first?.callId ?? this.#forks[0]?.callId ?? this.id,
+      from: this.parties.from,
+      to: this.parties.to,
+      state: this.#ended ? 'ending' : this.answeredAt === null ? 'ringing' : 'answered',
+      started_at: new Date(this.startedAt).toISOString(),
+      answered_at: this.answeredAt === null ? null : new Date(this.answeredAt).toISOString(),
+      duration_s: secondsBetween(this.startedAt, now),
+      recording: false,
+    };
   }
 
   ownsMedia(legId: string): boolean {

@@ -31,6 +31,7 @@ t.test('originate rings the first extension, then the second once it answered, a
   bob.reply(toBob, 200, 'bobtag', sdpFor(bob.rtpPort));
   await bob.request('ACK');
   t.same(await started.then((r) => r.result), 'answered');
+  t.match(pbx.calls.list(), [{ from: '1001', to: '1002', state: 'answered' }], 'pbx calls lists the originated call');
 
   const bobSide = sdpMedia(toBob.body);
   for (let i = 0; i < 5; i++) alice.sendRtp(aliceOffer, 0, i);
