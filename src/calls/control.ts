@@ -305,6 +305,11 @@ export class CallControl extends EventEmitter<CallControlEvents> {
       call.refuse(busy ? 486 : 480, busy ? 'busy-limit' : 'not-registered');
       return busy ? 'busy' : 'not-registered';
     }
+    const one = new Set(targets.map((t) => t.ext)).size === 1 ? targets[0]!.ext : null;
+    if (one !== null && one !== call.parties.callee) {
+      const ext = routing.config.extensions.get(one);
+      call.calleeSettings({ dtmfMode: ext?.dtmf_mode ?? 'auto', record: ext?.record === true });
+    }
     const to = options.to ?? (call.answeredByPbx && exts.length === 1 ? exts[0]! : call.parties.to);
     return call.dial(targets, this.#forkHeaders(call, to, routing), options.ringTimeoutMs ?? this.#env.ringTimeoutMs);
   }
