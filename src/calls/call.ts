@@ -352,6 +352,7 @@ export class Call {
     this.a.accept(body);
     this.#answeredByPbx = true;
     this.log.info({}, 'answered by the PBX');
+    this.#env.progress?.(this, 'confirmed');
     if (this.#lateOffer) {
       // Nothing can be played before the caller's ACK says which codec it takes.
       await Promise.race([new Promise<void>((resolve) => (this.#localAnswerWaiter = resolve)), this.whenEnded()]);

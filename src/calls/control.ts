@@ -333,7 +333,9 @@ export class CallControl extends EventEmitter<CallControlEvents> {
     const name = (ext: string): string | null => this.#opts.getRouting().config.extensions.get(ext)?.name ?? null;
     const base = { callId: call.a.callId, state };
     try {
-      this.emit('state', { ...base, id: `${call.id}-a`, extension: from, direction: 'initiator', remote: to, remoteName: callee == null ? null : name(callee) });
+      // A caller the PBX answered (an IVR, a queue) is in a confirmed dialog while apps ring others.
+      const callerSettled = call.answeredByPbx && (state === 'trying' || state === 'early');
+      if (!callerSettled) this.emit('state', { ...base, id: `${call.id}-a`, extension: from, direction: 'initiator', remote: to, remoteName: callee == null ? null : name(callee) });
       if (callee != null) this.emit('state', { ...base, id: `${call.id}-b`, extension: callee, direction: 'recipient', remote: from, remoteName: name(from) });
     } catch (err) {
       call.log.error({ err }, 'a call state listener failed');
