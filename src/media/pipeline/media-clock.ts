@@ -1,7 +1,8 @@
 // The 20 ms media clock of a worker. setTimeout alone drifts (each timer fires a little late and
 // the lateness adds up), so every deadline is computed from the start time on performance.now()
 // and a late wake-up runs the ticks it missed, up to MAX_CATCH_UP; beyond that the clock skips
-// ahead rather than bursting packets out.
+// ahead rather than bursting packets out. Each tick is told when it was due on that grid, so that
+// callers can see how late its frames leave (native-bench/transcode.bench.js counts them).
 import { performance } from 'node:perf_hooks';
 
 export const FRAME_MS = 20;
@@ -9,7 +10,7 @@ export const FRAME_MS = 20;
 const MAX_CATCH_UP = 5;
 
 export class MediaClock {
-  readonly #onTick: (nowMs: number) => void;
+  readonly #onTick: (nowMs: number, dueMs: number) => void;
   #timer: NodeJS.Timeout | null = null;
   /** When the next tick is due, on performance.now(). */
   #due = 0;
@@ -19,7 +20,7 @@ export class MediaClock {
   /** The latest a tick ran after its due time, in ms. */
   maxLateMs = 0;
 
-  constructor(onTick: (nowMs: number) => void) {
+  constructor(onTick: (nowMs: number, dueMs: number) => void) {
     this.#onTick = onTick;
   }
 
@@ -48,12 +49,12 @@ export class MediaClock {
     let now = performance.now();
     let n = 0;
     while (now >= this.#due && n < MAX_CATCH_UP) {
-      const late = now - this.#due;
-      if (late > this.maxLateMs) this.maxLateMs = late;
+      const due = this.#due;
+      if (now - due > this.maxLateMs) this.maxLateMs = now - due;
       this.#due += FRAME_MS;
       this.ticks++;
       n++;
-      this.#onTick(now);
+      this.#onTick(now, due);
       if (this.#timer === null) return;
       now = performance.now();
     }
