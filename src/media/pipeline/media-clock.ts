@@ -6,12 +6,32 @@
 import { performance } from 'node:perf_hooks';
 
 export const FRAME_MS = 20;
+
+/** Where the clock reads the time and sets its timer: monotonic milliseconds; tests pass a fake. */
+export interface TimeSource {
+  now(): number;
+  setTimeout(fn: () => void, ms: number): unknown;
+  clearTimeout(handle: unknown): void;
+}
+
+const monotonic: TimeSource = {
+  now: () => performance.now(),
+  setTimeout: (fn, ms) => setTimeout(fn, ms),
+  clearTimeout: (handle) => clearTimeout(handle as NodeJS.Timeout),
+};
 /** Ticks run back to back after a stall; more than this are dropped (counted in `skipped`). */
 const MAX_CATCH_UP = 5;
+/**
+ * A tick runs once it is this close to its due time. Timers fire on whole milliseconds and most
+ * wake-ups come about 1 ms after the instant asked for, so the timer is set this much early: the
+ * frames then leave within a millisecond of their due time, either side, instead of 1 ms after it.
+ */
+const EARLY_MS = 1;
 
 export class MediaClock {
   readonly #onTick: (nowMs: number, dueMs: number) => void;
-  #timer: NodeJS.Timeout | null = null;
+  readonly #time: TimeSource;
+  #timer: unknown = null;
   /** When the next tick is due, on performance.now(). */
   #due = 0;
   /** Ticks that ran, and ticks dropped after a stall. */
@@ -20,8 +40,9 @@ export class MediaClock {
   /** The latest a tick ran after its due time, in ms. */
   maxLateMs = 0;
 
-  constructor(onTick: (nowMs: number, dueMs: number) => void) {
+  constructor(onTick: (nowMs: number, dueMs: number) => void, time: TimeSource = monotonic) {
     this.#onTick = onTick;
+    this.#time = time;
   }
 
   get running(): boolean {
@@ -30,25 +51,25 @@ export class MediaClock {
 
   start(): void {
     if (this.#timer !== null) return;
-    this.#due = performance.now() + FRAME_MS;
+    this.#due = this.#time.now() + FRAME_MS;
     this.#schedule();
   }
 
   stop(): void {
     if (this.#timer === null) return;
-    clearTimeout(this.#timer);
+    this.#time.clearTimeout(this.#timer);
     this.#timer = null;
   }
 
   #schedule(): void {
-    const wait = Math.max(0, this.#due - performance.now());
-    this.#timer = setTimeout(this.#fire, wait);
+    const wait = Math.max(0, this.#due - EARLY_MS - this.#time.now());
+    this.#timer = this.#time.setTimeout(this.#fire, wait);
   }
 
   readonly #fire = (): void => {
-    let now = performance.now();
+    let now = this.#time.now();
     let n = 0;
-    while (now >= this.#due && n < MAX_CATCH_UP) {
+    while (now >= this.#due - EARLY_MS && n < MAX_CATCH_UP) {
       const due = this.#due;
       if (now - due > this.maxLateMs) this.maxLateMs = now - due;
       this.#due += FRAME_MS;
@@ -56,7 +77,7 @@ export class MediaClock {
       n++;
       this.#onTick(now, due);
       if (this.#timer === null) return;
-      now = performance.now();
+      now = this.#time.now();
     }
     if (now >= this.#due) {
       const behind = Math.floor((now - this.#due) / FRAME_MS) + 1;
