@@ -1,17 +1,27 @@
-// Transcoded calls, PCMU on one leg and Opus on the other, in 2 worker_threads on a 20 ms clock.
-// Per call and per 20 ms, what the two decoded legs of a bridged call do (src/media/pipeline/
-// decoded-leg.ts), sockets aside: each leg's RTP packet goes into its jitter buffer and one frame
-// comes out; PCMU decode, 8k->16k, Opus encode at 16 kHz one way; Opus decode at 16 kHz, 16k->8k,
-// PCMU encode the other way (Opus runs at the pipeline's 16 kHz, so nothing is resampled to or
-// from 48 kHz). Call counts rise step by step (each step a few seconds); a frame is late when its
-// tick's work ends after the next tick is due. The figure is the most calls with no late frame
-// (goal 200), and with at most 1% of ticks late (a busy shared machine delays threads now and
-// then); the baseline is the bound that the single-thread cost of one call, measured in this run,
-// allows on 2 threads (2 x 20 ms / cost). The steps stop once more than a fifth of the ticks are
-// late. The single-thread cost of the chain this replaced (Opus at 48 kHz on @discordjs/opus,
-// 8k<->48k resampling, no jitter buffer) is measured in the same run for the ratio.
+// Transcoded calls, PCMU on one leg and Opus on the other, in 2 worker_threads on the pipeline's
+// 20 ms clock (src/media/pipeline/media-clock.ts). Per call and per tick, what the two decoded legs
+// of a bridged call do (src/media/pipeline/decoded-leg.ts), sockets aside: each leg's RTP packet
+// goes into its jitter buffer and one frame comes out; PCMU decode, 8k->16k, Opus encode at 16 kHz
+// one way; Opus decode at 16 kHz, 16k->8k, PCMU encode the other way (Opus runs at the pipeline's
+// 16 kHz, so nothing is resampled to or from 48 kHz). Socket receive and send are not included
+// (media-relay.bench.js measures the sockets).
+// Late frame: a call's two frames of a tick leave when its step ends; they are late when that is
+// more than LATE_TOLERANCE_MS (20 ms, one frame) after the tick's due instant on the clock's grid
+// (start + k x 20 ms, never drifting). A tick the clock skips after a stall (more than 5 frames
+// behind) sends nothing, and all its frames count as late. The first WARMUP_TICKS of each step are
+// not counted. The Opus complexity is the pipeline's adaptive one by default (complexity-governor.ts:
+// one governor per worker for the whole run, so its level carries from step to step as in a media
+// worker whose load rises); TRANSCODE_BENCH_COMPLEXITY=3 fixes it. Call counts rise step by step
+// (each step a few seconds); the figure is the most calls with no late frame (goal 200), and with at
+// most 1% of frames late; the baseline is the bound that the single-thread cost of one call,
+// measured in this run, allows on 2 threads (2 x 20 ms / cost). The steps stop once more than a
+// fifth of the frames are late. Each line gives the load average of the machine: other jobs on the
+// 2 cores delay the workers, and the figures mean little above a load average of about 1.
+// The single-thread cost of the chain this replaced (Opus at 48 kHz on @discordjs/opus, 8k<->48k
+// resampling, no jitter buffer) is measured in the same run for the ratio.
 // Run: npm run build && node native-bench/transcode.bench.js
-//   TRANSCODE_BENCH_CALLS=20,40,60 TRANSCODE_BENCH_SECONDS=3 node native-bench/transcode.bench.js
+//   TRANSCODE_BENCH_CALLS=100,150,200,250 TRANSCODE_BENCH_SECONDS=3 node native-bench/transcode.bench.js
+//   TRANSCODE_BENCH_COMPLEXITY=3 (or 0..10): a fixed Opus complexity instead of the adaptive one.
 //   TSPBX_OPUS=discordjs (or opusscript) runs the new chain on a fallback binding.
 //   TRANSCODE_BENCH_LOSS=10: the Opus phone reports 10% loss, so the encoder adds in-band FEC.
 import { once } from 'node:events';
