@@ -5,13 +5,14 @@ import { FakeClock } from '../helpers/fake-clock.js';
 interface Tick {
   now: number;
   due: number;
+  skipped: number;
 }
 
 /** A media clock on fake time; `during(k)` runs inside tick k (it may jump the time: a stall). */
 function clockOn(time: FakeClock, during: (k: number) => void = () => undefined): { clock: MediaClock; ticks: Tick[] } {
   const ticks: Tick[] = [];
-  const clock = new MediaClock((now, due) => {
-    ticks.push({ now, due });
+  const clock = new MediaClock((now, due, skipped) => {
+    ticks.push({ now, due, skipped });
     during(ticks.length - 1);
   }, time);
   return { clock, ticks };
@@ -49,6 +50,7 @@ t.test('a wake-up 70 ms late runs every tick it owes at once, in order, on the g
   t.ok(owed.every((x) => x.now === stalled + 70), 'ran together as soon as the thread ran again');
   for (let k = 0; k < ticks.length; k++) t.equal(framesFrom(ticks, k), k, `tick ${k} on the grid`);
   t.equal(clock.skipped, 0);
+  t.ok(ticks.every((x) => x.skipped === 0), 'no tick told of a skip');
   t.equal(clock.maxLateMs, 49, 'maxLateMs: tick 3 ran 49 ms after its due time');
   clock.stop();
 });
@@ -66,6 +68,11 @@ t.test('after a stall of more than 5 frames one wake-up runs 5 ticks and skips t
     'the stalled tick and 4 more in one wake-up; the 6 others due during the stall skipped',
   );
   t.equal(clock.skipped, 6);
+  t.same(
+    ticks.slice(0, 9).map((x) => x.skipped),
+    [0, 0, 0, 0, 0, 0, 6, 0, 0],
+    'the first tick after the gap is told the 6 skipped (RTP timestamps move on over them)',
+  );
   for (let k = 0; k < ticks.length; k++) t.equal(framesFrom(ticks, k) % 1, 0, `tick ${k} on the grid`);
   clock.stop();
 });
@@ -87,12 +94,12 @@ t.test('stop() inside a tick ends the ticks; start() and stop() twice are safe',
   clock.stop();
 });
 
-t.test('on the real clock: 10 ticks in about 200 ms, each due one frame after the other', async (t) => {
-  const ticks: number[] = [];
+t.test('on the real clock: 10 ticks, each due one frame after the one before plus the frames skipped between them', async (t) => {
+  const ticks: { due: number; skipped: number }[] = [];
   const start = performance.now();
   await new Promise<void>((resolve) => {
-    const clock = new MediaClock((_now, due) => {
-      ticks.push(due);
+    const clock = new MediaClock((_now, due, skipped) => {
+      ticks.push({ due, skipped });
       if (ticks.length < 10) return;
       clock.stop();
       resolve();
@@ -100,5 +107,8 @@ t.test('on the real clock: 10 ticks in about 200 ms, each due one frame after th
     clock.start();
   });
   t.ok(performance.now() - start >= 10 * FRAME_MS - 1, 'not faster than real time');
-  for (let k = 1; k < ticks.length; k++) t.ok(Math.abs(ticks[k]! - ticks[k - 1]! - FRAME_MS) < 1e-6, `tick ${k} due one frame after tick ${k - 1}`);
+  for (let k = 1; k < ticks.length; k++) {
+    const frames = (ticks[k]!.due - ticks[k - 1]!.due) / FRAME_MS;
+    t.ok(Math.abs(frames - 1 - ticks[k]!.skipped) < 1e-6, `tick ${k}: ${frames.toFixed(3)} frames after tick ${k - 1}, ${ticks[k]!.skipped} skipped`);
+  }
 });

@@ -185,6 +185,11 @@ export class DecodedLeg {
     s.advance(this.#tx.timestampStep);
   }
 
+  /** `frames` ticks passed without a frame (the clock skipped them after a stall): the RTP timestamp moves on over them. */
+  skipFrames(frames: number): void {
+    this.sender.advance(this.#tx.timestampStep * frames);
+  }
+
   #silence(): Int16Array {
     this.out.fill(0);
     return this.out;

@@ -2,7 +2,8 @@
 // the lateness adds up), so every deadline is computed from the start time on performance.now()
 // and a late wake-up runs the ticks it missed, up to MAX_CATCH_UP; beyond that the clock skips
 // ahead rather than bursting packets out. Each tick is told when it was due on that grid, so that
-// callers can see how late its frames leave (native-bench/transcode.bench.js counts them).
+// callers can see how late its frames leave (native-bench/transcode.bench.js counts them), and how
+// many ticks were skipped just before it, so that RTP timestamps move on over the gap.
 import { performance } from 'node:perf_hooks';
 
 export const FRAME_MS = 20;
@@ -29,18 +30,20 @@ const MAX_CATCH_UP = 5;
 const EARLY_MS = 1;
 
 export class MediaClock {
-  readonly #onTick: (nowMs: number, dueMs: number) => void;
+  readonly #onTick: (nowMs: number, dueMs: number, skipped: number) => void;
   readonly #time: TimeSource;
   #timer: unknown = null;
   /** When the next tick is due, on performance.now(). */
   #due = 0;
+  /** Ticks skipped since the last one ran, told to the next. */
+  #pendingSkip = 0;
   /** Ticks that ran, and ticks dropped after a stall. */
   ticks = 0;
   skipped = 0;
   /** The latest a tick ran after its due time, in ms. */
   maxLateMs = 0;
 
-  constructor(onTick: (nowMs: number, dueMs: number) => void, time: TimeSource = monotonic) {
+  constructor(onTick: (nowMs: number, dueMs: number, skipped: number) => void, time: TimeSource = monotonic) {
     this.#onTick = onTick;
     this.#time = time;
   }
@@ -52,6 +55,7 @@ export class MediaClock {
   start(): void {
     if (this.#timer !== null) return;
     this.#due = this.#time.now() + FRAME_MS;
+    this.#pendingSkip = 0;
     this.#schedule();
   }
 
@@ -75,13 +79,16 @@ export class MediaClock {
       this.#due += FRAME_MS;
       this.ticks++;
       n++;
-      this.#onTick(now, due);
+      const skipped = this.#pendingSkip;
+      this.#pendingSkip = 0;
+      this.#onTick(now, due, skipped);
       if (this.#timer === null) return;
       now = this.#time.now();
     }
     if (now >= this.#due) {
       const behind = Math.floor((now - this.#due) / FRAME_MS) + 1;
       this.skipped += behind;
+      this.#pendingSkip += behind;
       this.#due += behind * FRAME_MS;
     }
     this.#schedule();

@@ -130,7 +130,7 @@ export class Pipeline {
   readonly #rooms = new Map<string, Room>();
   readonly #recordings = new Map<string, Recording>();
   readonly #prompts = new Map<string, PlayItem>();
-  readonly #clock = new MediaClock((now) => this.#tick(now));
+  readonly #clock = new MediaClock((now, _due, skipped) => this.#tick(now, skipped));
   readonly #rtcpIntervalMs: number | undefined;
   readonly #governor: ComplexityGovernor;
   /** The decoded legs, walked every tick (rebuilt when a leg changes mode). */
@@ -428,8 +428,10 @@ export class Pipeline {
     else this.#clock.stop();
   }
 
-  #tick(now: number): void {
+  #tick(now: number, skipped: number): void {
     const list = this.#decoded;
+    // Frames the clock skipped after a stall were never sent: the streams' timestamps show the gap.
+    if (skipped > 0) for (let i = 0; i < list.length; i++) list[i]!.decoded!.skipFrames(skipped);
     for (let i = 0; i < list.length; i++) this.#pull(list[i]!, now);
     for (const room of this.#rooms.values()) room.mix();
     for (const r of this.#recordings.values()) this.#record(r);
