@@ -275,6 +275,13 @@ class PbxRuntime implements Pbx, ControlSource {
     return this.#calls.setRecording(call, on);
   }
 
+  subscribe(listener: (event: { event: string; id: string; at: string; data: unknown }) => void): () => void {
+    const hub = this.#webhooks;
+    if (hub === null) return () => undefined;
+    hub.on('event', listener);
+    return () => hub.off('event', listener);
+  }
+
   originate(from: string, to: string): { id: string } | { error: string } {
     const calls = this.#calls;
     if (calls === null) return { error: 'the PBX takes no calls yet' };

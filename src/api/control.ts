@@ -1,7 +1,8 @@
 // The control API the `pbx` CLI talks to (on http.listen), guarded by the bearer token.
 // GET /api/status, /api/registrations, /api/calls, /api/cdr?missed=1&since=ISO&limit=N; POST /api/reload;
 // POST (start) and DELETE (stop) /api/calls/{id or Call-ID}/recording; POST /api/originate?from=EXT&to=NUMBER
-// (click-to-call: 202 with the call's id; the first extension rings, then the number).
+// (click-to-call: 202 with the call's id; the first extension rings, then the number); GET /api/events
+// (server-sent events: the webhook events live).
 import { createHash, timingSafeEqual } from 'node:crypto';
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
@@ -83,6 +84,10 @@ export function startControlServer(options: ControlServerOptions): Promise<Contr
       log.info({ ok: result.ok, errors: result.ok ? 0 : result.errors.length }, 'reload requested through the control API');
       return send(res, result.ok ? 200 : 422, result);
     }
+    if (url.pathname === '/api/events') {
+      if (req.method !== 'GET') return notAllowed(res, 'GET');
+      return liveEvents(res);
+    }
     if (url.pathname === '/api/originate') {
       if (req.method !== 'POST') return notAllowed(res, 'POST');
       const from = url.searchParams.get('from');
@@ -97,6 +102,21 @@ export function startControlServer(options: ControlServerOptions): Promise<Contr
     const recording = RECORDING_PATH.exec(url.pathname);
     if (recording !== null) return setRecording(req, res, recording[1]!);
     send(res, 404, { error: `no such path: ${url.pathname}` });
+  }
+
+  /** Server-sent events (text/event-stream): one `event: NAME` + `data: JSON` block per event, a comment every 15 s. */
+  function liveEvents(res: ServerResponse): void {
+    if (source.subscribe === undefined) return send(res, 404, { error: 'no live events in this PBX' });
+    res.writeHead(200, { 'content-type': 'text/event-stream', 'cache-control': 'no-store', connection: 'keep-alive' });
+    res.write(': tspbx live events\n\n');
+    const off = source.subscribe((e) => res.write(`id: ${e.id}\nevent: ${e.event}\ndata: ${JSON.stringify(e)}\n\n`));
+    const ping = setInterval(() => res.write(': ping\n\n'), 15_000);
+    const end = (): void => {
+      clearInterval(ping);
+      off();
+    };
+    // The response's close, not the request's: a GET's request closes as soon as it is read.
+    res.once('close', end);
   }
 
   async function setRecording(req: IncomingMessage, res: ServerResponse, encoded: string): Promise<void> {

@@ -5,6 +5,7 @@
 // taken from SQLite, so what was pending before a restart is sent after it. Hooks come from the
 // config in force at each round (`webhooks:`), so a reload changes urls, secrets and filters;
 // rows for a url no longer configured are dropped with a warning.
+import { EventEmitter } from 'node:events';
 import type { CallStateEvent } from '../calls/control.js';
 import type { CallStore } from '../calls/deps.js';
 import type { CdrRow } from '../store/types.js';
@@ -40,7 +41,12 @@ const BATCH = 8;
 /** How often the outbox is looked at when nothing woke it. */
 const POLL_MS = 1000;
 
-export class WebhookDispatcher {
+export interface DispatcherEvents {
+  /** Every event, whether or not a hook takes it (the live stream, GET /api/events). */
+  event: [WebhookBody];
+}
+
+export class WebhookDispatcher extends EventEmitter<DispatcherEvents> {
   readonly #o: DispatcherOptions;
   readonly #now: () => number;
   #timer: NodeJS.Timeout | null = null;
@@ -48,6 +54,7 @@ export class WebhookDispatcher {
   #closed = false;
 
   constructor(options: DispatcherOptions) {
+    super();
     this.#o = options;
     this.#now = options.now ?? Date.now;
     this.#schedule(0);
@@ -66,6 +73,11 @@ export class WebhookDispatcher {
 
   #queue(body: WebhookBody): void {
     if (this.#closed) return;
+    try {
+      this.emit('event', body);
+    } catch (err) {
+      this.#o.log.error({ err, event: body.event }, 'a live event listener failed');
+    }
     const urls = this.#o.hooks().filter((h) => h.events.includes(body.event)).map((h) => h.url);
     if (urls.length === 0) return;
     try {

@@ -2,17 +2,45 @@
 // as call.ringing (while 1002 rings), call.answered and call.ended, signed with the hook's secret.
 import t from 'tap';
 import { receiver } from '../helpers/http-receiver.js';
-import { callThrough, PbxProcess, preparePbx, teardown } from './harness.js';
+import { callThrough, PbxProcess, preparePbx, teardown, TOKEN } from './harness.js';
 import { verify } from '../../src/webhooks/signature.js';
 
 const SECRET = 'crm-secret-0123456789';
 
 const crm = await receiver(t);
 const setup = await preparePbx({ extraYaml: `webhooks:\n  - { url: "${crm.url}", secret: "${SECRET}" }\n` });
-const pbx = await PbxProcess.start(setup);
+const pbx = await PbxProcess.start(setup, 40_000);
 t.teardown(() => teardown(pbx, setup));
 
-t.test('a call between two SIPp phones: call.ringing, call.answered, call.ended reach the CRM, signed', async (t) => {
+/**
+ * Opens GET /api/events (resolved once its headers came: the PBX listens from then on) and reads
+ * the names of the next `count` events.
+ */
+async function liveEvents(count: number): Promise<{ names: Promise<string[]> }> {
+  const res = await fetch(`http://127.0.0.1:${setup.httpPort}/api/events`, { headers: { authorization: `Bearer ${TOKEN}` }, signal: AbortSignal.timeout(30_000) });
+  if (res.status !== 200 || res.body === null) throw new Error(`GET /api/events answered ${res.status}`);
+  return { names: eventNames(res.body, count) };
+}
+
+async function eventNames(body: ReadableStream<Uint8Array>, count: number): Promise<string[]> {
+  const names: string[] = [];
+  let text = '';
+  const decoder = new TextDecoder();
+  for await (const chunk of body) {
+    text += decoder.decode(chunk as Uint8Array, { stream: true });
+    // Whole events only: each ends with a blank line.
+    const end = text.lastIndexOf('\n\n');
+    if (end < 0) continue;
+    for (const m of text.slice(0, end).matchAll(/^event: (\S+)$/gm)) names.push(m[1]!);
+    text = text.slice(end + 2);
+    if (names.length >= count) break;
+  }
+  await body.cancel().catch(() => undefined);
+  return names;
+}
+
+t.test('a call between two SIPp phones: call.ringing, call.answered, call.ended reach the CRM, signed, and the live stream', async (t) => {
+  const live = await liveEvents(3);
   const run = await callThrough(setup, { callerScenario: 'uac-call.xml', calleeScenario: 'uas.xml', durationMs: 500 });
   run.probe.close();
   t.equal(run.caller.code, 0, `caller: ${run.caller.errors}`);
@@ -21,6 +49,7 @@ t.test('a call between two SIPp phones: call.ringing, call.answered, call.ended 
   t.same(events.map((e) => e.event), ['call.ringing', 'call.answered', 'call.ended']);
   t.match(events[0]!.data, { from: '1001', to: '1002', extension: '1002' });
   t.match(events[2]!.data, { from: '1001', to: '1002', status: 'answered' });
+  t.same(await live.names, ['call.ringing', 'call.answered', 'call.ended'], 'GET /api/events streamed the same events');
   for (const g of crm.got) t.ok(verify(SECRET, g.body, String(g.headers['x-tspbx-signature']), Math.floor(Date.now() / 1000)), `${g.headers['x-tspbx-event']} is signed`);
 });
 
