@@ -7,6 +7,7 @@ import { readFileSync } from 'node:fs';
 import { availableParallelism } from 'node:os';
 import type { CallInfo, ControlSource, RecordingResult, RegistrationInfo, StatusInfo } from './api/control-types.js';
 import { startControlServer, type ControlServer } from './api/control.js';
+import { LoopLag, metricsText } from './api/metrics.js';
 import { startCall } from './apps/goto.js';
 import { CallControl } from './calls/control.js';
 import { loadConfig } from './config/load.js';
@@ -79,6 +80,9 @@ class PbxRuntime implements Pbx, ControlSource {
   #store: Store | null = null;
   #cdrWriter: CdrWriter | null = null;
   #outbox: WebhookOutbox | null = null;
+  readonly #lag = new LoopLag();
+  /** Finished calls by CDR status since start (metrics). */
+  readonly #finished: Record<string, number> = { answered: 0, missed: 0, busy: 0, failed: 0 };
   #webhooks: WebhookDispatcher | null = null;
   #voicemail: VoicemailStore | null = null;
   #events: EventServices | null = null;
@@ -202,6 +206,12 @@ class PbxRuntime implements Pbx, ControlSource {
       server: () => this.#config.sip.user_agent,
     });
     calls.on('state', (e) => webhooks.callState(e));
+    webhooks.on('event', (e) => {
+      if (e.event === 'call.ended') {
+        const status = String(e.data.status);
+        this.#finished[status] = (this.#finished[status] ?? 0) + 1;
+      }
+    });
     media.on('worker-exit', (index, error) => log.error({ worker: index, err: error }, 'media worker stopped; its calls lost their media'));
 
     this.#control = await startControlServer({
@@ -273,6 +283,15 @@ class PbxRuntime implements Pbx, ControlSource {
   setRecording(call: string, on: boolean): Promise<RecordingResult> {
     if (this.#calls === null) return Promise.resolve({ ok: false, refusal: 'unknown-call', error: 'the PBX takes no calls yet' });
     return this.#calls.setRecording(call, on);
+  }
+
+  metrics(): string {
+    const calls: Record<string, number> = { routing: 0, ringing: 0, answered: 0, ending: 0 };
+    for (const c of this.#calls?.list() ?? []) calls[c.state] = (calls[c.state] ?? 0) + 1;
+    return metricsText(
+      { registrations: this.#registrar?.count() ?? 0, calls, finished: { ...this.#finished }, webhooks: this.#outbox?.counts() ?? { pending: 0, failed: 0 } },
+      this.#lag.seconds(),
+    );
   }
 
   subscribe(listener: (event: { event: string; id: string; at: string; data: unknown }) => void): () => void {
@@ -355,6 +374,7 @@ class PbxRuntime implements Pbx, ControlSource {
     if (this.#outbox !== null) await step('webhook outbox', () => this.#outbox!.close());
     if (this.#voicemail !== null) await step('voicemail store', () => this.#voicemail!.close());
     if (this.#store !== null) await step('storage', () => this.#store!.close());
+    this.#lag.close();
     this.log.info({}, 'stopped');
     await new Promise<void>((resolve) => this.log.flush(() => resolve()));
   }

@@ -67,6 +67,8 @@ export interface ControlSource {
    * started (its id), an error message naming the field otherwise.
    */
   originate(from: string, to: string): { id: string } | { error: string };
+  /** Prometheus text for GET /metrics. */
+  metrics?(): string;
   /** Calls `listener` with each live event (the webhook bodies); returns the unsubscribe. */
   subscribe?(listener: (event: { event: string; id: string; at: string; data: unknown }) => void): () => void;
   /** Re-reads the config file; refuses an invalid one with `FILE:LINE:COL: message` lines. */

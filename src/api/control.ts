@@ -2,7 +2,7 @@
 // GET /api/status, /api/registrations, /api/calls, /api/cdr?missed=1&since=ISO&limit=N; POST /api/reload;
 // POST (start) and DELETE (stop) /api/calls/{id or Call-ID}/recording; POST /api/originate?from=EXT&to=NUMBER
 // (click-to-call: 202 with the call's id; the first extension rings, then the number); GET /api/events
-// (server-sent events: the webhook events live).
+// (server-sent events: the webhook events live); GET /metrics (Prometheus).
 import { createHash, timingSafeEqual } from 'node:crypto';
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
@@ -83,6 +83,12 @@ export function startControlServer(options: ControlServerOptions): Promise<Contr
       const result = await source.reload();
       log.info({ ok: result.ok, errors: result.ok ? 0 : result.errors.length }, 'reload requested through the control API');
       return send(res, result.ok ? 200 : 422, result);
+    }
+    if (url.pathname === '/metrics' && source.metrics !== undefined) {
+      if (req.method !== 'GET') return notAllowed(res, 'GET');
+      res.writeHead(200, { 'content-type': 'text/plain; version=0.0.4; charset=utf-8' });
+      res.end(source.metrics());
+      return;
     }
     if (url.pathname === '/api/events') {
       if (req.method !== 'GET') return notAllowed(res, 'GET');
