@@ -283,6 +283,17 @@ export class Call {
   }
 
   /**
+   * An app put the caller the PBX answered together with people (a conference room): answered_at
+   * is now, and the CDR says answered rather than missed, as Asterisk's ConfBridge answers the
+   * call. Does nothing for a call not answered by the PBX, ended, or answered already.
+   */
+  markAnsweredByApp(): void {
+    if (!this.#answeredByPbx || this.#ended || this.answeredAt !== null) return;
+    this.answeredAt = this.#env.clock.now();
+    this.log.info({}, 'answered by an app');
+  }
+
+  /**
    * Hands a call the PBX answered over to a callee: forks to every binding with an offer built from
    * the caller's settled codec, plays ringback to the caller, and bridges the callee that answers
    * (answered_at is then set). Resolves with how it ended; on anything but 'answered' the caller is
@@ -592,8 +603,8 @@ export class Call {
         return this.#finish('answered', 'caller-bye');
       }
       if (this.#answeredByPbx) {
-        this.log.info({}, 'caller hung up before a person answered');
-        return this.#finish('missed', 'caller-bye');
+        this.log.info({}, this.answeredAt === null ? 'caller hung up before a person answered' : 'caller hung up');
+        return this.#finish(this.answeredAt === null ? 'missed' : 'answered', 'caller-bye');
       }
       this.#onCallerCancel();
       return undefined;
@@ -667,9 +678,9 @@ export class Call {
       if (this.#b !== null) byes.push(this.#b.request('BYE'));
       byes.push(Promise.resolve(this.#finish('answered', reason)));
     } else if (this.#answeredByPbx) {
-      this.log.info({ reason }, 'hanging up a call no person answered');
+      this.log.info({ reason }, this.answeredAt === null ? 'hanging up a call no person answered' : 'hanging up a call an app answered');
       byes.push(this.a.request('BYE'));
-      byes.push(Promise.resolve(this.#finish('missed', reason)));
+      byes.push(Promise.resolve(this.#finish(this.answeredAt === null ? 'missed' : 'answered', reason)));
     } else {
       this.log.info({ reason, status }, 'ending a call that was not answered');
       for (const f of this.#forks) f.cancel();
