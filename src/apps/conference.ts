@@ -37,7 +37,7 @@ interface Member {
 type Rooms = Map<string, Member[]>;
 
 /** The media engine's room a conference mixes in. */
-export function mixerRoom(name: string): string {
+function mixerRoom(name: string): string {
   return `conference:${name}`;
 }
 
