@@ -1,4 +1,7 @@
+import { fileURLToPath } from 'node:url';
 import t from 'tap';
+import { loadConfig } from '../../src/config/load.js';
+import { compileRouting } from '../../src/config/routing.js';
 import { configErrors, configOf } from '../helpers/config-text.js';
 
 const BASE = 'http: { token: t }\nextensions:\n  "1001": { password: a }\ndialplan:\n  "700": "conference:team"\n';
@@ -31,4 +34,13 @@ t.test('admin_pin needs a pin and must differ from it', async (t) => {
     'pbx.yaml:7:22: conferences.team.admin_pin: admin_pin needs a pin for the other callers (without one the room would let in admins only)',
   ]);
   t.same(configErrors(`${BASE}conferences:\n  team: { pin: "9", admin_pin: 9 }\n`), ['pbx.yaml:7:32: conferences.team.admin_pin: admin_pin must differ from pin']);
+});
+
+t.test('examples/conference.yaml routes its numbers to rooms with their options', async (t) => {
+  const r = loadConfig(fileURLToPath(new URL('../../examples/conference.yaml', import.meta.url)));
+  if (!r.ok) return t.fail(r.errors.join('\n'));
+  const routing = compileRouting(r.config);
+  t.same(routing.resolve('701'), { kind: 'conference', name: 'board' });
+  t.match(r.config.conferences.get('board'), { pin: '2468', admin_pin: '8642', muted: true, language: 'ru' });
+  t.match(r.config.conferences.get('lobby'), { pin: null, max_members: 5, quiet: true, announce_count: false });
 });
