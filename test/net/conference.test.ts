@@ -154,3 +154,23 @@ t.test('a room with max_members 1 turns the second caller away; the first stays'
   await hangUp(alice, first);
   t.match(await cdrFor(pbx, first.callId), { status: 'answered', path: 'conference:small' });
 });
+
+t.test('a member whose phone stops sending RTP is hung up after rtp.timeout; the others stay', async (t) => {
+  const strict = await startPbx({ extra: ROOMS, dialplan: { '701': 'conference:small' }, rtpTimeoutS: 1 });
+  t.teardown(() => strict.close());
+  const [alice, bob] = [await phone(t, strict, '1001'), await phone(t, strict, '1002')];
+  const inStrict = (c: AppCall, msg: string): Promise<void> => loggedBy(strict, (l) => l.obj.callId === c.callId && l.msg === msg, 15000);
+  const talker = await callApp(t, alice, '700');
+  const talking = talker.ep.send(speech(450, 8), talker.pbxMedia.port);
+  await press(talker, '4321#');
+  await inStrict(talker, 'entered the conference');
+  const silent = await callApp(t, bob, '700');
+  await press(silent, '4321#');
+  await inStrict(silent, 'entered the conference');
+  const bye = await bob.request('BYE');
+  bob.reply(bye, 200, '');
+  t.match(await cdrFor(strict, silent.callId), { status: 'answered', reason: 'rtp-timeout', path: 'conference:team' });
+  t.notOk(strict.log.some((l) => l.obj.callId === talker.callId && l.msg === 'left the conference'), 'the member that sends is still in the room');
+  await talking;
+  await hangUp(alice, talker);
+});
