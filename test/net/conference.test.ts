@@ -19,7 +19,7 @@ const ROOMS = `conferences:
 
 let pbx: TestPbx;
 t.before(async () => {
-  pbx = await startPbx({ extra: ROOMS, dialplan: { '701': 'conference:small' } });
+  pbx = await startPbx({ extra: ROOMS, dialplan: { '701': 'conference:small' }, compiledWorker: true });
 });
 t.teardown(() => pbx.close());
 
@@ -156,7 +156,7 @@ t.test('a room with max_members 1 turns the second caller away; the first stays'
 });
 
 t.test('a member whose phone stops sending RTP is hung up after rtp.timeout; the others stay', async (t) => {
-  const strict = await startPbx({ extra: ROOMS, dialplan: { '701': 'conference:small' }, rtpTimeoutS: 1 });
+  const strict = await startPbx({ extra: ROOMS, dialplan: { '701': 'conference:small' }, rtpTimeoutS: 1, compiledWorker: true });
   t.teardown(() => strict.close());
   const [alice, bob] = [await phone(t, strict, '1001'), await phone(t, strict, '1002')];
   const inStrict = (c: AppCall, msg: string): Promise<void> => loggedBy(strict, (l) => l.obj.callId === c.callId && l.msg === msg, 15000);
