@@ -13,6 +13,11 @@
 //   ch.unavailable('group:sales')                       a destination not built yet
 //   ch.addPath('ivr:main')                              a step of the path the CDR records
 //   ch.destinationOf('ivr:sales')                        a config destination string -> Destination
+//   await ch.joinRoom('conference:team', { muted })      into a conference room of the media mixer
+//   await ch.setMuted(true) / ch.leaveRoom()             muted in it (the others stop hearing it) / out
+//   await ch.key()                                      the caller's next key, however long it takes
+//   ch.markAnswered()                                   the caller reached people (the CDR says answered)
+//   ch.shared('conference', () => new Map())            state the calls of one PBX share (per media engine)
 //
 // Playing items: { prompt: NAME } (a shipped prompt or data_dir/prompts/LANG/NAME.wav, or a path to
 // a WAV), { file }, { tone }, { silenceMs }. Digits pressed while nothing collects are kept for the
@@ -70,6 +75,9 @@ export interface Collected {
   end: 'complete' | 'max' | 'terminator' | 'timeout';
 }
 
+/** What apps keep between calls, per media engine (one per PBX): see Channel.shared(). */
+const SHARED = new WeakMap<object, Map<string, unknown>>();
+
 export class Channel {
   readonly call: Call;
   readonly log: Log;
@@ -113,6 +121,22 @@ export class Channel {
 
   addPath(step: string): void {
     this.call.addPath(step);
+  }
+
+  /** The caller the PBX answered reached people through the app (a conference room): answered_at is now. */
+  markAnswered(): void {
+    this.call.markAnsweredByApp();
+  }
+
+  /**
+   * State the calls of one PBX share under `key` (the members of conference rooms), made by
+   * `make` the first time. Kept per media engine, so two PBXes in one process share nothing.
+   */
+  shared<T>(key: string, make: () => T): T {
+    let all = SHARED.get(this.#host.media);
+    if (all === undefined) SHARED.set(this.#host.media, (all = new Map()));
+    if (!all.has(key)) all.set(key, make());
+    return all.get(key) as T;
   }
 
   /** The PBX answers the caller (once; again does nothing). Digits are detected from then on. */
@@ -179,6 +203,37 @@ export class Channel {
   async stopPlay(): Promise<void> {
     this.#check();
     await this.#host.media.stopPlay?.(this.#leg());
+  }
+
+  /**
+   * Puts the caller into conference room `room` of the media mixer: it hears every other member,
+   * never itself; what play() plays it hears instead of the room until the play ends.
+   */
+  async joinRoom(room: string, options: { muted?: boolean } = {}): Promise<void> {
+    this.#check();
+    const join = this.#host.media.join;
+    if (join === undefined) throw new PbxError(APP_ERRORS.MEDIA, 'the media engine has no conference rooms');
+    await join.call(this.#host.media, room, this.#leg(), { muted: options.muted === true });
+    this.#check();
+  }
+
+  /** The others in the caller's room stop (true) or start again (false) hearing it. */
+  async setMuted(muted: boolean): Promise<void> {
+    this.#check();
+    await this.#host.media.setMuted?.(this.#leg(), muted);
+  }
+
+  /** Takes the caller out of its room. A caller who hung up left it with its media: nothing to do. */
+  async leaveRoom(): Promise<void> {
+    if (this.gone) return;
+    await this.#host.media.leave?.(this.#leg());
+  }
+
+  /** The caller's next key (a key pressed before counts), however long it takes. */
+  async key(): Promise<string> {
+    await this.#digitOrEnd();
+    this.#check();
+    return this.#buffer.shift()!;
   }
 
   /** Rings extensions; see the header. */

@@ -8,6 +8,7 @@ import { finalDestination } from '../calls/route.js';
 import type { Destination } from '../config/types.js';
 import { APP_ERRORS, Channel, type ChannelHost } from './channel.js';
 import { featureApp } from './features.js';
+import { runConference } from './conference.js';
 import { runIvr } from './ivr.js';
 import { PbxError } from '../util/errors.js';
 
@@ -52,6 +53,14 @@ export async function goto(ch: Channel, dest: Destination): Promise<GotoResult> 
           return ch.gone ? 'done' : 'failed';
         }
         return await runIvr(ch, menu, goto);
+      }
+      case 'conference': {
+        const room = ch.routing.config.conferences.get(dest.name);
+        if (room === undefined) {
+          ch.unavailable(`conference:${dest.name}`);
+          return ch.gone ? 'done' : 'failed';
+        }
+        return await runConference(ch, room);
       }
       case 'schedule': {
         // The branch of the schedule in force now (the first destination of a call came through it already).

@@ -361,6 +361,17 @@ export class Call {
     return !this.#ended;
   }
 
+  /**
+   * An app put the caller the PBX answered together with people (a conference room): answered_at
+   * is now, and the CDR says answered rather than missed, as Asterisk's ConfBridge answers the
+   * call. Does nothing for a call not answered by the PBX, ended, or answered already.
+   */
+  markAnsweredByApp(): void {
+    if (!this.#answeredByPbx || this.#ended || this.answeredAt !== null) return;
+    this.answeredAt = this.#env.clock.now();
+    this.log.info({}, 'answered by an app');
+  }
+
   /** A round that got nobody: forks cancelled, ringback stopped, the app gets `result`. */
   #endAttempt(h: Attempt, result: ConnectResult, refusal: Refusal | null): void {
     if (this.#attempt !== h) return;
@@ -621,8 +632,8 @@ export class Call {
         return this.#finish('answered', 'caller-bye');
       }
       if (this.#answeredByPbx) {
-        this.log.info({}, 'caller hung up before a person answered');
-        return this.#finish('missed', 'caller-bye');
+        this.log.info({}, this.answeredAt === null ? 'caller hung up before a person answered' : 'caller hung up');
+        return this.#finish(this.answeredAt === null ? 'missed' : 'answered', 'caller-bye');
       }
       this.#onCallerCancel();
       return undefined;
@@ -696,9 +707,9 @@ export class Call {
       if (this.#b !== null) byes.push(this.#b.request('BYE'));
       byes.push(Promise.resolve(this.#finish('answered', reason)));
     } else if (this.#answeredByPbx) {
-      this.log.info({ reason }, 'hanging up a call no person answered');
+      this.log.info({ reason }, this.answeredAt === null ? 'hanging up a call no person answered' : 'hanging up a call an app answered');
       byes.push(this.a.request('BYE'));
-      byes.push(Promise.resolve(this.#finish('missed', reason)));
+      byes.push(Promise.resolve(this.#finish(this.answeredAt === null ? 'missed' : 'answered', reason)));
     } else {
       this.log.info({ reason, status }, 'ending a call that was not answered');
       for (const f of this.#forks) f.cancel();

@@ -56,4 +56,10 @@ export interface CallMedia {
   /** Plays a call progress tone (ringback, busy...) until stopPlay(). */
   tone?(legId: string, name: string): Promise<PlayEnd>;
   stopPlay?(legId: string): Promise<unknown>;
+  /** Puts the leg into a conference room (mix-minus: it hears every other party). */
+  join?(room: string, legId: string, options?: { muted?: boolean; deaf?: boolean }): Promise<unknown>;
+  /** Takes the leg out of its room. */
+  leave?(legId: string): Promise<unknown>;
+  /** The others in the leg's room stop or start hearing it. */
+  setMuted?(legId: string, muted: boolean): Promise<unknown>;
 }

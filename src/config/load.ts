@@ -142,7 +142,9 @@ function build(raw: RawConfig, file: string): Config {
     queues.set(name, { name, strategy: q.strategy, members: q.members, max_wait: q.max_wait, default: q.default, record: q.record });
   }
   const conferences = new Map<string, ConferenceConfig>();
-  for (const [name, c] of Object.entries(raw.conferences)) conferences.set(name, { name, pin: c?.pin ?? null });
+  for (const [name, c] of Object.entries(raw.conferences)) {
+    conferences.set(name, c === null ? openRoom(name) : { name, pin: c.pin, admin_pin: c.admin_pin, max_members: c.max_members, muted: c.muted, announce_count: c.announce_count, quiet: c.quiet, language: c.language });
+  }
 
   const schedules = new Map<string, ScheduleConfig>();
   for (const [name, s] of Object.entries(raw.schedules)) {
@@ -199,6 +201,11 @@ function build(raw: RawConfig, file: string): Config {
   return config;
 }
 
+/** A room with every option at its default: no PIN, no limit. */
+function openRoom(name: string): ConferenceConfig {
+  return { name, pin: null, admin_pin: null, max_members: 0, muted: false, announce_count: true, quiet: false, language: null };
+}
+
 /** A `conference:NAME` destination with no `conferences:` entry is an open room without a PIN. */
 function addImplicitConferences(config: Config): void {
   const destinations: (string | null)[] = [...config.dialplan.values()];
@@ -212,7 +219,7 @@ function addImplicitConferences(config: Config): void {
     if (text === null) continue;
     const d = parseDestination(text);
     if (typeof d !== 'string' && d.kind === 'conference' && !config.conferences.has(d.name)) {
-      config.conferences.set(d.name, { name: d.name, pin: null });
+      config.conferences.set(d.name, openRoom(d.name));
     }
   }
 }

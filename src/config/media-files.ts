@@ -47,6 +47,8 @@ export function checkMediaFiles(input: unknown, configFile: string): Problem[] {
   const defaultLanguage = knownLanguage(['media', 'language'], media.language) ?? DEFAULT_LANGUAGE;
   for (const [number, entry] of Object.entries(mapping(raw.extensions))) knownLanguage(['extensions', number, 'language'], mapping(entry).language);
 
+  for (const [name, entry] of Object.entries(mapping(raw.conferences))) knownLanguage(['conferences', name, 'language'], mapping(entry).language);
+
   for (const [name, entry] of Object.entries(mapping(raw.ivr))) {
     const ivr = mapping(entry);
     const language = ivr.language == null ? defaultLanguage : knownLanguage(['ivr', name, 'language'], ivr.language);

@@ -1,7 +1,7 @@
 // Cross-references the schema cannot see: destinations that point nowhere, members that are not
 // extensions, numbers defined twice, dialplan loops, TLS listeners without certificates,
 // recorded numbers that are not in the dialplan, schedules that lead back to themselves, caller
-// numbers both known and blacklisted.
+// numbers both known and blacklisted, conference admin PINs without a PIN or equal to it.
 // Works on the raw YAML data so that it reports alongside schema errors, not after them.
 import { parseDestination } from './destination.js';
 import type { PathKey } from './positions.js';
@@ -118,6 +118,15 @@ export function checkReferences(input: unknown): Problem[] {
         problems.push({ path: ['callers', 'blacklist', i], part: 'value', message: `caller ${pattern} is both blacklisted and in callers.known; keep one` });
       }
     });
+  }
+
+  for (const [name, entry] of Object.entries(mapping(raw.conferences))) {
+    const room = mapping(entry);
+    const admin = textOf(room.admin_pin);
+    if (admin === null) continue;
+    const pin = textOf(room.pin);
+    if (pin === null) problems.push({ path: ['conferences', name, 'admin_pin'], part: 'value', message: 'admin_pin needs a pin for the other callers (without one the room would let in admins only)' });
+    else if (pin === admin) problems.push({ path: ['conferences', name, 'admin_pin'], part: 'value', message: 'admin_pin must differ from pin' });
   }
 
   const recordNumbers = mapping(raw.recording).numbers;

@@ -275,7 +275,18 @@ const webhook = mapping({
   events: v.optional(v.array(v.picklist(WEBHOOK_EVENTS, (i) => `unknown webhook event ${i.received}; expected one of ${WEBHOOK_EVENTS.join(', ')}`)), [...WEBHOOK_EVENTS]),
 });
 
-const conference = v.nullable(mapping({ pin: v.optional(v.nullable(pin), null) }));
+// A dial-in room (apps/conference.ts); ConfBridge's user and bridge profile options that an office uses.
+const conference = v.nullable(
+  mapping({
+    pin: v.optional(v.nullable(pin), null),
+    admin_pin: v.optional(v.nullable(pin), null),
+    max_members: int(0, 10000, 0),
+    muted: v.optional(v.boolean(), false),
+    announce_count: v.optional(v.boolean(), true),
+    quiet: v.optional(v.boolean(), false),
+    language: v.optional(v.nullable(language), null),
+  }),
+);
 
 export const ConfigSchema = mapping({
   data_dir: v.optional(nonEmpty, './data'),

@@ -68,7 +68,20 @@ export interface QueueConfig {
 
 export interface ConferenceConfig {
   name: string;
+  /** Callers must enter it to get in; null: an open room (unless admin_pin is set, see below). */
   pin: string | null;
+  /** Enters as an admin: unmuted in a `muted` room, and into a full one. Needs `pin`. */
+  admin_pin: string | null;
+  /** Members at most; 0 = no limit. */
+  max_members: number;
+  /** Callers enter muted (listeners) until they press *6; admins do not. */
+  muted: boolean;
+  /** A caller hears how many others are in the room as it enters. */
+  announce_count: boolean;
+  /** No join and leave beeps. */
+  quiet: boolean;
+  /** Prompt language of the room; null = media.language. */
+  language: string | null;
 }
 
 /** Minutes after local midnight: [start, end), 0 <= start < end <= 1440. */

@@ -133,8 +133,10 @@ export class NativeLeg implements RelayLeg {
     return this.#c[SEND_PORT]!;
   }
 
+  inRoom = false;
+
   get armed(): boolean {
-    return this.peer !== null && this.#sends;
+    return (this.peer !== null || this.inRoom) && this.#sends;
   }
 
   restartWatch(): void {

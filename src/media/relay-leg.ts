@@ -12,8 +12,10 @@ export interface RelayLeg {
   readonly sendPort: number;
   /** RTP packets accepted so far; the worker's tick watches it for the RTP timeout. */
   readonly rtpReceived: number;
-  /** Watched for missing RTP only while bridged and while the remote says it sends. */
+  /** Watched for missing RTP only while bridged or in a room, and while the remote says it sends. */
   readonly armed: boolean;
+  /** In a conference room (the pipeline sets it): watched for missing RTP as a bridged leg is. */
+  inRoom: boolean;
 
   /** Timeout bookkeeping, walked by the worker's tick. */
   lastTickReceived: number;

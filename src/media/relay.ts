@@ -91,9 +91,11 @@ export class Leg implements RelayLeg {
     this.lastRxAt = clock.now;
   }
 
-  /** Watched for missing RTP only while bridged and while the remote says it sends. */
+  inRoom = false;
+
+  /** Watched for missing RTP only while bridged or in a room, and while the remote says it sends. */
   get armed(): boolean {
-    return this.peer !== null && this.sends;
+    return (this.peer !== null || this.inRoom) && this.sends;
   }
 
   setRemote(r: RemoteTarget): void {

@@ -17,7 +17,7 @@ t.test('config.example.yaml is valid and routes every CONTRACT number', async (t
   t.same(routing.resolve('700'), { kind: 'conference', name: 'team' });
   t.same(routing.resolve('*97'), { kind: 'voicemail-main' });
   t.equal(routing.resolve('999'), null);
-  t.same(r.config.conferences.get('team'), { name: 'team', pin: null }, 'an undeclared room exists without a PIN');
+  t.match(r.config.conferences.get('team'), { name: 'team', pin: null, max_members: 0 }, 'an undeclared room exists without a PIN');
   t.same(r.config.extensions.get('1002')!.forward.no_answer, { after: 20, to: '1003' });
   t.same(r.config.groups.get('sales')!.members, ['1001', '1003']);
   t.same(r.config.sip.listen.map((l) => `${l.transport}:${l.host}:${l.port}`), ['udp:127.0.0.1:5060', 'tcp:127.0.0.1:5060']);

@@ -17,6 +17,7 @@ const REQUIRED = [
   'leave-message-after-tone', 'please-enter-pin', 'wrong-pin', 'you-have', 'new-messages', 'no-new-messages', 'message', 'next-message', 'delete-message',
   'message-deleted', 'mailbox-full', 'record-after-tone', 'press-hash-when-done', 'listen-messages', 'mailbox-options',
   'conf-enter-pin', 'conf-you-are-only-person', 'conf-joined', 'conf-left', 'conf-locked',
+  'conf-full', 'conf-one-other', 'conf-there-are', 'conf-participants', 'conf-muted', 'conf-unmuted',
   ...Array.from({ length: 10 }, (_, i) => `num-${i}`),
 ];
 

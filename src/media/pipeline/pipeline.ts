@@ -182,6 +182,7 @@ export class Pipeline {
     if (m === undefined) return;
     this.#media.delete(old);
     m.leg = now;
+    now.inRoom = old.inRoom;
     now.setEventPayloadType(m.codec?.dtmfPayloadType ?? null);
     this.#media.set(now, m);
   }
@@ -308,6 +309,9 @@ export class Pipeline {
         }
         m.member = room.join(req.legId, m, { muted: req.muted, deaf: req.deaf });
         m.room = room;
+        // A member whose phone went away without a BYE is hung up by the RTP timeout, as a bridged leg.
+        m.leg.inRoom = true;
+        m.leg.restartWatch();
         break;
       }
       case 'leave':
@@ -372,6 +376,7 @@ export class Pipeline {
     const room = m.room;
     if (room === null) return;
     room.leave(m.leg.id);
+    m.leg.inRoom = false;
     m.room = null;
     m.member = null;
     if (room.size === 0) this.#rooms.delete(room.name);
