@@ -1,11 +1,13 @@
 // The one place a Destination is carried out, for the first destination of a call and for every
 // one an app hands the caller on to (an IVR option, its default). A call the PBX has not answered
 // yet keeps the plain B2BUA behaviour: an extension rings with the callee's progress passed
-// through, `hangup` is 603, a destination not built yet is 501.
+// through and a refusal reaches the caller as its SIP status, `hangup` is 603, a destination not
+// built yet is 501.
 import type { Call } from '../calls/call.js';
 import { finalDestination } from '../calls/route.js';
 import type { Destination } from '../config/types.js';
 import { APP_ERRORS, Channel, type ChannelHost } from './channel.js';
+import { featureApp } from './features.js';
 import { runIvr } from './ivr.js';
 import { PbxError } from '../util/errors.js';
 
@@ -32,7 +34,7 @@ const FOR_PEOPLE: ReadonlySet<Destination['kind']> = new Set(['extension', 'grou
 export function startCall(call: Call, dest: Destination, host: ChannelHost): void {
   const ch = new Channel(call, host);
   void goto(ch, dest).then(async (result) => {
-    if (result === 'failed' && !ch.gone) await ch.hangup('no-destination');
+    if (result === 'failed' && !ch.gone) await ch.hangup(call.answeredByPbx ? 'no-destination' : (call.refusal?.reason ?? 'no-destination'));
   });
 }
 
@@ -49,7 +51,7 @@ export async function goto(ch: Channel, dest: Destination): Promise<GotoResult> 
       case 'extension': {
         const result = await ch.dial(dest.ext);
         ch.log.info({ ext: dest.ext, result }, 'dialled from an app');
-        return result === 'answered' || result === 'ringing' || ch.gone ? 'done' : 'failed';
+        return result === 'answered' || ch.gone ? 'done' : 'failed';
       }
       case 'ivr': {
         const menu = ch.routing.config.ivr.get(dest.name);
@@ -68,6 +70,15 @@ export async function goto(ch: Channel, dest: Destination): Promise<GotoResult> 
         }
         ch.log.info({ route: reached.steps.join('; ') }, 'routed');
         return await goto(ch, reached.dest);
+      }
+      case 'feature': {
+        const app = featureApp(dest.name);
+        if (app === null) {
+          ch.unavailable(`feature:${dest.name}`);
+          return ch.gone ? 'done' : 'failed';
+        }
+        ch.addPath(`feature:${dest.name}`);
+        return await app(ch, dest.arg);
       }
       case 'hangup':
         ch.log.info({}, 'routed to hangup');

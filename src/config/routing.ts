@@ -1,6 +1,8 @@
 // The dialplan compiled once per (re)load into one lookup table: dialled number -> Destination.
-// Chains of dialplan numbers are followed here, so a lookup is a single Map.get.
+// Chains of dialplan numbers are followed here, so a lookup is a single Map.get. A number that is
+// neither an extension nor in the dialplan may be a feature code (feature-numbers.ts).
 import { parseDestination } from './destination.js';
+import { featureMatcher } from './feature-numbers.js';
 import type { Config, Destination, Routing } from './types.js';
 
 /** Compiles a Config that loadConfig accepted (destinations valid, no loops). */
@@ -12,9 +14,15 @@ export function compileRouting(config: Config): Routing {
     const d = resolveDestination(config, config.dialplan.get(number)!);
     if (d !== null) table.set(number, d);
   }
+  const feature = featureMatcher(config.features);
   return {
     config,
-    resolve: (number) => table.get(number) ?? null,
+    resolve: (number) => {
+      const planned = table.get(number);
+      if (planned !== undefined) return planned;
+      const f = feature(number);
+      return f === null ? null : { kind: 'feature', name: f.name, arg: f.arg };
+    },
   };
 }
 

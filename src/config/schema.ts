@@ -6,6 +6,7 @@ import { TONE_COUNTRIES } from '../media/tones.js';
 import { didYouMean } from './suggest.js';
 import { parseHostPort, parseListenSpec, parsePortRange } from './listen.js';
 import { CALLER_PATTERN } from './callers.js';
+import { DIALLED_FEATURE_NAMES, DIALLED_FEATURES, type DialledFeatureName } from './feature-numbers.js';
 import { isTimeZone, parseDays, parseHoliday, parseHours, timeZoneNames } from './schedule.js';
 
 const KEY_ISSUE = 'strict_object';
@@ -257,7 +258,15 @@ const featureCode = v.pipe(text, v.regex(/^[0-9*#A-D]{1,8}$/, (i) => `a feature 
 
 const features = mapping({
   record_toggle: v.optional(v.nullable(featureCode), '*1'),
+  ...dialledFeatureKeys(),
 });
+
+/** One optional key per dialled feature code, defaulting to its code (feature-numbers.ts). */
+function dialledFeatureKeys(): { [K in DialledFeatureName]: v.OptionalSchema<v.NullableSchema<typeof featureCode, undefined>, string> } {
+  const keys = {} as { [K in DialledFeatureName]: v.OptionalSchema<v.NullableSchema<typeof featureCode, undefined>, string> };
+  for (const name of DIALLED_FEATURE_NAMES) keys[name] = v.optional(v.nullable(featureCode), DIALLED_FEATURES[name].code);
+  return keys;
+}
 
 const conference = v.nullable(mapping({ pin: v.optional(v.nullable(pin), null) }));
 

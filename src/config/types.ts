@@ -1,6 +1,7 @@
 // The validated configuration (what src/config/load.ts returns). Keys follow ../shared/CONTRACT.md;
 // everything not in the contract has a default so that the example config in the contract starts as is.
 import type { ListenSpec } from '../sip/transport/types.js';
+import type { DialledFeatureName } from './feature-numbers.js';
 
 export interface ExtensionConfig {
   number: string;
@@ -122,11 +123,14 @@ export interface RecordingConfig {
   numbers: string[];
 }
 
-/** Feature codes: digits pressed during an answered call. */
-export interface FeaturesConfig {
-  /** Starts and stops the call's recording (default "*1"); null: no such code. */
+/**
+ * Feature codes: digits pressed during an answered call (record_toggle), and codes dialled from a
+ * phone (one key per DIALLED_FEATURES entry, src/config/feature-numbers.ts). null: no such code.
+ */
+export type FeaturesConfig = {
+  /** Starts and stops the call's recording (default "*1"). */
   record_toggle: string | null;
-}
+} & Record<DialledFeatureName, string | null>;
 
 export interface Config {
   /** Absolute path of the file this came from. */
@@ -213,7 +217,9 @@ export type Destination =
   | { kind: 'voicemail'; ext: string }
   | { kind: 'voicemail-main' }
   | { kind: 'hangup' }
-  | { kind: 'schedule'; name: string };
+  | { kind: 'schedule'; name: string }
+  /** A feature code dialled from a phone (never written in the config: src/config/feature-numbers.ts). */
+  | { kind: 'feature'; name: DialledFeatureName; arg: string | null };
 
 /** The dialplan compiled once per (re)load; calls keep the Routing they began with. */
 export interface Routing {

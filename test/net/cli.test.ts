@@ -80,6 +80,7 @@ async function fakePbx(t: Test, reload: Awaited<ReturnType<ControlSource['reload
     setRecording: async () => ({ ok: false as const, refusal: 'unknown-call' as const, error: 'no such call' }),
     missed: (q) => (missedQueries.push(q), q.all ? [MISSED, MISSED_DONE] : [MISSED]),
     missedDone: (which) => (which === 'm4' || which === '1001' ? { ...MISSED, done_at: '2026-01-01T01:00:00.000Z', done_by: 'manual' } : null),
+    originate: () => ({ error: 'not in this test' }),
   };
   const log = createLogger({ level: 'error', destination: new Writable({ write: (_c, _e, done) => done() }) });
   const server = await startControlServer({ host: '127.0.0.1', port: 0, token: 'cli-token', source, log });

@@ -27,6 +27,7 @@ export async function serveControl(t: Test, pbx: TestPbx, token: string): Promis
     missedDone: (which) => pbx.store.closeMissed(which),
     reload: async () => ({ ok: true }),
     setRecording: (call, on) => pbx.calls.setRecording(call, on),
+    originate: () => ({ error: 'not served by this test helper' }),
   };
   const server = await startControlServer({ host: '127.0.0.1', port: 0, token, source, log: quietLog });
   t.teardown(() => server.close());
