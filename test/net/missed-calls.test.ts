@@ -1,8 +1,9 @@
 // Missed calls end to end over real UDP on 127.0.0.1, read back with the built `pbx` CLI against
 // the control API: a call that rings two phones of one extension and that nobody answers is one
 // missed call, in `pbx cdr --missed` once and in the callback list (`pbx missed`) once; so is a
-// caller who leaves the IVR menu, and a call to a busy phone; a blacklisted caller is not. A later
-// answered call with the number closes its entry; `pbx missed done` closes one by hand.
+// caller who leaves the IVR menu, and a call to a busy phone; a blacklisted caller and a number
+// routed to hangup are not. A later answered call with the number closes its entry; `pbx missed
+// done` closes one by hand.
 import t from 'tap';
 import type { CdrRow, MissedCall } from '../../src/store/types.js';
 import { pbxCli, pbxJson } from '../interop/harness.js';
@@ -18,7 +19,8 @@ t.setTimeout(300_000);
 let pbx: TestPbx;
 let served: ServedPbx;
 t.before(async () => {
-  pbx = await startPbx({ ringTimeoutS: 2, extra: 'callers:\n  blacklist: ["+7800*"]\n' });
+  // compiledWorker: the media worker from dist/ starts without a TypeScript loader (the CLI needs dist/ anyway).
+  pbx = await startPbx({ ringTimeoutS: 2, compiledWorker: true, dialplan: { '999': 'hangup' }, extra: 'callers:\n  blacklist: ["+7800*"]\n' });
   served = await serveControl(t, pbx, 'missed-token');
 });
 t.teardown(() => pbx.close());
@@ -63,7 +65,7 @@ t.test('a call that rings two phones of one extension and that nobody answers is
   t.match(text.stdout, new RegExp(`^${list[0]!.id}\\s+1001\\s+1\\s+`, 'm'), 'the table shows the entry');
 });
 
-t.test('a caller who leaves the IVR menu and a call to a busy phone are missed; a blacklisted caller is not', async (t) => {
+t.test('a caller who leaves the IVR menu and a call to a busy phone are missed; a blacklisted caller and a number routed to hangup are not', async (t) => {
   const carol = await phone(t, pbx, '1003');
   const dave = await phone(t, pbx, '1004');
   const erin = await phone(t, pbx, '1005');
@@ -89,18 +91,24 @@ t.test('a caller who leaves the IVR menu and a call to a busy phone are missed; 
   dave.ackNon2xx(blacklisted, refused);
   t.equal(refused.status, 603);
 
-  const [menuRow, busyRow, blacklistedRow] = await Promise.all([toMenu, toBusy, blacklisted].map((i) => cdrFor(pbx, callIdOf(i))));
+  const toHangup = await dave.dial('999', sdpFor(dave.rtpPort));
+  const hungUp = await dave.final(toHangup);
+  dave.ackNon2xx(toHangup, hungUp);
+  t.equal(hungUp.status, 603);
+
+  const [menuRow, busyRow, blacklistedRow, hangupRow] = await Promise.all([toMenu, toBusy, blacklisted, toHangup].map((i) => cdrFor(pbx, callIdOf(i))));
   t.match(menuRow, { status: 'missed', reason: 'caller-bye', path: 'ivr:main', missed: true });
   t.match(busyRow, { status: 'busy', reason: '486', missed: true });
   t.match(blacklistedRow, { reason: 'blacklisted', missed: false });
+  t.match(hangupRow, { reason: 'hangup', missed: false });
 
   const missed = await cdrMissed();
-  for (const [row, times] of [[menuRow, 1], [busyRow, 1], [blacklistedRow, 0]] as const) {
+  for (const [row, times] of [[menuRow, 1], [busyRow, 1], [blacklistedRow, 0], [hangupRow, 0]] as const) {
     t.equal(missed.filter((r) => r.call_id === row.call_id).length, times, `${row.reason}: ${times} in pbx cdr --missed`);
   }
   const list = await callbackList();
   t.match(list.find((e) => e.number === '1003'), { calls: 1, to: '500', path: 'ivr:main', reason: 'caller-bye', cdr_id: menuRow.id });
-  t.match(list.find((e) => e.number === '1004'), { calls: 1, to: '1005', status: 'busy', cdr_id: busyRow.id }, 'the blacklisted call added nothing to the entry');
+  t.match(list.find((e) => e.number === '1004'), { calls: 1, to: '1005', status: 'busy', cdr_id: busyRow.id }, 'the blacklisted call and the one to hangup added nothing to the entry');
 });
 
 t.test('an answered call back to the number closes its entry; pbx missed done closes one by hand', async (t) => {
