@@ -30,6 +30,7 @@ import { createTransportLayer } from './sip/transport/index.js';
 import { CdrWriter } from './store/cdr-writer.js';
 import { Store } from './store/store.js';
 import { VoicemailStore } from './store/voicemail-store.js';
+import type { MissedCall } from './store/types.js';
 import { PbxError } from './util/errors.js';
 import { cdrThenWebhooks, WebhookDispatcher } from './webhooks/dispatcher.js';
 import { WebhookOutbox } from './webhooks/outbox.js';
@@ -260,7 +261,7 @@ class PbxRuntime implements Pbx, ControlSource {
     for (const [sig, fn] of this.#signalHandlers) process.on(sig, fn);
   }
 
-  // ControlSource: what `pbx status|registrations|calls|cdr|reload` ask.
+  // ControlSource: what `pbx status|registrations|calls|cdr|missed|reload` ask.
 
   status(): StatusInfo {
     return {
@@ -316,6 +317,16 @@ class PbxRuntime implements Pbx, ControlSource {
 
   cdr(query: { missed: boolean; since: string | null; limit: number }): ReturnType<Store['listCdr']> {
     return this.#store?.listCdr(query) ?? [];
+  }
+
+  missed(query: { all: boolean; limit: number }): MissedCall[] {
+    return this.#store?.listMissed(query) ?? [];
+  }
+
+  missedDone(which: string): MissedCall | null {
+    const closed = this.#store?.closeMissed(which) ?? null;
+    if (closed !== null) this.log.info({ id: closed.id, number: closed.number }, 'missed call marked done');
+    return closed;
   }
 
   /** Builds the new routing beside the old one and swaps it; calls in progress keep theirs. */

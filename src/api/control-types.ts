@@ -1,4 +1,4 @@
-import type { CdrRow } from '../store/types.js';
+import type { CdrRow, MissedCall } from '../store/types.js';
 
 /** `pbx registrations --json` rows (CONTRACT). */
 export interface RegistrationInfo {
@@ -57,6 +57,10 @@ export interface ControlSource {
   registrations(): RegistrationInfo[];
   calls(): CallInfo[];
   cdr(query: { missed: boolean; since: string | null; limit: number }): CdrRow[];
+  /** The callback list (`pbx missed`): the open entries, or all with `all`; newest last call first. */
+  missed(query: { all: boolean; limit: number }): MissedCall[];
+  /** Closes by hand the open callback entry with this id ("m7") or number; null when there is none. */
+  missedDone(which: string): MissedCall | null;
   /**
    * Starts (`on`) or stops the recording of the call whose `id` or SIP Call-ID (`call_id`) is
    * `call`, as `pbx calls` shows them.

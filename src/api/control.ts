@@ -2,7 +2,8 @@
 // GET /api/status, /api/registrations, /api/calls, /api/cdr?missed=1&since=ISO&limit=N; POST /api/reload;
 // POST (start) and DELETE (stop) /api/calls/{id or Call-ID}/recording; POST /api/originate?from=EXT&to=NUMBER
 // (click-to-call: 202 with the call's id; the first extension rings, then the number); GET /api/events
-// (server-sent events: the webhook events live); GET /metrics (Prometheus).
+// (server-sent events: the webhook events live); GET /metrics (Prometheus); GET
+// /api/missed?all=1&limit=N (the callback list) and POST /api/missed/{id or number}/done.
 import { createHash, timingSafeEqual } from 'node:crypto';
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
@@ -23,13 +24,16 @@ export interface ControlServer {
   close(): Promise<void>;
 }
 
-const CDR_LIMIT_DEFAULT = 100;
-const CDR_LIMIT_MAX = 10000;
+/** `limit` of the lists (CDR, callback list): default and most. */
+const LIST_LIMIT_DEFAULT = 100;
+const LIST_LIMIT_MAX = 10000;
 
 class BadRequest extends Error {}
 
 /** `/api/calls/{call}/recording`, the call's id or Call-ID URL-encoded. */
 const RECORDING_PATH = /^\/api\/calls\/([^/]+)\/recording$/;
+/** `/api/missed/{entry}/done`, the callback entry's id ("m7") or number URL-encoded. */
+const MISSED_DONE_PATH = /^\/api\/missed\/([^/]+)\/done$/;
 
 const REFUSAL_STATUS: Readonly<Record<RecordingRefusal, number>> = {
   'unknown-call': 404,
@@ -46,6 +50,7 @@ const GET_ROUTES = new Map<string, Handler>([
   ['/api/registrations', (_url, source) => source.registrations()],
   ['/api/calls', (_url, source) => source.calls()],
   ['/api/cdr', (url, source) => source.cdr(cdrQuery(url.searchParams))],
+  ['/api/missed', (url, source) => source.missed(missedQuery(url.searchParams))],
 ]);
 
 export function startControlServer(options: ControlServerOptions): Promise<ControlServer> {
@@ -107,6 +112,8 @@ export function startControlServer(options: ControlServerOptions): Promise<Contr
     }
     const recording = RECORDING_PATH.exec(url.pathname);
     if (recording !== null) return setRecording(req, res, recording[1]!);
+    const done = MISSED_DONE_PATH.exec(url.pathname);
+    if (done !== null) return missedDone(req, res, done[1]!);
     send(res, 404, { error: `no such path: ${url.pathname}` });
   }
 
@@ -125,14 +132,19 @@ export function startControlServer(options: ControlServerOptions): Promise<Contr
     res.once('close', end);
   }
 
+  function missedDone(req: IncomingMessage, res: ServerResponse, encoded: string): void {
+    if (req.method !== 'POST') return notAllowed(res, 'POST');
+    const which = decoded(encoded);
+    if (which === null) return send(res, 400, { error: `bad entry in the path: ${encoded}` });
+    const closed = source.missedDone(which);
+    if (closed === null) return send(res, 404, { error: `no open missed-call entry with id or number ${which}` });
+    send(res, 200, closed);
+  }
+
   async function setRecording(req: IncomingMessage, res: ServerResponse, encoded: string): Promise<void> {
     if (req.method !== 'POST' && req.method !== 'DELETE') return notAllowed(res, 'POST, DELETE');
-    let call: string;
-    try {
-      call = decodeURIComponent(encoded);
-    } catch {
-      return send(res, 400, { error: `bad call id in the path: ${encoded}` });
-    }
+    const call = decoded(encoded);
+    if (call === null) return send(res, 400, { error: `bad call id in the path: ${encoded}` });
     const on = req.method === 'POST';
     const result = await source.setRecording(call, on);
     if (result.ok) {
@@ -173,29 +185,48 @@ function authorized(header: string | undefined, expected: Buffer): boolean {
   return m !== null && timingSafeEqual(digest(m[1]!), expected);
 }
 
+function decoded(segment: string): string | null {
+  try {
+    return decodeURIComponent(segment);
+  } catch {
+    return null;
+  }
+}
+
+function onlyParams(params: URLSearchParams, known: readonly string[]): void {
+  for (const key of params.keys()) if (!known.includes(key)) throw new BadRequest(`unknown query parameter "${key}"`);
+}
+
+/** A flag parameter: absent is false; `1`, `true` or empty is true; `0`, `false` is false. */
+function flag(params: URLSearchParams, name: string): boolean {
+  const text = params.get(name);
+  if (text === null) return false;
+  if (!['1', '0', 'true', 'false', ''].includes(text)) throw new BadRequest(`${name} must be 1 or 0, not "${text}"`);
+  return text === '1' || text === 'true' || text === '';
+}
+
+function limitOf(params: URLSearchParams): number {
+  const limitText = params.get('limit');
+  if (limitText === null) return LIST_LIMIT_DEFAULT;
+  if (!/^[0-9]{1,6}$/.test(limitText) || Number(limitText) < 1 || Number(limitText) > LIST_LIMIT_MAX) {
+    throw new BadRequest(`limit must be a whole number from 1 to ${LIST_LIMIT_MAX}, not "${limitText}"`);
+  }
+  return Number(limitText);
+}
+
+function missedQuery(params: URLSearchParams): { all: boolean; limit: number } {
+  onlyParams(params, ['all', 'limit']);
+  return { all: flag(params, 'all'), limit: limitOf(params) };
+}
+
 function cdrQuery(params: URLSearchParams): { missed: boolean; since: string | null; limit: number } {
-  for (const key of params.keys()) {
-    if (key !== 'missed' && key !== 'since' && key !== 'limit') throw new BadRequest(`unknown query parameter "${key}"`);
-  }
-  const missedText = params.get('missed');
-  let missed = false;
-  if (missedText !== null) {
-    if (!['1', '0', 'true', 'false', ''].includes(missedText)) throw new BadRequest(`missed must be 1 or 0, not "${missedText}"`);
-    missed = missedText === '1' || missedText === 'true' || missedText === '';
-  }
+  onlyParams(params, ['missed', 'since', 'limit']);
+  const missed = flag(params, 'missed');
   const since = params.get('since');
   if (since !== null && (!/^\d{4}-\d\d-\d\d/.test(since) || Number.isNaN(Date.parse(since)))) {
     throw new BadRequest(`since must be an ISO 8601 time such as 2026-01-31 or 2026-01-31T08:00:00Z, not "${since}"`);
   }
-  const limitText = params.get('limit');
-  let limit = CDR_LIMIT_DEFAULT;
-  if (limitText !== null) {
-    if (!/^[0-9]{1,6}$/.test(limitText) || Number(limitText) < 1 || Number(limitText) > CDR_LIMIT_MAX) {
-      throw new BadRequest(`limit must be a whole number from 1 to ${CDR_LIMIT_MAX}, not "${limitText}"`);
-    }
-    limit = Number(limitText);
-  }
-  return { missed, since: since === null ? null : new Date(since).toISOString(), limit };
+  return { missed, since: since === null ? null : new Date(since).toISOString(), limit: limitOf(params) };
 }
 
 function notAllowed(res: ServerResponse, allow: string): void {

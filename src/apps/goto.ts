@@ -22,6 +22,13 @@ export type GotoResult = 'done' | 'failed';
 const MAX_HOPS = 32;
 
 /**
+ * Destinations that stand for people: a call that reached one and that no person answered is a
+ * missed call (its CDR's `missed`, the callback list). Calls to the PBX's services (own mailbox,
+ * conference, hangup) are not, nor calls refused before any destination.
+ */
+const FOR_PEOPLE: ReadonlySet<Destination['kind']> = new Set(['extension', 'group', 'queue', 'ivr', 'voicemail']);
+
+/**
  * CallControl's start (CallControlOptions.start): a new call to its first destination. A caller
  * the PBX answered that no destination took in the end is hung up.
  */
@@ -40,6 +47,7 @@ export async function goto(ch: Channel, dest: Destination): Promise<GotoResult> 
       await ch.hangup('too-many-hops', 483);
       return 'done';
     }
+    if (FOR_PEOPLE.has(dest.kind)) ch.call.markForPeople();
     switch (dest.kind) {
       case 'extension': {
         const result = await ch.dial(dest.ext);

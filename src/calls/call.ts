@@ -126,6 +126,8 @@ export class Call {
   #localAnswerWaiter: (() => void) | null = null;
   /** Where the call went, in order ("ivr:main", "1002"), for the CDR. */
   readonly #path: string[] = [];
+  /** The call reached a destination that stands for people: unanswered, it is a missed call. */
+  #forPeople = false;
   /** Gets the caller's digits while an app has the call. */
   onCallerDigit: ((digit: string) => void) | null = null;
   readonly #endWaiters: Array<() => void> = [];
@@ -180,6 +182,14 @@ export class Call {
   /** Adds a step to the path the CDR records ("ivr:main", then "1002"). */
   addPath(step: string): void {
     this.#path.push(step);
+  }
+
+  /**
+   * The call reached a destination that stands for people (an extension, a group, a queue, a menu,
+   * a voicemail box; goto.ts says which): if no person answers it, its CDR says missed.
+   */
+  markForPeople(): void {
+    this.#forPeople = true;
   }
 
   /** The caller's media leg (for apps: play, collect digits), once open. */
@@ -822,6 +832,7 @@ export class Call {
       recording: null,
       quality: null,
       path: this.#path.length === 0 ? null : this.#path.join('>'),
+      missed: this.answeredAt === null && this.#forPeople,
     };
     let written: Promise<void> | undefined;
     const stopped = this.#recording.close();

@@ -275,6 +275,8 @@ export class OriginatedCall {
       recording: null,
       quality: null,
       path: 'originate',
+      // A call the PBX placed is nobody's missed call; answered, it closes its number's callback entry.
+      missed: false,
     };
     this.log.info({ status: row.status, reason }, 'originated call ended');
     try {

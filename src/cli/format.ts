@@ -1,6 +1,6 @@
 // Tables and summaries for people; programs use --json.
 import type { CallInfo, CallRecordingInfo, RegistrationInfo, StatusInfo } from '../api/control-types.js';
-import type { CdrRow, LegQuality } from '../store/types.js';
+import type { CdrRow, LegQuality, MissedCall } from '../store/types.js';
 
 /** Columns padded to the widest cell; the last column is not padded. */
 function table(header: string[], rows: string[][]): string {
@@ -74,4 +74,23 @@ export function cdrText(rows: CdrRow[]): string {
     ['STARTED (UTC)', 'FROM', 'TO', 'STATUS', 'DURATION', 'TALK', 'REASON', 'MOS', 'RECORDING'],
     rows.map((r) => [when(r.started_at), r.from, r.to, r.status, seconds(r.duration_s), seconds(r.billsec), r.reason, mos(r), r.recording ?? '-']),
   );
+}
+
+/** The callback list; a DONE column when some entry is closed (`--all`). */
+export function missedText(rows: MissedCall[]): string {
+  if (rows.length === 0) return 'no missed calls to return\n';
+  const done = rows.some((r) => r.done_at !== null);
+  const header = ['ID', 'NUMBER', 'CALLS', 'FIRST (UTC)', 'LAST (UTC)', 'TO', 'PATH', 'REASON'];
+  return table(
+    done ? [...header, 'DONE'] : header,
+    rows.map((r) => {
+      const cells = [r.id, r.number, String(r.calls), when(r.first_at), when(r.last_at), r.to, r.path ?? '-', r.reason];
+      return done ? [...cells, r.done_at === null ? '-' : `${r.done_by ?? ''} ${when(r.done_at)}`] : cells;
+    }),
+  );
+}
+
+/** What `pbx missed done` closed. */
+export function missedDoneText(r: MissedCall): string {
+  return `${r.id} (${r.number}, ${r.calls} missed ${r.calls === 1 ? 'call' : 'calls'}) marked done\n`;
 }

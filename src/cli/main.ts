@@ -6,9 +6,9 @@ import { Argument, Command, InvalidArgumentError } from 'commander';
 import type { CallInfo, CallRecordingInfo, RegistrationInfo, StatusInfo } from '../api/control-types.js';
 import { loadConfig } from '../config/load.js';
 import type { Config } from '../config/types.js';
-import type { CdrRow } from '../store/types.js';
+import type { CdrRow, MissedCall } from '../store/types.js';
 import { controlRequest, Unreachable, type ControlMethod, type ControlReply } from './client.js';
-import { callsText, cdrText, recordingText, registrationsText, statusText } from './format.js';
+import { callsText, cdrText, missedDoneText, missedText, recordingText, registrationsText, statusText } from './format.js';
 
 const EXIT_OK = 0;
 const EXIT_BAD_INPUT = 1;
@@ -118,6 +118,17 @@ async function record(file: string, action: 'start' | 'stop', call: string, json
   out(json ? JSON.stringify([info], null, 2) + '\n' : recordingText(info));
 }
 
+/** `pbx missed done ENTRY`: closes the open callback entry with that id ("m7") or number. */
+async function missedDone(file: string, which: string, json: boolean): Promise<void> {
+  const config = configOrFail(file);
+  if (config === null) return;
+  const reply = await ask(config, 'POST', `/api/missed/${encodeURIComponent(which)}/done`);
+  if (reply === null) return;
+  if (reply.status !== 200) return fail(`the PBX refused to mark ${which} done (${reply.status}): ${errorOf(reply.body)}`, EXIT_BAD_INPUT);
+  const entry = reply.body as MissedCall;
+  out(json ? JSON.stringify([entry], null, 2) + '\n' : missedDoneText(entry));
+}
+
 /** `pbx originate EXT NUMBER`: click-to-call from the command line. */
 async function originate(file: string, from: string, to: string, json: boolean): Promise<void> {
   const config = configOrFail(file);
@@ -192,6 +203,23 @@ function program(): Command {
       if (o.limit !== undefined) query.set('limit', String(o.limit));
       const qs = query.size > 0 ? `?${query}` : '';
       return show<CdrRow[]>(o.config, `/api/cdr${qs}`, o.json === true, cdrText);
+    });
+  configOption(cli.command('missed').description('the callback list: numbers whose calls nobody answered; `done ENTRY` marks one called back'))
+    .addArgument(new Argument('[action]', 'done: mark an entry called back').choices(['done']))
+    .argument('[entry]', 'with done: the entry\'s ID (m7) or its number')
+    .option('--all', 'closed entries too')
+    .option('--limit <n>', 'at most this many entries (default 100)', positiveInt)
+    .option('--json', 'machine-readable output')
+    .action((action: 'done' | undefined, entry: string | undefined, o: { config: string; json?: boolean; all?: boolean; limit?: number }) => {
+      if (action === 'done') {
+        if (entry === undefined) return fail('pbx missed done needs the entry: its ID (m7) or its number', EXIT_BAD_INPUT);
+        return missedDone(o.config, entry, o.json === true);
+      }
+      const query = new URLSearchParams();
+      if (o.all === true) query.set('all', '1');
+      if (o.limit !== undefined) query.set('limit', String(o.limit));
+      const qs = query.size > 0 ? `?${query}` : '';
+      return show<MissedCall[]>(o.config, `/api/missed${qs}`, o.json === true, missedText);
     });
   return cli;
 }

@@ -72,4 +72,29 @@ export const MIGRATIONS: readonly string[] = [
      last_error TEXT
    );
    CREATE INDEX webhook_outbox_due ON webhook_outbox (state, next_ms);`,
+  // Missed calls: the CDR's flag (no person answered a call that was for people; rows from before it
+  // keep what `--missed` listed then, status missed), and the callback list: one open entry per
+  // caller number (done_at null), closed by an answered call with that number or by hand.
+  `ALTER TABLE cdr ADD COLUMN missed INTEGER NOT NULL DEFAULT 0;
+   UPDATE cdr SET missed = 1 WHERE status = 'missed';
+   CREATE INDEX cdr_missed_started ON cdr (missed, started_ms);
+   CREATE TABLE callbacks (
+     seq        INTEGER PRIMARY KEY AUTOINCREMENT,
+     number     TEXT    NOT NULL,
+     calls      INTEGER NOT NULL,
+     first_at   TEXT    NOT NULL,
+     first_ms   INTEGER NOT NULL,
+     last_at    TEXT    NOT NULL,
+     last_ms    INTEGER NOT NULL,
+     "to"       TEXT    NOT NULL,
+     path       TEXT,
+     status     TEXT    NOT NULL,
+     reason     TEXT    NOT NULL,
+     last_cdr   TEXT    NOT NULL,
+     done_at    TEXT,
+     done_by    TEXT CHECK (done_by IN ('answered', 'manual')),
+     done_cdr   TEXT
+   );
+   CREATE UNIQUE INDEX callbacks_open ON callbacks (number) WHERE done_at IS NULL;
+   CREATE INDEX callbacks_last ON callbacks (last_ms);`,
 ];

@@ -1,16 +1,18 @@
-// The SQLite store under data_dir: registrations that survive restarts, and call detail records.
+// The SQLite store under data_dir: registrations that survive restarts, call detail records and
+// the callback list of missed calls (callback-list.ts).
 // WAL with synchronous=FULL: a row is on disk when its insert returns, so kill -9 loses nothing.
 import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import Database from 'better-sqlite3';
+import { CallbackList, type MissedQuery } from './callback-list.js';
 import { MIGRATIONS } from './migrations.js';
-import type { BindingRow, CdrQuality, CdrRow, LegQuality } from './types.js';
+import type { BindingRow, CdrQuality, CdrRow, LegQuality, MissedCall } from './types.js';
 
 export const DATABASE_FILE = 'pbx.sqlite';
 const MAX_CDR_ROWS = 10000;
 
 export interface CdrQuery {
-  /** Only calls nobody answered. */
+  /** Only missed calls (CdrRow.missed). */
   missed?: boolean;
   /** ISO 8601: only calls that started at or after it. */
   since?: string | null;
@@ -29,6 +31,8 @@ export class Store {
   readonly #purgeExpired: Statement;
   readonly #insertCdr: Statement;
   readonly #listCdr: Statement;
+  readonly #callbacks: CallbackList;
+  readonly #insertCdrAndCallbacks: (row: CdrRow, startedMs: number) => void;
   #closed = false;
 
   /** Opens (creating data_dir, recordings/ and voicemail/ if missing) and migrates the database. */
@@ -54,16 +58,30 @@ export class Store {
     this.#purgeExpired = db.prepare('DELETE FROM bindings WHERE expires_at <= ?');
     this.#insertCdr = db.prepare(
       `INSERT INTO cdr (id, call_id, "from", "to", status, reason, started_at, started_ms, answered_at, ended_at, duration_s, billsec, recording,
-         caller_loss_pct, caller_jitter_ms, caller_rtt_ms, caller_mos, callee_loss_pct, callee_jitter_ms, callee_rtt_ms, callee_mos, path)
+         caller_loss_pct, caller_jitter_ms, caller_rtt_ms, caller_mos, callee_loss_pct, callee_jitter_ms, callee_rtt_ms, callee_mos, path, missed)
        VALUES (@id, @call_id, @from, @to, @status, @reason, @started_at, @started_ms, @answered_at, @ended_at, @duration_s, @billsec, @recording,
-         @caller_loss_pct, @caller_jitter_ms, @caller_rtt_ms, @caller_mos, @callee_loss_pct, @callee_jitter_ms, @callee_rtt_ms, @callee_mos, @path)`,
+         @caller_loss_pct, @caller_jitter_ms, @caller_rtt_ms, @caller_mos, @callee_loss_pct, @callee_jitter_ms, @callee_rtt_ms, @callee_mos, @path, @missed)`,
     );
     this.#listCdr = db.prepare(
       `SELECT id, call_id, "from", "to", status, reason, started_at, answered_at, ended_at, duration_s, billsec, recording,
-         caller_loss_pct, caller_jitter_ms, caller_rtt_ms, caller_mos, callee_loss_pct, callee_jitter_ms, callee_rtt_ms, callee_mos, path FROM cdr
-       WHERE (@missed = 0 OR status = 'missed') AND started_ms >= @since
+         caller_loss_pct, caller_jitter_ms, caller_rtt_ms, caller_mos, callee_loss_pct, callee_jitter_ms, callee_rtt_ms, callee_mos, path, missed FROM cdr
+       WHERE (@missed = 0 OR missed = 1) AND started_ms >= @since
        ORDER BY started_ms DESC, seq DESC LIMIT @limit`,
     );
+    this.#callbacks = new CallbackList(db);
+    this.#insertCdrAndCallbacks = db.transaction((row: CdrRow, startedMs: number) => {
+      const { quality, path, missed, ...fields } = row;
+      const isMissed = missed ?? row.status === 'missed';
+      this.#insertCdr.run({
+        ...fields,
+        path: path ?? null,
+        missed: isMissed ? 1 : 0,
+        started_ms: startedMs,
+        ...qualityColumns('caller', quality?.caller),
+        ...qualityColumns('callee', quality?.callee),
+      });
+      this.#callbacks.record(row, startedMs, isMissed);
+    });
   }
 
   upsertBinding(row: BindingRow): void {
@@ -92,12 +110,14 @@ export class Store {
     return this.#purgeExpired.run(nowMs).changes;
   }
 
-  /** Stores a finished call; committed (fsynced) before it returns. */
+  /**
+   * Stores a finished call and what it changes in the callback list, together (one transaction, or
+   * a savepoint inside a batch); committed (fsynced) before it returns outside a batch.
+   */
   insertCdr(row: CdrRow): void {
     const startedMs = Date.parse(row.started_at);
     if (Number.isNaN(startedMs)) throw new TypeError(`CDR ${row.id}: started_at is not an ISO 8601 time: ${row.started_at}`);
-    const { quality, path, ...fields } = row;
-    this.#insertCdr.run({ ...fields, path: path ?? null, started_ms: startedMs, ...qualityColumns('caller', quality?.caller), ...qualityColumns('callee', quality?.callee) });
+    this.#insertCdrAndCallbacks(row, startedMs);
   }
 
   /** Newest first. */
@@ -111,6 +131,16 @@ export class Store {
     return (this.#listCdr.all({ missed: query.missed === true ? 1 : 0, since, limit }) as StoredCdr[]).map(cdrRow);
   }
 
+  /** The callback list, newest last call first: the open entries, or all with `all`. */
+  listMissed(query: MissedQuery = {}): MissedCall[] {
+    return this.#callbacks.list(query);
+  }
+
+  /** Closes by hand the open callback entry with this id ("m7") or number; null when there is none. */
+  closeMissed(which: string, at = new Date()): MissedCall | null {
+    return this.#callbacks.close(which, at);
+  }
+
   close(): void {
     if (this.#closed) return;
     this.#closed = true;
@@ -120,7 +150,7 @@ export class Store {
 
 type Side = 'caller' | 'callee';
 type QualityColumns<S extends Side> = Record<`${S}_loss_pct` | `${S}_jitter_ms` | `${S}_rtt_ms` | `${S}_mos`, number | null>;
-type StoredCdr = Omit<CdrRow, 'quality' | 'path'> & { path: string | null } & QualityColumns<'caller'> & QualityColumns<'callee'>;
+type StoredCdr = Omit<CdrRow, 'quality' | 'path' | 'missed'> & { path: string | null; missed: number } & QualityColumns<'caller'> & QualityColumns<'callee'>;
 
 function qualityColumns<S extends Side>(side: S, q: LegQuality | null | undefined): QualityColumns<S> {
   return {
@@ -157,6 +187,7 @@ function cdrRow(r: StoredCdr): CdrRow {
     recording: r.recording,
     quality,
     path: r.path,
+    missed: r.missed === 1,
   };
 }
 

@@ -25,6 +25,43 @@ export interface CdrRow {
    * from the store always carry it; a row written without it stores none.
    */
   path?: string | null;
+  /**
+   * A missed call: no person answered a call that was for people (it reached an extension, a
+   * group, a queue, an IVR menu or a voicemail box), whatever the reason (no answer, busy, the
+   * caller hung up in the menu). Calls refused before that (caller-ID rules, unknown number) and
+   * calls to PBX services (own mailbox, conference) are not. Rows read from the store always carry
+   * it; a row written without it is missed when its status is 'missed'.
+   */
+  missed?: boolean;
+}
+
+/**
+ * An entry of the callback list (`pbx missed --json`): a number whose calls nobody answered, to be
+ * called back. One open entry per number; it closes when a later call with that number is answered
+ * (either direction) or by hand.
+ */
+export interface MissedCall {
+  /** "m" and a sequence number ("m7"): never taken for a phone number. */
+  id: string;
+  /** The caller's number: who to call back. */
+  number: string;
+  /** How many missed calls the entry holds. */
+  calls: number;
+  /** When the first and the last of them started ringing (ISO 8601). */
+  first_at: string;
+  last_at: string;
+  /** The last missed call's number dialled, path through apps, CDR status and reason. */
+  to: string;
+  path: string | null;
+  status: CdrRow['status'];
+  reason: string;
+  /** The CDR id of the last missed call. */
+  cdr_id: string;
+  /** When and how the entry was closed; null while open. */
+  done_at: string | null;
+  done_by: 'answered' | 'manual' | null;
+  /** The CDR id of the answered call that closed it. */
+  done_cdr: string | null;
 }
 
 /** Quality of the call legs: `caller` is what the caller's phone sent, `callee` the callee's. */

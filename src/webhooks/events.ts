@@ -7,7 +7,8 @@
 //   call.answered  a person answered: the same fields
 //   call.ended     the call's CDR was committed: data = the CDR row (duration, billsec, status,
 //                  reason, path, recording)
-//   call.missed    the same CDR, for a call no person answered (sent besides call.ended)
+//   call.missed    the same CDR, for a missed call (no person answered a call for people; the
+//                  CDR's `missed`), sent besides call.ended
 import { randomUUID } from 'node:crypto';
 import type { CallStateEvent } from '../calls/control.js';
 import type { WebhookEvent } from '../config/webhooks.js';
@@ -41,6 +42,6 @@ export function stateEvent(e: CallStateEvent, at: number): WebhookBody | null {
 export function cdrEvents(row: CdrRow, at: number): WebhookBody[] {
   const data = { ...row } as Record<string, unknown>;
   const events = [envelope('call.ended', at, data)];
-  if (row.answered_at === null && row.status === 'missed') events.push(envelope('call.missed', at, data));
+  if (row.answered_at === null && (row.missed ?? row.status === 'missed')) events.push(envelope('call.missed', at, data));
   return events;
 }

@@ -5,11 +5,9 @@
 import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import t, { type Test } from 'tap';
-import type { CallInfo, ControlSource } from '../../src/api/control-types.js';
-import { startControlServer } from '../../src/api/control.js';
+import type { CallInfo } from '../../src/api/control-types.js';
 import { goertzel } from '../helpers/audio.js';
 import { concat, dtmfTone, silence } from '../helpers/dtmf-audio.js';
-import { quietLog } from '../helpers/log.js';
 import { freePort } from '../helpers/ports.js';
 import { RtpEndpoint } from '../helpers/rtp-endpoint.js';
 import { tempDir } from '../helpers/temp-dir.js';
@@ -17,6 +15,7 @@ import { readWavFile, until } from '../helpers/wav-check.js';
 import { pbxCli } from '../interop/harness.js';
 import { answeredCall, cdrFor, hangUp, phone } from './helpers/flows.js';
 import { sdpFor } from './helpers/phone.js';
+import { serveControl, type ServedPbx } from './helpers/control.js';
 import { startPbx, type TestPbx } from './helpers/pbx.js';
 
 // The CLI runs as child processes: on a loaded machine this file needs more than tap's default.
@@ -29,36 +28,15 @@ const BEFORE = -6000;
 const DURING = 12000;
 const AFTER = -20000;
 
-interface Setup {
+interface Setup extends ServedPbx {
   pbx: TestPbx;
-  /** The control API on a free port. */
-  api: (method: string, path: string, token?: string) => Promise<{ status: number; body: Record<string, unknown> }>;
-  /** A config file whose http.listen and token reach that API, for the CLI. */
-  cliConfig: string;
 }
 
 /** A PBX with the control API over its CallControl, as src/pbx.ts serves it. */
 async function setup(t: Test, yaml = ''): Promise<Setup> {
   const pbx = await startPbx({ extra: yaml, compiledWorker: true });
   t.teardown(() => pbx.close());
-  const source: ControlSource = {
-    status: () => ({ version: 'test', started_at: new Date().toISOString(), uptime_s: 0, registrations: 0, calls: pbx.calls.list().length }),
-    registrations: () => [],
-    calls: () => pbx.calls.list(),
-    cdr: (q) => pbx.store.listCdr(q),
-    reload: async () => ({ ok: true }),
-    setRecording: (call, on) => pbx.calls.setRecording(call, on),
-    originate: () => ({ error: 'not in this test' }),
-  };
-  const server = await startControlServer({ host: '127.0.0.1', port: 0, token: TOKEN, source, log: quietLog });
-  t.teardown(() => server.close());
-  const cliConfig = join(tempDir(t, 'midcall'), 'pbx.yaml');
-  writeFileSync(cliConfig, `http: { listen: "127.0.0.1:${server.port}", token: "${TOKEN}" }\nextensions:\n  "1001": { password: secret-1 }\n`);
-  const api = async (method: string, path: string, token = TOKEN) => {
-    const res = await fetch(`http://127.0.0.1:${server.port}${path}`, { method, headers: { authorization: `Bearer ${token}` } });
-    return { status: res.status, body: (await res.json()) as Record<string, unknown> };
-  };
-  return { pbx, api, cliConfig };
+  return { pbx, ...(await serveControl(t, pbx, TOKEN)) };
 }
 
 /**

@@ -8,7 +8,7 @@ import t, { type Test } from 'tap';
 import type { ControlSource } from '../../src/api/control-types.js';
 import { startControlServer } from '../../src/api/control.js';
 import { createLogger } from '../../src/log.js';
-import type { CdrRow } from '../../src/store/types.js';
+import type { CdrRow, MissedCall } from '../../src/store/types.js';
 import { freePort } from '../helpers/ports.js';
 import { tempDir } from '../helpers/temp-dir.js';
 
@@ -51,8 +51,26 @@ const CDR_QUALITY: CdrRow = {
   quality: { caller: { loss_pct: 0, jitter_ms: 1.2, rtt_ms: 20, mos: 4.38 }, callee: { loss_pct: 5, jitter_ms: 3, rtt_ms: null, mos: 3.91 } },
 };
 
+const MISSED: MissedCall = {
+  id: 'm4',
+  number: '1001',
+  calls: 2,
+  first_at: '2026-01-01T00:00:00.000Z',
+  last_at: '2026-01-01T00:07:00.000Z',
+  to: '500',
+  path: 'ivr:main>1002',
+  status: 'missed',
+  reason: 'no-answer',
+  cdr_id: 'r1',
+  done_at: null,
+  done_by: null,
+  done_cdr: null,
+};
+const MISSED_DONE: MissedCall = { ...MISSED, id: 'm2', number: '1003', calls: 1, path: null, done_at: '2026-01-01T00:09:00.000Z', done_by: 'answered', done_cdr: 'r9' };
+
 async function fakePbx(t: Test, reload: Awaited<ReturnType<ControlSource['reload']>>) {
   const cdrQueries: unknown[] = [];
+  const missedQueries: unknown[] = [];
   const source: ControlSource = {
     status: () => ({ version: '0.1.0', started_at: '2026-01-01T00:00:00.000Z', uptime_s: 3725, registrations: 1, calls: 0 }),
     registrations: () => [{ extension: '1001', contact: 'sip:1001@127.0.0.1:5070', transport: 'udp', source: '127.0.0.1:5070', expires_at: '2026-01-01T01:00:00.000Z', user_agent: 'SIPp' }],
@@ -60,12 +78,14 @@ async function fakePbx(t: Test, reload: Awaited<ReturnType<ControlSource['reload
     cdr: (q) => (cdrQueries.push(q), [CDR, CDR_QUALITY]),
     reload: async () => reload,
     setRecording: async () => ({ ok: false as const, refusal: 'unknown-call' as const, error: 'no such call' }),
+    missed: (q) => (missedQueries.push(q), q.all ? [MISSED, MISSED_DONE] : [MISSED]),
+    missedDone: (which) => (which === 'm4' || which === '1001' ? { ...MISSED, done_at: '2026-01-01T01:00:00.000Z', done_by: 'manual' } : null),
     originate: () => ({ error: 'not in this test' }),
   };
   const log = createLogger({ level: 'error', destination: new Writable({ write: (_c, _e, done) => done() }) });
   const server = await startControlServer({ host: '127.0.0.1', port: 0, token: 'cli-token', source, log });
   t.teardown(() => server.close());
-  return { port: server.port, cdrQueries };
+  return { port: server.port, cdrQueries, missedQueries };
 }
 
 t.test('pbx check accepts config.example.yaml with exit 0', async (t) => {
@@ -112,7 +132,7 @@ t.test('pbx check without -c, or on a missing file, exits 1', async (t) => {
 
 t.test('every command that needs the PBX exits 2 when nothing listens on http.listen', async (t) => {
   const file = writeConfig(tempDir(t, 'cli'), await freePort());
-  const commands = [['status'], ['registrations', '--json'], ['calls'], ['cdr', '--missed'], ['reload']];
+  const commands = [['status'], ['registrations', '--json'], ['calls'], ['cdr', '--missed'], ['missed'], ['missed', 'done', 'm1'], ['reload']];
   const runs = await Promise.all(commands.map((args) => pbx(args[0]!, '-c', file, ...args.slice(1))));
   runs.forEach((run, i) => {
     t.equal(run.code, 2, commands[i]!.join(' '));
@@ -151,6 +171,48 @@ t.test('status, registrations and cdr print tables, or arrays of objects with --
   t.match(cdrText.stdout, /REASON\s+MOS\s+RECORDING/);
   t.match(cdrText.stdout, /caller-bye\s+4\.4\/3\.9\s+-/, 'MOS of the caller and callee legs');
   t.match(cdrText.stdout, /cancel\s+-\s+-/, 'no MOS for a call without media');
+});
+
+t.test('pbx missed prints the callback list (with --all the closed entries too), --json the entries', async (t) => {
+  const { port, missedQueries } = await fakePbx(t, { ok: true });
+  const file = writeConfig(tempDir(t, 'cli'), port);
+  const [json, text, all] = await Promise.all([pbx('missed', '-c', file, '--json'), pbx('missed', '-c', file), pbx('missed', '-c', file, '--all', '--limit', '5')]);
+  t.equal(json.code, 0);
+  t.same(JSON.parse(json.stdout), [MISSED]);
+  t.match(text.stdout, /^ID\s+NUMBER\s+CALLS\s+FIRST \(UTC\)\s+LAST \(UTC\)\s+TO\s+PATH\s+REASON\n/);
+  t.match(text.stdout, /m4\s+1001\s+2\s+2026-01-01 00:00:00\s+2026-01-01 00:07:00\s+500\s+ivr:main>1002\s+no-answer\n/);
+  t.notMatch(text.stdout, /DONE/, 'no DONE column when every entry is open');
+  t.match(all.stdout, /REASON\s+DONE\n/);
+  t.match(all.stdout, /m2\s+1003\s+1\s+.*\s+-\s+no-answer\s+answered 2026-01-01 00:09:00\n/);
+  const byAll = (q: unknown): number => ((q as { all: boolean }).all ? 1 : 0);
+  t.same([...missedQueries].sort((a, b) => byAll(a) - byAll(b)), [
+    { all: false, limit: 100 },
+    { all: false, limit: 100 },
+    { all: true, limit: 5 },
+  ]);
+});
+
+t.test('pbx missed done ENTRY marks it done (exit 0); an entry with nothing open, or none given, exits 1', async (t) => {
+  const { port } = await fakePbx(t, { ok: true });
+  const file = writeConfig(tempDir(t, 'cli'), port);
+  const [byId, byNumber, json, unknown, missing, stray] = await Promise.all([
+    pbx('missed', 'done', 'm4', '-c', file),
+    pbx('missed', 'done', '1001', '-c', file),
+    pbx('missed', 'done', 'm4', '-c', file, '--json'),
+    pbx('missed', 'done', '1002', '-c', file),
+    pbx('missed', 'done', '-c', file),
+    pbx('missed', '1001', '-c', file),
+  ]);
+  t.equal(byId.code, 0);
+  t.equal(byId.stdout, 'm4 (1001, 2 missed calls) marked done\n');
+  t.equal(byNumber.code, 0);
+  t.match(JSON.parse(json.stdout), [{ id: 'm4', done_by: 'manual', done_at: '2026-01-01T01:00:00.000Z' }]);
+  t.equal(unknown.code, 1);
+  t.match(unknown.stderr, /refused to mark 1002 done \(404\): no open missed-call entry/);
+  t.equal(missing.code, 1);
+  t.match(missing.stderr, /needs the entry/);
+  t.equal(stray.code, 1);
+  t.match(stray.stderr, /'1001' is invalid for argument 'action'/, 'a number alone is no action');
 });
 
 t.test('pbx cdr --since with a value that is not a time exits 1 without asking the PBX', async (t) => {

@@ -3,7 +3,7 @@ import t, { type Test } from 'tap';
 import type { CallInfo, ControlSource, RegistrationInfo, StatusInfo } from '../../src/api/control-types.js';
 import { startControlServer } from '../../src/api/control.js';
 import { createLogger } from '../../src/log.js';
-import type { CdrRow } from '../../src/store/types.js';
+import type { CdrRow, MissedCall } from '../../src/store/types.js';
 
 const TOKEN = 'test-token-123';
 const STATUS: StatusInfo = { version: '0.1.0', started_at: '2026-01-01T00:00:00.000Z', uptime_s: 42, registrations: 1, calls: 1 };
@@ -11,8 +11,26 @@ const REGISTRATION: RegistrationInfo = { extension: '1001', contact: 'sip:1001@1
 const CALL: CallInfo = { id: 'c1', call_id: 'x@y', from: '1001', to: '1002', state: 'answered', started_at: '2026-01-01T00:00:01.000Z', answered_at: '2026-01-01T00:00:03.000Z', duration_s: 5, recording: false };
 const CDR: CdrRow = { id: 'r1', call_id: 'x@y', from: '1001', to: '1002', status: 'missed', reason: 'cancel', started_at: '2026-01-01T00:00:00.000Z', answered_at: null, ended_at: '2026-01-01T00:00:09.000Z', duration_s: 9, billsec: 0, recording: null };
 
+const MISSED: MissedCall = {
+  id: 'm3',
+  number: '1001',
+  calls: 2,
+  first_at: '2026-01-01T00:00:00.000Z',
+  last_at: '2026-01-01T00:05:00.000Z',
+  to: '500',
+  path: 'ivr:main',
+  status: 'missed',
+  reason: 'caller-bye',
+  cdr_id: 'r1',
+  done_at: null,
+  done_by: null,
+  done_cdr: null,
+};
+
 function fakeSource() {
   const cdrQueries: unknown[] = [];
+  const missedQueries: unknown[] = [];
+  const done: string[] = [];
   const originated: Array<[string, string]> = [];
   let reloadResult: { ok: true } | { ok: false; errors: string[] } = { ok: true };
   const source: ControlSource = {
@@ -22,9 +40,14 @@ function fakeSource() {
     cdr: (q) => (cdrQueries.push(q), [CDR]),
     reload: async () => reloadResult,
     setRecording: async () => ({ ok: false as const, refusal: 'unknown-call' as const, error: 'no such call' }),
+    missed: (q) => (missedQueries.push(q), [MISSED]),
+    missedDone: (which) => {
+      done.push(which);
+      return which === 'm3' || which === '1001' ? { ...MISSED, done_at: '2026-01-01T01:00:00.000Z', done_by: 'manual' } : null;
+    },
     originate: (from: string, to: string) => (originated.push([from, to]), from === '1001' ? { id: 'o1' } : { error: `from: ${from} is not an extension` }),
   };
-  return { source, cdrQueries, originated, refuseReloads: (errors: string[]) => (reloadResult = { ok: false, errors }) };
+  return { source, cdrQueries, missedQueries, done, originated, refuseReloads: (errors: string[]) => (reloadResult = { ok: false, errors }) };
 }
 
 async function start(t: Test) {
@@ -64,13 +87,39 @@ t.test('status, registrations, calls and cdr answer JSON from the source', async
 });
 
 t.test('bad query values get 400 and never reach the source', async (t) => {
-  const { call, cdrQueries } = await start(t);
+  const { call, cdrQueries, missedQueries } = await start(t);
   for (const query of ['missed=maybe', 'since=yesterday', 'since=2026-13-45', 'limit=0', 'limit=-1', 'limit=abc', 'limit=10001', 'color=red']) {
     const res = await call(`/api/cdr?${query}`);
     t.equal(res.status, 400, query);
     t.match(res.body, { error: String }, query);
   }
   t.same(cdrQueries, []);
+  for (const query of ['all=maybe', 'limit=0', 'missed=1']) {
+    const res = await call(`/api/missed?${query}`);
+    t.equal(res.status, 400, query);
+    t.match(res.body, { error: String }, query);
+  }
+  t.same(missedQueries, []);
+});
+
+t.test('GET /api/missed lists the callback list; POST /api/missed/{id or number}/done closes an entry or answers 404', async (t) => {
+  const { call, missedQueries, done } = await start(t);
+  t.same(await call('/api/missed'), { status: 200, type: 'application/json; charset=utf-8', body: [MISSED] });
+  await call('/api/missed?all=1&limit=7');
+  t.same(missedQueries, [
+    { all: false, limit: 100 },
+    { all: true, limit: 7 },
+  ]);
+  t.same(await call('/api/missed/m3/done', { method: 'POST' }), {
+    status: 200,
+    type: 'application/json; charset=utf-8',
+    body: { ...MISSED, done_at: '2026-01-01T01:00:00.000Z', done_by: 'manual' },
+  });
+  t.equal((await call('/api/missed/%2B4930123/done', { method: 'POST' })).status, 404, 'no open entry for that number');
+  t.equal((await call('/api/missed/m3/done')).status, 405, 'closing takes POST');
+  t.equal((await call('/api/missed/%E0%A4%A/done', { method: 'POST' })).status, 400, 'a path segment that is no URL encoding');
+  t.equal((await call('/api/missed/m3/done', { method: 'POST' }, null)).status, 401);
+  t.same(done, ['m3', '+4930123'], 'the number arrives decoded');
 });
 
 t.test('unknown paths get 404, wrong methods 405', async (t) => {

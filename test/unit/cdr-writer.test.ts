@@ -56,6 +56,18 @@ t.test('a row that fails its insert fails alone', async (t) => {
   t.same(store.listCdr({}).map((r) => r.id).sort(), ['dup', 'fresh']);
 });
 
+t.test('the writer thread keeps the callback list with the rows: a missed call opens an entry, a later answered call closes it', async (t) => {
+  const store = openStore(t);
+  const writer = CdrWriter.start(store.dataDir);
+  t.teardown(() => writer.close());
+  const missedCall: CdrRow = { ...cdr('missed'), status: 'missed', reason: 'no-answer', answered_at: null, billsec: 0, missed: true };
+  await writer.insertCdr(missedCall);
+  t.match(store.listMissed(), [{ number: '1001', calls: 1, cdr_id: 'missed' }]);
+  await writer.insertCdr({ ...cdr('back'), from: '1002', to: '1001', started_at: '2026-01-01T10:01:00.000Z', answered_at: '2026-01-01T10:01:02.000Z' });
+  t.same(store.listMissed(), []);
+  t.match(store.listMissed({ all: true }), [{ number: '1001', done_by: 'answered', done_cdr: 'back' }]);
+});
+
 t.test('close commits what is queued; later rows are refused', async (t) => {
   const store = openStore(t);
   const writer = CdrWriter.start(store.dataDir);

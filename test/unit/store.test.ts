@@ -107,7 +107,7 @@ t.test('CDR rows list newest first, filtered by missed and since, limited', asyn
   t.same(store.listCdr({ since: '2026-01-01T12:30:00+01:00' }).map((r) => r.id), ['d', 'c'], 'offsets are compared as instants');
   t.same(store.listCdr({ missed: true, since: '2026-01-01T12:00:00Z' }).map((r) => r.id), ['d']);
   t.same(store.listCdr({ limit: 2 }).map((r) => r.id), ['d', 'c']);
-  t.same(store.listCdr({ limit: 1 })[0], { ...cdr('d', '2026-01-01T13:00:00.000Z', 'missed'), quality: null, path: null }, 'every CONTRACT field round-trips');
+  t.same(store.listCdr({ limit: 1 })[0], { ...cdr('d', '2026-01-01T13:00:00.000Z', 'missed'), quality: null, path: null, missed: true }, 'every CONTRACT field round-trips');
   t.throws(() => store.listCdr({ since: 'yesterday' }), /ISO 8601/);
   t.throws(() => store.insertCdr(cdr('a', '2026-01-02T00:00:00Z')), /UNIQUE/, 'a CDR id is stored once');
 });
@@ -125,7 +125,7 @@ t.test('call quality per leg round-trips, nested under quality; a leg not measur
     ['r', { caller: { ...caller, rtt_ms: null }, callee: caller }],
     ['q', { caller, callee: null }],
   ]);
-  t.same(Object.keys(rows[0]!), ['id', 'call_id', 'from', 'to', 'status', 'reason', 'started_at', 'answered_at', 'ended_at', 'duration_s', 'billsec', 'recording', 'quality', 'path']);
+  t.same(Object.keys(rows[0]!), ['id', 'call_id', 'from', 'to', 'status', 'reason', 'started_at', 'answered_at', 'ended_at', 'duration_s', 'billsec', 'recording', 'quality', 'path', 'missed']);
 });
 
 t.test('the path a call took through apps round-trips; a row written without one has null', async (t) => {
@@ -137,6 +137,45 @@ t.test('the path a call took through apps round-trips; a row written without one
     ['n', null],
     ['p', 'ivr:main>ivr:sales>1002'],
   ]);
+});
+
+t.test('the missed flag decides what --missed lists; a row written without it is missed when its status is missed', async (t) => {
+  const store = Store.open(tempDir(t, 'store'));
+  t.teardown(() => store.close());
+  store.insertCdr({ ...cdr('busy-customer', '2026-01-01T10:00:00.000Z', 'busy'), missed: true });
+  store.insertCdr({ ...cdr('blacklisted', '2026-01-01T11:00:00.000Z', 'busy'), reason: 'blacklisted', missed: false });
+  store.insertCdr({ ...cdr('conference', '2026-01-01T12:00:00.000Z', 'missed'), missed: false });
+  store.insertCdr(cdr('legacy-missed', '2026-01-01T13:00:00.000Z', 'missed'));
+  store.insertCdr(cdr('legacy-busy', '2026-01-01T14:00:00.000Z', 'busy'));
+  t.same(store.listCdr({ missed: true }).map((r) => r.id), ['legacy-missed', 'busy-customer']);
+  t.same(
+    store.listCdr({}).map((r) => [r.id, r.missed]),
+    [
+      ['legacy-busy', false],
+      ['legacy-missed', true],
+      ['conference', false],
+      ['blacklisted', false],
+      ['busy-customer', true],
+    ],
+  );
+});
+
+t.test('a database of schema 4 migrates: its missed calls keep their flag, the callback list starts empty', async (t) => {
+  const dir = tempDir(t, 'store');
+  const db = new Database(join(dir, DATABASE_FILE));
+  for (const m of MIGRATIONS.slice(0, 4)) db.exec(m);
+  db.pragma('user_version = 4');
+  const insert = db.prepare(
+    `INSERT INTO cdr (id, call_id, "from", "to", status, reason, started_at, started_ms, answered_at, ended_at, duration_s, billsec, recording)
+     VALUES (?, 'c', '1001', '1002', ?, 'x', '2026-01-01T00:00:00.000Z', 1767225600000, null, '2026-01-01T00:00:00.000Z', 1, 0, null)`,
+  );
+  insert.run('was-missed', 'missed');
+  insert.run('was-busy', 'busy');
+  db.close();
+  const store = Store.open(dir);
+  t.teardown(() => store.close());
+  t.same(store.listCdr({ missed: true }).map((r) => r.id), ['was-missed']);
+  t.same(store.listMissed({ all: true }), []);
 });
 
 t.test('a database of schema 1 migrates: its CDR rows stay, with no quality', async (t) => {
