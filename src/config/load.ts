@@ -193,6 +193,7 @@ function build(raw: RawConfig, file: string): Config {
       anonymous: raw.callers.anonymous,
     },
     features: { ...raw.features },
+    voicemail: { ...raw.voicemail },
   };
   addImplicitConferences(config);
   return config;

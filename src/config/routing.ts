@@ -1,5 +1,6 @@
 // The dialplan compiled once per (re)load into one lookup table: dialled number -> Destination.
-// Chains of dialplan numbers are followed here, so a lookup is a single Map.get.
+// Chains of dialplan numbers are followed here, so a lookup is a single Map.get. Extensions come
+// first, then the dialplan, then the built-in feature numbers (*97, *98) it does not map itself.
 import { parseDestination } from './destination.js';
 import type { Config, Destination, Routing } from './types.js';
 
@@ -12,6 +13,10 @@ export function compileRouting(config: Config): Routing {
     const d = resolveDestination(config, config.dialplan.get(number)!);
     if (d !== null) table.set(number, d);
   }
+  // Feature numbers the dialplan does not map itself (features.voicemail, features.voicemail_any).
+  const { voicemail, voicemail_any } = config.features;
+  if (voicemail !== null && !table.has(voicemail)) table.set(voicemail, { kind: 'voicemail-main' });
+  if (voicemail_any !== null && !table.has(voicemail_any)) table.set(voicemail_any, { kind: 'voicemail-main', mailbox: 'ask' });
   return {
     config,
     resolve: (number) => table.get(number) ?? null,

@@ -257,6 +257,15 @@ const featureCode = v.pipe(text, v.regex(/^[0-9*#A-D]{1,8}$/, (i) => `a feature 
 
 const features = mapping({
   record_toggle: v.optional(v.nullable(featureCode), '*1'),
+  // Numbers an extension dials (built into the dialplan unless it maps them itself).
+  voicemail: v.optional(v.nullable(featureCode), '*97'),
+  voicemail_any: v.optional(v.nullable(featureCode), '*98'),
+});
+
+/** Voicemail messages (voicemail:EXT): the longest a caller may speak, the shortest kept. */
+const voicemail = mapping({
+  max_message: int(5, 3600, 180),
+  min_message: int(0, 60, 1),
 });
 
 const conference = v.nullable(mapping({ pin: v.optional(v.nullable(pin), null) }));
@@ -352,6 +361,7 @@ export const ConfigSchema = mapping({
   schedules: v.optional(v.record(name, schedule), {}),
   callers: v.optional(callers, {}),
   features: v.optional(features, {}),
+  voicemail: v.optional(voicemail, {}),
 });
 
 export type RawConfig = v.InferOutput<typeof ConfigSchema>;

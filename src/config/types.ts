@@ -122,10 +122,22 @@ export interface RecordingConfig {
   numbers: string[];
 }
 
-/** Feature codes: digits pressed during an answered call. */
+/** Feature codes: digits pressed during an answered call, and numbers an extension dials. */
 export interface FeaturesConfig {
   /** Starts and stops the call's recording (default "*1"); null: no such code. */
   record_toggle: string | null;
+  /** Dialled: the caller's own mailbox, PIN asked (default "*97"); null: no such number. */
+  voicemail: string | null;
+  /** Dialled: any mailbox, its number and PIN asked (default "*98"); null: no such number. */
+  voicemail_any: string | null;
+}
+
+/** Leaving voicemail messages. */
+export interface VoicemailConfig {
+  /** Seconds a caller may speak before the recording ends. */
+  max_message: number;
+  /** Messages shorter than this many seconds are not kept. */
+  min_message: number;
 }
 
 export interface Config {
@@ -201,6 +213,7 @@ export interface Config {
   schedules: Map<string, ScheduleConfig>;
   callers: CallersConfig;
   features: FeaturesConfig;
+  voicemail: VoicemailConfig;
 }
 
 /** A routing target, compiled from a destination string. */
@@ -210,8 +223,10 @@ export type Destination =
   | { kind: 'group'; name: string }
   | { kind: 'queue'; name: string }
   | { kind: 'conference'; name: string }
-  | { kind: 'voicemail'; ext: string }
-  | { kind: 'voicemail-main' }
+  /** greeting: which the caller hears (default unavailable; forwarding on busy says busy). */
+  | { kind: 'voicemail'; ext: string; greeting?: 'unavailable' | 'busy' }
+  /** mailbox: own (default) is the calling extension's when it has a PIN, else asked; ask always asks. */
+  | { kind: 'voicemail-main'; mailbox?: 'own' | 'ask' }
   | { kind: 'hangup' }
   | { kind: 'schedule'; name: string };
 

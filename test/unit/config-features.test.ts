@@ -1,13 +1,14 @@
 import t from 'tap';
+import { compileRouting } from '../../src/config/routing.js';
 import { configErrors, configOf } from '../helpers/config-text.js';
 
 const BASE = 'http: { token: t }\nextensions:\n  "1001": { password: a }\n';
 
 t.test('features.record_toggle is *1 unless set; null turns the feature code off', async (t) => {
-  t.same(configOf(BASE).features, { record_toggle: '*1' });
-  t.same(configOf(`${BASE}features: { record_toggle: "#9" }\n`).features, { record_toggle: '#9' });
-  t.same(configOf(`${BASE}features: { record_toggle: 55 }\n`).features, { record_toggle: '55' }, 'digits YAML reads as a number stay digits');
-  t.same(configOf(`${BASE}features: { record_toggle: null }\n`).features, { record_toggle: null });
+  t.same(configOf(BASE).features.record_toggle, '*1');
+  t.same(configOf(`${BASE}features: { record_toggle: "#9" }\n`).features.record_toggle, '#9');
+  t.same(configOf(`${BASE}features: { record_toggle: 55 }\n`).features.record_toggle, '55', 'digits YAML reads as a number stay digits');
+  t.same(configOf(`${BASE}features: { record_toggle: null }\n`).features.record_toggle, null);
 });
 
 t.test('a bad feature code or an unknown features key is an error at FILE:LINE:COL', async (t) => {
@@ -15,4 +16,27 @@ t.test('a bad feature code or an unknown features key is an error at FILE:LINE:C
   t.same(configErrors(`${BASE}features: { record_toggle: "" }\n`), ['pbx.yaml:4:28: features.record_toggle: a feature code is 1 to 8 keys of 0-9 * # A-D, not ""']);
   t.same(configErrors(`${BASE}features: { record_toggle: "*123456789" }\n`).length, 1, 'at most 8 keys');
   t.same(configErrors(`${BASE}features: { record_togle: "*1" }\n`), ['pbx.yaml:4:13: features: unknown key "record_togle"; did you mean "record_toggle"?']);
+});
+
+t.test('*97 dials the own mailbox and *98 any mailbox without a dialplan entry; both can be moved or turned off', async (t) => {
+  const plain = compileRouting(configOf(BASE));
+  t.same(plain.resolve('*97'), { kind: 'voicemail-main' });
+  t.same(plain.resolve('*98'), { kind: 'voicemail-main', mailbox: 'ask' });
+  const moved = compileRouting(configOf(`${BASE}features: { voicemail: "*500", voicemail_any: null }\n`));
+  t.same(moved.resolve('*500'), { kind: 'voicemail-main' });
+  t.equal(moved.resolve('*97'), null, 'the old number is free again');
+  t.equal(moved.resolve('*98'), null, 'null turns the number off');
+  const mapped = compileRouting(configOf(`${BASE}dialplan: { "*98": "hangup" }\n`));
+  t.same(mapped.resolve('*98'), { kind: 'hangup' }, 'the dialplan wins over a feature number');
+});
+
+t.test('a feature number that is an extension, or a bad one, is an error at FILE:LINE:COL', async (t) => {
+  t.same(configErrors(`${BASE}features:\n  voicemail: "1001"\n`), ['pbx.yaml:5:14: features.voicemail: feature number 1001 is also an extension; pick a number no extension has (such as *97)']);
+  t.same(configErrors(`${BASE}features: { voicemail_any: "*9x" }\n`), ['pbx.yaml:4:28: features.voicemail_any: a feature code is 1 to 8 keys of 0-9 * # A-D, not "*9x"']);
+});
+
+t.test('voicemail.max_message is 180 s and min_message 1 s unless set; out of range is an error', async (t) => {
+  t.same(configOf(BASE).voicemail, { max_message: 180, min_message: 1 });
+  t.same(configOf(`${BASE}voicemail: { max_message: 60, min_message: 0 }\n`).voicemail, { max_message: 60, min_message: 0 });
+  t.same(configErrors(`${BASE}voicemail:\n  max_message: 2\n`), ['pbx.yaml:5:16: voicemail.max_message: must be at least 5 (got 2)']);
 });
