@@ -6,7 +6,7 @@ import { readFileSync } from 'node:fs';
 import { availableParallelism } from 'node:os';
 import type { CallInfo, ControlSource, RecordingResult, RegistrationInfo, StatusInfo } from './api/control-types.js';
 import { startControlServer, type ControlServer } from './api/control.js';
-import { startCall } from './apps/goto.js';
+import { appStart } from './apps/goto.js';
 import { CallControl } from './calls/control.js';
 import { loadConfig } from './config/load.js';
 import { compileRouting } from './config/routing.js';
@@ -168,7 +168,7 @@ class PbxRuntime implements Pbx, ControlSource {
       store: this.#cdrWriter,
       log,
       localContact: (transport) => this.#contactUri(transport),
-      start: startCall,
+      start: appStart({ voicemail: this.#voicemail }),
       userAgent: config.sip.user_agent,
     });
     this.#calls = calls;

@@ -5,8 +5,12 @@
 import type { Call } from '../calls/call.js';
 import { finalDestination } from '../calls/route.js';
 import type { Destination } from '../config/types.js';
-import { APP_ERRORS, Channel, type ChannelHost } from './channel.js';
+import type { CallStart } from '../calls/control.js';
+import { APP_ERRORS, Channel } from './channel.js';
 import { runIvr } from './ivr.js';
+import type { AppServices } from './services.js';
+import { runVoicemail } from './voicemail.js';
+import { runVoicemailMain } from './voicemail-main.js';
 import { PbxError } from '../util/errors.js';
 
 /**
@@ -19,14 +23,16 @@ export type GotoResult = 'done' | 'failed';
 const MAX_HOPS = 32;
 
 /**
- * CallControl's start (CallControlOptions.start): a new call to its first destination. A caller
- * the PBX answered that no destination took in the end is hung up.
+ * CallControl's start (CallControlOptions.start) with the stores apps use: a new call to its first
+ * destination. A caller the PBX answered that no destination took in the end is hung up.
  */
-export function startCall(call: Call, dest: Destination, host: ChannelHost): void {
-  const ch = new Channel(call, host);
-  void goto(ch, dest).then(async (result) => {
-    if (result === 'failed' && !ch.gone) await ch.hangup('no-destination');
-  });
+export function appStart(services: AppServices): CallStart {
+  return (call: Call, dest: Destination, host) => {
+    const ch = new Channel(call, host, services);
+    void goto(ch, dest).then(async (result) => {
+      if (result === 'failed' && !ch.gone) await ch.hangup('no-destination');
+    });
+  };
 }
 
 /** Sends the caller on the channel to `dest`. Never rejects. */
@@ -61,6 +67,10 @@ export async function goto(ch: Channel, dest: Destination): Promise<GotoResult> 
         ch.log.info({ route: reached.steps.join('; ') }, 'routed');
         return await goto(ch, reached.dest);
       }
+      case 'voicemail':
+        return await runVoicemail(ch, dest);
+      case 'voicemail-main':
+        return await runVoicemailMain(ch, dest.mailbox === 'ask' ? null : ownMailbox(ch));
       case 'hangup':
         ch.log.info({}, 'routed to hangup');
         await ch.hangup('hangup');
@@ -75,6 +85,12 @@ export async function goto(ch: Channel, dest: Destination): Promise<GotoResult> 
     await ch.hangup('app-error', 500).catch(() => undefined);
     return 'done';
   }
+}
+
+/** The calling extension's mailbox when it has a PIN (*97); null: the caller is asked for one. */
+function ownMailbox(ch: Channel): string | null {
+  const from = ch.call.parties.from;
+  return ch.routing.config.extensions.get(from)?.voicemail != null ? from : null;
 }
 
 function describe(dest: Destination): string {

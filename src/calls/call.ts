@@ -106,6 +106,8 @@ export class Call {
   #localAnswerWaiter: (() => void) | null = null;
   /** Where the call went, in order ("ivr:main", "1002"), for the CDR. */
   readonly #path: string[] = [];
+  /** The caller left a voicemail message: the CDR status of the call if no person answered it. */
+  #voicemailLeft = false;
   /** Gets the caller's digits while an app has the call. */
   onCallerDigit: ((digit: string) => void) | null = null;
   readonly #endWaiters: Array<() => void> = [];
@@ -160,6 +162,11 @@ export class Call {
   /** Adds a step to the path the CDR records ("ivr:main", then "1002"). */
   addPath(step: string): void {
     this.#path.push(step);
+  }
+
+  /** The caller left a voicemail message: the CDR says 'voicemail' rather than 'missed'. */
+  markVoicemail(): void {
+    this.#voicemailLeft = true;
   }
 
   /** The caller's media leg (for apps: play, collect digits), once open. */
@@ -758,6 +765,7 @@ export class Call {
   #finish(status: CdrRow['status'], reason: string): Promise<void> | undefined {
     if (this.#ended) return undefined;
     this.#ended = true;
+    if (status === 'missed' && this.#voicemailLeft) status = 'voicemail';
     this.state = 'ending';
     this.#stopRinging();
     if (this.#handOver !== null) this.#endHandOver(this.#handOver, 'caller-gone');
