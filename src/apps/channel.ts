@@ -78,11 +78,13 @@ export interface RecordOptions {
   maxMs: number;
   /** Keys that end the recording (other keys are ignored), e.g. "#". */
   terminators: string;
+  /** > 0: the recording ends once the caller has been quiet this long (the quiet stays in the file). */
+  silenceMs?: number;
 }
 
 export interface Recorded {
-  /** What ended it: a terminator key, the time limit, or the caller hanging up. */
-  end: 'terminator' | 'max' | 'hangup';
+  /** What ended it: a terminator key, the time limit, the caller's silence, or the caller hanging up. */
+  end: 'terminator' | 'max' | 'silence' | 'hangup';
   /** How long it recorded. */
   ms: number;
 }
@@ -199,17 +201,32 @@ export class Channel {
     const media = this.#host.media;
     if (media.record === undefined || media.stopRecord === undefined) throw new PbxError(APP_ERRORS.MEDIA, 'the media engine cannot record');
     this.#buffer.length = 0;
-    const id = await media.record([leg], path, { mode: 'mono' });
+    const silenceMs = o.silenceMs ?? 0;
+    let id: string | null = null;
+    let quiet = false;
+    // The worker answers the record request before its first frame, so the id is known in time.
+    const onSilence = (recordingId: string): void => {
+      if (recordingId === id) {
+        quiet = true;
+        this.#wake?.();
+      }
+    };
+    if (silenceMs > 0) media.on?.('record-silence', onSilence);
     const started = performance.now();
-    const deadline = started + o.maxMs;
     let end: Recorded['end'] = 'max';
     try {
+      id = await media.record([leg], path, { mode: 'mono', silenceMs });
+      const deadline = started + o.maxMs;
       for (;;) {
         const left = deadline - performance.now();
         if (left <= 0) break;
-        const digit = await this.#nextDigit(left);
+        const digit = quiet ? null : await this.#nextDigit(left);
         if (this.gone) {
           end = 'hangup';
+          break;
+        }
+        if (quiet) {
+          end = 'silence';
           break;
         }
         if (digit !== null && o.terminators.includes(digit)) {
@@ -218,7 +235,8 @@ export class Channel {
         }
       }
     } finally {
-      await media.stopRecord(id);
+      if (silenceMs > 0) media.off?.('record-silence', onSilence);
+      if (id !== null) await media.stopRecord(id);
     }
     return { end, ms: Math.round(performance.now() - started) };
   }

@@ -262,10 +262,11 @@ const features = mapping({
   voicemail_any: v.optional(v.nullable(featureCode), '*98'),
 });
 
-/** Voicemail messages (voicemail:EXT): the longest a caller may speak, the shortest kept. */
+/** Voicemail messages (voicemail:EXT): the longest a caller may speak, the shortest kept, the silence that ends one. */
 const voicemail = mapping({
   max_message: int(5, 3600, 180),
   min_message: int(0, 60, 1),
+  max_silence: int(0, 600, 10),
 });
 
 const conference = v.nullable(mapping({ pin: v.optional(v.nullable(pin), null) }));

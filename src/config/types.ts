@@ -138,6 +138,8 @@ export interface VoicemailConfig {
   max_message: number;
   /** Messages shorter than this many seconds are not kept. */
   min_message: number;
+  /** Seconds of silence that end a message (and are cut off it); 0: silence never ends one. */
+  max_silence: number;
 }
 
 export interface Config {

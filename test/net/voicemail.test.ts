@@ -24,7 +24,7 @@ t.setTimeout(180_000);
 
 let pbx: TestPbx;
 t.before(async () => {
-  pbx = await startPbx({ voicemailPins: { '1002': '4321' }, dialplan: { '800': 'voicemail:1002' } });
+  pbx = await startPbx({ voicemailPins: { '1002': '4321' }, dialplan: { '800': 'voicemail:1002' }, extra: 'voicemail: { max_silence: 3 }\n' });
 });
 t.teardown(() => pbx.close());
 
@@ -68,14 +68,18 @@ function isTone(pcm: Int16Array, hz: number): boolean {
   return goertzel(pcm, 8000, hz) > 0.3 * meanSquare;
 }
 
-/** Leaves a 2 s message of a 600 Hz tone in 1002's mailbox from 1001; resolves with the call. */
-async function leaveMessage(t: Test): Promise<Answered> {
+/**
+ * Leaves a 2 s message of a 600 Hz tone in 1002's mailbox from 1001, ended by '#' (or by 4 s of
+ * silence after it); resolves with the call.
+ */
+async function leaveMessage(t: Test, end: '#' | 'silence' = '#'): Promise<Answered> {
   const alice = await phone(t, pbx, '1001');
   const c = await dial(t, alice, '800');
   await press(c, '#');
   await logged((l) => l.obj.callId === c.callId && l.msg === 'recording a voicemail message', 'the recording start');
   await c.ep.send(sine(8000, TONE_HZ, 8000, 16000), c.pbxMedia.port);
-  await press(c, '#');
+  if (end === '#') await press(c, '#');
+  else void c.ep.send(new Int16Array(8000 * 6), c.pbxMedia.port);
   const bye = await alice.request('BYE');
   alice.reply(bye, 200, '');
   return c;
@@ -174,4 +178,16 @@ t.test('a wrong PIN three times: goodbye and the PBX hangs up; nothing is opened
   bob.reply(bye, 200, '');
   t.notOk(pbx.log.some((l) => l.obj.callId === c.callId && l.msg === 'voicemail login'));
   t.match(await cdrFor(pbx, c.callId), { path: 'voicemail-main' });
+});
+
+t.test('a caller who stops talking: 3 s of silence end the message, and the silence is cut off it', async (t) => {
+  const before = new Set(pbx.voicemail.list('1002').map((m) => m.id));
+  const c = await leaveMessage(t, 'silence');
+  await logged(() => pbx.voicemail.list('1002').length > before.size, 'the new message');
+  const message = pbx.voicemail.list('1002').find((m) => !before.has(m.id))!;
+  t.equal(message.call_id, c.callId);
+  t.ok(message.duration_s >= 1.5 && message.duration_s < 3, `about the 2 s of tone (${message.duration_s} s)`);
+  const wav = readWav(message.path);
+  const tail = wav.pcm.subarray(Math.max(0, wav.pcm.length - wav.sampleRate / 4));
+  t.ok(rms(tail) > 1000, 'the file ends in the tone, not in silence');
 });

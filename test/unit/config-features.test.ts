@@ -35,8 +35,8 @@ t.test('a feature number that is an extension, or a bad one, is an error at FILE
   t.same(configErrors(`${BASE}features: { voicemail_any: "*9x" }\n`), ['pbx.yaml:4:28: features.voicemail_any: a feature code is 1 to 8 keys of 0-9 * # A-D, not "*9x"']);
 });
 
-t.test('voicemail.max_message is 180 s and min_message 1 s unless set; out of range is an error', async (t) => {
-  t.same(configOf(BASE).voicemail, { max_message: 180, min_message: 1 });
-  t.same(configOf(`${BASE}voicemail: { max_message: 60, min_message: 0 }\n`).voicemail, { max_message: 60, min_message: 0 });
+t.test('voicemail.max_message is 180 s, min_message 1 s and max_silence 10 s unless set; out of range is an error', async (t) => {
+  t.same(configOf(BASE).voicemail, { max_message: 180, min_message: 1, max_silence: 10 });
+  t.same(configOf(`${BASE}voicemail: { max_message: 60, min_message: 0, max_silence: 0 }\n`).voicemail, { max_message: 60, min_message: 0, max_silence: 0 });
   t.same(configErrors(`${BASE}voicemail:\n  max_message: 2\n`), ['pbx.yaml:5:16: voicemail.max_message: must be at least 5 (got 2)']);
 });
