@@ -76,7 +76,7 @@ export async function goto(ch: Channel, dest: Destination): Promise<GotoResult> 
         await ch.hangup('hangup');
         return 'done';
       default:
-        ch.unavailable(describe(dest));
+        ch.unavailable(`${dest.kind}:${dest.name}`);
         return ch.gone ? 'done' : 'failed';
     }
   } catch (err) {
@@ -91,18 +91,4 @@ export async function goto(ch: Channel, dest: Destination): Promise<GotoResult> 
 function ownMailbox(ch: Channel): string | null {
   const from = ch.call.parties.from;
   return ch.routing.config.extensions.get(from)?.voicemail != null ? from : null;
-}
-
-function describe(dest: Destination): string {
-  switch (dest.kind) {
-    case 'extension':
-      return dest.ext;
-    case 'voicemail':
-      return `voicemail:${dest.ext}`;
-    case 'voicemail-main':
-    case 'hangup':
-      return dest.kind;
-    default:
-      return `${dest.kind}:${dest.name}`;
-  }
 }

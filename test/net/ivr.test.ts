@@ -5,10 +5,10 @@ import t, { type Test } from 'tap';
 import { goertzel, sine } from '../helpers/audio.js';
 import { concat, dtmfTone, silence } from '../helpers/dtmf-audio.js';
 import { RtpEndpoint } from '../helpers/rtp-endpoint.js';
-import { callIdOf, cdrFor, phone } from './helpers/flows.js';
+import { callApp, callIdOf, cdrFor, logged as waitLogged, phone, type AppCall } from './helpers/flows.js';
 import { startPbx, type TestPbx } from './helpers/pbx.js';
 import type { LogLine } from '../helpers/log.js';
-import { sdpFor, sdpMedia, type Addr, type Phone, type PhoneDialog } from './helpers/phone.js';
+import { sdpFor, sdpMedia, type Addr, type Phone } from './helpers/phone.js';
 
 const MENUS = `  main: { prompt: welcome, options: { "1": "1001", "2": "ivr:sales", "9": "hangup" }, timeout: 1, retries: 1, default: "1003" }
   sales: { prompt: please-hold, options: { "1": "1002" }, timeout: 2, retries: 0, default: "1003", direct_dial: false, language: ru }
@@ -24,39 +24,16 @@ t.before(async () => {
 });
 t.teardown(() => pbx.close());
 
-/** Resolves once the PBX logged a line matching `pred` (polled, bounded to 5 s). */
-async function logged(pred: (l: LogLine) => boolean): Promise<void> {
-  for (let i = 0; i < 250; i++) {
-    if (pbx.log.some(pred)) return;
-    await new Promise((r) => setTimeout(r, 20));
-  }
-  throw new Error('the PBX did not log the expected line within 5 s');
+/** Resolves once the PBX logged a line matching `pred` (bounded to 5 s). */
+function logged(pred: (l: LogLine) => boolean): Promise<void> {
+  return waitLogged(pbx, pred);
 }
 
-interface IvrCall {
-  dialog: PhoneDialog;
-  callId: string;
-  /** The PBX's media port for the caller. */
-  pbxMedia: Addr;
-  ep: RtpEndpoint;
-}
+type IvrCall = AppCall;
 
-/**
- * `caller` dials the IVR (500) with a PCMU + telephone-event endpoint (PCMU alone with `inband`:
- * its digits are then tones in the audio); the PBX answers.
- */
-async function callIvr(t: Test, caller: Phone, inband = false): Promise<IvrCall> {
-  const ep = await RtpEndpoint.open({ name: 'PCMU', payloadType: 0, clockRate: 8000, dtmfPayloadType: inband ? null : 101 });
-  t.teardown(() => ep.close());
-  const invite = await caller.dial('500', sdpFor(ep.port, inband ? [[0, 'PCMU']] : CODECS));
-  const ok = await caller.final(invite);
-  if (ok.status !== 200) throw new Error(`the IVR answered ${ok.status}`);
-  const dialog = caller.dialogFromUac(invite, ok);
-  caller.inDialog(dialog, 'ACK', undefined, dialog.cseq);
-  const pbxMedia = sdpMedia(ok.body);
-  // Where the PBX sends the prompt from: the leg it listens on.
-  await ep.waitFor(() => (ep.packets.get(0) ?? 0) >= 5, 8000, 'the menu prompt');
-  return { dialog, callId: callIdOf(invite), pbxMedia, ep };
+/** `caller` dials the IVR (500); see callApp. */
+function callIvr(t: Test, caller: Phone, inband = false): Promise<IvrCall> {
+  return callApp(t, caller, '500', inband);
 }
 
 /** The extension's phone rings and answers with its own PCMU endpoint. */
