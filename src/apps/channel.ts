@@ -11,7 +11,7 @@
 //   await ch.record(path, { maxMs: 180000, terminators: '#' })
 //                                                       -> { end: 'terminator' | 'max' | 'hangup', ms }: the
 //                                                       caller's voice to a mono WAV (also when it hangs up)
-//   await ch.dial('1002')                               -> DialResult: rings the extension; see below
+//   await ch.dial('1002', { ringTimeoutMs })             -> DialResult: rings extensions; see below
 //   await ch.hangup('reason')                           BYE (or a final status when not answered)
 //   ch.unavailable('group:sales')                       a destination not built yet
 //   ch.addPath('ivr:main')                              a step of the path the CDR records
@@ -23,13 +23,14 @@
 // Every method throws PbxError PBX_ERR_APP_CALLER_GONE once the caller has hung up, so an app's
 // code reads straight through; goto() (goto.ts) catches it.
 //
-// dial(ext) on a caller the PBX has not answered is the plain B2BUA call (the caller hears the
-// callee's ringing; a failure is the SIP status as for any call) and resolves 'ringing' once the
-// INVITEs are out. On an answered caller it is a hand-over: ringback to the caller, the callee
-// bridged when it answers ('answered'), or 'busy', 'no-answer', 'not-registered', 'failed' with
-// the caller still on the channel.
+// dial(ext or [exts]) rings every contact of the extensions in parallel and resolves with how it
+// went: 'answered' (the caller is talking to the callee: the app is done), or 'busy', 'no-answer',
+// 'not-registered', 'failed' with the caller still on the channel, for the app to go on (another
+// extension, voicemail, a forward). A caller the PBX has not answered hears the callees' progress
+// (the plain B2BUA call) and, when the app gives up, gets the refusal's SIP status through
+// hangup() (call.refusal: 486, 480, the callee's own); one the PBX answered hears ringback.
 import type { Call, DialResult } from '../calls/call.js';
-import type { CallHost } from '../calls/control.js';
+import type { CallHost, DialOptions } from '../calls/control.js';
 import { parseDestination } from '../config/destination.js';
 import type { Destination, Routing } from '../config/types.js';
 import type { PlaySource } from '../media/engine.js';
@@ -253,13 +254,12 @@ export class Channel {
     await this.#host.media.stopPlay?.(this.#leg());
   }
 
-  /** Rings extension `ext`; see the header. */
-  async dial(ext: string): Promise<DialResult> {
+  /** Rings extensions; see the header. */
+  async dial(exts: string | readonly string[], options: DialOptions = {}): Promise<DialResult> {
     this.#check();
     // A call that goes straight to an extension has no path; one an app hands over records the step.
-    if (this.call.answeredByPbx) this.addPath(ext);
-    const result = await this.#host.dial(this.call, ext);
-    if (result === 'ringing') this.call.onCallerDigit = null;
+    if (this.call.answeredByPbx && typeof exts === 'string') this.addPath(exts);
+    const result = await this.#host.dial(this.call, exts, options);
     if (result === 'answered') {
       this.call.onCallerDigit = null;
       const leg = this.call.callerMediaLeg;
@@ -268,8 +268,11 @@ export class Channel {
     return result;
   }
 
-  /** Ends the call: BYE to an answered caller, `status` (default 603) to one still waiting. */
-  async hangup(reason: string, status = 603): Promise<void> {
+  /**
+   * Ends the call: BYE to an answered caller, `status` to one still waiting (default: why the
+   * last dial got nobody, else 603).
+   */
+  async hangup(reason: string, status = this.call.refusal?.status ?? 603): Promise<void> {
     if (this.gone) return;
     if (this.call.answeredByPbx) await this.call.hangup(reason);
     else this.call.fail(status, reason);

@@ -1,16 +1,18 @@
 // The one place a Destination is carried out, for the first destination of a call and for every
 // one an app hands the caller on to (an IVR option, its default). A call the PBX has not answered
 // yet keeps the plain B2BUA behaviour: an extension rings with the callee's progress passed
-// through, `hangup` is 603, a destination not built yet is 501.
+// through and a refusal reaches the caller as its SIP status, `hangup` is 603, a destination not
+// built yet is 501.
 import type { Call } from '../calls/call.js';
 import { finalDestination } from '../calls/route.js';
 import type { Destination } from '../config/types.js';
 import type { CallStart } from '../calls/control.js';
 import { APP_ERRORS, Channel } from './channel.js';
+import { featureApp } from './features.js';
 import { runIvr } from './ivr.js';
 import type { AppServices } from './services.js';
 import { runVoicemail } from './voicemail.js';
-import { runVoicemailMain } from './voicemail-main.js';
+import { ownMailbox, runVoicemailMain } from './voicemail-main.js';
 import { PbxError } from '../util/errors.js';
 
 /**
@@ -30,7 +32,7 @@ export function appStart(services: AppServices): CallStart {
   return (call: Call, dest: Destination, host) => {
     const ch = new Channel(call, host, services);
     void goto(ch, dest).then(async (result) => {
-      if (result === 'failed' && !ch.gone) await ch.hangup('no-destination');
+      if (result === 'failed' && !ch.gone) await ch.hangup(call.answeredByPbx ? 'no-destination' : (call.refusal?.reason ?? 'no-destination'));
     });
   };
 }
@@ -47,7 +49,7 @@ export async function goto(ch: Channel, dest: Destination): Promise<GotoResult> 
       case 'extension': {
         const result = await ch.dial(dest.ext);
         ch.log.info({ ext: dest.ext, result }, 'dialled from an app');
-        return result === 'answered' || result === 'ringing' || ch.gone ? 'done' : 'failed';
+        return result === 'answered' || ch.gone ? 'done' : 'failed';
       }
       case 'ivr': {
         const menu = ch.routing.config.ivr.get(dest.name);
@@ -70,7 +72,16 @@ export async function goto(ch: Channel, dest: Destination): Promise<GotoResult> 
       case 'voicemail':
         return await runVoicemail(ch, dest);
       case 'voicemail-main':
-        return await runVoicemailMain(ch, dest.mailbox === 'ask' ? null : ownMailbox(ch));
+        return await runVoicemailMain(ch, ownMailbox(ch));
+      case 'feature': {
+        const app = featureApp(dest.name);
+        if (app === null) {
+          ch.unavailable(`feature:${dest.name}`);
+          return ch.gone ? 'done' : 'failed';
+        }
+        ch.addPath(`feature:${dest.name}`);
+        return await app(ch, dest.arg);
+      }
       case 'hangup':
         ch.log.info({}, 'routed to hangup');
         await ch.hangup('hangup');
@@ -87,8 +98,3 @@ export async function goto(ch: Channel, dest: Destination): Promise<GotoResult> 
   }
 }
 
-/** The calling extension's mailbox when it has a PIN (*97); null: the caller is asked for one. */
-function ownMailbox(ch: Channel): string | null {
-  const from = ch.call.parties.from;
-  return ch.routing.config.extensions.get(from)?.voicemail != null ? from : null;
-}

@@ -38,6 +38,12 @@ interface Session {
   language: string;
 }
 
+/** The calling extension's mailbox when it has a PIN (*97); null: the caller is asked for one. */
+export function ownMailbox(ch: Channel): string | null {
+  const from = ch.call.parties.from;
+  return ch.routing.config.extensions.get(from)?.voicemail != null ? from : null;
+}
+
 /**
  * Runs the mailbox menus for `mailbox`, or for the mailbox number the caller enters when it is
  * null (*98, or a caller that is no extension with a PIN).

@@ -1,8 +1,10 @@
 // One B2BUA call: the caller's UAS leg, a UAC leg forked to each contact of the callee, the winner
 // of the forks as the callee leg, and the media session that anchors RTP between them.
-// A call may also be answered by the PBX itself (answerLocally: an app such as an IVR talks to the
-// caller) and later handed over to a callee (connect): the caller hears ringback meanwhile, and
-// a callee that does not answer is a result for the app, not a SIP error to the caller.
+// Ringing is done in rounds (dial): an app rings one extension, then another (a group's next member,
+// a forward, voicemail). A call may also be answered by the PBX itself (answerLocally: an app such
+// as an IVR talks to the caller) and later handed over to a callee: the caller hears ringback
+// meanwhile. Either way a callee that does not answer is a result for the app, not yet a SIP error
+// to the caller.
 import type { CallInfo } from '../api/control-types.js';
 import type { Clock, ServerTransaction } from '../sip/transaction/types.js';
 import type { SipRequest, SipResponse, TransportName } from '../sip/message.js';
@@ -10,6 +12,7 @@ import type { CdrRow } from '../store/types.js';
 import type { CallBinding, CallMedia, CallStore } from './deps.js';
 import type { Log } from '../util/log.js';
 import type { DtmfMethod } from '../media/dtmf/digits.js';
+import type { DtmfMode } from '../config/types.js';
 import { INFO_DURATION_MS, InfoDigitSender, infoContent, type CallDtmf } from './dtmf.js';
 import { FeatureCodes } from './feature-codes.js';
 import { Leg, UacLeg, type LegContext, type UasLeg } from './leg.js';
@@ -54,18 +57,35 @@ export interface CallParties {
   callee?: string | null;
 }
 
-/** How a hand-over to a callee ended (connect()). */
+/** How a ring attempt ended (Call.dial). */
 export type ConnectResult = 'answered' | 'busy' | 'no-answer' | 'failed' | 'caller-gone';
 
-/**
- * How ringing an extension for a call went: a hand-over's ConnectResult, 'not-registered' (no
- * binding), or 'ringing' (a plain B2BUA call: the INVITEs are out, the caller gets the outcome).
- */
-export type DialResult = ConnectResult | 'not-registered' | 'ringing';
+/** How ringing extensions for a call went: a ConnectResult, or 'not-registered' (no binding at all). */
+export type DialResult = ConnectResult | 'not-registered';
 
-/** A hand-over in progress: its forks, the best refusal so far, its ring timer. */
-interface HandOver {
+/** One contact to ring: a binding of extension `ext`. */
+export interface DialTarget extends CallBinding {
+  ext: string;
+}
+
+/**
+ * Why the last ring attempt got nobody: the SIP status a caller still waiting gets when the app
+ * gives up (486 busy, 480 no answer, or the callee's own refusal) and the CDR reason.
+ */
+export interface Refusal {
+  status: number;
+  reason: string;
+}
+
+/**
+ * One round of ringing (Call.dial): its forks, the extension each rings, the best refusal so far,
+ * its ring timer. `early`: the caller is still waiting (no 200 sent), so the callees' progress
+ * reaches it; otherwise the PBX answered it and it hears ringback.
+ */
+interface Attempt {
+  early: boolean;
   forks: UacLeg[];
+  exts: Map<UacLeg, string>;
   best: number;
   timer: unknown;
   resolve(result: ConnectResult): void;
@@ -90,8 +110,6 @@ export class Call {
   readonly #media: MediaSession;
   readonly #forks: UacLeg[] = [];
   #b: UacLeg | null = null;
-  #best = 0;
-  #ringTimer: unknown = null;
   #offerInProgress = false;
   /** The caller's INVITE had no SDP: the callee's 2xx holds the offer, the caller's ACK the answer. */
   #lateOffer = false;
@@ -101,7 +119,9 @@ export class Call {
   readonly #features: FeatureCodes<'record_toggle'> | null;
   /** The PBX sent the caller its own 200 (an app answered): no person has answered yet. */
   #answeredByPbx = false;
-  #handOver: HandOver | null = null;
+  /** The ring attempt in progress (Call.dial), if any. */
+  #attempt: Attempt | null = null;
+  #refusal: Refusal | null = null;
   /** Wakes answerLocally() when the caller's ACK brought the answer to the PBX's own offer. */
   #localAnswerWaiter: (() => void) | null = null;
   /** Where the call went, in order ("ivr:main", "1002"), for the CDR. */
@@ -202,10 +222,75 @@ export class Call {
   }
 
   /**
-   * Opens the media legs, rewrites the caller's offer for the callee and forks the INVITE to every
-   * binding in parallel.
+   * The extension rung next, when it is another than the call was routed to (an app hands the
+   * caller over): its phone's dtmf_mode shapes the offer, and its `record` starts the recording at
+   * the answer.
    */
-  async ring(bindings: readonly CallBinding[], fork: ForkHeaders): Promise<void> {
+  calleeSettings(s: { dtmfMode: DtmfMode; record: boolean }): void {
+    this.#media.setCalleeDtmfMode(s.dtmfMode);
+    if (s.record) this.#recording.recordFromAnswer();
+  }
+
+  /** Why the last ring attempt got nobody (null before any, and after an answer). */
+  get refusal(): Refusal | null {
+    return this.#refusal;
+  }
+
+  /** Records why nobody could be rung at all (an app dials, finds nothing to ring). */
+  refuse(status: number, reason: string): void {
+    this.#refusal = { status, reason };
+  }
+
+  /**
+   * Rings `targets` (the contacts of one or several extensions) in parallel for `ringTimeoutMs`,
+   * and resolves with how it went. A caller still waiting (not answered by the PBX) gets the
+   * callees' progress (180, 183 with early media) and, when one answers, its 200: the plain B2BUA
+   * call. A caller the PBX answered hears ringback and is bridged to the callee that answers (a
+   * hand-over). Either way a round that gets nobody leaves the caller as it was, with `refusal`
+   * saying why, for the app to go on (the next member, voicemail, a forward) or give up. One round
+   * at a time.
+   */
+  async dial(targets: readonly DialTarget[], fork: ForkHeaders, ringTimeoutMs: number): Promise<ConnectResult> {
+    if (this.#ended) return 'caller-gone';
+    if (this.#b !== null || this.#attempt !== null || targets.length === 0) return 'failed';
+    this.#refusal = null;
+    let offer: Buffer | null;
+    const early = !this.#answeredByPbx;
+    if (early) {
+      offer = await this.#earlyOffer();
+      if (offer === null) return this.#ended ? 'caller-gone' : 'failed';
+    } else {
+      offer = this.#media.handOverOffer();
+      if (offer === null) return 'failed';
+    }
+    const exts = new Set(targets.map((t) => t.ext));
+    if (exts.size === 1) this.parties.callee = targets[0]!.ext;
+    return new Promise((resolve) => {
+      const h: Attempt = { early, forks: [], exts: new Map(), best: 0, timer: null, resolve };
+      this.#attempt = h;
+      this.state = 'ringing';
+      if (early) this.#env.progress?.(this, 'trying');
+      else this.#ringback(true);
+      this.log.info({ contacts: targets.length, extensions: [...exts], to: fork.to, early }, 'forking INVITE');
+      h.forks.push(...this.#fork(targets, fork, offer!, early && this.#lateOffer));
+      targets.forEach((t, i) => h.exts.set(h.forks[i]!, t.ext));
+      for (const leg of h.forks) {
+        leg.start({ onProvisional: (l, res) => this.#onForkProvisional(h, l, res), onFinal: (l, res) => this.#onForkFinal(h, l, res) });
+      }
+      h.timer = this.#env.clock.setTimeout(() => {
+        h.timer = null;
+        this.log.info({}, 'nobody answered in time');
+        this.#endAttempt(h, 'no-answer', { status: 480, reason: 'no-answer' });
+      }, ringTimeoutMs);
+    });
+  }
+
+  /**
+   * The offer forked to callees of a caller still waiting: its own offer rewritten to point at the
+   * PBX (empty for a late offer, RFC 3264: the callee's 2xx will offer). Null when the call ended
+   * instead (503 no media, 488 no common codec).
+   */
+  async #earlyOffer(): Promise<Buffer | null> {
     const offer = this.a.st.request.body;
     this.#lateOffer = offer.length === 0;
     try {
@@ -213,23 +298,16 @@ export class Call {
     } catch (err) {
       this.log.error({ err }, 'media legs could not be opened');
       this.fail(503, 'media-unavailable');
-      return;
+      return null;
     }
-    if (this.#ended) return;
-    const calleeOffer = this.#lateOffer ? Buffer.alloc(0) : this.#media.forwardOffer('caller', offer);
+    if (this.#ended) return null;
+    if (this.#lateOffer) return Buffer.alloc(0);
+    const calleeOffer = this.#media.forwardOffer('caller', offer);
     if (calleeOffer === null) {
       this.log.info({}, 'no common codec with the caller offer');
       this.fail(488, 'no-common-codec', [warning('no common codec: the PBX relays PCMU, PCMA, telephone-event')]);
-      return;
     }
-    this.state = 'ringing';
-    this.#env.progress?.(this, 'trying');
-    this.log.info({ contacts: bindings.length }, 'forking INVITE');
-    const legs = this.#fork(bindings, fork, calleeOffer, this.#lateOffer);
-    for (const leg of legs) {
-      leg.start({ onProvisional: (l, res) => this.#onForkProvisional(l, res), onFinal: (l, res) => this.#onForkFinal(l, res) });
-    }
-    this.#ringTimer = this.#env.clock.setTimeout(() => this.#onRingTimeout(), this.#env.ringTimeoutMs);
+    return calleeOffer;
   }
 
   /** One INVITE per contact of the callee, each leg kept with the call's forks; not started yet. */
@@ -281,6 +359,7 @@ export class Call {
     this.a.accept(body);
     this.#answeredByPbx = true;
     this.log.info({}, 'answered by the PBX');
+    this.#env.progress?.(this, 'confirmed');
     if (this.#lateOffer) {
       // Nothing can be played before the caller's ACK says which codec it takes.
       await Promise.race([new Promise<void>((resolve) => (this.#localAnswerWaiter = resolve)), this.whenEnded()]);
@@ -289,85 +368,16 @@ export class Call {
     return !this.#ended;
   }
 
-  /**
-   * Hands a call the PBX answered over to a callee: forks to every binding with an offer built from
-   * the caller's settled codec, plays ringback to the caller, and bridges the callee that answers
-   * (answered_at is then set). Resolves with how it ended; on anything but 'answered' the caller is
-   * still with the app (ringback stopped).
-   */
-  connect(bindings: readonly CallBinding[], fork: ForkHeaders, ringTimeoutMs: number): Promise<ConnectResult> {
-    if (this.#ended) return Promise.resolve('caller-gone');
-    const offer = this.#answeredByPbx && this.#b === null && this.#handOver === null ? this.#media.handOverOffer() : null;
-    if (offer === null || bindings.length === 0) return Promise.resolve('failed');
-    return new Promise((resolve) => {
-      const h: HandOver = { forks: [], best: 0, timer: null, resolve };
-      this.#handOver = h;
-      this.state = 'ringing';
-      this.log.info({ contacts: bindings.length, to: fork.to }, 'handing over: forking INVITE');
-      this.#ringback(true);
-      h.forks.push(...this.#fork(bindings, fork, offer, false));
-      for (const leg of h.forks) {
-        leg.start({ onProvisional: () => undefined, onFinal: (l, res) => this.#onHandOverFinal(h, l, res) });
-      }
-      h.timer = this.#env.clock.setTimeout(() => {
-        h.timer = null;
-        this.log.info({}, 'nobody answered the hand-over in time');
-        this.#endHandOver(h, 'no-answer');
-      }, ringTimeoutMs);
-    });
-  }
-
-  #onHandOverFinal(h: HandOver, leg: UacLeg, res: SipResponse): void {
-    const ok = res.status >= 200 && res.status < 300;
-    if (this.#ended || this.#handOver !== h) {
-      if (ok) void leg.request('BYE');
-      this.#closeLeg(leg);
-      return;
-    }
-    if (!ok) {
-      this.#closeLeg(leg);
-      h.best = h.best === 0 ? res.status : betterFinal(h.best, res.status);
-      if (h.forks.every((f) => f.final !== null)) {
-        const s = h.best;
-        this.log.info({ status: s }, 'every contact refused the hand-over');
-        this.#endHandOver(h, s === 486 || s === 600 || s === 603 ? 'busy' : s === 408 || s === 480 || s === 487 ? 'no-answer' : 'failed');
-      }
-      return;
-    }
-    if (!this.#media.handOverAnswer(res.body)) {
-      this.log.warn({}, 'the callee answered with SDP the PBX cannot use');
-      void leg.request('BYE');
-      this.#closeLeg(leg);
-      this.#endHandOver(h, 'failed');
-      return;
-    }
-    this.#handOver = null;
-    if (h.timer !== null) this.#env.clock.clearTimeout(h.timer);
-    for (const f of h.forks) if (f !== leg) f.cancel();
-    this.#b = leg;
-    this.state = 'answered';
-    this.answeredAt = this.#env.clock.now();
-    this.log.info({ contact: leg.invite.uri }, 'hand-over answered');
-    const callerLeg = this.#media.legId('caller');
-    const stop = callerLeg === null ? Promise.resolve() : Promise.resolve(this.#env.engine.stopPlay?.(callerLeg));
-    stop
-      .then(() => this.#media.bridge())
-      .then(
-        () => this.#bridged(),
-        (err: unknown) => this.log.error({ err }, 'media bridge failed'),
-      );
-    h.resolve('answered');
-  }
-
-  /** A hand-over that did not get a callee: forks cancelled, ringback stopped, the app gets `result`. */
-  #endHandOver(h: HandOver, result: ConnectResult): void {
-    if (this.#handOver !== h) return;
-    this.#handOver = null;
+  /** A round that got nobody: forks cancelled, ringback stopped, the app gets `result`. */
+  #endAttempt(h: Attempt, result: ConnectResult, refusal: Refusal | null): void {
+    if (this.#attempt !== h) return;
+    this.#attempt = null;
     if (h.timer !== null) this.#env.clock.clearTimeout(h.timer);
     for (const f of h.forks) f.cancel();
+    if (refusal !== null) this.#refusal = refusal;
     if (!this.#ended) {
       this.state = 'routing';
-      this.#ringback(false);
+      if (!h.early) this.#ringback(false);
     }
     h.resolve(result);
   }
@@ -380,53 +390,60 @@ export class Call {
     done?.catch((err: unknown) => this.log.warn({ err, on }, 'ringback tone failed'));
   }
 
-  #onForkProvisional(leg: UacLeg, res: SipResponse): void {
-    if (this.#ended || this.#b !== null || res.status === 100) return;
+  #onForkProvisional(h: Attempt, leg: UacLeg, res: SipResponse): void {
+    if (this.#ended || this.#attempt !== h || res.status === 100) return;
+    const ext = h.exts.get(leg);
+    if (ext !== undefined && this.parties.callee == null) this.parties.callee = ext;
     this.#env.progress?.(this, 'early');
-    if (this.#answeredByPbx) return;
+    if (!h.early) return;
     let body: Buffer | undefined;
     if (res.body.length > 0 && !this.#lateOffer) body = this.#media.answerBack('callee', res.body) ?? undefined;
     this.log.debug({ status: res.status, fork: leg.callId, earlyMedia: body !== undefined }, 'callee progress');
     this.a.progress(res.status, body);
   }
 
-  #onForkFinal(leg: UacLeg, res: SipResponse): void {
+  #onForkFinal(h: Attempt, leg: UacLeg, res: SipResponse): void {
     const ok = res.status >= 200 && res.status < 300;
-    if (this.#ended || this.#b !== null) {
+    if (this.#ended || this.#attempt !== h) {
       if (ok) {
-        this.log.info({ fork: leg.callId }, 'a second contact answered; hanging it up');
+        this.log.info({ fork: leg.callId }, 'a contact answered too late; hanging it up');
         void leg.request('BYE');
       }
       this.#closeLeg(leg);
       return;
     }
     if (ok) {
-      this.#answered(leg, res);
+      this.#attempt = null;
+      if (h.timer !== null) this.#env.clock.clearTimeout(h.timer);
+      for (const f of h.forks) if (f !== leg) f.cancel();
+      this.parties.callee = h.exts.get(leg) ?? this.parties.callee ?? null;
+      const answered = h.early ? this.#answered(leg, res) : this.#handOverAnswered(leg, res);
+      h.resolve(answered ? 'answered' : this.#ended ? 'caller-gone' : 'failed');
       return;
     }
     this.#closeLeg(leg);
-    this.#best = this.#best === 0 ? res.status : betterFinal(this.#best, res.status);
-    if (this.#forks.every((f) => f.final !== null)) {
-      const status = this.#best < 400 ? 480 : this.#best;
-      this.log.info({ status }, 'every contact refused the call');
-      this.a.reject(status);
-      this.#finish(unansweredStatus(status), String(status));
+    h.best = h.best === 0 ? res.status : betterFinal(h.best, res.status);
+    if (h.forks.every((f) => f.final !== null)) {
+      const s = h.best < 400 ? 480 : h.best;
+      this.log.info({ status: s }, 'every contact refused the call');
+      const result = s === 486 || s === 600 || s === 603 ? 'busy' : s === 408 || s === 480 || s === 487 ? 'no-answer' : 'failed';
+      this.#endAttempt(h, result, { status: s, reason: String(s) });
     }
   }
 
-  #answered(leg: UacLeg, res: SipResponse): void {
-    this.#b = leg;
-    this.#stopRinging();
-    for (const f of this.#forks) if (f !== leg) f.cancel();
+  /** The callee of a caller still waiting answered: its answer goes to the caller in our 200. */
+  #answered(leg: UacLeg, res: SipResponse): boolean {
     // With a late offer the callee's 2xx holds the offer: it goes to the caller in our 200.
     const body = this.#lateOffer ? this.#media.forwardOffer('callee', res.body) : this.#media.answerBack('callee', res.body);
     if (!this.#lateOffer) this.#media.settle();
     if (body === null) {
       this.log.warn({ lateOffer: this.#lateOffer }, 'the callee answered with SDP the caller cannot use');
       void leg.request('BYE');
+      this.#closeLeg(leg);
       this.fail(488, 'callee-sdp-unusable', [warning('no common codec with the callee: the PBX relays PCMU, PCMA, telephone-event')]);
-      return;
+      return false;
     }
+    this.#b = leg;
     this.a.accept(body);
     this.state = 'answered';
     this.answeredAt = this.#env.clock.now();
@@ -436,6 +453,34 @@ export class Call {
       () => this.#bridged(),
       (err: unknown) => this.log.error({ err }, 'media bridge failed'),
     );
+    return true;
+  }
+
+  /** The callee of a hand-over answered: ringback stops and the caller is bridged to it. */
+  #handOverAnswered(leg: UacLeg, res: SipResponse): boolean {
+    if (!this.#media.handOverAnswer(res.body)) {
+      this.log.warn({}, 'the callee answered with SDP the PBX cannot use');
+      void leg.request('BYE');
+      this.#closeLeg(leg);
+      this.#refusal = { status: 488, reason: 'callee-sdp-unusable' };
+      this.state = 'routing';
+      this.#ringback(false);
+      return false;
+    }
+    this.#b = leg;
+    this.state = 'answered';
+    this.answeredAt = this.#env.clock.now();
+    this.#env.progress?.(this, 'confirmed');
+    this.log.info({ contact: leg.invite.uri }, 'hand-over answered');
+    const callerLeg = this.#media.legId('caller');
+    const stop = callerLeg === null ? Promise.resolve() : Promise.resolve(this.#env.engine.stopPlay?.(callerLeg));
+    stop
+      .then(() => this.#media.bridge())
+      .then(
+        () => this.#bridged(),
+        (err: unknown) => this.log.error({ err }, 'media bridge failed'),
+      );
+    return true;
   }
 
   #onCallerCancel(): void {
@@ -444,22 +489,6 @@ export class Call {
     for (const f of this.#forks) f.cancel();
     this.a.reject(487);
     this.#finish('missed', 'cancel');
-  }
-
-  #onRingTimeout(): void {
-    this.#ringTimer = null;
-    if (this.#ended || this.#b !== null) return;
-    this.log.info({}, 'nobody answered in time');
-    for (const f of this.#forks) f.cancel();
-    this.a.reject(480);
-    this.#finish('missed', 'no-answer');
-  }
-
-  #stopRinging(): void {
-    if (this.#ringTimer !== null) {
-      this.#env.clock.clearTimeout(this.#ringTimer);
-      this.#ringTimer = null;
-    }
   }
 
   /** An ACK in one of the call's dialogs (the ACK for a 2xx we sent). */
@@ -767,8 +796,7 @@ export class Call {
     this.#ended = true;
     if (status === 'missed' && this.#voicemailLeft) status = 'voicemail';
     this.state = 'ending';
-    this.#stopRinging();
-    if (this.#handOver !== null) this.#endHandOver(this.#handOver, 'caller-gone');
+    if (this.#attempt !== null) this.#endAttempt(this.#attempt, 'caller-gone', null);
     const endedAt = this.#env.clock.now();
     this.a.close();
     this.#env.detach(this.a);

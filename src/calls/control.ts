@@ -12,7 +12,7 @@
 //   log,            pino-style logger; every line of a call comes from log.child({ callId })
 //   localContact,   (transport) => our Contact URI for that transport, e.g. "sip:pbx@127.0.0.1:5060"
 //   start,          (call, destination, host) => void: carries a new call to its destination
-//                   (appStart(services) of src/apps/goto.ts); host.dial(call, ext) rings an extension for it
+//                   (appStart(services) of src/apps/goto.ts); host.dial(call, exts) rings extensions for it
 //   clock?, timers?        defaults: realClock, T1 500 ms, T2 4 s (RFC 3261 13.3.1.4 2xx retransmission)
 //   wallClock?             () => ms since the epoch that schedules are read at (default clock.now); tests fix it
 //   ringTimeout?           seconds a call rings before 480 (default 120)
@@ -35,7 +35,7 @@ import { responseTo, type SipRequest, type SipResponse, type TransportName } fro
 import { DEFAULT_TIMERS, realClock, type Clock, type ServerTransaction, type Timers, type TransactionLayer } from '../sip/transaction/index.js';
 import { freeSpaceGuard, recordingPathFor, shouldRecord } from '../media/recording/policy.js';
 import type { FreeSpaceGuard } from '../media/recording/retention.js';
-import { Call, type CallEnv, type CallProgress, type DialResult, type ForkHeaders } from './call.js';
+import { Call, type CallEnv, type CallProgress, type DialResult, type DialTarget, type ForkHeaders } from './call.js';
 import type { CallRecording } from './recording-control.js';
 import { recordingResult } from './recording-result.js';
 import type { CallMedia, CallRegistrar, CallStore } from './deps.js';
@@ -46,6 +46,8 @@ import { callerIdOf } from './caller-id.js';
 import { displayName, uriUser } from './headers.js';
 import { UasLeg, type Leg, type LegContext } from './leg.js';
 import { routeCall } from './route.js';
+import { OriginatedCall, type OriginateRequest, type OriginateResult } from './originate.js';
+import { PbxError } from '../util/errors.js';
 
 export interface CallControlOptions {
   transactions: TransactionLayer;
@@ -71,10 +73,19 @@ export interface CallHost {
   /** The instant (ms since the epoch) schedules are read at: CallControl's wallClock. */
   now(): number;
   /**
-   * Rings extension `ext` for the call: the plain B2BUA call ('ringing', failures are the caller's
-   * SIP status) when the PBX has not answered the caller, a hand-over (Call.connect) when it has.
+   * Rings extensions for the call (every registered contact of each, in parallel) and resolves with
+   * how it went (Call.dial): the caller still waiting hears the callees' progress, one the PBX
+   * answered hears ringback. Extensions at their call limit count as busy, unregistered ones are
+   * skipped; when none is left to ring the result is 'busy' or 'not-registered' at once.
+   * `ringTimeoutMs` defaults to CallControl's ringTimeout.
    */
-  dial(call: Call, ext: string): Promise<DialResult>;
+  dial(call: Call, exts: string | readonly string[], options?: DialOptions): Promise<DialResult>;
+}
+
+export interface DialOptions {
+  ringTimeoutMs?: number;
+  /** The number the callees see dialled (To); default: the number the caller dialled, or the extension an app hands over to. */
+  to?: string;
 }
 
 /** Carries a new call to its destination. */
@@ -103,6 +114,8 @@ export interface CallStateEvent {
   direction: 'initiator' | 'recipient';
   /** The other party's number and (for an extension) name. */
   remote: string;
+  /** The number the caller dialled (a DID for a trunk call, a group's number). */
+  dialled?: string;
   remoteName: string | null;
   state: CallProgress;
 }
@@ -112,6 +125,9 @@ export class CallControl extends EventEmitter<CallControlEvents> {
   readonly #env: CallEnv;
   readonly #calls = new Map<string, Call>();
   readonly #legs = new Map<string, { leg: Leg; call: Call }>();
+  /** Calls the PBX started (originate), and their legs by dialog. */
+  readonly #originated = new Map<string, OriginatedCall>();
+  readonly #originatedLegs = new Map<string, { leg: Leg; call: OriginatedCall }>();
   /** The caller side of each call by Call-ID and From tag: an INVITE seen again is no new call. */
   readonly #invites = new Map<string, Call>();
   #accepting = true;
@@ -267,30 +283,37 @@ export class CallControl extends EventEmitter<CallControlEvents> {
       routing,
       media: this.#opts.media,
       now: () => this.#opts.wallClock?.() ?? this.#env.clock.now(),
-      dial: (c, ext) => this.#dial(c, ext, routing),
+      dial: (c, exts, options) => this.#dial(c, typeof exts === 'string' ? [exts] : exts, routing, options ?? {}),
     });
   }
 
   /** See CallHost.dial. */
-  async #dial(call: Call, ext: string, routing: Routing): Promise<DialResult> {
+  async #dial(call: Call, exts: readonly string[], routing: Routing, options: DialOptions): Promise<DialResult> {
     const log = call.log;
-    const waiting = !call.answeredByPbx;
-    const config = routing.config.extensions.get(ext);
-    if (config !== undefined && config.max_calls > 0 && this.#activeCallsOf(ext) >= config.max_calls) {
-      log.info({ ext }, 'callee at its call limit');
-      if (waiting) call.fail(486, 'busy-limit');
-      return 'busy';
+    const targets: DialTarget[] = [];
+    let busy = false;
+    for (const ext of exts) {
+      const config = routing.config.extensions.get(ext);
+      if (config !== undefined && config.max_calls > 0 && this.#activeCallsOf(ext, call) >= config.max_calls) {
+        log.info({ ext }, 'callee at its call limit');
+        busy = true;
+        continue;
+      }
+      const bindings = this.#opts.registrar.lookup(ext);
+      if (bindings.length === 0) log.info({ ext }, 'callee not registered');
+      for (const b of bindings) targets.push({ ...b, ext });
     }
-    const bindings = this.#opts.registrar.lookup(ext);
-    if (bindings.length === 0) {
-      log.info({ ext }, 'callee not registered');
-      if (waiting) call.fail(480, 'not-registered');
-      return 'not-registered';
+    if (targets.length === 0) {
+      call.refuse(busy ? 486 : 480, busy ? 'busy-limit' : 'not-registered');
+      return busy ? 'busy' : 'not-registered';
     }
-    const fork = this.#forkHeaders(call, waiting ? call.parties.to : ext, routing);
-    if (!waiting) return call.connect(bindings, fork, this.#env.ringTimeoutMs);
-    await call.ring(bindings, fork);
-    return 'ringing';
+    const one = new Set(targets.map((t) => t.ext)).size === 1 ? targets[0]!.ext : null;
+    if (one !== null && one !== call.parties.callee) {
+      const ext = routing.config.extensions.get(one);
+      call.calleeSettings({ dtmfMode: ext?.dtmf_mode ?? 'auto', record: ext?.record === true });
+    }
+    const to = options.to ?? (call.answeredByPbx && exts.length === 1 ? exts[0]! : call.parties.to);
+    return call.dial(targets, this.#forkHeaders(call, to, routing), options.ringTimeoutMs ?? this.#env.ringTimeoutMs);
   }
 
   /** From as the caller (its display name, else its extension's name), To as `to` at our domain. */
@@ -310,24 +333,35 @@ export class CallControl extends EventEmitter<CallControlEvents> {
   #progress(call: Call, state: CallProgress): void {
     const { from, to, callee } = call.parties;
     const name = (ext: string): string | null => this.#opts.getRouting().config.extensions.get(ext)?.name ?? null;
-    const base = { callId: call.a.callId, state };
+    const base = { callId: call.a.callId, state, dialled: to };
     try {
-      this.emit('state', { ...base, id: `${call.id}-a`, extension: from, direction: 'initiator', remote: to, remoteName: callee == null ? null : name(callee) });
+      // A caller the PBX answered (an IVR, a queue) is in a confirmed dialog while apps ring others.
+      const callerSettled = call.answeredByPbx && (state === 'trying' || state === 'early');
+      if (!callerSettled) this.emit('state', { ...base, id: `${call.id}-a`, extension: from, direction: 'initiator', remote: to, remoteName: callee == null ? null : name(callee) });
       if (callee != null) this.emit('state', { ...base, id: `${call.id}-b`, extension: callee, direction: 'recipient', remote: from, remoteName: name(from) });
     } catch (err) {
       call.log.error({ err }, 'a call state listener failed');
     }
   }
 
-  #activeCallsOf(ext: string): number {
+  /** Calls the extension is in (as caller, or as the callee rung or talking), `except` one. */
+  #activeCallsOf(ext: string, except: Call): number {
     let n = 0;
-    for (const call of this.#calls.values()) if (call.parties.to === ext || call.parties.from === ext) n++;
+    for (const call of this.#calls.values()) {
+      if (call !== except && (call.parties.from === ext || (call.parties.callee ?? call.parties.to) === ext)) n++;
+    }
     return n;
   }
 
   #inDialog(st: ServerTransaction, toTag: string): void {
     const req = st.request;
-    const entry = this.#legs.get(dialogKey(req.headers.get('call-id') ?? '', toTag));
+    const key = dialogKey(req.headers.get('call-id') ?? '', toTag);
+    const originated = this.#originatedLegs.get(key);
+    if (originated !== undefined) {
+      originated.call.onRequest(originated.leg, st);
+      return;
+    }
+    const entry = this.#legs.get(key);
     if (entry === undefined || (entry.leg.dialog !== null && entry.leg.dialog.remoteTag !== tagOf(req.headers.get('from')))) {
       st.respond(withLength(responseTo(req, 481)));
       return;
@@ -337,7 +371,13 @@ export class CallControl extends EventEmitter<CallControlEvents> {
 
   /** An ACK outside any transaction: the ACK for a 2xx we sent. Returns false when it matched no dialog. */
   handleAck(ack: SipRequest): boolean {
-    const entry = this.#legs.get(dialogKey(ack.headers.get('call-id') ?? '', tagOf(ack.headers.get('to'))));
+    const key = dialogKey(ack.headers.get('call-id') ?? '', tagOf(ack.headers.get('to')));
+    const originated = this.#originatedLegs.get(key);
+    if (originated !== undefined) {
+      originated.call.onAck(originated.leg, ack);
+      return true;
+    }
+    const entry = this.#legs.get(key);
     if (entry === undefined) return false;
     entry.call.onAck(entry.leg, ack);
     return true;
@@ -345,7 +385,8 @@ export class CallControl extends EventEmitter<CallControlEvents> {
 
   /** A response no transaction matched: a retransmitted 2xx of a callee; its ACK is sent again. */
   handleStrayResponse(res: SipResponse): boolean {
-    const entry = this.#legs.get(dialogKey(res.headers.get('call-id') ?? '', tagOf(res.headers.get('from'))));
+    const key = dialogKey(res.headers.get('call-id') ?? '', tagOf(res.headers.get('from')));
+    const entry = this.#legs.get(key) ?? this.#originatedLegs.get(key);
     if (entry === undefined) return false;
     entry.leg.receiveStrayResponse(res);
     return true;
@@ -353,7 +394,7 @@ export class CallControl extends EventEmitter<CallControlEvents> {
 
   /** The media engine saw no RTP on a leg for rtp.timeout seconds: the call is hung up. */
   rtpTimeout(legId: string): void {
-    for (const call of this.#calls.values()) {
+    for (const call of [...this.#calls.values(), ...this.#originated.values()]) {
       if (call.ownsMedia(legId)) {
         call.log.warn({ legId }, 'no RTP received; hanging up');
         void call.hangup('rtp-timeout');
@@ -386,14 +427,65 @@ export class CallControl extends EventEmitter<CallControlEvents> {
     for (const call of this.#calls.values()) if (call.recordFailed(recordingId)) return;
   }
 
+  /**
+   * Starts a call from the PBX: rings extension `first`, and once it answered dials `then` (an
+   * extension, or a dialplan number that leads to one) and bridges the two (originate.ts). Resolves
+   * when the second party answered or the attempt ended. The first party must be an extension.
+   */
+  async originate(request: OriginateRequest): Promise<{ id: string; result: OriginateResult }> {
+    const routing = this.#opts.getRouting();
+    const config = routing.config;
+    if (!this.#accepting) return { id: '', result: 'failed' };
+    const problem = this.originateProblem(request);
+    if (problem !== null) throw new PbxError(problem.code, problem.message);
+    const thenDest = routing.resolve(request.then) as { kind: 'extension'; ext: string };
+    const id = request.id ?? randomUUID();
+    const log = this.#opts.log.child({ originate: id });
+    const env = {
+      ...this.#env,
+      attach: (leg: Leg, call: OriginatedCall) => this.#originatedLegs.set(leg.key, { leg, call }),
+      detach: (leg: Leg) => {
+        if (this.#originatedLegs.get(leg.key)?.leg === leg) this.#originatedLegs.delete(leg.key);
+      },
+      ended: (call: OriginatedCall) => this.#originated.delete(call.id),
+    };
+    const call = new OriginatedCall(env, id, { from: request.first, to: request.then }, log, config.rtp.address, {
+      offered: config.rtp.codecs,
+      transcodable: this.#opts.media.transcodable,
+      dtmf: { caller: dtmfModeOf(routing, request.first), callee: dtmfModeOf(routing, thenDest.ext) },
+    });
+    this.#originated.set(id, call);
+    const domain = config.sip.domain;
+    const name = request.callerId ?? request.then;
+    const targets = (ext: string): DialTarget[] => this.#opts.registrar.lookup(ext).map((b) => ({ ...b, ext }));
+    log.info({ first: request.first, then: request.then }, 'originating a call');
+    const result = await call.run(
+      targets(request.first),
+      { from: `${quote(name)} <sip:${request.then}@${domain}>`, to: `<sip:${request.first}@${domain}>`, maxForwards: 70 },
+      () => targets(thenDest.ext),
+      { from: `${quote(config.extensions.get(request.first)!.name || request.first)} <sip:${request.first}@${domain}>`, to: `<sip:${request.then}@${domain}>`, maxForwards: 70 },
+      request.ringTimeoutMs ?? this.#env.ringTimeoutMs,
+    );
+    return { id, result };
+  }
+
+  /** Why originate(request) would be refused at once (the field named), or null. */
+  originateProblem(request: OriginateRequest): { code: string; field: 'from' | 'to'; message: string } | null {
+    const routing = this.#opts.getRouting();
+    if (!routing.config.extensions.has(request.first)) return { code: 'PBX_ERR_ORIGINATE_FIRST', field: 'from', message: `${request.first} is not an extension` };
+    if (routing.resolve(request.then)?.kind !== 'extension') return { code: 'PBX_ERR_ORIGINATE_THEN', field: 'to', message: `${request.then} does not lead to an extension` };
+    return null;
+  }
+
   list(): CallInfo[] {
-    return [...this.#calls.values()].map((c) => c.info());
+    return [...this.#calls.values(), ...this.#originated.values()].map((c) => c.info());
   }
 
   /** Stops taking new calls (503) and ends the calls in progress; resolves when their BYEs are done. */
   async shutdown(): Promise<void> {
     this.#accepting = false;
     const byes = [...this.#calls.values()].map((c) => c.hangup('shutdown', 503));
+    for (const c of this.#originated.values()) byes.push(c.hangup('shutdown'));
     let timer: NodeJS.Timeout | undefined;
     const grace = new Promise<void>((resolve) => {
       timer = setTimeout(resolve, SHUTDOWN_GRACE_MS);
@@ -409,7 +501,9 @@ export class CallControl extends EventEmitter<CallControlEvents> {
     this.#closed = true;
     this.#accepting = false;
     for (const call of [...this.#calls.values()]) void call.hangup('pbx-closed', 503);
+    for (const call of [...this.#originated.values()]) void call.hangup('pbx-closed');
     this.#legs.clear();
+    this.#originatedLegs.clear();
     this.#invites.clear();
   }
 }

@@ -3,7 +3,7 @@
 // instant, so that a test fixes all three.
 //
 // Caller-ID rules (config `callers:`) apply to calls to dialplan numbers (DIDs, `500` for the menu),
-// not to an extension dialled directly: FreePBX applies inbound routes only to trunk calls, and an
+// not to an extension dialled directly nor to a feature code: FreePBX applies inbound routes only to trunk calls, and an
 // extension calling a colleague is no customer. In this order, the first that matches decides:
 //   1. blacklist: the caller's number (exact, or the longest prefix `+7800*`) -> rejected with
 //      callers.reject_status (603 unless set);
@@ -69,7 +69,7 @@ export function routeCall(routing: Routing, dialled: string, ctx: RouteContext):
   const config = routing.config;
   let dest: Destination | null = planned;
   const steps: string[] = [];
-  if (!config.extensions.has(dialled)) {
+  if (!config.extensions.has(dialled) && planned.kind !== 'feature') {
     const rules = config.callers;
     const blacklisted = ctx.caller === null ? null : matchCaller(rules.blacklist, ctx.caller);
     if (blacklisted !== null) {

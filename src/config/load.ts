@@ -194,6 +194,7 @@ function build(raw: RawConfig, file: string): Config {
     },
     features: { ...raw.features },
     voicemail: { ...raw.voicemail },
+    webhooks: raw.webhooks.map((w) => ({ url: w.url, secret: w.secret, events: [...w.events] })),
   };
   addImplicitConferences(config);
   return config;

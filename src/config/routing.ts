@@ -1,7 +1,8 @@
 // The dialplan compiled once per (re)load into one lookup table: dialled number -> Destination.
-// Chains of dialplan numbers are followed here, so a lookup is a single Map.get. Extensions come
-// first, then the dialplan, then the built-in feature numbers (*97, *98) it does not map itself.
+// Chains of dialplan numbers are followed here, so a lookup is a single Map.get. A number that is
+// neither an extension nor in the dialplan may be a feature code (feature-numbers.ts).
 import { parseDestination } from './destination.js';
+import { featureMatcher } from './feature-numbers.js';
 import type { Config, Destination, Routing } from './types.js';
 
 /** Compiles a Config that loadConfig accepted (destinations valid, no loops). */
@@ -13,13 +14,15 @@ export function compileRouting(config: Config): Routing {
     const d = resolveDestination(config, config.dialplan.get(number)!);
     if (d !== null) table.set(number, d);
   }
-  // Feature numbers the dialplan does not map itself (features.voicemail, features.voicemail_any).
-  const { voicemail, voicemail_any } = config.features;
-  if (voicemail !== null && !table.has(voicemail)) table.set(voicemail, { kind: 'voicemail-main' });
-  if (voicemail_any !== null && !table.has(voicemail_any)) table.set(voicemail_any, { kind: 'voicemail-main', mailbox: 'ask' });
+  const feature = featureMatcher(config.features);
   return {
     config,
-    resolve: (number) => table.get(number) ?? null,
+    resolve: (number) => {
+      const planned = table.get(number);
+      if (planned !== undefined) return planned;
+      const f = feature(number);
+      return f === null ? null : { kind: 'feature', name: f.name, arg: f.arg };
+    },
   };
 }
 

@@ -3,9 +3,11 @@
 import { isIP } from 'node:net';
 import * as v from 'valibot';
 import { TONE_COUNTRIES } from '../media/tones.js';
+import { WEBHOOK_EVENTS } from './webhooks.js';
 import { didYouMean } from './suggest.js';
 import { parseHostPort, parseListenSpec, parsePortRange } from './listen.js';
 import { CALLER_PATTERN } from './callers.js';
+import { DIALLED_FEATURE_NAMES, DIALLED_FEATURES, type DialledFeatureName } from './feature-numbers.js';
 import { isTimeZone, parseDays, parseHoliday, parseHours, timeZoneNames } from './schedule.js';
 
 const KEY_ISSUE = 'strict_object';
@@ -257,9 +259,20 @@ const featureCode = v.pipe(text, v.regex(/^[0-9*#A-D]{1,8}$/, (i) => `a feature 
 
 const features = mapping({
   record_toggle: v.optional(v.nullable(featureCode), '*1'),
-  // Numbers an extension dials (built into the dialplan unless it maps them itself).
-  voicemail: v.optional(v.nullable(featureCode), '*97'),
-  voicemail_any: v.optional(v.nullable(featureCode), '*98'),
+  ...dialledFeatureKeys(),
+});
+
+/** One optional key per dialled feature code, defaulting to its code (feature-numbers.ts). */
+function dialledFeatureKeys(): { [K in DialledFeatureName]: v.OptionalSchema<v.NullableSchema<typeof featureCode, undefined>, string> } {
+  const keys = {} as { [K in DialledFeatureName]: v.OptionalSchema<v.NullableSchema<typeof featureCode, undefined>, string> };
+  for (const name of DIALLED_FEATURE_NAMES) keys[name] = v.optional(v.nullable(featureCode), DIALLED_FEATURES[name].code);
+  return keys;
+}
+
+const webhook = mapping({
+  url: v.pipe(text, v.regex(/^https?:\/\/[^\s/]+/, (i) => `a webhook url is http:// or https:// and a host, not "${i.input}"`)),
+  secret: v.pipe(text, v.minLength(16, 'a webhook secret needs at least 16 characters (it keys the HMAC signature)')),
+  events: v.optional(v.array(v.picklist(WEBHOOK_EVENTS, (i) => `unknown webhook event ${i.received}; expected one of ${WEBHOOK_EVENTS.join(', ')}`)), [...WEBHOOK_EVENTS]),
 });
 
 /** Voicemail messages (voicemail:EXT): the longest a caller may speak, the shortest kept, the silence that ends one. */
@@ -363,6 +376,7 @@ export const ConfigSchema = mapping({
   callers: v.optional(callers, {}),
   features: v.optional(features, {}),
   voicemail: v.optional(voicemail, {}),
+  webhooks: v.optional(v.array(webhook), []),
 });
 
 export type RawConfig = v.InferOutput<typeof ConfigSchema>;

@@ -1,6 +1,8 @@
 // The validated configuration (what src/config/load.ts returns). Keys follow ../shared/CONTRACT.md;
 // everything not in the contract has a default so that the example config in the contract starts as is.
 import type { ListenSpec } from '../sip/transport/types.js';
+import type { DialledFeatureName } from './feature-numbers.js';
+import type { WebhookEvent } from './webhooks.js';
 
 export interface ExtensionConfig {
   number: string;
@@ -122,15 +124,14 @@ export interface RecordingConfig {
   numbers: string[];
 }
 
-/** Feature codes: digits pressed during an answered call, and numbers an extension dials. */
-export interface FeaturesConfig {
-  /** Starts and stops the call's recording (default "*1"); null: no such code. */
+/**
+ * Feature codes: digits pressed during an answered call (record_toggle), and codes dialled from a
+ * phone (one key per DIALLED_FEATURES entry, src/config/feature-numbers.ts). null: no such code.
+ */
+export type FeaturesConfig = {
+  /** Starts and stops the call's recording (default "*1"). */
   record_toggle: string | null;
-  /** Dialled: the caller's own mailbox, PIN asked (default "*97"); null: no such number. */
-  voicemail: string | null;
-  /** Dialled: any mailbox, its number and PIN asked (default "*98"); null: no such number. */
-  voicemail_any: string | null;
-}
+} & Record<DialledFeatureName, string | null>;
 
 /** Leaving voicemail messages. */
 export interface VoicemailConfig {
@@ -216,6 +217,8 @@ export interface Config {
   callers: CallersConfig;
   features: FeaturesConfig;
   voicemail: VoicemailConfig;
+  /** HTTP callbacks for CRMs (src/webhooks/): url, HMAC secret, the events sent. */
+  webhooks: Array<{ url: string; secret: string; events: WebhookEvent[] }>;
 }
 
 /** A routing target, compiled from a destination string. */
@@ -227,10 +230,11 @@ export type Destination =
   | { kind: 'conference'; name: string }
   /** greeting: which the caller hears (default unavailable; forwarding on busy says busy). */
   | { kind: 'voicemail'; ext: string; greeting?: 'unavailable' | 'busy' }
-  /** mailbox: own (default) is the calling extension's when it has a PIN, else asked; ask always asks. */
-  | { kind: 'voicemail-main'; mailbox?: 'own' | 'ask' }
+  | { kind: 'voicemail-main' }
   | { kind: 'hangup' }
-  | { kind: 'schedule'; name: string };
+  | { kind: 'schedule'; name: string }
+  /** A feature code dialled from a phone (never written in the config: src/config/feature-numbers.ts). */
+  | { kind: 'feature'; name: DialledFeatureName; arg: string | null };
 
 /** The dialplan compiled once per (re)load; calls keep the Routing they began with. */
 export interface Routing {

@@ -269,7 +269,7 @@ export class MediaEngine extends EventEmitter<MediaEngineEvents> {
           resolve();
           return;
         }
-        this.#onMessage(msg);
+        this.#onMessage(msg, index);
       });
       worker.on('error', (e) => {
         clearTimeout(timer);
@@ -305,7 +305,7 @@ export class MediaEngine extends EventEmitter<MediaEngineEvents> {
     this.emit('worker-exit', slot.index, error);
   }
 
-  #onMessage(msg: WorkerReply | WorkerEvent): void {
+  #onMessage(msg: WorkerReply | WorkerEvent, worker: number): void {
     if ('event' in msg) {
       if (msg.event === 'rtp-timeout') {
         this.#log?.warn({ ...msg.info }, 'no RTP received: timeout');
@@ -326,6 +326,8 @@ export class MediaEngine extends EventEmitter<MediaEngineEvents> {
         this.emit('record-failed', msg.recordingId, new PbxError('PBX_ERR_MEDIA_RECORD', msg.error));
       } else if (msg.event === 'record-silence') {
         this.emit('record-silence', msg.recordingId);
+      } else if (msg.event === 'opus-complexity') {
+        this.#log?.info({ worker, complexity: msg.complexity, tickMs: Number(msg.tickMs.toFixed(1)) }, 'media worker load: Opus encoder complexity changed');
       }
       return;
     }

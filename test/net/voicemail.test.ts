@@ -117,7 +117,7 @@ t.test('a voicemail left, then heard through *97 and saved: the MWI NOTIFY goes 
   t.same(pbx.voicemail.counts('1002'), { new: 0, old: 1, urgentNew: 0, urgentOld: 0 });
   const bye = bob.inDialog(c.dialog, 'BYE');
   t.equal((await bob.final(bye)).status, 200);
-  t.match(await cdrFor(pbx, c.callId), { path: 'voicemail-main', to: '*97' });
+  t.match(await cdrFor(pbx, c.callId), { path: 'feature:voicemail>voicemail-main', to: '*97' });
 });
 
 t.test('*97, listen, 7: the new message and its file are deleted and the NOTIFY counts only the saved one (0/1)', async (t) => {
@@ -149,7 +149,7 @@ t.test('a wrong PIN three times: goodbye and the PBX hangs up; nothing is opened
   const bye = await bob.request('BYE');
   bob.reply(bye, 200, '');
   t.notOk(pbx.log.some((l) => l.obj.callId === c.callId && l.msg === 'voicemail login'));
-  t.match(await cdrFor(pbx, c.callId), { path: 'voicemail-main' });
+  t.match(await cdrFor(pbx, c.callId), { path: 'feature:voicemail>voicemail-main' });
 });
 
 t.test('a caller who stops talking: 3 s of silence end the message, and the silence is cut off it', async (t) => {

@@ -1,14 +1,15 @@
 import t from 'tap';
-import { compileRouting } from '../../src/config/routing.js';
 import { configErrors, configOf } from '../helpers/config-text.js';
+import { featureMatcher } from '../../src/config/feature-numbers.js';
+import { compileRouting } from '../../src/config/routing.js';
 
 const BASE = 'http: { token: t }\nextensions:\n  "1001": { password: a }\n';
 
 t.test('features.record_toggle is *1 unless set; null turns the feature code off', async (t) => {
-  t.same(configOf(BASE).features.record_toggle, '*1');
-  t.same(configOf(`${BASE}features: { record_toggle: "#9" }\n`).features.record_toggle, '#9');
-  t.same(configOf(`${BASE}features: { record_toggle: 55 }\n`).features.record_toggle, '55', 'digits YAML reads as a number stay digits');
-  t.same(configOf(`${BASE}features: { record_toggle: null }\n`).features.record_toggle, null);
+  t.equal(configOf(BASE).features.record_toggle, '*1');
+  t.equal(configOf(`${BASE}features: { record_toggle: "#9" }\n`).features.record_toggle, '#9');
+  t.equal(configOf(`${BASE}features: { record_toggle: 55 }\n`).features.record_toggle, '55', 'digits YAML reads as a number stay digits');
+  t.equal(configOf(`${BASE}features: { record_toggle: null }\n`).features.record_toggle, null);
 });
 
 t.test('a bad feature code or an unknown features key is an error at FILE:LINE:COL', async (t) => {
@@ -18,16 +19,23 @@ t.test('a bad feature code or an unknown features key is an error at FILE:LINE:C
   t.same(configErrors(`${BASE}features: { record_togle: "*1" }\n`), ['pbx.yaml:4:13: features: unknown key "record_togle"; did you mean "record_toggle"?']);
 });
 
-t.test('*97 dials the own mailbox and *98 any mailbox without a dialplan entry; both can be moved or turned off', async (t) => {
-  const plain = compileRouting(configOf(BASE));
-  t.same(plain.resolve('*97'), { kind: 'voicemail-main' });
-  t.same(plain.resolve('*98'), { kind: 'voicemail-main', mailbox: 'ask' });
+t.test('dialled feature codes route to their feature unless an extension or dialplan number has the same digits', async (t) => {
+  const routing = compileRouting(configOf(`${BASE}dialplan:\n  "*98": "1001"\n`));
+  t.same(routing.resolve('*97'), { kind: 'feature', name: 'voicemail', arg: null }, 'the default *97');
+  t.same(routing.resolve('*98'), { kind: 'extension', ext: '1001' }, 'the dialplan number wins over the code');
+  t.equal(routing.resolve('*970'), null, 'a code without an argument matches exactly');
   const moved = compileRouting(configOf(`${BASE}features: { voicemail: "*500", voicemail_any: null }\n`));
-  t.same(moved.resolve('*500'), { kind: 'voicemail-main' });
-  t.equal(moved.resolve('*97'), null, 'the old number is free again');
-  t.equal(moved.resolve('*98'), null, 'null turns the number off');
-  const mapped = compileRouting(configOf(`${BASE}dialplan: { "*98": "hangup" }\n`));
-  t.same(mapped.resolve('*98'), { kind: 'hangup' }, 'the dialplan wins over a feature number');
+  t.same(moved.resolve('*500'), { kind: 'feature', name: 'voicemail', arg: null }, 'a code set in the config');
+  t.equal(moved.resolve('*97'), null, 'the default is gone once another code is set');
+  t.equal(moved.resolve('*98'), null, 'null turns a code off');
+});
+
+t.test('a feature code that takes an argument matches the longest code with digits after it', async (t) => {
+  const codes = { record_toggle: null, voicemail: '*97', voicemail_any: '*98' } as const;
+  const match = featureMatcher(codes);
+  t.same(match('*97'), { name: 'voicemail', arg: null });
+  t.equal(match('*9'), null);
+  t.equal(match(''), null);
 });
 
 t.test('a feature number that is an extension, or a bad one, is an error at FILE:LINE:COL', async (t) => {

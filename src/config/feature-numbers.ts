@@ -1,0 +1,62 @@
+// Feature codes dialled from a phone, as FreePBX's "Feature Codes": `*97` for one's voicemail,
+// `*72` + a number to forward, `**` + an extension to pick up its call. Each has a key under
+// `features:` with the default below; null turns it off. A code with `argument` takes the digits
+// dialled after it (`*721002`). Extensions and dialplan numbers come first: a code is looked at
+// only when the dialled number is neither.
+// The apps that carry each feature out are in src/apps/features.ts.
+import type { FeaturesConfig } from './types.js';
+
+export interface DialledFeature {
+  /** The code when the config does not set one. */
+  code: string;
+  /** The code is followed by digits (a number, an extension, a slot). */
+  argument: boolean;
+  /** What it does, for docs and `pbx check`. */
+  summary: string;
+}
+
+export const DIALLED_FEATURES = {
+  voicemail: { code: '*97', argument: false, summary: "the caller's own mailbox (PIN asked)" },
+  voicemail_any: { code: '*98', argument: false, summary: 'any mailbox: its number, then its PIN' },
+} as const satisfies Record<string, DialledFeature>;
+
+export type DialledFeatureName = keyof typeof DIALLED_FEATURES;
+
+export const DIALLED_FEATURE_NAMES = Object.keys(DIALLED_FEATURES) as DialledFeatureName[];
+
+export interface FeatureMatch {
+  name: DialledFeatureName;
+  /** The digits after a code that takes an argument; null for one that does not. */
+  arg: string | null;
+}
+
+/**
+ * Compiles the codes in force into a matcher: exact codes first, then the longest code with an
+ * argument that prefixes the number (with at least one digit after it).
+ */
+export function featureMatcher(features: FeaturesConfig): (dialled: string) => FeatureMatch | null {
+  const exact = new Map<string, DialledFeatureName>();
+  const prefixed: Array<{ code: string; name: DialledFeatureName }> = [];
+  for (const name of DIALLED_FEATURE_NAMES) {
+    const code = features[name];
+    if (code === null) continue;
+    if (DIALLED_FEATURES[name].argument) prefixed.push({ code, name });
+    else exact.set(code, name);
+  }
+  prefixed.sort((x, y) => y.code.length - x.code.length);
+  return (dialled) => {
+    const name = exact.get(dialled);
+    if (name !== undefined) return { name, arg: null };
+    for (const p of prefixed) {
+      if (dialled.length > p.code.length && dialled.startsWith(p.code)) return { name: p.name, arg: dialled.slice(p.code.length) };
+    }
+    return null;
+  };
+}
+
+/** Every dialled feature at its default code (for configs built in code). */
+export function defaultFeatureCodes(): Record<DialledFeatureName, string> {
+  const codes = {} as Record<DialledFeatureName, string>;
+  for (const name of DIALLED_FEATURE_NAMES) codes[name] = DIALLED_FEATURES[name].code;
+  return codes;
+}
