@@ -8,7 +8,7 @@ import { availableParallelism } from 'node:os';
 import type { CallInfo, ControlSource, RecordingResult, RegistrationInfo, StatusInfo } from './api/control-types.js';
 import { startControlServer, type ControlServer } from './api/control.js';
 import { LoopLag, metricsText } from './api/metrics.js';
-import { startCall } from './apps/goto.js';
+import { appStart } from './apps/goto.js';
 import { CallControl } from './calls/control.js';
 import { loadConfig } from './config/load.js';
 import { compileRouting } from './config/routing.js';
@@ -181,7 +181,7 @@ class PbxRuntime implements Pbx, ControlSource {
       store: cdrThenWebhooks(this.#cdrWriter, webhooks),
       log,
       localContact: (transport) => this.#contactUri(transport),
-      start: startCall,
+      start: appStart({ voicemail: this.#voicemail }),
       userAgent: config.sip.user_agent,
     });
     this.#calls = calls;

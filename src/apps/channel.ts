@@ -1,13 +1,16 @@
 // The API apps use: one Channel per call an app has. An app answers the caller, plays to it,
 // collects its digits and hands it on; it never sees SIP or the media engine.
 //
-//   const ch = new Channel(call, host)
+//   const ch = new Channel(call, host, services)          services: the stores apps use (services.ts)
 //   await ch.answer()                                   200 OK from the PBX (answered_at stays null)
 //   await ch.play([{ prompt: 'welcome' }], { bargeIn: true, language: 'ru' })
 //                                                       -> 'done' | 'digit' (a key stopped it) | 'stopped'
 //   await ch.collect({ max: 4, timeoutMs: 5000, interDigitMs: 2000, terminators: '#', complete })
 //                                                       -> { digits, end: 'complete' | 'max' | 'terminator' | 'timeout' }
 //   await ch.tone('ringback') / ch.stopPlay()           a call progress tone until stopped
+//   await ch.record(path, { maxMs: 180000, terminators: '#' })
+//                                                       -> { end: 'terminator' | 'max' | 'hangup', ms }: the
+//                                                       caller's voice to a mono WAV (also when it hangs up)
 //   await ch.dial('1002', { ringTimeoutMs })             -> DialResult: rings extensions; see below
 //   await ch.hangup('reason')                           BYE (or a final status when not answered)
 //   ch.unavailable('group:sales')                       a destination not built yet
@@ -39,6 +42,7 @@ import type { PlaySource } from '../media/engine.js';
 import { promptPath } from '../media/prompts.js';
 import { PbxError } from '../util/errors.js';
 import type { Log } from '../util/log.js';
+import { NO_SERVICES, type AppServices } from './services.js';
 
 export const APP_ERRORS = {
   CALLER_GONE: 'PBX_ERR_APP_CALLER_GONE',
@@ -77,19 +81,36 @@ export interface Collected {
 
 /** What apps keep between calls, per media engine (one per PBX): see Channel.shared(). */
 const SHARED = new WeakMap<object, Map<string, unknown>>();
+export interface RecordOptions {
+  /** The recording ends after this long. */
+  maxMs: number;
+  /** Keys that end the recording (other keys are ignored), e.g. "#". */
+  terminators: string;
+  /** > 0: the recording ends once the caller has been quiet this long (the quiet stays in the file). */
+  silenceMs?: number;
+}
+
+export interface Recorded {
+  /** What ended it: a terminator key, the time limit, the caller's silence, or the caller hanging up. */
+  end: 'terminator' | 'max' | 'silence' | 'hangup';
+  /** How long it recorded. */
+  ms: number;
+}
 
 export class Channel {
   readonly call: Call;
   readonly log: Log;
+  readonly services: AppServices;
   readonly #host: ChannelHost;
   readonly #buffer: string[] = [];
   #wake: (() => void) | null = null;
   /** How many destinations the call went through (goto's loop guard). */
   hops = 0;
 
-  constructor(call: Call, host: ChannelHost) {
+  constructor(call: Call, host: ChannelHost, services: AppServices = NO_SERVICES) {
     this.call = call;
     this.log = call.log;
+    this.services = services;
     this.#host = host;
     call.onCallerDigit = (digit) => {
       this.#buffer.push(digit);
@@ -191,6 +212,57 @@ export class Channel {
       if (o.complete?.(digits) === true) return { digits, end: 'complete' };
       if (digits.length >= o.max) return { digits, end: 'max' };
     }
+  }
+
+  /**
+   * Records what the caller says to a mono WAV at `path` until a terminator key, `maxMs` or the
+   * caller hanging up; the file is complete when this resolves. Keys pressed before it began are
+   * dropped (they belonged to the prompt before).
+   */
+  async record(path: string, o: RecordOptions): Promise<Recorded> {
+    this.#check();
+    const leg = this.#leg();
+    const media = this.#host.media;
+    if (media.record === undefined || media.stopRecord === undefined) throw new PbxError(APP_ERRORS.MEDIA, 'the media engine cannot record');
+    this.#buffer.length = 0;
+    const silenceMs = o.silenceMs ?? 0;
+    let id: string | null = null;
+    let quiet = false;
+    // The worker answers the record request before its first frame, so the id is known in time.
+    const onSilence = (recordingId: string): void => {
+      if (recordingId === id) {
+        quiet = true;
+        this.#wake?.();
+      }
+    };
+    if (silenceMs > 0) media.on?.('record-silence', onSilence);
+    const started = performance.now();
+    let end: Recorded['end'] = 'max';
+    try {
+      id = await media.record([leg], path, { mode: 'mono', silenceMs });
+      const deadline = started + o.maxMs;
+      for (;;) {
+        const left = deadline - performance.now();
+        if (left <= 0) break;
+        const digit = quiet ? null : await this.#nextDigit(left);
+        if (this.gone) {
+          end = 'hangup';
+          break;
+        }
+        if (quiet) {
+          end = 'silence';
+          break;
+        }
+        if (digit !== null && o.terminators.includes(digit)) {
+          end = 'terminator';
+          break;
+        }
+      }
+    } finally {
+      if (silenceMs > 0) media.off?.('record-silence', onSilence);
+      if (id !== null) await media.stopRecord(id);
+    }
+    return { end, ms: Math.round(performance.now() - started) };
   }
 
   /** A call progress tone of media.tones (ringback, busy, congestion...) until stopPlay(). */

@@ -6,10 +6,14 @@
 import type { Call } from '../calls/call.js';
 import { finalDestination } from '../calls/route.js';
 import type { Destination } from '../config/types.js';
-import { APP_ERRORS, Channel, type ChannelHost } from './channel.js';
+import type { CallStart } from '../calls/control.js';
+import { APP_ERRORS, Channel } from './channel.js';
 import { featureApp } from './features.js';
 import { runConference } from './conference.js';
 import { runIvr } from './ivr.js';
+import type { AppServices } from './services.js';
+import { runVoicemail } from './voicemail.js';
+import { ownMailbox, runVoicemailMain } from './voicemail-main.js';
 import { PbxError } from '../util/errors.js';
 
 /**
@@ -29,14 +33,16 @@ const MAX_HOPS = 32;
 const FOR_PEOPLE: ReadonlySet<Destination['kind']> = new Set(['extension', 'group', 'queue', 'ivr', 'voicemail']);
 
 /**
- * CallControl's start (CallControlOptions.start): a new call to its first destination. A caller
- * the PBX answered that no destination took in the end is hung up.
+ * CallControl's start (CallControlOptions.start) with the stores apps use: a new call to its first
+ * destination. A caller the PBX answered that no destination took in the end is hung up.
  */
-export function startCall(call: Call, dest: Destination, host: ChannelHost): void {
-  const ch = new Channel(call, host);
-  void goto(ch, dest).then(async (result) => {
-    if (result === 'failed' && !ch.gone) await ch.hangup(call.answeredByPbx ? 'no-destination' : (call.refusal?.reason ?? 'no-destination'));
-  });
+export function appStart(services: AppServices): CallStart {
+  return (call: Call, dest: Destination, host) => {
+    const ch = new Channel(call, host, services);
+    void goto(ch, dest).then(async (result) => {
+      if (result === 'failed' && !ch.gone) await ch.hangup(call.answeredByPbx ? 'no-destination' : (call.refusal?.reason ?? 'no-destination'));
+    });
+  };
 }
 
 /** Sends the caller on the channel to `dest`. Never rejects. */
@@ -80,6 +86,10 @@ export async function goto(ch: Channel, dest: Destination): Promise<GotoResult> 
         ch.log.info({ route: reached.steps.join('; ') }, 'routed');
         return await goto(ch, reached.dest);
       }
+      case 'voicemail':
+        return await runVoicemail(ch, dest);
+      case 'voicemail-main':
+        return await runVoicemailMain(ch, ownMailbox(ch));
       case 'feature': {
         const app = featureApp(dest.name);
         if (app === null) {
@@ -94,7 +104,7 @@ export async function goto(ch: Channel, dest: Destination): Promise<GotoResult> 
         await ch.hangup('hangup');
         return 'done';
       default:
-        ch.unavailable(describe(dest));
+        ch.unavailable(`${dest.kind}:${dest.name}`);
         return ch.gone ? 'done' : 'failed';
     }
   } catch (err) {
@@ -105,16 +115,3 @@ export async function goto(ch: Channel, dest: Destination): Promise<GotoResult> 
   }
 }
 
-function describe(dest: Destination): string {
-  switch (dest.kind) {
-    case 'extension':
-      return dest.ext;
-    case 'voicemail':
-      return `voicemail:${dest.ext}`;
-    case 'voicemail-main':
-    case 'hangup':
-      return dest.kind;
-    default:
-      return `${dest.kind}:${dest.name}`;
-  }
-}

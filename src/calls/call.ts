@@ -128,6 +128,8 @@ export class Call {
   readonly #path: string[] = [];
   /** The call reached a destination that stands for people: unanswered, it is a missed call. */
   #forPeople = false;
+  /** The caller left a voicemail message: the CDR status of the call if no person answered it. */
+  #voicemailLeft = false;
   /** Gets the caller's digits while an app has the call. */
   onCallerDigit: ((digit: string) => void) | null = null;
   readonly #endWaiters: Array<() => void> = [];
@@ -190,6 +192,11 @@ export class Call {
    */
   markForPeople(): void {
     this.#forPeople = true;
+  }
+
+  /** The caller left a voicemail message: the CDR says 'voicemail' rather than 'missed'. */
+  markVoicemail(): void {
+    this.#voicemailLeft = true;
   }
 
   /** The caller's media leg (for apps: play, collect digits), once open. */
@@ -808,6 +815,7 @@ export class Call {
   #finish(status: CdrRow['status'], reason: string): Promise<void> | undefined {
     if (this.#ended) return undefined;
     this.#ended = true;
+    if (status === 'missed' && this.#voicemailLeft) status = 'voicemail';
     this.state = 'ending';
     if (this.#attempt !== null) this.#endAttempt(this.#attempt, 'caller-gone', null);
     const endedAt = this.#env.clock.now();

@@ -12,7 +12,7 @@
 //   log,            pino-style logger; every line of a call comes from log.child({ callId })
 //   localContact,   (transport) => our Contact URI for that transport, e.g. "sip:pbx@127.0.0.1:5060"
 //   start,          (call, destination, host) => void: carries a new call to its destination
-//                   (startCall of src/apps/goto.ts); host.dial(call, exts) rings extensions for it
+//                   (appStart(services) of src/apps/goto.ts); host.dial(call, exts) rings extensions for it
 //   clock?, timers?        defaults: realClock, T1 500 ms, T2 4 s (RFC 3261 13.3.1.4 2xx retransmission)
 //   wallClock?             () => ms since the epoch that schedules are read at (default clock.now); tests fix it
 //   ringTimeout?           seconds a call rings before 480 (default 120)

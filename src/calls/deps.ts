@@ -36,8 +36,14 @@ export interface CallMedia {
   setCodec(legId: string, codec: LegCodecSpec): Promise<unknown>;
   bridge(a: string, b: string): Promise<unknown>;
   closeLeg(legId: string): Promise<unknown>;
-  /** Records the legs (caller left, callee right) to a WAV; resolves with the recording's id. */
-  record?(legs: readonly string[], path: string, options: { mode: 'stereo' | 'mono' }): Promise<string>;
+  /**
+   * Records the legs (caller left, callee right) to a WAV; resolves with the recording's id.
+   * silenceMs > 0: 'record-silence' when the first leg has been quiet that long.
+   */
+  record?(legs: readonly string[], path: string, options: { mode: 'stereo' | 'mono'; silenceMs?: number }): Promise<string>;
+  /** The engine's 'record-silence' event (apps that end a recording on silence listen to it). */
+  on?(event: 'record-silence', listener: (recordingId: string) => void): unknown;
+  off?(event: 'record-silence', listener: (recordingId: string) => void): unknown;
   /** Stops a recording; resolves once its file is complete. */
   stopRecord?(recordingId: string): Promise<unknown>;
   /** Pauses a recording (nothing written, the file stays open) or resumes it. */

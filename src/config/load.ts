@@ -195,6 +195,7 @@ function build(raw: RawConfig, file: string): Config {
       anonymous: raw.callers.anonymous,
     },
     features: { ...raw.features },
+    voicemail: { ...raw.voicemail },
     webhooks: raw.webhooks.map((w) => ({ url: w.url, secret: w.secret, events: [...w.events] })),
   };
   addImplicitConferences(config);

@@ -93,6 +93,13 @@ export function checkReferences(input: unknown): Problem[] {
     const loop = dialplanLoop(number, dialplan);
     if (loop !== null) problems.push({ path: ['dialplan', number], part: 'value', message: `dialplan loop: ${loop.join(' -> ')}` });
   }
+  const features = mapping(raw.features);
+  for (const key of ['voicemail', 'voicemail_any'] as const) {
+    const number = textOf(features[key]);
+    if (number !== null && names.extensions.has(number)) {
+      problems.push({ path: ['features', key], part: 'value', message: `feature number ${number} is also an extension; pick a number no extension has (such as *97)` });
+    }
+  }
 
   const schedules = mapping(raw.schedules);
   for (const [name, entry] of Object.entries(schedules)) {

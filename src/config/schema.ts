@@ -287,6 +287,13 @@ const conference = v.nullable(
     language: v.optional(v.nullable(language), null),
   }),
 );
+/** Voicemail messages (voicemail:EXT): the longest a caller may speak, the shortest kept, the silence that ends one. */
+const voicemail = mapping({
+  max_message: int(5, 3600, 180),
+  min_message: int(0, 60, 1),
+  max_silence: int(0, 600, 10),
+});
+
 
 export const ConfigSchema = mapping({
   data_dir: v.optional(nonEmpty, './data'),
@@ -379,6 +386,7 @@ export const ConfigSchema = mapping({
   schedules: v.optional(v.record(name, schedule), {}),
   callers: v.optional(callers, {}),
   features: v.optional(features, {}),
+  voicemail: v.optional(voicemail, {}),
   webhooks: v.optional(v.array(webhook), []),
 });
 

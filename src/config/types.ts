@@ -146,6 +146,16 @@ export type FeaturesConfig = {
   record_toggle: string | null;
 } & Record<DialledFeatureName, string | null>;
 
+/** Leaving voicemail messages. */
+export interface VoicemailConfig {
+  /** Seconds a caller may speak before the recording ends. */
+  max_message: number;
+  /** Messages shorter than this many seconds are not kept. */
+  min_message: number;
+  /** Seconds of silence that end a message (and are cut off it); 0: silence never ends one. */
+  max_silence: number;
+}
+
 export interface Config {
   /** Absolute path of the file this came from. */
   file: string;
@@ -219,6 +229,7 @@ export interface Config {
   schedules: Map<string, ScheduleConfig>;
   callers: CallersConfig;
   features: FeaturesConfig;
+  voicemail: VoicemailConfig;
   /** HTTP callbacks for CRMs (src/webhooks/): url, HMAC secret, the events sent. */
   webhooks: Array<{ url: string; secret: string; events: WebhookEvent[] }>;
 }
@@ -230,7 +241,8 @@ export type Destination =
   | { kind: 'group'; name: string }
   | { kind: 'queue'; name: string }
   | { kind: 'conference'; name: string }
-  | { kind: 'voicemail'; ext: string }
+  /** greeting: which the caller hears (default unavailable; forwarding on busy says busy). */
+  | { kind: 'voicemail'; ext: string; greeting?: 'unavailable' | 'busy' }
   | { kind: 'voicemail-main' }
   | { kind: 'hangup' }
   | { kind: 'schedule'; name: string }

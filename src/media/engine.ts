@@ -94,6 +94,8 @@ export interface MediaEngineEvents {
   talking: [room: string, legId: string, talking: boolean];
   /** A recording stopped by itself (its file could not be written). */
   'record-failed': [recordingId: string, error: PbxError];
+  /** The first leg of a recording with silenceMs has been quiet that long (voicemail's max silence). */
+  'record-silence': [recordingId: string];
 }
 
 export interface PlayOptions {
@@ -104,6 +106,8 @@ export interface PlayOptions {
 export interface RecordOptions {
   /** stereo: the first leg left, the second right; mono: both mixed. Default stereo. */
   mode?: 'stereo' | 'mono';
+  /** > 0: 'record-silence' once the first leg has been quiet this long (it goes on recording). */
+  silenceMs?: number;
 }
 
 export interface PartyOptions {
@@ -320,6 +324,8 @@ export class MediaEngine extends EventEmitter<MediaEngineEvents> {
         this.#recordings.delete(msg.recordingId);
         this.#log?.warn({ recordingId: msg.recordingId, err: msg.error }, 'recording stopped');
         this.emit('record-failed', msg.recordingId, new PbxError('PBX_ERR_MEDIA_RECORD', msg.error));
+      } else if (msg.event === 'record-silence') {
+        this.emit('record-silence', msg.recordingId);
       } else if (msg.event === 'opus-complexity') {
         this.#log?.info({ worker, complexity: msg.complexity, tickMs: Number(msg.tickMs.toFixed(1)) }, 'media worker load: Opus encoder complexity changed');
       }
@@ -601,9 +607,11 @@ export class MediaEngine extends EventEmitter<MediaEngineEvents> {
     const mode = options.mode ?? 'stereo';
     if (mode !== 'stereo' && mode !== 'mono') throw new PbxError('PBX_ERR_MEDIA_ARGUMENT', `bad recording mode ${String(mode)}`);
     if (typeof path !== 'string' || path.length === 0) throw new PbxError('PBX_ERR_MEDIA_ARGUMENT', 'a recording needs a path');
+    const silenceMs = options.silenceMs ?? 0;
+    if (!(Number.isFinite(silenceMs) && silenceMs >= 0)) throw new PbxError('PBX_ERR_MEDIA_ARGUMENT', `bad silenceMs ${String(silenceMs)}`);
     const recordingId = `R${this.#nextRecording++}`;
     const slot = entries[0]!.slot;
-    await this.#op(slot, { op: 'record', recordingId, legs, path, mode });
+    await this.#op(slot, { op: 'record', recordingId, legs, path, mode, silenceMs });
     this.#recordings.set(recordingId, slot);
     return recordingId;
   }

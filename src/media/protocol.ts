@@ -60,7 +60,8 @@ export type WorkerRequest =
   | { id: number; op: 'stop-play'; legId: string }
   | { id: number; op: 'send-digit'; legId: string; digit: string }
   | { id: number; op: 'detect-digits'; legId: string; on: boolean }
-  | { id: number; op: 'record'; recordingId: string; legs: string[]; path: string; mode: 'stereo' | 'mono' }
+  /** silenceMs > 0: 'record-silence' once the first leg has been quiet that long. */
+  | { id: number; op: 'record'; recordingId: string; legs: string[]; path: string; mode: 'stereo' | 'mono'; silenceMs: number }
   | { id: number; op: 'stop-record'; recordingId: string }
   | { id: number; op: 'pause-record'; recordingId: string; paused: boolean }
   | { id: number; op: 'join'; room: string; legId: string; muted: boolean; deaf: boolean }
@@ -131,5 +132,6 @@ export type WorkerEvent =
   | { event: 'play-done'; legId: string; playId: number; reason: PlayEnd; error: string | null }
   | { event: 'talking'; room: string; legId: string; talking: boolean }
   | { event: 'record-failed'; recordingId: string; error: string }
+  | { event: 'record-silence'; recordingId: string }
   /** The worker's Opus encoders now run at `complexity` (pipeline/complexity-governor.ts); tickMs: the mean tick work that moved it. */
   | { event: 'opus-complexity'; complexity: number; tickMs: number };

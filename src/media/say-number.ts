@@ -7,7 +7,7 @@
 export type Gender = 'm' | 'f' | 'n';
 export type PluralForm = 'one' | 'few' | 'many';
 /** Nouns sayCount can count (voicemail). */
-export type CountedNoun = 'messages' | 'new-messages';
+export type CountedNoun = 'messages' | 'new-messages' | 'old-messages';
 
 export const MAX_SAY_NUMBER = 999_999_999;
 

@@ -33,7 +33,7 @@ async function press(c: AppCall, keys: string): Promise<void> {
 }
 
 function loggedFor(c: AppCall, msg: string, ms = 15000): Promise<void> {
-  return loggedBy(pbx, (l: LogLine) => l.obj.callId === c.callId && l.msg === msg, ms);
+  return loggedBy(pbx, (l: LogLine) => l.obj.callId === c.callId && l.msg === msg, msg, ms);
 }
 
 function countFor(c: AppCall, msg: string): number {
@@ -134,7 +134,7 @@ t.test('three wrong PINs hear goodbye and are hung up; the CDR is missed (nobody
   const d = await callApp(t, dave, '700');
   for (let i = 1; i <= 3; i++) {
     await press(d, '1#');
-    await loggedBy(pbx, (l) => l.obj.callId === d.callId && l.msg === 'wrong conference PIN' && l.obj.attempt === i, 15000);
+    await loggedBy(pbx, (l) => l.obj.callId === d.callId && l.msg === 'wrong conference PIN' && l.obj.attempt === i, "wrong conference PIN", 15000);
   }
   const bye = await dave.request('BYE');
   dave.reply(bye, 200, '');
@@ -159,7 +159,7 @@ t.test('a member whose phone stops sending RTP is hung up after rtp.timeout; the
   const strict = await startPbx({ extra: ROOMS, dialplan: { '701': 'conference:small' }, rtpTimeoutS: 1, compiledWorker: true });
   t.teardown(() => strict.close());
   const [alice, bob] = [await phone(t, strict, '1001'), await phone(t, strict, '1002')];
-  const inStrict = (c: AppCall, msg: string): Promise<void> => loggedBy(strict, (l) => l.obj.callId === c.callId && l.msg === msg, 15000);
+  const inStrict = (c: AppCall, msg: string): Promise<void> => loggedBy(strict, (l) => l.obj.callId === c.callId && l.msg === msg, msg, 15000);
   const talker = await callApp(t, alice, '700');
   const talking = talker.ep.send(speech(450, 8), talker.pbxMedia.port);
   await press(talker, '4321#');

@@ -6,7 +6,7 @@ import t, { type Test } from 'tap';
 import { goertzel, sine } from '../helpers/audio.js';
 import { concat, dtmfTone, silence } from '../helpers/dtmf-audio.js';
 import { RtpEndpoint } from '../helpers/rtp-endpoint.js';
-import { callApp, callIdOf, cdrFor, logged as loggedBy, phone, type AppCall as IvrCall } from './helpers/flows.js';
+import { callApp, callIdOf, cdrFor, logged as waitLogged, phone, type AppCall } from './helpers/flows.js';
 import { startPbx, type TestPbx } from './helpers/pbx.js';
 import type { LogLine } from '../helpers/log.js';
 import { sdpFor, sdpMedia, type Addr, type Phone } from './helpers/phone.js';
@@ -25,7 +25,12 @@ t.before(async () => {
 });
 t.teardown(() => pbx.close());
 
-const logged = (pred: (l: LogLine) => boolean): Promise<void> => loggedBy(pbx, pred);
+/** Resolves once the PBX logged a line matching `pred` (bounded to 5 s). */
+function logged(pred: (l: LogLine) => boolean): Promise<void> {
+  return waitLogged(pbx, pred);
+}
+
+type IvrCall = AppCall;
 
 /** `caller` dials the IVR (500); see callApp. */
 function callIvr(t: Test, caller: Phone, inband = false): Promise<IvrCall> {

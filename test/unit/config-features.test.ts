@@ -37,3 +37,14 @@ t.test('a feature code that takes an argument matches the longest code with digi
   t.equal(match('*9'), null);
   t.equal(match(''), null);
 });
+
+t.test('a feature number that is an extension, or a bad one, is an error at FILE:LINE:COL', async (t) => {
+  t.same(configErrors(`${BASE}features:\n  voicemail: "1001"\n`), ['pbx.yaml:5:14: features.voicemail: feature number 1001 is also an extension; pick a number no extension has (such as *97)']);
+  t.same(configErrors(`${BASE}features: { voicemail_any: "*9x" }\n`), ['pbx.yaml:4:28: features.voicemail_any: a feature code is 1 to 8 keys of 0-9 * # A-D, not "*9x"']);
+});
+
+t.test('voicemail.max_message is 180 s, min_message 1 s and max_silence 10 s unless set; out of range is an error', async (t) => {
+  t.same(configOf(BASE).voicemail, { max_message: 180, min_message: 1, max_silence: 10 });
+  t.same(configOf(`${BASE}voicemail: { max_message: 60, min_message: 0, max_silence: 0 }\n`).voicemail, { max_message: 60, min_message: 0, max_silence: 0 });
+  t.same(configErrors(`${BASE}voicemail:\n  max_message: 2\n`), ['pbx.yaml:5:16: voicemail.max_message: must be at least 5 (got 2)']);
+});

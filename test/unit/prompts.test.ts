@@ -64,7 +64,7 @@ t.test('every prompt sayNumber and sayCount name is shipped in that language', a
     const needed = new Set<string>();
     for (const n of samples) {
       for (const g of ['m', 'f', 'n'] as const) sayNumber(n, lang, g).forEach((p) => needed.add(p));
-      for (const noun of ['messages', 'new-messages'] as const) sayCount(n, noun, lang).forEach((p) => needed.add(p));
+      for (const noun of ['messages', 'new-messages', 'old-messages'] as const) sayCount(n, noun, lang).forEach((p) => needed.add(p));
     }
     for (const p of needed) t.ok(names.has(p), `${lang}: ${p}`);
   }

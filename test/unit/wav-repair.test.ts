@@ -2,7 +2,7 @@ import { spawn } from 'node:child_process';
 import { mkdirSync, readFileSync, statSync, utimesSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import t from 'tap';
-import { repairRecordings, repairWav } from '../../src/media/recording/repair.js';
+import { repairRecordings, repairWav, trimWavEnd } from '../../src/media/recording/repair.js';
 import { writeWavHeader } from '../../src/media/recording/wav-format.js';
 import { memoryLog, type LogLine } from '../helpers/log.js';
 import { tempDir } from '../helpers/temp-dir.js';
@@ -148,4 +148,18 @@ t.test('the start-up pass repairs the recordings under the directory that are ol
   ]);
   t.equal(statSync(other).size, 1, 'other files are not WAVs to repair');
   t.same(await repairRecordings(join(dir, 'missing'), { before, log: memoryLog(lines) }), { checked: 0, repaired: 0, failed: 0 }, 'no directory, nothing to do');
+});
+
+t.test('trimWavEnd cuts the last milliseconds off a recording and fixes both sizes; never below empty', async (t) => {
+  const dir = tempDir(t, 'trim');
+  const path = join(dir, 'message.wav');
+  wavFile(path, { channels: 1, declaredData: 16000, dataBytes: 16000 });
+  t.equal(await trimWavEnd(path, 250), 750, '1 s of 8 kHz mono less 250 ms');
+  const b = readFileSync(path);
+  t.equal(b.length, 44 + 12000);
+  t.equal(b.readUInt32LE(40), 12000, 'data size');
+  t.equal(b.readUInt32LE(4), 36 + 12000, 'RIFF size');
+  t.equal(b.readInt16LE(44 + 2 * 5999), sampleAt(5999, 0), 'the audio before the cut is untouched');
+  t.equal(await trimWavEnd(path, 5000), 0);
+  t.equal(readFileSync(path).length, 44);
 });

@@ -77,6 +77,24 @@ interface Recording {
   legs: LegMedia[];
   /** Nothing is written, and the legs are not decoded for it, until it resumes. */
   paused: boolean;
+  /** Frames of quiet on the first leg before 'record-silence' (0: not watched), and the count so far. */
+  silenceFrames: number;
+  quietFrames: number;
+}
+
+/**
+ * A frame is quiet when its mean absolute sample is below this (Asterisk's dsp.conf
+ * silencethreshold, 256, on 16-bit samples).
+ */
+const SILENCE_THRESHOLD = 256;
+
+function isQuiet(pcm: Int16Array): boolean {
+  let sum = 0;
+  for (let i = 0; i < INTERNAL_FRAME; i++) {
+    const v = pcm[i]!;
+    sum += v < 0 ? -v : v;
+  }
+  return sum < SILENCE_THRESHOLD * INTERNAL_FRAME;
 }
 
 /** What the pipeline knows of one leg of the worker. */
@@ -279,7 +297,8 @@ export class Pipeline {
           onError: (err) => this.#recordFailed(id, err.message),
         });
         for (const m of legs) m.recordings++;
-        this.#recordings.set(req.recordingId, { id: req.recordingId, recorder, legs, paused: false });
+        const silenceFrames = req.silenceMs > 0 ? Math.ceil(req.silenceMs / 20) : 0;
+        this.#recordings.set(req.recordingId, { id: req.recordingId, recorder, legs, paused: false, silenceFrames, quietFrames: 0 });
         break;
       }
       case 'stop-record': {
@@ -488,6 +507,11 @@ export class Pipeline {
     const right = r.legs.length > 1 ? r.legs[1]!.decoded : null;
     r.recorder.writeLeft(left === null ? SILENCE : left.heard, INTERNAL_FRAME);
     r.recorder.writeRight(right === null ? SILENCE : right.heard, INTERNAL_FRAME);
+    if (r.silenceFrames > 0) {
+      r.quietFrames = left === null || isQuiet(left.heard) ? r.quietFrames + 1 : 0;
+      // Once per stretch of quiet: the count goes on past the limit, so it is posted only at it.
+      if (r.quietFrames === r.silenceFrames) this.#post({ event: 'record-silence', recordingId: r.id });
+    }
   }
 
   /** The recorder could not write: the recording ends, the engine is told. */

@@ -1,7 +1,7 @@
 // Repair of recordings a crash left behind: a WAV whose header still declares 0 bytes (or the
 // size of its last rewrite), or whose last sample frame is torn, gets sizes from its real length
 // and stays playable. Files written by other tools with chunks after the data are left alone.
-import { open, stat } from 'node:fs/promises';
+import { open, stat, type FileHandle } from 'node:fs/promises';
 import { PbxError } from '../../util/errors.js';
 import type { Log } from '../../util/log.js';
 import { wavFiles } from './list.js';
@@ -21,6 +21,8 @@ export interface RepairResult {
 
 interface Layout {
   blockAlign: number;
+  /** Bytes of audio per second (fmt chunk). */
+  byteRate: number;
   /** Offset of the data chunk's size field and of its first sample. */
   dataSizeOffset: number;
   dataStart: number;
@@ -46,16 +48,43 @@ export async function repairWav(path: string): Promise<RepairResult> {
     const torn = available - dataBytes;
     const truncatedBytes = torn > 0 && torn < layout.blockAlign ? torn : 0;
     if (truncatedBytes > 0) await fh.truncate(end);
-    const field = new Uint8Array(4);
-    const view = new DataView(field.buffer);
-    view.setUint32(0, dataBytes, true);
-    await fh.write(field, 0, 4, layout.dataSizeOffset);
-    view.setUint32(0, Math.min(0xffffffff, end - 8), true);
-    await fh.write(field, 0, 4, RIFF_SIZE_OFFSET);
+    await writeSizes(fh, layout, dataBytes);
     return { repaired: true, dataBytes, truncatedBytes };
   } finally {
     await fh.close();
   }
+}
+
+/**
+ * Cuts the last `ms` of audio off a finished recording (the silence that ended a voicemail
+ * message) and fixes its header; resolves with the milliseconds of audio left.
+ */
+export async function trimWavEnd(path: string, ms: number): Promise<number> {
+  const fh = await open(path, 'r+');
+  try {
+    const size = (await fh.stat()).size;
+    const head = new Uint8Array(Math.min(HEAD_BYTES, size));
+    await fh.read(head, 0, head.length, 0);
+    const layout = parseLayout(head, path);
+    const available = Math.max(0, size - layout.dataStart);
+    const data = available - (available % layout.blockAlign);
+    const keep = data - Math.min(data, Math.round((ms * layout.byteRate) / 1000 / layout.blockAlign) * layout.blockAlign);
+    await fh.truncate(layout.dataStart + keep);
+    await writeSizes(fh, layout, keep);
+    return layout.byteRate === 0 ? 0 : (keep * 1000) / layout.byteRate;
+  } finally {
+    await fh.close();
+  }
+}
+
+/** The data chunk's and the RIFF chunk's sizes for `dataBytes` of audio. */
+async function writeSizes(fh: FileHandle, layout: Layout, dataBytes: number): Promise<void> {
+  const field = new Uint8Array(4);
+  const view = new DataView(field.buffer);
+  view.setUint32(0, dataBytes, true);
+  await fh.write(field, 0, 4, layout.dataSizeOffset);
+  view.setUint32(0, Math.min(0xffffffff, layout.dataStart + dataBytes - 8), true);
+  await fh.write(field, 0, 4, RIFF_SIZE_OFFSET);
 }
 
 /** RIFF/WAVE chunks up to "data" (RIFF: chunks are padded to an even length). */
@@ -65,16 +94,18 @@ function parseLayout(head: Uint8Array, path: string): Layout {
   const notWav = (why: string): PbxError => new PbxError('PBX_ERR_RECORDING_NOT_WAV', `${path} is not a WAV file that can be repaired: ${why}`);
   if (head.length < 12 || tag(0) !== 'RIFF' || tag(8) !== 'WAVE') throw notWav('no RIFF/WAVE header');
   let blockAlign = 0;
+  let byteRate = 0;
   let at = 12;
   while (at + 8 <= head.length) {
     const id = tag(at);
     const length = view.getUint32(at + 4, true);
     if (id === 'fmt ') {
       if (at + 24 > head.length) throw notWav('the fmt chunk is cut short');
+      byteRate = view.getUint32(at + 16, true);
       blockAlign = view.getUint16(at + 20, true);
     } else if (id === 'data') {
       if (blockAlign === 0) throw notWav('no fmt chunk before the data');
-      return { blockAlign, dataSizeOffset: at + 4, dataStart: at + 8, declaredData: length, declaredRiff: view.getUint32(RIFF_SIZE_OFFSET, true) };
+      return { blockAlign, byteRate, dataSizeOffset: at + 4, dataStart: at + 8, declaredData: length, declaredRiff: view.getUint32(RIFF_SIZE_OFFSET, true) };
     }
     at += 8 + length + (length & 1);
   }

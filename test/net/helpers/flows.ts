@@ -72,16 +72,16 @@ export async function hangUp(from: Phone, d: PhoneDialog, to: Phone): Promise<vo
   if (res.status !== 200) throw new Error(`BYE got ${res.status}`);
 }
 
-/** Resolves once the PBX logged a line matching `pred` (polled, bounded to `ms`). */
-export async function logged(pbx: TestPbx, pred: (l: LogLine) => boolean, ms = 5000): Promise<void> {
-  for (let i = 0; i < ms / 20; i++) {
+/** Resolves once the PBX logged a line matching `pred` (polled every 20 ms, bounded to `ms`). */
+export async function logged(pbx: TestPbx, pred: (l: LogLine) => boolean, what = 'the expected line', ms = 5000): Promise<void> {
+  for (let waited = 0; waited < ms; waited += 20) {
     if (pbx.log.some(pred)) return;
     await new Promise((r) => setTimeout(r, 20));
   }
-  throw new Error(`the PBX did not log the expected line within ${ms} ms`);
+  throw new Error(`the PBX did not log ${what} within ${ms} ms`);
 }
 
-/** A call the PBX answered itself (an IVR, a conference room). */
+/** A call the PBX answered itself (an IVR, voicemail): the caller's dialog and RTP endpoint. */
 export interface AppCall {
   dialog: PhoneDialog;
   callId: string;
@@ -91,19 +91,18 @@ export interface AppCall {
 }
 
 /**
- * `caller` dials `number` with a PCMU + telephone-event endpoint (PCMU alone with `inband`: its
- * digits are then tones in the audio); the PBX answers and its first prompt arrives.
+ * `caller` dials `number`, which the PBX answers and starts talking on, with a PCMU +
+ * telephone-event endpoint (PCMU alone with `inband`: its digits are then tones in the audio).
  */
 export async function callApp(t: Test, caller: Phone, number: string, inband = false): Promise<AppCall> {
-  const codecs: Array<[number, string]> = inband ? [[0, 'PCMU']] : [[0, 'PCMU'], [101, 'telephone-event']];
   const ep = await RtpEndpoint.open({ name: 'PCMU', payloadType: 0, clockRate: 8000, dtmfPayloadType: inband ? null : 101 });
   t.teardown(() => ep.close());
-  const invite = await caller.dial(number, sdpFor(ep.port, codecs));
+  const invite = await caller.dial(number, sdpFor(ep.port, inband ? [[0, 'PCMU']] : [[0, 'PCMU'], [101, 'telephone-event']]));
   const ok = await caller.final(invite);
   if (ok.status !== 200) throw new Error(`${number} answered ${ok.status}`);
   const dialog = caller.dialogFromUac(invite, ok);
   caller.inDialog(dialog, 'ACK', undefined, dialog.cseq);
-  const pbxMedia = sdpMedia(ok.body);
+  // The first prompt comes from the leg the PBX listens on.
   await ep.waitFor(() => (ep.packets.get(0) ?? 0) >= 5, 8000, 'the first prompt');
-  return { dialog, callId: callIdOf(invite), pbxMedia, ep };
+  return { dialog, callId: callIdOf(invite), pbxMedia: sdpMedia(ok.body), ep };
 }

@@ -3,7 +3,7 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { startCall } from '../../../src/apps/goto.js';
+import { appStart } from '../../../src/apps/goto.js';
 import { CallControl } from '../../../src/calls/control.js';
 import { EventServices } from '../../../src/events/services.js';
 import { wireParts } from '../../../src/pbx/wiring.js';
@@ -39,8 +39,10 @@ function configText(
   extra: string,
   ivr: string,
   dtmfModes: Readonly<Record<string, string>> = {},
+  pins: Readonly<Record<string, string>> = {},
 ): string {
-  const rec = (ext: string): string => (recorded.includes(ext) ? ', record: true' : '') + (ext in dtmfModes ? `, dtmf_mode: ${dtmfModes[ext]}` : '');
+  const rec = (ext: string): string =>
+    (recorded.includes(ext) ? ', record: true' : '') + (ext in dtmfModes ? `, dtmf_mode: ${dtmfModes[ext]}` : '') + (ext in pins ? `, voicemail: { pin: "${pins[ext]}" }` : '');
   return `
 data_dir: ${dataDir}
 sip:
@@ -92,6 +94,8 @@ export interface TestPbxOptions {
   ivr?: string;
   /** dtmf_mode by extension (auto for the others). */
   dtmfModes?: Readonly<Record<string, string>>;
+  /** Voicemail PINs by extension (the others have a mailbox callers may leave messages in, no PIN). */
+  voicemailPins?: Readonly<Record<string, string>>;
   /** Run the media worker from dist/ (npm run build): no TypeScript loader in the worker thread. */
   compiledWorker?: boolean;
   /** More dialplan entries: number -> destination. */
@@ -106,7 +110,7 @@ export async function startPbx(options: TestPbxOptions = {}): Promise<TestPbx> {
   const dataDir = mkdtempSync(join(tmpdir(), 'tspbx-calls-'));
   const rtpBase = 30000 + 200 * Math.floor(Math.random() * 150);
   const loaded = parseConfigText(
-    configText(dataDir, rtpBase, options.recorded ?? [], options.dialplan ?? {}, options.extra ?? '', options.ivr ?? IVR, options.dtmfModes),
+    configText(dataDir, rtpBase, options.recorded ?? [], options.dialplan ?? {}, options.extra ?? '', options.ivr ?? IVR, options.dtmfModes, options.voicemailPins),
     join(dataDir, 'pbx.yaml'),
   );
   if (!loaded.ok) throw new Error(loaded.errors.join('\n'));
@@ -136,6 +140,7 @@ export async function startPbx(options: TestPbxOptions = {}): Promise<TestPbx> {
     rtpTimeoutS: options.rtpTimeoutS ?? 0,
     ...(options.compiledWorker === true ? { workerUrl: compiledMediaWorker() } : {}),
   });
+  const voicemail = await VoicemailStore.open(dataDir, logger);
   const calls = new CallControl({
     transactions,
     registrar,
@@ -144,12 +149,11 @@ export async function startPbx(options: TestPbxOptions = {}): Promise<TestPbx> {
     store,
     log: logger,
     localContact: () => `sip:pbx@127.0.0.1:${port}`,
-    start: startCall,
+    start: appStart({ voicemail }),
     timers,
     ringTimeout: options.ringTimeoutS ?? 30,
     ...(options.wallClock === undefined ? {} : { wallClock: options.wallClock }),
   });
-  const voicemail = await VoicemailStore.open(dataDir, logger);
   const events = new EventServices({
     transactions,
     registrar,
