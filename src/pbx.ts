@@ -28,6 +28,7 @@ import { createTransportLayer } from './sip/transport/index.js';
 import { CdrWriter } from './store/cdr-writer.js';
 import { Store } from './store/store.js';
 import { VoicemailStore } from './store/voicemail-store.js';
+import { ExtensionSettings } from './store/extension-settings.js';
 import { PbxError } from './util/errors.js';
 
 export interface PbxOptions {
@@ -76,6 +77,7 @@ class PbxRuntime implements Pbx, ControlSource {
   #store: Store | null = null;
   #cdrWriter: CdrWriter | null = null;
   #voicemail: VoicemailStore | null = null;
+  #settings: ExtensionSettings | null = null;
   #events: EventServices | null = null;
   #recordings: RecordingMaintenance | null = null;
   #transports: Awaited<ReturnType<typeof createTransportLayer>> | null = null;
@@ -109,6 +111,7 @@ class PbxRuntime implements Pbx, ControlSource {
     this.#store = Store.open(config.data_dir);
     this.#cdrWriter = CdrWriter.start(config.data_dir);
     this.#voicemail = await VoicemailStore.open(config.data_dir, log.child({ layer: 'voicemail' }));
+    this.#settings = ExtensionSettings.open(config.data_dir);
     // Recordings a crash cut short are repaired, then retention runs: in the background, hourly.
     this.#recordings = RecordingMaintenance.start({
       dir: recordingsDir(config.data_dir),
@@ -170,6 +173,7 @@ class PbxRuntime implements Pbx, ControlSource {
       localContact: (transport) => this.#contactUri(transport),
       start: startCall,
       userAgent: config.sip.user_agent,
+      settings: this.#settings,
     });
     this.#calls = calls;
 
@@ -323,6 +327,7 @@ class PbxRuntime implements Pbx, ControlSource {
     if (this.#recordings !== null) await step('recording maintenance', () => this.#recordings!.close());
     if (this.#cdrWriter !== null) await step('CDR writer', () => this.#cdrWriter!.close());
     if (this.#voicemail !== null) await step('voicemail store', () => this.#voicemail!.close());
+    if (this.#settings !== null) await step('extension settings', () => this.#settings!.close());
     if (this.#store !== null) await step('storage', () => this.#store!.close());
     this.log.info({}, 'stopped');
     await new Promise<void>((resolve) => this.log.flush(() => resolve()));

@@ -13,6 +13,7 @@
 //   ch.unavailable('group:sales')                       a destination not built yet
 //   ch.addPath('ivr:main')                              a step of the path the CDR records
 //   ch.destinationOf('ivr:sales')                        a config destination string -> Destination
+//   ch.inCall('1002'), ch.settings                       a member's state; DND and forwards set from phones
 //
 // Playing items: { prompt: NAME } (a shipped prompt or data_dir/prompts/LANG/NAME.wav, or a path to
 // a WAV), { file }, { tone }, { silenceMs }. Digits pressed while nothing collects are kept for the
@@ -28,6 +29,7 @@
 // hangup() (call.refusal: 486, 480, the callee's own); one the PBX answered hears ringback.
 import type { Call, DialResult } from '../calls/call.js';
 import type { CallHost, DialOptions } from '../calls/control.js';
+import type { CallSettings } from '../calls/deps.js';
 import { parseDestination } from '../config/destination.js';
 import type { Destination, Routing } from '../config/types.js';
 import type { PlaySource } from '../media/engine.js';
@@ -97,6 +99,16 @@ export class Channel {
   /** The instant schedules are read at (ms since the epoch; fixed by tests through CallControl's wallClock). */
   now(): number {
     return this.#host.now();
+  }
+
+  /** Do not disturb and forwards set from the phones; null when the PBX keeps none. */
+  get settings(): CallSettings | null {
+    return this.#host.settings;
+  }
+
+  /** True while extension `ext` is in another call (calling, ringing or talking). */
+  inCall(ext: string): boolean {
+    return this.#host.inCall(ext);
   }
 
   /** True when the caller hung up (or the call ended otherwise). */

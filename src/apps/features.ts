@@ -4,10 +4,11 @@
 import type { DialledFeatureName } from '../config/feature-numbers.js';
 import type { Channel } from './channel.js';
 import type { GotoResult } from './goto.js';
+import { PHONE_SETTING_APPS } from './phone-settings.js';
 
 export type FeatureApp = (ch: Channel, arg: string | null) => Promise<GotoResult>;
 
-const APPS: Partial<Record<DialledFeatureName, FeatureApp>> = {};
+const APPS: Partial<Record<DialledFeatureName, FeatureApp>> = { ...PHONE_SETTING_APPS };
 
 /** The app of a dialled feature, or null when it is not built. */
 export function featureApp(name: DialledFeatureName): FeatureApp | null {

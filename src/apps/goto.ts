@@ -7,7 +7,9 @@ import type { Call } from '../calls/call.js';
 import { finalDestination } from '../calls/route.js';
 import type { Destination } from '../config/types.js';
 import { APP_ERRORS, Channel, type ChannelHost } from './channel.js';
+import { runExtension } from './extension.js';
 import { featureApp } from './features.js';
+import { runGroup } from './group.js';
 import { runIvr } from './ivr.js';
 import { PbxError } from '../util/errors.js';
 
@@ -16,6 +18,9 @@ import { PbxError } from '../util/errors.js';
  * no answer, not built) and the caller is still on the channel, for the app to carry on.
  */
 export type GotoResult = 'done' | 'failed';
+
+/** goto() as apps that hand the caller on receive it. */
+export type Goto = (ch: Channel, dest: Destination) => Promise<GotoResult>;
 
 /** How many destinations one call may pass through: a menu that leads back to itself ends. */
 const MAX_HOPS = 32;
@@ -40,10 +45,15 @@ export async function goto(ch: Channel, dest: Destination): Promise<GotoResult> 
       return 'done';
     }
     switch (dest.kind) {
-      case 'extension': {
-        const result = await ch.dial(dest.ext);
-        ch.log.info({ ext: dest.ext, result }, 'dialled from an app');
-        return result === 'answered' || ch.gone ? 'done' : 'failed';
+      case 'extension':
+        return await runExtension(ch, dest.ext, goto);
+      case 'group': {
+        const group = ch.routing.config.groups.get(dest.name);
+        if (group === undefined) {
+          ch.unavailable(`group:${dest.name}`);
+          return ch.gone ? 'done' : 'failed';
+        }
+        return await runGroup(ch, group, goto);
       }
       case 'ivr': {
         const menu = ch.routing.config.ivr.get(dest.name);

@@ -60,4 +60,12 @@ export const MIGRATIONS: readonly string[] = [
    CREATE INDEX voicemail_mailbox ON voicemail (mailbox, folder, created_ms);`,
   // The path a call took through apps ("ivr:main>1002"; null: straight to its destination).
   `ALTER TABLE cdr ADD COLUMN path TEXT;`,
+  // What a phone set with feature codes (*72, *78...), over the config: do not disturb, and forward
+  // targets by kind (value NULL: turned off from the phone, whatever the config says).
+  `CREATE TABLE extension_settings (
+     extension TEXT NOT NULL,
+     setting   TEXT NOT NULL CHECK (setting IN ('dnd', 'forward_always', 'forward_busy', 'forward_no_answer')),
+     value     TEXT,
+     PRIMARY KEY (extension, setting)
+   );`,
 ];

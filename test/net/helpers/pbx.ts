@@ -19,6 +19,7 @@ import { createTransportLayer } from '../../../src/sip/transport/index.js';
 import { Store } from '../../../src/store/store.js';
 import { compiledMediaWorker } from '../../helpers/compiled.js';
 import { VoicemailStore } from '../../../src/store/voicemail-store.js';
+import { ExtensionSettings } from '../../../src/store/extension-settings.js';
 import { memoryLog, type LogLine } from '../../helpers/log.js';
 
 export const PASSWORDS: Readonly<Record<string, string>> = {
@@ -77,6 +78,8 @@ export interface TestPbx {
   routing: Routing;
   /** The voicemail store whose changes light the lamps (MWI). */
   voicemail: VoicemailStore;
+  /** Do not disturb and forwards set from the phones. */
+  settings: ExtensionSettings;
   log: LogLine[];
   close(): Promise<void>;
 }
@@ -125,6 +128,7 @@ export async function startPbx(options: TestPbxOptions = {}): Promise<TestPbx> {
   const timers = { t1, t2: 4 * t1, t4: 5 * t1 };
   const transactions = createTransactionLayer(transport, { timers });
   const store = Store.open(dataDir);
+  const settings = ExtensionSettings.open(dataDir);
   const guard = new Guard({ slowAfter: 100, banAfter: 200, windowS: 60, banTimeS: 60, dropScanners: false, log: logger });
   const auth = new DigestAuthenticator({ realm: 'pbx.test', nonceTtlS: 300 });
   const registrar = new Registrar({ store, transactions, auth, guard, getConfig: () => config, log: logger });
@@ -147,6 +151,7 @@ export async function startPbx(options: TestPbxOptions = {}): Promise<TestPbx> {
     start: startCall,
     timers,
     ringTimeout: options.ringTimeoutS ?? 30,
+    settings,
     ...(options.wallClock === undefined ? {} : { wallClock: options.wallClock }),
   });
   const voicemail = await VoicemailStore.open(dataDir, logger);
@@ -167,6 +172,7 @@ export async function startPbx(options: TestPbxOptions = {}): Promise<TestPbx> {
     media,
     routing,
     voicemail,
+    settings,
     log,
     async close() {
       if (closed) return;
@@ -178,6 +184,7 @@ export async function startPbx(options: TestPbxOptions = {}): Promise<TestPbx> {
       await transport.close();
       await media.close();
       voicemail.close();
+      settings.close();
       store.close();
       rmSync(dataDir, { recursive: true, force: true });
     },
