@@ -28,6 +28,7 @@ export const PASSWORDS: Readonly<Record<string, string>> = {
   '1003': 'carol-pass',
   '1004': 'dave-pass',
   '1005': 'erin-pass',
+  '1006': 'frank-pass',
 };
 
 const IVR = '  main: { prompt: welcome, options: { "1": "1001" }, timeout: 5, default: "1003" }\n';
@@ -40,8 +41,10 @@ function configText(
   extra: string,
   ivr: string,
   dtmfModes: Readonly<Record<string, string>> = {},
+  extensionKeys: Readonly<Record<string, string>> = {},
 ): string {
-  const rec = (ext: string): string => (recorded.includes(ext) ? ', record: true' : '') + (ext in dtmfModes ? `, dtmf_mode: ${dtmfModes[ext]}` : '');
+  const rec = (ext: string): string =>
+    (recorded.includes(ext) ? ', record: true' : '') + (ext in dtmfModes ? `, dtmf_mode: ${dtmfModes[ext]}` : '') + (ext in extensionKeys ? `, ${extensionKeys[ext]}` : '');
   return `
 data_dir: ${dataDir}
 sip:
@@ -58,7 +61,8 @@ extensions:
   "1002": { name: Bob, password: "bob-pass"${rec('1002')} }
   "1003": { name: Carol, password: "carol-pass"${rec('1003')} }
   "1004": { name: Dave, password: "dave-pass"${rec('1004')} }
-  "1005": { name: Erin, password: "erin-pass", unsolicited_mwi: false }
+  "1005": { name: Erin, password: "erin-pass", unsolicited_mwi: false${rec('1005')} }
+  "1006": { name: Frank, password: "frank-pass"${rec('1006')} }
 subscriptions: { min_expires: 2, max_expires: 600, default_expires: 600 }
 ivr:
 ${ivr}dialplan:
@@ -95,6 +99,8 @@ export interface TestPbxOptions {
   ivr?: string;
   /** dtmf_mode by extension (auto for the others). */
   dtmfModes?: Readonly<Record<string, string>>;
+  /** More keys of an extension, as YAML flow-mapping entries: { "1002": 'forward: { busy: "1003" }' }. */
+  extensionKeys?: Readonly<Record<string, string>>;
   /** Run the media worker from dist/ (npm run build): no TypeScript loader in the worker thread. */
   compiledWorker?: boolean;
   /** More dialplan entries: number -> destination. */
@@ -109,7 +115,7 @@ export async function startPbx(options: TestPbxOptions = {}): Promise<TestPbx> {
   const dataDir = mkdtempSync(join(tmpdir(), 'tspbx-calls-'));
   const rtpBase = 30000 + 200 * Math.floor(Math.random() * 150);
   const loaded = parseConfigText(
-    configText(dataDir, rtpBase, options.recorded ?? [], options.dialplan ?? {}, options.extra ?? '', options.ivr ?? IVR, options.dtmfModes),
+    configText(dataDir, rtpBase, options.recorded ?? [], options.dialplan ?? {}, options.extra ?? '', options.ivr ?? IVR, options.dtmfModes, options.extensionKeys),
     join(dataDir, 'pbx.yaml'),
   );
   if (!loaded.ok) throw new Error(loaded.errors.join('\n'));
