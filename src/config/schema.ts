@@ -51,7 +51,7 @@ const NAME = /^[A-Za-z0-9_-]{1,64}$/;
 /** A number written as a value (`"1003"` or 1003): 0-9 * # +. */
 const dialNumberText = v.pipe(text, v.regex(DIAL_NUMBER, (i) => `number ${i.input} may only use 0-9 * # +`));
 /** A speed-dial short number: 1 to 8 keys of 0-9 * #. */
-const speedDialKey = v.pipe(v.string(), v.regex(/^[0-9*#]{1,8}$/, (i) => `speed-dial number ${i.received} must be 1 to 8 keys of 0-9 * #`));
+const speedDialKey = v.pipe(v.string(), v.regex(/^[0-9*#]{1,8}$/, (i) => `speed-dial number ${i.input} must be 1 to 8 keys of 0-9 * #`));
 
 const extensionNumber = v.pipe(v.string(), v.regex(EXTENSION_NUMBER, (i) => `extension number ${i.received} must be 1 to 20 digits`));
 const dialNumber = v.pipe(v.string(), v.regex(DIAL_NUMBER, (i) => `dialplan number ${i.received} may only use 0-9 * # +`));
