@@ -4,7 +4,7 @@
 // the layers under them, flush storage last.
 import { readFileSync } from 'node:fs';
 import { availableParallelism } from 'node:os';
-import type { CallInfo, ControlSource, RecordingResult, RegistrationInfo, StatusInfo } from './api/control-types.js';
+import type { CallInfo, ControlSource, ForwardingInfo, RecordingResult, RegistrationInfo, StatusInfo } from './api/control-types.js';
 import { startControlServer, type ControlServer } from './api/control.js';
 import { startCall } from './apps/goto.js';
 import { CallControl } from './calls/control.js';
@@ -28,7 +28,8 @@ import { createTransportLayer } from './sip/transport/index.js';
 import { CdrWriter } from './store/cdr-writer.js';
 import { Store } from './store/store.js';
 import { VoicemailStore } from './store/voicemail-store.js';
-import { ExtensionSettings } from './store/extension-settings.js';
+import { ExtensionSettings, FORWARD_KINDS } from './store/extension-settings.js';
+import { forwardsOf } from './apps/extension.js';
 import { PbxError } from './util/errors.js';
 
 export interface PbxOptions {
@@ -268,6 +269,15 @@ class PbxRuntime implements Pbx, ControlSource {
   setRecording(call: string, on: boolean): Promise<RecordingResult> {
     if (this.#calls === null) return Promise.resolve({ ok: false, refusal: 'unknown-call', error: 'the PBX takes no calls yet' });
     return this.#calls.setRecording(call, on);
+  }
+
+  forwarding(ext: string): ForwardingInfo | null {
+    const cfg = this.#config.extensions.get(ext);
+    if (cfg === undefined) return null;
+    const phone = this.#settings?.of(ext) ?? { dnd: false, forward: {} };
+    const setByPhone: ForwardingInfo['set_by_phone'] = phone.dnd ? ['dnd'] : [];
+    for (const kind of FORWARD_KINDS) if (phone.forward[kind] !== undefined) setByPhone.push(kind);
+    return { extension: ext, dnd: phone.dnd, ...forwardsOf(cfg, phone.forward), set_by_phone: setByPhone };
   }
 
   cdr(query: { missed: boolean; since: string | null; limit: number }): ReturnType<Store['listCdr']> {

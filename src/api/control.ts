@@ -1,6 +1,7 @@
 // The control API the `pbx` CLI talks to (on http.listen), guarded by the bearer token.
 // GET /api/status, /api/registrations, /api/calls, /api/cdr?missed=1&since=ISO&limit=N; POST /api/reload;
-// POST (start) and DELETE (stop) /api/calls/{id or Call-ID}/recording.
+// POST (start) and DELETE (stop) /api/calls/{id or Call-ID}/recording;
+// GET /api/extensions/{n}/forward (do not disturb and forwards in force).
 import { createHash, timingSafeEqual } from 'node:crypto';
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
@@ -25,6 +26,9 @@ const CDR_LIMIT_DEFAULT = 100;
 const CDR_LIMIT_MAX = 10000;
 
 class BadRequest extends Error {}
+
+/** `/api/extensions/{n}/forward`. */
+const FORWARD_PATH = /^\/api\/extensions\/([0-9]{1,20})\/forward$/;
 
 /** `/api/calls/{call}/recording`, the call's id or Call-ID URL-encoded. */
 const RECORDING_PATH = /^\/api\/calls\/([^/]+)\/recording$/;
@@ -84,6 +88,12 @@ export function startControlServer(options: ControlServerOptions): Promise<Contr
     }
     const recording = RECORDING_PATH.exec(url.pathname);
     if (recording !== null) return setRecording(req, res, recording[1]!);
+    const forward = FORWARD_PATH.exec(url.pathname);
+    if (forward !== null) {
+      if (req.method !== 'GET' && req.method !== 'HEAD') return notAllowed(res, 'GET');
+      const info = source.forwarding?.(forward[1]!) ?? null;
+      return info === null ? send(res, 404, { error: `no extension ${forward[1]!}` }) : send(res, 200, info);
+    }
     send(res, 404, { error: `no such path: ${url.pathname}` });
   }
 

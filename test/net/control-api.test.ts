@@ -1,6 +1,6 @@
 import { Writable } from 'node:stream';
 import t, { type Test } from 'tap';
-import type { CallInfo, ControlSource, RegistrationInfo, StatusInfo } from '../../src/api/control-types.js';
+import type { CallInfo, ControlSource, ForwardingInfo, RegistrationInfo, StatusInfo } from '../../src/api/control-types.js';
 import { startControlServer } from '../../src/api/control.js';
 import { createLogger } from '../../src/log.js';
 import type { CdrRow } from '../../src/store/types.js';
@@ -10,6 +10,8 @@ const STATUS: StatusInfo = { version: '0.1.0', started_at: '2026-01-01T00:00:00.
 const REGISTRATION: RegistrationInfo = { extension: '1001', contact: 'sip:1001@127.0.0.1:5070', transport: 'udp', source: '127.0.0.1:5070', expires_at: '2026-01-01T01:00:00.000Z', user_agent: 'SIPp' };
 const CALL: CallInfo = { id: 'c1', call_id: 'x@y', from: '1001', to: '1002', state: 'answered', started_at: '2026-01-01T00:00:01.000Z', answered_at: '2026-01-01T00:00:03.000Z', duration_s: 5, recording: false };
 const CDR: CdrRow = { id: 'r1', call_id: 'x@y', from: '1001', to: '1002', status: 'missed', reason: 'cancel', started_at: '2026-01-01T00:00:00.000Z', answered_at: null, ended_at: '2026-01-01T00:00:09.000Z', duration_s: 9, billsec: 0, recording: null };
+
+const FORWARDING: ForwardingInfo = { extension: '1001', dnd: true, always: '1003', busy: null, no_answer: { after: 20, to: '1002' }, unavailable: null, set_by_phone: ['dnd', 'always'] };
 
 function fakeSource() {
   const cdrQueries: unknown[] = [];
@@ -21,6 +23,7 @@ function fakeSource() {
     cdr: (q) => (cdrQueries.push(q), [CDR]),
     reload: async () => reloadResult,
     setRecording: async () => ({ ok: false as const, refusal: 'unknown-call' as const, error: 'no such call' }),
+    forwarding: (ext) => (ext === '1001' ? FORWARDING : null),
   };
   return { source, cdrQueries, refuseReloads: (errors: string[]) => (reloadResult = { ok: false, errors }) };
 }
@@ -93,4 +96,11 @@ t.test('close is safe to call twice and frees the port', async (t) => {
   await Promise.all([server.close(), server.close()]);
   await server.close();
   await t.rejects(fetch(`http://127.0.0.1:${server.port}/api/status`));
+});
+
+t.test("GET /api/extensions/{n}/forward shows an extension's DND and forwards; an unknown one is 404", async (t) => {
+  const { call } = await start(t);
+  t.same(await call('/api/extensions/1001/forward'), { status: 200, type: 'application/json; charset=utf-8', body: FORWARDING });
+  t.equal((await call('/api/extensions/1009/forward')).status, 404);
+  t.equal((await call('/api/extensions/1001/forward', { method: 'POST' })).status, 405);
 });
