@@ -27,8 +27,11 @@ export interface Forwards {
 /** Seconds an extension rings before a no-answer forward set from the phone, when the config names none. */
 export const PHONE_NO_ANSWER_AFTER_S = 20;
 
-/** The extensions each call's forward chain went through (the loop guard). */
-const visitedByCall = new WeakMap<Channel, Set<string>>();
+/**
+ * The extensions the forward chain in progress went through (the loop guard), while a forward
+ * hands the caller on. An extension reached otherwise (an IVR option tried again) starts afresh.
+ */
+const forwardChain = new WeakMap<Channel, Set<string>>();
 
 /** Forwards of `cfg` with the phone's settings over them. */
 export function forwardsOf(cfg: ExtensionConfig, phone: Partial<Record<ForwardKind, string | null>>): Forwards {
@@ -45,21 +48,21 @@ export function forwardsOf(cfg: ExtensionConfig, phone: Partial<Record<ForwardKi
 /** Carries the caller to extension `ext` as the header says. */
 export async function runExtension(ch: Channel, ext: string, goto: Goto): Promise<GotoResult> {
   const cfg = ch.routing.config.extensions.get(ext);
-  const visited = visitedByCall.get(ch) ?? new Set<string>();
-  visitedByCall.set(ch, visited);
+  const chain = forwardChain.get(ch);
+  forwardChain.delete(ch);
+  const visited = chain ?? new Set<string>();
   if (visited.has(ext)) {
     ch.log.warn({ ext, chain: [...visited] }, 'forwarding loop: the chain came back to an extension it rang; stopping it');
     ch.call.refuse(482, 'forward-loop');
     return 'failed';
   }
-  const forwarded = visited.size > 0;
   visited.add(ext);
-  if (forwarded && !ch.call.answeredByPbx) ch.addPath(ext);
+  if (chain !== undefined && !ch.call.answeredByPbx) ch.addPath(ext);
   if (cfg === undefined) return finished(ch, await ch.dial(ext));
 
   const phone = ch.settings?.of(ext) ?? { dnd: false, forward: {} };
   const fwd = forwardsOf(cfg, phone.forward);
-  const followTo = (kind: string, to: string): Promise<GotoResult> => forward(ch, ext, kind, to, goto);
+  const followTo = (kind: string, to: string): Promise<GotoResult> => forward(ch, visited, ext, kind, to, goto);
   if (phone.dnd) {
     ch.log.info({ ext }, 'extension on do not disturb');
     ch.call.refuse(486, 'dnd');
@@ -118,7 +121,7 @@ async function mailbox(ch: Channel, cfg: ExtensionConfig, greeting: 'busy' | 'un
   return goto(ch, { kind: 'voicemail', ext: cfg.number, greeting });
 }
 
-async function forward(ch: Channel, ext: string, kind: string, to: string, goto: Goto): Promise<GotoResult> {
+async function forward(ch: Channel, visited: Set<string>, ext: string, kind: string, to: string, goto: Goto): Promise<GotoResult> {
   if (ch.gone) return 'done';
   const dest = ch.destinationOf(to);
   if (dest === null) {
@@ -128,7 +131,12 @@ async function forward(ch: Channel, ext: string, kind: string, to: string, goto:
   }
   ch.log.info({ ext, kind, to }, 'forwarding');
   ch.addPath(`forward-${kind}:${ext}`);
-  return goto(ch, dest);
+  forwardChain.set(ch, visited);
+  try {
+    return await goto(ch, dest);
+  } finally {
+    forwardChain.delete(ch);
+  }
 }
 
 function finished(ch: Channel, result: DialResult): GotoResult {
