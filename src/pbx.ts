@@ -5,7 +5,7 @@
 import { randomUUID } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { availableParallelism } from 'node:os';
-import type { CallInfo, ControlSource, RecordingResult, RegistrationInfo, StatusInfo } from './api/control-types.js';
+import type { CallInfo, ControlSource, ForwardingInfo, RecordingResult, RegistrationInfo, StatusInfo } from './api/control-types.js';
 import { startControlServer, type ControlServer } from './api/control.js';
 import { LoopLag, metricsText } from './api/metrics.js';
 import { appStart } from './apps/goto.js';
@@ -31,6 +31,8 @@ import { CdrWriter } from './store/cdr-writer.js';
 import { Store } from './store/store.js';
 import { VoicemailStore } from './store/voicemail-store.js';
 import type { MissedCall } from './store/types.js';
+import { ExtensionSettings, FORWARD_KINDS } from './store/extension-settings.js';
+import { forwardsOf } from './apps/extension.js';
 import { PbxError } from './util/errors.js';
 import { cdrThenWebhooks, WebhookDispatcher } from './webhooks/dispatcher.js';
 import { WebhookOutbox } from './webhooks/outbox.js';
@@ -86,6 +88,7 @@ class PbxRuntime implements Pbx, ControlSource {
   readonly #finished: Record<string, number> = { answered: 0, missed: 0, busy: 0, failed: 0 };
   #webhooks: WebhookDispatcher | null = null;
   #voicemail: VoicemailStore | null = null;
+  #settings: ExtensionSettings | null = null;
   #events: EventServices | null = null;
   #recordings: RecordingMaintenance | null = null;
   #transports: Awaited<ReturnType<typeof createTransportLayer>> | null = null;
@@ -122,6 +125,7 @@ class PbxRuntime implements Pbx, ControlSource {
     this.#outbox = WebhookOutbox.open(config.data_dir);
     const webhooks = new WebhookDispatcher({ outbox: this.#outbox, hooks: () => this.#config.webhooks, log: log.child({ layer: 'webhooks' }) });
     this.#webhooks = webhooks;
+    this.#settings = ExtensionSettings.open(config.data_dir);
     // Recordings a crash cut short are repaired, then retention runs: in the background, hourly.
     this.#recordings = RecordingMaintenance.start({
       dir: recordingsDir(config.data_dir),
@@ -183,6 +187,7 @@ class PbxRuntime implements Pbx, ControlSource {
       localContact: (transport) => this.#contactUri(transport),
       start: appStart({ voicemail: this.#voicemail }),
       userAgent: config.sip.user_agent,
+      settings: this.#settings,
     });
     this.#calls = calls;
 
@@ -315,6 +320,15 @@ class PbxRuntime implements Pbx, ControlSource {
     return { id };
   }
 
+  forwarding(ext: string): ForwardingInfo | null {
+    const cfg = this.#config.extensions.get(ext);
+    if (cfg === undefined) return null;
+    const phone = this.#settings?.of(ext) ?? { dnd: false, forward: {} };
+    const setByPhone: ForwardingInfo['set_by_phone'] = phone.dnd ? ['dnd'] : [];
+    for (const kind of FORWARD_KINDS) if (phone.forward[kind] !== undefined) setByPhone.push(kind);
+    return { extension: ext, dnd: phone.dnd, ...forwardsOf(cfg, phone.forward), set_by_phone: setByPhone };
+  }
+
   cdr(query: { missed: boolean; since: string | null; limit: number }): ReturnType<Store['listCdr']> {
     return this.#store?.listCdr(query) ?? [];
   }
@@ -384,6 +398,7 @@ class PbxRuntime implements Pbx, ControlSource {
     if (this.#webhooks !== null) await step('webhooks', () => this.#webhooks!.close());
     if (this.#outbox !== null) await step('webhook outbox', () => this.#outbox!.close());
     if (this.#voicemail !== null) await step('voicemail store', () => this.#voicemail!.close());
+    if (this.#settings !== null) await step('extension settings', () => this.#settings!.close());
     if (this.#store !== null) await step('storage', () => this.#store!.close());
     this.#lag.close();
     this.log.info({}, 'stopped');

@@ -77,4 +77,18 @@ export interface ControlSource {
   subscribe?(listener: (event: { event: string; id: string; at: string; data: unknown }) => void): () => void;
   /** Re-reads the config file; refuses an invalid one with `FILE:LINE:COL: message` lines. */
   reload(): Promise<{ ok: true } | { ok: false; errors: string[] }>;
+  /** An extension's do not disturb and forwards in force; null when there is no such extension. */
+  forwarding?(ext: string): ForwardingInfo | null;
+}
+
+/** GET /api/extensions/{n}/forward: what a call to the extension meets, config and phone settings merged. */
+export interface ForwardingInfo {
+  extension: string;
+  dnd: boolean;
+  always: string | null;
+  busy: string | null;
+  no_answer: { after: number; to: string } | null;
+  unavailable: string | null;
+  /** The kinds set from the phone (feature codes), which override the config. */
+  set_by_phone: Array<'dnd' | 'always' | 'busy' | 'no_answer'>;
 }

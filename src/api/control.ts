@@ -3,7 +3,8 @@
 // POST (start) and DELETE (stop) /api/calls/{id or Call-ID}/recording; POST /api/originate?from=EXT&to=NUMBER
 // (click-to-call: 202 with the call's id; the first extension rings, then the number); GET /api/events
 // (server-sent events: the webhook events live); GET /metrics (Prometheus); GET
-// /api/missed?all=1&limit=N (the callback list) and POST /api/missed/{id or number}/done.
+// /api/missed?all=1&limit=N (the callback list) and POST /api/missed/{id or number}/done;
+// GET /api/extensions/{n}/forward (do not disturb and forwards in force).
 import { createHash, timingSafeEqual } from 'node:crypto';
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
@@ -29,6 +30,9 @@ const LIST_LIMIT_DEFAULT = 100;
 const LIST_LIMIT_MAX = 10000;
 
 class BadRequest extends Error {}
+
+/** `/api/extensions/{n}/forward`. */
+const FORWARD_PATH = /^\/api\/extensions\/([0-9]{1,20})\/forward$/;
 
 /** `/api/calls/{call}/recording`, the call's id or Call-ID URL-encoded. */
 const RECORDING_PATH = /^\/api\/calls\/([^/]+)\/recording$/;
@@ -114,6 +118,12 @@ export function startControlServer(options: ControlServerOptions): Promise<Contr
     if (recording !== null) return setRecording(req, res, recording[1]!);
     const done = MISSED_DONE_PATH.exec(url.pathname);
     if (done !== null) return missedDone(req, res, done[1]!);
+    const forward = FORWARD_PATH.exec(url.pathname);
+    if (forward !== null) {
+      if (req.method !== 'GET' && req.method !== 'HEAD') return notAllowed(res, 'GET');
+      const info = source.forwarding?.(forward[1]!) ?? null;
+      return info === null ? send(res, 404, { error: `no extension ${forward[1]!}` }) : send(res, 200, info);
+    }
     send(res, 404, { error: `no such path: ${url.pathname}` });
   }
 

@@ -21,6 +21,7 @@
 //   await ch.key()                                      the caller's next key, however long it takes
 //   ch.markAnswered()                                   the caller reached people (the CDR says answered)
 //   ch.shared('conference', () => new Map())            state the calls of one PBX share (per media engine)
+//   ch.inCall('1002'), ch.settings                       a member's state; DND and forwards set from phones
 //
 // Playing items: { prompt: NAME } (a shipped prompt or data_dir/prompts/LANG/NAME.wav, or a path to
 // a WAV), { file }, { tone }, { silenceMs }. Digits pressed while nothing collects are kept for the
@@ -36,6 +37,7 @@
 // hangup() (call.refusal: 486, 480, the callee's own); one the PBX answered hears ringback.
 import type { Call, DialResult } from '../calls/call.js';
 import type { CallHost, DialOptions } from '../calls/control.js';
+import type { CallSettings } from '../calls/deps.js';
 import { parseDestination } from '../config/destination.js';
 import type { Destination, Routing } from '../config/types.js';
 import type { PlaySource } from '../media/engine.js';
@@ -126,6 +128,16 @@ export class Channel {
   /** The instant schedules are read at (ms since the epoch; fixed by tests through CallControl's wallClock). */
   now(): number {
     return this.#host.now();
+  }
+
+  /** Do not disturb and forwards set from the phones; null when the PBX keeps none. */
+  get settings(): CallSettings | null {
+    return this.#host.settings;
+  }
+
+  /** True while extension `ext` is in another call (calling, ringing or talking). */
+  inCall(ext: string): boolean {
+    return this.#host.inCall(ext);
   }
 
   /** True when the caller hung up (or the call ended otherwise). */

@@ -4,6 +4,7 @@
 import type { DialledFeatureName } from '../config/feature-numbers.js';
 import type { Channel } from './channel.js';
 import type { GotoResult } from './goto.js';
+import { PHONE_SETTING_APPS } from './phone-settings.js';
 import { ownMailbox, runVoicemailMain } from './voicemail-main.js';
 
 export type FeatureApp = (ch: Channel, arg: string | null) => Promise<GotoResult>;
@@ -11,6 +12,7 @@ export type FeatureApp = (ch: Channel, arg: string | null) => Promise<GotoResult
 const APPS: Partial<Record<DialledFeatureName, FeatureApp>> = {
   voicemail: (ch) => runVoicemailMain(ch, ownMailbox(ch)),
   voicemail_any: (ch) => runVoicemailMain(ch, null),
+  ...PHONE_SETTING_APPS,
 };
 
 /** The app of a dialled feature, or null when it is not built. */

@@ -8,8 +8,10 @@ import { finalDestination } from '../calls/route.js';
 import type { Destination } from '../config/types.js';
 import type { CallStart } from '../calls/control.js';
 import { APP_ERRORS, Channel } from './channel.js';
-import { featureApp } from './features.js';
 import { runConference } from './conference.js';
+import { runExtension } from './extension.js';
+import { featureApp } from './features.js';
+import { runGroup } from './group.js';
 import { runIvr } from './ivr.js';
 import type { AppServices } from './services.js';
 import { runVoicemail } from './voicemail.js';
@@ -21,6 +23,9 @@ import { PbxError } from '../util/errors.js';
  * no answer, not built) and the caller is still on the channel, for the app to carry on.
  */
 export type GotoResult = 'done' | 'failed';
+
+/** goto() as apps that hand the caller on receive it. */
+export type Goto = (ch: Channel, dest: Destination) => Promise<GotoResult>;
 
 /** How many destinations one call may pass through: a menu that leads back to itself ends. */
 const MAX_HOPS = 32;
@@ -55,10 +60,15 @@ export async function goto(ch: Channel, dest: Destination): Promise<GotoResult> 
     }
     if (FOR_PEOPLE.has(dest.kind)) ch.call.markForPeople();
     switch (dest.kind) {
-      case 'extension': {
-        const result = await ch.dial(dest.ext);
-        ch.log.info({ ext: dest.ext, result }, 'dialled from an app');
-        return result === 'answered' || ch.gone ? 'done' : 'failed';
+      case 'extension':
+        return await runExtension(ch, dest.ext, goto);
+      case 'group': {
+        const group = ch.routing.config.groups.get(dest.name);
+        if (group === undefined) {
+          ch.unavailable(`group:${dest.name}`);
+          return ch.gone ? 'done' : 'failed';
+        }
+        return await runGroup(ch, group, goto);
       }
       case 'ivr': {
         const menu = ch.routing.config.ivr.get(dest.name);

@@ -16,6 +16,8 @@
 //   clock?, timers?        defaults: realClock, T1 500 ms, T2 4 s (RFC 3261 13.3.1.4 2xx retransmission)
 //   wallClock?             () => ms since the epoch that schedules are read at (default clock.now); tests fix it
 //   ringTimeout?           seconds a call rings before 480 (default 120)
+//   settings?              do not disturb and forwards set from the phones (ExtensionSettings): an
+//                          extension on DND counts as busy when rung; apps read and set them
 //   userAgent?             User-Agent / Server value written on what the PBX sends (default "tspbx")
 // })
 // Events: 'dtmf' (CallDtmf): a digit either side pressed, whether it came by SIP INFO (read here), or
@@ -38,7 +40,7 @@ import type { FreeSpaceGuard } from '../media/recording/retention.js';
 import { Call, type CallEnv, type CallProgress, type DialResult, type DialTarget, type ForkHeaders } from './call.js';
 import type { CallRecording } from './recording-control.js';
 import { recordingResult } from './recording-result.js';
-import type { CallMedia, CallRegistrar, CallStore } from './deps.js';
+import type { CallMedia, CallRegistrar, CallSettings, CallStore } from './deps.js';
 import type { CallDtmf } from './dtmf.js';
 import type { DtmfMethod } from '../media/dtmf/digits.js';
 import type { Log } from '../util/log.js';
@@ -63,6 +65,7 @@ export interface CallControlOptions {
   wallClock?: () => number;
   ringTimeout?: number;
   userAgent?: string;
+  settings?: CallSettings;
 }
 
 /** What carrying a call to its destination needs from call control (apps get it as their ChannelHost). */
@@ -80,6 +83,10 @@ export interface CallHost {
    * `ringTimeoutMs` defaults to CallControl's ringTimeout.
    */
   dial(call: Call, exts: string | readonly string[], options?: DialOptions): Promise<DialResult>;
+  /** True while the extension is in another call (calling, ringing or talking). */
+  inCall(ext: string): boolean;
+  /** Do not disturb and forwards set from the phones; null when the PBX keeps none. */
+  readonly settings: CallSettings | null;
 }
 
 export interface DialOptions {
@@ -242,8 +249,10 @@ export class CallControl extends EventEmitter<CallControlEvents> {
     const a = new UasLeg(this.#env.legs, st, this.#env.contactFor(st.source.transport));
     a.trying();
     const callId = a.callId;
-    const number = uriUser(req.uri) ?? '';
-    const route = number === '' ? null : routeCall(routing, number, { ...callerIdOf(req), now: this.#opts.wallClock?.() ?? this.#env.clock.now() });
+    const requested = uriUser(req.uri) ?? '';
+    const route = requested === '' ? null : routeCall(routing, requested, { ...callerIdOf(req), now: this.#opts.wallClock?.() ?? this.#env.clock.now(), user });
+    // A speed-dial number is replaced by the number it stands for.
+    const number = (route?.kind === 'route' ? route.number : undefined) ?? requested;
     const dest = route?.kind === 'route' ? route.dest : null;
     const log = this.#opts.log.child({ callId });
     const call = new Call(
@@ -284,6 +293,8 @@ export class CallControl extends EventEmitter<CallControlEvents> {
       media: this.#opts.media,
       now: () => this.#opts.wallClock?.() ?? this.#env.clock.now(),
       dial: (c, exts, options) => this.#dial(c, typeof exts === 'string' ? [exts] : exts, routing, options ?? {}),
+      inCall: (ext) => this.#activeCallsOf(ext, call) > 0,
+      settings: this.#opts.settings ?? null,
     });
   }
 
@@ -292,8 +303,14 @@ export class CallControl extends EventEmitter<CallControlEvents> {
     const log = call.log;
     const targets: DialTarget[] = [];
     let busy = false;
+    let dnd = false;
     for (const ext of exts) {
       const config = routing.config.extensions.get(ext);
+      if (this.#opts.settings?.of(ext).dnd === true) {
+        log.info({ ext }, 'callee on do not disturb');
+        dnd = true;
+        continue;
+      }
       if (config !== undefined && config.max_calls > 0 && this.#activeCallsOf(ext, call) >= config.max_calls) {
         log.info({ ext }, 'callee at its call limit');
         busy = true;
@@ -304,8 +321,9 @@ export class CallControl extends EventEmitter<CallControlEvents> {
       for (const b of bindings) targets.push({ ...b, ext });
     }
     if (targets.length === 0) {
-      call.refuse(busy ? 486 : 480, busy ? 'busy-limit' : 'not-registered');
-      return busy ? 'busy' : 'not-registered';
+      if (busy || dnd) call.refuse(486, busy ? 'busy-limit' : 'dnd');
+      else call.refuse(480, 'not-registered');
+      return busy || dnd ? 'busy' : 'not-registered';
     }
     const one = new Set(targets.map((t) => t.ext)).size === 1 ? targets[0]!.ext : null;
     if (one !== null && one !== call.parties.callee) {

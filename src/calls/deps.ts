@@ -4,6 +4,10 @@ import type { LegCodecSpec, LegStats, PlayEnd, PlaySource, RemoteTarget } from '
 import type { Peer } from '../sip/message.js';
 import type { ServerTransaction } from '../sip/transaction/types.js';
 import type { CdrRow } from '../store/types.js';
+import type { ExtensionSettings } from '../store/extension-settings.js';
+
+/** Do not disturb and forwards set from the phones (src/store/extension-settings.ts). */
+export type CallSettings = Pick<ExtensionSettings, 'of' | 'setDnd' | 'setForward'>;
 
 /** One place an extension can be reached: the Contact it registered and where its packets come from. */
 export interface CallBinding {

@@ -12,7 +12,11 @@
 //   3. known: the most specific entry of callers.known (exact number, then the longest prefix);
 //   4. otherwise the dialplan's destination.
 // The destination chosen is then followed through `schedule:` destinations (finalDestination).
+// Before all this a speed-dial number of the calling extension (its own `speed_dial:`, then the
+// global one) is replaced by what it stands for: another number, routed as if dialled, or a
+// destination.
 import { matchCaller } from '../config/callers.js';
+import { parseDestination } from '../config/destination.js';
 import { resolveDestination } from '../config/routing.js';
 import { branchOf, scheduleState } from '../config/schedule.js';
 import type { Config, Destination, Routing } from '../config/types.js';
@@ -24,6 +28,8 @@ export interface RouteContext {
   anonymous: boolean;
   /** The instant schedules are read at, ms since the epoch. */
   now: number;
+  /** The authenticated extension calling, whose speed dials apply; absent for trunk calls. */
+  user?: string;
 }
 
 /** A destination reached, with the steps that led there for the log ("schedule office: closed -> voicemail:1001"). */
@@ -33,7 +39,8 @@ export interface Reached {
 }
 
 export type RouteDecision =
-  | ({ kind: 'route' } & Reached)
+  /** number: the number a speed dial stood for, when one was dialled. */
+  | ({ kind: 'route'; number?: string } & Reached)
   | { kind: 'reject'; status: number; reason: 'blacklisted' | 'anonymous'; steps: string[] };
 
 /**
@@ -63,12 +70,23 @@ export function finalDestination(config: Config, dest: Destination, ctx: Pick<Ro
  * Where a call to `dialled` goes: null when the number is unknown (404), a rejection by the
  * caller-ID rules, or the final destination (see the order at the top of this file).
  */
-export function routeCall(routing: Routing, dialled: string, ctx: RouteContext): RouteDecision | null {
-  const planned = routing.resolve(dialled);
-  if (planned === null) return null;
+export function routeCall(routing: Routing, number: string, ctx: RouteContext): RouteDecision | null {
   const config = routing.config;
-  let dest: Destination | null = planned;
   const steps: string[] = [];
+  const short = ctx.user === undefined ? null : speedDial(config, ctx.user, number);
+  let dialled = number;
+  let planned: Destination | null;
+  if (short === null) planned = routing.resolve(number);
+  else {
+    steps.push(`speed dial ${number} -> ${short}`);
+    const parsed = parseDestination(short);
+    if (typeof parsed !== 'string' && parsed.kind === 'number') {
+      dialled = parsed.number;
+      planned = routing.resolve(dialled);
+    } else planned = resolveDestination(config, short);
+  }
+  if (planned === null) return null;
+  let dest: Destination | null = planned;
   if (!config.extensions.has(dialled) && planned.kind !== 'feature') {
     const rules = config.callers;
     const blacklisted = ctx.caller === null ? null : matchCaller(rules.blacklist, ctx.caller);
@@ -88,5 +106,13 @@ export function routeCall(routing: Routing, dialled: string, ctx: RouteContext):
     }
   }
   const reached = dest === null ? null : finalDestination(config, dest, ctx);
-  return reached === null ? null : { kind: 'route', dest: reached.dest, steps: [...steps, ...reached.steps] };
+  if (reached === null) return null;
+  const route: RouteDecision = { kind: 'route', dest: reached.dest, steps: [...steps, ...reached.steps] };
+  if (dialled !== number) route.number = dialled;
+  return route;
+}
+
+/** What a short number `dialled` stands for when `user` dials it: its own speed dial, else the global one; else null. */
+export function speedDial(config: Config, user: string, dialled: string): string | null {
+  return config.extensions.get(user)?.speed_dial.get(dialled) ?? config.speed_dial.get(dialled) ?? null;
 }

@@ -18,6 +18,14 @@ export interface DialledFeature {
 export const DIALLED_FEATURES = {
   voicemail: { code: '*97', argument: false, summary: "the caller's own mailbox (PIN asked)" },
   voicemail_any: { code: '*98', argument: false, summary: 'any mailbox: its number, then its PIN' },
+  forward_always_on: { code: '*72', argument: true, summary: "forward all the caller's calls to the number dialled after the code" },
+  forward_always_off: { code: '*73', argument: false, summary: 'forward all calls: off' },
+  forward_busy_on: { code: '*90', argument: true, summary: 'forward calls while busy (or on do not disturb) to the number after the code' },
+  forward_busy_off: { code: '*91', argument: false, summary: 'forward on busy: off' },
+  forward_no_answer_on: { code: '*52', argument: true, summary: 'forward calls not answered to the number after the code' },
+  forward_no_answer_off: { code: '*53', argument: false, summary: 'forward on no answer: off' },
+  dnd_on: { code: '*78', argument: false, summary: 'do not disturb: callers get the busy treatment' },
+  dnd_off: { code: '*79', argument: false, summary: 'do not disturb: off' },
 } as const satisfies Record<string, DialledFeature>;
 
 export type DialledFeatureName = keyof typeof DIALLED_FEATURES;

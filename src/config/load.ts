@@ -127,6 +127,8 @@ function build(raw: RawConfig, file: string): Config {
       language: e.language,
       dtmf_mode: e.dtmf_mode,
       unsolicited_mwi: e.unsolicited_mwi,
+      follow_me: e.follow_me === null ? null : { ...e.follow_me, numbers: [...e.follow_me.numbers] },
+      speed_dial: new Map(Object.entries(e.speed_dial)),
     });
   }
   const ivr = new Map<string, IvrConfig>();
@@ -135,7 +137,7 @@ function build(raw: RawConfig, file: string): Config {
   }
   const groups = new Map<string, GroupConfig>();
   for (const [name, g] of Object.entries(raw.groups)) {
-    groups.set(name, { name, strategy: g.strategy, members: g.members, ring_time: g.ring_time, default: g.default, record: g.record });
+    groups.set(name, { name, strategy: g.strategy, members: g.members, ring_time: g.ring_time, member_timeout: g.member_timeout, default: g.default, record: g.record });
   }
   const queues = new Map<string, QueueConfig>();
   for (const [name, q] of Object.entries(raw.queues)) {
@@ -197,6 +199,7 @@ function build(raw: RawConfig, file: string): Config {
     features: { ...raw.features },
     voicemail: { ...raw.voicemail },
     webhooks: raw.webhooks.map((w) => ({ url: w.url, secret: w.secret, events: [...w.events] })),
+    speed_dial: new Map(Object.entries(raw.speed_dial)),
   };
   addImplicitConferences(config);
   return config;
@@ -210,7 +213,10 @@ function openRoom(name: string): ConferenceConfig {
 /** A `conference:NAME` destination with no `conferences:` entry is an open room without a PIN. */
 function addImplicitConferences(config: Config): void {
   const destinations: (string | null)[] = [...config.dialplan.values()];
-  for (const e of config.extensions.values()) destinations.push(e.forward.always, e.forward.busy, e.forward.unavailable, e.forward.no_answer?.to ?? null);
+  for (const e of config.extensions.values()) {
+    destinations.push(e.forward.always, e.forward.busy, e.forward.unavailable, e.forward.no_answer?.to ?? null, ...e.speed_dial.values());
+  }
+  destinations.push(...config.speed_dial.values());
   for (const i of config.ivr.values()) destinations.push(...Object.values(i.options), i.default);
   for (const g of config.groups.values()) destinations.push(g.default);
   for (const q of config.queues.values()) destinations.push(q.default);

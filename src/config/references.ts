@@ -59,12 +59,41 @@ export function checkReferences(input: unknown): Problem[] {
   const optional = (path: PathKey[], value: unknown): void => {
     if (value != null) destination(path, value);
   };
+  // A short number may not hide a number that exists; its target is a destination or any number
+  // (an outside number reaches a trunk once trunks exist).
+  const speedDials = (path: PathKey[], list: unknown): void => {
+    for (const [short, target] of Object.entries(mapping(list))) {
+      if (names.extensions.has(short) || Object.hasOwn(names.dialplan, short)) {
+        const what = names.extensions.has(short) ? 'extension' : 'dialplan number';
+        problems.push({ path: [...path, short], part: 'key', message: `speed-dial number ${short} hides ${what} ${short}` });
+      }
+      const text = textOf(target);
+      const parsed = text === null ? null : parseDestination(text);
+      if (text === null || parsed === null || (typeof parsed !== 'string' && parsed.kind === 'number')) continue;
+      const message = destinationProblem(text, names);
+      if (message !== null) problems.push({ path: [...path, short], part: 'value', message });
+    }
+  };
 
   for (const [number, entry] of Object.entries(extensions)) {
     const forward = mapping(mapping(entry).forward);
     for (const kind of ['always', 'busy', 'unavailable'] as const) optional(['extensions', number, 'forward', kind], forward[kind]);
     optional(['extensions', number, 'forward', 'no_answer', 'to'], mapping(forward.no_answer).to);
+    const followMe = mapping(entry).follow_me;
+    const numbers = mapping(followMe).numbers;
+    if (Array.isArray(numbers)) {
+      numbers.forEach((n, i) => {
+        const text = textOf(n);
+        if (text === null || !/^[0-9*#+]{1,32}$/.test(text)) return; // the schema reports these
+        const ext = extensionOf(text, names);
+        const path = ['extensions', number, 'follow_me', 'numbers', i];
+        if (ext === null) problems.push({ path, part: 'value', message: `follow-me number ${text} is not an extension nor a dialplan number that leads to one (outside numbers need trunks)` });
+        else if (ext === number) problems.push({ path, part: 'value', message: `follow-me number ${text} is extension ${number} itself` });
+      });
+    }
+    speedDials(['extensions', number, 'speed_dial'], mapping(entry).speed_dial);
   }
+  speedDials(['speed_dial'], raw.speed_dial);
   for (const [name, entry] of Object.entries(mapping(raw.ivr))) {
     const options = mapping(mapping(entry).options);
     for (const [digit, dest] of Object.entries(options)) destination(['ivr', name, 'options', digit], dest);
@@ -194,6 +223,18 @@ function destinationProblem(text: string, names: Names): string | null {
       // conference rooms need no declaration (CONTRACT example: "conference:team"); hangup and voicemail-main always exist
       return null;
   }
+}
+
+/** The extension a number leads to (itself, or through dialplan numbers), or null. */
+function extensionOf(number: string, names: Names): string | null {
+  let current: string | null = number;
+  const seen = new Set<string>();
+  while (current !== null && !seen.has(current)) {
+    if (names.extensions.has(current)) return current;
+    seen.add(current);
+    current = textOf(names.dialplan[current]);
+  }
+  return null;
 }
 
 const SCHEDULE_BRANCHES = ['open', 'closed', 'holiday'] as const;

@@ -49,6 +49,11 @@ const EXTENSION_NUMBER = /^[0-9]{1,20}$/;
 const DIAL_NUMBER = /^[0-9*#+]{1,32}$/;
 const NAME = /^[A-Za-z0-9_-]{1,64}$/;
 
+/** A number written as a value (`"1003"` or 1003): 0-9 * # +. */
+const dialNumberText = v.pipe(text, v.regex(DIAL_NUMBER, (i) => `number ${i.input} may only use 0-9 * # +`));
+/** A speed-dial short number: 1 to 8 keys of 0-9 * #. */
+const speedDialKey = v.pipe(v.string(), v.regex(/^[0-9*#]{1,8}$/, (i) => `speed-dial number ${i.input} must be 1 to 8 keys of 0-9 * #`));
+
 const extensionNumber = v.pipe(v.string(), v.regex(EXTENSION_NUMBER, (i) => `extension number ${i.received} must be 1 to 20 digits`));
 const dialNumber = v.pipe(v.string(), v.regex(DIAL_NUMBER, (i) => `dialplan number ${i.received} may only use 0-9 * # +`));
 const name = v.pipe(v.string(), v.regex(NAME, (i) => `name ${i.received} may only use letters, digits, _ and -`));
@@ -154,6 +159,20 @@ const extension = mapping({
   dtmf_mode: dtmfMode,
   // Message-summary NOTIFYs without a subscription (phones that never SUBSCRIBE); null = subscriptions.unsolicited_mwi.
   unsolicited_mwi: v.optional(v.nullable(v.boolean()), null),
+  // Other phones rung when this one alone did not answer within `after` seconds.
+  follow_me: v.optional(
+    v.nullable(
+      mapping({
+        numbers: v.pipe(v.array(dialNumberText), v.minLength(1, 'follow_me needs at least one number')),
+        after: int(1, 600, 10),
+        ring: oneOf(['together', 'in_turn'] as const, 'together'),
+        ring_time: int(1, 600, 20),
+      }),
+    ),
+    null,
+  ),
+  // Short numbers of this extension; its own list comes before the global speed_dial.
+  speed_dial: v.optional(v.record(speedDialKey, destination), {}),
 });
 
 const ivr = mapping({
@@ -170,6 +189,8 @@ const group = mapping({
   strategy: oneOf(['simultaneous', 'sequential', 'next_available', 'round_robin'] as const, 'simultaneous'),
   members: v.pipe(v.array(text), v.minLength(1, 'a group needs at least one member')),
   ring_time: int(1, 600, 20),
+  // Seconds each member rings in turn (sequential, next_available, round_robin).
+  member_timeout: int(1, 600, 15),
   default: optionalDestination,
   record: v.optional(v.boolean(), false),
 });
@@ -388,6 +409,7 @@ export const ConfigSchema = mapping({
   features: v.optional(features, {}),
   voicemail: v.optional(voicemail, {}),
   webhooks: v.optional(v.array(webhook), []),
+  speed_dial: v.optional(v.record(speedDialKey, destination), {}),
 });
 
 export type RawConfig = v.InferOutput<typeof ConfigSchema>;

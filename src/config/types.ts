@@ -24,6 +24,21 @@ export interface ExtensionConfig {
   dtmf_mode: DtmfMode;
   /** Send message-summary NOTIFYs to its contacts without a subscription; null = subscriptions.unsolicited_mwi. */
   unsolicited_mwi: boolean | null;
+  /** Phones rung when this one alone got no answer within `after` seconds; null: none. */
+  follow_me: FollowMeConfig | null;
+  /** Short number -> number or destination; looked up before the global speed_dial. */
+  speed_dial: Map<string, string>;
+}
+
+export interface FollowMeConfig {
+  /** Extensions or dialplan numbers that lead to one (outside numbers come with trunks). */
+  numbers: string[];
+  /** Seconds the extension rings alone first. */
+  after: number;
+  /** together: the extension and every number at once; in_turn: one number after another. */
+  ring: 'together' | 'in_turn';
+  /** Seconds the list rings (together), or each number rings (in_turn). */
+  ring_time: number;
 }
 
 /**
@@ -51,6 +66,8 @@ export interface GroupConfig {
   strategy: 'simultaneous' | 'sequential' | 'next_available' | 'round_robin';
   members: string[];
   ring_time: number;
+  /** Seconds each member rings in sequential, next_available and round_robin. */
+  member_timeout: number;
   default: string | null;
   /** Record the calls this group answers. */
   record: boolean;
@@ -232,6 +249,8 @@ export interface Config {
   voicemail: VoicemailConfig;
   /** HTTP callbacks for CRMs (src/webhooks/): url, HMAC secret, the events sent. */
   webhooks: Array<{ url: string; secret: string; events: WebhookEvent[] }>;
+  /** Short number -> number or destination, for every extension (its own list first). */
+  speed_dial: Map<string, string>;
 }
 
 /** A routing target, compiled from a destination string. */

@@ -97,4 +97,12 @@ export const MIGRATIONS: readonly string[] = [
    );
    CREATE UNIQUE INDEX callbacks_open ON callbacks (number) WHERE done_at IS NULL;
    CREATE INDEX callbacks_last ON callbacks (last_ms);`,
+  // What a phone set with feature codes (*72, *78...), over the config: do not disturb, and forward
+  // targets by kind (value NULL: turned off from the phone, whatever the config says).
+  `CREATE TABLE extension_settings (
+     extension TEXT NOT NULL,
+     setting   TEXT NOT NULL CHECK (setting IN ('dnd', 'forward_always', 'forward_busy', 'forward_no_answer')),
+     value     TEXT,
+     PRIMARY KEY (extension, setting)
+   );`,
 ];

@@ -1,6 +1,6 @@
 import { Writable } from 'node:stream';
 import t, { type Test } from 'tap';
-import type { CallInfo, ControlSource, RegistrationInfo, StatusInfo } from '../../src/api/control-types.js';
+import type { CallInfo, ControlSource, ForwardingInfo, RegistrationInfo, StatusInfo } from '../../src/api/control-types.js';
 import { startControlServer } from '../../src/api/control.js';
 import { createLogger } from '../../src/log.js';
 import type { CdrRow, MissedCall } from '../../src/store/types.js';
@@ -26,6 +26,7 @@ const MISSED: MissedCall = {
   done_by: null,
   done_cdr: null,
 };
+const FORWARDING: ForwardingInfo = { extension: '1001', dnd: true, always: '1003', busy: null, no_answer: { after: 20, to: '1002' }, unavailable: null, set_by_phone: ['dnd', 'always'] };
 
 function fakeSource() {
   const cdrQueries: unknown[] = [];
@@ -46,6 +47,7 @@ function fakeSource() {
       return which === 'm3' || which === '1001' ? { ...MISSED, done_at: '2026-01-01T01:00:00.000Z', done_by: 'manual' } : null;
     },
     originate: (from: string, to: string) => (originated.push([from, to]), from === '1001' ? { id: 'o1' } : { error: `from: ${from} is not an extension` }),
+    forwarding: (ext) => (ext === '1001' ? FORWARDING : null),
   };
   return { source, cdrQueries, missedQueries, done, originated, refuseReloads: (errors: string[]) => (reloadResult = { ok: false, errors }) };
 }
@@ -158,4 +160,11 @@ t.test('POST /api/originate starts a click-to-call (202 with its id); a missing 
   t.match(bad.body, { error: 'from: 9999 is not an extension' });
   t.equal((await api.call('/api/originate?from=1001&to=1002')).status, 405, 'GET is not allowed');
   t.equal((await api.call('/api/originate?from=1001&to=1002', { method: 'POST' }, 'wrong')).status, 401);
+});
+
+t.test("GET /api/extensions/{n}/forward shows an extension's DND and forwards; an unknown one is 404", async (t) => {
+  const { call } = await start(t);
+  t.same(await call('/api/extensions/1001/forward'), { status: 200, type: 'application/json; charset=utf-8', body: FORWARDING });
+  t.equal((await call('/api/extensions/1009/forward')).status, 404);
+  t.equal((await call('/api/extensions/1001/forward', { method: 'POST' })).status, 405);
 });

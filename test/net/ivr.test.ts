@@ -167,7 +167,7 @@ t.test('an extension that does not answer: the caller is back in the menu, not g
   const inv = await alice.request('INVITE');
   alice.reply(inv, 486, 'alicetag');
   await alice.request('ACK');
-  await logged((l) => l.obj.callId === c.callId && l.msg === 'dialled from an app' && l.obj.result === 'busy');
+  await logged((l) => l.obj.callId === c.callId && l.msg === 'extension rung' && l.obj.result === 'busy');
   for (const d of [1, 0, 0, 3]) await c.ep.sendDigit(d, c.pbxMedia.port);
   await answer(t, carol);
   await hangUp(caller, c, carol);

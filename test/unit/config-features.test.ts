@@ -1,6 +1,6 @@
 import t from 'tap';
 import { configErrors, configOf } from '../helpers/config-text.js';
-import { featureMatcher } from '../../src/config/feature-numbers.js';
+import { defaultFeatureCodes, featureMatcher } from '../../src/config/feature-numbers.js';
 import { compileRouting } from '../../src/config/routing.js';
 
 const BASE = 'http: { token: t }\nextensions:\n  "1001": { password: a }\n';
@@ -31,9 +31,16 @@ t.test('dialled feature codes route to their feature unless an extension or dial
 });
 
 t.test('a feature code that takes an argument matches the longest code with digits after it', async (t) => {
-  const codes = { record_toggle: null, voicemail: '*97', voicemail_any: '*98' } as const;
+  const codes = { record_toggle: null, ...defaultFeatureCodes(), forward_busy_on: '*7' };
   const match = featureMatcher(codes);
   t.same(match('*97'), { name: 'voicemail', arg: null });
+  t.same(match('*721003'), { name: 'forward_always_on', arg: '1003' }, '*72 is longer than *7: it wins');
+  t.same(match('*71003'), { name: 'forward_busy_on', arg: '1003' });
+  t.same(match('*72'), { name: 'forward_busy_on', arg: '2' }, 'the shorter code with digits after it');
+  t.same(match('*78'), { name: 'dnd_on', arg: null }, 'an exact code before a prefix');
+  const defaults = featureMatcher({ record_toggle: null, ...defaultFeatureCodes() });
+  t.equal(defaults('*72'), null, 'a code that takes an argument needs digits after it');
+  t.same(defaults('*901003'), { name: 'forward_busy_on', arg: '1003' });
   t.equal(match('*9'), null);
   t.equal(match(''), null);
 });

@@ -19,6 +19,7 @@ import { createTransportLayer } from '../../../src/sip/transport/index.js';
 import { Store } from '../../../src/store/store.js';
 import { compiledMediaWorker } from '../../helpers/compiled.js';
 import { VoicemailStore } from '../../../src/store/voicemail-store.js';
+import { ExtensionSettings } from '../../../src/store/extension-settings.js';
 import { memoryLog, type LogLine } from '../../helpers/log.js';
 
 export const PASSWORDS: Readonly<Record<string, string>> = {
@@ -27,6 +28,7 @@ export const PASSWORDS: Readonly<Record<string, string>> = {
   '1003': 'carol-pass',
   '1004': 'dave-pass',
   '1005': 'erin-pass',
+  '1006': 'frank-pass',
 };
 
 const IVR = '  main: { prompt: welcome, options: { "1": "1001" }, timeout: 5, default: "1003" }\n';
@@ -40,9 +42,13 @@ function configText(
   ivr: string,
   dtmfModes: Readonly<Record<string, string>> = {},
   pins: Readonly<Record<string, string>> = {},
+  extensionKeys: Readonly<Record<string, string>> = {},
 ): string {
   const rec = (ext: string): string =>
-    (recorded.includes(ext) ? ', record: true' : '') + (ext in dtmfModes ? `, dtmf_mode: ${dtmfModes[ext]}` : '') + (ext in pins ? `, voicemail: { pin: "${pins[ext]}" }` : '');
+    (recorded.includes(ext) ? ', record: true' : '') +
+    (ext in dtmfModes ? `, dtmf_mode: ${dtmfModes[ext]}` : '') +
+    (ext in pins ? `, voicemail: { pin: "${pins[ext]}" }` : '') +
+    (ext in extensionKeys ? `, ${extensionKeys[ext]}` : '');
   return `
 data_dir: ${dataDir}
 sip:
@@ -59,7 +65,8 @@ extensions:
   "1002": { name: Bob, password: "bob-pass"${rec('1002')} }
   "1003": { name: Carol, password: "carol-pass"${rec('1003')} }
   "1004": { name: Dave, password: "dave-pass"${rec('1004')} }
-  "1005": { name: Erin, password: "erin-pass", unsolicited_mwi: false }
+  "1005": { name: Erin, password: "erin-pass", unsolicited_mwi: false${rec('1005')} }
+  "1006": { name: Frank, password: "frank-pass"${rec('1006')} }
 subscriptions: { min_expires: 2, max_expires: 600, default_expires: 600 }
 ivr:
 ${ivr}dialplan:
@@ -79,6 +86,8 @@ export interface TestPbx {
   routing: Routing;
   /** The voicemail store whose changes light the lamps (MWI). */
   voicemail: VoicemailStore;
+  /** Do not disturb and forwards set from the phones. */
+  settings: ExtensionSettings;
   log: LogLine[];
   close(): Promise<void>;
 }
@@ -96,6 +105,8 @@ export interface TestPbxOptions {
   dtmfModes?: Readonly<Record<string, string>>;
   /** Voicemail PINs by extension (the others have a mailbox callers may leave messages in, no PIN). */
   voicemailPins?: Readonly<Record<string, string>>;
+  /** More keys of an extension, as YAML flow-mapping entries: { "1002": 'forward: { busy: "1003" }' }. */
+  extensionKeys?: Readonly<Record<string, string>>;
   /** Run the media worker from dist/ (npm run build): no TypeScript loader in the worker thread. */
   compiledWorker?: boolean;
   /** More dialplan entries: number -> destination. */
@@ -110,7 +121,7 @@ export async function startPbx(options: TestPbxOptions = {}): Promise<TestPbx> {
   const dataDir = mkdtempSync(join(tmpdir(), 'tspbx-calls-'));
   const rtpBase = 30000 + 200 * Math.floor(Math.random() * 150);
   const loaded = parseConfigText(
-    configText(dataDir, rtpBase, options.recorded ?? [], options.dialplan ?? {}, options.extra ?? '', options.ivr ?? IVR, options.dtmfModes, options.voicemailPins),
+    configText(dataDir, rtpBase, options.recorded ?? [], options.dialplan ?? {}, options.extra ?? '', options.ivr ?? IVR, options.dtmfModes, options.voicemailPins, options.extensionKeys),
     join(dataDir, 'pbx.yaml'),
   );
   if (!loaded.ok) throw new Error(loaded.errors.join('\n'));
@@ -129,6 +140,7 @@ export async function startPbx(options: TestPbxOptions = {}): Promise<TestPbx> {
   const timers = { t1, t2: 4 * t1, t4: 5 * t1 };
   const transactions = createTransactionLayer(transport, { timers });
   const store = Store.open(dataDir);
+  const settings = ExtensionSettings.open(dataDir);
   const guard = new Guard({ slowAfter: 100, banAfter: 200, windowS: 60, banTimeS: 60, dropScanners: false, log: logger });
   const auth = new DigestAuthenticator({ realm: 'pbx.test', nonceTtlS: 300 });
   const registrar = new Registrar({ store, transactions, auth, guard, getConfig: () => config, log: logger });
@@ -152,6 +164,7 @@ export async function startPbx(options: TestPbxOptions = {}): Promise<TestPbx> {
     start: appStart({ voicemail }),
     timers,
     ringTimeout: options.ringTimeoutS ?? 30,
+    settings,
     ...(options.wallClock === undefined ? {} : { wallClock: options.wallClock }),
   });
   const events = new EventServices({
@@ -171,6 +184,7 @@ export async function startPbx(options: TestPbxOptions = {}): Promise<TestPbx> {
     media,
     routing,
     voicemail,
+    settings,
     log,
     async close() {
       if (closed) return;
@@ -182,6 +196,7 @@ export async function startPbx(options: TestPbxOptions = {}): Promise<TestPbx> {
       await transport.close();
       await media.close();
       voicemail.close();
+      settings.close();
       store.close();
       rmSync(dataDir, { recursive: true, force: true });
     },
