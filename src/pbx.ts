@@ -6,7 +6,7 @@ import { readFileSync } from 'node:fs';
 import { availableParallelism } from 'node:os';
 import type { CallInfo, ControlSource, RecordingResult, RegistrationInfo, StatusInfo } from './api/control-types.js';
 import { startControlServer, type ControlServer } from './api/control.js';
-import { startCall } from './apps/goto.js';
+import { appStart } from './apps/goto.js';
 import { CallControl } from './calls/control.js';
 import { loadConfig } from './config/load.js';
 import { compileRouting } from './config/routing.js';
@@ -29,6 +29,8 @@ import { CdrWriter } from './store/cdr-writer.js';
 import { Store } from './store/store.js';
 import { VoicemailStore } from './store/voicemail-store.js';
 import { PbxError } from './util/errors.js';
+import { QueueService } from './queues/service.js';
+import { QueueStore } from './queues/store.js';
 
 export interface PbxOptions {
   /** Install SIGTERM/SIGINT (shutdown, then exit 0) and SIGHUP (reload) handlers; default true. */
@@ -83,6 +85,7 @@ class PbxRuntime implements Pbx, ControlSource {
   #media: MediaEngine | null = null;
   #registrar: Registrar | null = null;
   #calls: CallControl | null = null;
+  #queues: QueueService | null = null;
   #control: ControlServer | null = null;
   #closing: Promise<void> | null = null;
   #reloading: Promise<ReloadResult> | null = null;
@@ -160,6 +163,15 @@ class PbxRuntime implements Pbx, ControlSource {
     });
     this.#registrar = registrar;
 
+    // Queues: callback requests stored before a restart are back in line from here on.
+    const queues = new QueueService({
+      store: QueueStore.open(config.data_dir),
+      getConfig: () => this.#config,
+      registered: (ext) => registrar.lookup(ext).length > 0,
+      originate: null,
+      log: log.child({ layer: 'queues' }),
+    });
+    this.#queues = queues;
     const calls = new CallControl({
       transactions,
       registrar,
@@ -168,7 +180,7 @@ class PbxRuntime implements Pbx, ControlSource {
       store: this.#cdrWriter,
       log,
       localContact: (transport) => this.#contactUri(transport),
-      start: startCall,
+      start: appStart({ voicemail: this.#voicemail, queues }),
       userAgent: config.sip.user_agent,
     });
     this.#calls = calls;
@@ -190,6 +202,7 @@ class PbxRuntime implements Pbx, ControlSource {
       media,
       events,
       voicemail: this.#voicemail,
+      queues,
       log,
       server: () => this.#config.sip.user_agent,
     });
@@ -316,6 +329,7 @@ class PbxRuntime implements Pbx, ControlSource {
     if (this.#control !== null) await step('control API', () => this.#control!.close());
     if (this.#calls !== null) await step('calls', () => this.#calls!.close());
     if (this.#events !== null) await step('subscriptions', () => this.#events!.close());
+    if (this.#queues !== null) await step('queues', () => this.#queues!.close());
     if (this.#registrar !== null) await step('registrar', () => this.#registrar!.close());
     if (this.#transactions !== null) await step('transactions', () => this.#transactions!.close());
     if (this.#transports !== null) await step('transports', () => this.#transports!.close());

@@ -4,11 +4,14 @@
 // through and a refusal reaches the caller as its SIP status, `hangup` is 603, a destination not
 // built yet is 501.
 import type { Call } from '../calls/call.js';
+import type { CallStart } from '../calls/control.js';
 import { finalDestination } from '../calls/route.js';
 import type { Destination } from '../config/types.js';
 import { APP_ERRORS, Channel, type ChannelHost } from './channel.js';
 import { featureApp } from './features.js';
 import { runIvr } from './ivr.js';
+import { runQueue } from './queue.js';
+import { NO_SERVICES, type AppServices } from './services.js';
 import { PbxError } from '../util/errors.js';
 
 /**
@@ -24,11 +27,16 @@ const MAX_HOPS = 32;
  * CallControl's start (CallControlOptions.start): a new call to its first destination. A caller
  * the PBX answered that no destination took in the end is hung up.
  */
-export function startCall(call: Call, dest: Destination, host: ChannelHost): void {
-  const ch = new Channel(call, host);
+export function startCall(call: Call, dest: Destination, host: ChannelHost, services: AppServices = NO_SERVICES): void {
+  const ch = new Channel(call, host, services);
   void goto(ch, dest).then(async (result) => {
     if (result === 'failed' && !ch.gone) await ch.hangup(call.answeredByPbx ? 'no-destination' : (call.refusal?.reason ?? 'no-destination'));
   });
+}
+
+/** CallControl's start with the PBX's stores for the apps (pbx.ts, the test PBX). */
+export function appStart(services: AppServices): CallStart {
+  return (call, dest, host) => startCall(call, dest, host, services);
 }
 
 /** Sends the caller on the channel to `dest`. Never rejects. */
@@ -52,6 +60,14 @@ export async function goto(ch: Channel, dest: Destination): Promise<GotoResult> 
           return ch.gone ? 'done' : 'failed';
         }
         return await runIvr(ch, menu, goto);
+      }
+      case 'queue': {
+        const queue = ch.routing.config.queues.get(dest.name);
+        if (queue === undefined) {
+          ch.unavailable(`queue:${dest.name}`);
+          return ch.gone ? 'done' : 'failed';
+        }
+        return await runQueue(ch, queue, goto);
       }
       case 'schedule': {
         // The branch of the schedule in force now (the first destination of a call came through it already).

@@ -31,9 +31,11 @@ t.test('dialled feature codes route to their feature unless an extension or dial
 });
 
 t.test('a feature code that takes an argument matches the longest code with digits after it', async (t) => {
-  const codes = { record_toggle: null, voicemail: '*97', voicemail_any: '*98' } as const;
+  const codes = { record_toggle: null, voicemail: '*97', voicemail_any: '*98', queue_login: '*45', queue_logout: '*46', queue_pause: '*47' } as const;
   const match = featureMatcher(codes);
   t.same(match('*97'), { name: 'voicemail', arg: null });
+  t.same(match('*45'), { name: 'queue_login', arg: null }, 'a code whose argument is optional matches alone');
+  t.same(match('*45800'), { name: 'queue_login', arg: '800' }, 'and with digits after it');
   t.equal(match('*9'), null);
   t.equal(match(''), null);
 });

@@ -3,7 +3,7 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { startCall } from '../../../src/apps/goto.js';
+import { appStart } from '../../../src/apps/goto.js';
 import { CallControl } from '../../../src/calls/control.js';
 import { EventServices } from '../../../src/events/services.js';
 import { wireParts } from '../../../src/pbx/wiring.js';
@@ -17,6 +17,8 @@ import { DigestAuthenticator } from '../../../src/sip/auth/digest.js';
 import { createTransactionLayer } from '../../../src/sip/transaction/index.js';
 import { createTransportLayer } from '../../../src/sip/transport/index.js';
 import { Store } from '../../../src/store/store.js';
+import { QueueService, type Originate } from '../../../src/queues/service.js';
+import { QueueStore } from '../../../src/queues/store.js';
 import { compiledMediaWorker } from '../../helpers/compiled.js';
 import { VoicemailStore } from '../../../src/store/voicemail-store.js';
 import { memoryLog, type LogLine } from '../../helpers/log.js';
@@ -77,6 +79,8 @@ export interface TestPbx {
   routing: Routing;
   /** The voicemail store whose changes light the lamps (MWI). */
   voicemail: VoicemailStore;
+  /** The queues' lines and agents. */
+  queues: QueueService;
   log: LogLine[];
   close(): Promise<void>;
 }
@@ -100,6 +104,10 @@ export interface TestPbxOptions {
   extra?: string;
   /** The instant call routing reads schedules at (CallControl wallClock); default the real time. */
   wallClock?: () => number;
+  /** What rings an agent, then dials a callback's customer (default: none, no callbacks offered). */
+  originate?: Originate;
+  /** How long a queue agent that did not answer rests (ms, default 5000). */
+  queueRetryMs?: number;
 }
 
 export async function startPbx(options: TestPbxOptions = {}): Promise<TestPbx> {
@@ -136,6 +144,15 @@ export async function startPbx(options: TestPbxOptions = {}): Promise<TestPbx> {
     rtpTimeoutS: options.rtpTimeoutS ?? 0,
     ...(options.compiledWorker === true ? { workerUrl: compiledMediaWorker() } : {}),
   });
+  const queues = new QueueService({
+    store: QueueStore.open(dataDir),
+    getConfig: () => config,
+    registered: (ext) => registrar.lookup(ext).length > 0,
+    originate: options.originate ?? null,
+    log: logger,
+    ...(options.queueRetryMs === undefined ? {} : { retryMs: options.queueRetryMs }),
+  });
+  const voicemail = await VoicemailStore.open(dataDir, logger);
   const calls = new CallControl({
     transactions,
     registrar,
@@ -144,12 +161,11 @@ export async function startPbx(options: TestPbxOptions = {}): Promise<TestPbx> {
     store,
     log: logger,
     localContact: () => `sip:pbx@127.0.0.1:${port}`,
-    start: startCall,
+    start: appStart({ voicemail, queues }),
     timers,
     ringTimeout: options.ringTimeoutS ?? 30,
     ...(options.wallClock === undefined ? {} : { wallClock: options.wallClock }),
   });
-  const voicemail = await VoicemailStore.open(dataDir, logger);
   const events = new EventServices({
     transactions,
     registrar,
@@ -158,7 +174,7 @@ export async function startPbx(options: TestPbxOptions = {}): Promise<TestPbx> {
     localContact: () => `sip:pbx@127.0.0.1:${port}`,
     log: logger,
   });
-  wireParts({ transactions, registrar, calls, media, events, voicemail, log: logger, server: () => 'tspbx' });
+  wireParts({ transactions, registrar, calls, media, events, voicemail, queues, log: logger, server: () => 'tspbx' });
   let closed = false;
   return {
     port,
@@ -167,12 +183,14 @@ export async function startPbx(options: TestPbxOptions = {}): Promise<TestPbx> {
     media,
     routing,
     voicemail,
+    queues,
     log,
     async close() {
       if (closed) return;
       closed = true;
       calls.close();
       events.close();
+      queues.close();
       registrar.close();
       await transactions.close();
       await transport.close();
