@@ -4,7 +4,7 @@
 // the layers under them, flush storage last.
 import { readFileSync } from 'node:fs';
 import { availableParallelism } from 'node:os';
-import type { CallInfo, ControlSource, RecordingResult, RegistrationInfo, StatusInfo } from './api/control-types.js';
+import type { CallInfo, ControlSource, QueueStats, RecordingResult, RegistrationInfo, StatusInfo } from './api/control-types.js';
 import { startControlServer, type ControlServer } from './api/control.js';
 import { appStart } from './apps/goto.js';
 import { CallControl } from './calls/control.js';
@@ -281,6 +281,14 @@ class PbxRuntime implements Pbx, ControlSource {
 
   cdr(query: { missed: boolean; since: string | null; limit: number }): ReturnType<Store['listCdr']> {
     return this.#store?.listCdr(query) ?? [];
+  }
+
+  queueStats(name: string | null, since: string | null): QueueStats[] | null {
+    const queues = this.#queues;
+    if (queues === null) return name === null ? [] : null;
+    const sinceMs = since === null ? 0 : Date.parse(since);
+    if (name === null) return queues.queues().map((q) => queues.stats(q, sinceMs));
+    return queues.queues().includes(name) ? [queues.stats(name, sinceMs)] : null;
   }
 
   /** Builds the new routing beside the old one and swaps it; calls in progress keep theirs. */

@@ -1,4 +1,7 @@
+import type { QueueStats } from '../queues/store.js';
 import type { CdrRow } from '../store/types.js';
+
+export type { QueueStats };
 
 /** `pbx registrations --json` rows (CONTRACT). */
 export interface RegistrationInfo {
@@ -64,4 +67,9 @@ export interface ControlSource {
   setRecording(call: string, on: boolean): Promise<RecordingResult>;
   /** Re-reads the config file; refuses an invalid one with `FILE:LINE:COL: message` lines. */
   reload(): Promise<{ ok: true } | { ok: false; errors: string[] }>;
+  /**
+   * Statistics of one queue (`name`) or of every queue (null), for callers that joined at or
+   * after `since` (ISO 8601; null: all); null when there is no queue `name`.
+   */
+  queueStats?(name: string | null, since: string | null): QueueStats[] | null;
 }

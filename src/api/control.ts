@@ -1,6 +1,7 @@
 // The control API the `pbx` CLI talks to (on http.listen), guarded by the bearer token.
 // GET /api/status, /api/registrations, /api/calls, /api/cdr?missed=1&since=ISO&limit=N; POST /api/reload;
-// POST (start) and DELETE (stop) /api/calls/{id or Call-ID}/recording.
+// POST (start) and DELETE (stop) /api/calls/{id or Call-ID}/recording;
+// GET /api/queues/stats?since=ISO (every queue), /api/queues/{name}/stats?since=ISO (one; 404 unknown).
 import { createHash, timingSafeEqual } from 'node:crypto';
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
@@ -28,6 +29,9 @@ class BadRequest extends Error {}
 
 /** `/api/calls/{call}/recording`, the call's id or Call-ID URL-encoded. */
 const RECORDING_PATH = /^\/api\/calls\/([^/]+)\/recording$/;
+
+/** `/api/queues/stats` or `/api/queues/{name}/stats`. */
+const QUEUE_STATS_PATH = /^\/api\/queues(?:\/([^/]+))?\/stats$/;
 
 const REFUSAL_STATUS: Readonly<Record<RecordingRefusal, number>> = {
   'unknown-call': 404,
@@ -82,6 +86,8 @@ export function startControlServer(options: ControlServerOptions): Promise<Contr
       log.info({ ok: result.ok, errors: result.ok ? 0 : result.errors.length }, 'reload requested through the control API');
       return send(res, result.ok ? 200 : 422, result);
     }
+    const queueStats = QUEUE_STATS_PATH.exec(url.pathname);
+    if (queueStats !== null) return queueStatsOf(req, res, url, queueStats[1] ?? null);
     const recording = RECORDING_PATH.exec(url.pathname);
     if (recording !== null) return setRecording(req, res, recording[1]!);
     send(res, 404, { error: `no such path: ${url.pathname}` });
@@ -102,6 +108,21 @@ export function startControlServer(options: ControlServerOptions): Promise<Contr
       return send(res, 200, result.call);
     }
     send(res, REFUSAL_STATUS[result.refusal], { error: result.error, refusal: result.refusal });
+  }
+
+  function queueStatsOf(req: IncomingMessage, res: ServerResponse, url: URL, encoded: string | null): void {
+    if (req.method !== 'GET' && req.method !== 'HEAD') return notAllowed(res, 'GET');
+    let name: string | null = null;
+    let since: string | null;
+    try {
+      name = encoded === null ? null : decodeURIComponent(encoded);
+      since = sinceQuery(url.searchParams);
+    } catch (err) {
+      return send(res, 400, { error: err instanceof BadRequest ? err.message : `bad queue name in the path: ${encoded}` });
+    }
+    const stats = source.queueStats?.(name, since) ?? null;
+    if (stats === null) return send(res, 404, { error: `no queue named "${name}"` });
+    send(res, 200, name === null ? stats : stats[0]);
   }
 
   return new Promise((resolve, reject) => {
@@ -158,6 +179,17 @@ function cdrQuery(params: URLSearchParams): { missed: boolean; since: string | n
     limit = Number(limitText);
   }
   return { missed, since: since === null ? null : new Date(since).toISOString(), limit };
+}
+
+/** `?since=ISO` alone (queue statistics). */
+function sinceQuery(params: URLSearchParams): string | null {
+  for (const key of params.keys()) if (key !== 'since') throw new BadRequest(`unknown query parameter "${key}"`);
+  const since = params.get('since');
+  if (since === null) return null;
+  if (!/^\d{4}-\d\d-\d\d/.test(since) || Number.isNaN(Date.parse(since))) {
+    throw new BadRequest(`since must be an ISO 8601 time such as 2026-01-31 or 2026-01-31T08:00:00Z, not "${since}"`);
+  }
+  return new Date(since).toISOString();
 }
 
 function notAllowed(res: ServerResponse, allow: string): void {

@@ -4,10 +4,15 @@
 import type { DialledFeatureName } from '../config/feature-numbers.js';
 import type { Channel } from './channel.js';
 import type { GotoResult } from './goto.js';
+import { queueAgent } from './queue-agent.js';
 
 export type FeatureApp = (ch: Channel, arg: string | null) => Promise<GotoResult>;
 
-const APPS: Partial<Record<DialledFeatureName, FeatureApp>> = {};
+const APPS: Partial<Record<DialledFeatureName, FeatureApp>> = {
+  queue_login: (ch, arg) => queueAgent(ch, arg, 'login'),
+  queue_logout: (ch, arg) => queueAgent(ch, arg, 'logout'),
+  queue_pause: (ch, arg) => queueAgent(ch, arg, 'pause'),
+};
 
 /** The app of a dialled feature, or null when it is not built. */
 export function featureApp(name: DialledFeatureName): FeatureApp | null {

@@ -11,6 +11,20 @@ const REGISTRATION: RegistrationInfo = { extension: '1001', contact: 'sip:1001@1
 const CALL: CallInfo = { id: 'c1', call_id: 'x@y', from: '1001', to: '1002', state: 'answered', started_at: '2026-01-01T00:00:01.000Z', answered_at: '2026-01-01T00:00:03.000Z', duration_s: 5, recording: false };
 const CDR: CdrRow = { id: 'r1', call_id: 'x@y', from: '1001', to: '1002', status: 'missed', reason: 'cancel', started_at: '2026-01-01T00:00:00.000Z', answered_at: null, ended_at: '2026-01-01T00:00:09.000Z', duration_s: 9, billsec: 0, recording: null };
 
+const QUEUE_STATS = {
+  queue: 'support',
+  answered: 3,
+  abandoned: 1,
+  timed_out: 0,
+  callbacks: 1,
+  callbacks_pending: 0,
+  callbacks_failed: 0,
+  average_wait_s: 12.5,
+  max_wait_s: 30,
+  service_level_s: 20,
+  service_level_pct: 75,
+};
+
 function fakeSource() {
   const cdrQueries: unknown[] = [];
   let reloadResult: { ok: true } | { ok: false; errors: string[] } = { ok: true };
@@ -21,6 +35,7 @@ function fakeSource() {
     cdr: (q) => (cdrQueries.push(q), [CDR]),
     reload: async () => reloadResult,
     setRecording: async () => ({ ok: false as const, refusal: 'unknown-call' as const, error: 'no such call' }),
+    queueStats: (name) => (name === null ? [QUEUE_STATS] : name === 'support' ? [QUEUE_STATS] : null),
   };
   return { source, cdrQueries, refuseReloads: (errors: string[]) => (reloadResult = { ok: false, errors }) };
 }
@@ -93,4 +108,15 @@ t.test('close is safe to call twice and frees the port', async (t) => {
   await Promise.all([server.close(), server.close()]);
   await server.close();
   await t.rejects(fetch(`http://127.0.0.1:${server.port}/api/status`));
+});
+
+t.test('GET /api/queues/{name}/stats answers one queue, /api/queues/stats every queue; 404 unknown, 400 bad since', async (t) => {
+  const { call } = await start(t);
+  t.same(await call('/api/queues/support/stats'), { status: 200, type: 'application/json; charset=utf-8', body: QUEUE_STATS });
+  t.same((await call('/api/queues/stats?since=2026-01-01')).body, [QUEUE_STATS]);
+  t.equal((await call('/api/queues/nope/stats')).status, 404);
+  t.equal((await call('/api/queues/support/stats?since=yesterday')).status, 400);
+  t.equal((await call('/api/queues/support/stats?limit=3')).status, 400);
+  t.equal((await call('/api/queues/support/stats', { method: 'POST' })).status, 405);
+  t.equal((await call('/api/queues/support/stats', {}, null)).status, 401);
 });
