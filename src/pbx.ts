@@ -2,6 +2,7 @@
 // call control and the control API composed into one process (`pbx start -c FILE`).
 // Start-up order is bottom-up and shutdown top-down: stop taking calls, end them, then close
 // the layers under them, flush storage last.
+import { randomUUID } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { availableParallelism } from 'node:os';
 import type { CallInfo, ControlSource, QueueStats, RecordingResult, RegistrationInfo, StatusInfo } from './api/control-types.js';
@@ -168,7 +169,8 @@ class PbxRuntime implements Pbx, ControlSource {
       store: QueueStore.open(config.data_dir),
       getConfig: () => this.#config,
       registered: (ext) => registrar.lookup(ext).length > 0,
-      originate: null,
+      originate: (request) => this.#calls!.originate(request),
+      inCall: (id) => this.#calls?.list().some((c) => c.id === id) ?? false,
       log: log.child({ layer: 'queues' }),
     });
     this.#queues = queues;
@@ -277,6 +279,19 @@ class PbxRuntime implements Pbx, ControlSource {
   setRecording(call: string, on: boolean): Promise<RecordingResult> {
     if (this.#calls === null) return Promise.resolve({ ok: false, refusal: 'unknown-call', error: 'the PBX takes no calls yet' });
     return this.#calls.setRecording(call, on);
+  }
+
+  originate(from: string, to: string): { id: string } | { error: string } {
+    const calls = this.#calls;
+    if (calls === null) return { error: 'the PBX takes no calls yet' };
+    const problem = calls.originateProblem({ first: from, then: to });
+    if (problem !== null) return { error: `${problem.field}: ${problem.message}` };
+    const id = randomUUID();
+    calls.originate({ first: from, then: to, id }).then(
+      (r) => this.log.info({ id, result: r.result }, 'originated call attempt done'),
+      (err: unknown) => this.log.error({ err, id }, 'originate failed'),
+    );
+    return { id };
   }
 
   cdr(query: { missed: boolean; since: string | null; limit: number }): ReturnType<Store['listCdr']> {

@@ -1,6 +1,7 @@
 // The control API the `pbx` CLI talks to (on http.listen), guarded by the bearer token.
 // GET /api/status, /api/registrations, /api/calls, /api/cdr?missed=1&since=ISO&limit=N; POST /api/reload;
-// POST (start) and DELETE (stop) /api/calls/{id or Call-ID}/recording;
+// POST (start) and DELETE (stop) /api/calls/{id or Call-ID}/recording; POST /api/originate?from=EXT&to=NUMBER
+// (click-to-call: 202 with the call's id; the first extension rings, then the number);
 // GET /api/queues/stats?since=ISO (every queue), /api/queues/{name}/stats?since=ISO (one; 404 unknown).
 import { createHash, timingSafeEqual } from 'node:crypto';
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
@@ -88,6 +89,17 @@ export function startControlServer(options: ControlServerOptions): Promise<Contr
     }
     const queueStats = QUEUE_STATS_PATH.exec(url.pathname);
     if (queueStats !== null) return queueStatsOf(req, res, url, queueStats[1] ?? null);
+    if (url.pathname === '/api/originate') {
+      if (req.method !== 'POST') return notAllowed(res, 'POST');
+      const from = url.searchParams.get('from');
+      const to = url.searchParams.get('to');
+      if (from === null || from === '') return send(res, 400, { error: 'from: the extension to ring first is missing' });
+      if (to === null || to === '') return send(res, 400, { error: 'to: the number to dial is missing' });
+      const started = source.originate(from, to);
+      if ('error' in started) return send(res, 400, started);
+      log.info({ from, to, id: started.id }, 'call originated through the control API');
+      return send(res, 202, started);
+    }
     const recording = RECORDING_PATH.exec(url.pathname);
     if (recording !== null) return setRecording(req, res, recording[1]!);
     send(res, 404, { error: `no such path: ${url.pathname}` });

@@ -17,8 +17,10 @@
 // is marked 'dialling' before, and a restart never dials a 'dialling' request again. Waiting
 // requests are stored, so they survive a restart and go back to their place in the line.
 // Agents rung for a caller are the service's own business; the state events of other calls say
-// which extensions are busy, so that a queue never rings an agent already on the phone.
+// which extensions are busy, so that a queue never rings an agent already on the phone. An agent
+// in a callback is busy until the originated call ends (inCall), then in wrap-up.
 import { randomUUID } from 'node:crypto';
+import type { OriginateRequest, OriginateResult } from '../calls/originate.js';
 import type { Config, QueueConfig } from '../config/types.js';
 import { PbxError } from '../util/errors.js';
 import type { Log } from '../util/log.js';
@@ -31,15 +33,8 @@ export const QUEUE_ERRORS = {
   CLOSED: 'PBX_ERR_QUEUE_CLOSED',
 } as const;
 
-/** What call control's originate takes (src/calls/originate.ts): ring `first`, then dial `then`. */
-export interface OriginateRequest {
-  first: string;
-  then: string;
-  ringTimeoutMs?: number;
-  callerId?: string;
-}
-
-export type OriginateResult = 'answered' | 'first-busy' | 'first-no-answer' | 'then-failed' | 'failed';
+/** What call control's originate takes and answers (src/calls/originate.ts): ring `first`, then dial `then`. */
+export type { OriginateRequest, OriginateResult };
 
 export type Originate = (request: OriginateRequest) => Promise<{ id: string; result: OriginateResult }>;
 
@@ -58,6 +53,8 @@ export interface QueueServiceOptions {
   registered: (ext: string) => boolean;
   /** Rings an agent, then the customer (callbacks); null: callbacks are not offered. */
   originate: Originate | null;
+  /** True while the originated call `id` goes on (the agent's wrap-up starts when it ended). */
+  inCall?: (id: string) => boolean;
   log: Log;
   /** Wall clock in ms (stored times, waits); default Date.now. */
   now?: () => number;
@@ -82,13 +79,16 @@ interface Entry extends LineEntry {
 
 interface Agent {
   reservedBy: Entry | null;
-  /** In a call a queue connected: 'app' until the caller's app says done, 'idle' until its phone is idle. */
-  talk: 'none' | 'app' | 'idle';
+  /** In a call a queue connected: 'app' until the caller's app says done, 'callback' until the originated call ends. */
+  talk: 'none' | 'app' | 'callback';
+  /** The originated call of a callback the agent is in. */
+  callbackId: string | null;
   wrapUntil: number;
   restUntil: number;
 }
 
 const DEFAULT_RETRY_MS = 5000;
+const CALLBACK_POLL_MS = 1000;
 
 export class QueueService {
   readonly #o: QueueServiceOptions;
@@ -110,6 +110,7 @@ export class QueueService {
   #kick: NodeJS.Immediate | null = null;
   #timer: NodeJS.Timeout | null = null;
   #timerAt = 0;
+  #poll: NodeJS.Timeout | null = null;
   #closed = false;
 
   constructor(options: QueueServiceOptions) {
@@ -190,9 +191,6 @@ export class QueueService {
       this.#dialogs.set(e.id, e.extension);
       this.#addBusy(e.extension, 1);
     }
-    for (const [ext, a] of this.#agents) {
-      if (a.talk === 'idle' && !this.#isBusy(ext)) this.#talkEnded(ext, a);
-    }
     if (e.state === 'terminated') this.#schedule();
   }
 
@@ -217,8 +215,10 @@ export class QueueService {
     this.#closed = true;
     if (this.#kick !== null) clearImmediate(this.#kick);
     if (this.#timer !== null) clearTimeout(this.#timer);
+    if (this.#poll !== null) clearTimeout(this.#poll);
     this.#kick = null;
     this.#timer = null;
+    this.#poll = null;
     this.#o.store.close();
   }
 
@@ -357,13 +357,13 @@ export class QueueService {
     log.info({ number: entry.number }, 'dialling a callback: the agent first');
     originate({ first: agent, then: entry.number, ringTimeoutMs: q.member_timeout * 1000, callerId: `Callback ${entry.number}` })
       .then(
-        (r) => r.result,
-        (err: unknown): OriginateResult => {
+        (r) => r,
+        (err: unknown): { id: string; result: OriginateResult } => {
           log.error({ err }, 'originate failed');
-          return 'failed';
+          return { id: '', result: 'failed' };
         },
       )
-      .then((result) => {
+      .then(({ id, result }) => {
         if (this.#closed) return;
         log.info({ result }, 'callback dialled');
         const now = this.#now();
@@ -374,10 +374,11 @@ export class QueueService {
           this.#release(entry, null);
           this.#line(entry.queue).remove(entry);
           const a = this.#agent(agent);
-          a.talk = 'idle';
+          a.talk = 'callback';
+          a.callbackId = id;
           this.#record(entry.queue, agent).calls++;
           this.#connected(entry, agent, now);
-          if (!this.#isBusy(agent)) this.#talkEnded(agent, a);
+          this.#watchCallbacks();
         } else {
           this.#release(entry, null);
           this.#line(entry.queue).remove(entry);
@@ -385,6 +386,24 @@ export class QueueService {
         }
         this.#schedule();
       });
+  }
+
+  /** Agents in callback calls: their wrap-up starts once the originated call ended (looked at every second). */
+  #watchCallbacks(): void {
+    if (this.#closed || this.#poll !== null) return;
+    const inCall = this.#o.inCall ?? (() => false);
+    let talking = false;
+    for (const [ext, a] of this.#agents) {
+      if (a.talk !== 'callback') continue;
+      if (a.callbackId !== null && inCall(a.callbackId)) talking = true;
+      else this.#talkEnded(ext, a);
+    }
+    if (!talking) return;
+    this.#poll = setTimeout(() => {
+      this.#poll = null;
+      this.#watchCallbacks();
+    }, CALLBACK_POLL_MS);
+    this.#poll.unref();
   }
 
   /** The next instant an agent comes out of wrap-up or rest: the dispatch runs again then. */
@@ -445,6 +464,7 @@ export class QueueService {
 
   #talkEnded(ext: string, a: Agent): void {
     a.talk = 'none';
+    a.callbackId = null;
     for (const [name, q] of this.#o.getConfig().queues) {
       if (q.members.includes(ext)) this.#record(name, ext).lastEndedAt = this.#now();
     }
@@ -521,7 +541,7 @@ export class QueueService {
   #agent(ext: string): Agent {
     let a = this.#agents.get(ext);
     if (a === undefined) {
-      a = { reservedBy: null, talk: 'none', wrapUntil: 0, restUntil: 0 };
+      a = { reservedBy: null, talk: 'none', callbackId: null, wrapUntil: 0, restUntil: 0 };
       this.#agents.set(ext, a);
     }
     return a;

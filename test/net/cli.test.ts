@@ -76,6 +76,7 @@ async function fakePbx(t: Test, reload: Awaited<ReturnType<ControlSource['reload
     reload: async () => reload,
     setRecording: async () => ({ ok: false as const, refusal: 'unknown-call' as const, error: 'no such call' }),
     queueStats: (name, since) => (queueQueries.push({ name, since }), name === null || name === 'support' ? [QUEUE_STATS] : null),
+    originate: () => ({ error: 'not in this test' }),
   };
   const log = createLogger({ level: 'error', destination: new Writable({ write: (_c, _e, done) => done() }) });
   const server = await startControlServer({ host: '127.0.0.1', port: 0, token: 'cli-token', source, log });

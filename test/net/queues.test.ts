@@ -6,7 +6,6 @@
 import t, { type Test } from 'tap';
 import { RtpEndpoint } from '../helpers/rtp-endpoint.js';
 import type { PlaySource } from '../../src/media/engine.js';
-import type { OriginateRequest } from '../../src/queues/service.js';
 import { answeredCall, callIdOf, cdrFor, hangUp, phone } from './helpers/flows.js';
 import { startPbx, type TestPbx } from './helpers/pbx.js';
 import { sdpFor, sdpMedia, type Addr, type Phone, type PhoneDialog } from './helpers/phone.js';
@@ -23,7 +22,6 @@ const QUEUES = `queues:
 
 t.setTimeout(120_000);
 
-const callbacks: OriginateRequest[] = [];
 let pbx: TestPbx;
 /** The prompt files played to each media leg, in order (engine play requests). */
 const played = new Map<string, string[]>();
@@ -32,10 +30,6 @@ t.before(async () => {
   pbx = await startPbx({
     dialplan: { '801': 'queue:all', '802': 'queue:line', '803': 'queue:back', '804': 'queue:short' },
     extra: QUEUES,
-    originate: async (request) => {
-      callbacks.push(request);
-      return { id: `cb${callbacks.length}`, result: 'answered' };
-    },
     queueRetryMs: 3000,
   });
   const play = pbx.media.play.bind(pbx.media);
@@ -47,6 +41,15 @@ t.before(async () => {
   };
 });
 t.teardown(() => pbx.close());
+
+/** Resolves once the PBX logged `msg` (polled, bounded to 5 s). */
+async function logged(msg: string): Promise<void> {
+  for (let i = 0; i < 250; i++) {
+    if (pbx.log.some((l) => l.msg === msg)) return;
+    await new Promise((r) => setTimeout(r, 20));
+  }
+  throw new Error(`the PBX did not log "${msg}" within 5 s`);
+}
 
 interface QueueCall {
   dialog: PhoneDialog;
@@ -138,13 +141,27 @@ t.test('a queue caller hears the position, presses 1, hangs up, and the callback
   const bye = await caller.request('BYE');
   caller.reply(bye, 200, '');
   t.ok((played.get(leg!) ?? []).includes('queue-callback-confirmed'), 'the callback is confirmed before the PBX hangs up');
-  t.equal(callbacks.length, 0, 'no callback while the agent is busy');
-  t.equal(pbx.queues.stats('back').callbacks_pending, 1, 'the request waits in the queue');
+  t.equal(pbx.queues.stats('back').callbacks_pending, 1, 'the request waits in the queue while the agent is busy');
+  t.notOk(alice.pending.some((m) => m.kind === 'request' && m.method === 'INVITE'), 'the busy agent is not rung');
   await hangUp(carol, busy.calleeDialog, alice);
-  for (let i = 0; i < 250 && callbacks.length === 0; i++) await new Promise((r) => setTimeout(r, 20));
-  t.same(callbacks, [{ first: '1001', then: '1005', ringTimeoutMs: 15000, callerId: 'Callback 1005' }], 'the agent is rung first, then the caller');
-  const stats = pbx.queues.stats('back');
-  t.match(stats, { answered: 1, abandoned: 0, callbacks: 1, callbacks_pending: 0 });
+  // The agent is free: the callback rings it first...
+  const atAgent = await alice.request('INVITE');
+  t.match(atAgent.headers.get('from'), /^"Callback 1005" /, 'the agent sees whom it calls back');
+  t.notOk(caller.pending.some((m) => m.kind === 'request' && m.method === 'INVITE'), 'the customer is not dialled before the agent answers');
+  const agentEp = await RtpEndpoint.open({ name: 'PCMU', payloadType: 0, clockRate: 8000, dtmfPayloadType: 101 });
+  t.teardown(() => agentEp.close());
+  alice.reply(atAgent, 200, 'agenttag', sdpFor(agentEp.port, CODECS));
+  await alice.request('ACK');
+  // ...then the customer.
+  const atCustomer = await caller.request('INVITE');
+  t.match(atCustomer.headers.get('to'), /sip:1005@/, 'then the customer is dialled');
+  const customerEp = await RtpEndpoint.open({ name: 'PCMU', payloadType: 0, clockRate: 8000, dtmfPayloadType: 101 });
+  t.teardown(() => customerEp.close());
+  caller.reply(atCustomer, 200, 'customertag', sdpFor(customerEp.port, CODECS));
+  await caller.request('ACK');
+  await logged('callback dialled');
+  t.match(pbx.queues.stats('back'), { answered: 1, abandoned: 0, callbacks: 1, callbacks_pending: 0 });
+  await hangUp(caller, caller.dialogFromUas(atCustomer, 'customertag'), alice);
   t.match(await cdrFor(pbx, c.callId), { status: 'missed', path: 'queue:back' });
 });
 

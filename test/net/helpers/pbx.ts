@@ -17,7 +17,7 @@ import { DigestAuthenticator } from '../../../src/sip/auth/digest.js';
 import { createTransactionLayer } from '../../../src/sip/transaction/index.js';
 import { createTransportLayer } from '../../../src/sip/transport/index.js';
 import { Store } from '../../../src/store/store.js';
-import { QueueService, type Originate } from '../../../src/queues/service.js';
+import { QueueService } from '../../../src/queues/service.js';
 import { QueueStore } from '../../../src/queues/store.js';
 import { compiledMediaWorker } from '../../helpers/compiled.js';
 import { VoicemailStore } from '../../../src/store/voicemail-store.js';
@@ -104,8 +104,6 @@ export interface TestPbxOptions {
   extra?: string;
   /** The instant call routing reads schedules at (CallControl wallClock); default the real time. */
   wallClock?: () => number;
-  /** What rings an agent, then dials a callback's customer (default: none, no callbacks offered). */
-  originate?: Originate;
   /** How long a queue agent that did not answer rests (ms, default 5000). */
   queueRetryMs?: number;
 }
@@ -144,16 +142,17 @@ export async function startPbx(options: TestPbxOptions = {}): Promise<TestPbx> {
     rtpTimeoutS: options.rtpTimeoutS ?? 0,
     ...(options.compiledWorker === true ? { workerUrl: compiledMediaWorker() } : {}),
   });
-  const queues = new QueueService({
+  const queues: QueueService = new QueueService({
     store: QueueStore.open(dataDir),
     getConfig: () => config,
     registered: (ext) => registrar.lookup(ext).length > 0,
-    originate: options.originate ?? null,
+    originate: (request) => calls.originate(request),
+    inCall: (id) => calls.list().some((c) => c.id === id),
     log: logger,
     ...(options.queueRetryMs === undefined ? {} : { retryMs: options.queueRetryMs }),
   });
   const voicemail = await VoicemailStore.open(dataDir, logger);
-  const calls = new CallControl({
+  const calls: CallControl = new CallControl({
     transactions,
     registrar,
     media,
