@@ -180,3 +180,35 @@ t.test('max_wait passed: the caller goes to the queue default', async (t) => {
   t.match(await cdrFor(pbx, c.callId), { status: 'answered', path: 'queue:short>1003' });
   t.match(pbx.queues.stats('short'), { timed_out: 1, answered: 0 });
 });
+
+/** `agent` dials a feature code; the PBX answers, says what it did, and hangs up. Returns the prompts played. */
+async function featureCode(t: Test, agent: Phone, code: string): Promise<string[]> {
+  const ep = await RtpEndpoint.open({ name: 'PCMU', payloadType: 0, clockRate: 8000, dtmfPayloadType: 101 });
+  t.teardown(() => ep.close());
+  const invite = await agent.dial(code, sdpFor(ep.port, CODECS));
+  const ok = await agent.final(invite);
+  t.equal(ok.status, 200, `${code} is answered`);
+  const dialog = agent.dialogFromUac(invite, ok);
+  agent.inDialog(dialog, 'ACK', undefined, dialog.cseq);
+  const bye = await agent.request('BYE');
+  agent.reply(bye, 200, '');
+  const leg = [...played.entries()].filter(([, files]) => files.some((f) => f.startsWith('agent-') || f === 'invalid-option')).map(([, files]) => files);
+  return leg[leg.length - 1] ?? [];
+}
+
+t.test('*47 pauses an agent: the queue rings only the others; *47 again resumes it; *46 + a number that is no queue is refused', async (t) => {
+  const alice = await phone(t, pbx, '1001');
+  const bob = await phone(t, pbx, '1002');
+  const caller = await phone(t, pbx, '1005');
+  t.same(await featureCode(t, alice, '*47'), ['agent-paused']);
+  const c = await callQueue(t, caller, '801');
+  const atBob = await bob.request('INVITE');
+  t.notOk(alice.pending.some((m) => m.kind === 'request' && m.method === 'INVITE'), 'the paused agent is not rung');
+  const bobEp = await RtpEndpoint.open({ name: 'PCMU', payloadType: 0, clockRate: 8000, dtmfPayloadType: 101 });
+  t.teardown(() => bobEp.close());
+  bob.reply(atBob, 200, 'bobtag', sdpFor(bobEp.port, CODECS));
+  await bob.request('ACK');
+  await hangUp(caller, c.dialog, bob);
+  t.same(await featureCode(t, alice, '*47801'), ['agent-resumed'], 'resumed in the queue dialled as 801');
+  t.same(await featureCode(t, alice, '*461001'), ['invalid-option'], '1001 is an extension, not a queue');
+});
