@@ -5,7 +5,7 @@
 import { randomUUID } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { availableParallelism } from 'node:os';
-import type { CallInfo, ControlSource, ForwardingInfo, RecordingResult, RegistrationInfo, StatusInfo } from './api/control-types.js';
+import type { CallInfo, ControlSource, ForwardingInfo, QueueStats, RecordingResult, RegistrationInfo, StatusInfo } from './api/control-types.js';
 import { startControlServer, type ControlServer } from './api/control.js';
 import { LoopLag, metricsText } from './api/metrics.js';
 import { appStart } from './apps/goto.js';
@@ -36,6 +36,8 @@ import { forwardsOf } from './apps/extension.js';
 import { PbxError } from './util/errors.js';
 import { cdrThenWebhooks, WebhookDispatcher } from './webhooks/dispatcher.js';
 import { WebhookOutbox } from './webhooks/outbox.js';
+import { QueueService } from './queues/service.js';
+import { QueueStore } from './queues/store.js';
 
 export interface PbxOptions {
   /** Install SIGTERM/SIGINT (shutdown, then exit 0) and SIGHUP (reload) handlers; default true. */
@@ -96,6 +98,7 @@ class PbxRuntime implements Pbx, ControlSource {
   #media: MediaEngine | null = null;
   #registrar: Registrar | null = null;
   #calls: CallControl | null = null;
+  #queues: QueueService | null = null;
   #control: ControlServer | null = null;
   #closing: Promise<void> | null = null;
   #reloading: Promise<ReloadResult> | null = null;
@@ -177,6 +180,16 @@ class PbxRuntime implements Pbx, ControlSource {
     });
     this.#registrar = registrar;
 
+    // Queues: callback requests stored before a restart are back in line from here on.
+    const queues = new QueueService({
+      store: QueueStore.open(config.data_dir),
+      getConfig: () => this.#config,
+      registered: (ext) => registrar.lookup(ext).length > 0,
+      originate: (request) => this.#calls!.originate(request),
+      inCall: (id) => this.#calls?.list().some((c) => c.id === id) ?? false,
+      log: log.child({ layer: 'queues' }),
+    });
+    this.#queues = queues;
     const calls = new CallControl({
       transactions,
       registrar,
@@ -185,7 +198,7 @@ class PbxRuntime implements Pbx, ControlSource {
       store: cdrThenWebhooks(this.#cdrWriter, webhooks),
       log,
       localContact: (transport) => this.#contactUri(transport),
-      start: appStart({ voicemail: this.#voicemail }),
+      start: appStart({ voicemail: this.#voicemail, queues }),
       userAgent: config.sip.user_agent,
       settings: this.#settings,
     });
@@ -208,6 +221,7 @@ class PbxRuntime implements Pbx, ControlSource {
       media,
       events,
       voicemail: this.#voicemail,
+      queues,
       log,
       server: () => this.#config.sip.user_agent,
     });
@@ -343,6 +357,14 @@ class PbxRuntime implements Pbx, ControlSource {
     return closed;
   }
 
+  queueStats(name: string | null, since: string | null): QueueStats[] | null {
+    const queues = this.#queues;
+    if (queues === null) return name === null ? [] : null;
+    const sinceMs = since === null ? 0 : Date.parse(since);
+    if (name === null) return queues.queues().map((q) => queues.stats(q, sinceMs));
+    return queues.queues().includes(name) ? [queues.stats(name, sinceMs)] : null;
+  }
+
   /** Builds the new routing beside the old one and swaps it; calls in progress keep theirs. */
   reload(): Promise<ReloadResult> {
     this.#reloading ??= Promise.resolve()
@@ -389,6 +411,7 @@ class PbxRuntime implements Pbx, ControlSource {
     if (this.#control !== null) await step('control API', () => this.#control!.close());
     if (this.#calls !== null) await step('calls', () => this.#calls!.close());
     if (this.#events !== null) await step('subscriptions', () => this.#events!.close());
+    if (this.#queues !== null) await step('queues', () => this.#queues!.close());
     if (this.#registrar !== null) await step('registrar', () => this.#registrar!.close());
     if (this.#transactions !== null) await step('transactions', () => this.#transactions!.close());
     if (this.#transports !== null) await step('transports', () => this.#transports!.close());

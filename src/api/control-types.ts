@@ -1,4 +1,7 @@
+import type { QueueStats } from '../queues/store.js';
 import type { CdrRow, MissedCall } from '../store/types.js';
+
+export type { QueueStats };
 
 /** `pbx registrations --json` rows (CONTRACT). */
 export interface RegistrationInfo {
@@ -79,6 +82,11 @@ export interface ControlSource {
   reload(): Promise<{ ok: true } | { ok: false; errors: string[] }>;
   /** An extension's do not disturb and forwards in force; null when there is no such extension. */
   forwarding?(ext: string): ForwardingInfo | null;
+  /**
+   * Statistics of one queue (`name`) or of every queue (null), for callers that joined at or
+   * after `since` (ISO 8601; null: all); null when there is no queue `name`.
+   */
+  queueStats?(name: string | null, since: string | null): QueueStats[] | null;
 }
 
 /** GET /api/extensions/{n}/forward: what a call to the extension meets, config and phone settings merged. */

@@ -4,7 +4,8 @@
 // (click-to-call: 202 with the call's id; the first extension rings, then the number); GET /api/events
 // (server-sent events: the webhook events live); GET /metrics (Prometheus); GET
 // /api/missed?all=1&limit=N (the callback list) and POST /api/missed/{id or number}/done;
-// GET /api/extensions/{n}/forward (do not disturb and forwards in force).
+// GET /api/extensions/{n}/forward (do not disturb and forwards in force);
+// GET /api/queues/stats?since=ISO (every queue), /api/queues/{name}/stats?since=ISO (one; 404 unknown).
 import { createHash, timingSafeEqual } from 'node:crypto';
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
@@ -38,6 +39,9 @@ const FORWARD_PATH = /^\/api\/extensions\/([0-9]{1,20})\/forward$/;
 const RECORDING_PATH = /^\/api\/calls\/([^/]+)\/recording$/;
 /** `/api/missed/{entry}/done`, the callback entry's id ("m7") or number URL-encoded. */
 const MISSED_DONE_PATH = /^\/api\/missed\/([^/]+)\/done$/;
+
+/** `/api/queues/stats` or `/api/queues/{name}/stats`. */
+const QUEUE_STATS_PATH = /^\/api\/queues(?:\/([^/]+))?\/stats$/;
 
 const REFUSAL_STATUS: Readonly<Record<RecordingRefusal, number>> = {
   'unknown-call': 404,
@@ -103,6 +107,8 @@ export function startControlServer(options: ControlServerOptions): Promise<Contr
       if (req.method !== 'GET') return notAllowed(res, 'GET');
       return liveEvents(res);
     }
+    const queueStats = QUEUE_STATS_PATH.exec(url.pathname);
+    if (queueStats !== null) return queueStatsOf(req, res, url, queueStats[1] ?? null);
     if (url.pathname === '/api/originate') {
       if (req.method !== 'POST') return notAllowed(res, 'POST');
       const from = url.searchParams.get('from');
@@ -162,6 +168,21 @@ export function startControlServer(options: ControlServerOptions): Promise<Contr
       return send(res, 200, result.call);
     }
     send(res, REFUSAL_STATUS[result.refusal], { error: result.error, refusal: result.refusal });
+  }
+
+  function queueStatsOf(req: IncomingMessage, res: ServerResponse, url: URL, encoded: string | null): void {
+    if (req.method !== 'GET' && req.method !== 'HEAD') return notAllowed(res, 'GET');
+    let name: string | null = null;
+    let since: string | null;
+    try {
+      name = encoded === null ? null : decodeURIComponent(encoded);
+      since = sinceQuery(url.searchParams);
+    } catch (err) {
+      return send(res, 400, { error: err instanceof BadRequest ? err.message : `bad queue name in the path: ${encoded}` });
+    }
+    const stats = source.queueStats?.(name, since) ?? null;
+    if (stats === null) return send(res, 404, { error: `no queue named "${name}"` });
+    send(res, 200, name === null ? stats : stats[0]);
   }
 
   return new Promise((resolve, reject) => {
@@ -237,6 +258,17 @@ function cdrQuery(params: URLSearchParams): { missed: boolean; since: string | n
     throw new BadRequest(`since must be an ISO 8601 time such as 2026-01-31 or 2026-01-31T08:00:00Z, not "${since}"`);
   }
   return { missed, since: since === null ? null : new Date(since).toISOString(), limit: limitOf(params) };
+}
+
+/** `?since=ISO` alone (queue statistics). */
+function sinceQuery(params: URLSearchParams): string | null {
+  for (const key of params.keys()) if (key !== 'since') throw new BadRequest(`unknown query parameter "${key}"`);
+  const since = params.get('since');
+  if (since === null) return null;
+  if (!/^\d{4}-\d\d-\d\d/.test(since) || Number.isNaN(Date.parse(since))) {
+    throw new BadRequest(`since must be an ISO 8601 time such as 2026-01-31 or 2026-01-31T08:00:00Z, not "${since}"`);
+  }
+  return new Date(since).toISOString();
 }
 
 function notAllowed(res: ServerResponse, allow: string): void {

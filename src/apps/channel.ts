@@ -11,6 +11,8 @@
 //   await ch.record(path, { maxMs: 180000, terminators: '#' })
 //                                                       -> { end: 'terminator' | 'max' | 'hangup', ms }: the
 //                                                       caller's voice to a mono WAV (also when it hangs up)
+//   await ch.musicOnHold(setting)                        music on hold, looped until stopPlay() or a play()
+//   await ch.waitDigit(ms, interrupt)                    -> the next key, or null (timeout, interrupt settled)
 //   await ch.dial('1002', { ringTimeoutMs })             -> DialResult: rings extensions; see below
 //   await ch.hangup('reason')                           BYE (or a final status when not answered)
 //   ch.unavailable('group:sales')                       a destination not built yet
@@ -41,7 +43,7 @@ import type { CallSettings } from '../calls/deps.js';
 import { parseDestination } from '../config/destination.js';
 import type { Destination, Routing } from '../config/types.js';
 import type { PlaySource } from '../media/engine.js';
-import { promptPath } from '../media/prompts.js';
+import { musicOnHoldFiles, promptPath } from '../media/prompts.js';
 import { PbxError } from '../util/errors.js';
 import type { Log } from '../util/log.js';
 import { NO_SERVICES, type AppServices } from './services.js';
@@ -277,11 +279,36 @@ export class Channel {
     return { end, ms: Math.round(performance.now() - started) };
   }
 
+  /**
+   * The next key the caller presses (one typed ahead first), or null after `timeoutMs` or as soon
+   * as `interrupt` settles (a queue's offer of an agent).
+   */
+  async waitDigit(timeoutMs: number, interrupt?: Promise<unknown>): Promise<string | null> {
+    this.#check();
+    const digit = await this.#nextDigit(timeoutMs, interrupt);
+    this.#check();
+    return digit;
+  }
+
   /** A call progress tone of media.tones (ringback, busy, congestion...) until stopPlay(). */
   async tone(name: string): Promise<void> {
     this.#check();
     const leg = this.#leg();
     void this.#host.media.tone?.(leg, name).catch((err: unknown) => this.log.warn({ err, tone: name }, 'tone failed'));
+  }
+
+  /**
+   * Music on hold until stopPlay() or the next play(): `setting` (a WAV or a directory of them,
+   * as media.music_on_hold), else media.music_on_hold, else the shipped music.
+   */
+  async musicOnHold(setting: string | null = null): Promise<void> {
+    this.#check();
+    const leg = this.#leg();
+    const config = this.routing.config;
+    const files = musicOnHoldFiles(setting ?? config.media.music_on_hold, config.data_dir);
+    const play = this.#host.media.play;
+    if (play === undefined) throw new PbxError(APP_ERRORS.MEDIA, 'the media engine cannot play');
+    void play.call(this.#host.media, leg, files.map((file) => ({ file })), { loop: true }).catch((err: unknown) => this.log.warn({ err }, 'music on hold failed'));
   }
 
   async stopPlay(): Promise<void> {
@@ -374,19 +401,21 @@ export class Channel {
   }
 
   /** The next digit, or null after `ms` without one (or when the call ended). */
-  async #nextDigit(ms: number): Promise<string | null> {
+  async #nextDigit(ms: number, interrupt?: Promise<unknown>): Promise<string | null> {
     if (this.#buffer.length === 0 && !this.gone) {
       let timer: NodeJS.Timeout | undefined;
       const timeout = new Promise<void>((resolve) => {
         timer = setTimeout(resolve, ms);
       });
-      await Promise.race([this.#digitOrEnd(), timeout]);
+      await Promise.race([this.#digitOrEnd(), timeout, ...(interrupt === undefined ? [] : [interrupt.then(noop, noop)])]);
       clearTimeout(timer);
       this.#wake = null;
     }
     return this.#buffer.shift() ?? null;
   }
 }
+
+function noop(): void {}
 
 function gone(): PbxError {
   return new PbxError(APP_ERRORS.CALLER_GONE, 'the caller hung up');

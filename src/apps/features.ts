@@ -6,6 +6,7 @@ import type { Channel } from './channel.js';
 import type { GotoResult } from './goto.js';
 import { PHONE_SETTING_APPS } from './phone-settings.js';
 import { ownMailbox, runVoicemailMain } from './voicemail-main.js';
+import { queueAgent } from './queue-agent.js';
 
 export type FeatureApp = (ch: Channel, arg: string | null) => Promise<GotoResult>;
 
@@ -13,6 +14,9 @@ const APPS: Partial<Record<DialledFeatureName, FeatureApp>> = {
   voicemail: (ch) => runVoicemailMain(ch, ownMailbox(ch)),
   voicemail_any: (ch) => runVoicemailMain(ch, null),
   ...PHONE_SETTING_APPS,
+  queue_login: (ch, arg) => queueAgent(ch, arg, 'login'),
+  queue_logout: (ch, arg) => queueAgent(ch, arg, 'logout'),
+  queue_pause: (ch, arg) => queueAgent(ch, arg, 'pause'),
 };
 
 /** The app of a dialled feature, or null when it is not built. */

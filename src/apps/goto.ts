@@ -4,16 +4,17 @@
 // through and a refusal reaches the caller as its SIP status, `hangup` is 603, a destination not
 // built yet is 501.
 import type { Call } from '../calls/call.js';
+import type { CallStart } from '../calls/control.js';
 import { finalDestination } from '../calls/route.js';
 import type { Destination } from '../config/types.js';
-import type { CallStart } from '../calls/control.js';
-import { APP_ERRORS, Channel } from './channel.js';
+import { APP_ERRORS, Channel, type ChannelHost } from './channel.js';
 import { runConference } from './conference.js';
 import { runExtension } from './extension.js';
 import { featureApp } from './features.js';
 import { runGroup } from './group.js';
 import { runIvr } from './ivr.js';
-import type { AppServices } from './services.js';
+import { runQueue } from './queue.js';
+import { NO_SERVICES, type AppServices } from './services.js';
 import { runVoicemail } from './voicemail.js';
 import { ownMailbox, runVoicemailMain } from './voicemail-main.js';
 import { PbxError } from '../util/errors.js';
@@ -38,16 +39,19 @@ const MAX_HOPS = 32;
 const FOR_PEOPLE: ReadonlySet<Destination['kind']> = new Set(['extension', 'group', 'queue', 'ivr', 'voicemail']);
 
 /**
- * CallControl's start (CallControlOptions.start) with the stores apps use: a new call to its first
- * destination. A caller the PBX answered that no destination took in the end is hung up.
+ * CallControl's start (CallControlOptions.start): a new call to its first destination. A caller
+ * the PBX answered that no destination took in the end is hung up.
  */
+export function startCall(call: Call, dest: Destination, host: ChannelHost, services: AppServices = NO_SERVICES): void {
+  const ch = new Channel(call, host, services);
+  void goto(ch, dest).then(async (result) => {
+    if (result === 'failed' && !ch.gone) await ch.hangup(call.answeredByPbx ? 'no-destination' : (call.refusal?.reason ?? 'no-destination'));
+  });
+}
+
+/** CallControl's start with the PBX's stores for the apps (pbx.ts, the test PBX). */
 export function appStart(services: AppServices): CallStart {
-  return (call: Call, dest: Destination, host) => {
-    const ch = new Channel(call, host, services);
-    void goto(ch, dest).then(async (result) => {
-      if (result === 'failed' && !ch.gone) await ch.hangup(call.answeredByPbx ? 'no-destination' : (call.refusal?.reason ?? 'no-destination'));
-    });
-  };
+  return (call, dest, host) => startCall(call, dest, host, services);
 }
 
 /** Sends the caller on the channel to `dest`. Never rejects. */
@@ -86,6 +90,14 @@ export async function goto(ch: Channel, dest: Destination): Promise<GotoResult> 
         }
         return await runConference(ch, room);
       }
+      case 'queue': {
+        const queue = ch.routing.config.queues.get(dest.name);
+        if (queue === undefined) {
+          ch.unavailable(`queue:${dest.name}`);
+          return ch.gone ? 'done' : 'failed';
+        }
+        return await runQueue(ch, queue, goto);
+      }
       case 'schedule': {
         // The branch of the schedule in force now (the first destination of a call came through it already).
         const reached = finalDestination(ch.routing.config, dest, { now: ch.now() });
@@ -113,9 +125,11 @@ export async function goto(ch: Channel, dest: Destination): Promise<GotoResult> 
         ch.log.info({}, 'routed to hangup');
         await ch.hangup('hangup');
         return 'done';
-      default:
-        ch.unavailable(`${dest.kind}:${dest.name}`);
+      default: {
+        const unknown: never = dest;
+        ch.unavailable(JSON.stringify(unknown));
         return ch.gone ? 'done' : 'failed';
+      }
     }
   } catch (err) {
     if (err instanceof PbxError && err.code === APP_ERRORS.CALLER_GONE) return 'done';

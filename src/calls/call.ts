@@ -84,6 +84,8 @@ export interface Refusal {
  */
 interface Attempt {
   early: boolean;
+  /** The PBX plays ringback to the caller during the round. */
+  ringback: boolean;
   forks: UacLeg[];
   exts: Map<UacLeg, string>;
   best: number;
@@ -258,9 +260,10 @@ export class Call {
    * call. A caller the PBX answered hears ringback and is bridged to the callee that answers (a
    * hand-over). Either way a round that gets nobody leaves the caller as it was, with `refusal`
    * saying why, for the app to go on (the next member, voicemail, a forward) or give up. One round
-   * at a time.
+   * at a time. `ringback` false: a caller the PBX answered keeps hearing what plays to it (a
+   * queue's music on hold) instead of ringback.
    */
-  async dial(targets: readonly DialTarget[], fork: ForkHeaders, ringTimeoutMs: number): Promise<ConnectResult> {
+  async dial(targets: readonly DialTarget[], fork: ForkHeaders, ringTimeoutMs: number, ringback = true): Promise<ConnectResult> {
     if (this.#ended) return 'caller-gone';
     if (this.#b !== null || this.#attempt !== null || targets.length === 0) return 'failed';
     this.#refusal = null;
@@ -276,11 +279,11 @@ export class Call {
     const exts = new Set(targets.map((t) => t.ext));
     if (exts.size === 1) this.parties.callee = targets[0]!.ext;
     return new Promise((resolve) => {
-      const h: Attempt = { early, forks: [], exts: new Map(), best: 0, timer: null, resolve };
+      const h: Attempt = { early, ringback: !early && ringback, forks: [], exts: new Map(), best: 0, timer: null, resolve };
       this.#attempt = h;
       this.state = 'ringing';
       if (early) this.#env.progress?.(this, 'trying');
-      else this.#ringback(true);
+      else if (h.ringback) this.#ringback(true);
       this.log.info({ contacts: targets.length, extensions: [...exts], to: fork.to, early }, 'forking INVITE');
       h.forks.push(...this.#fork(targets, fork, offer!, early && this.#lateOffer));
       targets.forEach((t, i) => h.exts.set(h.forks[i]!, t.ext));
@@ -398,7 +401,7 @@ export class Call {
     if (refusal !== null) this.#refusal = refusal;
     if (!this.#ended) {
       this.state = 'routing';
-      if (!h.early) this.#ringback(false);
+      if (h.ringback) this.#ringback(false);
     }
     h.resolve(result);
   }

@@ -93,6 +93,8 @@ export interface DialOptions {
   ringTimeoutMs?: number;
   /** The number the callees see dialled (To); default: the number the caller dialled, or the extension an app hands over to. */
   to?: string;
+  /** A caller the PBX answered hears ringback while the callees ring (default); false: what plays to it goes on (music on hold). */
+  ringback?: boolean;
 }
 
 /** Carries a new call to its destination. */
@@ -331,7 +333,7 @@ export class CallControl extends EventEmitter<CallControlEvents> {
       call.calleeSettings({ dtmfMode: ext?.dtmf_mode ?? 'auto', record: ext?.record === true });
     }
     const to = options.to ?? (call.answeredByPbx && exts.length === 1 ? exts[0]! : call.parties.to);
-    return call.dial(targets, this.#forkHeaders(call, to, routing), options.ringTimeoutMs ?? this.#env.ringTimeoutMs);
+    return call.dial(targets, this.#forkHeaders(call, to, routing), options.ringTimeoutMs ?? this.#env.ringTimeoutMs, options.ringback ?? true);
   }
 
   /** From as the caller (its display name, else its extension's name), To as `to` at our domain. */

@@ -1,5 +1,5 @@
 // Tables and summaries for people; programs use --json.
-import type { CallInfo, CallRecordingInfo, RegistrationInfo, StatusInfo } from '../api/control-types.js';
+import type { CallInfo, CallRecordingInfo, QueueStats, RegistrationInfo, StatusInfo } from '../api/control-types.js';
 import type { CdrRow, LegQuality, MissedCall } from '../store/types.js';
 
 /** Columns padded to the widest cell; the last column is not padded. */
@@ -93,4 +93,25 @@ export function missedText(rows: MissedCall[]): string {
 /** What `pbx missed done` closed. */
 export function missedDoneText(r: MissedCall): string {
   return `${r.id} (${r.number}, ${r.calls} missed ${r.calls === 1 ? 'call' : 'calls'}) marked done\n`;
+}
+
+/** `pbx queue stats`: one row per queue. */
+export function queueStatsText(rows: QueueStats[]): string {
+  if (rows.length === 0) return 'no queues\n';
+  const num = (x: number | null, suffix = ''): string => (x === null ? '-' : `${x}${suffix}`);
+  return table(
+    ['QUEUE', 'ANSWERED', 'ABANDONED', 'TIMED OUT', 'CALLBACKS', 'PENDING', 'FAILED', 'AVG WAIT', 'MAX WAIT', 'SERVICE LEVEL'],
+    rows.map((r) => [
+      r.queue,
+      String(r.answered),
+      String(r.abandoned),
+      String(r.timed_out),
+      String(r.callbacks),
+      String(r.callbacks_pending),
+      String(r.callbacks_failed),
+      r.average_wait_s === null ? '-' : seconds(r.average_wait_s),
+      r.max_wait_s === null ? '-' : seconds(r.max_wait_s),
+      `${num(r.service_level_pct, '%')} within ${r.service_level_s} s`,
+    ]),
+  );
 }

@@ -3,12 +3,12 @@
 import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { Argument, Command, InvalidArgumentError } from 'commander';
-import type { CallInfo, CallRecordingInfo, RegistrationInfo, StatusInfo } from '../api/control-types.js';
+import type { CallInfo, CallRecordingInfo, QueueStats, RegistrationInfo, StatusInfo } from '../api/control-types.js';
 import { loadConfig } from '../config/load.js';
 import type { Config } from '../config/types.js';
 import type { CdrRow, MissedCall } from '../store/types.js';
 import { controlRequest, Unreachable, type ControlMethod, type ControlReply } from './client.js';
-import { callsText, cdrText, missedDoneText, missedText, recordingText, registrationsText, statusText } from './format.js';
+import { callsText, cdrText, missedDoneText, missedText, queueStatsText, recordingText, registrationsText, statusText } from './format.js';
 
 const EXIT_OK = 0;
 const EXIT_BAD_INPUT = 1;
@@ -220,6 +220,16 @@ function program(): Command {
       if (o.limit !== undefined) query.set('limit', String(o.limit));
       const qs = query.size > 0 ? `?${query}` : '';
       return show<MissedCall[]>(o.config, `/api/missed${qs}`, o.json === true, missedText);
+    });
+  const queue = cli.command('queue').description('call queues');
+  configOption(queue.command('stats').description('answered, abandoned, average wait and service level per queue'))
+    .argument('[name]', 'one queue (default: every queue)')
+    .option('--since <iso>', 'only callers that joined at or after this time', isoTime)
+    .option('--json', 'machine-readable output')
+    .action((name: string | undefined, o: { config: string; json?: boolean; since?: string }) => {
+      const qs = o.since === undefined ? '' : `?${new URLSearchParams({ since: o.since })}`;
+      const path = name === undefined ? '/api/queues/stats' : `/api/queues/${encodeURIComponent(name)}/stats`;
+      return show<QueueStats | QueueStats[]>(o.config, `${path}${qs}`, o.json === true, (body) => queueStatsText([body].flat()));
     });
   return cli;
 }

@@ -9,8 +9,8 @@ import type { FeaturesConfig } from './types.js';
 export interface DialledFeature {
   /** The code when the config does not set one. */
   code: string;
-  /** The code is followed by digits (a number, an extension, a slot). */
-  argument: boolean;
+  /** The code is followed by digits (a number, an extension, a slot); 'optional': with or without them. */
+  argument: boolean | 'optional';
   /** What it does, for docs and `pbx check`. */
   summary: string;
 }
@@ -26,6 +26,9 @@ export const DIALLED_FEATURES = {
   forward_no_answer_off: { code: '*53', argument: false, summary: 'forward on no answer: off' },
   dnd_on: { code: '*78', argument: false, summary: 'do not disturb: callers get the busy treatment' },
   dnd_off: { code: '*79', argument: false, summary: 'do not disturb: off' },
+  queue_login: { code: '*45', argument: 'optional', summary: "agent login: the queue dialled after the code (its number), or every queue the extension is a member of" },
+  queue_logout: { code: '*46', argument: 'optional', summary: 'agent logout: one queue (its number after the code) or all' },
+  queue_pause: { code: '*47', argument: 'optional', summary: 'agent pause on or off (toggle): one queue (its number after the code) or all' },
 } as const satisfies Record<string, DialledFeature>;
 
 export type DialledFeatureName = keyof typeof DIALLED_FEATURES;
@@ -48,8 +51,9 @@ export function featureMatcher(features: FeaturesConfig): (dialled: string) => F
   for (const name of DIALLED_FEATURE_NAMES) {
     const code = features[name];
     if (code === null) continue;
-    if (DIALLED_FEATURES[name].argument) prefixed.push({ code, name });
-    else exact.set(code, name);
+    const argument = (DIALLED_FEATURES[name] as DialledFeature).argument;
+    if (argument !== false) prefixed.push({ code, name });
+    if (argument !== true) exact.set(code, name);
   }
   prefixed.sort((x, y) => y.code.length - x.code.length);
   return (dialled) => {

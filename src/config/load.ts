@@ -141,7 +141,20 @@ function build(raw: RawConfig, file: string): Config {
   }
   const queues = new Map<string, QueueConfig>();
   for (const [name, q] of Object.entries(raw.queues)) {
-    queues.set(name, { name, strategy: q.strategy, members: q.members, max_wait: q.max_wait, default: q.default, record: q.record });
+    queues.set(name, {
+      name,
+      strategy: q.strategy,
+      members: q.members,
+      max_wait: q.max_wait,
+      default: q.default,
+      record: q.record,
+      announce_position: q.announce_position,
+      member_timeout: q.member_timeout,
+      wrapup: q.wrapup,
+      callback: q.callback,
+      service_level: q.service_level,
+      music_on_hold: q.music_on_hold === null ? null : resolve(resolve(base, raw.data_dir), q.music_on_hold),
+    });
   }
   const conferences = new Map<string, ConferenceConfig>();
   for (const [name, c] of Object.entries(raw.conferences)) {

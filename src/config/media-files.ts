@@ -58,11 +58,14 @@ export function checkMediaFiles(input: unknown, configFile: string): Problem[] {
     if (message !== null) problems.push({ path: ['ivr', name, 'prompt'], part: 'value', message });
   }
 
-  const moh = textOf(media.music_on_hold);
-  if (moh !== null) {
+  const musicAt = (path: PathKey[], value: unknown): void => {
+    const moh = textOf(value);
+    if (moh === null) return;
     const message = musicProblem(moh, dataDir);
-    if (message !== null) problems.push({ path: ['media', 'music_on_hold'], part: 'value', message });
-  }
+    if (message !== null) problems.push({ path, part: 'value', message });
+  };
+  musicAt(['media', 'music_on_hold'], media.music_on_hold);
+  for (const [name, entry] of Object.entries(mapping(raw.queues))) musicAt(['queues', name, 'music_on_hold'], mapping(entry).music_on_hold);
   return problems;
 }
 

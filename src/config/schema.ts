@@ -201,6 +201,12 @@ const queue = mapping({
   max_wait: int(1, 86400, 300),
   default: optionalDestination,
   record: v.optional(v.boolean(), false),
+  announce_position: int(0, 3600, 60),
+  member_timeout: int(1, 600, 15),
+  wrapup: int(0, 3600, 10),
+  callback: v.optional(v.boolean(), false),
+  service_level: int(1, 3600, 60),
+  music_on_hold: v.optional(v.nullable(nonEmpty), null),
 });
 
 const recording = mapping({

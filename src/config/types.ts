@@ -77,10 +77,23 @@ export interface QueueConfig {
   name: string;
   strategy: 'ringall' | 'leastrecent' | 'fewestcalls' | 'random' | 'rrmemory' | 'linear';
   members: string[];
+  /** Seconds a caller waits at most; then `default` (or goodbye). */
   max_wait: number;
   default: string | null;
   /** Record the calls this queue answers. */
   record: boolean;
+  /** Seconds between position and estimated-wait announcements; 0: none. */
+  announce_position: number;
+  /** Seconds an agent's phone rings before the next agent is tried. */
+  member_timeout: number;
+  /** Seconds an agent rests after a queue call before the next one is offered. */
+  wrapup: number;
+  /** A waiting caller may press 1 to be called back, keeping its place. */
+  callback: boolean;
+  /** Seconds within which an answered call counts toward the service level. */
+  service_level: number;
+  /** Music on hold for this queue (a WAV or a directory, resolved against data_dir); null: media.music_on_hold. */
+  music_on_hold: string | null;
 }
 
 export interface ConferenceConfig {

@@ -1,10 +1,12 @@
 // How the PBX's parts hear each other: SIP requests, ACKs and stray responses go to the registrar,
 // call control or the subscription server; what the media workers report (digits, RTP timeouts,
 // failed recordings) goes to call control; voicemail, registrations and calls feed MWI, presence
-// and BLF. src/pbx.ts and the in-process test PBX both wire through here.
+// and BLF; calls and registrations tell the queues which agents are busy or reachable. src/pbx.ts
+// and the in-process test PBX both wire through here.
 import type { CallControl } from '../calls/control.js';
 import type { EventServices } from '../events/services.js';
 import type { MediaEngine } from '../media/engine.js';
+import type { QueueService } from '../queues/service.js';
 import type { Registrar } from '../registrar/registrar.js';
 import type { TransactionLayer } from '../sip/transaction/index.js';
 import type { VoicemailStore } from '../store/voicemail-store.js';
@@ -18,6 +20,7 @@ export interface PbxParts {
   media: MediaEngine;
   events: EventServices;
   voicemail: VoicemailStore;
+  queues: QueueService;
   log: Log;
   /** The Server header value of answers the dispatcher gives itself. */
   server: () => string;
@@ -26,8 +29,14 @@ export interface PbxParts {
 export function wireParts(p: PbxParts): void {
   const { transactions, registrar, calls, media, events, log } = p;
   p.voicemail.on('change', (mailbox) => events.mailboxChanged(mailbox));
-  registrar.on('change', (ext) => events.registrationChanged(ext));
-  calls.on('state', (e) => events.callState(e));
+  registrar.on('change', (ext) => {
+    events.registrationChanged(ext);
+    p.queues.registrationChanged();
+  });
+  calls.on('state', (e) => {
+    events.callState(e);
+    p.queues.callState(e);
+  });
 
   transactions.onRequest = (st) =>
     dispatchRequest(st, {

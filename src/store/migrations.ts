@@ -105,4 +105,29 @@ export const MIGRATIONS: readonly string[] = [
      value     TEXT,
      PRIMARY KEY (extension, setting)
    );`,
+  // Queues: callback requests (kept across restarts until dialled) and one row per caller that
+  // left a queue (answered, abandoned, timed out, callback failed), for the queue statistics.
+  `CREATE TABLE queue_callbacks (
+     id        TEXT    PRIMARY KEY,
+     queue     TEXT    NOT NULL,
+     number    TEXT    NOT NULL,
+     call_id   TEXT,
+     joined_ms INTEGER NOT NULL,
+     seq       INTEGER NOT NULL,
+     asked_ms  INTEGER NOT NULL,
+     state     TEXT    NOT NULL CHECK (state IN ('waiting', 'dialling'))
+   );
+   CREATE TABLE queue_calls (
+     id        TEXT    PRIMARY KEY,
+     queue     TEXT    NOT NULL,
+     number    TEXT    NOT NULL,
+     call_id   TEXT,
+     callback  INTEGER NOT NULL,
+     joined_ms INTEGER NOT NULL,
+     ended_ms  INTEGER NOT NULL,
+     outcome   TEXT    NOT NULL CHECK (outcome IN ('answered', 'abandoned', 'timeout', 'callback-failed', 'callback-lost')),
+     wait_s    REAL    NOT NULL,
+     agent     TEXT
+   );
+   CREATE INDEX queue_calls_queue ON queue_calls (queue, joined_ms);`,
 ];

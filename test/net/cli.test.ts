@@ -5,7 +5,7 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { Writable } from 'node:stream';
 import t, { type Test } from 'tap';
-import type { ControlSource } from '../../src/api/control-types.js';
+import type { ControlSource, QueueStats } from '../../src/api/control-types.js';
 import { startControlServer } from '../../src/api/control.js';
 import { createLogger } from '../../src/log.js';
 import type { CdrRow, MissedCall } from '../../src/store/types.js';
@@ -68,9 +68,24 @@ const MISSED: MissedCall = {
 };
 const MISSED_DONE: MissedCall = { ...MISSED, id: 'm2', number: '1003', calls: 1, path: null, done_at: '2026-01-01T00:09:00.000Z', done_by: 'answered', done_cdr: 'r9' };
 
+const QUEUE_STATS: QueueStats = {
+  queue: 'support',
+  answered: 12,
+  abandoned: 2,
+  timed_out: 1,
+  callbacks: 3,
+  callbacks_pending: 1,
+  callbacks_failed: 0,
+  average_wait_s: 42.5,
+  max_wait_s: 130,
+  service_level_s: 60,
+  service_level_pct: 80,
+};
+
 async function fakePbx(t: Test, reload: Awaited<ReturnType<ControlSource['reload']>>) {
   const cdrQueries: unknown[] = [];
   const missedQueries: unknown[] = [];
+  const queueQueries: unknown[] = [];
   const source: ControlSource = {
     status: () => ({ version: '0.1.0', started_at: '2026-01-01T00:00:00.000Z', uptime_s: 3725, registrations: 1, calls: 0 }),
     registrations: () => [{ extension: '1001', contact: 'sip:1001@127.0.0.1:5070', transport: 'udp', source: '127.0.0.1:5070', expires_at: '2026-01-01T01:00:00.000Z', user_agent: 'SIPp' }],
@@ -80,12 +95,13 @@ async function fakePbx(t: Test, reload: Awaited<ReturnType<ControlSource['reload
     setRecording: async () => ({ ok: false as const, refusal: 'unknown-call' as const, error: 'no such call' }),
     missed: (q) => (missedQueries.push(q), q.all ? [MISSED, MISSED_DONE] : [MISSED]),
     missedDone: (which) => (which === 'm4' || which === '1001' ? { ...MISSED, done_at: '2026-01-01T01:00:00.000Z', done_by: 'manual' } : null),
+    queueStats: (name, since) => (queueQueries.push({ name, since }), name === null || name === 'support' ? [QUEUE_STATS] : null),
     originate: () => ({ error: 'not in this test' }),
   };
   const log = createLogger({ level: 'error', destination: new Writable({ write: (_c, _e, done) => done() }) });
   const server = await startControlServer({ host: '127.0.0.1', port: 0, token: 'cli-token', source, log });
   t.teardown(() => server.close());
-  return { port: server.port, cdrQueries, missedQueries };
+  return { port: server.port, cdrQueries, missedQueries, queueQueries };
 }
 
 t.test('pbx check accepts config.example.yaml with exit 0', async (t) => {
@@ -213,6 +229,26 @@ t.test('pbx missed done ENTRY marks it done (exit 0); an entry with nothing open
   t.match(missing.stderr, /needs the entry/);
   t.equal(stray.code, 1);
   t.match(stray.stderr, /'1001' is invalid for argument 'action'/, 'a number alone is no action');
+});
+
+t.test('pbx queue stats prints answered, abandoned, average wait and service level per queue; --json an array', async (t) => {
+  const { port, queueQueries } = await fakePbx(t, { ok: true });
+  const file = writeConfig(tempDir(t, 'cli'), port);
+  const [text, json, unknown] = await Promise.all([
+    pbx('queue', 'stats', '-c', file),
+    pbx('queue', 'stats', 'support', '-c', file, '--since', '2026-01-01T00:00:00Z', '--json'),
+    pbx('queue', 'stats', 'nope', '-c', file),
+  ]);
+  t.equal(text.code, 0);
+  t.match(text.stdout, /^QUEUE\s+ANSWERED\s+ABANDONED.*SERVICE LEVEL\nsupport\s+12\s+2\s+1\s+3\s+1\s+0\s+0:43\s+2:10\s+80% within 60 s\n$/);
+  t.equal(json.code, 0);
+  t.same(JSON.parse(json.stdout), [QUEUE_STATS]);
+  t.equal(unknown.code, 1, 'an unknown queue is refused');
+  t.match(unknown.stderr, /no queue named "nope"/);
+  t.same(
+    [...queueQueries].sort((a, b) => JSON.stringify(a).localeCompare(JSON.stringify(b))),
+    [{ name: null, since: null }, { name: 'nope', since: null }, { name: 'support', since: '2026-01-01T00:00:00.000Z' }],
+  );
 });
 
 t.test('pbx cdr --since with a value that is not a time exits 1 without asking the PBX', async (t) => {

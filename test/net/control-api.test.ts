@@ -27,6 +27,19 @@ const MISSED: MissedCall = {
   done_cdr: null,
 };
 const FORWARDING: ForwardingInfo = { extension: '1001', dnd: true, always: '1003', busy: null, no_answer: { after: 20, to: '1002' }, unavailable: null, set_by_phone: ['dnd', 'always'] };
+const QUEUE_STATS = {
+  queue: 'support',
+  answered: 3,
+  abandoned: 1,
+  timed_out: 0,
+  callbacks: 1,
+  callbacks_pending: 0,
+  callbacks_failed: 0,
+  average_wait_s: 12.5,
+  max_wait_s: 30,
+  service_level_s: 20,
+  service_level_pct: 75,
+};
 
 function fakeSource() {
   const cdrQueries: unknown[] = [];
@@ -46,6 +59,7 @@ function fakeSource() {
       done.push(which);
       return which === 'm3' || which === '1001' ? { ...MISSED, done_at: '2026-01-01T01:00:00.000Z', done_by: 'manual' } : null;
     },
+    queueStats: (name) => (name === null ? [QUEUE_STATS] : name === 'support' ? [QUEUE_STATS] : null),
     originate: (from: string, to: string) => (originated.push([from, to]), from === '1001' ? { id: 'o1' } : { error: `from: ${from} is not an extension` }),
     forwarding: (ext) => (ext === '1001' ? FORWARDING : null),
   };
@@ -146,6 +160,17 @@ t.test('close is safe to call twice and frees the port', async (t) => {
   await Promise.all([server.close(), server.close()]);
   await server.close();
   await t.rejects(fetch(`http://127.0.0.1:${server.port}/api/status`));
+});
+
+t.test('GET /api/queues/{name}/stats answers one queue, /api/queues/stats every queue; 404 unknown, 400 bad since', async (t) => {
+  const { call } = await start(t);
+  t.same(await call('/api/queues/support/stats'), { status: 200, type: 'application/json; charset=utf-8', body: QUEUE_STATS });
+  t.same((await call('/api/queues/stats?since=2026-01-01')).body, [QUEUE_STATS]);
+  t.equal((await call('/api/queues/nope/stats')).status, 404);
+  t.equal((await call('/api/queues/support/stats?since=yesterday')).status, 400);
+  t.equal((await call('/api/queues/support/stats?limit=3')).status, 400);
+  t.equal((await call('/api/queues/support/stats', { method: 'POST' })).status, 405);
+  t.equal((await call('/api/queues/support/stats', {}, null)).status, 401);
 });
 
 t.test('POST /api/originate starts a click-to-call (202 with its id); a missing or bad field is 400 naming it', async (t) => {

@@ -38,6 +38,8 @@ t.test('a feature code that takes an argument matches the longest code with digi
   t.same(match('*71003'), { name: 'forward_busy_on', arg: '1003' });
   t.same(match('*72'), { name: 'forward_busy_on', arg: '2' }, 'the shorter code with digits after it');
   t.same(match('*78'), { name: 'dnd_on', arg: null }, 'an exact code before a prefix');
+  t.same(match('*45'), { name: 'queue_login', arg: null }, 'a code whose argument is optional matches alone');
+  t.same(match('*45800'), { name: 'queue_login', arg: '800' }, 'and with digits after it');
   const defaults = featureMatcher({ record_toggle: null, ...defaultFeatureCodes() });
   t.equal(defaults('*72'), null, 'a code that takes an argument needs digits after it');
   t.same(defaults('*901003'), { name: 'forward_busy_on', arg: '1003' });

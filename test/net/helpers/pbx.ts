@@ -17,6 +17,8 @@ import { DigestAuthenticator } from '../../../src/sip/auth/digest.js';
 import { createTransactionLayer } from '../../../src/sip/transaction/index.js';
 import { createTransportLayer } from '../../../src/sip/transport/index.js';
 import { Store } from '../../../src/store/store.js';
+import { QueueService } from '../../../src/queues/service.js';
+import { QueueStore } from '../../../src/queues/store.js';
 import { compiledMediaWorker } from '../../helpers/compiled.js';
 import { VoicemailStore } from '../../../src/store/voicemail-store.js';
 import { ExtensionSettings } from '../../../src/store/extension-settings.js';
@@ -88,6 +90,8 @@ export interface TestPbx {
   voicemail: VoicemailStore;
   /** Do not disturb and forwards set from the phones. */
   settings: ExtensionSettings;
+  /** The queues' lines and agents. */
+  queues: QueueService;
   log: LogLine[];
   close(): Promise<void>;
 }
@@ -115,6 +119,8 @@ export interface TestPbxOptions {
   extra?: string;
   /** The instant call routing reads schedules at (CallControl wallClock); default the real time. */
   wallClock?: () => number;
+  /** How long a queue agent that did not answer rests (ms, default 5000). */
+  queueRetryMs?: number;
 }
 
 export async function startPbx(options: TestPbxOptions = {}): Promise<TestPbx> {
@@ -152,8 +158,17 @@ export async function startPbx(options: TestPbxOptions = {}): Promise<TestPbx> {
     rtpTimeoutS: options.rtpTimeoutS ?? 0,
     ...(options.compiledWorker === true ? { workerUrl: compiledMediaWorker() } : {}),
   });
+  const queues: QueueService = new QueueService({
+    store: QueueStore.open(dataDir),
+    getConfig: () => config,
+    registered: (ext) => registrar.lookup(ext).length > 0,
+    originate: (request) => calls.originate(request),
+    inCall: (id) => calls.list().some((c) => c.id === id),
+    log: logger,
+    ...(options.queueRetryMs === undefined ? {} : { retryMs: options.queueRetryMs }),
+  });
   const voicemail = await VoicemailStore.open(dataDir, logger);
-  const calls = new CallControl({
+  const calls: CallControl = new CallControl({
     transactions,
     registrar,
     media,
@@ -161,7 +176,7 @@ export async function startPbx(options: TestPbxOptions = {}): Promise<TestPbx> {
     store,
     log: logger,
     localContact: () => `sip:pbx@127.0.0.1:${port}`,
-    start: appStart({ voicemail }),
+    start: appStart({ voicemail, queues }),
     timers,
     ringTimeout: options.ringTimeoutS ?? 30,
     settings,
@@ -175,7 +190,7 @@ export async function startPbx(options: TestPbxOptions = {}): Promise<TestPbx> {
     localContact: () => `sip:pbx@127.0.0.1:${port}`,
     log: logger,
   });
-  wireParts({ transactions, registrar, calls, media, events, voicemail, log: logger, server: () => 'tspbx' });
+  wireParts({ transactions, registrar, calls, media, events, voicemail, queues, log: logger, server: () => 'tspbx' });
   let closed = false;
   return {
     port,
@@ -185,12 +200,14 @@ export async function startPbx(options: TestPbxOptions = {}): Promise<TestPbx> {
     routing,
     voicemail,
     settings,
+    queues,
     log,
     async close() {
       if (closed) return;
       closed = true;
       calls.close();
       events.close();
+      queues.close();
       registrar.close();
       await transactions.close();
       await transport.close();
