@@ -61,15 +61,16 @@ export function finalDestination(config: Config, dest: Destination, ctx: Pick<Ro
 
 /**
  * Where a call to `dialled` goes: null when the number is unknown (404), a rejection by the
- * caller-ID rules, or the final destination (see the order at the top of this file).
+ * caller-ID rules, or the final destination (see the order at the top of this file). `planned`
+ * is where the number leads before the caller-ID rules (default: the dialplan; a trunk call passes
+ * its DID's `inbound:` destination).
  */
-export function routeCall(routing: Routing, dialled: string, ctx: RouteContext): RouteDecision | null {
-  const planned = routing.resolve(dialled);
+export function routeCall(routing: Routing, dialled: string, ctx: RouteContext, planned: Destination | null = routing.resolve(dialled)): RouteDecision | null {
   if (planned === null) return null;
   const config = routing.config;
   let dest: Destination | null = planned;
   const steps: string[] = [];
-  if (!config.extensions.has(dialled) && planned.kind !== 'feature') {
+  if (!config.extensions.has(dialled) && planned.kind !== 'feature' && planned.kind !== 'outbound') {
     const rules = config.callers;
     const blacklisted = ctx.caller === null ? null : matchCaller(rules.blacklist, ctx.caller);
     if (blacklisted !== null) {

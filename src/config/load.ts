@@ -127,6 +127,7 @@ function build(raw: RawConfig, file: string): Config {
       language: e.language,
       dtmf_mode: e.dtmf_mode,
       unsolicited_mwi: e.unsolicited_mwi,
+      outbound: { ...e.outbound },
     });
   }
   const ivr = new Map<string, IvrConfig>();
@@ -193,6 +194,12 @@ function build(raw: RawConfig, file: string): Config {
       anonymous: raw.callers.anonymous,
     },
     features: { ...raw.features },
+    trunks: new Map(Object.entries(raw.trunks).map(([name, t]) => [name, { name, ...t, register: t.register ?? t.type === 'register' }])),
+    inbound: {
+      dids: new Map(Object.entries(raw.inbound).filter(([did]) => did !== 'default')),
+      default: raw.inbound.default ?? null,
+    },
+    outbound: raw.outbound.map((r, i) => ({ ...r, name: r.name ?? `route${i + 1}` })),
   };
   addImplicitConferences(config);
   return config;
@@ -207,6 +214,7 @@ function addImplicitConferences(config: Config): void {
   for (const q of config.queues.values()) destinations.push(q.default);
   for (const s of config.schedules.values()) destinations.push(s.open, s.closed, s.holiday);
   destinations.push(...config.callers.known.values(), config.callers.anonymous);
+  destinations.push(...config.inbound.dids.values(), config.inbound.default);
   for (const text of destinations) {
     if (text === null) continue;
     const d = parseDestination(text);
