@@ -5,7 +5,7 @@
 import { randomUUID } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { availableParallelism } from 'node:os';
-import type { CallInfo, ControlSource, RecordingResult, RegistrationInfo, StatusInfo } from './api/control-types.js';
+import type { CallInfo, ControlSource, RecordingResult, RegistrationInfo, StatusInfo, TrunkInfo } from './api/control-types.js';
 import { startControlServer, type ControlServer } from './api/control.js';
 import { startCall } from './apps/goto.js';
 import { CallControl } from './calls/control.js';
@@ -26,6 +26,8 @@ import { DigestAuthenticator } from './sip/auth/digest.js';
 import type { TransportName } from './sip/message.js';
 import { createTransactionLayer } from './sip/transaction/index.js';
 import { createTransportLayer } from './sip/transport/index.js';
+import { realClock } from './sip/transaction/types.js';
+import { TrunkService } from './trunks/service.js';
 import { CdrWriter } from './store/cdr-writer.js';
 import { Store } from './store/store.js';
 import { VoicemailStore } from './store/voicemail-store.js';
@@ -84,6 +86,7 @@ class PbxRuntime implements Pbx, ControlSource {
   #media: MediaEngine | null = null;
   #registrar: Registrar | null = null;
   #calls: CallControl | null = null;
+  #trunks: TrunkService | null = null;
   #control: ControlServer | null = null;
   #closing: Promise<void> | null = null;
   #reloading: Promise<ReloadResult> | null = null;
@@ -161,6 +164,15 @@ class PbxRuntime implements Pbx, ControlSource {
     });
     this.#registrar = registrar;
 
+    const trunks = new TrunkService({
+      transactions,
+      localContact: (transport) => this.#contactUri(transport),
+      clock: realClock,
+      log: log.child({ layer: 'trunks' }),
+      userAgent: config.sip.user_agent,
+    });
+    this.#trunks = trunks;
+
     const calls = new CallControl({
       transactions,
       registrar,
@@ -171,6 +183,7 @@ class PbxRuntime implements Pbx, ControlSource {
       localContact: (transport) => this.#contactUri(transport),
       start: startCall,
       userAgent: config.sip.user_agent,
+      trunks,
     });
     this.#calls = calls;
 
@@ -194,6 +207,7 @@ class PbxRuntime implements Pbx, ControlSource {
       log,
       server: () => this.#config.sip.user_agent,
     });
+    trunks.apply(config);
     media.on('worker-exit', (index, error) => log.error({ worker: index, err: error }, 'media worker stopped; its calls lost their media'));
 
     this.#control = await startControlServer({
@@ -251,7 +265,12 @@ class PbxRuntime implements Pbx, ControlSource {
       uptime_s: Math.floor((Date.now() - this.#startedAt.getTime()) / 1000),
       registrations: this.#registrar?.count() ?? 0,
       calls: this.#calls?.list().length ?? 0,
+      trunks: this.trunks(),
     };
+  }
+
+  trunks(): TrunkInfo[] {
+    return this.#trunks?.list() ?? [];
   }
 
   registrations(): RegistrationInfo[] {
@@ -305,6 +324,7 @@ class PbxRuntime implements Pbx, ControlSource {
     const restart = configChangesNeedingRestart(this.#config, loaded.config);
     this.#config = loaded.config;
     this.#routing = routing;
+    this.#trunks?.apply(loaded.config);
     if (restart.length > 0) this.log.warn({ keys: restart }, 'reloaded; these changes take effect at the next restart');
     this.log.info({ file: loaded.config.file, extensions: loaded.config.extensions.size }, 'reloaded');
     return { ok: true };
@@ -329,6 +349,7 @@ class PbxRuntime implements Pbx, ControlSource {
     if (this.#calls !== null) await step('calls', () => this.#calls!.shutdown());
     if (this.#control !== null) await step('control API', () => this.#control!.close());
     if (this.#calls !== null) await step('calls', () => this.#calls!.close());
+    if (this.#trunks !== null) await step('trunks', () => this.#trunks!.close());
     if (this.#events !== null) await step('subscriptions', () => this.#events!.close());
     if (this.#registrar !== null) await step('registrar', () => this.#registrar!.close());
     if (this.#transactions !== null) await step('transactions', () => this.#transactions!.close());

@@ -9,6 +9,7 @@ import type { Destination } from '../config/types.js';
 import { APP_ERRORS, Channel, type ChannelHost } from './channel.js';
 import { featureApp } from './features.js';
 import { runIvr } from './ivr.js';
+import { outboundApp } from './outbound.js';
 import { PbxError } from '../util/errors.js';
 
 /**
@@ -72,6 +73,8 @@ export async function goto(ch: Channel, dest: Destination): Promise<GotoResult> 
         ch.addPath(`feature:${dest.name}`);
         return await app(ch, dest.arg);
       }
+      case 'outbound':
+        return await outboundApp(ch, dest.number);
       case 'hangup':
         ch.log.info({}, 'routed to hangup');
         await ch.hangup('hangup');
@@ -97,6 +100,8 @@ function describe(dest: Destination): string {
     case 'voicemail-main':
     case 'hangup':
       return dest.kind;
+    case 'outbound':
+      return dest.number;
     default:
       return `${dest.kind}:${dest.name}`;
   }

@@ -1,6 +1,6 @@
 // Outbound routes compiled once per config: which route a dialled outside number takes, the
 // number sent to the provider (strip, prepend), and whether an extension may dial that class.
-import type { Config, ExtensionOutbound, OutboundClass, OutboundRoute } from '../config/types.js';
+import type { Config, Destination, ExtensionOutbound, OutboundClass, OutboundRoute, TrunkConfig } from '../config/types.js';
 import { compilePattern, rewriteNumber, type DialPattern } from './pattern.js';
 
 interface Compiled {
@@ -39,4 +39,11 @@ export function trunkNumber(route: OutboundRoute, dialled: string): string {
 /** Emergency numbers are always allowed; any other class only when the extension lists it. */
 export function mayDial(outbound: ExtensionOutbound, cls: OutboundClass): boolean {
   return cls === 'emergency' || outbound.allow.includes(cls);
+}
+
+/** The first trunk a call to `dest` goes out on (its codecs and DTMF method), null when it is no outside call. */
+export function firstTrunk(config: Config, dest: Destination | null): TrunkConfig | null {
+  if (dest?.kind !== 'outbound') return null;
+  const route = findRoute(config, dest.number);
+  return route === null ? null : (config.trunks.get(route.trunks[0] ?? '') ?? null);
 }
