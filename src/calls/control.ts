@@ -330,6 +330,11 @@ export class CallControl extends EventEmitter<CallControlEvents> {
       call.refuse(busy ? 486 : 480, busy ? 'busy-limit' : 'not-registered');
       return busy ? 'busy' : 'not-registered';
     }
+    const one = new Set(targets.map((t) => t.ext)).size === 1 ? targets[0]!.ext : null;
+    if (one !== null && one !== call.parties.callee) {
+      const ext = routing.config.extensions.get(one);
+      call.calleeSettings({ dtmfMode: ext?.dtmf_mode ?? 'auto', record: ext?.record === true });
+    }
     const to = options.to ?? (call.answeredByPbx && exts.length === 1 ? exts[0]! : call.parties.to);
     return call.dial(targets, this.#forkHeaders(call, to, routing), options.ringTimeoutMs ?? this.#env.ringTimeoutMs);
   }
@@ -353,7 +358,9 @@ export class CallControl extends EventEmitter<CallControlEvents> {
     const name = (ext: string): string | null => this.#opts.getRouting().config.extensions.get(ext)?.name ?? null;
     const base = { callId: call.a.callId, state };
     try {
-      this.emit('state', { ...base, id: `${call.id}-a`, extension: from, direction: 'initiator', remote: to, remoteName: callee == null ? null : name(callee) });
+      // A caller the PBX answered (an IVR, a queue) is in a confirmed dialog while apps ring others.
+      const callerSettled = call.answeredByPbx && (state === 'trying' || state === 'early');
+      if (!callerSettled) this.emit('state', { ...base, id: `${call.id}-a`, extension: from, direction: 'initiator', remote: to, remoteName: callee == null ? null : name(callee) });
       if (callee != null) this.emit('state', { ...base, id: `${call.id}-b`, extension: callee, direction: 'recipient', remote: from, remoteName: name(from) });
     } catch (err) {
       call.log.error({ err }, 'a call state listener failed');

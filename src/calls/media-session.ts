@@ -55,6 +55,7 @@ export class MediaSession {
   /** The offer waiting for its answer, and the side that made it. */
   #pendingOffer: { from: Side; sdp: Sdp } | null = null;
   #closed = false;
+  #calleeMode: DtmfMode | null = null;
 
   constructor(engine: CallMedia, address: string, group: string, log: Log, codecs: CodecPolicy) {
     this.#engine = engine;
@@ -181,7 +182,8 @@ export class MediaSession {
     if (caller === null) return null;
     const callee = this.#legs.callee;
     const fwd = attempt(() => offerForward(caller, { address: this.#address, port: callee.port }, this.#codecs.offered, this.#codecs.transcodable));
-    return fwd === null ? null : this.#send(callee, fwd.sdp);
+    if (fwd === null) return null;
+    return this.#send(callee, this.#eventsAllowed('callee') ? fwd.sdp : withoutTelephoneEvent(fwd.sdp));
   }
 
   /**
@@ -223,7 +225,12 @@ export class MediaSession {
   }
 
   #mode(side: Side): DtmfMode {
-    return this.#codecs.dtmf?.[side] ?? 'auto';
+    return this.#calleeMode !== null && side === 'callee' ? this.#calleeMode : (this.#codecs.dtmf?.[side] ?? 'auto');
+  }
+
+  /** The dtmf_mode of the callee rung next (a hand-over to another extension than the call was routed to). */
+  setCalleeDtmfMode(mode: DtmfMode): void {
+    this.#calleeMode = mode;
   }
 
   /** Whether a side's phone may negotiate telephone-event: not when it takes digits by INFO or in-band. */
