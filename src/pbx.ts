@@ -32,6 +32,8 @@ import { CdrWriter } from './store/cdr-writer.js';
 import { Store } from './store/store.js';
 import { VoicemailStore } from './store/voicemail-store.js';
 import { PbxError } from './util/errors.js';
+import { cdrThenWebhooks, WebhookDispatcher } from './webhooks/dispatcher.js';
+import { WebhookOutbox } from './webhooks/outbox.js';
 
 export interface PbxOptions {
   /** Install SIGTERM/SIGINT (shutdown, then exit 0) and SIGHUP (reload) handlers; default true. */
@@ -78,6 +80,8 @@ class PbxRuntime implements Pbx, ControlSource {
   readonly #startedAt = new Date();
   #store: Store | null = null;
   #cdrWriter: CdrWriter | null = null;
+  #outbox: WebhookOutbox | null = null;
+  #webhooks: WebhookDispatcher | null = null;
   #voicemail: VoicemailStore | null = null;
   #events: EventServices | null = null;
   #recordings: RecordingMaintenance | null = null;
@@ -113,6 +117,9 @@ class PbxRuntime implements Pbx, ControlSource {
     this.#store = Store.open(config.data_dir);
     this.#cdrWriter = CdrWriter.start(config.data_dir);
     this.#voicemail = await VoicemailStore.open(config.data_dir, log.child({ layer: 'voicemail' }));
+    this.#outbox = WebhookOutbox.open(config.data_dir);
+    const webhooks = new WebhookDispatcher({ outbox: this.#outbox, hooks: () => this.#config.webhooks, log: log.child({ layer: 'webhooks' }) });
+    this.#webhooks = webhooks;
     // Recordings a crash cut short are repaired, then retention runs: in the background, hourly.
     this.#recordings = RecordingMaintenance.start({
       dir: recordingsDir(config.data_dir),
@@ -178,7 +185,7 @@ class PbxRuntime implements Pbx, ControlSource {
       registrar,
       media,
       getRouting: () => this.#routing,
-      store: this.#cdrWriter,
+      store: cdrThenWebhooks(this.#cdrWriter, webhooks),
       log,
       localContact: (transport) => this.#contactUri(transport),
       start: startCall,
@@ -208,6 +215,7 @@ class PbxRuntime implements Pbx, ControlSource {
       server: () => this.#config.sip.user_agent,
     });
     trunks.apply(config);
+    calls.on('state', (e) => webhooks.callState(e));
     media.on('worker-exit', (index, error) => log.error({ worker: index, err: error }, 'media worker stopped; its calls lost their media'));
 
     this.#control = await startControlServer({
@@ -357,6 +365,8 @@ class PbxRuntime implements Pbx, ControlSource {
     if (this.#media !== null) await step('media', () => this.#media!.close());
     if (this.#recordings !== null) await step('recording maintenance', () => this.#recordings!.close());
     if (this.#cdrWriter !== null) await step('CDR writer', () => this.#cdrWriter!.close());
+    if (this.#webhooks !== null) await step('webhooks', () => this.#webhooks!.close());
+    if (this.#outbox !== null) await step('webhook outbox', () => this.#outbox!.close());
     if (this.#voicemail !== null) await step('voicemail store', () => this.#voicemail!.close());
     if (this.#store !== null) await step('storage', () => this.#store!.close());
     this.log.info({}, 'stopped');

@@ -121,6 +121,8 @@ export interface CallStateEvent {
   direction: 'initiator' | 'recipient';
   /** The other party's number and (for an extension) name. */
   remote: string;
+  /** The number the caller dialled (a DID for a trunk call, a group's number). */
+  dialled?: string;
   remoteName: string | null;
   state: CallProgress;
 }
@@ -356,7 +358,7 @@ export class CallControl extends EventEmitter<CallControlEvents> {
   #progress(call: Call, state: CallProgress): void {
     const { from, to, callee } = call.parties;
     const name = (ext: string): string | null => this.#opts.getRouting().config.extensions.get(ext)?.name ?? null;
-    const base = { callId: call.a.callId, state };
+    const base = { callId: call.a.callId, state, dialled: to };
     try {
       // A caller the PBX answered (an IVR, a queue) is in a confirmed dialog while apps ring others.
       const callerSettled = call.answeredByPbx && (state === 'trying' || state === 'early');

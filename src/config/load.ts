@@ -200,6 +200,7 @@ function build(raw: RawConfig, file: string): Config {
       default: raw.inbound.default ?? null,
     },
     outbound: raw.outbound.map((r, i) => ({ ...r, name: r.name ?? `route${i + 1}` })),
+    webhooks: raw.webhooks.map((w) => ({ url: w.url, secret: w.secret, events: [...w.events] })),
   };
   addImplicitConferences(config);
   return config;

@@ -2,6 +2,7 @@
 // everything not in the contract has a default so that the example config in the contract starts as is.
 import type { ListenSpec } from '../sip/transport/types.js';
 import type { DialledFeatureName } from './feature-numbers.js';
+import type { WebhookEvent } from './webhooks.js';
 
 export interface ExtensionConfig {
   number: string;
@@ -279,6 +280,8 @@ export interface Config {
   inbound: { dids: Map<string, string>; default: string | null };
   /** Outbound routes, first match wins. */
   outbound: readonly OutboundRoute[];
+  /** HTTP callbacks for CRMs (src/webhooks/): url, HMAC secret, the events sent. */
+  webhooks: Array<{ url: string; secret: string; events: WebhookEvent[] }>;
 }
 
 /** A routing target, compiled from a destination string. */
