@@ -5,7 +5,7 @@
 import { randomUUID } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { availableParallelism } from 'node:os';
-import type { CallInfo, ControlSource, ForwardingInfo, QueueStats, RecordingResult, RegistrationInfo, StatusInfo } from './api/control-types.js';
+import type { CallInfo, ControlSource, ForwardingInfo, QueueStats, RecordingResult, RegistrationInfo, StatusInfo, TrunkInfo } from './api/control-types.js';
 import { startControlServer, type ControlServer } from './api/control.js';
 import { LoopLag, metricsText } from './api/metrics.js';
 import { appStart } from './apps/goto.js';
@@ -27,6 +27,8 @@ import { DigestAuthenticator } from './sip/auth/digest.js';
 import type { TransportName } from './sip/message.js';
 import { createTransactionLayer } from './sip/transaction/index.js';
 import { createTransportLayer } from './sip/transport/index.js';
+import { realClock } from './sip/transaction/types.js';
+import { TrunkService } from './trunks/service.js';
 import { CdrWriter } from './store/cdr-writer.js';
 import { Store } from './store/store.js';
 import { VoicemailStore } from './store/voicemail-store.js';
@@ -99,6 +101,7 @@ class PbxRuntime implements Pbx, ControlSource {
   #registrar: Registrar | null = null;
   #calls: CallControl | null = null;
   #queues: QueueService | null = null;
+  #trunks: TrunkService | null = null;
   #control: ControlServer | null = null;
   #closing: Promise<void> | null = null;
   #reloading: Promise<ReloadResult> | null = null;
@@ -190,6 +193,15 @@ class PbxRuntime implements Pbx, ControlSource {
       log: log.child({ layer: 'queues' }),
     });
     this.#queues = queues;
+    const trunks = new TrunkService({
+      transactions,
+      localContact: (transport) => this.#contactUri(transport),
+      clock: realClock,
+      log: log.child({ layer: 'trunks' }),
+      userAgent: config.sip.user_agent,
+    });
+    this.#trunks = trunks;
+
     const calls = new CallControl({
       transactions,
       registrar,
@@ -201,6 +213,7 @@ class PbxRuntime implements Pbx, ControlSource {
       start: appStart({ voicemail: this.#voicemail, queues }),
       userAgent: config.sip.user_agent,
       settings: this.#settings,
+      trunks,
     });
     this.#calls = calls;
 
@@ -225,6 +238,7 @@ class PbxRuntime implements Pbx, ControlSource {
       log,
       server: () => this.#config.sip.user_agent,
     });
+    trunks.apply(config);
     calls.on('state', (e) => webhooks.callState(e));
     webhooks.on('event', (e) => {
       if (e.event === 'call.ended') {
@@ -289,7 +303,12 @@ class PbxRuntime implements Pbx, ControlSource {
       uptime_s: Math.floor((Date.now() - this.#startedAt.getTime()) / 1000),
       registrations: this.#registrar?.count() ?? 0,
       calls: this.#calls?.list().length ?? 0,
+      trunks: this.trunks(),
     };
+  }
+
+  trunks(): TrunkInfo[] {
+    return this.#trunks?.list() ?? [];
   }
 
   registrations(): RegistrationInfo[] {
@@ -386,6 +405,7 @@ class PbxRuntime implements Pbx, ControlSource {
     const restart = configChangesNeedingRestart(this.#config, loaded.config);
     this.#config = loaded.config;
     this.#routing = routing;
+    this.#trunks?.apply(loaded.config);
     if (restart.length > 0) this.log.warn({ keys: restart }, 'reloaded; these changes take effect at the next restart');
     this.log.info({ file: loaded.config.file, extensions: loaded.config.extensions.size }, 'reloaded');
     return { ok: true };
@@ -410,6 +430,7 @@ class PbxRuntime implements Pbx, ControlSource {
     if (this.#calls !== null) await step('calls', () => this.#calls!.shutdown());
     if (this.#control !== null) await step('control API', () => this.#control!.close());
     if (this.#calls !== null) await step('calls', () => this.#calls!.close());
+    if (this.#trunks !== null) await step('trunks', () => this.#trunks!.close());
     if (this.#events !== null) await step('subscriptions', () => this.#events!.close());
     if (this.#queues !== null) await step('queues', () => this.#queues!.close());
     if (this.#registrar !== null) await step('registrar', () => this.#registrar!.close());

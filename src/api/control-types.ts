@@ -52,6 +52,24 @@ export interface StatusInfo {
   uptime_s: number;
   registrations: number;
   calls: number;
+  /** The SIP trunks and their registration state (absent from PBXs without trunk support). */
+  trunks?: TrunkInfo[];
+}
+
+/** One trunk in `pbx status` and GET /api/trunks. */
+export interface TrunkInfo {
+  name: string;
+  type: 'register' | 'ip';
+  /** host:port of the provider. */
+  host: string;
+  /** Registration state; `ip` for trunks that do not register. */
+  state: 'registering' | 'registered' | 'failed' | 'stopped' | 'ip';
+  expires_at: string | null;
+  next_attempt_at: string | null;
+  last_error: string | null;
+  /** Calls on the trunk now, and its limit (0 = none). */
+  channels: number;
+  max_channels: number;
 }
 
 /** What the control HTTP server asks the running PBX. */
@@ -59,6 +77,8 @@ export interface ControlSource {
   status(): StatusInfo;
   registrations(): RegistrationInfo[];
   calls(): CallInfo[];
+  /** The SIP trunks (GET /api/trunks). */
+  trunks?(): TrunkInfo[];
   cdr(query: { missed: boolean; since: string | null; limit: number }): CdrRow[];
   /** The callback list (`pbx missed`): the open entries, or all with `all`; newest last call first. */
   missed(query: { all: boolean; limit: number }): MissedCall[];

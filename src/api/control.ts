@@ -1,5 +1,5 @@
 // The control API the `pbx` CLI talks to (on http.listen), guarded by the bearer token.
-// GET /api/status, /api/registrations, /api/calls, /api/cdr?missed=1&since=ISO&limit=N; POST /api/reload;
+// GET /api/status, /api/registrations, /api/calls, /api/trunks, /api/cdr?missed=1&since=ISO&limit=N; POST /api/reload;
 // POST (start) and DELETE (stop) /api/calls/{id or Call-ID}/recording; POST /api/originate?from=EXT&to=NUMBER
 // (click-to-call: 202 with the call's id; the first extension rings, then the number); GET /api/events
 // (server-sent events: the webhook events live); GET /metrics (Prometheus); GET
@@ -57,6 +57,7 @@ const GET_ROUTES = new Map<string, Handler>([
   ['/api/status', (_url, source) => source.status()],
   ['/api/registrations', (_url, source) => source.registrations()],
   ['/api/calls', (_url, source) => source.calls()],
+  ['/api/trunks', (_url, source) => source.trunks?.() ?? []],
   ['/api/cdr', (url, source) => source.cdr(cdrQuery(url.searchParams))],
   ['/api/missed', (url, source) => source.missed(missedQuery(url.searchParams))],
 ]);

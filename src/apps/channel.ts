@@ -44,6 +44,7 @@ import { parseDestination } from '../config/destination.js';
 import type { Destination, Routing } from '../config/types.js';
 import type { PlaySource } from '../media/engine.js';
 import { musicOnHoldFiles, promptPath } from '../media/prompts.js';
+import type { TrunkService } from '../trunks/service.js';
 import { PbxError } from '../util/errors.js';
 import type { Log } from '../util/log.js';
 import { NO_SERVICES, type AppServices } from './services.js';
@@ -121,6 +122,11 @@ export class Channel {
       this.#wake?.();
     };
     void call.whenEnded().then(() => this.#wake?.());
+  }
+
+  /** The PBX's outside lines (trunks, spend guards), null when it has none. */
+  get trunks(): TrunkService | null {
+    return this.#host.trunks ?? null;
   }
 
   get routing(): Routing {

@@ -17,6 +17,7 @@ import { runQueue } from './queue.js';
 import { NO_SERVICES, type AppServices } from './services.js';
 import { runVoicemail } from './voicemail.js';
 import { ownMailbox, runVoicemailMain } from './voicemail-main.js';
+import { outboundApp } from './outbound.js';
 import { PbxError } from '../util/errors.js';
 
 /**
@@ -121,6 +122,8 @@ export async function goto(ch: Channel, dest: Destination): Promise<GotoResult> 
         ch.addPath(`feature:${dest.name}`);
         return await app(ch, dest.arg);
       }
+      case 'outbound':
+        return await outboundApp(ch, dest.number);
       case 'hangup':
         ch.log.info({}, 'routed to hangup');
         await ch.hangup('hangup');

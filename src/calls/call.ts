@@ -55,6 +55,8 @@ export interface CallParties {
   to: string;
   /** The extension the number routed to, when it did. */
   callee?: string | null;
+  /** The trunk the call came in on (then `from` is the caller's outside number, not an extension). */
+  trunk?: string | null;
 }
 
 /** How a ring attempt ended (Call.dial). */
@@ -98,6 +100,8 @@ export interface ForkHeaders {
   from: string;
   to: string;
   maxForwards: number;
+  /** More header lines of each fork INVITE (P-Asserted-Identity, Privacy, credentials for a provider). */
+  extraHeaders?: ReadonlyArray<[string, string]>;
 }
 
 export class Call {
@@ -124,6 +128,8 @@ export class Call {
   /** The ring attempt in progress (Call.dial), if any. */
   #attempt: Attempt | null = null;
   #refusal: Refusal | null = null;
+  /** The last refusal a fork got (its challenge, when a provider asked for credentials). */
+  lastRefusal: SipResponse | null = null;
   /** Wakes answerLocally() when the caller's ACK brought the answer to the PBX's own offer. */
   #localAnswerWaiter: (() => void) | null = null;
   /** Where the call went, in order ("ivr:main", "1002"), for the CDR. */
@@ -307,7 +313,8 @@ export class Call {
     const offer = this.a.st.request.body;
     this.#lateOffer = offer.length === 0;
     try {
-      await this.#media.open();
+      // A second round (the next trunk, member, forward) keeps the media legs of the first.
+      if (this.#media.legId('caller') === null) await this.#media.open();
     } catch (err) {
       this.log.error({ err }, 'media legs could not be opened');
       this.fail(503, 'media-unavailable');
@@ -334,7 +341,7 @@ export class Call {
         localContact: this.#env.contactFor(binding.peer.transport),
         maxForwards: fork.maxForwards,
         body,
-        extraHeaders: [],
+        extraHeaders: [...(fork.extraHeaders ?? [])],
         deferAck,
       });
       legs.push(leg);
@@ -446,6 +453,7 @@ export class Call {
       return;
     }
     this.#closeLeg(leg);
+    this.lastRefusal = res;
     h.best = h.best === 0 ? res.status : betterFinal(h.best, res.status);
     if (h.forks.every((f) => f.final !== null)) {
       const s = h.best < 400 ? 480 : h.best;

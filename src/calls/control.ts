@@ -50,6 +50,9 @@ import { UasLeg, type Leg, type LegContext } from './leg.js';
 import { routeCall } from './route.js';
 import { OriginatedCall, type OriginateRequest, type OriginateResult } from './originate.js';
 import { PbxError } from '../util/errors.js';
+import { inboundDestination } from '../trunks/inbound.js';
+import { firstTrunk } from '../trunks/routes.js';
+import type { TrunkService } from '../trunks/service.js';
 
 export interface CallControlOptions {
   transactions: TransactionLayer;
@@ -66,6 +69,8 @@ export interface CallControlOptions {
   ringTimeout?: number;
   userAgent?: string;
   settings?: CallSettings;
+  /** Outside lines: INVITEs from trunks skip digest and are routed by DID (inbound:). */
+  trunks?: TrunkService;
 }
 
 /** What carrying a call to its destination needs from call control (apps get it as their ChannelHost). */
@@ -87,6 +92,8 @@ export interface CallHost {
   inCall(ext: string): boolean;
   /** Do not disturb and forwards set from the phones; null when the PBX keeps none. */
   readonly settings: CallSettings | null;
+  /** The PBX's outside lines (outbound calls), when it has any. */
+  readonly trunks?: TrunkService;
 }
 
 export interface DialOptions {
@@ -241,7 +248,10 @@ export class CallControl extends EventEmitter<CallControlEvents> {
       st.respond(withLength(responseTo(req, 482)));
       return;
     }
-    const user = await this.#opts.registrar.authenticateRequest(st, 'proxy');
+    // A call from a trunk (by source address or our registration contact) is not challenged; every
+    // other INVITE authenticates as an extension, so an unknown source never reaches a trunk.
+    const trunkCall = this.#opts.trunks?.match(this.#opts.getRouting().config, req, st.source) ?? null;
+    const user = trunkCall !== null ? (callerIdOf(req).caller ?? 'anonymous') : await this.#opts.registrar.authenticateRequest(st, 'proxy');
     if (user === null || st.finished) return;
     if (!this.#accepting) {
       st.respond(withLength(responseTo(req, 503)));
@@ -251,29 +261,44 @@ export class CallControl extends EventEmitter<CallControlEvents> {
     const a = new UasLeg(this.#env.legs, st, this.#env.contactFor(st.source.transport));
     a.trying();
     const callId = a.callId;
-    const requested = uriUser(req.uri) ?? '';
-    const route = requested === '' ? null : routeCall(routing, requested, { ...callerIdOf(req), now: this.#opts.wallClock?.() ?? this.#env.clock.now(), user });
+    const requested = trunkCall?.did ?? uriUser(req.uri) ?? '';
+    const planned = trunkCall === null ? undefined : inboundDestination(routing.config, requested);
+    const now = this.#opts.wallClock?.() ?? this.#env.clock.now();
+    const route = requested === '' ? null : routeCall(routing, requested, { ...callerIdOf(req), now, ...(trunkCall === null ? { user } : {}) }, planned);
     // A speed-dial number is replaced by the number it stands for.
     const number = (route?.kind === 'route' ? route.number : undefined) ?? requested;
     const dest = route?.kind === 'route' ? route.dest : null;
+    const outside = firstTrunk(routing.config, dest);
     const log = this.#opts.log.child({ callId });
     const call = new Call(
       this.#env,
       randomUUID(),
       a,
-      { from: user, to: number, callee: dest?.kind === 'extension' ? dest.ext : null },
+      { from: user, to: number, callee: dest?.kind === 'extension' ? dest.ext : null, trunk: trunkCall?.trunk.name ?? null },
       log,
       routing.config.rtp.address,
       {
-        offered: routing.config.rtp.codecs,
+        offered: outside?.codecs ?? routing.config.rtp.codecs,
         transcodable: this.#opts.media.transcodable,
-        dtmf: { caller: dtmfModeOf(routing, user), callee: dest?.kind === 'extension' ? dtmfModeOf(routing, dest.ext) : 'auto' },
+        dtmf: {
+          caller: trunkCall?.trunk.dtmf_mode ?? dtmfModeOf(routing, user),
+          callee: dest?.kind === 'extension' ? dtmfModeOf(routing, dest.ext) : (outside?.dtmf_mode ?? 'auto'),
+        },
       },
       this.#recordingFor(routing, user, number, dest, callId),
     );
     this.#calls.set(call.id, call);
     this.#invites.set(inviteKey(req), call);
-    log.info({ from: user, to: number, source: `${st.source.address}:${st.source.port}`, transport: st.source.transport }, 'new call');
+    log.info({ from: user, to: number, source: `${st.source.address}:${st.source.port}`, transport: st.source.transport, trunk: trunkCall?.trunk.name }, 'new call');
+    if (trunkCall !== null) {
+      const release = this.#opts.trunks!.channels.acquire(trunkCall.trunk.name, trunkCall.trunk.max_channels);
+      if (release === null) {
+        log.warn({ trunk: trunkCall.trunk.name, max_channels: trunkCall.trunk.max_channels }, 'trunk at its channel limit; call refused');
+        call.fail(503, 'trunk-channels');
+        return;
+      }
+      void call.whenEnded().then(release);
+    }
 
     const maxForwards = Number.parseInt(req.headers.get('max-forwards') ?? '70', 10);
     if (!(maxForwards > 0)) {
@@ -297,6 +322,7 @@ export class CallControl extends EventEmitter<CallControlEvents> {
       dial: (c, exts, options) => this.#dial(c, typeof exts === 'string' ? [exts] : exts, routing, options ?? {}),
       inCall: (ext) => this.#activeCallsOf(ext, call) > 0,
       settings: this.#opts.settings ?? null,
+      ...(this.#opts.trunks === undefined ? {} : { trunks: this.#opts.trunks }),
     });
   }
 

@@ -68,15 +68,19 @@ export function finalDestination(config: Config, dest: Destination, ctx: Pick<Ro
 
 /**
  * Where a call to `dialled` goes: null when the number is unknown (404), a rejection by the
- * caller-ID rules, or the final destination (see the order at the top of this file).
+ * caller-ID rules, or the final destination (see the order at the top of this file). `planned`
+ * is where the number leads before the caller-ID rules (default: the dialplan; a trunk call passes
+ * its DID's `inbound:` destination).
  */
-export function routeCall(routing: Routing, number: string, ctx: RouteContext): RouteDecision | null {
+export function routeCall(routing: Routing, number: string, ctx: RouteContext, inbound?: Destination | null): RouteDecision | null {
   const config = routing.config;
   const steps: string[] = [];
-  const short = ctx.user === undefined ? null : speedDial(config, ctx.user, number);
+  // A trunk call comes with its DID's destination (inbound:); speed dials are an extension's own.
+  const short = ctx.user === undefined || inbound !== undefined ? null : speedDial(config, ctx.user, number);
   let dialled = number;
   let planned: Destination | null;
-  if (short === null) planned = routing.resolve(number);
+  if (inbound !== undefined) planned = inbound;
+  else if (short === null) planned = routing.resolve(number);
   else {
     steps.push(`speed dial ${number} -> ${short}`);
     const parsed = parseDestination(short);
@@ -87,7 +91,7 @@ export function routeCall(routing: Routing, number: string, ctx: RouteContext): 
   }
   if (planned === null) return null;
   let dest: Destination | null = planned;
-  if (!config.extensions.has(dialled) && planned.kind !== 'feature') {
+  if (!config.extensions.has(dialled) && planned.kind !== 'feature' && planned.kind !== 'outbound') {
     const rules = config.callers;
     const blacklisted = ctx.caller === null ? null : matchCaller(rules.blacklist, ctx.caller);
     if (blacklisted !== null) {

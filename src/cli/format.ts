@@ -28,14 +28,23 @@ function when(iso: string | null): string {
 }
 
 export function statusText(s: StatusInfo): string {
-  return (
+  const head =
     [
       `version        ${s.version}`,
       `started        ${when(s.started_at)} UTC`,
       `uptime         ${seconds(s.uptime_s)}`,
       `registrations  ${s.registrations}`,
       `calls          ${s.calls}`,
-    ].join('\n') + '\n'
+    ].join('\n') + '\n';
+  const trunks = s.trunks ?? [];
+  if (trunks.length === 0) return head;
+  return (
+    head +
+    '\n' +
+    table(
+      ['TRUNK', 'TYPE', 'HOST', 'STATE', 'EXPIRES (UTC)', 'NEXT ATTEMPT (UTC)', 'CHANNELS', 'LAST ERROR'],
+      trunks.map((t) => [t.name, t.type, t.host, t.state, when(t.expires_at), when(t.next_attempt_at), `${t.channels}/${t.max_channels === 0 ? '-' : t.max_channels}`, t.last_error ?? '-']),
+    )
   );
 }
 

@@ -129,6 +129,7 @@ function build(raw: RawConfig, file: string): Config {
       unsolicited_mwi: e.unsolicited_mwi,
       follow_me: e.follow_me === null ? null : { ...e.follow_me, numbers: [...e.follow_me.numbers] },
       speed_dial: new Map(Object.entries(e.speed_dial)),
+      outbound: { ...e.outbound },
     });
   }
   const ivr = new Map<string, IvrConfig>();
@@ -211,6 +212,12 @@ function build(raw: RawConfig, file: string): Config {
     },
     features: { ...raw.features },
     voicemail: { ...raw.voicemail },
+    trunks: new Map(Object.entries(raw.trunks).map(([name, t]) => [name, { name, ...t, register: t.register ?? t.type === 'register' }])),
+    inbound: {
+      dids: new Map(Object.entries(raw.inbound).filter(([did]) => did !== 'default')),
+      default: raw.inbound.default ?? null,
+    },
+    outbound: raw.outbound.map((r, i) => ({ ...r, name: r.name ?? `route${i + 1}` })),
     webhooks: raw.webhooks.map((w) => ({ url: w.url, secret: w.secret, events: [...w.events] })),
     speed_dial: new Map(Object.entries(raw.speed_dial)),
   };
@@ -235,6 +242,7 @@ function addImplicitConferences(config: Config): void {
   for (const q of config.queues.values()) destinations.push(q.default);
   for (const s of config.schedules.values()) destinations.push(s.open, s.closed, s.holiday);
   destinations.push(...config.callers.known.values(), config.callers.anonymous);
+  destinations.push(...config.inbound.dids.values(), config.inbound.default);
   for (const text of destinations) {
     if (text === null) continue;
     const d = parseDestination(text);

@@ -165,6 +165,26 @@ export function checkReferences(input: unknown): Problem[] {
     else if (pin === admin) problems.push({ path: ['conferences', name, 'admin_pin'], part: 'value', message: 'admin_pin must differ from pin' });
   }
 
+  for (const [did, dest] of Object.entries(mapping(raw.inbound))) destination(['inbound', did], dest);
+  const trunks = mapping(raw.trunks);
+  if (Array.isArray(raw.outbound)) {
+    raw.outbound.forEach((route, i) => {
+      const list = mapping(route).trunks;
+      if (!Array.isArray(list)) return;
+      list.forEach((t, j) => {
+        if (typeof t === 'string' && !Object.hasOwn(trunks, t)) {
+          problems.push({ path: ['outbound', i, 'trunks', j], part: 'value', message: `no trunk named "${t}"${didYouMean(t, Object.keys(trunks))}` });
+        }
+      });
+    });
+  }
+  for (const [name, entry] of Object.entries(trunks)) {
+    const t = mapping(entry);
+    if ((t.type ?? 'register') === 'register' && (t.username == null || t.password == null)) {
+      problems.push({ path: ['trunks', name], part: 'key', message: 'a register trunk needs username and password' });
+    }
+  }
+
   const recordNumbers = mapping(raw.recording).numbers;
   if (Array.isArray(recordNumbers)) {
     recordNumbers.forEach((n, i) => {

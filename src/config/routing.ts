@@ -1,8 +1,10 @@
 // The dialplan compiled once per (re)load into one lookup table: dialled number -> Destination.
 // Chains of dialplan numbers are followed here, so a lookup is a single Map.get. A number that is
-// neither an extension nor in the dialplan may be a feature code (feature-numbers.ts).
+// neither an extension nor in the dialplan may be a feature code (feature-numbers.ts), or an
+// outside number that an outbound route matches (src/trunks/routes.ts).
 import { parseDestination } from './destination.js';
 import { featureMatcher } from './feature-numbers.js';
+import { findRoute } from '../trunks/routes.js';
 import type { Config, Destination, Routing } from './types.js';
 
 /** Compiles a Config that loadConfig accepted (destinations valid, no loops). */
@@ -21,7 +23,8 @@ export function compileRouting(config: Config): Routing {
       const planned = table.get(number);
       if (planned !== undefined) return planned;
       const f = feature(number);
-      return f === null ? null : { kind: 'feature', name: f.name, arg: f.arg };
+      if (f !== null) return { kind: 'feature', name: f.name, arg: f.arg };
+      return findRoute(config, number) === null ? null : { kind: 'outbound', number };
     },
   };
 }

@@ -8,6 +8,7 @@ import { didYouMean } from './suggest.js';
 import { parseHostPort, parseListenSpec, parsePortRange } from './listen.js';
 import { CALLER_PATTERN } from './callers.js';
 import { DIALLED_FEATURE_NAMES, DIALLED_FEATURES, type DialledFeatureName } from './feature-numbers.js';
+import { compilePattern } from '../trunks/pattern.js';
 import { isTimeZone, parseDays, parseHoliday, parseHours, timeZoneNames } from './schedule.js';
 
 const KEY_ISSUE = 'strict_object';
@@ -134,6 +135,75 @@ const dtmfMode = v.optional(
   'auto',
 );
 
+/** A number presented as caller ID: digits with an optional leading +, or "anonymous". */
+const callerIdNumber = v.pipe(
+  v.string((i) => (typeof i.input === 'number' ? `write numbers in quotes ("+74951234567"): YAML reads ${String(i.input)} as a number and drops a leading + or 0` : `expected a number in quotes, got ${describe(i.received)}`)),
+  v.regex(/^\+?[0-9]{1,32}$/, (i) => `caller ID ${i.received} must be digits with an optional leading +, e.g. "+74951234567"`),
+);
+const outboundClass = v.picklist(['local', 'national', 'international', 'emergency'] as const, (i) => `must be one of local, national, international, emergency (got ${i.received})`);
+
+/** extensions.X.outbound: what the extension may dial outside (international off by default). */
+const extensionOutbound = mapping({
+  allow: v.optional(
+    v.array(v.picklist(['internal', 'local', 'national', 'international', 'emergency'] as const, (i) => `must be one of internal, local, national, international, emergency (got ${i.received})`)),
+    ['internal', 'local', 'national'],
+  ),
+  caller_id: v.optional(v.nullable(callerIdNumber), null),
+  anonymous: v.optional(v.boolean(), false),
+  max_calls_per_hour: int(0, 100000, 0),
+  max_concurrent: int(0, 1000, 0),
+});
+
+const hostName = v.pipe(v.string(), v.regex(/^(?:\[[0-9A-Fa-f:.]+\]|[A-Za-z0-9.:-]{1,253})$/, (i) => `bad host ${i.received}; expected a name or an IP address`));
+/** A source address of an IP trunk: "IP" or "IP:PORT" ("[v6]:PORT"). */
+const matchAddress = v.pipe(
+  v.string(),
+  v.check((a) => {
+    const m = /^\[([^\]]+)\](?::([0-9]{1,5}))?$/.exec(a) ?? /^([^:]+)(?::([0-9]{1,5}))?$/.exec(a);
+    if (m !== null) return isIP(m[1]!) !== 0 && (m[2] === undefined || (Number(m[2]) > 0 && Number(m[2]) < 65536));
+    return isIP(a) === 6;
+  }, (i) => `bad address ${i.received}; expected an IP address, optionally with a port ("203.0.113.5", "203.0.113.5:5060", "[2001:db8::1]:5060")`),
+);
+
+const trunk = mapping({
+  type: oneOf(['register', 'ip'] as const, 'register'),
+  host: hostName,
+  port: int(1, 65535, 5060),
+  transport: oneOf(['udp', 'tcp'] as const, 'udp'),
+  username: v.optional(v.nullable(nonEmpty), null),
+  password: v.optional(v.nullable(nonEmpty), null),
+  auth_username: v.optional(v.nullable(nonEmpty), null),
+  from_user: v.optional(v.nullable(nonEmpty), null),
+  from_domain: v.optional(v.nullable(hostName), null),
+  expires: int(30, 86400, 3600),
+  register: v.optional(v.nullable(v.boolean()), null),
+  codecs: v.optional(v.nullable(v.pipe(v.array(rtpCodec), v.minLength(1, 'needs at least one codec'))), null),
+  max_channels: int(0, 10000, 0),
+  dtmf_mode: dtmfMode,
+  caller_id: v.optional(v.nullable(callerIdNumber), null),
+  match: v.optional(v.array(matchAddress), []),
+  did_header: oneOf(['request-uri', 'to', 'p-called-party-id'] as const, 'request-uri'),
+});
+
+const dialPattern = v.pipe(
+  text,
+  v.rawCheck(({ dataset, addIssue }) => {
+    if (!dataset.typed) return;
+    const p = compilePattern(dataset.value);
+    if (typeof p === 'string') addIssue({ message: p });
+  }),
+);
+
+const outboundRoute = mapping({
+  name: v.optional(name),
+  pattern: dialPattern,
+  strip: int(0, 32, 0),
+  prepend: v.optional(v.pipe(text, v.regex(/^[0-9*#+]{0,32}$/, 'prepend may only use 0-9 * # +')), ''),
+  trunks: v.pipe(v.array(name), v.minLength(1, 'a route needs at least one trunk')),
+  class: v.optional(outboundClass, 'national'),
+  caller_id: v.optional(v.nullable(callerIdNumber), null),
+});
+
 const extension = mapping({
   name: v.optional(text),
   password: nonEmpty,
@@ -173,6 +243,7 @@ const extension = mapping({
   ),
   // Short numbers of this extension; its own list comes before the global speed_dial.
   speed_dial: v.optional(v.record(speedDialKey, destination), {}),
+  outbound: v.optional(extensionOutbound, {}),
 });
 
 const ivr = mapping({
@@ -414,6 +485,10 @@ export const ConfigSchema = mapping({
   callers: v.optional(callers, {}),
   features: v.optional(features, {}),
   voicemail: v.optional(voicemail, {}),
+  trunks: v.optional(v.record(name, trunk), {}),
+  // DID -> destination for calls from trunks; `default` for any other DID.
+  inbound: v.optional(v.record(v.pipe(v.string(), v.regex(/^(?:default|\+?[0-9*#]{1,32})$/, (i) => `DID ${i.received} must be digits with an optional leading +, or default`)), destination), {}),
+  outbound: v.optional(v.array(outboundRoute), []),
   webhooks: v.optional(v.array(webhook), []),
   speed_dial: v.optional(v.record(speedDialKey, destination), {}),
 });

@@ -28,6 +28,8 @@ export interface ExtensionConfig {
   follow_me: FollowMeConfig | null;
   /** Short number -> number or destination; looked up before the global speed_dial. */
   speed_dial: Map<string, string>;
+  /** Calls to outside numbers (through trunks) this extension may make. */
+  outbound: ExtensionOutbound;
 }
 
 export interface FollowMeConfig {
@@ -39,6 +41,72 @@ export interface FollowMeConfig {
   ring: 'together' | 'in_turn';
   /** Seconds the list rings (together), or each number rings (in_turn). */
   ring_time: number;
+}
+
+/** Classes of outside numbers an outbound route dials (emergency is always allowed). */
+export type OutboundClass = 'local' | 'national' | 'international' | 'emergency';
+
+/** What an extension may dial outside, and how it is presented (extensions.X.outbound). */
+export interface ExtensionOutbound {
+  /** Classes allowed; `internal` (extensions and the dialplan) is always allowed, and so is emergency. */
+  allow: readonly ('internal' | OutboundClass)[];
+  /** The number presented to the called party (From, P-Asserted-Identity); null = the route's or trunk's. */
+  caller_id: string | null;
+  /** The caller ID is withheld (From anonymous, Privacy: id; P-Asserted-Identity still carries it). */
+  anonymous: boolean;
+  /** Outside calls started in any hour before further ones are refused; 0 = no limit. */
+  max_calls_per_hour: number;
+  /** Outside calls at once; 0 = no limit. */
+  max_concurrent: number;
+}
+
+/**
+ * A SIP provider: `register` trunks register to the provider with digest, `ip` trunks are peers
+ * known by address (calls from `match` addresses are trunk calls, no digest).
+ */
+export interface TrunkConfig {
+  name: string;
+  type: 'register' | 'ip';
+  host: string;
+  port: number;
+  transport: 'udp' | 'tcp';
+  username: string | null;
+  password: string | null;
+  /** The digest user name when it differs from username. */
+  auth_username: string | null;
+  /** From user and domain of calls out; default the caller ID and host. */
+  from_user: string | null;
+  from_domain: string | null;
+  /** Expires asked for in REGISTER (seconds). */
+  expires: number;
+  /** Register to the provider (true for register trunks). */
+  register: boolean;
+  /** SDP encoding names offered to this provider; null = rtp.codecs. */
+  codecs: readonly string[] | null;
+  /** Calls at once on this trunk (both ways); 0 = no limit. */
+  max_channels: number;
+  dtmf_mode: DtmfMode;
+  /** Number presented on calls out through this trunk when neither the extension nor the route sets one. */
+  caller_id: string | null;
+  /** Source addresses ("IP" or "IP:PORT") whose INVITEs are calls from this trunk. */
+  match: readonly string[];
+  /** Where the dialled number (DID) of a call from this trunk is read. */
+  did_header: 'request-uri' | 'to' | 'p-called-party-id';
+}
+
+/** One outbound route: numbers matching `pattern` go out through `trunks`, in order (failover). */
+export interface OutboundRoute {
+  name: string;
+  /** Asterisk-like pattern (X, Z, N, [1-5], ., !), compiled by src/trunks/pattern.ts. */
+  pattern: string;
+  /** Digits removed from the front of the dialled number. */
+  strip: number;
+  /** Digits added in front after strip. */
+  prepend: string;
+  trunks: readonly string[];
+  class: OutboundClass;
+  /** Number presented on calls through this route when the extension sets none. */
+  caller_id: string | null;
 }
 
 /**
@@ -260,6 +328,12 @@ export interface Config {
   callers: CallersConfig;
   features: FeaturesConfig;
   voicemail: VoicemailConfig;
+  /** SIP providers by name. */
+  trunks: Map<string, TrunkConfig>;
+  /** Calls from trunks: DID -> destination, and where other DIDs go (null: 404). */
+  inbound: { dids: Map<string, string>; default: string | null };
+  /** Outbound routes, first match wins. */
+  outbound: readonly OutboundRoute[];
   /** HTTP callbacks for CRMs (src/webhooks/): url, HMAC secret, the events sent. */
   webhooks: Array<{ url: string; secret: string; events: WebhookEvent[] }>;
   /** Short number -> number or destination, for every extension (its own list first). */
@@ -279,7 +353,9 @@ export type Destination =
   | { kind: 'hangup' }
   | { kind: 'schedule'; name: string }
   /** A feature code dialled from a phone (never written in the config: src/config/feature-numbers.ts). */
-  | { kind: 'feature'; name: DialledFeatureName; arg: string | null };
+  | { kind: 'feature'; name: DialledFeatureName; arg: string | null }
+  /** An outside number matching an outbound route (never written in the config). */
+  | { kind: 'outbound'; number: string };
 
 /** The dialplan compiled once per (re)load; calls keep the Routing they began with. */
 export interface Routing {

@@ -24,6 +24,8 @@ export interface Extension {
   password: string;
   /** extensions.NUM.dtmf_mode; auto when absent. */
   dtmf_mode?: string;
+  /** extensions.NUM.outbound as a YAML flow mapping, e.g. '{ caller_id: "+74951110002" }'. */
+  outbound?: string;
 }
 
 /** The extensions every interop config has. */
@@ -84,7 +86,7 @@ export function configText(setup: PbxSetup, opts: PbxConfigOptions = {}): string
     `  level: ${opts.logLevel ?? 'debug'}`,
     'extensions:',
     ...Object.entries(exts).map(
-      ([n, e]) => `  ${yamlQuote(n)}: { name: ${yamlQuote(e.name)}, password: ${yamlQuote(e.password)}${e.dtmf_mode === undefined ? '' : `, dtmf_mode: ${e.dtmf_mode}`} }`,
+      ([n, e]) => `  ${yamlQuote(n)}: { name: ${yamlQuote(e.name)}, password: ${yamlQuote(e.password)}${e.dtmf_mode === undefined ? '' : `, dtmf_mode: ${e.dtmf_mode}`}${e.outbound === undefined ? '' : `, outbound: ${e.outbound}`} }`,
     ),
   ];
   return `${lines.join('\n')}\n${opts.extraYaml ?? ''}`;

@@ -108,10 +108,7 @@ export class DigestAuthenticator {
     const nc = parseInt(ncText, 16);
 
     const password = lookupPassword(username);
-    const hash = HASH_NAME[algorithm];
-    const ha1 = h(hash, `${username}:${this.realm}:${password ?? DUMMY_PASSWORD}`);
-    const ha2 = h(hash, `${method}:${uri}`);
-    const expected = h(hash, `${ha1}:${nonce}:${ncText}:${cnonce}:auth:${ha2}`);
+    const expected = digestResponse({ algorithm, username, realm: this.realm, password: password ?? DUMMY_PASSWORD, method, uri, nonce, qop: { nc: ncText, cnonce } });
     const match = constantTimeEqual(expected, response.toLowerCase());
     if (!match || password === null) return FAIL;
 
@@ -153,11 +150,32 @@ export class DigestAuthenticator {
   }
 }
 
+/** What a digest response is computed from (qop=auth; RFC 7616 3.4.1). */
+export interface DigestInput {
+  algorithm: DigestAlgorithm;
+  username: string;
+  realm: string;
+  password: string;
+  method: string;
+  uri: string;
+  nonce: string;
+  /** qop=auth: nc (8 hex digits) and cnonce; null for a challenge without qop (RFC 2069 form). */
+  qop: { nc: string; cnonce: string } | null;
+}
+
+/** RFC 7616 3.4.1: the `response` value, in lower-case hex. Servers and clients share it. */
+export function digestResponse(d: DigestInput): string {
+  const hash = HASH_NAME[d.algorithm];
+  const ha1 = h(hash, `${d.username}:${d.realm}:${d.password}`);
+  const ha2 = h(hash, `${d.method}:${d.uri}`);
+  return d.qop === null ? h(hash, `${ha1}:${d.nonce}:${ha2}`) : h(hash, `${ha1}:${d.nonce}:${d.qop.nc}:${d.qop.cnonce}:auth:${ha2}`);
+}
+
 const FAIL: DigestResult = Object.freeze({ ok: false, stale: false });
 const STALE: DigestResult = Object.freeze({ ok: false, stale: true });
 
 /** RFC 7616 3.4: no algorithm parameter means MD5. The -sess variants are not offered. */
-function algorithmOf(value: string | undefined): DigestAlgorithm | null {
+export function algorithmOf(value: string | undefined): DigestAlgorithm | null {
   if (value === undefined) return 'MD5';
   const v = value.toUpperCase();
   return v === 'MD5' || v === 'SHA-256' ? v : null;
