@@ -181,6 +181,11 @@ export class Channel {
     await this.#host.media.stopPlay?.(this.#leg());
   }
 
+  /** The calls ringing extensions now, longest ringing first (for pickup). */
+  ringingCalls(): Call[] {
+    return this.#host.ringingCalls();
+  }
+
   /** Rings extensions; see the header. */
   async dial(exts: string | readonly string[], options: DialOptions = {}): Promise<DialResult> {
     this.#check();

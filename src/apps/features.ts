@@ -4,10 +4,14 @@
 import type { DialledFeatureName } from '../config/feature-numbers.js';
 import type { Channel } from './channel.js';
 import type { GotoResult } from './goto.js';
+import { pickup } from './pickup.js';
 
 export type FeatureApp = (ch: Channel, arg: string | null) => Promise<GotoResult>;
 
-const APPS: Partial<Record<DialledFeatureName, FeatureApp>> = {};
+const APPS: Partial<Record<DialledFeatureName, FeatureApp>> = {
+  pickup: (ch) => pickup(ch, null),
+  pickup_directed: (ch, arg) => pickup(ch, arg),
+};
 
 /** The app of a dialled feature, or null when it is not built. */
 export function featureApp(name: DialledFeatureName): FeatureApp | null {

@@ -46,6 +46,7 @@ import { callerIdOf } from './caller-id.js';
 import { displayName, uriUser } from './headers.js';
 import { UasLeg, type Leg, type LegContext } from './leg.js';
 import { routeCall } from './route.js';
+import { onRefer, parseReplaces, replaceDialog, type TransferHost } from './transfer.js';
 
 export interface CallControlOptions {
   transactions: TransactionLayer;
@@ -78,6 +79,8 @@ export interface CallHost {
    * `ringTimeoutMs` defaults to CallControl's ringTimeout.
    */
   dial(call: Call, exts: string | readonly string[], options?: DialOptions): Promise<DialResult>;
+  /** The calls ringing extensions now (Call.ringing), longest ringing first: what a pickup can take. */
+  ringingCalls(): Call[];
 }
 
 export interface DialOptions {
@@ -162,6 +165,32 @@ export class CallControl extends EventEmitter<CallControlEvents> {
         }
       },
       progress: (call, state) => this.#progress(call, state),
+      refer: (call, leg, st) => onRefer(call, leg, st, this.#transfers),
+    };
+  }
+
+  /** What transfers (transfer.ts) need: dialogs by their tags, routing, carrying a call on. */
+  readonly #transfers: TransferHost = {
+    dialog: (callId, localTag, remoteTag) => {
+      const entry = this.#legs.get(dialogKey(callId, localTag));
+      if (entry === undefined) return null;
+      const peerTag = entry.leg.dialog?.remoteTag ?? (entry.leg instanceof UasLeg ? entry.leg.remoteTag : '');
+      return peerTag === remoteTag ? entry : null;
+    },
+    resolve: (number) => this.#opts.getRouting().resolve(number),
+    carry: (call, dest) => {
+      const routing = this.#opts.getRouting();
+      this.#opts.start(call, dest, this.#hostFor(routing));
+    },
+  };
+
+  #hostFor(routing: Routing): CallHost {
+    return {
+      routing,
+      media: this.#opts.media,
+      now: () => this.#opts.wallClock?.() ?? this.#env.clock.now(),
+      dial: (c, exts, options) => this.#dial(c, typeof exts === 'string' ? [exts] : exts, routing, options ?? {}),
+      ringingCalls: () => [...this.#calls.values()].filter((c) => c.ringing.length > 0),
     };
   }
 
@@ -262,6 +291,12 @@ export class CallControl extends EventEmitter<CallControlEvents> {
       call.fail(483, 'too-many-hops');
       return;
     }
+    if (req.headers.get('replaces') !== null) {
+      const replaces = parseReplaces(req.headers.get('replaces'));
+      if (replaces === null) call.fail(400, 'replaces-malformed', [['Warning', '399 tspbx "Replaces: callid;to-tag=...;from-tag=..."']]);
+      else await replaceDialog(call, replaces, this.#transfers);
+      return;
+    }
     if (route !== null && route.steps.length > 0) log.info({ to: number, route: route.steps.join('; ') }, 'routed');
     if (route?.kind === 'reject') {
       call.fail(route.status, route.reason);
@@ -272,12 +307,7 @@ export class CallControl extends EventEmitter<CallControlEvents> {
       call.fail(404, 'unknown-number');
       return;
     }
-    this.#opts.start(call, dest, {
-      routing,
-      media: this.#opts.media,
-      now: () => this.#opts.wallClock?.() ?? this.#env.clock.now(),
-      dial: (c, exts, options) => this.#dial(c, typeof exts === 'string' ? [exts] : exts, routing, options ?? {}),
-    });
+    this.#opts.start(call, dest, this.#hostFor(routing));
   }
 
   /** See CallHost.dial. */
@@ -309,7 +339,7 @@ export class CallControl extends EventEmitter<CallControlEvents> {
     const req = call.a.st.request;
     const user = call.parties.from;
     const domain = routing.config.sip.domain;
-    const callerName = displayName(req.headers.get('from')) || routing.config.extensions.get(user)?.name || '';
+    const callerName = (call.callerIsOriginal ? displayName(req.headers.get('from')) : '') || routing.config.extensions.get(user)?.name || '';
     const maxForwards = Number.parseInt(req.headers.get('max-forwards') ?? '70', 10);
     return {
       from: `${callerName === '' ? '' : `${quote(callerName)} `}<sip:${user}@${domain}>`,

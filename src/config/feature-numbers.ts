@@ -18,6 +18,8 @@ export interface DialledFeature {
 export const DIALLED_FEATURES = {
   voicemail: { code: '*97', argument: false, summary: "the caller's own mailbox (PIN asked)" },
   voicemail_any: { code: '*98', argument: false, summary: 'any mailbox: its number, then its PIN' },
+  pickup: { code: '*8', argument: false, summary: 'answers a call ringing an extension of a group one is in (any extension when in none)' },
+  pickup_directed: { code: '**', argument: true, summary: 'answers the call ringing the extension dialled after it' },
 } as const satisfies Record<string, DialledFeature>;
 
 export type DialledFeatureName = keyof typeof DIALLED_FEATURES;

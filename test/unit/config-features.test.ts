@@ -31,9 +31,12 @@ t.test('dialled feature codes route to their feature unless an extension or dial
 });
 
 t.test('a feature code that takes an argument matches the longest code with digits after it', async (t) => {
-  const codes = { record_toggle: null, voicemail: '*97', voicemail_any: '*98' } as const;
+  const codes = { record_toggle: null, voicemail: '*97', voicemail_any: '*98', pickup: '*8', pickup_directed: '**' } as const;
   const match = featureMatcher(codes);
   t.same(match('*97'), { name: 'voicemail', arg: null });
+  t.same(match('**1002'), { name: 'pickup_directed', arg: '1002' }, 'directed pickup: the extension after the code');
+  t.equal(match('**'), null, 'a code that takes an argument needs digits after it');
+  t.same(match('*8'), { name: 'pickup', arg: null });
   t.equal(match('*9'), null);
   t.equal(match(''), null);
 });
