@@ -104,6 +104,8 @@ export class Call {
   readonly a: UasLeg;
   readonly parties: CallParties;
   readonly startedAt: number;
+  /** Who started the call (parties.from may change when a caller-side transfer swaps the sides). */
+  readonly #origin: string;
   readonly log: Log;
   state: CallInfo['state'] = 'routing';
   answeredAt: number | null = null;
@@ -158,6 +160,7 @@ export class Call {
     this.a = a;
     this.#caller = a;
     this.parties = parties;
+    this.#origin = parties.from;
     this.log = log;
     this.startedAt = env.clock.now();
     this.#media = new MediaSession(env.engine, rtpAddress, id, log, codecs);
@@ -213,7 +216,7 @@ export class Call {
     return {
       id: this.id,
       call_id: this.a.callId,
-      from: this.parties.from,
+      from: this.#origin,
       to: this.parties.to,
       state: this.state,
       started_at: new Date(this.startedAt).toISOString(),
@@ -943,7 +946,7 @@ export class Call {
     const row: CdrRow = {
       id: this.id,
       call_id: this.a.callId,
-      from: this.parties.from,
+      from: this.#origin,
       to: this.parties.to,
       status,
       reason,
