@@ -31,7 +31,8 @@ import type { CallHost, DialOptions } from '../calls/control.js';
 import { parseDestination } from '../config/destination.js';
 import type { Destination, Routing } from '../config/types.js';
 import type { PlaySource } from '../media/engine.js';
-import { promptPath } from '../media/prompts.js';
+import { musicOnHoldFiles, promptPath } from '../media/prompts.js';
+import type { ParkingLot } from '../calls/parking.js';
 import { PbxError } from '../util/errors.js';
 import type { Log } from '../util/log.js';
 
@@ -179,6 +180,21 @@ export class Channel {
   async stopPlay(): Promise<void> {
     this.#check();
     await this.#host.media.stopPlay?.(this.#leg());
+  }
+
+  /** The calls parked in parking.slots. */
+  get parking(): ParkingLot {
+    return this.#host.parking;
+  }
+
+  /** Music on hold (media.music_on_hold, looped) until stopPlay() or another play. */
+  async musicOnHold(): Promise<void> {
+    this.#check();
+    const leg = this.#leg();
+    const play = this.#host.media.play;
+    if (play === undefined) throw new PbxError(APP_ERRORS.MEDIA, 'the media engine cannot play');
+    const sources = musicOnHoldFiles(this.routing.config.media.music_on_hold, this.routing.config.data_dir).map((file) => ({ file }));
+    void play.call(this.#host.media, leg, sources, { loop: true }).catch((err: unknown) => this.log.warn({ err }, 'music on hold failed'));
   }
 
   /** The calls ringing extensions now, longest ringing first (for pickup). */

@@ -9,6 +9,7 @@ import type { Destination } from '../config/types.js';
 import { APP_ERRORS, Channel, type ChannelHost } from './channel.js';
 import { featureApp } from './features.js';
 import { runIvr } from './ivr.js';
+import { park, retrieve } from './park.js';
 import { PbxError } from '../util/errors.js';
 
 /**
@@ -72,6 +73,10 @@ export async function goto(ch: Channel, dest: Destination): Promise<GotoResult> 
         ch.addPath(`feature:${dest.name}`);
         return await app(ch, dest.arg);
       }
+      case 'park':
+        return await park(ch, goto);
+      case 'parked':
+        return await retrieve(ch, dest.slot);
       case 'hangup':
         ch.log.info({}, 'routed to hangup');
         await ch.hangup('hangup');
@@ -96,7 +101,10 @@ function describe(dest: Destination): string {
       return `voicemail:${dest.ext}`;
     case 'voicemail-main':
     case 'hangup':
+    case 'park':
       return dest.kind;
+    case 'parked':
+      return `parked:${dest.slot}`;
     default:
       return `${dest.kind}:${dest.name}`;
   }

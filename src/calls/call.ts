@@ -12,6 +12,7 @@ import type { CdrRow } from '../store/types.js';
 import type { CallBinding, CallMedia, CallStore } from './deps.js';
 import type { Log } from '../util/log.js';
 import type { DtmfMethod } from '../media/dtmf/digits.js';
+import type { PlaySource } from '../media/engine.js';
 import { INFO_DURATION_MS, InfoDigitSender, infoContent, type CallDtmf } from './dtmf.js';
 import { FeatureCodes } from './feature-codes.js';
 import { Leg, UacLeg, type LegContext, type UasLeg } from './leg.js';
@@ -122,6 +123,10 @@ export class Call {
   readonly #released = new Set<Leg>();
   /** The call whose caller side this call's caller side talks to (link()): there is no callee leg. */
   #linkedTo: Call | null = null;
+  /** The extension (or number) of the last party release() let go: who transferred or parked the call. */
+  #transferor: string | null = null;
+  /** What is being played to released parties before dismiss() hangs them up (announce()). */
+  #announcing: Promise<void> = Promise.resolve();
   #offerInProgress = false;
   /** The caller's INVITE had no SDP: the callee's 2xx holds the offer, the caller's ACK the answer. */
   #lateOffer = false;
@@ -742,6 +747,7 @@ export class Call {
     const stays = leg === this.#caller ? this.#b : leg === this.#b ? this.#caller : null;
     if (this.#ended || this.state !== 'answered' || this.#offerInProgress || stays === null) return false;
     this.#env.progress?.(this, 'terminated');
+    this.#transferor = leg === this.#caller ? this.parties.from : (this.parties.callee ?? this.parties.to);
     if (leg === this.#caller) {
       this.#media.swapSides();
       this.parties.from = this.parties.callee ?? this.parties.to;
@@ -761,10 +767,31 @@ export class Call {
     return true;
   }
 
-  /** Hangs up a leg release() let go (BYE unless it sent its own). */
+  /** Who the last release() let go (the transferor, the parker); null when nobody left the call. */
+  get transferor(): string | null {
+    return this.#transferor;
+  }
+
+  /**
+   * Plays to the party release() let go, whose media leg stays open until dismiss() hangs it up
+   * once this ends (the parking slot is read out to the parker). Never rejects.
+   */
+  announce(items: readonly PlaySource[]): Promise<void> {
+    const legId = this.#media.legId('callee');
+    const engine = this.#env.engine;
+    if (legId === null || engine.play === undefined || this.#released.size === 0) return Promise.resolve();
+    const done = engine.play(legId, items).then(
+      () => undefined,
+      (err: unknown) => this.log.warn({ err }, 'announcement to the released party failed'),
+    );
+    this.#announcing = done;
+    return done;
+  }
+
+  /** Hangs up a leg release() let go (BYE unless it sent its own), after any announcement to it. */
   dismiss(leg: Leg): void {
     if (!this.#released.has(leg)) return;
-    void leg.request('BYE').then(() => this.#drop(leg));
+    void this.#announcing.then(() => leg.request('BYE')).then(() => this.#drop(leg));
   }
 
   #drop(leg: Leg): void {
@@ -938,7 +965,10 @@ export class Call {
     const endedAt = this.#env.clock.now();
     this.a.close();
     this.#env.detach(this.a);
-    for (const leg of this.#released) this.#drop(leg);
+    for (const leg of this.#released) {
+      void leg.request('BYE');
+      this.#drop(leg);
+    }
     for (const f of this.#forks) {
       // A fork still waiting for its final response stays open: a late 2xx gets its ACK and BYE.
       if (f.final !== null || f === this.#b) this.#closeLeg(f);

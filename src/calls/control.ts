@@ -46,6 +46,7 @@ import { callerIdOf } from './caller-id.js';
 import { displayName, uriUser } from './headers.js';
 import { UasLeg, type Leg, type LegContext } from './leg.js';
 import { routeCall } from './route.js';
+import { ParkingLot } from './parking.js';
 import { onRefer, parseReplaces, replaceDialog, type TransferHost } from './transfer.js';
 
 export interface CallControlOptions {
@@ -81,6 +82,8 @@ export interface CallHost {
   dial(call: Call, exts: string | readonly string[], options?: DialOptions): Promise<DialResult>;
   /** The calls ringing extensions now (Call.ringing), longest ringing first: what a pickup can take. */
   ringingCalls(): Call[];
+  /** The calls parked in parking.slots. */
+  readonly parking: ParkingLot;
 }
 
 export interface DialOptions {
@@ -126,6 +129,7 @@ export class CallControl extends EventEmitter<CallControlEvents> {
   readonly #legs = new Map<string, { leg: Leg; call: Call }>();
   /** The caller side of each call by Call-ID and From tag: an INVITE seen again is no new call. */
   readonly #invites = new Map<string, Call>();
+  readonly #parking = new ParkingLot();
   #accepting = true;
   #closed = false;
   /** The free-space guard of recordings, rebuilt when data_dir or recording.min_free_mb change. */
@@ -191,6 +195,7 @@ export class CallControl extends EventEmitter<CallControlEvents> {
       now: () => this.#opts.wallClock?.() ?? this.#env.clock.now(),
       dial: (c, exts, options) => this.#dial(c, typeof exts === 'string' ? [exts] : exts, routing, options ?? {}),
       ringingCalls: () => [...this.#calls.values()].filter((c) => c.ringing.length > 0),
+      parking: this.#parking,
     };
   }
 

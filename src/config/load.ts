@@ -7,6 +7,7 @@ import { parseDestination } from './destination.js';
 import { findComplexKeys, findDuplicateKeys, findNumberKeys } from './duplicates.js';
 import { checkMediaFiles } from './media-files.js';
 import { Locator, type PathKey } from './positions.js';
+import { parkingSlots } from './parking.js';
 import { checkReferences } from './references.js';
 import { ConfigSchema, genericMessage, type RawConfig } from './schema.js';
 import { checkSchedules } from './schedule-check.js';
@@ -193,6 +194,10 @@ function build(raw: RawConfig, file: string): Config {
       anonymous: raw.callers.anonymous,
     },
     features: { ...raw.features },
+    parking:
+      raw.parking === null
+        ? null
+        : { number: raw.parking.number, slots: parkingSlots(raw.parking.slots) as string[], timeout: raw.parking.timeout, fallback: raw.parking.fallback },
   };
   addImplicitConferences(config);
   return config;

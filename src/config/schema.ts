@@ -7,6 +7,7 @@ import { didYouMean } from './suggest.js';
 import { parseHostPort, parseListenSpec, parsePortRange } from './listen.js';
 import { CALLER_PATTERN } from './callers.js';
 import { DIALLED_FEATURE_NAMES, DIALLED_FEATURES, type DialledFeatureName } from './feature-numbers.js';
+import { parkingSlots } from './parking.js';
 import { isTimeZone, parseDays, parseHoliday, parseHours, timeZoneNames } from './schedule.js';
 
 const KEY_ISSUE = 'strict_object';
@@ -268,6 +269,19 @@ function dialledFeatureKeys(): { [K in DialledFeatureName]: v.OptionalSchema<v.N
   return keys;
 }
 
+/** Call parking (src/apps/park.ts): off unless configured. */
+const parking = v.nullable(
+  mapping({
+    number: dialNumber,
+    slots: v.pipe(
+      text,
+      v.check((r) => typeof parkingSlots(r) !== 'string', (i) => String(parkingSlots(String(i.input)))),
+    ),
+    timeout: int(2, 3600, 45),
+    fallback: optionalDestination,
+  }),
+);
+
 const conference = v.nullable(mapping({ pin: v.optional(v.nullable(pin), null) }));
 
 export const ConfigSchema = mapping({
@@ -361,6 +375,7 @@ export const ConfigSchema = mapping({
   schedules: v.optional(v.record(name, schedule), {}),
   callers: v.optional(callers, {}),
   features: v.optional(features, {}),
+  parking: v.optional(parking, null),
 });
 
 export type RawConfig = v.InferOutput<typeof ConfigSchema>;

@@ -132,6 +132,17 @@ export type FeaturesConfig = {
   record_toggle: string | null;
 } & Record<DialledFeatureName, string | null>;
 
+/** Call parking: the number parking goes to, its slots, how long a call stays parked. */
+export interface ParkingConfig {
+  number: string;
+  /** The slot numbers, in order (the first free one is taken). */
+  slots: string[];
+  /** Seconds a call stays parked before it rings the parker again. */
+  timeout: number;
+  /** Where a parked call goes when the parker does not answer it either; null: hung up. */
+  fallback: string | null;
+}
+
 export interface Config {
   /** Absolute path of the file this came from. */
   file: string;
@@ -205,6 +216,7 @@ export interface Config {
   schedules: Map<string, ScheduleConfig>;
   callers: CallersConfig;
   features: FeaturesConfig;
+  parking: ParkingConfig | null;
 }
 
 /** A routing target, compiled from a destination string. */
@@ -219,7 +231,11 @@ export type Destination =
   | { kind: 'hangup' }
   | { kind: 'schedule'; name: string }
   /** A feature code dialled from a phone (never written in the config: src/config/feature-numbers.ts). */
-  | { kind: 'feature'; name: DialledFeatureName; arg: string | null };
+  | { kind: 'feature'; name: DialledFeatureName; arg: string | null }
+  /** parking.number: the caller (or the party transferred there) is parked in a free slot. */
+  | { kind: 'park' }
+  /** A parking slot number: the call parked there is taken back. */
+  | { kind: 'parked'; slot: string };
 
 /** The dialplan compiled once per (re)load; calls keep the Routing they began with. */
 export interface Routing {
