@@ -21,6 +21,19 @@ import { betterFinal, secondsBetween, unansweredStatus } from './outcome.js';
 import { RECORDING_ERRORS, RecordingControl, type CallRecording } from './recording-control.js';
 import { PbxError } from '../util/errors.js';
 
+/** The feature codes the digits of an answered call are matched against. */
+type InCallFeature = 'record_toggle' | 'blind_transfer' | 'park';
+
+/** The transfer feature codes in force (features.blind_transfer, features.park); null: off. */
+export interface TransferCodes {
+  blind_transfer: string | null;
+  park: string | null;
+}
+
+/** How long a pause ends the number typed after features.blind_transfer. */
+const TRANSFER_DIGIT_TIMEOUT_MS = 3000;
+const MAX_TRANSFER_DIGITS = 32;
+
 /** How long the CDR of an answered call waits for the media legs' quality figures. */
 const QUALITY_DEADLINE_MS = 250;
 
@@ -44,6 +57,8 @@ export interface CallEnv {
   progress?(call: Call, state: CallProgress): void;
   /** A REFER in one of the call's answered dialogs (transfer.ts); without it REFER gets 501. */
   refer?(call: Call, leg: Leg, st: ServerTransaction): void;
+  /** `leg`'s phone asked by feature code to transfer the other party to a number, or to park it. */
+  dtmfTransfer?(call: Call, leg: Leg, to: string | 'park'): void;
 }
 
 /** A call's progress in the words of RFC 4235 3.7.1 (dialog states). */
@@ -132,8 +147,10 @@ export class Call {
   #lateOffer = false;
   #ended = false;
   readonly #recording: RecordingControl;
-  /** The feature codes pressed during the answered call (features.record_toggle). */
-  readonly #features: FeatureCodes<'record_toggle'> | null;
+  /** The feature codes pressed during the answered call (features.record_toggle, blind_transfer, park). */
+  readonly #features: FeatureCodes<InCallFeature> | null;
+  /** The number typed after features.blind_transfer, by one side: '#' or a pause ends it. */
+  #typing: { side: Side; digits: string; timer: unknown } | null = null;
   /** The PBX sent the caller its own 200 (an app answered): no person has answered yet. */
   #answeredByPbx = false;
   /** The ring attempt in progress (Call.dial), if any. */
@@ -159,6 +176,7 @@ export class Call {
     rtpAddress: string,
     codecs: CodecPolicy,
     recording: CallRecording | null = null,
+    transferCodes: TransferCodes = { blind_transfer: null, park: null },
   ) {
     this.#env = env;
     this.id = id;
@@ -170,8 +188,11 @@ export class Call {
     this.startedAt = env.clock.now();
     this.#media = new MediaSession(env.engine, rtpAddress, id, log, codecs);
     this.#recording = new RecordingControl(recording, this.#media, log);
-    const toggle = recording?.toggle ?? null;
-    this.#features = toggle === null ? null : new FeatureCodes(new Map([[toggle, 'record_toggle' as const]]), () => env.clock.now());
+    const codes = new Map<string, InCallFeature>();
+    if (recording?.toggle != null) codes.set(recording.toggle, 'record_toggle');
+    if (transferCodes.blind_transfer !== null) codes.set(transferCodes.blind_transfer, 'blind_transfer');
+    if (transferCodes.park !== null) codes.set(transferCodes.park, 'park');
+    this.#features = codes.size === 0 ? null : new FeatureCodes(codes, () => env.clock.now());
     env.attach(a, this);
     a.st.oncancel = () => this.#onCallerCancel();
     a.onAckTimeout = () => {
@@ -605,7 +626,53 @@ export class Call {
     this.#env.dtmf({ callId: this.id, side, digit, method, durationMs });
     if (side === 'caller') this.onCallerDigit?.(digit);
     this.#forwardDigit(side, digit, method, durationMs);
-    if (this.state === 'answered' && this.#features?.press(side, digit) === 'record_toggle') this.#toggleRecording(side);
+    if (this.state !== 'answered') return;
+    if (this.#typing?.side === side) {
+      this.#typed(digit);
+      return;
+    }
+    const feature = this.#features?.press(side, digit) ?? null;
+    if (feature === 'record_toggle') this.#toggleRecording(side);
+    else if (feature === 'park') this.#transferBy(side, 'park');
+    else if (feature === 'blind_transfer') {
+      this.log.info({ side }, 'blind transfer code pressed; waiting for the number');
+      this.#typing = { side, digits: '', timer: null };
+      this.#armTyping();
+    }
+  }
+
+  /** A digit of the number typed after features.blind_transfer: '#' ends it, as does a pause. */
+  #typed(digit: string): void {
+    const typing = this.#typing!;
+    if (digit === '#') {
+      if (typing.digits !== '') this.#endTyping();
+      return;
+    }
+    typing.digits += digit;
+    if (typing.digits.length >= MAX_TRANSFER_DIGITS) this.#endTyping();
+    else this.#armTyping();
+  }
+
+  #armTyping(): void {
+    const typing = this.#typing!;
+    if (typing.timer !== null) this.#env.clock.clearTimeout(typing.timer);
+    typing.timer = this.#env.clock.setTimeout(() => this.#endTyping(), TRANSFER_DIGIT_TIMEOUT_MS);
+  }
+
+  #endTyping(): void {
+    const typing = this.#typing;
+    if (typing === null) return;
+    this.#typing = null;
+    if (typing.timer !== null) this.#env.clock.clearTimeout(typing.timer);
+    if (typing.digits === '') this.log.info({ side: typing.side }, 'no number typed after the transfer code');
+    else this.#transferBy(typing.side, typing.digits);
+  }
+
+  /** A feature code asked to transfer (or park) the party facing the other side of `side`. */
+  #transferBy(side: Side, to: string | 'park'): void {
+    const leg = side === 'caller' ? this.#caller : this.#b;
+    if (this.#ended || this.state !== 'answered' || leg === null) return;
+    this.#env.dtmfTransfer?.(this, leg, to);
   }
 
   /**
@@ -962,6 +1029,8 @@ export class Call {
     this.#ended = true;
     this.state = 'ending';
     if (this.#attempt !== null) this.#endAttempt(this.#attempt, 'caller-gone', null);
+    if (this.#typing?.timer != null) this.#env.clock.clearTimeout(this.#typing.timer);
+    this.#typing = null;
     const endedAt = this.#env.clock.now();
     this.a.close();
     this.#env.detach(this.a);

@@ -47,7 +47,7 @@ import { displayName, uriUser } from './headers.js';
 import { UasLeg, type Leg, type LegContext } from './leg.js';
 import { routeCall } from './route.js';
 import { ParkingLot } from './parking.js';
-import { onRefer, parseReplaces, replaceDialog, type TransferHost } from './transfer.js';
+import { blindTransfer, onRefer, parseReplaces, replaceDialog, type TransferHost } from './transfer.js';
 
 export interface CallControlOptions {
   transactions: TransactionLayer;
@@ -170,6 +170,11 @@ export class CallControl extends EventEmitter<CallControlEvents> {
       },
       progress: (call, state) => this.#progress(call, state),
       refer: (call, leg, st) => onRefer(call, leg, st, this.#transfers),
+      dtmfTransfer: (call, leg, to) => {
+        const number = to === 'park' ? (this.#opts.getRouting().config.parking?.number ?? null) : to;
+        if (number === null) call.log.info({}, 'park code pressed but parking is not configured');
+        else blindTransfer(call, leg, number, this.#transfers);
+      },
     };
   }
 
@@ -286,6 +291,7 @@ export class CallControl extends EventEmitter<CallControlEvents> {
         dtmf: { caller: dtmfModeOf(routing, user), callee: dest?.kind === 'extension' ? dtmfModeOf(routing, dest.ext) : 'auto' },
       },
       this.#recordingFor(routing, user, number, dest, callId),
+      routing.config.features,
     );
     this.#calls.set(call.id, call);
     this.#invites.set(inviteKey(req), call);

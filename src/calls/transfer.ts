@@ -130,6 +130,11 @@ export function onRefer(call: Call, leg: Leg, st: ServerTransaction, host: Trans
   done.catch((err: unknown) => call.log.error({ err }, 'transfer failed'));
 }
 
+/** A transfer asked for by feature code (features.blind_transfer, features.park): as a blind REFER without its NOTIFYs. */
+export function blindTransfer(call: Call, leg: Leg, number: string, host: TransferHost): void {
+  blind(call, leg, number, new ReferReport(leg, false), host).catch((err: unknown) => call.log.error({ err }, 'transfer failed'));
+}
+
 async function blind(call: Call, leg: Leg, number: string, report: ReferReport, host: TransferHost): Promise<void> {
   const dest = host.resolve(number);
   if (dest === null) {

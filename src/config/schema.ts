@@ -259,6 +259,8 @@ const featureCode = v.pipe(text, v.regex(/^[0-9*#A-D]{1,8}$/, (i) => `a feature 
 
 const features = mapping({
   record_toggle: v.optional(v.nullable(featureCode), '*1'),
+  blind_transfer: v.optional(v.nullable(featureCode), '##'),
+  park: v.optional(v.nullable(featureCode), '#72'),
   ...dialledFeatureKeys(),
 });
 

@@ -130,6 +130,10 @@ export interface RecordingConfig {
 export type FeaturesConfig = {
   /** Starts and stops the call's recording (default "*1"). */
   record_toggle: string | null;
+  /** Pressed in a call, then a number and #: the other party is transferred there (default "##"). */
+  blind_transfer: string | null;
+  /** Pressed in a call: the other party is parked, the slot read out (default "#72"; needs parking:). */
+  park: string | null;
 } & Record<DialledFeatureName, string | null>;
 
 /** Call parking: the number parking goes to, its slots, how long a call stays parked. */

@@ -6,7 +6,7 @@ import type { SipRequest } from '../../src/sip/message.js';
 import { answeredCall, callIdOf, cdrFor, hangUp, phone } from './helpers/flows.js';
 import { sdpFor, sdpMedia, type Phone } from './helpers/phone.js';
 import { startPbx, type TestPbx } from './helpers/pbx.js';
-import { answers, byeIn, hears, refer, referNotify } from './helpers/transfer.js';
+import { answers, byeIn, hears, press, refer, referNotify } from './helpers/transfer.js';
 
 let pbx: TestPbx;
 
@@ -60,6 +60,22 @@ t.test('a parked call nobody takes back rings the parker again', async (t) => {
   t.match(back.invite.headers.get('from'), /<sip:1001@pbx\.test>/, 'the parker is rung by the parked caller');
   t.ok(await hears(bob, sdpMedia(back.invite.body), alice, 0x23), 'parker and parked caller talk again');
   await hangUp(bob, back.dialog, alice);
+});
+
+t.test('the park code (#72) pressed by the callee parks the caller; the slot takes it back', async (t) => {
+  const alice = await phone(t, pbx, '1001');
+  const bob = await phone(t, pbx, '1002');
+  const carol = await phone(t, pbx, '1003');
+  const call = await answeredCall(alice, bob);
+  await press(bob, call.calleeDialog, '#72');
+  await byeIn(bob, call.calleeDialog.callId);
+  const invite = await carol.dial('71', sdpFor(carol.rtpPort));
+  const ok = await carol.final(invite);
+  t.equal(ok.status, 200, 'slot 71 holds the parked caller');
+  const dialog = carol.dialogFromUac(invite, ok);
+  carol.inDialog(dialog, 'ACK', undefined, dialog.cseq);
+  t.ok(await hears(carol, sdpMedia(ok.body), alice, 0x24), 'the retriever is heard by the parked caller');
+  await hangUp(carol, dialog, alice);
 });
 
 t.test('dialling an empty parking slot gets 404', async (t) => {

@@ -5,7 +5,7 @@ import type { SipRequest } from '../../src/sip/message.js';
 import { answeredCall, callIdOf, cdrFor, cdrOf, hangUp, phone } from './helpers/flows.js';
 import { sdpFor, sdpMedia, type Addr, type Phone, type PhoneDialog } from './helpers/phone.js';
 import { startPbx, type TestPbx } from './helpers/pbx.js';
-import { answers, byeIn, hears, refer, referNotify } from './helpers/transfer.js';
+import { answers, byeIn, hears, press, refer, referNotify } from './helpers/transfer.js';
 
 let pbx: TestPbx;
 
@@ -68,6 +68,19 @@ t.test('a blind REFER from the caller: the callee stays and is connected to the 
   const cdr = await cdrFor(pbx, call.callerDialog.callId);
   t.equal(cdr.from, '1001', 'the CDR keeps who started the call');
   t.match(cdr.path, /xfer:1003/);
+});
+
+t.test('the blind transfer code (## then the number and #) pressed by the callee transfers the caller', async (t) => {
+  const alice = await phone(t, pbx, '1001');
+  const bob = await phone(t, pbx, '1002');
+  const carol = await phone(t, pbx, '1003');
+  const call = await answeredCall(alice, bob);
+  await press(bob, call.calleeDialog, '##1003#');
+  await byeIn(bob, call.calleeDialog.callId);
+  const target = await answers(carol, 'caroltag');
+  t.ok(await hears(alice, sdpMedia(call.ok.body), carol, 0x31), 'the caller is heard by the target');
+  await hangUp(carol, target.dialog, alice);
+  t.match((await cdrFor(pbx, call.callerDialog.callId)).path, /xfer:1003/);
 });
 
 t.test('a REFER to a number that routes nowhere: NOTIFY 404 and the call goes on', async (t) => {

@@ -31,7 +31,7 @@ t.test('dialled feature codes route to their feature unless an extension or dial
 });
 
 t.test('a feature code that takes an argument matches the longest code with digits after it', async (t) => {
-  const codes = { record_toggle: null, voicemail: '*97', voicemail_any: '*98', pickup: '*8', pickup_directed: '**' } as const;
+  const codes = { record_toggle: null, blind_transfer: null, park: null, voicemail: '*97', voicemail_any: '*98', pickup: '*8', pickup_directed: '**' } as const;
   const match = featureMatcher(codes);
   t.same(match('*97'), { name: 'voicemail', arg: null });
   t.same(match('**1002'), { name: 'pickup_directed', arg: '1002' }, 'directed pickup: the extension after the code');

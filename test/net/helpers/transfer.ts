@@ -45,3 +45,12 @@ export async function answers(callee: Phone, tag: string): Promise<{ invite: Sip
   return { invite, dialog: callee.dialogFromUas(invite, tag) };
 }
 
+
+/** Presses `keys` in a dialog by SIP INFO (application/dtmf-relay), each answered before the next. */
+export async function press(p: Phone, d: PhoneDialog, keys: string): Promise<void> {
+  for (const key of keys) {
+    const info = p.inDialog(d, 'INFO', Buffer.from(`Signal=${key}\r\nDuration=160\r\n`), undefined, 'application/dtmf-relay');
+    const res = await p.final(info);
+    if (res.status !== 200) throw new Error(`INFO ${key} got ${res.status}`);
+  }
+}
