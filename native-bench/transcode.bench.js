@@ -1,26 +1,39 @@
-// Transcoded calls, PCMU on one leg and Opus on the other, in 2 worker_threads on a 20 ms clock.
-// Per call and per 20 ms, what the two decoded legs of a bridged call do (src/media/pipeline/
-// decoded-leg.ts), sockets aside: each leg's RTP packet goes into its jitter buffer and one frame
-// comes out; PCMU decode, 8k->16k, Opus encode at 16 kHz one way; Opus decode at 16 kHz, 16k->8k,
-// PCMU encode the other way (Opus runs at the pipeline's 16 kHz, so nothing is resampled to or
-// from 48 kHz). Call counts rise step by step (each step a few seconds); a frame is late when its
-// tick's work ends after the next tick is due. The figure is the most calls with no late frame
-// (goal 200), and with at most 1% of ticks late (a busy shared machine delays threads now and
-// then); the baseline is the bound that the single-thread cost of one call, measured in this run,
-// allows on 2 threads (2 x 20 ms / cost). The steps stop once more than a fifth of the ticks are
-// late. The single-thread cost of the chain this replaced (Opus at 48 kHz on @discordjs/opus,
-// 8k<->48k resampling, no jitter buffer) is measured in the same run for the ratio.
+// Transcoded calls, PCMU on one leg and Opus on the other, in 2 worker_threads on the pipeline's
+// 20 ms clock (src/media/pipeline/media-clock.ts). Per call and per tick, what the two decoded legs
+// of a bridged call do (src/media/pipeline/decoded-leg.ts), sockets aside: each leg's RTP packet
+// goes into its jitter buffer and one frame comes out; PCMU decode, 8k->16k, Opus encode at 16 kHz
+// one way; Opus decode at 16 kHz, 16k->8k, PCMU encode the other way (Opus runs at the pipeline's
+// 16 kHz, so nothing is resampled to or from 48 kHz). Socket receive and send are not included
+// (media-relay.bench.js measures the sockets).
+// Late frame: a call's two frames of a tick leave when its step ends; they are late when that is
+// more than LATE_TOLERANCE_MS (20 ms, one frame) after the tick's due instant on the clock's grid
+// (start + k x 20 ms, never drifting). A tick the clock skips after a stall (more than 5 frames
+// behind) sends nothing, and all its frames count as late. The first WARMUP_TICKS of each step are
+// not counted. The Opus complexity is the pipeline's adaptive one by default (complexity-governor.ts:
+// one governor per worker for the whole run, so its level carries from step to step as in a media
+// worker whose load rises); TRANSCODE_BENCH_COMPLEXITY=3 fixes it. Call counts rise step by step
+// (each step a few seconds); the figure is the most calls with no late frame (goal 200), and with at
+// most 1% of frames late; the baseline is the bound that the single-thread cost of one call,
+// measured in this run, allows on 2 threads (2 x 20 ms / cost). The steps stop once more than a
+// fifth of the frames are late. Each line gives the load average of the machine: other jobs on the
+// 2 cores delay the workers, and the figures mean little above a load average of about 1.
+// The single-thread cost of the chain this replaced (Opus at 48 kHz on @discordjs/opus, 8k<->48k
+// resampling, no jitter buffer) is measured in the same run for the ratio.
 // Run: npm run build && node native-bench/transcode.bench.js
-//   TRANSCODE_BENCH_CALLS=20,40,60 TRANSCODE_BENCH_SECONDS=3 node native-bench/transcode.bench.js
+//   TRANSCODE_BENCH_CALLS=100,150,200,250 TRANSCODE_BENCH_SECONDS=3 node native-bench/transcode.bench.js
+//   TRANSCODE_BENCH_COMPLEXITY=3 (or 0..10): a fixed Opus complexity instead of the adaptive one.
 //   TSPBX_OPUS=discordjs (or opusscript) runs the new chain on a fallback binding.
 //   TRANSCODE_BENCH_LOSS=10: the Opus phone reports 10% loss, so the encoder adds in-band FEC.
 import { once } from 'node:events';
+import { loadavg } from 'node:os';
 import { isMainThread, parentPort, Worker } from 'node:worker_threads';
 import { createCodec } from '../dist/media/codec/index.js';
 import { OPUS_MAX_PACKET, OpusCodec } from '../dist/media/codec/opus.js';
 import { opusBindingName } from '../dist/media/codec/opus-binding.js';
 import { Resampler } from '../dist/media/codec/resample.js';
 import { JitterBuffer } from '../dist/media/jitter.js';
+import { ComplexityGovernor } from '../dist/media/pipeline/complexity-governor.js';
+import { MediaClock } from '../dist/media/pipeline/media-clock.js';
 import { speech, stampRtp } from './media-lib.js';
 
 const WORKERS = 2;
@@ -29,6 +42,12 @@ const FAR_END_LOSS = Number(process.env.TRANSCODE_BENCH_LOSS ?? 0);
 const TICK_MS = 20;
 const WARMUP_TICKS = 25;
 const INTERNAL_RATE = 16000;
+/**
+ * A frame is late when it leaves more than this after its due instant on the 20 ms grid: one
+ * frame of jitter, which the smallest jitter buffer a phone runs absorbs (tspbx's own starts at
+ * 40 ms, src/media/jitter.ts).
+ */
+const LATE_TOLERANCE_MS = 20;
 
 /** What the peers send: 100 frames of PCMU and of Opus (sent at 48 kHz, as a phone would), made once and replayed by every call. */
 function streams() {
@@ -66,11 +85,12 @@ function receiver(clockRate, step) {
 }
 
 /** One transcoded call as the pipeline runs it now: Opus at 16 kHz, jitter buffers on both legs. */
-function makeCall() {
+function makeCall(complexity = 3) {
   const pcmu = createCodec('PCMU', 8000, 1, { sampleRate: INTERNAL_RATE });
   const opus = createCodec('opus', 48000, 2, { sampleRate: INTERNAL_RATE });
   // As a decoded leg: FEC sized by the loss the phone's RTCP reports (none on a clean network).
   opus.expectLoss(FAR_END_LOSS);
+  opus.setComplexity(complexity);
   const pcmuIn = receiver(8000, 160);
   const opusIn = receiver(48000, 960);
   const up = new Resampler(8000, INTERNAL_RATE);
@@ -90,6 +110,12 @@ function makeCall() {
       opus.decode(opusIn(opusPayload, now), heardB);
       down.process(heardB.subarray(0, 320), pcm8);
       pcmu.encode(pcm8, outPcmu);
+    },
+    get complexity() {
+      return opus.complexity;
+    },
+    setComplexity(c) {
+      opus.setComplexity(c);
     },
     close() {
       opus.close();
@@ -122,32 +148,81 @@ function makeCall48() {
   };
 }
 
-/** Worker: `setup` builds the calls; `run` steps them on the shared 20 ms clock from t0. */
+/** Worker: `setup` builds the calls; `run` steps them on the pipeline's own MediaClock. */
 let prepared = null;
+/** One per worker for the whole run, as a media worker has one: its level carries from step to step. */
+let governor = null;
 
-async function runCalls({ ticks, t0 }) {
+/** The pth percentile of the first n values of a (sorted in place). */
+function percentile(a, n, p) {
+  const v = a.subarray(0, n).sort();
+  return n === 0 ? 0 : v[Math.min(n - 1, Math.floor((p / 100) * n))];
+}
+
+function runCalls({ ticks, complexity }) {
   const { pcmuFrames, opusFrames, list } = prepared;
-  const clock = () => performance.timeOrigin + performance.now();
-  let late = 0;
+  if (complexity !== 'adaptive') for (const c of list) c.setComplexity(complexity);
+  else {
+    governor ??= new ComplexityGovernor();
+    for (const c of list) c.setComplexity(governor.complexity);
+  }
+  const levels = new Set([list[0].complexity]);
+  const wakeMs = new Float64Array(ticks);
+  let k = 0;
+  let lateFrames = 0;
+  let lateTicks = 0;
+  let frames = 0;
   let busy = 0;
   let worstMs = 0;
-  for (let k = 0; k < ticks; k++) {
-    const due = t0 + k * TICK_MS;
-    const wait = due - clock();
-    if (wait > 0) await new Promise((resolve) => setTimeout(resolve, wait));
-    const start = clock();
-    for (let c = 0; c < list.length; c++) list[c].step(pcmuFrames[(k + c) % 100], opusFrames[(k + c) % 100]);
-    const end = clock();
-    busy += end - start;
-    if (k >= WARMUP_TICKS) {
-      const over = end - (due + TICK_MS);
-      if (over > 0) late++;
-      if (over > worstMs) worstMs = over;
-    }
-  }
-  for (const c of list) c.close();
-  prepared = null;
-  return { late, ticks: ticks - WARMUP_TICKS, busyPct: (100 * busy) / (ticks * TICK_MS), worstMs };
+  let skippedAtStart = 0;
+  let firstMs = 0;
+  return new Promise((resolve) => {
+    const clock = new MediaClock((now, due) => {
+      const measured = k >= WARMUP_TICKS;
+      if (k === 0) firstMs = now;
+      if (k === WARMUP_TICKS) skippedAtStart = clock.skipped;
+      let late = 0;
+      for (let c = 0; c < list.length; c++) {
+        list[c].step(pcmuFrames[(k + c) % 100], opusFrames[(k + c) % 100]);
+        // The call's two frames leave now: late when after their due instant + the tolerance.
+        const over = performance.now() - due;
+        if (over > LATE_TOLERANCE_MS) late++;
+        if (measured && over > worstMs) worstMs = over;
+      }
+      const end = performance.now();
+      busy += end - now;
+      if (measured) {
+        wakeMs[k - WARMUP_TICKS] = now - due;
+        frames += list.length;
+        lateFrames += late;
+        if (late > 0) lateTicks++;
+      }
+      if (governor !== null && complexity === 'adaptive' && governor.observe(end - now)) {
+        for (const c of list) c.setComplexity(governor.complexity);
+        levels.add(governor.complexity);
+      }
+      if (++k < ticks) return;
+      clock.stop();
+      // A tick the clock skipped after a stall sent nothing: each of its frames counts as late.
+      const skipped = clock.skipped - skippedAtStart;
+      const n = ticks - WARMUP_TICKS;
+      for (const c of list) c.close();
+      prepared = null;
+      resolve({
+        frames: frames + skipped * list.length,
+        lateFrames: lateFrames + skipped * list.length,
+        ticks: n + skipped,
+        lateTicks: lateTicks + skipped,
+        busyPct: (100 * busy) / (performance.now() - firstMs),
+        worstMs,
+        wakeP50: percentile(wakeMs, n, 50),
+        wakeP99: percentile(wakeMs, n, 99),
+        wakeMax: percentile(wakeMs, n, 100),
+        levels: [...levels],
+      });
+    });
+    clock.start();
+  });
 }
 
 /** Steps one call for 1.5 s on this thread (no worker runs yet: the process' CPU is this thread's). */
@@ -167,7 +242,7 @@ function singleThread(make, pcmuFrames, opusFrames) {
 if (!isMainThread) {
   parentPort.on('message', async (msg) => {
     if (msg.setup !== undefined) {
-      prepared = { ...streams(), list: Array.from({ length: msg.setup }, makeCall) };
+      prepared = { ...streams(), list: Array.from({ length: msg.setup }, () => makeCall()) };
       // One untimed step per call so that every encoder and decoder has started.
       for (const c of prepared.list) c.step(prepared.pcmuFrames[0], prepared.opusFrames[0]);
       parentPort.postMessage('ready');
@@ -184,18 +259,26 @@ async function main() {
   const steps = (process.env.TRANSCODE_BENCH_CALLS ?? '10,20,40,60,80,100,120,150,200,250')
     .split(',')
     .map(Number);
+  const mode = process.env.TRANSCODE_BENCH_COMPLEXITY ?? 'adaptive';
+  const complexity = mode === 'adaptive' ? mode : Number(mode);
+  if (complexity !== 'adaptive' && !(Number.isInteger(complexity) && complexity >= 0 && complexity <= 10)) {
+    throw new Error(`TRANSCODE_BENCH_COMPLEXITY must be 'adaptive' or 0..10, got ${mode}`);
+  }
+  const load = () => loadavg()[0].toFixed(2);
 
-  // Baseline: one call's step, single thread, no clock; then the chain this replaced.
+  // Baseline: one call's step, single thread, no clock, at each complexity; then the chain this replaced.
   const { pcmuFrames, opusFrames } = streams();
   const { costMs, cpuMs } = singleThread(makeCall, pcmuFrames, opusFrames);
+  const lower = [1, 0].map((c) => singleThread(() => makeCall(c), pcmuFrames, opusFrames));
   const before = singleThread(makeCall48, pcmuFrames, opusFrames);
   const bound = Math.floor((WORKERS * TICK_MS) / costMs);
-  console.log(`Opus binding: ${opusBindingName()}`);
-  console.log(`one call, both ways, single thread: ${(costMs * 1000).toFixed(0)} us per 20 ms -> bound ${bound} calls on ${WORKERS} threads`);
+  console.log(`Opus binding: ${opusBindingName()}; load average ${load()}; Opus complexity ${mode}; a frame is late after due + ${LATE_TOLERANCE_MS} ms`);
+  console.log(`one call, both ways, single thread, complexity 3: ${(costMs * 1000).toFixed(0)} us per 20 ms -> bound ${bound} calls on ${WORKERS} threads`);
   console.log(
     `  (CPU time ${(cpuMs * 1000).toFixed(0)} us per 20 ms: ${Math.floor(TICK_MS / cpuMs)} calls per core that were ours alone; ` +
       `wall/CPU ${(costMs / cpuMs).toFixed(2)} shows how shared the machine is)`,
   );
+  console.log(`  complexity 1: ${(lower[0].cpuMs * 1000).toFixed(0)} us CPU (${(lower[0].cpuMs / cpuMs).toFixed(2)}), complexity 0: ${(lower[1].cpuMs * 1000).toFixed(0)} us CPU (${(lower[1].cpuMs / cpuMs).toFixed(2)})`);
   console.log(
     `  the chain before (Opus 48 kHz on @discordjs/opus, 8k<->48k): ${(before.cpuMs * 1000).toFixed(0)} us CPU per 20 ms; ` +
       `now ${(cpuMs / before.cpuMs).toFixed(2)} of it`,
@@ -214,28 +297,32 @@ async function main() {
           await once(w, 'message');
         }),
       );
-      const t0 = performance.timeOrigin + performance.now() + 50;
       const results = await Promise.all(
         workers.map(async (w) => {
-          w.postMessage({ ticks, t0 });
+          w.postMessage({ ticks, complexity });
           const [r] = await once(w, 'message');
           return r;
         }),
       );
-      const late = results.reduce((s, r) => s + r.late, 0);
-      const ticksRun = results.reduce((s, r) => s + r.ticks, 0);
+      const sum = (f) => results.reduce((s, r) => s + f(r), 0);
+      const late = sum((r) => r.lateFrames);
+      const frames = sum((r) => r.frames);
       const busy = results.map((r) => `${r.busyPct.toFixed(0)}%`).join('/');
       const worst = Math.max(...results.map((r) => r.worstMs));
+      const wake = (k) => Math.max(...results.map((r) => r[k])).toFixed(1);
+      const levels = results.map((r) => r.levels.join('>')).join('/');
       console.log(
-        `${String(calls).padStart(4)} calls: ${late} of ${ticksRun} worker ticks late (worst +${worst.toFixed(1)} ms), workers busy ${busy}`,
+        `${String(calls).padStart(4)} calls: ${late} of ${frames} frames late (${((100 * late) / frames).toFixed(2)}%, in ${sum((r) => r.lateTicks)} of ${sum((r) => r.ticks)} ticks; ` +
+          `latest +${worst.toFixed(1)} ms after due), workers busy ${busy}, clock wake-up after due p50/p99/max ${wake('wakeP50')}/${wake('wakeP99')}/${wake('wakeMax')} ms, ` +
+          `complexity ${levels}, load average ${load()}`,
       );
       if (late === 0) best = calls;
-      if (late <= ticksRun / 100) nearly = calls;
-      if (late > ticksRun / 5) break;
+      if (late <= frames / 100) nearly = calls;
+      if (late > frames / 5) break;
     }
   } finally {
     await Promise.all(workers.map((w) => w.terminate()));
   }
   console.log(`most calls with no late frame: ${best} (goal 200); ${(best / bound).toFixed(2)} of the single-thread bound ${bound}`);
-  console.log(`most calls with at most 1% of ticks late: ${nearly}; ${(nearly / bound).toFixed(2)} of the bound`);
+  console.log(`most calls with at most 1% of frames late: ${nearly}; ${(nearly / bound).toFixed(2)} of the bound`);
 }

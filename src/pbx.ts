@@ -2,6 +2,7 @@
 // call control and the control API composed into one process (`pbx start -c FILE`).
 // Start-up order is bottom-up and shutdown top-down: stop taking calls, end them, then close
 // the layers under them, flush storage last.
+import { randomUUID } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { availableParallelism } from 'node:os';
 import type { CallInfo, ControlSource, RecordingResult, RegistrationInfo, StatusInfo } from './api/control-types.js';
@@ -29,6 +30,8 @@ import { CdrWriter } from './store/cdr-writer.js';
 import { Store } from './store/store.js';
 import { VoicemailStore } from './store/voicemail-store.js';
 import { PbxError } from './util/errors.js';
+import { cdrThenWebhooks, WebhookDispatcher } from './webhooks/dispatcher.js';
+import { WebhookOutbox } from './webhooks/outbox.js';
 
 export interface PbxOptions {
   /** Install SIGTERM/SIGINT (shutdown, then exit 0) and SIGHUP (reload) handlers; default true. */
@@ -75,6 +78,8 @@ class PbxRuntime implements Pbx, ControlSource {
   readonly #startedAt = new Date();
   #store: Store | null = null;
   #cdrWriter: CdrWriter | null = null;
+  #outbox: WebhookOutbox | null = null;
+  #webhooks: WebhookDispatcher | null = null;
   #voicemail: VoicemailStore | null = null;
   #events: EventServices | null = null;
   #recordings: RecordingMaintenance | null = null;
@@ -109,6 +114,9 @@ class PbxRuntime implements Pbx, ControlSource {
     this.#store = Store.open(config.data_dir);
     this.#cdrWriter = CdrWriter.start(config.data_dir);
     this.#voicemail = await VoicemailStore.open(config.data_dir, log.child({ layer: 'voicemail' }));
+    this.#outbox = WebhookOutbox.open(config.data_dir);
+    const webhooks = new WebhookDispatcher({ outbox: this.#outbox, hooks: () => this.#config.webhooks, log: log.child({ layer: 'webhooks' }) });
+    this.#webhooks = webhooks;
     // Recordings a crash cut short are repaired, then retention runs: in the background, hourly.
     this.#recordings = RecordingMaintenance.start({
       dir: recordingsDir(config.data_dir),
@@ -165,7 +173,7 @@ class PbxRuntime implements Pbx, ControlSource {
       registrar,
       media,
       getRouting: () => this.#routing,
-      store: this.#cdrWriter,
+      store: cdrThenWebhooks(this.#cdrWriter, webhooks),
       log,
       localContact: (transport) => this.#contactUri(transport),
       start: startCall,
@@ -193,6 +201,7 @@ class PbxRuntime implements Pbx, ControlSource {
       log,
       server: () => this.#config.sip.user_agent,
     });
+    calls.on('state', (e) => webhooks.callState(e));
     media.on('worker-exit', (index, error) => log.error({ worker: index, err: error }, 'media worker stopped; its calls lost their media'));
 
     this.#control = await startControlServer({
@@ -266,6 +275,19 @@ class PbxRuntime implements Pbx, ControlSource {
     return this.#calls.setRecording(call, on);
   }
 
+  originate(from: string, to: string): { id: string } | { error: string } {
+    const calls = this.#calls;
+    if (calls === null) return { error: 'the PBX takes no calls yet' };
+    const problem = calls.originateProblem({ first: from, then: to });
+    if (problem !== null) return { error: `${problem.field}: ${problem.message}` };
+    const id = randomUUID();
+    calls.originate({ first: from, then: to, id }).then(
+      (r) => this.log.info({ id, result: r.result }, 'originated call attempt done'),
+      (err: unknown) => this.log.error({ err, id }, 'originate failed'),
+    );
+    return { id };
+  }
+
   cdr(query: { missed: boolean; since: string | null; limit: number }): ReturnType<Store['listCdr']> {
     return this.#store?.listCdr(query) ?? [];
   }
@@ -322,6 +344,8 @@ class PbxRuntime implements Pbx, ControlSource {
     if (this.#media !== null) await step('media', () => this.#media!.close());
     if (this.#recordings !== null) await step('recording maintenance', () => this.#recordings!.close());
     if (this.#cdrWriter !== null) await step('CDR writer', () => this.#cdrWriter!.close());
+    if (this.#webhooks !== null) await step('webhooks', () => this.#webhooks!.close());
+    if (this.#outbox !== null) await step('webhook outbox', () => this.#outbox!.close());
     if (this.#voicemail !== null) await step('voicemail store', () => this.#voicemail!.close());
     if (this.#store !== null) await step('storage', () => this.#store!.close());
     this.log.info({}, 'stopped');

@@ -62,6 +62,11 @@ export interface ControlSource {
    * `call`, as `pbx calls` shows them.
    */
   setRecording(call: string, on: boolean): Promise<RecordingResult>;
+  /**
+   * Click-to-call: rings extension `from`, then dials `to` once it answered. Null when the call
+   * started (its id), an error message naming the field otherwise.
+   */
+  originate(from: string, to: string): { id: string } | { error: string };
   /** Re-reads the config file; refuses an invalid one with `FILE:LINE:COL: message` lines. */
   reload(): Promise<{ ok: true } | { ok: false; errors: string[] }>;
 }

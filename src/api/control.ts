@@ -1,6 +1,7 @@
 // The control API the `pbx` CLI talks to (on http.listen), guarded by the bearer token.
 // GET /api/status, /api/registrations, /api/calls, /api/cdr?missed=1&since=ISO&limit=N; POST /api/reload;
-// POST (start) and DELETE (stop) /api/calls/{id or Call-ID}/recording.
+// POST (start) and DELETE (stop) /api/calls/{id or Call-ID}/recording; POST /api/originate?from=EXT&to=NUMBER
+// (click-to-call: 202 with the call's id; the first extension rings, then the number).
 import { createHash, timingSafeEqual } from 'node:crypto';
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
@@ -81,6 +82,17 @@ export function startControlServer(options: ControlServerOptions): Promise<Contr
       const result = await source.reload();
       log.info({ ok: result.ok, errors: result.ok ? 0 : result.errors.length }, 'reload requested through the control API');
       return send(res, result.ok ? 200 : 422, result);
+    }
+    if (url.pathname === '/api/originate') {
+      if (req.method !== 'POST') return notAllowed(res, 'POST');
+      const from = url.searchParams.get('from');
+      const to = url.searchParams.get('to');
+      if (from === null || from === '') return send(res, 400, { error: 'from: the extension to ring first is missing' });
+      if (to === null || to === '') return send(res, 400, { error: 'to: the number to dial is missing' });
+      const started = source.originate(from, to);
+      if ('error' in started) return send(res, 400, started);
+      log.info({ from, to, id: started.id }, 'call originated through the control API');
+      return send(res, 202, started);
     }
     const recording = RECORDING_PATH.exec(url.pathname);
     if (recording !== null) return setRecording(req, res, recording[1]!);

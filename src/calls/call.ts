@@ -13,6 +13,7 @@ import type { CallBinding, CallMedia, CallStore } from './deps.js';
 import type { Log } from '../util/log.js';
 import type { DtmfMethod } from '../media/dtmf/digits.js';
 import type { PlaySource } from '../media/engine.js';
+import type { DtmfMode } from '../config/types.js';
 import { INFO_DURATION_MS, InfoDigitSender, infoContent, type CallDtmf } from './dtmf.js';
 import { FeatureCodes } from './feature-codes.js';
 import { Leg, UacLeg, type LegContext, type UasLeg } from './leg.js';
@@ -259,6 +260,16 @@ export class Call {
     this.#finish(unansweredStatus(status), reason);
   }
 
+  /**
+   * The extension rung next, when it is another than the call was routed to (an app hands the
+   * caller over): its phone's dtmf_mode shapes the offer, and its `record` starts the recording at
+   * the answer.
+   */
+  calleeSettings(s: { dtmfMode: DtmfMode; record: boolean }): void {
+    this.#media.setCalleeDtmfMode(s.dtmfMode);
+    if (s.record) this.#recording.recordFromAnswer();
+  }
+
   /** Why the last ring attempt got nobody (null before any, and after an answer). */
   get refusal(): Refusal | null {
     return this.#refusal;
@@ -387,6 +398,7 @@ export class Call {
     this.a.accept(body);
     this.#answeredByPbx = true;
     this.log.info({}, 'answered by the PBX');
+    this.#env.progress?.(this, 'confirmed');
     if (this.#lateOffer) {
       // Nothing can be played before the caller's ACK says which codec it takes.
       await Promise.race([new Promise<void>((resolve) => (this.#localAnswerWaiter = resolve)), this.whenEnded()]);

@@ -48,6 +48,8 @@ import { UasLeg, type Leg, type LegContext } from './leg.js';
 import { routeCall } from './route.js';
 import { ParkingLot } from './parking.js';
 import { blindTransfer, onRefer, parseReplaces, replaceDialog, type TransferHost } from './transfer.js';
+import { OriginatedCall, type OriginateRequest, type OriginateResult } from './originate.js';
+import { PbxError } from '../util/errors.js';
 
 export interface CallControlOptions {
   transactions: TransactionLayer;
@@ -118,6 +120,8 @@ export interface CallStateEvent {
   direction: 'initiator' | 'recipient';
   /** The other party's number and (for an extension) name. */
   remote: string;
+  /** The number the caller dialled (a DID for a trunk call, a group's number). */
+  dialled?: string;
   remoteName: string | null;
   state: CallProgress;
 }
@@ -127,6 +131,9 @@ export class CallControl extends EventEmitter<CallControlEvents> {
   readonly #env: CallEnv;
   readonly #calls = new Map<string, Call>();
   readonly #legs = new Map<string, { leg: Leg; call: Call }>();
+  /** Calls the PBX started (originate), and their legs by dialog. */
+  readonly #originated = new Map<string, OriginatedCall>();
+  readonly #originatedLegs = new Map<string, { leg: Leg; call: OriginatedCall }>();
   /** The caller side of each call by Call-ID and From tag: an INVITE seen again is no new call. */
   readonly #invites = new Map<string, Call>();
   readonly #parking = new ParkingLot();
@@ -341,6 +348,11 @@ export class CallControl extends EventEmitter<CallControlEvents> {
       call.refuse(busy ? 486 : 480, busy ? 'busy-limit' : 'not-registered');
       return busy ? 'busy' : 'not-registered';
     }
+    const one = new Set(targets.map((t) => t.ext)).size === 1 ? targets[0]!.ext : null;
+    if (one !== null && one !== call.parties.callee) {
+      const ext = routing.config.extensions.get(one);
+      call.calleeSettings({ dtmfMode: ext?.dtmf_mode ?? 'auto', record: ext?.record === true });
+    }
     const to = options.to ?? (call.answeredByPbx && exts.length === 1 ? exts[0]! : call.parties.to);
     return call.dial(targets, this.#forkHeaders(call, to, routing), options.ringTimeoutMs ?? this.#env.ringTimeoutMs);
   }
@@ -362,9 +374,11 @@ export class CallControl extends EventEmitter<CallControlEvents> {
   #progress(call: Call, state: CallProgress): void {
     const { from, to, callee } = call.parties;
     const name = (ext: string): string | null => this.#opts.getRouting().config.extensions.get(ext)?.name ?? null;
-    const base = { callId: call.a.callId, state };
+    const base = { callId: call.a.callId, state, dialled: to };
     try {
-      this.emit('state', { ...base, id: `${call.id}-a`, extension: from, direction: 'initiator', remote: to, remoteName: callee == null ? null : name(callee) });
+      // A caller the PBX answered (an IVR, a queue) is in a confirmed dialog while apps ring others.
+      const callerSettled = call.answeredByPbx && (state === 'trying' || state === 'early');
+      if (!callerSettled) this.emit('state', { ...base, id: `${call.id}-a`, extension: from, direction: 'initiator', remote: to, remoteName: callee == null ? null : name(callee) });
       if (callee != null) this.emit('state', { ...base, id: `${call.id}-b`, extension: callee, direction: 'recipient', remote: from, remoteName: name(from) });
     } catch (err) {
       call.log.error({ err }, 'a call state listener failed');
@@ -382,7 +396,13 @@ export class CallControl extends EventEmitter<CallControlEvents> {
 
   #inDialog(st: ServerTransaction, toTag: string): void {
     const req = st.request;
-    const entry = this.#legs.get(dialogKey(req.headers.get('call-id') ?? '', toTag));
+    const key = dialogKey(req.headers.get('call-id') ?? '', toTag);
+    const originated = this.#originatedLegs.get(key);
+    if (originated !== undefined) {
+      originated.call.onRequest(originated.leg, st);
+      return;
+    }
+    const entry = this.#legs.get(key);
     if (entry === undefined || (entry.leg.dialog !== null && entry.leg.dialog.remoteTag !== tagOf(req.headers.get('from')))) {
       st.respond(withLength(responseTo(req, 481)));
       return;
@@ -392,7 +412,13 @@ export class CallControl extends EventEmitter<CallControlEvents> {
 
   /** An ACK outside any transaction: the ACK for a 2xx we sent. Returns false when it matched no dialog. */
   handleAck(ack: SipRequest): boolean {
-    const entry = this.#legs.get(dialogKey(ack.headers.get('call-id') ?? '', tagOf(ack.headers.get('to'))));
+    const key = dialogKey(ack.headers.get('call-id') ?? '', tagOf(ack.headers.get('to')));
+    const originated = this.#originatedLegs.get(key);
+    if (originated !== undefined) {
+      originated.call.onAck(originated.leg, ack);
+      return true;
+    }
+    const entry = this.#legs.get(key);
     if (entry === undefined) return false;
     entry.call.onAck(entry.leg, ack);
     return true;
@@ -400,7 +426,8 @@ export class CallControl extends EventEmitter<CallControlEvents> {
 
   /** A response no transaction matched: a retransmitted 2xx of a callee; its ACK is sent again. */
   handleStrayResponse(res: SipResponse): boolean {
-    const entry = this.#legs.get(dialogKey(res.headers.get('call-id') ?? '', tagOf(res.headers.get('from'))));
+    const key = dialogKey(res.headers.get('call-id') ?? '', tagOf(res.headers.get('from')));
+    const entry = this.#legs.get(key) ?? this.#originatedLegs.get(key);
     if (entry === undefined) return false;
     entry.leg.receiveStrayResponse(res);
     return true;
@@ -408,7 +435,7 @@ export class CallControl extends EventEmitter<CallControlEvents> {
 
   /** The media engine saw no RTP on a leg for rtp.timeout seconds: the call is hung up. */
   rtpTimeout(legId: string): void {
-    for (const call of this.#calls.values()) {
+    for (const call of [...this.#calls.values(), ...this.#originated.values()]) {
       if (call.ownsMedia(legId)) {
         call.log.warn({ legId }, 'no RTP received; hanging up');
         void call.hangup('rtp-timeout');
@@ -441,14 +468,65 @@ export class CallControl extends EventEmitter<CallControlEvents> {
     for (const call of this.#calls.values()) if (call.recordFailed(recordingId)) return;
   }
 
+  /**
+   * Starts a call from the PBX: rings extension `first`, and once it answered dials `then` (an
+   * extension, or a dialplan number that leads to one) and bridges the two (originate.ts). Resolves
+   * when the second party answered or the attempt ended. The first party must be an extension.
+   */
+  async originate(request: OriginateRequest): Promise<{ id: string; result: OriginateResult }> {
+    const routing = this.#opts.getRouting();
+    const config = routing.config;
+    if (!this.#accepting) return { id: '', result: 'failed' };
+    const problem = this.originateProblem(request);
+    if (problem !== null) throw new PbxError(problem.code, problem.message);
+    const thenDest = routing.resolve(request.then) as { kind: 'extension'; ext: string };
+    const id = request.id ?? randomUUID();
+    const log = this.#opts.log.child({ originate: id });
+    const env = {
+      ...this.#env,
+      attach: (leg: Leg, call: OriginatedCall) => this.#originatedLegs.set(leg.key, { leg, call }),
+      detach: (leg: Leg) => {
+        if (this.#originatedLegs.get(leg.key)?.leg === leg) this.#originatedLegs.delete(leg.key);
+      },
+      ended: (call: OriginatedCall) => this.#originated.delete(call.id),
+    };
+    const call = new OriginatedCall(env, id, { from: request.first, to: request.then }, log, config.rtp.address, {
+      offered: config.rtp.codecs,
+      transcodable: this.#opts.media.transcodable,
+      dtmf: { caller: dtmfModeOf(routing, request.first), callee: dtmfModeOf(routing, thenDest.ext) },
+    });
+    this.#originated.set(id, call);
+    const domain = config.sip.domain;
+    const name = request.callerId ?? request.then;
+    const targets = (ext: string): DialTarget[] => this.#opts.registrar.lookup(ext).map((b) => ({ ...b, ext }));
+    log.info({ first: request.first, then: request.then }, 'originating a call');
+    const result = await call.run(
+      targets(request.first),
+      { from: `${quote(name)} <sip:${request.then}@${domain}>`, to: `<sip:${request.first}@${domain}>`, maxForwards: 70 },
+      () => targets(thenDest.ext),
+      { from: `${quote(config.extensions.get(request.first)!.name || request.first)} <sip:${request.first}@${domain}>`, to: `<sip:${request.then}@${domain}>`, maxForwards: 70 },
+      request.ringTimeoutMs ?? this.#env.ringTimeoutMs,
+    );
+    return { id, result };
+  }
+
+  /** Why originate(request) would be refused at once (the field named), or null. */
+  originateProblem(request: OriginateRequest): { code: string; field: 'from' | 'to'; message: string } | null {
+    const routing = this.#opts.getRouting();
+    if (!routing.config.extensions.has(request.first)) return { code: 'PBX_ERR_ORIGINATE_FIRST', field: 'from', message: `${request.first} is not an extension` };
+    if (routing.resolve(request.then)?.kind !== 'extension') return { code: 'PBX_ERR_ORIGINATE_THEN', field: 'to', message: `${request.then} does not lead to an extension` };
+    return null;
+  }
+
   list(): CallInfo[] {
-    return [...this.#calls.values()].map((c) => c.info());
+    return [...this.#calls.values(), ...this.#originated.values()].map((c) => c.info());
   }
 
   /** Stops taking new calls (503) and ends the calls in progress; resolves when their BYEs are done. */
   async shutdown(): Promise<void> {
     this.#accepting = false;
     const byes = [...this.#calls.values()].map((c) => c.hangup('shutdown', 503));
+    for (const c of this.#originated.values()) byes.push(c.hangup('shutdown'));
     let timer: NodeJS.Timeout | undefined;
     const grace = new Promise<void>((resolve) => {
       timer = setTimeout(resolve, SHUTDOWN_GRACE_MS);
@@ -464,7 +542,9 @@ export class CallControl extends EventEmitter<CallControlEvents> {
     this.#closed = true;
     this.#accepting = false;
     for (const call of [...this.#calls.values()]) void call.hangup('pbx-closed', 503);
+    for (const call of [...this.#originated.values()]) void call.hangup('pbx-closed');
     this.#legs.clear();
+    this.#originatedLegs.clear();
     this.#invites.clear();
   }
 }

@@ -185,7 +185,8 @@ export class MediaSession {
     if (caller === null) return null;
     const callee = this.#legs.callee;
     const fwd = attempt(() => offerForward(caller, { address: this.#address, port: callee.port }, this.#codecs.offered, this.#codecs.transcodable));
-    return fwd === null ? null : this.#send(callee, fwd.sdp);
+    if (fwd === null) return null;
+    return this.#send(callee, this.#eventsAllowed('callee') ? fwd.sdp : withoutTelephoneEvent(fwd.sdp));
   }
 
   /**
@@ -252,6 +253,11 @@ export class MediaSession {
     const mine = this.#remoteOf('caller');
     const theirs = other.#remoteOf('caller');
     if (mine !== null && theirs !== null) this.#setRemote(this.#legs.caller.legId, mine, theirs);
+  }
+
+  /** The dtmf_mode of the callee rung next (a hand-over to another extension than the call was routed to). */
+  setCalleeDtmfMode(mode: DtmfMode): void {
+    this.#dtmf.callee = mode;
   }
 
   /** Whether a side's phone may negotiate telephone-event: not when it takes digits by INFO or in-band. */

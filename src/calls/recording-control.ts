@@ -41,7 +41,7 @@ export const RECORDING_ERRORS = {
 type State = 'off' | 'on' | 'paused' | 'failed' | 'closed';
 
 export class RecordingControl {
-  readonly #plan: CallRecording | null;
+  #plan: CallRecording | null;
   readonly #media: RecordingMedia;
   readonly #log: Log;
   #state: State = 'off';
@@ -70,6 +70,11 @@ export class RecordingControl {
   /** Whether config asks for the recording from the answer on. */
   get fromAnswer(): boolean {
     return this.#plan?.fromAnswer ?? false;
+  }
+
+  /** The callee rung next asks for recording (its extension's `record`). */
+  recordFromAnswer(): void {
+    if (this.#plan !== null) this.#plan = { ...this.#plan, fromAnswer: true };
   }
 
   /**

@@ -118,6 +118,17 @@ async function record(file: string, action: 'start' | 'stop', call: string, json
   out(json ? JSON.stringify([info], null, 2) + '\n' : recordingText(info));
 }
 
+/** `pbx originate EXT NUMBER`: click-to-call from the command line. */
+async function originate(file: string, from: string, to: string, json: boolean): Promise<void> {
+  const config = configOrFail(file);
+  if (config === null) return;
+  const reply = await ask(config, 'POST', `/api/originate?from=${encodeURIComponent(from)}&to=${encodeURIComponent(to)}`);
+  if (reply === null) return;
+  if (reply.status !== 202) return fail(`the PBX refused to originate (${reply.status}): ${errorOf(reply.body)}`, EXIT_BAD_INPUT);
+  const id = (reply.body as { id: string }).id;
+  out(json ? JSON.stringify({ id }, null, 2) + '\n' : `ringing ${from}, then dialling ${to} (call ${id})\n`);
+}
+
 function isoTime(value: string): string {
   if (!/^\d{4}-\d\d-\d\d/.test(value) || Number.isNaN(Date.parse(value))) {
     throw new InvalidArgumentError('expected an ISO 8601 time such as 2026-01-31 or 2026-01-31T08:00:00Z');
@@ -159,6 +170,11 @@ function program(): Command {
   configOption(cli.command('calls').description('calls in progress'))
     .option('--json', 'machine-readable output')
     .action((o: { config: string; json?: boolean }) => show<CallInfo[]>(o.config, '/api/calls', o.json === true, callsText));
+  configOption(cli.command('originate').description('click-to-call: ring extension FROM, then dial TO once it answers'))
+    .argument('<from>', 'the extension that rings first')
+    .argument('<to>', 'the number dialled once it answered (an extension or a dialplan number leading to one)')
+    .option('--json', 'machine-readable output')
+    .action((from: string, to: string, o: { config: string; json?: boolean }) => originate(o.config, from, to, o.json === true));
   configOption(cli.command('record').description('start or stop recording a call in progress (its id or Call-ID from pbx calls)'))
     .addArgument(new Argument('<action>', 'start or stop').choices(['start', 'stop']))
     .argument('<call>', 'the call: ID or Call-ID as pbx calls shows them')

@@ -198,6 +198,7 @@ function build(raw: RawConfig, file: string): Config {
       raw.parking === null
         ? null
         : { number: raw.parking.number, slots: parkingSlots(raw.parking.slots) as string[], timeout: raw.parking.timeout, fallback: raw.parking.fallback },
+    webhooks: raw.webhooks.map((w) => ({ url: w.url, secret: w.secret, events: [...w.events] })),
   };
   addImplicitConferences(config);
   return config;

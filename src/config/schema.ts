@@ -3,6 +3,7 @@
 import { isIP } from 'node:net';
 import * as v from 'valibot';
 import { TONE_COUNTRIES } from '../media/tones.js';
+import { WEBHOOK_EVENTS } from './webhooks.js';
 import { didYouMean } from './suggest.js';
 import { parseHostPort, parseListenSpec, parsePortRange } from './listen.js';
 import { CALLER_PATTERN } from './callers.js';
@@ -284,6 +285,12 @@ const parking = v.nullable(
   }),
 );
 
+const webhook = mapping({
+  url: v.pipe(text, v.regex(/^https?:\/\/[^\s/]+/, (i) => `a webhook url is http:// or https:// and a host, not "${i.input}"`)),
+  secret: v.pipe(text, v.minLength(16, 'a webhook secret needs at least 16 characters (it keys the HMAC signature)')),
+  events: v.optional(v.array(v.picklist(WEBHOOK_EVENTS, (i) => `unknown webhook event ${i.received}; expected one of ${WEBHOOK_EVENTS.join(', ')}`)), [...WEBHOOK_EVENTS]),
+});
+
 const conference = v.nullable(mapping({ pin: v.optional(v.nullable(pin), null) }));
 
 export const ConfigSchema = mapping({
@@ -378,6 +385,7 @@ export const ConfigSchema = mapping({
   callers: v.optional(callers, {}),
   features: v.optional(features, {}),
   parking: v.optional(parking, null),
+  webhooks: v.optional(v.array(webhook), []),
 });
 
 export type RawConfig = v.InferOutput<typeof ConfigSchema>;

@@ -2,6 +2,7 @@
 // everything not in the contract has a default so that the example config in the contract starts as is.
 import type { ListenSpec } from '../sip/transport/types.js';
 import type { DialledFeatureName } from './feature-numbers.js';
+import type { WebhookEvent } from './webhooks.js';
 
 export interface ExtensionConfig {
   number: string;
@@ -221,6 +222,8 @@ export interface Config {
   callers: CallersConfig;
   features: FeaturesConfig;
   parking: ParkingConfig | null;
+  /** HTTP callbacks for CRMs (src/webhooks/): url, HMAC secret, the events sent. */
+  webhooks: Array<{ url: string; secret: string; events: WebhookEvent[] }>;
 }
 
 /** A routing target, compiled from a destination string. */

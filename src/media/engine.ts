@@ -265,7 +265,7 @@ export class MediaEngine extends EventEmitter<MediaEngineEvents> {
           resolve();
           return;
         }
-        this.#onMessage(msg);
+        this.#onMessage(msg, index);
       });
       worker.on('error', (e) => {
         clearTimeout(timer);
@@ -301,7 +301,7 @@ export class MediaEngine extends EventEmitter<MediaEngineEvents> {
     this.emit('worker-exit', slot.index, error);
   }
 
-  #onMessage(msg: WorkerReply | WorkerEvent): void {
+  #onMessage(msg: WorkerReply | WorkerEvent, worker: number): void {
     if ('event' in msg) {
       if (msg.event === 'rtp-timeout') {
         this.#log?.warn({ ...msg.info }, 'no RTP received: timeout');
@@ -320,6 +320,8 @@ export class MediaEngine extends EventEmitter<MediaEngineEvents> {
         this.#recordings.delete(msg.recordingId);
         this.#log?.warn({ recordingId: msg.recordingId, err: msg.error }, 'recording stopped');
         this.emit('record-failed', msg.recordingId, new PbxError('PBX_ERR_MEDIA_RECORD', msg.error));
+      } else if (msg.event === 'opus-complexity') {
+        this.#log?.info({ worker, complexity: msg.complexity, tickMs: Number(msg.tickMs.toFixed(1)) }, 'media worker load: Opus encoder complexity changed');
       }
       return;
     }

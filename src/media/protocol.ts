@@ -130,4 +130,6 @@ export type WorkerEvent =
   | { event: 'dtmf'; legId: string; digit: string; method: DtmfMethod }
   | { event: 'play-done'; legId: string; playId: number; reason: PlayEnd; error: string | null }
   | { event: 'talking'; room: string; legId: string; talking: boolean }
-  | { event: 'record-failed'; recordingId: string; error: string };
+  | { event: 'record-failed'; recordingId: string; error: string }
+  /** The worker's Opus encoders now run at `complexity` (pipeline/complexity-governor.ts); tickMs: the mean tick work that moved it. */
+  | { event: 'opus-complexity'; complexity: number; tickMs: number };

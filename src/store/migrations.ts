@@ -60,4 +60,16 @@ export const MIGRATIONS: readonly string[] = [
    CREATE INDEX voicemail_mailbox ON voicemail (mailbox, folder, created_ms);`,
   // The path a call took through apps ("ivr:main>1002"; null: straight to its destination).
   `ALTER TABLE cdr ADD COLUMN path TEXT;`,
+  `CREATE TABLE webhook_outbox (
+     seq        INTEGER PRIMARY KEY AUTOINCREMENT,
+     url        TEXT    NOT NULL,
+     event      TEXT    NOT NULL,
+     body       TEXT    NOT NULL,
+     attempts   INTEGER NOT NULL,
+     next_ms    INTEGER NOT NULL,
+     state      TEXT    NOT NULL,
+     created_ms INTEGER NOT NULL,
+     last_error TEXT
+   );
+   CREATE INDEX webhook_outbox_due ON webhook_outbox (state, next_ms);`,
 ];

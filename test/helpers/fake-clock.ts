@@ -31,6 +31,11 @@ export class FakeClock implements Clock {
     return this.#pending.length;
   }
 
+  /** Moves time forward by ms without firing anything, as when the thread was not running (a stall). */
+  jump(ms: number): void {
+    this.#now += ms;
+  }
+
   /** Moves time forward by ms, firing every timer due on the way (including ones they start). */
   advance(ms: number): void {
     const end = this.#now + ms;
@@ -39,7 +44,7 @@ export class FakeClock implements Clock {
       for (const p of this.#pending) if (p.at <= end && (next === null || p.at < next.at || (p.at === next.at && p.id < next.id))) next = p;
       if (next === null) break;
       this.#pending = this.#pending.filter((p) => p !== next);
-      this.#now = next.at;
+      this.#now = Math.max(this.#now, next.at);
       next.fn();
     }
     this.#now = end;

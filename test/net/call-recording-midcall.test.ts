@@ -48,6 +48,7 @@ async function setup(t: Test, yaml = ''): Promise<Setup> {
     cdr: (q) => pbx.store.listCdr(q),
     reload: async () => ({ ok: true }),
     setRecording: (call, on) => pbx.calls.setRecording(call, on),
+    originate: () => ({ error: 'not in this test' }),
   };
   const server = await startControlServer({ host: '127.0.0.1', port: 0, token: TOKEN, source, log: quietLog });
   t.teardown(() => server.close());

@@ -60,6 +60,7 @@ async function fakePbx(t: Test, reload: Awaited<ReturnType<ControlSource['reload
     cdr: (q) => (cdrQueries.push(q), [CDR, CDR_QUALITY]),
     reload: async () => reload,
     setRecording: async () => ({ ok: false as const, refusal: 'unknown-call' as const, error: 'no such call' }),
+    originate: () => ({ error: 'not in this test' }),
   };
   const log = createLogger({ level: 'error', destination: new Writable({ write: (_c, _e, done) => done() }) });
   const server = await startControlServer({ host: '127.0.0.1', port: 0, token: 'cli-token', source, log });

@@ -13,6 +13,7 @@ const CDR: CdrRow = { id: 'r1', call_id: 'x@y', from: '1001', to: '1002', status
 
 function fakeSource() {
   const cdrQueries: unknown[] = [];
+  const originated: Array<[string, string]> = [];
   let reloadResult: { ok: true } | { ok: false; errors: string[] } = { ok: true };
   const source: ControlSource = {
     status: () => STATUS,
@@ -21,8 +22,9 @@ function fakeSource() {
     cdr: (q) => (cdrQueries.push(q), [CDR]),
     reload: async () => reloadResult,
     setRecording: async () => ({ ok: false as const, refusal: 'unknown-call' as const, error: 'no such call' }),
+    originate: (from: string, to: string) => (originated.push([from, to]), from === '1001' ? { id: 'o1' } : { error: `from: ${from} is not an extension` }),
   };
-  return { source, cdrQueries, refuseReloads: (errors: string[]) => (reloadResult = { ok: false, errors }) };
+  return { source, cdrQueries, originated, refuseReloads: (errors: string[]) => (reloadResult = { ok: false, errors }) };
 }
 
 async function start(t: Test) {
@@ -93,4 +95,18 @@ t.test('close is safe to call twice and frees the port', async (t) => {
   await Promise.all([server.close(), server.close()]);
   await server.close();
   await t.rejects(fetch(`http://127.0.0.1:${server.port}/api/status`));
+});
+
+t.test('POST /api/originate starts a click-to-call (202 with its id); a missing or bad field is 400 naming it', async (t) => {
+  const api = await start(t);
+  const ok = await api.call('/api/originate?from=1001&to=1002', { method: 'POST' });
+  t.same(ok, { status: 202, type: 'application/json; charset=utf-8', body: { id: 'o1' } });
+  t.same(api.originated, [['1001', '1002']]);
+  t.match((await api.call('/api/originate?to=1002', { method: 'POST' })).body, { error: /^from: / });
+  t.match((await api.call('/api/originate?from=1001', { method: 'POST' })).body, { error: /^to: / });
+  const bad = await api.call('/api/originate?from=9999&to=1002', { method: 'POST' });
+  t.equal(bad.status, 400);
+  t.match(bad.body, { error: 'from: 9999 is not an extension' });
+  t.equal((await api.call('/api/originate?from=1001&to=1002')).status, 405, 'GET is not allowed');
+  t.equal((await api.call('/api/originate?from=1001&to=1002', { method: 'POST' }, 'wrong')).status, 401);
 });

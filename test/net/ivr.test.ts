@@ -1,6 +1,7 @@
 // IVR menus over real UDP on 127.0.0.1: the PBX answers, plays the menu, hears RFC 4733 and
 // in-band digits, and hands the caller over to an extension (ringback, then two-way audio), to a
 // nested menu, to the default on timeout and after invalid input, or hangs up.
+import { existsSync } from 'node:fs';
 import t, { type Test } from 'tap';
 import { goertzel, sine } from '../helpers/audio.js';
 import { concat, dtmfTone, silence } from '../helpers/dtmf-audio.js';
@@ -224,4 +225,29 @@ t.test('a caller offering no codec the PBX can play to gets 488 from the menu', 
   t.equal(res.status, 488);
   caller.ackNon2xx(invite, res);
   t.match(await cdrFor(pbx, callIdOf(invite)), { status: 'failed', reason: 'no-common-codec' });
+});
+
+t.test("an extension the menu hands over to brings its own settings: record and dtmf_mode", async (t) => {
+  const own = await startPbx({ ivr: MENUS, recorded: ['1001'], dtmfModes: { '1001': 'info' } });
+  t.teardown(() => own.close());
+  const caller = await phone(t, own, '1002');
+  const alice = await phone(t, own, '1001');
+  const ep = await RtpEndpoint.open({ name: 'PCMU', payloadType: 0, clockRate: 8000, dtmfPayloadType: 101 });
+  t.teardown(() => ep.close());
+  const invite = await caller.dial('500', sdpFor(ep.port, CODECS));
+  const ok = await caller.final(invite);
+  const dialog = caller.dialogFromUac(invite, ok);
+  caller.inDialog(dialog, 'ACK', undefined, dialog.cseq);
+  await ep.sendDigit(1, sdpMedia(ok.body).port);
+  const inv = await alice.request('INVITE');
+  t.notMatch(inv.body.toString(), /telephone-event/, "1001 takes digits by INFO: it is offered no telephone-event");
+  const calleeEp = await RtpEndpoint.open({ name: 'PCMU', payloadType: 0, clockRate: 8000, dtmfPayloadType: null });
+  t.teardown(() => calleeEp.close());
+  alice.reply(inv, 200, 'calleetag', sdpFor(calleeEp.port, [[0, 'PCMU']]));
+  await alice.request('ACK');
+  await twoWayAudio(t, { ep, to: sdpMedia(ok.body) }, { ep: calleeEp, to: sdpMedia(inv.body) });
+  await hangUp(caller, { dialog, callId: callIdOf(invite), pbxMedia: sdpMedia(ok.body), ep }, alice);
+  const row = await cdrFor(own, callIdOf(invite));
+  t.match(row, { status: 'answered', path: 'ivr:main>1001' });
+  t.ok(row.recording !== null && existsSync(row.recording), `1001's record: true recorded the call (${row.recording})`);
 });

@@ -7,6 +7,7 @@ import t from 'tap';
 import { tempDir } from '../helpers/temp-dir.js';
 import { writeSilenceWav } from '../helpers/wav-file.js';
 import { answeredCall, hangUp, phone } from './helpers/flows.js';
+import { sdpFor } from './helpers/phone.js';
 import { startPbx, type TestPbx } from './helpers/pbx.js';
 import { bodyOf, Subscriber } from './helpers/subscriber.js';
 
@@ -140,6 +141,27 @@ t.test('BLF: a dialog subscription to 1002 sees early, confirmed and terminated 
   t.match(ended, /<state>terminated<\/state>/);
   t.equal((await blf.refresh(0)).status, 200);
   t.notMatch(bodyOf(await blf.notify()), /<dialog /, 'an ended dialog is shown once, then forgotten');
+});
+
+t.test('BLF: a caller in the IVR shows as confirmed (in a call), not idle', async (t) => {
+  const carol = await phone(t, pbx, '1003');
+  const alice = await phone(t, pbx, '1001');
+  const blf = new Subscriber(carol, 'dialog', 'sip:1001@pbx.test');
+  t.equal((await blf.subscribe(300, [['Accept', 'application/dialog-info+xml']])).status, 200);
+  await blf.notify();
+  const invite = await alice.dial('500', sdpFor(alice.rtpPort));
+  const ok = await alice.final(invite);
+  t.equal(ok.status, 200, 'the IVR answered');
+  const dialog = alice.dialogFromUac(invite, ok);
+  alice.inDialog(dialog, 'ACK', undefined, dialog.cseq);
+  const bodies: string[] = [];
+  for (let i = 0; i < 5 && !/<state>confirmed</.test(bodies.at(-1) ?? ''); i++) bodies.push(bodyOf(await blf.notify()));
+  t.match(bodies.at(-1), /direction="initiator">[\s\S]*<state>confirmed<\/state>/, '1001 is in a call while the menu plays');
+  const bye = alice.inDialog(dialog, 'BYE');
+  t.equal((await alice.final(bye)).status, 200);
+  t.match(bodyOf(await blf.notify()), /<state>terminated<\/state>/);
+  t.equal((await blf.refresh(0)).status, 200);
+  await blf.notify();
 });
 
 t.test('presence: open with the phone registered, on the phone during a call', async (t) => {

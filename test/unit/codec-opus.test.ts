@@ -291,6 +291,30 @@ t.test('expectLoss sizes the in-band FEC: none at 0% (smaller packets), FEC agai
   decoder.close();
 });
 
+t.test('setComplexity changes the encoder between frames: packets as from an encoder made at that complexity', async (t) => {
+  const speech = speechLike(16000, 2);
+  const encodeAll = (c: OpusCodec): string[] => {
+    const out = new Uint8Array(OPUS_MAX_PACKET);
+    const packets: string[] = [];
+    for (let k = 0; k < 50; k++) packets.push(Buffer.from(out.subarray(0, c.encode(speech.subarray(k * 320, k * 320 + 320), out))).toString('hex'));
+    return packets;
+  };
+  const lowered = new OpusCodec({ binding: 'native', sampleRate: 16000, complexity: 3 });
+  lowered.setComplexity(0);
+  t.equal(lowered.complexity, 0);
+  const made0 = new OpusCodec({ binding: 'native', sampleRate: 16000, complexity: 0 });
+  const made3 = new OpusCodec({ binding: 'native', sampleRate: 16000, complexity: 3 });
+  const a = encodeAll(lowered);
+  t.same(a, encodeAll(made0), 'lowered to 0: the packets of an encoder made at 0');
+  t.notSame(a, encodeAll(made3), 'and not those of complexity 3');
+  lowered.setComplexity(3);
+  t.equal(encodeAll(lowered).length, 50, 'raised again mid-stream, it goes on encoding');
+  t.throws(() => lowered.setComplexity(11), { code: 'PBX_ERR_MEDIA_ARGUMENT' });
+  t.throws(() => lowered.setComplexity(1.5), { code: 'PBX_ERR_MEDIA_ARGUMENT' });
+  for (const c of [lowered, made0, made3]) c.close();
+  t.throws(() => lowered.setComplexity(1), { code: 'PBX_ERR_MEDIA_CLOSED' });
+});
+
 t.test('through the jitter buffer as a decoded leg reads it: a dropped RTP packet is recovered from FEC', async (t) => {
   const packets = packetsOf(speechLike(16000, 2), { binding: 'native', sampleRate: 16000, packetLossPercent: 20 });
   const dropped = new Set([12, 30, 31, 47, 64, 83]);

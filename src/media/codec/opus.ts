@@ -97,6 +97,7 @@ export class OpusCodec implements AudioCodec {
   #heard = false;
   /** The loss the encoder's FEC is sized for, percent. */
   #loss = 0;
+  #complexity: number;
 
   constructor(o: OpusOptions = {}) {
     const bitrate = o.bitrate ?? 32000;
@@ -126,7 +127,24 @@ export class OpusCodec implements AudioCodec {
     state.encoderCtl(OPUS_SET_INBAND_FEC, 1);
     state.encoderCtl(OPUS_SET_PACKET_LOSS_PERC, loss);
     this.#loss = loss;
+    this.#complexity = complexity;
     this.#state = state;
+  }
+
+  /** The encoder's complexity now (0..10). */
+  get complexity(): number {
+    return this.#complexity;
+  }
+
+  /** Changes the encoder's complexity between frames (OPUS_SET_COMPLEXITY): a worker under load lowers it. */
+  setComplexity(complexity: number): void {
+    const state = this.#open();
+    if (!Number.isInteger(complexity) || complexity < 0 || complexity > 10) {
+      throw new PbxError('PBX_ERR_MEDIA_ARGUMENT', `Opus complexity must be 0..10, got ${complexity}`);
+    }
+    if (complexity === this.#complexity) return;
+    this.#complexity = complexity;
+    state.encoderCtl(OPUS_SET_COMPLEXITY, complexity);
   }
 
   encode(pcm: Int16Array, out: Uint8Array): number {

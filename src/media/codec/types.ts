@@ -26,6 +26,8 @@ export interface AudioCodec {
    * is lost. Codecs without FEC have no such method.
    */
   expectLoss?(percent: number): void;
+  /** Encoder complexity 0..10, lowered when a worker is loaded (Opus); codecs without the knob have no such method. */
+  setComplexity?(complexity: number): void;
   /** Forgets all codec state (a new stream starts). */
   reset(): void;
   /** Frees what the codec holds; safe to call twice. */

@@ -102,6 +102,11 @@ export class DecodedLeg {
     return this.#decodedFrame;
   }
 
+  /** The complexity of the leg's encoder, for a codec that has the knob (Opus; others ignore it). */
+  setEncoderComplexity(complexity: number): void {
+    if (!this.#closed) this.#tx.setComplexity?.(complexity);
+  }
+
   /** A packet from the phone (already counted and latched by the relay). */
   receive(msg: Buffer): void {
     if (this.#closed) return;
@@ -178,6 +183,11 @@ export class DecodedLeg {
     leg.rtpSent++;
     leg.rtpBytesSent += length;
     s.advance(this.#tx.timestampStep);
+  }
+
+  /** `frames` ticks passed without a frame (the clock skipped them after a stall): the RTP timestamp moves on over them. */
+  skipFrames(frames: number): void {
+    this.sender.advance(this.#tx.timestampStep * frames);
   }
 
   #silence(): Int16Array {

@@ -9,6 +9,9 @@
 // Digits: RFC 4733 events come from the relay of every leg, decoded or not (telephoneEvent()),
 // in-band digits from decoded legs; each is reported once and reaches the bridged leg in the
 // method that leg negotiated, unless that leg gets its digits by SIP INFO (call control sends those).
+// The Opus encoders' complexity follows the worker's load: each tick's work is timed and
+// complexity-governor.ts lowers it (3 -> 1 -> 0) while ticks take too much of the 20 ms.
+import { performance } from 'node:perf_hooks';
 import { PbxError } from '../../util/errors.js';
 import { codecSampleRate } from '../codec/index.js';
 import { Player, type PlayItem } from '../player.js';
@@ -21,6 +24,7 @@ import { toneSet, type ToneSet } from '../tones.js';
 import { rtpHeaderLength, rtpTimestamp } from '../rtp.js';
 import { readWav } from '../wav.js';
 import { DecodedLeg, INTERNAL_FRAME, INTERNAL_RATE } from './decoded-leg.js';
+import { ComplexityGovernor, type ComplexityGovernorOptions } from './complexity-governor.js';
 import { isDigit } from './digit-sender.js';
 import { MediaClock } from './media-clock.js';
 import { Room, WIDE_RATE, type RoomMember } from './room.js';
@@ -96,6 +100,8 @@ interface LegMedia {
 export interface PipelineOptions {
   /** The minimum RTCP report interval of decoded legs, ms (RFC 3550 6.2: 5000); tests shorten it. */
   rtcpIntervalMs?: number;
+  /** How tick work lowers the Opus encoders' complexity (complexity-governor.ts); tests shorten its windows. */
+  complexity?: ComplexityGovernorOptions;
 }
 
 function fail(code: string, message: string): never {
@@ -124,8 +130,9 @@ export class Pipeline {
   readonly #rooms = new Map<string, Room>();
   readonly #recordings = new Map<string, Recording>();
   readonly #prompts = new Map<string, PlayItem>();
-  readonly #clock = new MediaClock((now) => this.#tick(now));
+  readonly #clock = new MediaClock((now, _due, skipped) => this.#tick(now, skipped));
   readonly #rtcpIntervalMs: number | undefined;
+  readonly #governor: ComplexityGovernor;
   /** The decoded legs, walked every tick (rebuilt when a leg changes mode). */
   #decoded: LegMedia[] = [];
   /** Something changed during a tick (a play ended, digits were sent): modes are looked at again. */
@@ -144,6 +151,7 @@ export class Pipeline {
   ) {
     this.#legs = legs;
     this.#rtcpIntervalMs = options.rtcpIntervalMs;
+    this.#governor = new ComplexityGovernor(options.complexity);
     this.#needDgram = needDgram;
     this.#post = post;
     this.#tones = toneSet(toneCountry);
@@ -397,6 +405,7 @@ export class Pipeline {
     if (!(m.leg instanceof Leg)) return false;
     const d = DecodedLeg.create(m.leg, m.codec!, asked, this.#rtcpIntervalMs);
     if (d === null) return true;
+    d.setEncoderComplexity(this.#governor.complexity);
     m.decoded = d;
     m.leg.decoded = d;
     for (const digit of m.pendingDigits) d.digitSender.add(digit);
@@ -419,8 +428,10 @@ export class Pipeline {
     else this.#clock.stop();
   }
 
-  #tick(now: number): void {
+  #tick(now: number, skipped: number): void {
     const list = this.#decoded;
+    // Frames the clock skipped after a stall were never sent: the streams' timestamps show the gap.
+    if (skipped > 0) for (let i = 0; i < list.length; i++) list[i]!.decoded!.skipFrames(skipped);
     for (let i = 0; i < list.length; i++) this.#pull(list[i]!, now);
     for (const room of this.#rooms.values()) room.mix();
     for (const r of this.#recordings.values()) this.#record(r);
@@ -435,6 +446,14 @@ export class Pipeline {
       this.#dirty = false;
       this.refresh();
     }
+    if (this.#governor.observe(performance.now() - now)) this.#setComplexity();
+  }
+
+  /** The governor moved: every decoded leg's encoder follows, and the change is logged once. */
+  #setComplexity(): void {
+    const complexity = this.#governor.complexity;
+    for (const m of this.#media.values()) m.decoded?.setEncoderComplexity(complexity);
+    this.#post({ event: 'opus-complexity', complexity, tickMs: this.#governor.lastMeanMs });
   }
 
   #pull(m: LegMedia, now: number): void {

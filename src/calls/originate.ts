@@ -1,0 +1,288 @@
+// A call the PBX starts itself (click-to-call, a queue's callback, a missed call called back):
+// it rings an extension first with the PBX's own offer, and once someone there answers, it rings
+// the second party with an offer built from the first's codec (the first hears ringback), then
+// bridges the two. Both sides are UAC legs; the media session's "caller" side faces the first
+// party. One CDR row per call: from = the first party, to = the number dialled second, path
+// "originate"; answered once the second party answered, else missed/busy/failed.
+import type { CallInfo } from '../api/control-types.js';
+import type { SipRequest, SipResponse } from '../sip/message.js';
+import type { ServerTransaction } from '../sip/transaction/types.js';
+import type { CdrRow } from '../store/types.js';
+import type { Log } from '../util/log.js';
+import type { CallEnv, DialTarget, ForkHeaders } from './call.js';
+import { UacLeg, type Leg } from './leg.js';
+import { MediaSession, type CodecPolicy, type Side } from './media-session.js';
+import { betterFinal, secondsBetween } from './outcome.js';
+
+/** What originate() is asked: ring `first` (an extension), then dial `then` once it answered. */
+export interface OriginateRequest {
+  first: string;
+  then: string;
+  /** How long each party rings (default: CallControl's ring timeout). */
+  ringTimeoutMs?: number;
+  /** The display name the first party sees (default: the number dialled second). */
+  callerId?: string;
+  /** The call's id (default: a new UUID). */
+  id?: string;
+}
+
+export type OriginateResult = 'answered' | 'first-busy' | 'first-no-answer' | 'then-failed' | 'failed';
+
+/** What an originated call needs from CallControl: CallEnv, plus its legs registered for in-dialog requests. */
+export interface OriginateEnv extends Omit<CallEnv, 'attach' | 'ended' | 'dtmf' | 'progress'> {
+  attach(leg: Leg, call: OriginatedCall): void;
+  detach(leg: Leg): void;
+  ended(call: OriginatedCall): void;
+}
+
+/** One round of forks: the first 2xx wins, the others are cancelled; null when nobody answered. */
+interface Round {
+  forks: UacLeg[];
+  best: number;
+  timer: unknown;
+  done(leg: UacLeg | null): void;
+}
+
+export class OriginatedCall {
+  readonly id: string;
+  readonly log: Log;
+  readonly startedAt: number;
+  readonly parties: { from: string; to: string };
+  answeredAt: number | null = null;
+  readonly #env: OriginateEnv;
+  readonly #media: MediaSession;
+  readonly #forks: UacLeg[] = [];
+  #round: Round | null = null;
+  /** The answered legs: the first party, then the second. */
+  #first: UacLeg | null = null;
+  #second: UacLeg | null = null;
+  #ended = false;
+
+  constructor(env: OriginateEnv, id: string, parties: { from: string; to: string }, log: Log, rtpAddress: string, codecs: CodecPolicy) {
+    this.#env = env;
+    this.id = id;
+    this.parties = parties;
+    this.log = log;
+    this.startedAt = env.clock.now();
+    this.#media = new MediaSession(env.engine, rtpAddress, id, log, codecs);
+  }
+
+  get ended(): boolean {
+    return this.#ended;
+  }
+
+  /** As `pbx calls` shows it: ringing until the second party answered. */
+  info(): CallInfo {
+    const now = this.#env.clock.now();
+    return {
+      id: this.id,
+      call_id: this.#first?.callId ?? this.#forks[0]?.callId ?? this.id,
+      from: this.parties.from,
+      to: this.parties.to,
+      state: this.#ended ? 'ending' : this.answeredAt === null ? 'ringing' : 'answered',
+      started_at: new Date(this.startedAt).toISOString(),
+      answered_at: this.answeredAt === null ? null : new Date(this.answeredAt).toISOString(),
+      duration_s: secondsBetween(this.startedAt, now),
+      recording: false,
+    };
+  }
+
+  ownsMedia(legId: string): boolean {
+    return this.#media.owns(legId);
+  }
+
+  /**
+   * Rings `first` (its contacts, From showing `firstFork`), then `then` once it answered; resolves
+   * with how far it got. The call goes on after 'answered' until either side hangs up.
+   */
+  async run(first: readonly DialTarget[], firstFork: ForkHeaders, then: () => readonly DialTarget[], thenFork: ForkHeaders, ringTimeoutMs: number): Promise<OriginateResult> {
+    try {
+      await this.#media.open();
+    } catch (err) {
+      this.log.error({ err }, 'media legs could not be opened');
+      this.#finish('failed', 'media-unavailable');
+      return 'failed';
+    }
+    if (first.length === 0) {
+      this.#finish('failed', 'first-not-registered');
+      return 'first-no-answer';
+    }
+    const firstAnswer = await this.#ring(first, firstFork, this.#media.offerLocally(), ringTimeoutMs);
+    if (firstAnswer.leg === null) {
+      const busy = firstAnswer.best === 486 || firstAnswer.best >= 600;
+      this.#finish(busy ? 'busy' : 'missed', busy ? 'first-busy' : 'first-no-answer');
+      return busy ? 'first-busy' : 'first-no-answer';
+    }
+    if (!this.#media.acceptLocalAnswer(firstAnswer.leg.final?.body ?? Buffer.alloc(0))) {
+      this.log.warn({}, 'the first party answered with SDP the PBX cannot use');
+      return this.#hangUpEarly('first-sdp-unusable');
+    }
+    this.#first = firstAnswer.leg;
+    this.log.info({ first: this.parties.from }, 'first party answered; dialling the second');
+    const targets = then();
+    const offer = this.#media.handOverOffer();
+    if (targets.length === 0 || offer === null || this.#ended) return this.#hangUpEarly('then-unreachable');
+    this.#ringback(true);
+    const second = await this.#ring(targets, thenFork, offer, ringTimeoutMs);
+    this.#ringback(false);
+    if (second.leg === null || this.#ended) return this.#hangUpEarly(second.best === 0 ? 'then-no-answer' : `then-${second.best}`);
+    if (!this.#media.handOverAnswer(second.leg.final?.body ?? Buffer.alloc(0))) {
+      void second.leg.request('BYE');
+      return this.#hangUpEarly('then-sdp-unusable');
+    }
+    this.#second = second.leg;
+    this.answeredAt = this.#env.clock.now();
+    this.log.info({ to: this.parties.to }, 'originated call answered');
+    await this.#media.bridge().catch((err: unknown) => this.log.error({ err }, 'media bridge failed'));
+    return 'answered';
+  }
+
+  /** The second party could not be reached: the first is hung up, the call ends unanswered. */
+  #hangUpEarly(reason: string): OriginateResult {
+    if (this.#first !== null) void this.#first.request('BYE');
+    this.#finish('failed', reason);
+    return this.#first === null ? 'failed' : 'then-failed';
+  }
+
+  #ring(targets: readonly DialTarget[], fork: ForkHeaders, body: Buffer, timeoutMs: number): Promise<{ leg: UacLeg | null; best: number }> {
+    return new Promise((resolve) => {
+      const round: Round = { forks: [], best: 0, timer: null, done: () => undefined };
+      round.done = (leg) => {
+        if (this.#round !== round) return;
+        this.#round = null;
+        if (round.timer !== null) this.#env.clock.clearTimeout(round.timer);
+        for (const f of round.forks) if (f !== leg) f.cancel();
+        resolve({ leg, best: round.best });
+      };
+      this.#round = round;
+      for (const t of targets) {
+        const leg = new UacLeg(this.#env.legs, t.peer, {
+          requestUri: t.contact,
+          from: fork.from,
+          to: fork.to,
+          localContact: this.#env.contactFor(t.peer.transport),
+          maxForwards: fork.maxForwards,
+          body,
+          extraHeaders: [],
+          deferAck: false,
+        });
+        round.forks.push(leg);
+        this.#forks.push(leg);
+        this.#env.attach(leg, this);
+      }
+      for (const leg of round.forks) leg.start({ onProvisional: () => undefined, onFinal: (l, res) => this.#onFinal(round, l, res) });
+      round.timer = this.#env.clock.setTimeout(() => {
+        round.timer = null;
+        round.done(null);
+      }, timeoutMs);
+    });
+  }
+
+  #onFinal(round: Round, leg: UacLeg, res: SipResponse): void {
+    const ok = res.status >= 200 && res.status < 300;
+    if (this.#round !== round || this.#ended) {
+      if (ok) void leg.request('BYE');
+      this.#closeLeg(leg);
+      return;
+    }
+    if (ok) {
+      round.done(leg);
+      return;
+    }
+    this.#closeLeg(leg);
+    round.best = round.best === 0 ? res.status : betterFinal(round.best, res.status);
+    if (round.forks.every((f) => f.final !== null)) round.done(null);
+  }
+
+  #ringback(on: boolean): void {
+    const leg = this.#media.legId('caller');
+    if (leg === null) return;
+    const engine = this.#env.engine;
+    const done = on ? engine.tone?.(leg, 'ringback') : engine.stopPlay?.(leg);
+    done?.catch((err: unknown) => this.log.warn({ err, on }, 'ringback tone failed'));
+  }
+
+  onAck(leg: Leg, ack: SipRequest): void {
+    leg.receiveAck(ack);
+  }
+
+  /** A request in one of the call's dialogs: BYE ends it; a re-INVITE gets the PBX's last SDP. */
+  onRequest(leg: Leg, st: ServerTransaction): void {
+    const req = st.request;
+    if (leg.dialog === null || this.#ended || !leg.dialog.receiveRequest(req)) {
+      leg.answer(st, 481);
+      return;
+    }
+    switch (req.method) {
+      case 'BYE': {
+        leg.answer(st, 200);
+        const other = leg === this.#first ? this.#second : leg === this.#second ? this.#first : null;
+        if (other !== null) void other.request('BYE');
+        this.log.info({ side: leg === this.#first ? 'first' : 'second' }, 'hung up');
+        this.#round?.done(null);
+        this.#finish(this.answeredAt === null ? 'missed' : 'answered', leg === this.#first ? 'first-bye' : 'second-bye');
+        return;
+      }
+      case 'INVITE':
+      case 'UPDATE': {
+        const side: Side = leg === this.#first ? 'caller' : 'callee';
+        const last = this.#media.lastSent(side);
+        leg.answer(st, 200, last === null ? {} : { body: last });
+        return;
+      }
+      case 'OPTIONS':
+      case 'INFO':
+        leg.answer(st, 200);
+        return;
+      default:
+        leg.answer(st, 501);
+    }
+  }
+
+  /** Ends the call from the PBX side (shutdown, RTP timeout): BYE to answered legs, CANCEL to ringing ones. */
+  hangup(reason: string): Promise<void> {
+    if (this.#ended) return Promise.resolve();
+    const byes: Array<Promise<unknown>> = [];
+    for (const leg of [this.#first, this.#second]) if (leg !== null) byes.push(leg.request('BYE'));
+    this.#round?.done(null);
+    this.#finish(this.answeredAt === null ? 'missed' : 'answered', reason);
+    return Promise.all(byes).then(() => undefined);
+  }
+
+  #closeLeg(leg: UacLeg): void {
+    leg.close();
+    this.#env.detach(leg);
+  }
+
+  #finish(status: CdrRow['status'], reason: string): void {
+    if (this.#ended) return;
+    this.#ended = true;
+    for (const f of this.#forks) if (f.final !== null) this.#closeLeg(f);
+    this.#media.close();
+    const endedAt = this.#env.clock.now();
+    const row: CdrRow = {
+      id: this.id,
+      call_id: this.#first?.callId ?? this.#forks[0]?.callId ?? this.id,
+      from: this.parties.from,
+      to: this.parties.to,
+      status,
+      reason,
+      started_at: new Date(this.startedAt).toISOString(),
+      answered_at: this.answeredAt === null ? null : new Date(this.answeredAt).toISOString(),
+      ended_at: new Date(endedAt).toISOString(),
+      duration_s: secondsBetween(this.startedAt, endedAt),
+      billsec: this.answeredAt === null ? 0 : secondsBetween(this.answeredAt, endedAt),
+      recording: null,
+      quality: null,
+      path: 'originate',
+    };
+    this.log.info({ status: row.status, reason }, 'originated call ended');
+    try {
+      const pending = this.#env.store.insertCdr(row);
+      if (pending !== undefined) pending.catch((err: unknown) => this.log.error({ err }, 'CDR could not be written'));
+    } catch (err) {
+      this.log.error({ err }, 'CDR could not be written');
+    }
+    this.#env.ended(this);
+  }
+}

@@ -1,0 +1,46 @@
+// Webhook events (what a CRM subscribes to) and their JSON bodies. Every body has the same
+// envelope: { event, id, at, data }; `id` is unique per event and repeats on retries (receivers
+// de-duplicate by it).
+//   call.ringing   an extension's phone rings: data { call_id, from, to, extension } (`from` the
+//                  caller's number, `to` the number dialled: the DID of a trunk call), so a CRM
+//                  shows the caller's card while it rings
+//   call.answered  a person answered: the same fields
+//   call.ended     the call's CDR was committed: data = the CDR row (duration, billsec, status,
+//                  reason, path, recording)
+//   call.missed    the same CDR, for a call no person answered (sent besides call.ended)
+import { randomUUID } from 'node:crypto';
+import type { CallStateEvent } from '../calls/control.js';
+import type { WebhookEvent } from '../config/webhooks.js';
+import type { CdrRow } from '../store/types.js';
+
+
+export interface WebhookBody {
+  event: WebhookEvent;
+  id: string;
+  at: string;
+  data: Record<string, unknown>;
+}
+
+function envelope(event: WebhookEvent, at: number, data: Record<string, unknown>): WebhookBody {
+  return { event, id: randomUUID(), at: new Date(at).toISOString(), data };
+}
+
+/**
+ * The webhook of a call state change, or null when it is none: the side of the extension called
+ * ringing (early) or answering (confirmed). The caller's own side and other states are not sent.
+ */
+export function stateEvent(e: CallStateEvent, at: number): WebhookBody | null {
+  if (e.direction !== 'recipient') return null;
+  const data = { call_id: e.callId, from: e.remote, from_name: e.remoteName, to: e.dialled ?? e.extension, extension: e.extension };
+  if (e.state === 'early') return envelope('call.ringing', at, data);
+  if (e.state === 'confirmed') return envelope('call.answered', at, data);
+  return null;
+}
+
+/** The webhooks of a committed CDR row: call.ended, and call.missed when no person answered. */
+export function cdrEvents(row: CdrRow, at: number): WebhookBody[] {
+  const data = { ...row } as Record<string, unknown>;
+  const events = [envelope('call.ended', at, data)];
+  if (row.answered_at === null && row.status === 'missed') events.push(envelope('call.missed', at, data));
+  return events;
+}
