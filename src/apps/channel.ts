@@ -45,6 +45,7 @@ import type { Destination, Routing } from '../config/types.js';
 import type { PlaySource } from '../media/engine.js';
 import { musicOnHoldFiles, promptPath } from '../media/prompts.js';
 import type { TrunkService } from '../trunks/service.js';
+import type { ParkingLot } from '../calls/parking.js';
 import { PbxError } from '../util/errors.js';
 import type { Log } from '../util/log.js';
 import { NO_SERVICES, type AppServices } from './services.js';
@@ -351,6 +352,16 @@ export class Channel {
     await this.#digitOrEnd();
     this.#check();
     return this.#buffer.shift()!;
+  }
+
+  /** The calls parked in parking.slots. */
+  get parking(): ParkingLot {
+    return this.#host.parking;
+  }
+
+  /** The calls ringing extensions now, longest ringing first (for pickup). */
+  ringingCalls(): Call[] {
+    return this.#host.ringingCalls();
   }
 
   /** Rings extensions; see the header. */

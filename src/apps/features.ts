@@ -7,6 +7,7 @@ import type { GotoResult } from './goto.js';
 import { PHONE_SETTING_APPS } from './phone-settings.js';
 import { ownMailbox, runVoicemailMain } from './voicemail-main.js';
 import { queueAgent } from './queue-agent.js';
+import { pickup } from './pickup.js';
 
 export type FeatureApp = (ch: Channel, arg: string | null) => Promise<GotoResult>;
 
@@ -17,6 +18,8 @@ const APPS: Partial<Record<DialledFeatureName, FeatureApp>> = {
   queue_login: (ch, arg) => queueAgent(ch, arg, 'login'),
   queue_logout: (ch, arg) => queueAgent(ch, arg, 'logout'),
   queue_pause: (ch, arg) => queueAgent(ch, arg, 'pause'),
+  pickup: (ch) => pickup(ch, null),
+  pickup_directed: (ch, arg) => pickup(ch, arg),
 };
 
 /** The app of a dialled feature, or null when it is not built. */

@@ -18,6 +18,7 @@ import { NO_SERVICES, type AppServices } from './services.js';
 import { runVoicemail } from './voicemail.js';
 import { ownMailbox, runVoicemailMain } from './voicemail-main.js';
 import { outboundApp } from './outbound.js';
+import { park, retrieve } from './park.js';
 import { PbxError } from '../util/errors.js';
 
 /**
@@ -124,6 +125,10 @@ export async function goto(ch: Channel, dest: Destination): Promise<GotoResult> 
       }
       case 'outbound':
         return await outboundApp(ch, dest.number);
+      case 'park':
+        return await park(ch, goto);
+      case 'parked':
+        return await retrieve(ch, dest.slot);
       case 'hangup':
         ch.log.info({}, 'routed to hangup');
         await ch.hangup('hangup');

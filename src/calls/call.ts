@@ -12,6 +12,7 @@ import type { CdrRow } from '../store/types.js';
 import type { CallBinding, CallMedia, CallStore } from './deps.js';
 import type { Log } from '../util/log.js';
 import type { DtmfMethod } from '../media/dtmf/digits.js';
+import type { PlaySource } from '../media/engine.js';
 import type { DtmfMode } from '../config/types.js';
 import { INFO_DURATION_MS, InfoDigitSender, infoContent, type CallDtmf } from './dtmf.js';
 import { FeatureCodes } from './feature-codes.js';
@@ -20,6 +21,19 @@ import { MediaSession, type CodecPolicy, type Side } from './media-session.js';
 import { betterFinal, secondsBetween, unansweredStatus } from './outcome.js';
 import { RECORDING_ERRORS, RecordingControl, type CallRecording } from './recording-control.js';
 import { PbxError } from '../util/errors.js';
+
+/** The feature codes the digits of an answered call are matched against. */
+type InCallFeature = 'record_toggle' | 'blind_transfer' | 'park';
+
+/** The transfer feature codes in force (features.blind_transfer, features.park); null: off. */
+export interface TransferCodes {
+  blind_transfer: string | null;
+  park: string | null;
+}
+
+/** How long a pause ends the number typed after features.blind_transfer. */
+const TRANSFER_DIGIT_TIMEOUT_MS = 3000;
+const MAX_TRANSFER_DIGITS = 32;
 
 /** How long the CDR of an answered call waits for the media legs' quality figures. */
 const QUALITY_DEADLINE_MS = 250;
@@ -42,6 +56,10 @@ export interface CallEnv {
   dtmf(event: CallDtmf): void;
   /** The call rang, was answered or ended (for BLF and presence watchers). */
   progress?(call: Call, state: CallProgress): void;
+  /** A REFER in one of the call's answered dialogs (transfer.ts); without it REFER gets 501. */
+  refer?(call: Call, leg: Leg, st: ServerTransaction): void;
+  /** `leg`'s phone asked by feature code to transfer the other party to a number, or to park it. */
+  dtmfTransfer?(call: Call, leg: Leg, to: string | 'park'): void;
 }
 
 /** A call's progress in the words of RFC 4235 3.7.1 (dialog states). */
@@ -109,6 +127,8 @@ export class Call {
   readonly a: UasLeg;
   readonly parties: CallParties;
   readonly startedAt: number;
+  /** Who started the call (parties.from may change when a caller-side transfer swaps the sides). */
+  readonly #origin: string;
   readonly log: Log;
   state: CallInfo['state'] = 'routing';
   answeredAt: number | null = null;
@@ -116,13 +136,28 @@ export class Call {
   readonly #media: MediaSession;
   readonly #forks: UacLeg[] = [];
   #b: UacLeg | null = null;
+  /**
+   * The leg facing the media session's caller side: the caller's own, or after a caller-side
+   * transfer the callee's that stayed (the sides swap, see release()).
+   */
+  #caller: Leg;
+  /** Legs that left the call (transferors): their BYE is answered, nothing else of theirs reaches the call. */
+  readonly #released = new Set<Leg>();
+  /** The call whose caller side this call's caller side talks to (link()): there is no callee leg. */
+  #linkedTo: Call | null = null;
+  /** The extension (or number) of the last party release() let go: who transferred or parked the call. */
+  #transferor: string | null = null;
+  /** What is being played to released parties before dismiss() hangs them up (announce()). */
+  #announcing: Promise<void> = Promise.resolve();
   #offerInProgress = false;
   /** The caller's INVITE had no SDP: the callee's 2xx holds the offer, the caller's ACK the answer. */
   #lateOffer = false;
   #ended = false;
   readonly #recording: RecordingControl;
-  /** The feature codes pressed during the answered call (features.record_toggle). */
-  readonly #features: FeatureCodes<'record_toggle'> | null;
+  /** The feature codes pressed during the answered call (features.record_toggle, blind_transfer, park). */
+  readonly #features: FeatureCodes<InCallFeature> | null;
+  /** The number typed after features.blind_transfer, by one side: '#' or a pause ends it. */
+  #typing: { side: Side; digits: string; timer: unknown } | null = null;
   /** The PBX sent the caller its own 200 (an app answered): no person has answered yet. */
   #answeredByPbx = false;
   /** The ring attempt in progress (Call.dial), if any. */
@@ -154,17 +189,23 @@ export class Call {
     rtpAddress: string,
     codecs: CodecPolicy,
     recording: CallRecording | null = null,
+    transferCodes: TransferCodes = { blind_transfer: null, park: null },
   ) {
     this.#env = env;
     this.id = id;
     this.a = a;
+    this.#caller = a;
     this.parties = parties;
+    this.#origin = parties.from;
     this.log = log;
     this.startedAt = env.clock.now();
     this.#media = new MediaSession(env.engine, rtpAddress, id, log, codecs);
     this.#recording = new RecordingControl(recording, this.#media, log);
-    const toggle = recording?.toggle ?? null;
-    this.#features = toggle === null ? null : new FeatureCodes(new Map([[toggle, 'record_toggle' as const]]), () => env.clock.now());
+    const codes = new Map<string, InCallFeature>();
+    if (recording?.toggle != null) codes.set(recording.toggle, 'record_toggle');
+    if (transferCodes.blind_transfer !== null) codes.set(transferCodes.blind_transfer, 'blind_transfer');
+    if (transferCodes.park !== null) codes.set(transferCodes.park, 'park');
+    this.#features = codes.size === 0 ? null : new FeatureCodes(codes, () => env.clock.now());
     env.attach(a, this);
     a.st.oncancel = () => this.#onCallerCancel();
     a.onAckTimeout = () => {
@@ -176,6 +217,11 @@ export class Call {
   /** True once the call has ended (its CDR is on its way). */
   get ended(): boolean {
     return this.#ended;
+  }
+
+  /** False once a caller-side transfer left the callee as the call's caller side (release()). */
+  get callerIsOriginal(): boolean {
+    return this.#caller === this.a;
   }
 
   /** True when the caller got a 200 from the PBX itself (answerLocally). */
@@ -222,7 +268,7 @@ export class Call {
     return {
       id: this.id,
       call_id: this.a.callId,
-      from: this.parties.from,
+      from: this.#origin,
       to: this.parties.to,
       state: this.state,
       started_at: new Date(this.startedAt).toISOString(),
@@ -501,7 +547,8 @@ export class Call {
     }
     this.#b = leg;
     this.state = 'answered';
-    this.answeredAt = this.#env.clock.now();
+    // A transferred call keeps the instant a person first answered it.
+    this.answeredAt ??= this.#env.clock.now();
     this.#env.progress?.(this, 'confirmed');
     this.log.info({ contact: leg.invite.uri }, 'hand-over answered');
     const callerLeg = this.#media.legId('caller');
@@ -563,6 +610,12 @@ export class Call {
       leg.answer(st, 500, { headers: [['Retry-After', '1']] });
       return;
     }
+    if (this.#released.has(leg)) {
+      // A transferor that left: its BYE is answered, anything else in its dialog is over.
+      leg.answer(st, req.method === 'BYE' ? 200 : 481);
+      if (req.method === 'BYE') this.#drop(leg);
+      return;
+    }
     switch (req.method) {
       case 'BYE': {
         // The 200 goes once the CDR is committed: a call whose BYE was answered survives kill -9.
@@ -584,6 +637,10 @@ export class Call {
       case 'OPTIONS':
         leg.answer(st, 200);
         return;
+      case 'REFER':
+        if (this.#env.refer === undefined || this.state !== 'answered' || this.#b === null) leg.answer(st, this.#env.refer === undefined ? 501 : 403);
+        else this.#env.refer(this, leg, st);
+        return;
       default:
         leg.answer(st, 501);
     }
@@ -602,7 +659,7 @@ export class Call {
     }
     leg.answer(st, 200);
     if (content.kind === 'other') return;
-    const side: Side | null = leg === this.a ? 'caller' : leg === this.#b ? 'callee' : null;
+    const side: Side | null = leg === this.#caller ? 'caller' : leg === this.#b ? 'callee' : null;
     if (side !== null) this.#digit(side, content.dtmf.digit, 'info', content.dtmf.durationMs);
   }
 
@@ -620,7 +677,53 @@ export class Call {
     this.#env.dtmf({ callId: this.id, side, digit, method, durationMs });
     if (side === 'caller') this.onCallerDigit?.(digit);
     this.#forwardDigit(side, digit, method, durationMs);
-    if (this.state === 'answered' && this.#features?.press(side, digit) === 'record_toggle') this.#toggleRecording(side);
+    if (this.state !== 'answered') return;
+    if (this.#typing?.side === side) {
+      this.#typed(digit);
+      return;
+    }
+    const feature = this.#features?.press(side, digit) ?? null;
+    if (feature === 'record_toggle') this.#toggleRecording(side);
+    else if (feature === 'park') this.#transferBy(side, 'park');
+    else if (feature === 'blind_transfer') {
+      this.log.info({ side }, 'blind transfer code pressed; waiting for the number');
+      this.#typing = { side, digits: '', timer: null };
+      this.#armTyping();
+    }
+  }
+
+  /** A digit of the number typed after features.blind_transfer: '#' ends it, as does a pause. */
+  #typed(digit: string): void {
+    const typing = this.#typing!;
+    if (digit === '#') {
+      if (typing.digits !== '') this.#endTyping();
+      return;
+    }
+    typing.digits += digit;
+    if (typing.digits.length >= MAX_TRANSFER_DIGITS) this.#endTyping();
+    else this.#armTyping();
+  }
+
+  #armTyping(): void {
+    const typing = this.#typing!;
+    if (typing.timer !== null) this.#env.clock.clearTimeout(typing.timer);
+    typing.timer = this.#env.clock.setTimeout(() => this.#endTyping(), TRANSFER_DIGIT_TIMEOUT_MS);
+  }
+
+  #endTyping(): void {
+    const typing = this.#typing;
+    if (typing === null) return;
+    this.#typing = null;
+    if (typing.timer !== null) this.#env.clock.clearTimeout(typing.timer);
+    if (typing.digits === '') this.log.info({ side: typing.side }, 'no number typed after the transfer code');
+    else this.#transferBy(typing.side, typing.digits);
+  }
+
+  /** A feature code asked to transfer (or park) the party facing the other side of `side`. */
+  #transferBy(side: Side, to: string | 'park'): void {
+    const leg = side === 'caller' ? this.#caller : this.#b;
+    if (this.#ended || this.state !== 'answered' || leg === null) return;
+    this.#env.dtmfTransfer?.(this, leg, to);
   }
 
   /**
@@ -642,7 +745,7 @@ export class Call {
   #infoSender(side: Side): InfoDigitSender {
     const existing = this.#infoOut[side];
     if (existing !== null) return existing;
-    const leg = side === 'caller' ? this.a : this.#b!;
+    const leg = side === 'caller' ? this.#caller : this.#b!;
     const sender = new InfoDigitSender(
       (body, contentType) => leg.request('INFO', { body, contentType }),
       (status) => this.log.info({ side, status }, 'a DTMF INFO was refused'),
@@ -653,7 +756,7 @@ export class Call {
 
   /** Returns the CDR commit when the BYE ended the call. */
   #onBye(leg: Leg): Promise<void> | undefined {
-    if (leg === this.a) {
+    if (leg === this.#caller) {
       if (this.state === 'answered') {
         this.log.info({}, 'caller hung up');
         void this.#b?.request('BYE');
@@ -668,7 +771,7 @@ export class Call {
     }
     if (leg === this.#b) {
       this.log.info({}, 'callee hung up');
-      void this.a.request('BYE');
+      void this.#caller.request('BYE');
       return this.#finish('answered', 'callee-bye');
     }
     if (leg instanceof UacLeg) leg.cancel();
@@ -682,12 +785,16 @@ export class Call {
    */
   async #passOffer(leg: Leg, st: ServerTransaction): Promise<void> {
     const req = st.request;
-    const to = leg === this.a ? this.#b : leg === this.#b ? this.a : null;
+    const to = leg === this.#caller ? this.#b : leg === this.#b ? this.#caller : null;
+    if (to === null && leg === this.#caller && this.#linkedTo !== null && !this.#offerInProgress) {
+      this.#answerLinkedOffer(leg, st);
+      return;
+    }
     if (to === null || this.state !== 'answered' || this.#offerInProgress) {
       leg.answer(st, 491, { headers: [['Retry-After', '1']] });
       return;
     }
-    const from: Side = leg === this.a ? 'caller' : 'callee';
+    const from: Side = leg === this.#caller ? 'caller' : 'callee';
     if (req.body.length === 0) {
       const last = this.#media.lastSent(from);
       leg.answer(st, 200, last === null ? {} : { body: last });
@@ -731,12 +838,12 @@ export class Call {
     const byes: Array<Promise<unknown>> = [];
     if (this.state === 'answered') {
       this.log.info({ reason }, 'hanging up both sides');
-      byes.push(this.a.request('BYE'));
+      byes.push(this.#caller.request('BYE'));
       if (this.#b !== null) byes.push(this.#b.request('BYE'));
       byes.push(Promise.resolve(this.#finish('answered', reason)));
     } else if (this.#answeredByPbx) {
       this.log.info({ reason }, this.answeredAt === null ? 'hanging up a call no person answered' : 'hanging up a call an app answered');
-      byes.push(this.a.request('BYE'));
+      byes.push(this.#caller.request('BYE'));
       byes.push(Promise.resolve(this.#finish(this.answeredAt === null ? 'missed' : 'answered', reason)));
     } else {
       this.log.info({ reason, status }, 'ending a call that was not answered');
@@ -745,6 +852,151 @@ export class Call {
       byes.push(Promise.resolve(this.#finish(unansweredStatus(status), reason)));
     }
     return Promise.all(byes).then(() => undefined);
+  }
+
+  /**
+   * `leg` (a transferor) leaves the answered call; it is kept only to answer its BYE (dismiss()
+   * sends ours). The party that stays goes on as the caller side, the sides swapping when the
+   * caller is the one leaving, with no callee: held by the PBX for a hand-over (dial(): it hears
+   * ringback) or a link to another call (link()). False when the call is not answered with both
+   * parties, or `leg` is not one of them.
+   */
+  release(leg: Leg): boolean {
+    const stays = leg === this.#caller ? this.#b : leg === this.#b ? this.#caller : null;
+    if (this.#ended || this.state !== 'answered' || this.#offerInProgress || stays === null) return false;
+    this.#env.progress?.(this, 'terminated');
+    this.#transferor = leg === this.#caller ? this.parties.from : (this.parties.callee ?? this.parties.to);
+    if (leg === this.#caller) {
+      this.#media.swapSides();
+      this.parties.from = this.parties.callee ?? this.parties.to;
+    }
+    this.parties.callee = null;
+    this.#caller = stays;
+    this.#b = null;
+    this.#released.add(leg);
+    this.#infoOut.caller = null;
+    this.#infoOut.callee = null;
+    this.#answeredByPbx = true;
+    this.#lateOffer = false;
+    this.state = 'routing';
+    const legId = this.#media.legId('caller');
+    if (legId !== null) this.#env.engine.unbridge?.(legId).catch((err: unknown) => this.log.warn({ err }, 'media leg could not be unbridged'));
+    this.log.info({ stays: this.parties.from }, 'a party left the call (transfer)');
+    return true;
+  }
+
+  /** Who the last release() let go (the transferor, the parker); null when nobody left the call. */
+  get transferor(): string | null {
+    return this.#transferor;
+  }
+
+  /**
+   * Plays to the party release() let go, whose media leg stays open until dismiss() hangs it up
+   * once this ends (the parking slot is read out to the parker). Never rejects.
+   */
+  announce(items: readonly PlaySource[]): Promise<void> {
+    const legId = this.#media.legId('callee');
+    const engine = this.#env.engine;
+    if (legId === null || engine.play === undefined || this.#released.size === 0) return Promise.resolve();
+    const done = engine.play(legId, items).then(
+      () => undefined,
+      (err: unknown) => this.log.warn({ err }, 'announcement to the released party failed'),
+    );
+    this.#announcing = done;
+    return done;
+  }
+
+  /** Hangs up a leg release() let go (BYE unless it sent its own), after any announcement to it. */
+  dismiss(leg: Leg): void {
+    if (!this.#released.has(leg)) return;
+    void this.#announcing.then(() => leg.request('BYE')).then(() => this.#drop(leg));
+  }
+
+  #drop(leg: Leg): void {
+    this.#released.delete(leg);
+    leg.close();
+    this.#env.detach(leg);
+  }
+
+  /** The extensions the call is ringing now (its round of dial()); empty when it rings nobody. */
+  get ringing(): string[] {
+    return this.#attempt === null || this.#ended ? [] : [...new Set(this.#attempt.exts.values())];
+  }
+
+  /**
+   * Another phone takes the ringing call (pickup): the forks are cancelled, the PBX answers a
+   * caller still waiting, and the call waits for link(). The app that rang gets 'answered' (it is
+   * done). False when the call rings nobody any more or the caller is gone.
+   */
+  async pickUp(): Promise<boolean> {
+    const h = this.#attempt;
+    if (h === null || this.#ended) return false;
+    this.#attempt = null;
+    if (h.timer !== null) this.#env.clock.clearTimeout(h.timer);
+    for (const f of h.forks) f.cancel();
+    if (!h.early) this.#ringback(false);
+    this.log.info({ ringing: [...new Set(h.exts.values())] }, 'picked up');
+    const ok = h.early ? await this.answerLocally() : !this.#ended;
+    h.resolve(ok ? 'answered' : 'caller-gone');
+    return ok;
+  }
+
+  /**
+   * Links the caller sides of two calls that have no callee (released by a transfer, picked up,
+   * answered by the PBX): their media legs are bridged across the calls (through a two-party room
+   * when they sit on different media workers), both go on as answered calls, and when either
+   * ends the other is hung up. False when either cannot be linked (ended, has a callee).
+   */
+  static async link(x: Call, y: Call): Promise<boolean> {
+    const lx = x.#media.legId('caller');
+    const ly = y.#media.legId('caller');
+    if (x === y || x.#ended || y.#ended || x.#b !== null || y.#b !== null || x.#attempt !== null || y.#attempt !== null || lx === null || ly === null) return false;
+    for (const [c, other] of [[x, y], [y, x]] as const) {
+      c.#linkedTo = other;
+      c.state = 'answered';
+      c.answeredAt ??= c.#env.clock.now();
+      c.#env.progress?.(c, 'confirmed');
+      c.onCallerDigit = null;
+      void other.whenEnded().then(() => c.hangup('linked-party-gone'));
+    }
+    const engine = x.#env.engine;
+    try {
+      await Promise.all([engine.stopPlay?.(lx), engine.stopPlay?.(ly)]);
+      x.#media.linkTo(y.#media);
+      y.#media.linkTo(x.#media);
+      try {
+        await engine.bridge(lx, ly);
+      } catch (err) {
+        if (!(err instanceof PbxError && err.code === 'PBX_ERR_MEDIA_BRIDGE') || engine.join === undefined) throw err;
+        // The legs sit on different media workers: a room of two (which moves a leg over) joins them.
+        await Promise.all([engine.unbridge?.(lx), engine.unbridge?.(ly)]);
+        const room = `link-${x.id}`;
+        await engine.join(room, lx);
+        await engine.join(room, ly);
+      }
+    } catch (err) {
+      x.log.error({ err, with: y.id }, 'linked calls could not be bridged; hanging up');
+      void x.hangup('link-failed');
+      return false;
+    }
+    x.log.info({ with: y.id }, 'linked to another call');
+    y.log.info({ with: x.id }, 'linked to another call');
+    return true;
+  }
+
+  /** A re-INVITE or UPDATE from a linked party: the PBX answers it itself (hold, resume, a new codec). */
+  #answerLinkedOffer(leg: Leg, st: ServerTransaction): void {
+    const req = st.request;
+    const body = req.body.length === 0 ? this.#media.lastSent('caller') : this.#media.answerLocally(req.body);
+    if (body === null) {
+      leg.answer(st, 488, { headers: [warning('no common codec: the PBX answers with PCMU, PCMA, G722, opus or L16')] });
+      return;
+    }
+    leg.answer(st, 200, { body });
+    const other = this.#linkedTo;
+    if (other === null) return;
+    this.#media.linkTo(other.#media);
+    other.#media.linkTo(this.#media);
   }
 
   #closeLeg(leg: UacLeg): void {
@@ -829,9 +1081,15 @@ export class Call {
     if (status === 'missed' && this.#voicemailLeft) status = 'voicemail';
     this.state = 'ending';
     if (this.#attempt !== null) this.#endAttempt(this.#attempt, 'caller-gone', null);
+    if (this.#typing?.timer != null) this.#env.clock.clearTimeout(this.#typing.timer);
+    this.#typing = null;
     const endedAt = this.#env.clock.now();
     this.a.close();
     this.#env.detach(this.a);
+    for (const leg of this.#released) {
+      void leg.request('BYE');
+      this.#drop(leg);
+    }
     for (const f of this.#forks) {
       // A fork still waiting for its final response stays open: a late 2xx gets its ACK and BYE.
       if (f.final !== null || f === this.#b) this.#closeLeg(f);
@@ -839,7 +1097,7 @@ export class Call {
     const row: CdrRow = {
       id: this.id,
       call_id: this.a.callId,
-      from: this.parties.from,
+      from: this.#origin,
       to: this.parties.to,
       status,
       reason,

@@ -48,6 +48,8 @@ import { callerIdOf } from './caller-id.js';
 import { displayName, uriUser } from './headers.js';
 import { UasLeg, type Leg, type LegContext } from './leg.js';
 import { routeCall } from './route.js';
+import { ParkingLot } from './parking.js';
+import { blindTransfer, onRefer, parseReplaces, replaceDialog, type TransferHost } from './transfer.js';
 import { OriginatedCall, type OriginateRequest, type OriginateResult } from './originate.js';
 import { PbxError } from '../util/errors.js';
 import { inboundDestination } from '../trunks/inbound.js';
@@ -94,6 +96,10 @@ export interface CallHost {
   readonly settings: CallSettings | null;
   /** The PBX's outside lines (outbound calls), when it has any. */
   readonly trunks?: TrunkService;
+  /** The calls ringing extensions now (Call.ringing), longest ringing first: what a pickup can take. */
+  ringingCalls(): Call[];
+  /** The calls parked in parking.slots. */
+  readonly parking: ParkingLot;
 }
 
 export interface DialOptions {
@@ -146,6 +152,7 @@ export class CallControl extends EventEmitter<CallControlEvents> {
   readonly #originatedLegs = new Map<string, { leg: Leg; call: OriginatedCall }>();
   /** The caller side of each call by Call-ID and From tag: an INVITE seen again is no new call. */
   readonly #invites = new Map<string, Call>();
+  readonly #parking = new ParkingLot();
   #accepting = true;
   #closed = false;
   /** The free-space guard of recordings, rebuilt when data_dir or recording.min_free_mb change. */
@@ -185,6 +192,42 @@ export class CallControl extends EventEmitter<CallControlEvents> {
         }
       },
       progress: (call, state) => this.#progress(call, state),
+      refer: (call, leg, st) => onRefer(call, leg, st, this.#transfers),
+      dtmfTransfer: (call, leg, to) => {
+        const number = to === 'park' ? (this.#opts.getRouting().config.parking?.number ?? null) : to;
+        if (number === null) call.log.info({}, 'park code pressed but parking is not configured');
+        else blindTransfer(call, leg, number, this.#transfers);
+      },
+    };
+  }
+
+  /** What transfers (transfer.ts) need: dialogs by their tags, routing, carrying a call on. */
+  readonly #transfers: TransferHost = {
+    dialog: (callId, localTag, remoteTag) => {
+      const entry = this.#legs.get(dialogKey(callId, localTag));
+      if (entry === undefined) return null;
+      const peerTag = entry.leg.dialog?.remoteTag ?? (entry.leg instanceof UasLeg ? entry.leg.remoteTag : '');
+      return peerTag === remoteTag ? entry : null;
+    },
+    resolve: (number) => this.#opts.getRouting().resolve(number),
+    carry: (call, dest) => {
+      const routing = this.#opts.getRouting();
+      this.#opts.start(call, dest, this.#hostFor(routing, call));
+    },
+  };
+
+  /** What the apps carrying `call` get (inCall counts the extension's calls other than `call`). */
+  #hostFor(routing: Routing, call: Call | null = null): CallHost {
+    return {
+      routing,
+      media: this.#opts.media,
+      now: () => this.#opts.wallClock?.() ?? this.#env.clock.now(),
+      dial: (c, exts, options) => this.#dial(c, typeof exts === 'string' ? [exts] : exts, routing, options ?? {}),
+      inCall: (ext) => this.#activeCallsOf(ext, call) > 0,
+      settings: this.#opts.settings ?? null,
+      ...(this.#opts.trunks === undefined ? {} : { trunks: this.#opts.trunks }),
+      ringingCalls: () => [...this.#calls.values()].filter((c) => c.ringing.length > 0),
+      parking: this.#parking,
     };
   }
 
@@ -286,6 +329,7 @@ export class CallControl extends EventEmitter<CallControlEvents> {
         },
       },
       this.#recordingFor(routing, user, number, dest, callId),
+      routing.config.features,
     );
     this.#calls.set(call.id, call);
     this.#invites.set(inviteKey(req), call);
@@ -305,6 +349,12 @@ export class CallControl extends EventEmitter<CallControlEvents> {
       call.fail(483, 'too-many-hops');
       return;
     }
+    if (req.headers.get('replaces') !== null) {
+      const replaces = parseReplaces(req.headers.get('replaces'));
+      if (replaces === null) call.fail(400, 'replaces-malformed', [['Warning', '399 tspbx "Replaces: callid;to-tag=...;from-tag=..."']]);
+      else await replaceDialog(call, replaces, this.#transfers);
+      return;
+    }
     if (route !== null && route.steps.length > 0) log.info({ to: number, route: route.steps.join('; ') }, 'routed');
     if (route?.kind === 'reject') {
       call.fail(route.status, route.reason);
@@ -315,15 +365,7 @@ export class CallControl extends EventEmitter<CallControlEvents> {
       call.fail(404, 'unknown-number');
       return;
     }
-    this.#opts.start(call, dest, {
-      routing,
-      media: this.#opts.media,
-      now: () => this.#opts.wallClock?.() ?? this.#env.clock.now(),
-      dial: (c, exts, options) => this.#dial(c, typeof exts === 'string' ? [exts] : exts, routing, options ?? {}),
-      inCall: (ext) => this.#activeCallsOf(ext, call) > 0,
-      settings: this.#opts.settings ?? null,
-      ...(this.#opts.trunks === undefined ? {} : { trunks: this.#opts.trunks }),
-    });
+    this.#opts.start(call, dest, this.#hostFor(routing, call));
   }
 
   /** See CallHost.dial. */
@@ -367,7 +409,7 @@ export class CallControl extends EventEmitter<CallControlEvents> {
     const req = call.a.st.request;
     const user = call.parties.from;
     const domain = routing.config.sip.domain;
-    const callerName = displayName(req.headers.get('from')) || routing.config.extensions.get(user)?.name || '';
+    const callerName = (call.callerIsOriginal ? displayName(req.headers.get('from')) : '') || routing.config.extensions.get(user)?.name || '';
     const maxForwards = Number.parseInt(req.headers.get('max-forwards') ?? '70', 10);
     return {
       from: `${callerName === '' ? '' : `${quote(callerName)} `}<sip:${user}@${domain}>`,
@@ -391,7 +433,7 @@ export class CallControl extends EventEmitter<CallControlEvents> {
   }
 
   /** Calls the extension is in (as caller, or as the callee rung or talking), `except` one. */
-  #activeCallsOf(ext: string, except: Call): number {
+  #activeCallsOf(ext: string, except: Call | null): number {
     let n = 0;
     for (const call of this.#calls.values()) {
       if (call !== except && (call.parties.from === ext || (call.parties.callee ?? call.parties.to) === ext)) n++;

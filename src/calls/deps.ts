@@ -39,6 +39,10 @@ export interface CallMedia {
   /** The codec the leg's phone speaks; legs bridged with different codecs are transcoded. */
   setCodec(legId: string, codec: LegCodecSpec): Promise<unknown>;
   bridge(a: string, b: string): Promise<unknown>;
+  /** Ends the leg's bridge (it relays nothing until bridged again). */
+  unbridge?(legId: string): Promise<unknown>;
+  /** Puts the leg into a conference room (moving it to the room's media worker when it is unbridged). */
+  join?(room: string, legId: string): Promise<unknown>;
   closeLeg(legId: string): Promise<unknown>;
   /**
    * Records the legs (caller left, callee right) to a WAV; resolves with the recording's id.

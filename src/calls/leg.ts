@@ -10,7 +10,7 @@ import type { Clock, ClientTransaction, ServerTransaction, Timers, TransactionLa
 import { cseqNumber } from './headers.js';
 
 /** The methods a leg accepts in its dialog (RFC 3261 20.5). */
-const ALLOW = 'INVITE, ACK, CANCEL, BYE, OPTIONS, INFO, UPDATE';
+const ALLOW = 'INVITE, ACK, CANCEL, BYE, OPTIONS, INFO, UPDATE, REFER';
 
 export interface LegContext {
   transactions: TransactionLayer;

@@ -52,10 +52,11 @@ export class MediaSession {
   readonly #log: Log;
   readonly #legs: Record<Side, LegMedia>;
   readonly #codecs: CodecPolicy;
+  /** Each side's dtmf_mode (swapped with the sides). */
+  readonly #dtmf: Record<Side, DtmfMode>;
   /** The offer waiting for its answer, and the side that made it. */
   #pendingOffer: { from: Side; sdp: Sdp } | null = null;
   #closed = false;
-  #calleeMode: DtmfMode | null = null;
 
   constructor(engine: CallMedia, address: string, group: string, log: Log, codecs: CodecPolicy) {
     this.#engine = engine;
@@ -63,12 +64,14 @@ export class MediaSession {
     this.#group = group;
     this.#log = log;
     this.#codecs = codecs;
+    this.#dtmf = { caller: codecs.dtmf?.caller ?? 'auto', callee: codecs.dtmf?.callee ?? 'auto' };
     const leg = (): LegMedia => ({ legId: null, port: 0, local: new LocalSdp(), remote: null, lastSent: null, codec: null });
     this.#legs = { caller: leg(), callee: leg() };
   }
 
-  /** Opens both media legs (grouped so that the call's packets stay in one worker). */
+  /** Opens both media legs (grouped so that the call's packets stay in one worker); once. */
   async open(): Promise<void> {
+    if (this.#legs.caller.legId !== null) return;
     const sides = ['caller', 'callee'] as const;
     const opened = await Promise.allSettled(sides.map(() => this.#engine.openLeg(this.#group)));
     let failure: unknown = null;
@@ -225,12 +228,36 @@ export class MediaSession {
   }
 
   #mode(side: Side): DtmfMode {
-    return this.#calleeMode !== null && side === 'callee' ? this.#calleeMode : (this.#codecs.dtmf?.[side] ?? 'auto');
+    return this.#dtmf[side];
+  }
+
+  /**
+   * The two sides change places (a caller-side transfer: the callee is the party that stays, and
+   * goes on as the caller side of a hand-over). Each media leg keeps facing its phone.
+   */
+  swapSides(): void {
+    const caller = this.#legs.caller;
+    this.#legs.caller = this.#legs.callee;
+    this.#legs.callee = caller;
+    const mode = this.#dtmf.caller;
+    this.#dtmf.caller = this.#dtmf.callee;
+    this.#dtmf.callee = mode;
+    this.#pendingOffer = null;
+  }
+
+  /**
+   * The caller side's phone is linked to another session's caller side (transfer, pickup, park):
+   * its leg maps that side's payload types. The caller must have its description (answered).
+   */
+  linkTo(other: MediaSession): void {
+    const mine = this.#remoteOf('caller');
+    const theirs = other.#remoteOf('caller');
+    if (mine !== null && theirs !== null) this.#setRemote(this.#legs.caller.legId, mine, theirs);
   }
 
   /** The dtmf_mode of the callee rung next (a hand-over to another extension than the call was routed to). */
   setCalleeDtmfMode(mode: DtmfMode): void {
-    this.#calleeMode = mode;
+    this.#dtmf.callee = mode;
   }
 
   /** Whether a side's phone may negotiate telephone-event: not when it takes digits by INFO or in-band. */

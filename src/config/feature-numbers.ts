@@ -29,6 +29,8 @@ export const DIALLED_FEATURES = {
   queue_login: { code: '*45', argument: 'optional', summary: "agent login: the queue dialled after the code (its number), or every queue the extension is a member of" },
   queue_logout: { code: '*46', argument: 'optional', summary: 'agent logout: one queue (its number after the code) or all' },
   queue_pause: { code: '*47', argument: 'optional', summary: 'agent pause on or off (toggle): one queue (its number after the code) or all' },
+  pickup: { code: '*8', argument: false, summary: 'answers a call ringing an extension of a group one is in (any extension when in none)' },
+  pickup_directed: { code: '**', argument: true, summary: 'answers the call ringing the extension dialled after it' },
 } as const satisfies Record<string, DialledFeature>;
 
 export type DialledFeatureName = keyof typeof DIALLED_FEATURES;

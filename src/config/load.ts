@@ -7,6 +7,7 @@ import { parseDestination } from './destination.js';
 import { findComplexKeys, findDuplicateKeys, findNumberKeys } from './duplicates.js';
 import { checkMediaFiles } from './media-files.js';
 import { Locator, type PathKey } from './positions.js';
+import { parkingSlots } from './parking.js';
 import { checkReferences } from './references.js';
 import { ConfigSchema, genericMessage, type RawConfig } from './schema.js';
 import { checkSchedules } from './schedule-check.js';
@@ -218,6 +219,10 @@ function build(raw: RawConfig, file: string): Config {
       default: raw.inbound.default ?? null,
     },
     outbound: raw.outbound.map((r, i) => ({ ...r, name: r.name ?? `route${i + 1}` })),
+    parking:
+      raw.parking === null
+        ? null
+        : { number: raw.parking.number, slots: parkingSlots(raw.parking.slots) as string[], timeout: raw.parking.timeout, fallback: raw.parking.fallback },
     webhooks: raw.webhooks.map((w) => ({ url: w.url, secret: w.secret, events: [...w.events] })),
     speed_dial: new Map(Object.entries(raw.speed_dial)),
   };

@@ -5,6 +5,7 @@
 // Works on the raw YAML data so that it reports alongside schema errors, not after them.
 import { parseDestination } from './destination.js';
 import type { PathKey } from './positions.js';
+import { parkingSlots } from './parking.js';
 import { didYouMean } from './suggest.js';
 
 export interface Problem {
@@ -182,6 +183,21 @@ export function checkReferences(input: unknown): Problem[] {
     const t = mapping(entry);
     if ((t.type ?? 'register') === 'register' && (t.username == null || t.password == null)) {
       problems.push({ path: ['trunks', name], part: 'key', message: 'a register trunk needs username and password' });
+    }
+  }
+  const parking = raw.parking == null ? null : mapping(raw.parking);
+  if (parking !== null) {
+    optional(['parking', 'fallback'], parking.fallback);
+    const taken = (n: string): string | null =>
+      names.extensions.has(n) ? `extension ${n}` : Object.hasOwn(dialplan, n) ? `dialplan number ${n}` : null;
+    const number = textOf(parking.number);
+    const numberClash = number === null ? null : taken(number);
+    if (numberClash !== null) problems.push({ path: ['parking', 'number'], part: 'value', message: `parking number ${number} is also ${numberClash}` });
+    const slots = textOf(parking.slots);
+    const list = slots === null ? null : parkingSlots(slots);
+    if (Array.isArray(list)) {
+      const clash = list.map((s) => (s === number ? `the parking number ${s}` : taken(s))).find((c) => c !== null);
+      if (clash != null) problems.push({ path: ['parking', 'slots'], part: 'value', message: `parking slots ${slots} include ${clash}` });
     }
   }
 

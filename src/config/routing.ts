@@ -16,6 +16,11 @@ export function compileRouting(config: Config): Routing {
     const d = resolveDestination(config, config.dialplan.get(number)!);
     if (d !== null) table.set(number, d);
   }
+  const parking = config.parking;
+  if (parking !== null) {
+    if (!table.has(parking.number)) table.set(parking.number, { kind: 'park' });
+    for (const slot of parking.slots) if (!table.has(slot)) table.set(slot, { kind: 'parked', slot });
+  }
   const feature = featureMatcher(config.features);
   return {
     config,

@@ -9,6 +9,7 @@ import { parseHostPort, parseListenSpec, parsePortRange } from './listen.js';
 import { CALLER_PATTERN } from './callers.js';
 import { DIALLED_FEATURE_NAMES, DIALLED_FEATURES, type DialledFeatureName } from './feature-numbers.js';
 import { compilePattern } from '../trunks/pattern.js';
+import { parkingSlots } from './parking.js';
 import { isTimeZone, parseDays, parseHoliday, parseHours, timeZoneNames } from './schedule.js';
 
 const KEY_ISSUE = 'strict_object';
@@ -357,6 +358,8 @@ const featureCode = v.pipe(text, v.regex(/^[0-9*#A-D]{1,8}$/, (i) => `a feature 
 
 const features = mapping({
   record_toggle: v.optional(v.nullable(featureCode), '*1'),
+  blind_transfer: v.optional(v.nullable(featureCode), '##'),
+  park: v.optional(v.nullable(featureCode), '#72'),
   ...dialledFeatureKeys(),
 });
 
@@ -366,6 +369,19 @@ function dialledFeatureKeys(): { [K in DialledFeatureName]: v.OptionalSchema<v.N
   for (const name of DIALLED_FEATURE_NAMES) keys[name] = v.optional(v.nullable(featureCode), DIALLED_FEATURES[name].code);
   return keys;
 }
+
+/** Call parking (src/apps/park.ts): off unless configured. */
+const parking = v.nullable(
+  mapping({
+    number: dialNumber,
+    slots: v.pipe(
+      text,
+      v.check((r) => typeof parkingSlots(r) !== 'string', (i) => String(parkingSlots(String(i.input)))),
+    ),
+    timeout: int(2, 3600, 45),
+    fallback: optionalDestination,
+  }),
+);
 
 const webhook = mapping({
   url: v.pipe(text, v.regex(/^https?:\/\/[^\s/]+/, (i) => `a webhook url is http:// or https:// and a host, not "${i.input}"`)),
@@ -489,6 +505,7 @@ export const ConfigSchema = mapping({
   // DID -> destination for calls from trunks; `default` for any other DID.
   inbound: v.optional(v.record(v.pipe(v.string(), v.regex(/^(?:default|\+?[0-9*#]{1,32})$/, (i) => `DID ${i.received} must be digits with an optional leading +, or default`)), destination), {}),
   outbound: v.optional(v.array(outboundRoute), []),
+  parking: v.optional(parking, null),
   webhooks: v.optional(v.array(webhook), []),
   speed_dial: v.optional(v.record(speedDialKey, destination), {}),
 });

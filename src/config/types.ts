@@ -242,6 +242,10 @@ export interface RecordingConfig {
 export type FeaturesConfig = {
   /** Starts and stops the call's recording (default "*1"). */
   record_toggle: string | null;
+  /** Pressed in a call, then a number and #: the other party is transferred there (default "##"). */
+  blind_transfer: string | null;
+  /** Pressed in a call: the other party is parked, the slot read out (default "#72"; needs parking:). */
+  park: string | null;
 } & Record<DialledFeatureName, string | null>;
 
 /** Leaving voicemail messages. */
@@ -252,6 +256,17 @@ export interface VoicemailConfig {
   min_message: number;
   /** Seconds of silence that end a message (and are cut off it); 0: silence never ends one. */
   max_silence: number;
+}
+
+/** Call parking: the number parking goes to, its slots, how long a call stays parked. */
+export interface ParkingConfig {
+  number: string;
+  /** The slot numbers, in order (the first free one is taken). */
+  slots: string[];
+  /** Seconds a call stays parked before it rings the parker again. */
+  timeout: number;
+  /** Where a parked call goes when the parker does not answer it either; null: hung up. */
+  fallback: string | null;
 }
 
 export interface Config {
@@ -334,6 +349,7 @@ export interface Config {
   inbound: { dids: Map<string, string>; default: string | null };
   /** Outbound routes, first match wins. */
   outbound: readonly OutboundRoute[];
+  parking: ParkingConfig | null;
   /** HTTP callbacks for CRMs (src/webhooks/): url, HMAC secret, the events sent. */
   webhooks: Array<{ url: string; secret: string; events: WebhookEvent[] }>;
   /** Short number -> number or destination, for every extension (its own list first). */
@@ -355,7 +371,11 @@ export type Destination =
   /** A feature code dialled from a phone (never written in the config: src/config/feature-numbers.ts). */
   | { kind: 'feature'; name: DialledFeatureName; arg: string | null }
   /** An outside number matching an outbound route (never written in the config). */
-  | { kind: 'outbound'; number: string };
+  | { kind: 'outbound'; number: string }
+  /** parking.number: the caller (or the party transferred there) is parked in a free slot. */
+  | { kind: 'park' }
+  /** A parking slot number: the call parked there is taken back. */
+  | { kind: 'parked'; slot: string };
 
 /** The dialplan compiled once per (re)load; calls keep the Routing they began with. */
 export interface Routing {

@@ -31,7 +31,7 @@ t.test('dialled feature codes route to their feature unless an extension or dial
 });
 
 t.test('a feature code that takes an argument matches the longest code with digits after it', async (t) => {
-  const codes = { record_toggle: null, ...defaultFeatureCodes(), forward_busy_on: '*7' };
+  const codes = { record_toggle: null, blind_transfer: null, park: null, ...defaultFeatureCodes(), forward_busy_on: '*7' };
   const match = featureMatcher(codes);
   t.same(match('*97'), { name: 'voicemail', arg: null });
   t.same(match('*721003'), { name: 'forward_always_on', arg: '1003' }, '*72 is longer than *7: it wins');
@@ -40,9 +40,12 @@ t.test('a feature code that takes an argument matches the longest code with digi
   t.same(match('*78'), { name: 'dnd_on', arg: null }, 'an exact code before a prefix');
   t.same(match('*45'), { name: 'queue_login', arg: null }, 'a code whose argument is optional matches alone');
   t.same(match('*45800'), { name: 'queue_login', arg: '800' }, 'and with digits after it');
-  const defaults = featureMatcher({ record_toggle: null, ...defaultFeatureCodes() });
+  const defaults = featureMatcher({ record_toggle: null, blind_transfer: null, park: null, ...defaultFeatureCodes() });
   t.equal(defaults('*72'), null, 'a code that takes an argument needs digits after it');
   t.same(defaults('*901003'), { name: 'forward_busy_on', arg: '1003' });
+  t.same(match('**1002'), { name: 'pickup_directed', arg: '1002' }, 'directed pickup: the extension after the code');
+  t.equal(match('**'), null, 'a code that takes an argument needs digits after it');
+  t.same(match('*8'), { name: 'pickup', arg: null });
   t.equal(match('*9'), null);
   t.equal(match(''), null);
 });

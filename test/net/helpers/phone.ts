@@ -296,8 +296,18 @@ export class Phone {
     };
   }
 
-  /** Sends a request in a dialog (ACK uses `ackSeq`); returns it. A body is `contentType` (SDP by default). */
-  inDialog(d: PhoneDialog, method: string, body: Buffer = Buffer.alloc(0), ackSeq?: number, contentType = 'application/sdp'): SipRequest {
+  /**
+   * Sends a request in a dialog (ACK uses `ackSeq`); returns it. A body is `contentType` (SDP by
+   * default); `extra` header lines are added (Refer-To...).
+   */
+  inDialog(
+    d: PhoneDialog,
+    method: string,
+    body: Buffer = Buffer.alloc(0),
+    ackSeq?: number,
+    contentType = 'application/sdp',
+    extra: Array<[string, string]> = [],
+  ): SipRequest {
     const seq = method === 'ACK' ? ackSeq ?? d.cseq : ++d.cseq;
     const h = new Headers()
       .add('Via', this.#via())
@@ -306,7 +316,8 @@ export class Phone {
       .add('To', d.remote)
       .add('Call-ID', d.callId)
       .add('CSeq', `${seq} ${method}`);
-    if (method === 'INVITE' || method === 'UPDATE') h.add('Contact', `<${this.contact}>`);
+    if (method === 'INVITE' || method === 'UPDATE' || method === 'REFER') h.add('Contact', `<${this.contact}>`);
+    for (const [n, v] of extra) h.add(n, v);
     if (body.length > 0) h.add('Content-Type', contentType);
     const req = new SipRequest(method, d.target, h, body);
     this.send(req);
