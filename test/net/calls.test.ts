@@ -85,16 +85,6 @@ t.test('an extension with no registration gets 480', async (t) => {
   t.equal((await cdrFor(pbx, callIdOf(invite))).status, 'missed');
 });
 
-t.test('a destination whose feature is not built yet gets 501 naming it, and a log line', async (t) => {
-  const alice = await phone(t, pbx, '1001');
-  const invite = await alice.dial('700', sdpFor(alice.rtpPort));
-  const res = await alice.final(invite);
-  t.equal(res.status, 501);
-  t.match(res.headers.get('warning'), /conference:team/);
-  alice.ackNon2xx(invite, res);
-  t.ok(pbx.log.some((l) => l.obj.callId === callIdOf(invite) && l.level === 'warn' && /feature/.test(l.msg)));
-});
-
 t.test('busy: the callee 486 is relayed to the caller, CDR busy', async (t) => {
   const alice = await phone(t, pbx, '1001');
   const bob = await phone(t, pbx, '1002');
