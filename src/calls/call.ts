@@ -15,6 +15,7 @@ import type { DtmfMethod } from '../media/dtmf/digits.js';
 import type { PlaySource } from '../media/engine.js';
 import type { DtmfMode } from '../config/types.js';
 import { INFO_DURATION_MS, InfoDigitSender, infoContent, type CallDtmf } from './dtmf.js';
+import { cdrTimes, writeCdr } from './cdr.js';
 import { FeatureCodes } from './feature-codes.js';
 import { Leg, UacLeg, type LegContext, type UasLeg } from './leg.js';
 import { MediaSession, type CodecPolicy, type Side } from './media-session.js';
@@ -1101,11 +1102,7 @@ export class Call {
       to: this.parties.to,
       status,
       reason,
-      started_at: new Date(this.startedAt).toISOString(),
-      answered_at: this.answeredAt === null ? null : new Date(this.answeredAt).toISOString(),
-      ended_at: new Date(endedAt).toISOString(),
-      duration_s: secondsBetween(this.startedAt, endedAt),
-      billsec: this.answeredAt === null ? 0 : secondsBetween(this.answeredAt, endedAt),
+      ...cdrTimes(this.startedAt, this.answeredAt, endedAt),
       recording: null,
       quality: null,
       path: this.#path.length === 0 ? null : this.#path.join('>'),
@@ -1134,13 +1131,7 @@ export class Call {
   }
 
   #writeCdr(row: CdrRow): Promise<void> | undefined {
-    try {
-      const pending = this.#env.store.insertCdr(row);
-      if (pending !== undefined) return pending.catch((err: unknown) => this.log.error({ err }, 'CDR could not be written'));
-    } catch (err) {
-      this.log.error({ err }, 'CDR could not be written');
-    }
-    return undefined;
+    return writeCdr(this.#env.store, row, this.log);
   }
 }
 

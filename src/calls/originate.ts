@@ -10,6 +10,7 @@ import type { ServerTransaction } from '../sip/transaction/types.js';
 import type { CdrRow } from '../store/types.js';
 import type { Log } from '../util/log.js';
 import type { CallEnv, DialTarget, ForkHeaders } from './call.js';
+import { cdrTimes, writeCdr } from './cdr.js';
 import { UacLeg, type Leg } from './leg.js';
 import { MediaSession, type CodecPolicy, type Side } from './media-session.js';
 import { betterFinal, secondsBetween } from './outcome.js';
@@ -267,11 +268,7 @@ export class OriginatedCall {
       to: this.parties.to,
       status,
       reason,
-      started_at: new Date(this.startedAt).toISOString(),
-      answered_at: this.answeredAt === null ? null : new Date(this.answeredAt).toISOString(),
-      ended_at: new Date(endedAt).toISOString(),
-      duration_s: secondsBetween(this.startedAt, endedAt),
-      billsec: this.answeredAt === null ? 0 : secondsBetween(this.answeredAt, endedAt),
+      ...cdrTimes(this.startedAt, this.answeredAt, endedAt),
       recording: null,
       quality: null,
       path: 'originate',
@@ -279,12 +276,7 @@ export class OriginatedCall {
       missed: false,
     };
     this.log.info({ status: row.status, reason }, 'originated call ended');
-    try {
-      const pending = this.#env.store.insertCdr(row);
-      if (pending !== undefined) pending.catch((err: unknown) => this.log.error({ err }, 'CDR could not be written'));
-    } catch (err) {
-      this.log.error({ err }, 'CDR could not be written');
-    }
+    void writeCdr(this.#env.store, row, this.log);
     this.#env.ended(this);
   }
 }
