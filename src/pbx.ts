@@ -240,6 +240,7 @@ class PbxRuntime implements Pbx, ControlSource {
     });
     trunks.apply(config);
     calls.on('state', (e) => webhooks.callState(e));
+    this.#voicemail.on('added', (m) => webhooks.voicemailAdded(m));
     webhooks.on('event', (e) => {
       if (e.event === 'call.ended') {
         const status = String(e.data.status);

@@ -67,6 +67,8 @@ export interface MailboxCounts {
 export interface VoicemailStoreEvents {
   /** A mailbox's messages changed; emitted after the file and the row are on disk. */
   change: [mailbox: string, counts: MailboxCounts];
+  /** A new message was stored (file and row on disk), after its 'change'. */
+  added: [message: VoicemailMessage];
 }
 
 interface Row {
@@ -173,7 +175,13 @@ export class VoicemailStore extends EventEmitter<VoicemailStoreEvents> {
     this.#insert.run(row);
     this.#log.info({ mailbox, id, caller: meta.caller, duration_s: meta.durationS }, 'voicemail stored');
     this.#changed(mailbox);
-    return this.#message(row);
+    const message = this.#message(row);
+    try {
+      this.emit('added', message);
+    } catch (err) {
+      this.#log.error({ err, mailbox }, 'a voicemail listener failed');
+    }
+    return message;
   }
 
   /** A mailbox's messages, oldest first; only one folder when `folder` is given. */

@@ -9,9 +9,10 @@ import { EventEmitter } from 'node:events';
 import type { CallStateEvent } from '../calls/control.js';
 import type { CallStore } from '../calls/deps.js';
 import type { CdrRow } from '../store/types.js';
+import type { VoicemailMessage } from '../store/voicemail-store.js';
 import type { Log } from '../util/log.js';
 import type { WebhookEvent } from '../config/webhooks.js';
-import { cdrEvents, stateEvent, type WebhookBody } from './events.js';
+import { cdrEvents, stateEvent, voicemailEvent, type WebhookBody } from './events.js';
 import type { WebhookOutbox } from './outbox.js';
 import { sign } from './signature.js';
 
@@ -69,6 +70,11 @@ export class WebhookDispatcher extends EventEmitter<DispatcherEvents> {
   /** A CDR row was committed: call.ended (and call.missed). */
   cdrWritten(row: CdrRow): void {
     for (const body of cdrEvents(row, this.#now())) this.#queue(body);
+  }
+
+  /** A voicemail message was stored: voicemail.new. */
+  voicemailAdded(message: VoicemailMessage): void {
+    this.#queue(voicemailEvent(message, this.#now()));
   }
 
   #queue(body: WebhookBody): void {

@@ -7,12 +7,15 @@
 //   call.answered  a person answered: the same fields
 //   call.ended     the call's CDR was committed: data = the CDR row (duration, billsec, status,
 //                  reason, path, recording)
+//   voicemail.new  a message was stored: data { id, mailbox, caller, caller_name, duration_s,
+//                  created_at, call_id } (the WAV itself stays on the PBX)
 //   call.missed    the same CDR, for a missed call (no person answered a call for people; the
 //                  CDR's `missed`), sent besides call.ended
 import { randomUUID } from 'node:crypto';
 import type { CallStateEvent } from '../calls/control.js';
 import type { WebhookEvent } from '../config/webhooks.js';
 import type { CdrRow } from '../store/types.js';
+import type { VoicemailMessage } from '../store/voicemail-store.js';
 
 
 export interface WebhookBody {
@@ -44,4 +47,17 @@ export function cdrEvents(row: CdrRow, at: number): WebhookBody[] {
   const events = [envelope('call.ended', at, data)];
   if (row.answered_at === null && (row.missed ?? row.status === 'missed')) events.push(envelope('call.missed', at, data));
   return events;
+}
+
+/** The webhook of a voicemail message stored (file and row on disk). */
+export function voicemailEvent(m: VoicemailMessage, at: number): WebhookBody {
+  return envelope('voicemail.new', at, {
+    id: m.id,
+    mailbox: m.mailbox,
+    caller: m.caller,
+    caller_name: m.caller_name,
+    duration_s: m.duration_s,
+    created_at: m.created_at,
+    call_id: m.call_id,
+  });
 }

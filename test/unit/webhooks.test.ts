@@ -10,6 +10,9 @@ import { WebhookOutbox } from '../../src/webhooks/outbox.js';
 import { sign, verify } from '../../src/webhooks/signature.js';
 import { quietLog } from '../helpers/log.js';
 import { tempDir } from '../helpers/temp-dir.js';
+import { writeSilenceWav } from '../helpers/wav-file.js';
+import { VoicemailStore } from '../../src/store/voicemail-store.js';
+import { join } from 'node:path';
 import { configErrors, configOf } from '../helpers/config-text.js';
 import { receiver } from '../helpers/http-receiver.js';
 
@@ -40,11 +43,11 @@ t.test('webhooks in the config: url, secret, events; bad values are errors at FI
   const base = 'http: { token: t }\n';
   t.same(configOf(base).webhooks, []);
   t.same(configOf(`${base}webhooks:\n  - { url: "https://crm.example/hook", secret: "${SECRET}" }\n`).webhooks, [
-    { url: 'https://crm.example/hook', secret: SECRET, events: ['call.ringing', 'call.answered', 'call.ended', 'call.missed'] },
+    { url: 'https://crm.example/hook', secret: SECRET, events: ['call.ringing', 'call.answered', 'call.ended', 'call.missed', 'voicemail.new'] },
   ]);
   t.same(configErrors(`${base}webhooks:\n  - { url: "ftp://x", secret: "${SECRET}" }\n`), ['pbx.yaml:3:12: webhooks[0].url: a webhook url is http:// or https:// and a host, not "ftp://x"']);
   t.match(configErrors(`${base}webhooks:\n  - { url: "http://x", secret: "short" }\n`), [/^pbx\.yaml:3:\d+: webhooks\[0\]\.secret: a webhook secret needs at least 16 characters/]);
-  t.match(configErrors(`${base}webhooks:\n  - { url: "http://x", secret: "${SECRET}", events: [call.rang] }\n`), ['pbx.yaml:3:65: webhooks[0].events[0]: unknown webhook event "call.rang"; expected one of call.ringing, call.answered, call.ended, call.missed']);
+  t.match(configErrors(`${base}webhooks:\n  - { url: "http://x", secret: "${SECRET}", events: [call.rang] }\n`), ['pbx.yaml:3:65: webhooks[0].events[0]: unknown webhook event "call.rang"; expected one of call.ringing, call.answered, call.ended, call.missed, voicemail.new']);
 });
 
 function dispatcher(t: Test, dir: string, hooks: WebhookHook[]): { d: WebhookDispatcher; outbox: WebhookOutbox } {
@@ -117,4 +120,18 @@ t.test('an event pending when the PBX stops is delivered after it starts again',
   t.equal(crm.got[1]!.headers['x-tspbx-delivery'], crm.got[0]!.headers['x-tspbx-delivery'], 'the same event');
   for (let i = 0; i < 50 && outbox.counts().pending > 0; i++) await new Promise((r) => setTimeout(r, 20));
   t.same(outbox.counts(), { pending: 0, failed: 0 });
+});
+
+t.test('a voicemail message stored (file and row on disk) is a voicemail.new event with its mailbox, caller and length', async (t) => {
+  const dir = tempDir(t, 'hooks');
+  const crm = await receiver(t);
+  const { d } = dispatcher(t, dir, [{ url: crm.url, secret: SECRET, events: ['voicemail.new'] }]);
+  const mailboxes = await VoicemailStore.open(dir, quietLog);
+  t.teardown(() => mailboxes.close());
+  mailboxes.on('added', (m) => d.voicemailAdded(m));
+  const message = await mailboxes.add('1002', writeSilenceWav(join(dir, 'left.wav')), { caller: '+74951234567', durationS: 3, callId: 'c@x' });
+  await crm.next(1);
+  const body = JSON.parse(crm.got[0]!.body) as { event: string; data: Record<string, unknown> };
+  t.equal(body.event, 'voicemail.new');
+  t.match(body.data, { id: message.id, mailbox: '1002', caller: '+74951234567', duration_s: 3, call_id: 'c@x' });
 });
