@@ -36,7 +36,9 @@ import type { MissedCall } from './store/types.js';
 import { ExtensionSettings, FORWARD_KINDS } from './store/extension-settings.js';
 import { forwardsOf } from './apps/extension.js';
 import { PbxError } from './util/errors.js';
-import { cdrThenWebhooks, WebhookDispatcher } from './webhooks/dispatcher.js';
+import { WebhookDispatcher } from './webhooks/dispatcher.js';
+import { afterCdr } from './calls/cdr.js';
+import { AutoCallback } from './calls/auto-callback.js';
 import { WebhookOutbox } from './webhooks/outbox.js';
 import { QueueService } from './queues/service.js';
 import { QueueStore } from './queues/store.js';
@@ -91,6 +93,7 @@ class PbxRuntime implements Pbx, ControlSource {
   /** Finished calls by CDR status since start (metrics). */
   readonly #finished: Record<string, number> = { answered: 0, missed: 0, busy: 0, failed: 0 };
   #webhooks: WebhookDispatcher | null = null;
+  #autoCallback: AutoCallback | null = null;
   #voicemail: VoicemailStore | null = null;
   #settings: ExtensionSettings | null = null;
   #events: EventServices | null = null;
@@ -202,12 +205,25 @@ class PbxRuntime implements Pbx, ControlSource {
     });
     this.#trunks = trunks;
 
+    // Missed calls called back by a free member (missed_calls.auto_callback).
+    const autoCallback = new AutoCallback({
+      getConfig: () => this.#config,
+      registered: (ext) => registrar.lookup(ext).length > 0,
+      busy: (ext) => this.#calls?.inCall(ext) ?? false,
+      originate: (request) => this.#calls!.originate(request),
+      log: log.child({ layer: 'auto-callback' }),
+    });
+    this.#autoCallback = autoCallback;
+
     const calls = new CallControl({
       transactions,
       registrar,
       media,
       getRouting: () => this.#routing,
-      store: cdrThenWebhooks(this.#cdrWriter, webhooks),
+      store: afterCdr(this.#cdrWriter, (row) => {
+        webhooks.cdrWritten(row);
+        autoCallback.cdrWritten(row);
+      }),
       log,
       localContact: (transport) => this.#contactUri(transport),
       start: appStart({ voicemail: this.#voicemail, queues }),
@@ -440,6 +456,7 @@ class PbxRuntime implements Pbx, ControlSource {
     if (this.#media !== null) await step('media', () => this.#media!.close());
     if (this.#recordings !== null) await step('recording maintenance', () => this.#recordings!.close());
     if (this.#cdrWriter !== null) await step('CDR writer', () => this.#cdrWriter!.close());
+    this.#autoCallback?.close();
     if (this.#webhooks !== null) await step('webhooks', () => this.#webhooks!.close());
     if (this.#outbox !== null) await step('webhook outbox', () => this.#outbox!.close());
     if (this.#voicemail !== null) await step('voicemail store', () => this.#voicemail!.close());

@@ -26,3 +26,17 @@ export function writeCdr(store: CallStore, row: CdrRow, log: Log): Promise<void>
   }
   return undefined;
 }
+
+/** A CDR store that calls `then` with each row once it is committed (webhooks, automatic callback). */
+export function afterCdr(store: CallStore, then: (row: CdrRow) => void): CallStore {
+  return {
+    insertCdr(row) {
+      const pending = store.insertCdr(row);
+      if (pending === undefined) {
+        then(row);
+        return undefined;
+      }
+      return pending.then(() => then(row));
+    },
+  };
+}

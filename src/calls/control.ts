@@ -557,6 +557,11 @@ export class CallControl extends EventEmitter<CallControlEvents> {
     return { id, result };
   }
 
+  /** True while the extension is in a call (calling, ringing or talking). */
+  inCall(ext: string): boolean {
+    return this.#activeCallsOf(ext, null) > 0;
+  }
+
   /** Why originate(request) would be refused at once (the field named), or null. */
   originateProblem(request: OriginateRequest): { code: string; field: 'from' | 'to'; message: string } | null {
     const routing = this.#opts.getRouting();

@@ -205,6 +205,7 @@ function build(raw: RawConfig, file: string): Config {
     conferences,
     recording: { ...raw.recording, numbers: [...raw.recording.numbers] },
     schedules,
+    missed_calls: { ...raw.missed_calls },
     callers: {
       known: new Map(Object.entries(raw.callers.known)),
       blacklist: raw.callers.blacklist,

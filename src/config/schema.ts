@@ -346,6 +346,13 @@ const callerPattern = v.pipe(
   v.regex(CALLER_PATTERN, (i) => `caller number ${i.received} must be digits with an optional leading + and an optional trailing * (a prefix), e.g. "+74951234567" or "+7495*"`),
 );
 
+// Automatic callback of missed calls (calls/auto-callback.ts).
+const missedCalls = mapping({
+  auto_callback: v.optional(v.boolean(), false),
+  ring: optionalDestination,
+  delay: int(0, 3600, 10),
+});
+
 const callers = mapping({
   known: v.optional(v.record(callerPattern, destination), {}),
   blacklist: v.optional(v.array(callerPattern), []),
@@ -499,6 +506,7 @@ export const ConfigSchema = mapping({
   recording: v.optional(recording, {}),
   schedules: v.optional(v.record(name, schedule), {}),
   callers: v.optional(callers, {}),
+  missed_calls: v.optional(missedCalls, {}),
   features: v.optional(features, {}),
   voicemail: v.optional(voicemail, {}),
   trunks: v.optional(v.record(name, trunk), {}),

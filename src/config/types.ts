@@ -341,6 +341,8 @@ export interface Config {
   recording: RecordingConfig;
   schedules: Map<string, ScheduleConfig>;
   callers: CallersConfig;
+  /** Automatic callback of missed calls: ring `ring` (an extension or group:NAME) first, after `delay` s. */
+  missed_calls: { auto_callback: boolean; ring: string | null; delay: number };
   features: FeaturesConfig;
   voicemail: VoicemailConfig;
   /** SIP providers by name. */

@@ -7,7 +7,6 @@
 // rows for a url no longer configured are dropped with a warning.
 import { EventEmitter } from 'node:events';
 import type { CallStateEvent } from '../calls/control.js';
-import type { CallStore } from '../calls/deps.js';
 import type { CdrRow } from '../store/types.js';
 import type { VoicemailMessage } from '../store/voicemail-store.js';
 import type { Log } from '../util/log.js';
@@ -180,18 +179,4 @@ export class WebhookDispatcher extends EventEmitter<DispatcherEvents> {
     this.#timer = null;
     await this.#running;
   }
-}
-
-/** A CDR store whose committed rows also become call.ended / call.missed webhooks. */
-export function cdrThenWebhooks(store: CallStore, webhooks: WebhookDispatcher): CallStore {
-  return {
-    insertCdr(row) {
-      const pending = store.insertCdr(row);
-      if (pending === undefined) {
-        webhooks.cdrWritten(row);
-        return undefined;
-      }
-      return pending.then(() => webhooks.cdrWritten(row));
-    },
-  };
 }

@@ -7,6 +7,8 @@ import { appStart } from '../../../src/apps/goto.js';
 import { CallControl } from '../../../src/calls/control.js';
 import { EventServices } from '../../../src/events/services.js';
 import { wireParts } from '../../../src/pbx/wiring.js';
+import { AutoCallback } from '../../../src/calls/auto-callback.js';
+import { afterCdr } from '../../../src/calls/cdr.js';
 import { parseConfigText } from '../../../src/config/load.js';
 import { compileRouting } from '../../../src/config/routing.js';
 import type { Routing } from '../../../src/config/types.js';
@@ -168,12 +170,19 @@ export async function startPbx(options: TestPbxOptions = {}): Promise<TestPbx> {
     ...(options.queueRetryMs === undefined ? {} : { retryMs: options.queueRetryMs }),
   });
   const voicemail = await VoicemailStore.open(dataDir, logger);
+  const autoCallback = new AutoCallback({
+    getConfig: () => config,
+    registered: (ext) => registrar.lookup(ext).length > 0,
+    busy: (ext) => calls.inCall(ext),
+    originate: (request) => calls.originate(request),
+    log: logger,
+  });
   const calls: CallControl = new CallControl({
     transactions,
     registrar,
     media,
     getRouting: () => routing,
-    store,
+    store: afterCdr(store, (row) => autoCallback.cdrWritten(row)),
     log: logger,
     localContact: () => `sip:pbx@127.0.0.1:${port}`,
     start: appStart({ voicemail, queues }),
@@ -205,6 +214,7 @@ export async function startPbx(options: TestPbxOptions = {}): Promise<TestPbx> {
     async close() {
       if (closed) return;
       closed = true;
+      autoCallback.close();
       calls.close();
       events.close();
       queues.close();
