@@ -123,6 +123,20 @@ export interface ForkHeaders {
   extraHeaders?: ReadonlyArray<[string, string]>;
 }
 
+/** The INVITE to one contact of a callee (not started yet): From, To and headers as `fork` says. */
+export function forkInvite(env: Pick<CallEnv, 'legs' | 'contactFor'>, to: CallBinding, fork: ForkHeaders, body: Buffer, deferAck: boolean): UacLeg {
+  return new UacLeg(env.legs, to.peer, {
+    requestUri: to.contact,
+    from: fork.from,
+    to: fork.to,
+    localContact: env.contactFor(to.peer.transport),
+    maxForwards: fork.maxForwards,
+    body,
+    extraHeaders: [...(fork.extraHeaders ?? [])],
+    deferAck,
+  });
+}
+
 export class Call {
   readonly id: string;
   readonly a: UasLeg;
@@ -381,16 +395,7 @@ export class Call {
   #fork(bindings: readonly CallBinding[], fork: ForkHeaders, body: Buffer, deferAck: boolean): UacLeg[] {
     const legs: UacLeg[] = [];
     for (const binding of bindings) {
-      const leg = new UacLeg(this.#env.legs, binding.peer, {
-        requestUri: binding.contact,
-        from: fork.from,
-        to: fork.to,
-        localContact: this.#env.contactFor(binding.peer.transport),
-        maxForwards: fork.maxForwards,
-        body,
-        extraHeaders: [...(fork.extraHeaders ?? [])],
-        deferAck,
-      });
+      const leg = forkInvite(this.#env, binding, fork, body, deferAck);
       legs.push(leg);
       this.#forks.push(leg);
       this.#env.attach(leg, this);

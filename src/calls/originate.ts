@@ -9,7 +9,7 @@ import type { SipRequest, SipResponse } from '../sip/message.js';
 import type { ServerTransaction } from '../sip/transaction/types.js';
 import type { CdrRow } from '../store/types.js';
 import type { Log } from '../util/log.js';
-import type { CallEnv, DialTarget, ForkHeaders } from './call.js';
+import { forkInvite, type CallEnv, type DialTarget, type ForkHeaders } from './call.js';
 import { cdrTimes, writeCdr } from './cdr.js';
 import { UacLeg, type Leg } from './leg.js';
 import { MediaSession, type CodecPolicy, type Side } from './media-session.js';
@@ -157,16 +157,7 @@ export class OriginatedCall {
       };
       this.#round = round;
       for (const t of targets) {
-        const leg = new UacLeg(this.#env.legs, t.peer, {
-          requestUri: t.contact,
-          from: fork.from,
-          to: fork.to,
-          localContact: this.#env.contactFor(t.peer.transport),
-          maxForwards: fork.maxForwards,
-          body,
-          extraHeaders: [],
-          deferAck: false,
-        });
+        const leg = forkInvite(this.#env, t, fork, body, false);
         round.forks.push(leg);
         this.#forks.push(leg);
         this.#env.attach(leg, this);
