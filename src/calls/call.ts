@@ -350,7 +350,7 @@ export class Call {
       this.#attempt = h;
       this.state = 'ringing';
       if (early) this.#env.progress?.(this, 'trying');
-      else if (h.ringback) this.#ringback(true);
+      else if (h.ringback) this.#media.ringback(true);
       this.log.info({ contacts: targets.length, extensions: [...exts], to: fork.to, early }, 'forking INVITE');
       h.forks.push(...this.#fork(targets, fork, offer!, early && this.#lateOffer));
       targets.forEach((t, i) => h.exts.set(h.forks[i]!, t.ext));
@@ -460,17 +460,9 @@ export class Call {
     if (refusal !== null) this.#refusal = refusal;
     if (!this.#ended) {
       this.state = 'routing';
-      if (h.ringback) this.#ringback(false);
+      if (h.ringback) this.#media.ringback(false);
     }
     h.resolve(result);
-  }
-
-  #ringback(on: boolean): void {
-    const leg = this.#media.legId('caller');
-    if (leg === null) return;
-    const engine = this.#env.engine;
-    const done = on ? engine.tone?.(leg, 'ringback') : engine.stopPlay?.(leg);
-    done?.catch((err: unknown) => this.log.warn({ err, on }, 'ringback tone failed'));
   }
 
   #onForkProvisional(h: Attempt, leg: UacLeg, res: SipResponse): void {
@@ -548,7 +540,7 @@ export class Call {
       this.#closeLeg(leg);
       this.#refusal = { status: 488, reason: 'callee-sdp-unusable' };
       this.state = 'routing';
-      this.#ringback(false);
+      this.#media.ringback(false);
       return false;
     }
     this.#b = leg;
@@ -940,7 +932,7 @@ export class Call {
     this.#attempt = null;
     if (h.timer !== null) this.#env.clock.clearTimeout(h.timer);
     for (const f of h.forks) f.cancel();
-    if (!h.early) this.#ringback(false);
+    if (!h.early) this.#media.ringback(false);
     this.log.info({ ringing: [...new Set(h.exts.values())] }, 'picked up');
     const ok = h.early ? await this.answerLocally() : !this.#ended;
     h.resolve(ok ? 'answered' : 'caller-gone');

@@ -208,6 +208,14 @@ export class MediaSession {
     return true;
   }
 
+  /** Ringback to the caller's side (a hand-over or an originated call ringing its second party) or its end. */
+  ringback(on: boolean): void {
+    const leg = this.legId('caller');
+    if (leg === null) return;
+    const done = on ? this.#engine.tone?.(leg, 'ringback') : this.#engine.stopPlay?.(leg);
+    done?.catch((err: unknown) => this.#log.warn({ err, on }, 'ringback tone failed'));
+  }
+
   /** The media leg facing a side (null before open() or after close()). */
   legId(side: Side): string | null {
     return this.#legs[side].legId;

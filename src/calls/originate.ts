@@ -123,9 +123,9 @@ export class OriginatedCall {
     const targets = then();
     const offer = this.#media.handOverOffer();
     if (targets.length === 0 || offer === null || this.#ended) return this.#hangUpEarly('then-unreachable');
-    this.#ringback(true);
+    this.#media.ringback(true);
     const second = await this.#ring(targets, thenFork, offer, ringTimeoutMs);
-    this.#ringback(false);
+    this.#media.ringback(false);
     if (second.leg === null || this.#ended) return this.#hangUpEarly(second.best === 0 ? 'then-no-answer' : `then-${second.best}`);
     if (!this.#media.handOverAnswer(second.leg.final?.body ?? Buffer.alloc(0))) {
       void second.leg.request('BYE');
@@ -184,14 +184,6 @@ export class OriginatedCall {
     this.#closeLeg(leg);
     round.best = round.best === 0 ? res.status : betterFinal(round.best, res.status);
     if (round.forks.every((f) => f.final !== null)) round.done(null);
-  }
-
-  #ringback(on: boolean): void {
-    const leg = this.#media.legId('caller');
-    if (leg === null) return;
-    const engine = this.#env.engine;
-    const done = on ? engine.tone?.(leg, 'ringback') : engine.stopPlay?.(leg);
-    done?.catch((err: unknown) => this.log.warn({ err, on }, 'ringback tone failed'));
   }
 
   onAck(leg: Leg, ack: SipRequest): void {
