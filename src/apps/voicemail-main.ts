@@ -88,17 +88,12 @@ async function login(ch: Channel, fixed: string | null, language: string): Promi
 }
 
 async function mainMenu(s: Session): Promise<void> {
-  const { ch, store, mailbox, language } = s;
+  const { store, mailbox, language } = s;
   let notice: string[] = summaryPrompts(store.counts(mailbox), language);
-  for (let idle = 0; idle < MAX_IDLE; ) {
-    await ch.play(prompts([...notice, ...MAIN_HELP]), { bargeIn: true, language });
+  for (;;) {
+    const key = await menuKey(s, notice, MAIN_HELP);
+    if (key === null) return;
     notice = [];
-    const key = await oneKey(ch);
-    if (key === null) {
-      idle++;
-      continue;
-    }
-    idle = 0;
     switch (mainChoice(key)) {
       case 'listen':
         await listen(s);
@@ -183,18 +178,25 @@ async function listen(s: Session): Promise<void> {
   }
 }
 
+/**
+ * A menu's turn: `notice` then `help`, bargeable, and the key pressed; the help again while no key
+ * comes, MAX_IDLE times in all, then null (the caller left the menu idle).
+ */
+async function menuKey(s: Session, notice: readonly string[], help: readonly string[]): Promise<string | null> {
+  for (let idle = 0; idle < MAX_IDLE; idle++) {
+    await s.ch.play(prompts([...(idle === 0 ? notice : []), ...help]), { bargeIn: true, language: s.language });
+    const key = await oneKey(s.ch);
+    if (key !== null) return key;
+  }
+  return null;
+}
+
 async function mailboxOptions(s: Session): Promise<void> {
-  const { ch, language } = s;
   let notice: string[] = [];
-  for (let idle = 0; idle < MAX_IDLE; ) {
-    await ch.play(prompts([...notice, ...OPTIONS_HELP]), { bargeIn: true, language });
+  for (;;) {
+    const key = await menuKey(s, notice, OPTIONS_HELP);
+    if (key === null) return;
     notice = [];
-    const key = await oneKey(ch);
-    if (key === null) {
-      idle++;
-      continue;
-    }
-    idle = 0;
     const choice = optionsChoice(key);
     if (choice === 'back') return;
     if (choice === 'invalid') notice = ['invalid-option'];
