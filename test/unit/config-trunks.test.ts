@@ -27,7 +27,7 @@ t.test('trunks, inbound and outbound are read with their defaults', async (t) =>
   const c = configOf(BASE);
   t.match(c.trunks.get('acme'), { type: 'register', host: 'sip.acme.test', port: 5060, transport: 'udp', register: true, expires: 3600, did_header: 'to', max_channels: 4, codecs: ['PCMA'], dtmf_mode: 'auto' });
   t.match(c.trunks.get('backup'), { type: 'ip', register: false, match: ['203.0.113.5', '203.0.113.6:5060'], did_header: 'request-uri', max_channels: 0, codecs: null });
-  t.same(c.extensions.get('1002')!.outbound, { allow: ['internal', 'local', 'national'], caller_id: null, anonymous: false, max_calls_per_hour: 0, max_concurrent: 0 }, 'international is off by default');
+  t.same(c.extensions.get('1002')!.outbound, { allow: ['internal', 'local', 'national'], caller_id: null, caller_id_group: null, anonymous: false, max_calls_per_hour: 0, max_concurrent: 0 }, 'international is off by default');
   t.match(c.extensions.get('1001')!.outbound, { caller_id: '+74951110001', max_calls_per_hour: 20, max_concurrent: 2 });
   t.same(c.outbound.map((r) => r.name), ['emergency', 'city', 'route3'], 'a route without a name is named by its position');
   t.same(c.inbound.default, '1001');

@@ -56,7 +56,7 @@ t.test('strip removes leading digits, then prepend adds its own', async (t) => {
 });
 
 t.test('permissions: a class is allowed only when listed; emergency always', async (t) => {
-  const ext = { allow: ['internal', 'local', 'national'] as const, caller_id: null, anonymous: false, max_calls_per_hour: 0, max_concurrent: 0 };
+  const ext = { allow: ['internal', 'local', 'national'] as const, caller_id: null, caller_id_group: null, anonymous: false, max_calls_per_hour: 0, max_concurrent: 0 };
   t.ok(mayDial(ext, 'local'));
   t.ok(mayDial(ext, 'national'));
   t.notOk(mayDial(ext, 'international'), 'international is off unless listed');
