@@ -204,7 +204,7 @@ const outboundRoute = mapping({
   trunks: v.pipe(v.array(name), v.minLength(1, 'a route needs at least one trunk')),
   class: v.optional(outboundClass, 'national'),
   caller_id: v.optional(v.nullable(callerIdNumber), null),
-  ring_timeout: int(5, 600, 120),
+  ring_timeout: int(1, 600, 120),
 });
 
 /** outbound_limits: the PBX-wide spend guard (all extensions together); 0 = no limit. */
