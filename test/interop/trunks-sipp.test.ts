@@ -166,6 +166,9 @@ async function callOut(t: Test, ext: string, dialled: string, scenario: string, 
 
 t.test('group caller ID: a member without its own caller_id presents the first group listing it, with the group’s name', async (t) => {
   await callOut(t, '1001', '74951234', 'carrier-uas.xml', upPort, '+74954951234', '+74951110100');
+  const metrics = await (await fetch(`http://127.0.0.1:${setup.httpPort}/metrics`, { headers: { Authorization: `Bearer ${TOKEN}` } })).text();
+  t.match(metrics, /^tspbx_outside_calls \d+$/m, '/metrics counts outside calls');
+  t.match(metrics, /^# TYPE tspbx_outside_calls_limited_total counter$/m);
 });
 
 t.test('group caller ID: caller_id_group picks the group; the INVITE a provider challenged is sent again in the same dialog with CSeq + 1', async (t) => {
