@@ -50,6 +50,8 @@ export class DecodedLeg {
   readonly #decoded = new Int16Array(MAX_DECODED);
   readonly #decodedFrame: Int16Array;
   readonly #toEncode: Int16Array;
+  /** Silence at the codec's rate (never written): nothing to resample. */
+  readonly #quiet: Int16Array;
   /** The 16 kHz frame made from decodedFrame (codecs at another rate only). */
   readonly #heard = new Int16Array(INTERNAL_FRAME);
   /** Ticks pulled so far; the tick whose frame #heard holds, and the last tick #up resampled. */
@@ -93,6 +95,7 @@ export class DecodedLeg {
     this.#down = new Resampler(INTERNAL_RATE, tx.sampleRate);
     this.#decodedFrame = this.#decoded.subarray(0, rx.frameSamples);
     this.#toEncode = new Int16Array(tx.frameSamples);
+    this.#quiet = new Int16Array(tx.frameSamples);
     // In-band digits are looked for at the codec's rate when the detector runs at it (8 or 16 kHz).
     const inbandRate = rx.sampleRate === 8000 ? 8000 : INTERNAL_RATE;
     this.#inband = codec.dtmfPayloadType === null ? new InbandDtmfDetector(inbandRate) : null;
@@ -209,7 +212,7 @@ export class DecodedLeg {
       }
     }
     if (length === 0) {
-      const src = ds.nextTone(this.out, pcm) ?? this.#silence();
+      const src = ds.nextTone(this.out, pcm) ?? this.#quiet;
       const atCodecRate = src.length === this.#toEncode.length;
       if (!atCodecRate) {
         if (!this.#downWarm) this.#down.reset();
@@ -230,11 +233,6 @@ export class DecodedLeg {
   /** `frames` ticks passed without a frame (the clock skipped them after a stall): the RTP timestamp moves on over them. */
   skipFrames(frames: number): void {
     this.sender.advance(this.#tx.timestampStep * frames);
-  }
-
-  #silence(): Int16Array {
-    this.out.fill(0);
-    return this.out;
   }
 
   close(): void {
