@@ -240,18 +240,32 @@ function runCalls({ ticks, complexity }) {
   });
 }
 
-/** Steps one call for 1.5 s on this thread (no worker runs yet: the process' CPU is this thread's). */
-function singleThread(make, pcmuFrames, opusFrames) {
-  const call = make();
-  for (let i = 0; i < 200; i++) call.step(pcmuFrames[i % 100], opusFrames[i % 100]);
-  let n = 0;
-  const t = performance.now();
-  const cpu = process.cpuUsage();
-  while (performance.now() - t < 1500) call.step(pcmuFrames[n % 100], opusFrames[n++ % 100]);
-  const costMs = (performance.now() - t) / n;
-  const used = process.cpuUsage(cpu);
-  call.close();
-  return { costMs, cpuMs: (used.user + used.system) / 1000 / n };
+/**
+ * Steps one call of each chain on this thread (no worker runs yet: the process' CPU is this
+ * thread's), the chains taking turns: ROUNDS rounds of ROUND_MS each, so that bursts of load from
+ * other jobs fall on every chain alike. Each chain's figures are the medians over its rounds of the
+ * wall time and the CPU time per step.
+ */
+const ROUNDS = 7;
+const ROUND_MS = 200;
+function singleThread(makers, pcmuFrames, opusFrames) {
+  const calls = makers.map((make) => make());
+  for (const call of calls) for (let i = 0; i < 200; i++) call.step(pcmuFrames[i % 100], opusFrames[i % 100]);
+  const wall = calls.map(() => new Float64Array(ROUNDS));
+  const cpu = calls.map(() => new Float64Array(ROUNDS));
+  for (let round = 0; round < ROUNDS; round++) {
+    calls.forEach((call, c) => {
+      let n = 0;
+      const t = performance.now();
+      const start = process.cpuUsage();
+      while (performance.now() - t < ROUND_MS) call.step(pcmuFrames[n % 100], opusFrames[n++ % 100]);
+      wall[c][round] = (performance.now() - t) / n;
+      const used = process.cpuUsage(start);
+      cpu[c][round] = (used.user + used.system) / 1000 / n;
+    });
+  }
+  for (const call of calls) call.close();
+  return calls.map((_, c) => ({ costMs: percentile(wall[c], ROUNDS, 50), cpuMs: percentile(cpu[c], ROUNDS, 50) }));
 }
 
 if (!isMainThread) {
@@ -283,12 +297,13 @@ async function main() {
   }
   const load = () => loadavg()[0].toFixed(2);
 
-  // Baseline: one call's step, single thread, no clock, at each complexity; then the chain this replaced.
+  // Baseline: one call's step, single thread, no clock, at each complexity; then the chains this replaced.
   const { pcmuFrames, opusFrames } = streams();
-  const { costMs, cpuMs } = singleThread(() => makeCall(3, opusRate), pcmuFrames, opusFrames);
-  const lower = [1, 0].map((c) => singleThread(() => makeCall(c, opusRate), pcmuFrames, opusFrames));
-  const at16k = singleThread(() => makeCall(3, 16000), pcmuFrames, opusFrames);
-  const before = singleThread(makeCall48, pcmuFrames, opusFrames);
+  const [{ costMs, cpuMs }, c1, c0, at16k, before] = singleThread(
+    [() => makeCall(3, opusRate), () => makeCall(1, opusRate), () => makeCall(0, opusRate), () => makeCall(3, 16000), makeCall48],
+    pcmuFrames,
+    opusFrames,
+  );
   const bound = Math.floor((WORKERS * TICK_MS) / costMs);
   console.log(`Opus binding: ${opusBindingName()}; load average ${load()}; Opus complexity ${mode}; a frame is late after due + ${LATE_TOLERANCE_MS} ms`);
   console.log(
@@ -298,7 +313,7 @@ async function main() {
     `  (CPU time ${(cpuMs * 1000).toFixed(0)} us per 20 ms: ${Math.floor(TICK_MS / cpuMs)} calls per core that were ours alone; ` +
       `wall/CPU ${(costMs / cpuMs).toFixed(2)} shows how shared the machine is)`,
   );
-  console.log(`  complexity 1: ${(lower[0].cpuMs * 1000).toFixed(0)} us CPU (${(lower[0].cpuMs / cpuMs).toFixed(2)}), complexity 0: ${(lower[1].cpuMs * 1000).toFixed(0)} us CPU (${(lower[1].cpuMs / cpuMs).toFixed(2)})`);
+  console.log(`  complexity 1: ${(c1.cpuMs * 1000).toFixed(0)} us CPU (${(c1.cpuMs / cpuMs).toFixed(2)}), complexity 0: ${(c0.cpuMs * 1000).toFixed(0)} us CPU (${(c0.cpuMs / cpuMs).toFixed(2)})`);
   console.log(
     `  the pipeline's chain before (Opus coded at 16 kHz, PCMU resampled 8k<->16k): ${(at16k.cpuMs * 1000).toFixed(0)} us CPU per 20 ms; ` +
       `now ${(cpuMs / at16k.cpuMs).toFixed(2)} of it`,
