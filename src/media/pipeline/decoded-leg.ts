@@ -42,8 +42,8 @@ export class DecodedLeg {
   readonly sender: RtpSender;
   readonly digitSender: DigitSender;
   readonly rtcp: RtcpSession;
-  readonly #rx: AudioCodec;
-  readonly #tx: AudioCodec;
+  /** Decodes what the phone sends and encodes what it hears (the two states are apart). */
+  readonly #codec: AudioCodec;
   readonly #jitter: JitterBuffer;
   readonly #up: Resampler;
   readonly #down: Resampler;
@@ -77,40 +77,37 @@ export class DecodedLeg {
    * `rtcpIntervalMs`: the minimum RTCP report interval (RFC 3550 6.2: 5 s); tests shorten it.
    */
   static create(leg: Leg, codec: LegCodecSpec, sampleRate = INTERNAL_RATE, rtcpIntervalMs?: number, sender = new RtpSender()): DecodedLeg | null {
-    const options = { sampleRate };
-    const rx = createCodec(codec.name, codec.clockRate, codec.channels, options);
-    if (rx === null) return null;
-    const tx = createCodec(codec.name, codec.clockRate, codec.channels, options)!;
-    return new DecodedLeg(leg, codec, rx, tx, sender, rtcpIntervalMs);
+    // One codec for both directions: its encoder and decoder states are apart (types.ts).
+    const c = createCodec(codec.name, codec.clockRate, codec.channels, { sampleRate });
+    return c === null ? null : new DecodedLeg(leg, codec, c, sender, rtcpIntervalMs);
   }
 
-  private constructor(leg: Leg, codec: LegCodecSpec, rx: AudioCodec, tx: AudioCodec, sender: RtpSender, rtcpIntervalMs: number | undefined) {
+  private constructor(leg: Leg, codec: LegCodecSpec, c: AudioCodec, sender: RtpSender, rtcpIntervalMs: number | undefined) {
     this.leg = leg;
     this.codec = codec;
-    this.#rx = rx;
-    this.#tx = tx;
+    this.#codec = c;
     this.sender = sender;
-    this.#jitter = new JitterBuffer({ clockRate: rx.clockRate, timestampStep: rx.timestampStep });
-    this.#up = new Resampler(rx.sampleRate, INTERNAL_RATE);
-    this.#down = new Resampler(INTERNAL_RATE, tx.sampleRate);
-    this.#decodedFrame = this.#decoded.subarray(0, rx.frameSamples);
-    this.#toEncode = new Int16Array(tx.frameSamples);
-    this.#quiet = new Int16Array(tx.frameSamples);
+    this.#jitter = new JitterBuffer({ clockRate: c.clockRate, timestampStep: c.timestampStep });
+    this.#up = new Resampler(c.sampleRate, INTERNAL_RATE);
+    this.#down = new Resampler(INTERNAL_RATE, c.sampleRate);
+    this.#decodedFrame = this.#decoded.subarray(0, c.frameSamples);
+    this.#toEncode = new Int16Array(c.frameSamples);
+    this.#quiet = new Int16Array(c.frameSamples);
     // In-band digits are looked for at the codec's rate when the detector runs at it (8 or 16 kHz).
-    const inbandRate = rx.sampleRate === 8000 ? 8000 : INTERNAL_RATE;
+    const inbandRate = c.sampleRate === 8000 ? 8000 : INTERNAL_RATE;
     this.#inband = codec.dtmfPayloadType === null ? new InbandDtmfDetector(inbandRate) : null;
-    this.digitSender = new DigitSender(INTERNAL_RATE, codec.dtmfPayloadType === null ? null : tx.clockRate);
-    this.rtcp = new RtcpSession(leg, this.sender, tx.clockRate, rtcpIntervalMs);
+    this.digitSender = new DigitSender(INTERNAL_RATE, codec.dtmfPayloadType === null ? null : c.clockRate);
+    this.rtcp = new RtcpSession(leg, this.sender, c.clockRate, rtcpIntervalMs);
     // In-band FEC (Opus) only once the phone's RTCP reports loss of what we send it.
-    if (tx.expectLoss !== undefined) {
-      tx.expectLoss(0);
-      this.rtcp.onFarEndLoss = (percent) => tx.expectLoss!(percent);
+    if (c.expectLoss !== undefined) {
+      c.expectLoss(0);
+      this.rtcp.onFarEndLoss = (percent) => c.expectLoss!(percent);
     }
   }
 
   /** The codec's PCM rate: decodedFrame's, and that of the frames send() encodes as they are. */
   get pcmRate(): number {
-    return this.#rx.sampleRate;
+    return this.#codec.sampleRate;
   }
 
   /** This tick's frame from the phone at pcmRate, before resampling; valid when heardValid. */
@@ -124,7 +121,7 @@ export class DecodedLeg {
    */
   get heard(): Int16Array {
     if (!this.heardValid) return SILENCE;
-    if (this.#rx.sampleRate === INTERNAL_RATE) return this.#decodedFrame;
+    if (this.#codec.sampleRate === INTERNAL_RATE) return this.#decodedFrame;
     const tick = this.#tick;
     if (this.#heardTick !== tick) {
       if (this.#upTick !== tick - 1) this.#up.reset();
@@ -141,12 +138,12 @@ export class DecodedLeg {
    */
   frameFor(rate: number): Int16Array | null {
     if (!this.heardValid) return null;
-    return rate === this.#rx.sampleRate ? this.#decodedFrame : this.heard;
+    return rate === this.#codec.sampleRate ? this.#decodedFrame : this.heard;
   }
 
   /** The complexity of the leg's encoder, for a codec that has the knob (Opus; others ignore it). */
   setEncoderComplexity(complexity: number): void {
-    if (!this.#closed) this.#tx.setComplexity?.(complexity);
+    if (!this.#closed) this.#codec.setComplexity?.(complexity);
   }
 
   /** A packet from the phone (already counted and latched by the relay), arrived at `arrivalMs` (performance.now() time). */
@@ -163,11 +160,11 @@ export class DecodedLeg {
     const f = this.#jitter.pop(nowMs);
     let n = 0;
     if (f.kind === 'audio') {
-      if (f.payloadType === this.codec.payloadType) n = this.#rx.decode(f.payload, this.#decoded);
+      if (f.payloadType === this.codec.payloadType) n = this.#codec.decode(f.payload, this.#decoded);
       else if (f.payloadType !== PT_CN) n = -1;
-      if (n < 0) n = this.#rx.conceal(this.#decoded, null);
+      if (n < 0) n = this.#codec.conceal(this.#decoded, null);
     } else if (f.kind === 'lost') {
-      n = this.#rx.conceal(this.#decoded, f.next);
+      n = this.#codec.conceal(this.#decoded, f.next);
     }
     if (n <= 0) {
       this.heardValid = false;
@@ -179,7 +176,7 @@ export class DecodedLeg {
     this.heardValid = true;
     const inband = this.#inband;
     if (inband !== null) {
-      const atRate = inband.sampleRate === this.#rx.sampleRate;
+      const atRate = inband.sampleRate === this.#codec.sampleRate;
       const digit = inband.process(atRate ? frame : this.heard, atRate ? frame.length : INTERNAL_FRAME);
       if (digit !== null) this.digits.push({ digit, method: 'inband' });
     }
@@ -199,7 +196,7 @@ export class DecodedLeg {
     if (address === null || this.#closed) {
       this.#downWarm = false;
       ds.skip();
-      s.advance(this.#tx.timestampStep);
+      s.advance(this.#codec.timestampStep);
       return;
     }
     let length = 0;
@@ -219,7 +216,7 @@ export class DecodedLeg {
         this.#down.process(src, this.#toEncode);
       }
       this.#downWarm = !atCodecRate;
-      const n = this.#tx.encode(atCodecRate ? src : this.#toEncode, s.payload);
+      const n = this.#codec.encode(atCodecRate ? src : this.#toEncode, s.payload);
       s.stamp(this.codec.payloadType, s.timestamp, false);
       length = RTP_FIXED_HEADER + n;
     }
@@ -227,19 +224,18 @@ export class DecodedLeg {
     s.sent(length - RTP_FIXED_HEADER);
     leg.rtpSent++;
     leg.rtpBytesSent += length;
-    s.advance(this.#tx.timestampStep);
+    s.advance(this.#codec.timestampStep);
   }
 
   /** `frames` ticks passed without a frame (the clock skipped them after a stall): the RTP timestamp moves on over them. */
   skipFrames(frames: number): void {
-    this.sender.advance(this.#tx.timestampStep * frames);
+    this.sender.advance(this.#codec.timestampStep * frames);
   }
 
   close(): void {
     if (this.#closed) return;
     this.#closed = true;
     this.rtcp.close();
-    this.#rx.close();
-    this.#tx.close();
+    this.#codec.close();
   }
 }
