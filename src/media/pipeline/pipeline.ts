@@ -3,9 +3,10 @@
 // never decoded; a leg becomes decoded when it is transcoded (its bridged peer speaks another
 // codec), mixed, recorded, played to, sends a digit or has its digits watched, and then its peer
 // is decoded too, on the same sockets. Each tick: every decoded leg pulls one frame from its
-// jitter buffer (heard at 16 kHz, digits detected), the rooms mix (room.ts: at 16 or 48 kHz), the
-// recorders write, and every decoded leg sends one frame: the player's, else its room's mix, else
-// its peer's audio.
+// jitter buffer and decodes it at its codec's rate (digits detected), the rooms mix (room.ts: at 16
+// or 48 kHz), the recorders write (16 kHz, made from the decoded frame when read), and every decoded
+// leg sends one frame: the player's, else its room's mix, else its peer's audio, as decoded when
+// the two legs code at one rate (PCMU to PCMA; Opus coded at 8 kHz beside G.711, askedRate()).
 // Digits: RFC 4733 events come from the relay of every leg, decoded or not (telephoneEvent()),
 // in-band digits from decoded legs; each is reported once and reaches the bridged leg in the
 // method that leg negotiated, unless that leg gets its digits by SIP INFO (call control sends those).
