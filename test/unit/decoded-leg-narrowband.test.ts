@@ -11,6 +11,7 @@ import type { LegCodecSpec } from '../../src/media/protocol.js';
 import { DecodedLeg } from '../../src/media/pipeline/decoded-leg.js';
 import { Leg } from '../../src/media/relay.js';
 import { sine, speechLike } from '../helpers/audio.js';
+import { concat } from '../helpers/dtmf-audio.js';
 import { blockCorrelation, decimate, fromFirstSound } from '../helpers/rtp-endpoint.js';
 
 const PCMU: LegCodecSpec = { name: 'PCMU', payloadType: 0, clockRate: 8000, channels: null, dtmfPayloadType: 101 };
@@ -48,23 +49,13 @@ function phonePackets(codec: LegCodecSpec, pcm: Int16Array): Buffer[] {
   return out;
 }
 
-function concat(frames: Int16Array[]): Int16Array {
-  const out = new Int16Array(frames.reduce((n, f) => n + f.length, 0));
-  let at = 0;
-  for (const f of frames) {
-    out.set(f, at);
-    at += f.length;
-  }
-  return out;
-}
-
 /** Decodes the payloads of the PBX's packets with a fresh codec as the phone would. */
 function phoneHears(codec: LegCodecSpec, packets: Buffer[]): Int16Array {
   const dec = createCodec(codec.name, codec.clockRate, codec.channels)!;
   const pcm = new Int16Array(5760);
   const frames = packets.map((p) => pcm.slice(0, dec.decode(p.subarray(12), pcm)));
   dec.close();
-  return concat(frames);
+  return concat(...frames);
 }
 
 /** [timestamp step, sequence step] from each packet to the next. */
@@ -129,9 +120,9 @@ t.test('a PCMU leg and an Opus leg coded at 8 kHz: each phone hears the other, n
   t.same(steps(a.sent).filter(([ts, seq]) => ts !== 160 || seq !== 1), [], 'PCMU: timestamp +160 per 20 ms, sequence +1');
   t.equal(new Set(b.sent.map((p) => p.readUInt32BE(8))).size, 1, 'one SSRC');
 
-  const recordedA = blockCorrelation(speechA, fromFirstSound(decimate(concat(heardA), 2)), 2000, 1200);
+  const recordedA = blockCorrelation(speechA, fromFirstSound(decimate(concat(...heardA), 2)), 2000, 1200);
   t.ok(recordedA.median > 0.85, `heard of the PCMU leg, at 16 kHz, is what its phone said: ${corr(recordedA)}`);
-  const recordedB = blockCorrelation(decimate(speechB, 6), fromFirstSound(decimate(concat(heardB), 2)), 2000, 1200);
+  const recordedB = blockCorrelation(decimate(speechB, 6), fromFirstSound(decimate(concat(...heardB), 2)), 2000, 1200);
   t.ok(recordedB.median > 0.85, `heard of the Opus leg, at 16 kHz, is what its phone said: ${corr(recordedB)}`);
 });
 
@@ -143,7 +134,7 @@ t.test('a 16 kHz frame (a prompt) sent on an Opus leg coded at 8 kHz is resample
   for (let f = 0; f + 320 <= prompt.length; f += 320) opus.send(prompt.subarray(f, f + 320));
   const heard = new OpusCodec({ sampleRate: 8000 });
   const pcm = new Int16Array(160);
-  const out = concat(b.sent.map((p) => pcm.slice(0, heard.decode(p.subarray(12), pcm))));
+  const out = concat(...b.sent.map((p) => pcm.slice(0, heard.decode(p.subarray(12), pcm))));
   heard.close();
   const c = blockCorrelation(sine(8000, 700, 8000, 8000).subarray(400), out.subarray(400), 1000, 200);
   t.ok(c.median > 0.85, `the phone hears the 700 Hz prompt: ${corr(c)}`);
