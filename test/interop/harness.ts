@@ -390,6 +390,8 @@ export const TONE_SSRC = 0x70e50001;
  */
 export class RtpProbe {
   readonly counts: ProbeCounts = { fromPeer: new Map(), echoedBack: 0, sources: new Set(), events: new Set() };
+  /** The payloads of the peer's PCMA packets, in arrival order (to check the audio itself). */
+  readonly pcma: Buffer[] = [];
   readonly #socket: dgram.Socket;
   #telephoneEventPt: number;
   readonly #waiters = new Conditions<ProbeCounts>();
@@ -423,6 +425,7 @@ export class RtpProbe {
       this.counts.echoedBack++;
     } else {
       this.counts.fromPeer.set(pt, (this.counts.fromPeer.get(pt) ?? 0) + 1);
+      if (pt === 8) this.pcma.push(Buffer.from(msg.subarray(12)));
       if (pt === this.#telephoneEventPt && msg.length > 12) this.counts.events.add(msg[12]!);
       const out = Buffer.from(msg);
       out.writeUInt32BE(PROBE_SSRC, 8);
@@ -609,7 +612,7 @@ export function toneWav(seconds: number): Buffer {
  * A baresip configuration in `dir`: SIP on 127.0.0.1:sipPort, a 12 s tone as its microphone,
  * what it hears to heard.wav, G.711 only, and the one account line given.
  */
-export function writeBaresipConfig(dir: string, sipPort: number, account: string): void {
+export function writeBaresipConfig(dir: string, sipPort: number, account: string, extraConfig: readonly string[] = []): void {
   writeFileSync(join(dir, 'tone.wav'), toneWav(12));
   writeFileSync(
     join(dir, 'config'),
@@ -623,6 +626,7 @@ export function writeBaresipConfig(dir: string, sipPort: number, account: string
       'module aufile.so',
       'module_app account.so',
       'module_app menu.so',
+      ...extraConfig,
       '',
     ].join('\n'),
   );
