@@ -590,10 +590,16 @@ export async function scenarioCallTests(
 
 /** A mono 16-bit 8 kHz WAV with a 440 Hz tone (what baresip's aufile source plays). */
 export function toneWav(seconds: number): Buffer {
-  const samples = 8000 * seconds;
-  const wav = Buffer.alloc(44 + samples * 2);
+  const pcm = new Int16Array(8000 * seconds);
+  for (let i = 0; i < pcm.length; i++) pcm[i] = Math.round(8000 * Math.sin((2 * Math.PI * 440 * i) / 8000));
+  return pcmWav(pcm);
+}
+
+/** A mono 16-bit 8 kHz WAV file of `pcm` (what baresip's aufile plays). */
+export function pcmWav(pcm: Int16Array): Buffer {
+  const wav = Buffer.alloc(44 + pcm.length * 2);
   wav.write('RIFF', 0);
-  wav.writeUInt32LE(36 + samples * 2, 4);
+  wav.writeUInt32LE(36 + pcm.length * 2, 4);
   wav.write('WAVEfmt ', 8);
   wav.writeUInt32LE(16, 16);
   wav.writeUInt16LE(1, 20);
@@ -603,8 +609,8 @@ export function toneWav(seconds: number): Buffer {
   wav.writeUInt16LE(2, 32);
   wav.writeUInt16LE(16, 34);
   wav.write('data', 36);
-  wav.writeUInt32LE(samples * 2, 40);
-  for (let i = 0; i < samples; i++) wav.writeInt16LE(Math.round(8000 * Math.sin((2 * Math.PI * 440 * i) / 8000)), 44 + 2 * i);
+  wav.writeUInt32LE(pcm.length * 2, 40);
+  for (let i = 0; i < pcm.length; i++) wav.writeInt16LE(pcm[i]!, 44 + 2 * i);
   return wav;
 }
 

@@ -15,7 +15,7 @@ import { speechLike } from '../helpers/audio.js';
 import { correlation } from '../helpers/rtp-endpoint.js';
 import { selfSignedCert } from '../helpers/tls-cert.js';
 import { soxSamples } from '../helpers/wav-check.js';
-import { describe, EXTENSIONS, freePort, isPbxMediaSource, PbxProcess, pbxJson, preparePbx, registerFrom, RtpProbe, startSipp, teardown, tempDir, writeBaresipConfig } from './harness.js';
+import { describe, EXTENSIONS, freePort, isPbxMediaSource, PbxProcess, pbxJson, pcmWav, preparePbx, registerFrom, RtpProbe, startSipp, teardown, tempDir, writeBaresipConfig } from './harness.js';
 import { callOverStream, registerOverStream, StreamUa } from './stream-ua.js';
 import { StreamFramer } from '../../src/sip/framer.js';
 import { responseTo, type SipRequest } from '../../src/sip/message.js';
@@ -24,24 +24,6 @@ import { serialize } from '../../src/sip/serializer.js';
 
 const RATE = 8000;
 const SECONDS = 12;
-
-function wavOf(pcm: Int16Array): Buffer {
-  const wav = Buffer.alloc(44 + pcm.length * 2);
-  wav.write('RIFF', 0);
-  wav.writeUInt32LE(36 + pcm.length * 2, 4);
-  wav.write('WAVEfmt ', 8);
-  wav.writeUInt32LE(16, 16);
-  wav.writeUInt16LE(1, 20);
-  wav.writeUInt16LE(1, 22);
-  wav.writeUInt32LE(RATE, 24);
-  wav.writeUInt32LE(RATE * 2, 28);
-  wav.writeUInt16LE(2, 32);
-  wav.writeUInt16LE(16, 34);
-  wav.write('data', 36);
-  wav.writeUInt32LE(pcm.length * 2, 40);
-  for (let i = 0; i < pcm.length; i++) wav.writeInt16LE(pcm[i]!, 44 + 2 * i);
-  return wav;
-}
 
 /**
  * How well 2 s of the sent audio (from its third second) is found in what came out, at the best
@@ -104,7 +86,7 @@ t.test('baresip over TLS with SRTP calls a plain-RTP callee; the audio arrives i
     `snd_path ${dir.path}`,
   ]);
   const sent = speechLike(RATE, SECONDS);
-  writeFileSync(join(dir.path, 'tone.wav'), wavOf(sent));
+  writeFileSync(join(dir.path, 'tone.wav'), pcmWav(sent));
 
   const calleePort = await freePort();
   const reg = await registerFrom(setup, '1002', calleePort);
