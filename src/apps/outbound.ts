@@ -107,8 +107,8 @@ async function attempt(ch: Channel, trunk: TrunkConfig, route: OutboundRoute, fo
     ch.call.refuse(503, 'trunk-unresolved');
     return 'failed';
   }
-  const hostPart = trunk.port === 5060 ? trunk.host : `${trunk.host}:${trunk.port}`;
-  const target: DialTarget = { contact: `sip:${out}@${hostPart}${trunk.transport === 'tcp' ? ';transport=tcp' : ''}`, peer, ext: `trunk:${trunk.name}` };
+  const hostPart = trunk.port === (trunk.transport === 'tls' ? 5061 : 5060) ? trunk.host : `${trunk.host}:${trunk.port}`;
+  const target: DialTarget = { contact: `sip:${out}@${hostPart}${trunk.transport === 'udp' ? '' : `;transport=${trunk.transport}`}`, peer, ext: `trunk:${trunk.name}` };
   const ringMs = route.ring_timeout * 1000;
   ch.log.info({ trunk: trunk.name, route: route.name, number: out }, 'calling out');
   let result = await ch.call.dial([target], fork, ringMs);

@@ -13,7 +13,7 @@ import type { CallBinding, CallMedia, CallStore } from './deps.js';
 import type { Log } from '../util/log.js';
 import type { DtmfMethod } from '../media/dtmf/digits.js';
 import type { PlaySource } from '../media/engine.js';
-import type { DtmfMode } from '../config/types.js';
+import type { DtmfMode, MediaEncryption } from '../config/types.js';
 import { INFO_DURATION_MS, InfoDigitSender, infoContent, type CallDtmf } from './dtmf.js';
 import { cdrTimes, writeCdr } from './cdr.js';
 import { FeatureCodes } from './feature-codes.js';
@@ -305,11 +305,12 @@ export class Call {
 
   /**
    * The extension rung next, when it is another than the call was routed to (an app hands the
-   * caller over): its phone's dtmf_mode shapes the offer, and its `record` starts the recording at
-   * the answer.
+   * caller over): its phone's dtmf_mode and media_encryption shape the offer, and its `record`
+   * starts the recording at the answer.
    */
-  calleeSettings(s: { dtmfMode: DtmfMode; record: boolean }): void {
+  calleeSettings(s: { dtmfMode: DtmfMode; encryption: MediaEncryption; record: boolean }): void {
     this.#media.setCalleeDtmfMode(s.dtmfMode);
+    this.#media.setCalleeEncryption(s.encryption);
     if (s.record) this.#recording.recordFromAnswer();
   }
 

@@ -30,7 +30,7 @@
 import { randomUUID } from 'node:crypto';
 import { EventEmitter } from 'node:events';
 import type { CallInfo, RecordingResult } from '../api/control-types.js';
-import type { Destination, DtmfMode, Routing } from '../config/types.js';
+import type { Destination, DtmfMode, MediaEncryption, Routing } from '../config/types.js';
 import { dialogKey } from '../sip/dialog.js';
 import { quote, tagOf } from '../sip/grammar.js';
 import { responseTo, type SipRequest, type SipResponse, type TransportName } from '../sip/message.js';
@@ -327,6 +327,10 @@ export class CallControl extends EventEmitter<CallControlEvents> {
           caller: trunkCall?.trunk.dtmf_mode ?? dtmfModeOf(routing, user),
           callee: dest?.kind === 'extension' ? dtmfModeOf(routing, dest.ext) : (outside?.dtmf_mode ?? 'auto'),
         },
+        encryption: {
+          caller: trunkCall?.trunk.media_encryption ?? encryptionOf(routing, user),
+          callee: dest?.kind === 'extension' ? encryptionOf(routing, dest.ext) : (outside?.media_encryption ?? 'none'),
+        },
       },
       this.#recordingFor(routing, user, number, dest, callId),
       routing.config.features,
@@ -398,7 +402,7 @@ export class CallControl extends EventEmitter<CallControlEvents> {
     const one = new Set(targets.map((t) => t.ext)).size === 1 ? targets[0]!.ext : null;
     if (one !== null && one !== call.parties.callee) {
       const ext = routing.config.extensions.get(one);
-      call.calleeSettings({ dtmfMode: ext?.dtmf_mode ?? 'auto', record: ext?.record === true });
+      call.calleeSettings({ dtmfMode: ext?.dtmf_mode ?? 'auto', encryption: ext?.media_encryption ?? 'none', record: ext?.record === true });
     }
     const to = options.to ?? (call.answeredByPbx && exts.length === 1 ? exts[0]! : call.parties.to);
     return call.dial(targets, this.#forkHeaders(call, to, routing), options.ringTimeoutMs ?? this.#env.ringTimeoutMs, options.ringback ?? true);
@@ -541,6 +545,7 @@ export class CallControl extends EventEmitter<CallControlEvents> {
       offered: config.rtp.codecs,
       transcodable: this.#opts.media.transcodable,
       dtmf: { caller: dtmfModeOf(routing, request.first), callee: dtmfModeOf(routing, thenDest.ext) },
+      encryption: { caller: encryptionOf(routing, request.first), callee: encryptionOf(routing, thenDest.ext) },
     });
     this.#originated.set(id, call);
     const domain = config.sip.domain;
@@ -608,6 +613,11 @@ function inviteKey(req: SipRequest): string {
 function withLength(res: SipResponse): SipResponse {
   res.headers.add('content-length', '0');
   return res;
+}
+
+/** The media_encryption of an extension's phone; none for a number that is no extension. */
+function encryptionOf(routing: Routing, ext: string): MediaEncryption {
+  return routing.config.extensions.get(ext)?.media_encryption ?? 'none';
 }
 
 /** The dtmf_mode of an extension's phone; auto for a number that is no extension. */

@@ -127,6 +127,7 @@ function build(raw: RawConfig, file: string): Config {
       record: e.record,
       language: e.language,
       dtmf_mode: e.dtmf_mode,
+      media_encryption: e.media_encryption,
       unsolicited_mwi: e.unsolicited_mwi,
       follow_me: e.follow_me === null ? null : { ...e.follow_me, numbers: [...e.follow_me.numbers] },
       speed_dial: new Map(Object.entries(e.speed_dial)),
@@ -214,7 +215,7 @@ function build(raw: RawConfig, file: string): Config {
     },
     features: { ...raw.features },
     voicemail: { ...raw.voicemail },
-    trunks: new Map(Object.entries(raw.trunks).map(([name, t]) => [name, { name, ...t, register: t.register ?? t.type === 'register' }])),
+    trunks: new Map(Object.entries(raw.trunks).map(([name, t]) => [name, { name, ...t, port: t.port ?? (t.transport === 'tls' ? 5061 : 5060), register: t.register ?? t.type === 'register' }])),
     inbound: {
       dids: new Map(Object.entries(raw.inbound).filter(([did]) => did !== 'default')),
       default: raw.inbound.default ?? null,

@@ -188,6 +188,11 @@ export function checkReferences(input: unknown): Problem[] {
   }
   for (const [name, entry] of Object.entries(trunks)) {
     const t = mapping(entry);
+    // A TLS trunk's connection goes out from the tls listener (its certificate is the client's).
+    const listen = mapping(raw.sip).listen;
+    if (t.transport === 'tls' && !(Array.isArray(listen) ? listen : []).some((l) => typeof l === 'string' && /^tls:/i.test(l))) {
+      problems.push({ path: ['trunks', name, 'transport'], part: 'value', message: 'transport tls needs a tls entry in sip.listen (e.g. "tls:0.0.0.0:5061") and sip.tls' });
+    }
     if ((t.type ?? 'register') === 'register' && (t.username == null || t.password == null)) {
       problems.push({ path: ['trunks', name], part: 'key', message: 'a register trunk needs username and password' });
     }

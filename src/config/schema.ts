@@ -136,6 +136,15 @@ const dtmfMode = v.optional(
   'auto',
 );
 
+/** media_encryption, as Asterisk names it (no means none). */
+const mediaEncryption = v.optional(
+  v.pipe(
+    v.picklist(['none', 'no', 'sdes', 'sdes_optional'] as const, (i) => `must be one of none, sdes, sdes_optional (got ${i.received})`),
+    v.transform((m) => (m === 'no' ? 'none' : m)),
+  ),
+  'none',
+);
+
 /** A number presented as caller ID: digits with an optional leading +, or "anonymous". */
 const callerIdNumber = v.pipe(
   v.string((i) => (typeof i.input === 'number' ? `write numbers in quotes ("+74951234567"): YAML reads ${String(i.input)} as a number and drops a leading + or 0` : `expected a number in quotes, got ${describe(i.received)}`)),
@@ -170,8 +179,9 @@ const matchAddress = v.pipe(
 const trunk = mapping({
   type: oneOf(['register', 'ip'] as const, 'register'),
   host: hostName,
-  port: int(1, 65535, 5060),
-  transport: oneOf(['udp', 'tcp'] as const, 'udp'),
+  // Absent: 5060, or 5061 for tls (load.ts).
+  port: v.optional(v.nullable(v.pipe(v.number(), v.integer('must be a whole number'), v.minValue(1, (i) => `must be at least 1 (got ${i.received})`), v.maxValue(65535, (i) => `must be at most 65535 (got ${i.received})`))), null),
+  transport: oneOf(['udp', 'tcp', 'tls'] as const, 'udp'),
   username: v.optional(v.nullable(nonEmpty), null),
   password: v.optional(v.nullable(nonEmpty), null),
   auth_username: v.optional(v.nullable(nonEmpty), null),
@@ -182,6 +192,7 @@ const trunk = mapping({
   codecs: v.optional(v.nullable(v.pipe(v.array(rtpCodec), v.minLength(1, 'needs at least one codec'))), null),
   max_channels: int(0, 10000, 0),
   dtmf_mode: dtmfMode,
+  media_encryption: mediaEncryption,
   caller_id: v.optional(v.nullable(callerIdNumber), null),
   match: v.optional(v.array(matchAddress), []),
   did_header: oneOf(['request-uri', 'to', 'p-called-party-id'] as const, 'request-uri'),
@@ -236,6 +247,7 @@ const extension = mapping({
   record: v.optional(v.boolean(), false),
   language: v.optional(v.nullable(language), null),
   dtmf_mode: dtmfMode,
+  media_encryption: mediaEncryption,
   // Message-summary NOTIFYs without a subscription (phones that never SUBSCRIBE); null = subscriptions.unsolicited_mwi.
   unsolicited_mwi: v.optional(v.nullable(v.boolean()), null),
   // Other phones rung when this one alone did not answer within `after` seconds.

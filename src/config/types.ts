@@ -4,6 +4,13 @@ import type { ListenSpec } from '../sip/transport/types.js';
 import type { DialledFeatureName } from './feature-numbers.js';
 import type { WebhookEvent } from './webhooks.js';
 
+/**
+ * SRTP on a leg (Asterisk's media_encryption): none, sdes (SRTP required: RTP/SAVP with a=crypto,
+ * plain offers refused with 488), sdes_optional (a=crypto offered on RTP/AVP, SRTP when the phone
+ * takes it, plain RTP otherwise; Asterisk's media_encryption_optimistic).
+ */
+export type MediaEncryption = 'none' | 'sdes' | 'sdes_optional';
+
 export interface ExtensionConfig {
   number: string;
   name: string;
@@ -22,6 +29,8 @@ export interface ExtensionConfig {
   language: string | null;
   /** How digits travel on the leg to and from this extension's phone. */
   dtmf_mode: DtmfMode;
+  /** SRTP with SDES keys (RFC 4568) on the leg to and from this extension's phone. */
+  media_encryption: MediaEncryption;
   /** Send message-summary NOTIFYs to its contacts without a subscription; null = subscriptions.unsolicited_mwi. */
   unsolicited_mwi: boolean | null;
   /** Phones rung when this one alone got no answer within `after` seconds; null: none. */
@@ -74,7 +83,8 @@ export interface TrunkConfig {
   type: 'register' | 'ip';
   host: string;
   port: number;
-  transport: 'udp' | 'tcp';
+  /** tls: SIP over TLS to the provider (needs a tls entry in sip.listen); the port defaults to 5061. */
+  transport: 'udp' | 'tcp' | 'tls';
   username: string | null;
   password: string | null;
   /** The digest user name when it differs from username. */
@@ -91,6 +101,8 @@ export interface TrunkConfig {
   /** Calls at once on this trunk (both ways); 0 = no limit. */
   max_channels: number;
   dtmf_mode: DtmfMode;
+  /** SRTP with SDES keys (RFC 4568) on calls through this trunk. */
+  media_encryption: MediaEncryption;
   /** Number presented on calls out through this trunk when neither the extension nor the route sets one. */
   caller_id: string | null;
   /** Source addresses ("IP" or "IP:PORT") whose INVITEs are calls from this trunk. */

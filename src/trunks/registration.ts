@@ -176,7 +176,8 @@ export class TrunkRegistration {
 
   #requestUri(): string {
     const t = this.trunk;
-    return t.from_domain !== null ? `sip:${t.from_domain}` : `sip:${t.host}${t.port === 5060 ? '' : `:${t.port}`}`;
+    const defaultPort = t.transport === 'tls' ? 5061 : 5060;
+    return t.from_domain !== null ? `sip:${t.from_domain}` : `sip:${t.host}${t.port === defaultPort ? '' : `:${t.port}`}`;
   }
 
   #send(peer: Peer, expires: number, auth: [string, string] | null): Promise<SipResponse> {

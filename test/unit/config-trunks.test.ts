@@ -128,3 +128,19 @@ t.test('bad outbound_limits, ring_timeout and group caller ID values are errors 
   t.same(configErrors(GROUPS.replace('caller_id_group: support', 'caller_id_group: suport')), ['pbx.yaml:5:68: extensions.1003.outbound.caller_id_group: no group named "suport"; did you mean "support"?']);
   t.same(configErrors(GROUPS.replace('caller_id_group: support', 'caller_id_group: empty')), ['pbx.yaml:5:68: extensions.1003.outbound.caller_id_group: extension 1003 is not a member of group empty']);
 });
+
+t.test('media_encryption is none unless set (no reads as none); a TLS trunk defaults to port 5061 and needs a tls listener', async (t) => {
+  const c = configOf(BASE);
+  t.equal(c.extensions.get('1002')!.media_encryption, 'none');
+  t.equal(c.trunks.get('acme')!.media_encryption, 'none');
+  const tls = 'sip:\n  listen: ["udp:127.0.0.1:5060", "tls:127.0.0.1:5061"]\n  tls: { cert: c.pem, key: k.pem }\n';
+  const secure = configOf(tls + BASE.replace('did_header: to,', 'did_header: to, transport: tls, media_encryption: sdes,').replace('"1002": { password: b }', '"1002": { password: b, media_encryption: no }'));
+  t.match(secure.trunks.get('acme'), { transport: 'tls', port: 5061, media_encryption: 'sdes' });
+  t.equal(secure.extensions.get('1002')!.media_encryption, 'none');
+  t.same(configErrors(BASE.replace('"1002": { password: b }', '"1002": { password: b, media_encryption: srtp }')), [
+    'pbx.yaml:4:44: extensions.1002.media_encryption: must be one of none, sdes, sdes_optional (got "srtp")',
+  ]);
+  t.same(configErrors(BASE.replace('did_header: to,', 'did_header: to, transport: tls,')), [
+    'pbx.yaml:8:118: trunks.acme.transport: transport tls needs a tls entry in sip.listen (e.g. "tls:0.0.0.0:5061") and sip.tls',
+  ]);
+});

@@ -220,7 +220,7 @@ export class DecodedLeg {
       s.stamp(this.codec.payloadType, s.timestamp, false);
       length = RTP_FIXED_HEADER + n;
     }
-    leg.rtp.send(s.packet, 0, length, leg.sendPort, address);
+    leg.sendRtp(s.packet, length, leg.sendPort, address);
     s.sent(length - RTP_FIXED_HEADER);
     leg.rtpSent++;
     leg.rtpBytesSent += length;
