@@ -18,7 +18,7 @@ import { createLogger, type Logger } from './log.js';
 import { MediaEngine } from './media/engine.js';
 import { RecordingMaintenance } from './media/recording/maintenance.js';
 import { recordingsDir, retentionPolicy } from './media/recording/policy.js';
-import { advertisedHost } from './pbx/advertise.js';
+import { addressPolicy } from './config/address-policy.js';
 import { configChangesNeedingRestart } from './pbx/restart-keys.js';
 import { wireParts } from './pbx/wiring.js';
 import { Guard } from './registrar/guard.js';
@@ -159,7 +159,7 @@ class PbxRuntime implements Pbx, ControlSource {
       maxMessageSize: config.sip.max_message_size,
       tcpIdleTimeoutS: config.sip.tcp_idle_timeout,
       maxConnectionsPerSource: config.sip.max_connections_per_source,
-      advertise: advertisedHost(config),
+      advertise: (to) => addressPolicy(this.#config).sipHost(to?.address ?? null),
       log: log.child({ layer: 'transport' }),
     });
     this.#transports = transports;
@@ -198,7 +198,7 @@ class PbxRuntime implements Pbx, ControlSource {
     this.#queues = queues;
     const trunks = new TrunkService({
       transactions,
-      localContact: (transport) => this.#contactUri(transport),
+      localContact: (transport, to) => this.#contactUri(transport, to),
       clock: realClock,
       log: log.child({ layer: 'trunks' }),
       userAgent: config.sip.user_agent,
@@ -225,7 +225,7 @@ class PbxRuntime implements Pbx, ControlSource {
         autoCallback.cdrWritten(row);
       }),
       log,
-      localContact: (transport) => this.#contactUri(transport),
+      localContact: (transport, to) => this.#contactUri(transport, to),
       start: appStart({ voicemail: this.#voicemail, queues }),
       userAgent: config.sip.user_agent,
       settings: this.#settings,
@@ -279,10 +279,10 @@ class PbxRuntime implements Pbx, ControlSource {
     );
   }
 
-  /** Our Contact URI on a transport: the bound socket (or sip.external_address). */
-  #contactUri(transport: TransportName): string {
+  /** Our Contact URI on a transport, as a peer at address `to` sees it: the bound socket, or sip.external_address outside the local networks. */
+  #contactUri(transport: TransportName, to?: string): string {
     const local = this.#transports?.local(transport) ?? this.#transports?.local('udp') ?? null;
-    const host = advertisedHost(this.#config) ?? local?.host ?? '127.0.0.1';
+    const host = addressPolicy(this.#config).sipHost(to ?? null) ?? local?.host ?? '127.0.0.1';
     const hostPart = host.includes(':') && !host.startsWith('[') ? `[${host}]` : host;
     const port = local?.port ?? 5060;
     return transport === 'udp' ? `sip:pbx@${hostPart}:${port}` : `sip:pbx@${hostPart}:${port};transport=${transport}`;
