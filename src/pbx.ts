@@ -92,6 +92,8 @@ class PbxRuntime implements Pbx, ControlSource {
   readonly #lag = new LoopLag();
   /** Finished calls by CDR status since start (metrics). */
   readonly #finished: Record<string, number> = { answered: 0, missed: 0, busy: 0, failed: 0 };
+  /** No-RTP warnings since start (metrics): legs that never got RTP (one-way audio), and legs whose RTP stopped. */
+  readonly #noRtp = { never: 0, stopped: 0 };
   #webhooks: WebhookDispatcher | null = null;
   #autoCallback: AutoCallback | null = null;
   #voicemail: VoicemailStore | null = null;
@@ -152,6 +154,7 @@ class PbxRuntime implements Pbx, ControlSource {
       log: log.child({ layer: 'media' }),
     });
     this.#media = media;
+    media.on('no-rtp-warning', (info) => this.#noRtp[info.received === 0 ? 'never' : 'stopped']++);
 
     const transports = await createTransportLayer({
       listen: config.sip.listen,
@@ -345,7 +348,7 @@ class PbxRuntime implements Pbx, ControlSource {
     const calls: Record<string, number> = { routing: 0, ringing: 0, answered: 0, ending: 0 };
     for (const c of this.#calls?.list() ?? []) calls[c.state] = (calls[c.state] ?? 0) + 1;
     return metricsText(
-      { registrations: this.#registrar?.count() ?? 0, calls, finished: { ...this.#finished }, webhooks: this.#outbox?.counts() ?? { pending: 0, failed: 0 } },
+      { registrations: this.#registrar?.count() ?? 0, calls, finished: { ...this.#finished }, noRtp: { ...this.#noRtp }, webhooks: this.#outbox?.counts() ?? { pending: 0, failed: 0 } },
       this.#lag.seconds(),
     );
   }
