@@ -24,7 +24,7 @@ import { wireParts } from './pbx/wiring.js';
 import { Guard } from './registrar/guard.js';
 import { Registrar } from './registrar/registrar.js';
 import { DigestAuthenticator } from './sip/auth/digest.js';
-import type { TransportName } from './sip/message.js';
+import type { Peer, TransportName } from './sip/message.js';
 import { createTransactionLayer } from './sip/transaction/index.js';
 import { createTransportLayer } from './sip/transport/index.js';
 import { realClock } from './sip/transaction/types.js';
@@ -284,8 +284,10 @@ class PbxRuntime implements Pbx, ControlSource {
 
   /** Our Contact URI on a transport, as a peer at address `to` sees it: the bound socket, or sip.external_address outside the local networks. */
   #contactUri(transport: TransportName, to?: string): string {
-    const local = this.#transports?.local(transport) ?? this.#transports?.local('udp') ?? null;
-    const host = addressPolicy(this.#config).sipHost(to ?? null) ?? local?.host ?? '127.0.0.1';
+    // The transport layer writes the advertised host for this peer into the spec it returns.
+    const peer: Peer | undefined = to === undefined ? undefined : { transport, address: to, port: 0, connectionId: null };
+    const local = this.#transports?.local(transport, peer) ?? this.#transports?.local('udp', peer) ?? null;
+    const host = local?.host ?? addressPolicy(this.#config).sipHost(to ?? null) ?? '127.0.0.1';
     const hostPart = host.includes(':') && !host.startsWith('[') ? `[${host}]` : host;
     const port = local?.port ?? 5060;
     return transport === 'udp' ? `sip:pbx@${hostPart}:${port}` : `sip:pbx@${hostPart}:${port};transport=${transport}`;
