@@ -2,12 +2,13 @@
 // local_networks [127.0.0.1/32], a phone outside the local networks (on 127.0.0.2, a home worker)
 // sees the external address 127.0.0.9 in Via, Contact and SDP, while a phone inside (127.0.0.1)
 // sees the local one. A second listener on 127.0.0.9 stands in for the router's port forward.
+// A leg that gets no RTP is logged with its SDP, local and latched addresses and counted.
 import { writeFileSync } from 'node:fs';
 import t from 'tap';
 import { topVia } from '../../src/sip/grammar.js';
 import { answeredCall, hangUp } from '../net/helpers/flows.js';
-import { Phone } from '../net/helpers/phone.js';
-import { configText, EXTENSIONS, PbxProcess, preparePbx, teardown } from './harness.js';
+import { Phone, sdpFor } from '../net/helpers/phone.js';
+import { configText, EXTENSIONS, PbxProcess, preparePbx, teardown, TOKEN } from './harness.js';
 
 const EXTERNAL = '127.0.0.9';
 
@@ -31,7 +32,7 @@ t.test('a phone outside the local networks sees the external address in Via, Con
   });
   await home.register();
   await office.register();
-  const call = await answeredCall(office, home);
+  const call = await answeredCall(office, home, true, { answer: sdpFor(home.rtpPort, undefined, undefined, '127.0.0.2') });
 
   const toHome = call.calleeInvite;
   t.equal(topVia(toHome.headers)?.host, EXTERNAL, 'Via of the INVITE to the home phone');
@@ -42,6 +43,14 @@ t.test('a phone outside the local networks sees the external address in Via, Con
   t.match(call.ok.headers.get('contact'), `@127.0.0.1:${setup.sipPort}`, 'Contact of the 200 to the office phone');
   t.match(call.ok.body.toString(), 'c=IN IP4 127.0.0.1\r\n', 'SDP for the office phone');
   t.notMatch(call.ok.body.toString(), EXTERNAL);
+
+  // Neither phone sends RTP: the one-way-audio warning names both ends of the silent leg.
+  const homeSdp = `127.0.0.2:${home.rtpPort}`;
+  const warning = await pbx.waitForLog((l) => typeof l.msg === 'string' && l.msg.startsWith('no RTP received from the phone') && l.sdp === homeSdp, 15000);
+  t.match(warning, { sdp: homeSdp, local: /^127\.0\.0\.1:\d+$/, latched: null, received: 0 }, 'SDP address, local address, nothing latched');
+  t.match(warning.msg, `its SDP says ${homeSdp}, the PBX listens on ${String(warning.local)}, latched nothing`);
+  const metrics = await fetch(`http://127.0.0.1:${setup.httpPort}/metrics`, { headers: { Authorization: `Bearer ${TOKEN}` } });
+  t.match(await metrics.text(), /^tspbx_no_rtp_warnings_total\{kind="never"\} [1-9]/m, 'counted in /metrics');
 
   await hangUp(office, call.callerDialog, home);
 });
