@@ -3,7 +3,7 @@
 // "rtr" joins them and masquerades the lan behind 198.51.100.2 (iptables MASQUERADE). The wan has
 // no route to 192.168.77.0/24, so whatever the PBX sends to the address the phone writes in its
 // Via, Contact or SDP is lost: the call works only through rport/received, the registration's
-// real source, keep-alives and RTP latching. 1001 calls 1002 and each side hears the other's tone.
+// real source, keep-alives and RTP latching. 1002 calls 1001 and each side hears the other's tone.
 import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { join } from 'node:path';
@@ -101,34 +101,34 @@ async function run(): Promise<void> {
   t.teardown(() => teardown(pbx, setup));
   const server = { address: PBX_IP, port: setup.sipPort };
 
-  t.test('a phone behind NAT registers, is kept alive and calls an extension with audio both ways', async (t) => {
+  t.test('a phone behind NAT registers, is kept alive and gets a call from an extension with audio both ways', async (t) => {
     // Both phones start at once: a TypeScript process takes a while to start on a busy machine.
-    const bob = new Agent(ns.wan, { role: 'callee', user: '1002', password: EXTENSIONS['1002']!.password, host: PBX_IP, pbx: server, toneHz: TONE_B });
-    const alice = new Agent(ns.lan, { role: 'caller', user: '1001', password: EXTENSIONS['1001']!.password, host: PHONE_IP, pbx: server, toneHz: TONE_A, dial: '1002' });
-    const bobRegistered = await bob.next('registered', STARTUP_MS);
-    t.match(bobRegistered.contact, /;expires=3600$/, 'a phone on the PBX network keeps the expiry it asked for');
+    const alice = new Agent(ns.lan, { role: 'callee', user: '1001', password: EXTENSIONS['1001']!.password, host: PHONE_IP, pbx: server, toneHz: TONE_A, keepAlive: true });
+    const bob = new Agent(ns.wan, { role: 'caller', user: '1002', password: EXTENSIONS['1002']!.password, host: PBX_IP, pbx: server, toneHz: TONE_B, dial: '1001' });
     const aliceRegistered = await alice.next('registered', STARTUP_MS);
-    t.match(aliceRegistered.contact, /;expires=60$/, 'a phone behind NAT gets registration.nat_max_expires (60 s)');
+    t.match(aliceRegistered.contact, /;expires=60$/, 'the REGISTER answers reached the phone behind NAT (rport), granting registration.nat_max_expires (60 s)');
     const registered = await pbx.waitForLog((l) => l.msg === 'registered' && l.extension === '1001');
     t.match(registered, { address: ROUTER_WAN_IP, natted: true }, 'the binding holds the NAT public source, not 192.168.77.2');
+    const bobRegistered = await bob.next('registered', STARTUP_MS);
+    t.match(bobRegistered.contact, /;expires=3600$/, 'a phone on the PBX network keeps the expiry it asked for');
 
     const keepAlive = await alice.next('keepalive');
     t.match(keepAlive.uri, `sip:1001@${PHONE_IP}:`, 'the keep-alive OPTIONS reached the phone through the NAT mapping');
-    alice.child.stdin!.write('call\n');
+    bob.child.stdin!.write('call\n');
 
     const answered = await alice.next('answered');
-    t.match(answered.sdp, `c=IN IP4 ${PBX_IP}`, 'the PBX answers with its own media address');
+    t.match(answered.sdp, `c=IN IP4 ${PBX_IP}`, 'the INVITE reached the phone behind NAT at its registration source, offering the PBX media address');
     const bobAnswered = await bob.next('answered');
     t.match(bobAnswered.sdp, `c=IN IP4 ${PBX_IP}`);
 
     const [aliceHeard, bobHeard] = await Promise.all([alice.next('heard'), bob.next('heard')]);
-    t.ok(Math.abs(Number(aliceHeard.hz) - TONE_B) < TONE_B * 0.03, `the phone behind NAT hears the ${TONE_B} Hz tone (heard ${aliceHeard.hz} Hz): RTP latched to its public source`);
+    t.ok(Math.abs(Number(aliceHeard.hz) - TONE_B) < TONE_B * 0.03, `the phone behind NAT, whose SDP says ${PHONE_IP}, hears the ${TONE_B} Hz tone (heard ${aliceHeard.hz} Hz): RTP latched to its public source`);
     t.ok(Math.abs(Number(bobHeard.hz) - TONE_A) < TONE_A * 0.03, `the extension hears the ${TONE_A} Hz tone of the phone behind NAT (heard ${bobHeard.hz} Hz)`);
     t.ok((aliceHeard.sources as string[]).every((s) => s.startsWith(`${PBX_IP}:`)), 'all of it from the PBX');
 
-    alice.child.stdin!.write('bye\n');
-    t.match(await alice.next('bye'), { status: 200 });
-    await bob.next('bye');
+    bob.child.stdin!.write('bye\n');
+    t.match(await bob.next('bye'), { status: 200 });
+    await alice.next('bye');
     t.notOk(
       pbx.logs.some((l) => typeof l.msg === 'string' && l.msg.startsWith('no RTP received from the phone')),
       'no one-way-audio warning for either leg',

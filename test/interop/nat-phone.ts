@@ -1,7 +1,7 @@
 // A phone for the NAT test (nat-netns.test.ts), run as its own process inside a network namespace
-// (`ip netns exec NS node nat-phone.ts JSON`). It registers, then as the caller waits for a
-// keep-alive, dials when told ("call" on stdin) and hangs up when told ("bye"); as the callee it
-// answers. Once the
+// (`ip netns exec NS node nat-phone.ts JSON`). It registers (and waits for a keep-alive when
+// asked), then as the caller dials when told ("call" on stdin) and hangs up when told ("bye"); as
+// the callee it answers. Once the
 // call is up it sends a PCMU tone of `toneHz` and reports the tone it hears. Every step prints one
 // JSON line on stdout; a failure prints {"event":"error"} and exits 1.
 import { createInterface } from 'node:readline';
@@ -20,6 +20,8 @@ interface Role {
   toneHz: number;
   /** The number the caller dials. */
   dial?: string;
+  /** Wait for a keep-alive OPTIONS after registering (a phone behind NAT). */
+  keepAlive?: boolean;
 }
 
 const FRAME = 160;
@@ -56,9 +58,6 @@ async function talk(phone: Phone, to: Addr, hz: number): Promise<{ hz: number; p
 }
 
 async function caller(phone: Phone, r: Role, stdin: AsyncIterator<string>): Promise<void> {
-  const keepAlive = await phone.request('OPTIONS');
-  phone.reply(keepAlive, 200, 'ka');
-  say('keepalive', { uri: keepAlive.uri });
   await stdin.next();
   const invite = await phone.dial(r.dial!, sdpFor(phone.rtpPort, [[0, 'PCMU']], 'sendrecv', r.host));
   const ok = await phone.final(invite);
@@ -98,6 +97,11 @@ async function main(): Promise<void> {
   try {
     const ok = await phone.register(3600);
     say('registered', { contact: ok.headers.get('contact') });
+    if (r.keepAlive === true) {
+      const keepAlive = await phone.request('OPTIONS');
+      phone.reply(keepAlive, 200, 'ka');
+      say('keepalive', { uri: keepAlive.uri });
+    }
     if (r.role === 'caller') await caller(phone, r, stdin);
     else await callee(phone, r);
   } finally {
