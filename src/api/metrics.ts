@@ -11,6 +11,8 @@ export interface MetricsSnapshot {
   webhooks: { pending: number; failed: number };
   /** Media legs warned about missing RTP since start: never got any (one-way audio, NAT), or it stopped. */
   noRtp?: { never: number; stopped: number };
+  /** Outside calls in progress (the spend guard's count), and calls its limits refused since start. */
+  outside?: { active: number; limited: Array<{ scope: string; reason: string; count: number }> };
 }
 
 interface Metric {
@@ -50,6 +52,17 @@ export function metricsText(s: MetricsSnapshot, lag: { p50: number; p99: number;
       samples: [{ labels: { kind: 'never' }, value: s.noRtp?.never ?? 0 }, { labels: { kind: 'stopped' }, value: s.noRtp?.stopped ?? 0 }],
     },
     { name: 'tspbx_webhook_outbox', help: 'Webhook events waiting for delivery, and given up.', type: 'gauge', samples: [{ labels: { state: 'pending' }, value: s.webhooks.pending }, { labels: { state: 'failed' }, value: s.webhooks.failed }] },
+    ...(s.outside === undefined
+      ? []
+      : [
+          { name: 'tspbx_outside_calls', help: 'Outside calls in progress (emergency calls not counted).', type: 'gauge' as const, samples: [{ value: s.outside.active }] },
+          {
+            name: 'tspbx_outside_calls_limited_total',
+            help: 'Outside calls refused by a spend guard since start, by scope (extension, pbx) and limit.',
+            type: 'counter' as const,
+            samples: s.outside.limited.map((l) => ({ labels: { scope: l.scope, reason: l.reason }, value: l.count })),
+          },
+        ]),
     {
       name: 'tspbx_event_loop_delay_seconds',
       help: 'Event loop delay since start (quantiles and max).',
