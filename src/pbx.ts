@@ -18,13 +18,13 @@ import { createLogger, type Logger } from './log.js';
 import { MediaEngine } from './media/engine.js';
 import { RecordingMaintenance } from './media/recording/maintenance.js';
 import { recordingsDir, retentionPolicy } from './media/recording/policy.js';
-import { advertisedHost } from './pbx/advertise.js';
+import { addressPolicy } from './config/address-policy.js';
 import { configChangesNeedingRestart } from './pbx/restart-keys.js';
 import { wireParts } from './pbx/wiring.js';
 import { Guard } from './registrar/guard.js';
 import { Registrar } from './registrar/registrar.js';
 import { DigestAuthenticator } from './sip/auth/digest.js';
-import type { TransportName } from './sip/message.js';
+import type { Peer, TransportName } from './sip/message.js';
 import { createTransactionLayer } from './sip/transaction/index.js';
 import { createTransportLayer } from './sip/transport/index.js';
 import { startTrunks } from './pbx/trunks.js';
@@ -92,6 +92,8 @@ class PbxRuntime implements Pbx, ControlSource {
   readonly #lag = new LoopLag();
   /** Finished calls by CDR status since start (metrics). */
   readonly #finished: Record<string, number> = { answered: 0, missed: 0, busy: 0, failed: 0 };
+  /** No-RTP warnings since start (metrics): legs that never got RTP (one-way audio), and legs whose RTP stopped. */
+  readonly #noRtp = { never: 0, stopped: 0 };
   #webhooks: WebhookDispatcher | null = null;
   #autoCallback: AutoCallback | null = null;
   #voicemail: VoicemailStore | null = null;
@@ -152,6 +154,7 @@ class PbxRuntime implements Pbx, ControlSource {
       log: log.child({ layer: 'media' }),
     });
     this.#media = media;
+    media.on('no-rtp-warning', (info) => this.#noRtp[info.received === 0 ? 'never' : 'stopped']++);
 
     const transports = await createTransportLayer({
       listen: config.sip.listen,
@@ -159,7 +162,7 @@ class PbxRuntime implements Pbx, ControlSource {
       maxMessageSize: config.sip.max_message_size,
       tcpIdleTimeoutS: config.sip.tcp_idle_timeout,
       maxConnectionsPerSource: config.sip.max_connections_per_source,
-      advertise: advertisedHost(config),
+      advertise: (to) => addressPolicy(this.#config).sipHost(to?.address ?? null),
       log: log.child({ layer: 'transport' }),
     });
     this.#transports = transports;
@@ -196,7 +199,7 @@ class PbxRuntime implements Pbx, ControlSource {
       log: log.child({ layer: 'queues' }),
     });
     this.#queues = queues;
-    const trunks = startTrunks(config, { transactions, localContact: (transport) => this.#contactUri(transport), log });
+    const trunks = startTrunks(config, { transactions, localContact: (transport, to) => this.#contactUri(transport, to), log });
     this.#trunks = trunks;
 
     // Missed calls called back by a free member (missed_calls.auto_callback).
@@ -219,7 +222,7 @@ class PbxRuntime implements Pbx, ControlSource {
         autoCallback.cdrWritten(row);
       }),
       log,
-      localContact: (transport) => this.#contactUri(transport),
+      localContact: (transport, to) => this.#contactUri(transport, to),
       start: appStart({ voicemail: this.#voicemail, queues }),
       userAgent: config.sip.user_agent,
       settings: this.#settings,
@@ -272,10 +275,12 @@ class PbxRuntime implements Pbx, ControlSource {
     );
   }
 
-  /** Our Contact URI on a transport: the bound socket (or sip.external_address). */
-  #contactUri(transport: TransportName): string {
-    const local = this.#transports?.local(transport) ?? this.#transports?.local('udp') ?? null;
-    const host = advertisedHost(this.#config) ?? local?.host ?? '127.0.0.1';
+  /** Our Contact URI on a transport, as a peer at address `to` sees it: the bound socket, or sip.external_address outside the local networks. */
+  #contactUri(transport: TransportName, to?: string): string {
+    // The transport layer writes the advertised host for this peer into the spec it returns.
+    const peer: Peer | undefined = to === undefined ? undefined : { transport, address: to, port: 0, connectionId: null };
+    const local = this.#transports?.local(transport, peer) ?? this.#transports?.local('udp', peer) ?? null;
+    const host = local?.host ?? addressPolicy(this.#config).sipHost(to ?? null) ?? '127.0.0.1';
     const hostPart = host.includes(':') && !host.startsWith('[') ? `[${host}]` : host;
     const port = local?.port ?? 5060;
     return transport === 'udp' ? `sip:pbx@${hostPart}:${port}` : `sip:pbx@${hostPart}:${port};transport=${transport}`;
@@ -342,6 +347,7 @@ class PbxRuntime implements Pbx, ControlSource {
         registrations: this.#registrar?.count() ?? 0,
         calls,
         finished: { ...this.#finished },
+        noRtp: { ...this.#noRtp },
         webhooks: this.#outbox?.counts() ?? { pending: 0, failed: 0 },
         outside: { active: this.#trunks?.limits.activeOnPbx() ?? 0, limited: this.#trunks?.limits.refusals() ?? [] },
       },

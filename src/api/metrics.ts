@@ -9,6 +9,8 @@ export interface MetricsSnapshot {
   /** Finished calls by CDR status since start. */
   finished: Record<string, number>;
   webhooks: { pending: number; failed: number };
+  /** Media legs warned about missing RTP since start: never got any (one-way audio, NAT), or it stopped. */
+  noRtp?: { never: number; stopped: number };
   /** Outside calls in progress (the spend guard's count), and calls its limits refused since start. */
   outside?: { active: number; limited: Array<{ scope: string; reason: string; count: number }> };
 }
@@ -43,6 +45,12 @@ export function metricsText(s: MetricsSnapshot, lag: { p50: number; p99: number;
     { name: 'tspbx_registrations', help: 'Registered phone contacts.', type: 'gauge', samples: [{ value: s.registrations }] },
     { name: 'tspbx_calls', help: 'Calls in progress by state.', type: 'gauge', samples: Object.entries(s.calls).map(([state, value]) => ({ labels: { state }, value })) },
     { name: 'tspbx_calls_finished_total', help: 'Calls finished since start, by CDR status.', type: 'counter', samples: Object.entries(s.finished).map(([status, value]) => ({ labels: { status }, value })) },
+    {
+      name: 'tspbx_no_rtp_warnings_total',
+      help: 'Media legs with no RTP a few seconds into a bridge: never any since answer (one-way audio, often NAT), or stopped.',
+      type: 'counter',
+      samples: [{ labels: { kind: 'never' }, value: s.noRtp?.never ?? 0 }, { labels: { kind: 'stopped' }, value: s.noRtp?.stopped ?? 0 }],
+    },
     { name: 'tspbx_webhook_outbox', help: 'Webhook events waiting for delivery, and given up.', type: 'gauge', samples: [{ labels: { state: 'pending' }, value: s.webhooks.pending }, { labels: { state: 'failed' }, value: s.webhooks.failed }] },
     ...(s.outside === undefined
       ? []

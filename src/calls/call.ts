@@ -46,8 +46,8 @@ export interface CallEnv {
   engine: CallMedia;
   store: CallStore;
   ringTimeoutMs: number;
-  /** Our Contact (a name-addr) for a transport. */
-  contactFor(transport: TransportName): string;
+  /** Our Contact (a name-addr) for a transport, as the peer at address `to` sees it (sip.external_address outside the local networks). */
+  contactFor(transport: TransportName, to?: string): string;
   /** Registers a leg so that requests, ACKs and stray responses of its dialog reach this call. */
   attach(leg: Leg, call: Call): void;
   detach(leg: Leg): void;
@@ -131,7 +131,7 @@ export function forkInvite(env: Pick<CallEnv, 'legs' | 'contactFor'>, to: CallBi
     requestUri: to.contact,
     from: fork.from,
     to: fork.to,
-    localContact: env.contactFor(to.peer.transport),
+    localContact: env.contactFor(to.peer.transport, to.peer.address),
     maxForwards: fork.maxForwards,
     body,
     extraHeaders: [...(fork.extraHeaders ?? [])],

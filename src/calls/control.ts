@@ -10,7 +10,7 @@
 //   store,          { insertCdr(row) -> void | Promise }: one CdrRow per call, when it ends; a BYE that
 //                   ends the call is answered once the promise settles (the row is committed)
 //   log,            pino-style logger; every line of a call comes from log.child({ callId })
-//   localContact,   (transport) => our Contact URI for that transport, e.g. "sip:pbx@127.0.0.1:5060"
+//   localContact,   (transport, to?) => our Contact URI for that transport as the peer at address to sees it
 //   start,          (call, destination, host) => void: carries a new call to its destination
 //                   (appStart(services) of src/apps/goto.ts); host.dial(call, exts) rings extensions for it
 //   clock?, timers?        defaults: realClock, T1 500 ms, T2 4 s (RFC 3261 13.3.1.4 2xx retransmission)
@@ -47,6 +47,8 @@ import type { Log } from '../util/log.js';
 import { callerIdOf } from './caller-id.js';
 import { displayName, uriUser } from './headers.js';
 import { UasLeg, type Leg, type LegContext } from './leg.js';
+import { withMediaAddress } from '../sdp/address.js';
+import { addressPolicy } from '../config/address-policy.js';
 import { routeCall } from './route.js';
 import { ParkingLot } from './parking.js';
 import { blindTransfer, onRefer, parseReplaces, replaceDialog, type TransferHost } from './transfer.js';
@@ -63,7 +65,7 @@ export interface CallControlOptions {
   getRouting: () => Routing;
   store: CallStore;
   log: Log;
-  localContact: (transport: TransportName) => string;
+  localContact: (transport: TransportName, to?: string) => string;
   start: CallStart;
   clock?: Clock;
   timers?: Timers;
@@ -168,6 +170,10 @@ export class CallControl extends EventEmitter<CallControlEvents> {
       timers: opts.timers ?? DEFAULT_TIMERS,
       requestHeaders: [['User-Agent', opts.userAgent ?? 'tspbx']],
       responseHeaders: [['Server', opts.userAgent ?? 'tspbx']],
+      sdpFor: (body, to) => {
+        const config = this.#opts.getRouting().config;
+        return withMediaAddress(body, config.rtp.address, addressPolicy(config).mediaAddress(to.address));
+      },
     };
     this.#env = {
       legs,
@@ -175,7 +181,7 @@ export class CallControl extends EventEmitter<CallControlEvents> {
       engine: opts.media,
       store: opts.store,
       ringTimeoutMs: (opts.ringTimeout ?? 120) * 1000,
-      contactFor: (transport) => `<${opts.localContact(transport)}>`,
+      contactFor: (transport, to) => `<${opts.localContact(transport, to)}>`,
       attach: (leg, call) => this.#legs.set(leg.key, { leg, call }),
       detach: (leg) => {
         if (this.#legs.get(leg.key)?.leg === leg) this.#legs.delete(leg.key);
@@ -301,7 +307,7 @@ export class CallControl extends EventEmitter<CallControlEvents> {
       return;
     }
     const routing = this.#opts.getRouting();
-    const a = new UasLeg(this.#env.legs, st, this.#env.contactFor(st.source.transport));
+    const a = new UasLeg(this.#env.legs, st, this.#env.contactFor(st.source.transport, st.source.address));
     a.trying();
     const callId = a.callId;
     const requested = trunkCall?.did ?? uriUser(req.uri) ?? '';

@@ -6,6 +6,7 @@ import { TONE_COUNTRIES } from '../media/tones.js';
 import { WEBHOOK_EVENTS } from './webhooks.js';
 import { didYouMean } from './suggest.js';
 import { parseHostPort, parseListenSpec, parsePortRange } from './listen.js';
+import { DEFAULT_LOCAL_NETWORKS, parseCidr } from '../util/cidr.js';
 import { CALLER_PATTERN } from './callers.js';
 import { DIALLED_FEATURE_NAMES, DIALLED_FEATURES, type DialledFeatureName } from './feature-numbers.js';
 import { compilePattern } from '../trunks/pattern.js';
@@ -166,6 +167,13 @@ const extensionOutbound = mapping({
 });
 
 const hostName = v.pipe(v.string(), v.regex(/^(?:\[[0-9A-Fa-f:.]+\]|[A-Za-z0-9.:-]{1,253})$/, (i) => `bad host ${i.received}; expected a name or an IP address`));
+/** An address written into SDP: an IP literal. */
+const ipAddress = v.pipe(v.string(), v.check((a) => isIP(a) !== 0, (i) => `must be an IPv4 or IPv6 address (it is written into SDP), not ${i.received}`));
+/** A network in CIDR notation ("192.168.0.0/16", "fd00::/8"); a bare address is one host. */
+const cidr = v.pipe(
+  v.string(),
+  v.check((c) => parseCidr(c) !== null, (i) => `bad network ${i.received}; expected an address with a prefix length, e.g. "192.168.1.0/24" or "fd00::/8"`),
+);
 /** A source address of an IP trunk: "IP" or "IP:PORT" ("[v6]:PORT"). */
 const matchAddress = v.pipe(
   v.string(),
@@ -445,7 +453,9 @@ export const ConfigSchema = mapping({
     mapping({
       listen: v.optional(v.pipe(v.array(listenSpec), v.minLength(1, 'needs at least one listen spec')), ['udp:127.0.0.1:5060']),
       domain: v.optional(nonEmpty, 'pbx.local'),
-      external_address: v.optional(v.nullable(nonEmpty), null),
+      external_address: v.optional(v.nullable(hostName), null),
+      // Peers in these networks see the PBX's own addresses; every other peer sees the external ones.
+      local_networks: v.optional(v.array(cidr), [...DEFAULT_LOCAL_NETWORKS]),
       tls: v.optional(v.nullable(mapping({ cert: nonEmpty, key: nonEmpty, ca: v.optional(v.nullable(nonEmpty), null) })), null),
       max_message_size: int(1024, 1048576, 65535),
       tcp_idle_timeout: int(1, 86400, 600),
@@ -460,6 +470,7 @@ export const ConfigSchema = mapping({
       max_expires: int(1, 604800, 3600),
       default_expires: int(1, 604800, 3600),
       keepalive_interval: int(0, 3600, 25),
+      nat_max_expires: int(0, 604800, 60),
     }),
     {},
   ),
@@ -475,8 +486,9 @@ export const ConfigSchema = mapping({
   ),
   rtp: v.optional(
     mapping({
-      address: v.optional(v.pipe(v.string(), v.check((a) => isIP(a) !== 0, (i) => `must be an IPv4 or IPv6 address (it is written into SDP), not ${i.received}`)), '127.0.0.1'),
+      address: v.optional(ipAddress, '127.0.0.1'),
       ports: v.optional(portRange, '20000-20999'),
+      external_address: v.optional(v.nullable(ipAddress), null),
       timeout: int(1, 3600, 30),
       workers: int(0, 256, 0),
       // What the PBX offers a callee, in order of preference (src/sdp/offer-answer.ts).

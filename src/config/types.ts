@@ -308,8 +308,13 @@ export interface Config {
   sip: {
     listen: ListenSpec[];
     domain: string;
-    /** Address written into Via/Contact/Record-Route towards the outside; null = the listen host. */
+    /**
+     * Address (or name) written into Via/Contact towards peers outside `local_networks` (trunks,
+     * remote phones) when the PBX sits behind NAT; null = the listen host for everyone.
+     */
     external_address: string | null;
+    /** CIDR networks whose peers see the PBX's own addresses (default: private, loopback and link-local ranges). */
+    local_networks: readonly string[];
     tls: { cert: string; key: string; ca: string | null } | null;
     max_message_size: number;
     tcp_idle_timeout: number;
@@ -322,6 +327,8 @@ export interface Config {
     default_expires: number;
     /** Seconds between keep-alive OPTIONS to NATed UDP contacts. */
     keepalive_interval: number;
+    /** Longest expiry granted to a phone registering over UDP from behind NAT; 0 = no limit. */
+    nat_max_expires: number;
   };
   /** SUBSCRIBE/NOTIFY (RFC 6665): expiry bounds in seconds, and the unsolicited MWI default. */
   subscriptions: {
@@ -331,7 +338,10 @@ export interface Config {
     unsolicited_mwi: boolean;
   };
   rtp: {
+    /** The address media sockets bind to, written into SDP for peers in the local networks. */
     address: string;
+    /** Written into SDP for peers outside the local networks; null = sip.external_address when an IP, else `address`. */
+    external_address: string | null;
     port_min: number;
     port_max: number;
     /** Seconds without RTP before a leg is hung up. */

@@ -317,7 +317,13 @@ export class MediaEngine extends EventEmitter<MediaEngineEvents> {
         this.#log?.warn({ ...msg.info }, 'no RTP received: timeout');
         this.emit('rtp-timeout', msg.info.legId, msg.info);
       } else if (msg.event === 'no-rtp-warning') {
-        this.#log?.warn({ ...msg.info }, 'no RTP received');
+        // Nothing ever arrived: the phone sends somewhere else or its packets cannot get in (NAT).
+        this.#log?.warn(
+          { ...msg.info },
+          msg.info.received === 0
+            ? `no RTP received from the phone since the call was answered (one-way audio): its SDP says ${msg.info.sdp ?? 'nothing'}, the PBX listens on ${msg.info.local}, latched ${msg.info.latched ?? 'nothing'}`
+            : 'no RTP received',
+        );
         this.emit('no-rtp-warning', msg.info);
       } else if (msg.event === 'dtmf') {
         this.emit('dtmf', msg.legId, msg.digit, msg.method);

@@ -121,6 +121,12 @@ export interface NoRtpInfo {
   local: string;
   /** The phone end, "address:port", null when not known. */
   remote: string | null;
+  /** Where the phone's SDP said it is, "address:port" (a private address when it is behind NAT); null when not known. */
+  sdp: string | null;
+  /** The source RTP latched to, "address:port"; null while nothing latched. */
+  latched: string | null;
+  /** RTP packets received on the leg so far: 0 is the one-way-audio case (nothing ever arrived). */
+  received: number;
   quietS: number;
 }
 

@@ -146,7 +146,7 @@ async function moveLeg(n: NativeLeg): Promise<void> {
     // more, so its call ends as if its RTP had stopped.
     legs.delete(n.id);
     pipeline.legClosed(n);
-    port.postMessage({ event: 'rtp-timeout', info: { legId: n.id, local: `${config.address}:${n.port}`, remote: null, quietS: 0 } } satisfies WorkerEvent);
+    port.postMessage({ event: 'rtp-timeout', info: { legId: n.id, local: `${config.address}:${n.port}`, remote: null, sdp: null, latched: null, received: 0, quietS: 0 } } satisfies WorkerEvent);
     return;
   }
   if (legs.get(n.id) !== n) {
@@ -250,6 +250,9 @@ function noRtp(l: RelayLeg, quietMs: number): NoRtpInfo {
     legId: l.id,
     local: `${config.address}:${l.port}`,
     remote: l.sendAddress === null ? null : `${l.sendAddress}:${l.sendPort}`,
+    sdp: l.sdpAddress === null ? null : `${l.sdpAddress}:${l.sdpPort}`,
+    latched: l.latched && l.sendAddress !== null ? `${l.sendAddress}:${l.sendPort}` : null,
+    received: l.rtpReceived,
     quietS: Math.round(quietMs / 100) / 10,
   };
 }

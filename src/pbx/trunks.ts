@@ -9,8 +9,8 @@ import type { Log } from '../util/log.js';
 
 export interface TrunkParts {
   transactions: TransactionLayer;
-  /** Our Contact URI on a transport (the trunk's user name replaces its user part). */
-  localContact: (transport: TransportName) => string;
+  /** Our Contact URI on a transport as the peer at address `to` sees it (the trunk's user name replaces its user part). */
+  localContact: (transport: TransportName, to?: string) => string;
   log: Log;
   clock?: Clock;
 }

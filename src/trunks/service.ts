@@ -17,7 +17,7 @@ import { TrunkRegistration } from './registration.js';
 export interface TrunkServiceOptions {
   transactions: TransactionLayer;
   /** Our Contact URI on a transport (the user part is replaced by the trunk's). */
-  localContact(transport: TransportName): string;
+  localContact(transport: TransportName, to?: string): string;
   clock: Clock;
   log: Log;
   userAgent: string;
@@ -88,7 +88,7 @@ export class TrunkService {
 
   /** Our Contact for a trunk: the user part is the trunk's user name (the provider calls us at it). */
   contactOf(trunk: TrunkConfig): string {
-    const ours = this.#o.localContact(trunk.transport);
+    const ours = this.#o.localContact(trunk.transport, this.#addresses.get(trunk.name) ?? trunk.host);
     const user = trunk.username ?? trunk.name;
     return ours.replace(/^sip:[^@]*@/, `sip:${user}@`);
   }

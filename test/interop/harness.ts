@@ -122,9 +122,11 @@ export class PbxProcess {
   readonly exited: Promise<{ code: number | null; signal: NodeJS.Signals | null }>;
   readonly #logWaiters = new Conditions<LogLine>();
 
-  private constructor(setup: PbxSetup) {
+  /** `prefix` runs the PBX through another command, e.g. `['ip', 'netns', 'exec', NAME]`. */
+  private constructor(setup: PbxSetup, prefix: readonly string[]) {
     this.setup = setup;
-    this.child = spawn(process.execPath, [CLI, 'start', '-c', setup.file], { stdio: ['ignore', 'pipe', 'pipe'] });
+    const argv = [...prefix, process.execPath, CLI, 'start', '-c', setup.file];
+    this.child = spawn(argv[0]!, argv.slice(1), { stdio: ['ignore', 'pipe', 'pipe'] });
     this.exited = new Promise((resolve) => this.child.once('exit', (code, signal) => resolve({ code, signal })));
     let buf = '';
     this.child.stdout!.setEncoding('utf8').on('data', (chunk: string) => {
@@ -150,8 +152,8 @@ export class PbxProcess {
   }
 
   /** Starts the PBX on a prepared setup and resolves once it logged "started" (every socket bound). */
-  static async start(setup: PbxSetup, timeoutMs = 15000): Promise<PbxProcess> {
-    const pbx = new PbxProcess(setup);
+  static async start(setup: PbxSetup, timeoutMs = 15000, prefix: readonly string[] = []): Promise<PbxProcess> {
+    const pbx = new PbxProcess(setup, prefix);
     const started = pbx.waitForLog((l) => l.msg === 'started', timeoutMs);
     const failed = pbx.exited.then(({ code, signal }) => {
       throw new Error(`pbx exited (${code ?? signal}) before it started:\n${pbx.stderr.join('')}\n${pbx.logs.map((l) => JSON.stringify(l)).join('\n')}`);
