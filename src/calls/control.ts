@@ -516,9 +516,10 @@ export class CallControl extends EventEmitter<CallControlEvents> {
   }
 
   /**
-   * Starts a call from the PBX: rings extension `first`, and once it answered dials `then` (an
-   * extension, or a dialplan number that leads to one) and bridges the two (originate.ts). Resolves
-   * when the second party answered or the attempt ended. The first party must be an extension.
+   * Starts a call from the PBX: rings `first` (an extension, or `group:NAME`: its members all at
+   * once), and once someone answered dials `then` (an extension, or a dialplan number that leads to
+   * one) and bridges the two (originate.ts). Resolves when the second party answered or the attempt
+   * ended.
    */
   async originate(request: OriginateRequest): Promise<{ id: string; result: OriginateResult }> {
     const routing = this.#opts.getRouting();
@@ -545,13 +546,18 @@ export class CallControl extends EventEmitter<CallControlEvents> {
     this.#originated.set(id, call);
     const domain = config.sip.domain;
     const name = request.callerId ?? request.then;
+    const group = request.first.startsWith('group:') ? config.groups.get(request.first.slice(6))! : null;
+    const firstExts = group === null ? [request.first] : group.members;
+    // The second party sees the extension that rang first, or the group by name.
+    const firstUser = group === null ? request.first : group.name;
+    const firstName = group === null ? config.extensions.get(request.first)!.name || request.first : group.name;
     const targets = (ext: string): DialTarget[] => this.#opts.registrar.lookup(ext).map((b) => ({ ...b, ext }));
     log.info({ first: request.first, then: request.then }, 'originating a call');
     const result = await call.run(
-      targets(request.first),
-      { from: `${quote(name)} <sip:${request.then}@${domain}>`, to: `<sip:${request.first}@${domain}>`, maxForwards: 70 },
+      firstExts.flatMap(targets),
+      { from: `${quote(name)} <sip:${request.then}@${domain}>`, to: `<sip:${firstUser}@${domain}>`, maxForwards: 70 },
       () => targets(thenDest.ext),
-      { from: `${quote(config.extensions.get(request.first)!.name || request.first)} <sip:${request.first}@${domain}>`, to: `<sip:${request.then}@${domain}>`, maxForwards: 70 },
+      { from: `${quote(firstName)} <sip:${firstUser}@${domain}>`, to: `<sip:${request.then}@${domain}>`, maxForwards: 70 },
       request.ringTimeoutMs ?? this.#env.ringTimeoutMs,
     );
     return { id, result };
@@ -565,7 +571,8 @@ export class CallControl extends EventEmitter<CallControlEvents> {
   /** Why originate(request) would be refused at once (the field named), or null. */
   originateProblem(request: OriginateRequest): { code: string; field: 'from' | 'to'; message: string } | null {
     const routing = this.#opts.getRouting();
-    if (!routing.config.extensions.has(request.first)) return { code: 'PBX_ERR_ORIGINATE_FIRST', field: 'from', message: `${request.first} is not an extension` };
+    const group = request.first.startsWith('group:') ? routing.config.groups.get(request.first.slice(6)) : undefined;
+    if (group === undefined && !routing.config.extensions.has(request.first)) return { code: 'PBX_ERR_ORIGINATE_FIRST', field: 'from', message: `${request.first} is not an extension or group:NAME` };
     if (routing.resolve(request.then)?.kind !== 'extension') return { code: 'PBX_ERR_ORIGINATE_THEN', field: 'to', message: `${request.then} does not lead to an extension` };
     return null;
   }
