@@ -1,7 +1,11 @@
+import type { QueueLive } from '../queues/service.js';
 import type { QueueStats } from '../queues/store.js';
+import type { CallbackWidgetConfig } from '../config/types.js';
+import type { ExtensionCounts, SlotCounts, StatsGrouping } from '../store/call-stats.js';
 import type { CdrRow, MissedCall } from '../store/types.js';
+import type { CallbackStarted } from './callback-widget.js';
 
-export type { QueueStats };
+export type { CallbackStarted, CallbackWidgetConfig, ExtensionCounts, QueueLive, QueueStats, SlotCounts, StatsGrouping };
 
 /** `pbx registrations --json` rows (CONTRACT). */
 export interface RegistrationInfo {
@@ -107,6 +111,14 @@ export interface ControlSource {
    * after `since` (ISO 8601; null: all); null when there is no queue `name`.
    */
   queueStats?(name: string | null, since: string | null): QueueStats[] | null;
+  /** Every queue now (the wallboard): waiting callers, the longest wait, agents by state. */
+  queueLive?(): QueueLive[];
+  /** Answered, missed and all calls that started in [fromMs, toMs), per hour or day slot from fromMs, or per extension. */
+  callStats?(by: StatsGrouping, fromMs: number, toMs: number): SlotCounts[] | ExtensionCounts[];
+  /** http.callback in force now; null: the widget is off. */
+  callbackConfig?(): CallbackWidgetConfig | null;
+  /** The widget's request: rings `target` (group:NAME or queue:NAME) first, then `number`. */
+  startCallback?(target: string, number: string, name: string | null, ringTimeS: number): CallbackStarted;
 }
 
 /** GET /api/extensions/{n}/forward: what a call to the extension meets, config and phone settings merged. */
