@@ -6,7 +6,7 @@
 // No HTTP framework here: the route plugin hands over the origin, address and body.
 import type { CallbackWidgetConfig } from '../config/types.js';
 
-/** What the route answers: status, extra headers, JSON body (null: none). */
+/** What the route answers: status, extra headers, JSON body (null: none); errors as {error: code, message}. */
 export interface WidgetAnswer {
   status: number;
   headers: Record<string, string>;
@@ -91,9 +91,9 @@ export class CallbackWidget {
    */
   admit(origin: string | undefined): { headers: Record<string, string> } | WidgetAnswer {
     const config = this.#o.config();
-    if (config === null) return { status: 404, headers: {}, body: { error: 'the callback widget is off (http.callback is not configured)' } };
+    if (config === null) return { status: 404, headers: {}, body: { error: 'not_found', message: 'the callback widget is off (http.callback is not configured)' } };
     if (origin === undefined || !config.allowed_origins.includes(origin)) {
-      return { status: 403, headers: { vary: 'Origin' }, body: { error: `origin ${origin ?? '(none)'} is not allowed to ask for callbacks` } };
+      return { status: 403, headers: { vary: 'Origin' }, body: { error: 'forbidden', message: `origin ${origin ?? '(none)'} is not allowed to ask for callbacks` } };
     }
     return { headers: { 'access-control-allow-origin': origin, vary: 'Origin' } };
   }
@@ -115,23 +115,23 @@ export class CallbackWidget {
   /** POST /api/callback from an admitted origin: limits, then the number, then the call. */
   request(ip: string, body: unknown, headers: Record<string, string>): WidgetAnswer {
     const config = this.#o.config();
-    if (config === null) return { status: 404, headers, body: { error: 'the callback widget is off' } };
+    if (config === null) return { status: 404, headers, body: { error: 'not_found', message: 'the callback widget is off' } };
     const now = this.#now();
     const byIp = this.#perIp.hit(ip, now, config.per_ip, config.ip_window * 1000);
     if (!byIp.ok) return tooMany(headers, byIp.retryAfterS, 'too many callback requests from this address');
     const fields = typeof body === 'object' && body !== null ? (body as Record<string, unknown>) : {};
     const number = callbackNumber(fields.number, config);
-    if ('error' in number) return { status: 400, headers, body: { error: number.error, field: 'number' } };
+    if ('error' in number) return { status: 400, headers, body: { error: 'bad_request', message: number.error, field: 'number' } };
     const name = visitorName(fields.name);
-    if ('error' in name) return { status: 400, headers, body: { error: name.error, field: 'name' } };
+    if ('error' in name) return { status: 400, headers, body: { error: 'bad_request', message: name.error, field: 'name' } };
     const byNumber = this.#perNumber.hit(number.number, now, config.per_number, config.number_window * 1000);
     if (!byNumber.ok) return tooMany(headers, byNumber.retryAfterS, 'this number asked for a callback too often');
     const started = this.#o.start(config.target, number.number, name.name, config.ring_time);
-    if ('error' in started) return { status: 503, headers, body: { error: started.error } };
+    if ('error' in started) return { status: 503, headers, body: { error: 'unavailable', message: started.error } };
     return { status: 202, headers, body: { ...started, number: number.number } };
   }
 }
 
-function tooMany(headers: Record<string, string>, retryAfterS: number, error: string): WidgetAnswer {
-  return { status: 429, headers: { ...headers, 'retry-after': String(retryAfterS), 'access-control-expose-headers': 'Retry-After' }, body: { error, retry_after_s: retryAfterS } };
+function tooMany(headers: Record<string, string>, retryAfterS: number, message: string): WidgetAnswer {
+  return { status: 429, headers: { ...headers, 'retry-after': String(retryAfterS), 'access-control-expose-headers': 'Retry-After' }, body: { error: 'too_many_requests', message, retry_after_s: retryAfterS } };
 }

@@ -53,9 +53,9 @@ t.test('a good number starts the call on the target with the ring time; separato
 
 t.test('a bad number or name is 400 naming the field, and nothing is dialled', async (t) => {
   const { w, started } = widget();
-  t.match(w.request('192.0.2.1', {}, ADMITTED), { status: 400, body: { field: 'number', error: /^number: / } });
-  t.match(w.request('192.0.2.1', { number: '12ab345' }, ADMITTED), { status: 400, body: { field: 'number', error: 'number: only digits, with an optional leading +' } });
-  t.match(w.request('192.0.2.1', { number: '1234' }, ADMITTED), { status: 400, body: { field: 'number', error: 'number: must have 5 to 15 digits' } });
+  t.match(w.request('192.0.2.1', {}, ADMITTED), { status: 400, body: { error: 'bad_request', field: 'number', message: /^number: / } });
+  t.match(w.request('192.0.2.1', { number: '12ab345' }, ADMITTED), { status: 400, body: { field: 'number', message: 'number: only digits, with an optional leading +' } });
+  t.match(w.request('192.0.2.1', { number: '1234' }, ADMITTED), { status: 400, body: { field: 'number', message: 'number: must have 5 to 15 digits' } });
   t.match(w.request('192.0.2.2', { number: '12345', name: 'x'.repeat(65) }, ADMITTED), { status: 400, body: { field: 'name' } });
   t.same(started, []);
   t.same(callbackNumber('1234567890123456', CONFIG), { error: 'number: must have 5 to 15 digits' });
@@ -68,7 +68,7 @@ t.test('one number asks too often: 429 with Retry-After until its window frees a
   advance(100_000);
   t.equal(w.request('192.0.2.2', { number: '5551234' }, ADMITTED).status, 202);
   const refused = w.request('192.0.2.3', { number: '555-1234' }, ADMITTED);
-  t.match(refused, { status: 429, headers: { 'retry-after': '500', 'access-control-allow-origin': 'https://shop.example' }, body: { retry_after_s: 500 } });
+  t.match(refused, { status: 429, headers: { 'retry-after': '500', 'access-control-allow-origin': 'https://shop.example' }, body: { error: 'too_many_requests', retry_after_s: 500 } });
   t.equal(started.length, 2);
   advance(500_000);
   t.equal(w.request('192.0.2.3', { number: '5551234' }, ADMITTED).status, 202, 'the first request left the window');
