@@ -13,13 +13,16 @@ import { bearerCheck } from './bearer.js';
 import type { ControlSource } from './control-types.js';
 import { HttpError, codeOfStatus } from './errors.js';
 import type { ApiDeps } from './plugin.js';
+import { callbackRoutes } from './routes/callback.js';
 import { callRoutes } from './routes/calls.js';
 import { cdrRoutes } from './routes/cdr.js';
+import { dashboardRoutes } from './routes/dashboard.js';
 import { eventRoutes } from './routes/events.js';
 import { extensionRoutes } from './routes/extensions.js';
 import { metricsRoutes } from './routes/metrics.js';
 import { missedRoutes } from './routes/missed.js';
 import { queueRoutes } from './routes/queues.js';
+import { statsRoutes } from './routes/stats.js';
 import { statusRoutes } from './routes/status.js';
 import { ErrorBody } from './schemas.js';
 
@@ -88,6 +91,9 @@ export async function buildApiServer(options: ApiServerOptions): Promise<Fastify
   await app.register(queueRoutes, deps);
   await app.register(eventRoutes, deps);
   await app.register(metricsRoutes, deps);
+  await app.register(statsRoutes, deps);
+  await app.register(callbackRoutes, deps);
+  await app.register(dashboardRoutes, deps);
   await app.ready();
   return app;
 }

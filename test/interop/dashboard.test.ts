@@ -84,7 +84,7 @@ t.test('a wrong token is refused at the login; the right one opens the dashboard
   t.equal(await text('total-answered'), '3');
   t.equal(await text('total-missed'), '2');
   t.equal(await text('total-all'), '5');
-  t.equal(await page.evaluate(() => sessionStorage.getItem('tspbx-token')), TOKEN, 'the token is kept for the tab only');
+  t.equal(await page.evaluate("sessionStorage.getItem('tspbx-token')"), TOKEN, 'the token is kept for the tab only');
   const hour = (h: string) => page.locator(`[data-testid=chart-slots] g[data-label="${h}"]`);
   t.equal(await page.locator('[data-testid=chart-slots] g[data-label]').count(), 24, 'one slot per hour of today');
   t.equal(await hour('09').getAttribute('data-answered'), '2');
@@ -135,7 +135,7 @@ t.test('an answered and a missed call show up live; Call back rings my extension
   carol.reply(ringing, 487, 'caroltag');
   await carol.request('ACK');
 
-  await page.waitForFunction(() => document.querySelector('[data-testid=total-missed]')?.textContent === '3', undefined, { timeout: 15_000 });
+  await page.waitForFunction("document.querySelector('[data-testid=total-missed]')?.textContent === '3'", undefined, { timeout: 15_000 });
   t.equal(await text('total-answered'), '4', 'the answered call is counted');
   t.equal(await text('total-all'), '6');
   const missedRow = page.locator('#missed-rows tr[data-number="1001"]');
