@@ -74,7 +74,7 @@ function barChart(target, labels, answered, missed, empty) {
     target.append(svg('text', { x: left - 6, y: y(v) + 4, 'text-anchor': 'end' }, v));
   }
   const band = (width - left - right) / labels.length;
-  const bar = Math.max(1, band * 0.36);
+  const bar = Math.min(24, Math.max(1, band * 0.36));
   const every = Math.ceil(labels.length / 12);
   labels.forEach((label, i) => {
     const x = left + i * band + (band - 2 * bar) / 2;
