@@ -17,10 +17,14 @@ import { callRoutes } from './routes/calls.js';
 import { cdrRoutes } from './routes/cdr.js';
 import { eventRoutes } from './routes/events.js';
 import { extensionRoutes } from './routes/extensions.js';
+import { groupRoutes } from './routes/groups.js';
 import { metricsRoutes } from './routes/metrics.js';
 import { missedRoutes } from './routes/missed.js';
 import { queueRoutes } from './routes/queues.js';
+import { recordingRoutes } from './routes/recordings.js';
+import { routingRoutes } from './routes/routing.js';
 import { statusRoutes } from './routes/status.js';
+import { voicemailRoutes } from './routes/voicemail.js';
 import { ErrorBody } from './schemas.js';
 
 export interface ApiServerOptions {
@@ -85,7 +89,11 @@ export async function buildApiServer(options: ApiServerOptions): Promise<Fastify
   await app.register(cdrRoutes, deps);
   await app.register(missedRoutes, deps);
   await app.register(extensionRoutes, deps);
+  await app.register(groupRoutes, deps);
   await app.register(queueRoutes, deps);
+  await app.register(routingRoutes, deps);
+  await app.register(recordingRoutes, deps);
+  await app.register(voicemailRoutes, deps);
   await app.register(eventRoutes, deps);
   await app.register(metricsRoutes, deps);
   await app.ready();
