@@ -9,6 +9,7 @@ import type {
   CallbackStarted,
   CallbackWidgetConfig,
   CallInfo,
+  CdrListQuery,
   ControlSource,
   ExtensionCounts,
   ForwardingInfo,
@@ -19,6 +20,7 @@ import type {
   SlotCounts,
   StatsGrouping,
   StatusInfo,
+  TransferResult,
   TrunkInfo,
 } from './api/control-types.js';
 import { startControlServer, type ControlServer } from './api/control.js';
@@ -397,8 +399,25 @@ class PbxRuntime implements Pbx, ControlSource {
     return { extension: ext, dnd: phone.dnd, ...forwardsOf(cfg, phone.forward), set_by_phone: setByPhone };
   }
 
-  cdr(query: { missed: boolean; since: string | null; limit: number }): ReturnType<Store['listCdr']> {
+  cdr(query: CdrListQuery): ReturnType<Store['listCdr']> {
     return this.#store?.listCdr(query) ?? [];
+  }
+
+  cdrCount(query: CdrListQuery): number {
+    return this.#store?.countCdr(query) ?? 0;
+  }
+
+  hangup(call: string): CallInfo | null {
+    return this.#calls?.hangupCall(call) ?? null;
+  }
+
+  transfer(call: string, to: string, keep: 'caller' | 'callee'): TransferResult {
+    if (this.#calls === null) return { ok: false, refusal: 'unknown-call', error: 'the PBX takes no calls yet' };
+    return this.#calls.transfer(call, to, keep);
+  }
+
+  recordingsDir(): string {
+    return recordingsDir(this.#config.data_dir);
   }
 
   missed(query: { all: boolean; limit: number }): MissedCall[] {
