@@ -44,8 +44,8 @@ import { DigestAuthenticator } from './sip/auth/digest.js';
 import type { TransportName } from './sip/message.js';
 import { createTransactionLayer } from './sip/transaction/index.js';
 import { createTransportLayer } from './sip/transport/index.js';
-import { realClock } from './sip/transaction/types.js';
-import { TrunkService } from './trunks/service.js';
+import { startTrunks } from './pbx/trunks.js';
+import type { TrunkService } from './trunks/service.js';
 import { CdrWriter } from './store/cdr-writer.js';
 import { Store } from './store/store.js';
 import { CallStats } from './store/call-stats.js';
@@ -216,13 +216,7 @@ class PbxRuntime implements Pbx, ControlSource {
       log: log.child({ layer: 'queues' }),
     });
     this.#queues = queues;
-    const trunks = new TrunkService({
-      transactions,
-      localContact: (transport) => this.#contactUri(transport),
-      clock: realClock,
-      log: log.child({ layer: 'trunks' }),
-      userAgent: config.sip.user_agent,
-    });
+    const trunks = startTrunks(config, { transactions, localContact: (transport) => this.#contactUri(transport), log });
     this.#trunks = trunks;
 
     // Missed calls called back by a free member (missed_calls.auto_callback).
@@ -274,7 +268,6 @@ class PbxRuntime implements Pbx, ControlSource {
       log,
       server: () => this.#config.sip.user_agent,
     });
-    trunks.apply(config);
     calls.on('state', (e) => webhooks.callState(e));
     this.#voicemail.on('added', (m) => webhooks.voicemailAdded(m));
     webhooks.on('event', (e) => {
@@ -365,7 +358,13 @@ class PbxRuntime implements Pbx, ControlSource {
     const calls: Record<string, number> = { routing: 0, ringing: 0, answered: 0, ending: 0 };
     for (const c of this.#calls?.list() ?? []) calls[c.state] = (calls[c.state] ?? 0) + 1;
     return metricsText(
-      { registrations: this.#registrar?.count() ?? 0, calls, finished: { ...this.#finished }, webhooks: this.#outbox?.counts() ?? { pending: 0, failed: 0 } },
+      {
+        registrations: this.#registrar?.count() ?? 0,
+        calls,
+        finished: { ...this.#finished },
+        webhooks: this.#outbox?.counts() ?? { pending: 0, failed: 0 },
+        outside: { active: this.#trunks?.limits.activeOnPbx() ?? 0, limited: this.#trunks?.limits.refusals() ?? [] },
+      },
       this.#lag.seconds(),
     );
   }

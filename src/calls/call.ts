@@ -17,7 +17,7 @@ import type { DtmfMode } from '../config/types.js';
 import { INFO_DURATION_MS, InfoDigitSender, infoContent, type CallDtmf } from './dtmf.js';
 import { cdrTimes, writeCdr } from './cdr.js';
 import { FeatureCodes } from './feature-codes.js';
-import { Leg, UacLeg, type LegContext, type UasLeg } from './leg.js';
+import { Leg, UacLeg, type InviteRetry, type LegContext, type UasLeg } from './leg.js';
 import { MediaSession, type CodecPolicy, type Side } from './media-session.js';
 import { betterFinal, secondsBetween, unansweredStatus } from './outcome.js';
 import { RECORDING_ERRORS, RecordingControl, type CallRecording } from './recording-control.js';
@@ -121,6 +121,8 @@ export interface ForkHeaders {
   maxForwards: number;
   /** More header lines of each fork INVITE (P-Asserted-Identity, Privacy, credentials for a provider). */
   extraHeaders?: ReadonlyArray<[string, string]>;
+  /** The INVITE answers a challenge to an earlier one (one target only): its Call-ID and From tag, CSeq + 1. */
+  retryOf?: InviteRetry;
 }
 
 /** The INVITE to one contact of a callee (not started yet): From, To and headers as `fork` says. */
@@ -134,6 +136,7 @@ export function forkInvite(env: Pick<CallEnv, 'legs' | 'contactFor'>, to: CallBi
     body,
     extraHeaders: [...(fork.extraHeaders ?? [])],
     deferAck,
+    ...(fork.retryOf === undefined ? {} : { retryOf: fork.retryOf }),
   });
 }
 

@@ -263,6 +263,19 @@ export interface UacInvite {
    * ACK must wait for the answer (acknowledge()).
    */
   deferAck: boolean;
+  /**
+   * RFC 3261 8.1.3.5 / 22.2: this INVITE retries one the peer challenged (401/407) with
+   * credentials: the same Call-ID and From tag, the CSeq one higher.
+   */
+  retryOf?: InviteRetry;
+}
+
+/** The dialog identifiers of a challenged INVITE that is sent again with credentials. */
+export interface InviteRetry {
+  callId: string;
+  localTag: string;
+  /** The CSeq number of the challenged INVITE. */
+  cseq: number;
 }
 
 /** A leg towards one contact of the callee: we are the UAC of its INVITE. */
@@ -272,18 +285,21 @@ export class UacLeg extends Leg {
   #ct: ClientTransaction | null = null;
   #final: SipResponse | null = null;
   readonly #deferAck: boolean;
+  /** The CSeq number of the INVITE (its ACK carries it too). */
+  readonly #seq: number;
   #acked = false;
 
   constructor(ctx: LegContext, peer: Peer, spec: UacInvite) {
-    super(ctx, `${newTag()}${newTag()}`, newTag());
+    super(ctx, spec.retryOf?.callId ?? `${newTag()}${newTag()}`, spec.retryOf?.localTag ?? newTag());
     this.peer = peer;
     this.#deferAck = spec.deferAck;
+    this.#seq = (spec.retryOf?.cseq ?? 0) + 1;
     const h = new Headers()
       .add('max-forwards', String(spec.maxForwards))
       .add('from', `${spec.from};tag=${this.localTag}`)
       .add('to', spec.to)
       .add('call-id', this.callId)
-      .add('cseq', '1 INVITE')
+      .add('cseq', `${this.#seq} INVITE`)
       .add('contact', spec.localContact)
       .add('allow', ALLOW);
     for (const [n, v] of ctx.requestHeaders) h.add(n, v);
@@ -331,7 +347,7 @@ export class UacLeg extends Leg {
   acknowledge(answer?: Buffer): void {
     if (this.#acked || this.dialog === null || this.#final === null || this.#final.status >= 300) return;
     this.#acked = true;
-    this.sendAck(1, answer);
+    this.sendAck(this.#seq, answer);
   }
 
   /** Any request in the dialog goes after the ACK of the INVITE's 2xx (RFC 3261 13.2.2.4). */

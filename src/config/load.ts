@@ -139,7 +139,7 @@ function build(raw: RawConfig, file: string): Config {
   }
   const groups = new Map<string, GroupConfig>();
   for (const [name, g] of Object.entries(raw.groups)) {
-    groups.set(name, { name, strategy: g.strategy, members: g.members, ring_time: g.ring_time, member_timeout: g.member_timeout, default: g.default, record: g.record });
+    groups.set(name, { name, strategy: g.strategy, members: g.members, ring_time: g.ring_time, member_timeout: g.member_timeout, default: g.default, record: g.record, caller_id: g.caller_id, caller_id_name: g.caller_id_name });
   }
   const queues = new Map<string, QueueConfig>();
   for (const [name, q] of Object.entries(raw.queues)) {
@@ -220,6 +220,7 @@ function build(raw: RawConfig, file: string): Config {
       default: raw.inbound.default ?? null,
     },
     outbound: raw.outbound.map((r, i) => ({ ...r, name: r.name ?? `route${i + 1}` })),
+    outbound_limits: { ...raw.outbound_limits },
     parking:
       raw.parking === null
         ? null

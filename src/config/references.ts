@@ -93,6 +93,13 @@ export function checkReferences(input: unknown): Problem[] {
       });
     }
     speedDials(['extensions', number, 'speed_dial'], mapping(entry).speed_dial);
+    const cidGroup = textOf(mapping(mapping(entry).outbound).caller_id_group);
+    if (cidGroup !== null) {
+      const members = mapping(mapping(raw.groups)[cidGroup]).members;
+      const path = ['extensions', number, 'outbound', 'caller_id_group'];
+      if (!names.groups.has(cidGroup)) problems.push({ path, part: 'value', message: `no group named "${cidGroup}"${didYouMean(cidGroup, names.groups)}` });
+      else if (!Array.isArray(members) || !members.some((m) => textOf(m) === number)) problems.push({ path, part: 'value', message: `extension ${number} is not a member of group ${cidGroup}` });
+    }
   }
   speedDials(['speed_dial'], raw.speed_dial);
   for (const [name, entry] of Object.entries(mapping(raw.ivr))) {

@@ -150,6 +150,7 @@ const extensionOutbound = mapping({
     ['internal', 'local', 'national'],
   ),
   caller_id: v.optional(v.nullable(callerIdNumber), null),
+  caller_id_group: v.optional(v.nullable(name), null),
   anonymous: v.optional(v.boolean(), false),
   max_calls_per_hour: int(0, 100000, 0),
   max_concurrent: int(0, 1000, 0),
@@ -203,6 +204,13 @@ const outboundRoute = mapping({
   trunks: v.pipe(v.array(name), v.minLength(1, 'a route needs at least one trunk')),
   class: v.optional(outboundClass, 'national'),
   caller_id: v.optional(v.nullable(callerIdNumber), null),
+  ring_timeout: int(1, 600, 120),
+});
+
+/** outbound_limits: the PBX-wide spend guard (all extensions together); 0 = no limit. */
+const outboundLimits = mapping({
+  max_calls_per_hour: int(0, 1000000, 0),
+  max_concurrent: int(0, 10000, 0),
 });
 
 const extension = mapping({
@@ -265,6 +273,9 @@ const group = mapping({
   member_timeout: int(1, 600, 15),
   default: optionalDestination,
   record: v.optional(v.boolean(), false),
+  // What the members present on calls out when they set no caller_id of their own.
+  caller_id: v.optional(v.nullable(callerIdNumber), null),
+  caller_id_name: v.optional(v.nullable(nonEmpty), null),
 });
 
 const queue = mapping({
@@ -533,6 +544,7 @@ export const ConfigSchema = mapping({
   // DID -> destination for calls from trunks; `default` for any other DID.
   inbound: v.optional(v.record(v.pipe(v.string(), v.regex(/^(?:default|\+?[0-9*#]{1,32})$/, (i) => `DID ${i.received} must be digits with an optional leading +, or default`)), destination), {}),
   outbound: v.optional(v.array(outboundRoute), []),
+  outbound_limits: v.optional(outboundLimits, {}),
   parking: v.optional(parking, null),
   webhooks: v.optional(v.array(webhook), []),
   speed_dial: v.optional(v.record(speedDialKey, destination), {}),

@@ -50,8 +50,13 @@ export type OutboundClass = 'local' | 'national' | 'international' | 'emergency'
 export interface ExtensionOutbound {
   /** Classes allowed; `internal` (extensions and the dialplan) is always allowed, and so is emergency. */
   allow: readonly ('internal' | OutboundClass)[];
-  /** The number presented to the called party (From, P-Asserted-Identity); null = the route's or trunk's. */
+  /** The number presented to the called party (From, P-Asserted-Identity); null = its group's, the route's or the trunk's. */
   caller_id: string | null;
+  /**
+   * The group whose caller_id this extension presents when it sets none itself (it must be a
+   * member); null = the first group in the config that lists it and has a caller_id.
+   */
+  caller_id_group: string | null;
   /** The caller ID is withheld (From anonymous, Privacy: id; P-Asserted-Identity still carries it). */
   anonymous: boolean;
   /** Outside calls started in any hour before further ones are refused; 0 = no limit. */
@@ -105,8 +110,18 @@ export interface OutboundRoute {
   prepend: string;
   trunks: readonly string[];
   class: OutboundClass;
-  /** Number presented on calls through this route when the extension sets none. */
+  /** Number presented on calls through this route when neither the extension nor its group sets one. */
   caller_id: string | null;
+  /** Seconds a call out through this route may ring before it ends (480 to the caller; no failover). */
+  ring_timeout: number;
+}
+
+/** The PBX-wide spend guard on outside calls (`outbound_limits:`), over the per-extension one. */
+export interface OutboundLimits {
+  /** Outside calls started by all extensions together in any hour; 0 = no limit. */
+  max_calls_per_hour: number;
+  /** Outside calls in progress at once, all extensions together; 0 = no limit. */
+  max_concurrent: number;
 }
 
 /**
@@ -158,6 +173,10 @@ export interface GroupConfig {
   default: string | null;
   /** Record the calls this group answers. */
   record: boolean;
+  /** The number its members present on calls out (after their own caller_id); null = none. */
+  caller_id: string | null;
+  /** The display name sent with the group's caller_id; null = the extension's name. */
+  caller_id_name: string | null;
 }
 
 export interface QueueConfig {
@@ -375,6 +394,8 @@ export interface Config {
   inbound: { dids: Map<string, string>; default: string | null };
   /** Outbound routes, first match wins. */
   outbound: readonly OutboundRoute[];
+  /** PBX-wide limits on outside calls (toll fraud), checked after each extension's own. */
+  outbound_limits: OutboundLimits;
   parking: ParkingConfig | null;
   /** HTTP callbacks for CRMs (src/webhooks/): url, HMAC secret, the events sent. */
   webhooks: Array<{ url: string; secret: string; events: WebhookEvent[] }>;
