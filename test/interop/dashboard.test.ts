@@ -116,6 +116,15 @@ t.test('screenshot of the main page: its size, both charts drawn, and close to t
   t.ok(difference <= MAX_DIFFERENCE, `${(difference * 100).toFixed(2)}% of the pixels differ from the baseline (at most ${MAX_DIFFERENCE * 100}%)`);
 });
 
+t.test('This week: one slot per day, and the totals of the week', async (t) => {
+  await page.click('[data-range=week]');
+  await page.locator('#slots-title', { hasText: 'this week' }).waitFor();
+  t.equal(await page.locator('[data-testid=chart-slots] g[data-label]').count(), 7, 'Monday to Sunday');
+  t.equal(await text('total-all'), '5', "today's calls are this week's");
+  await page.click('[data-range=today]');
+  await page.locator('#slots-title', { hasText: 'today' }).waitFor();
+});
+
 t.test('an answered and a missed call show up live; Call back rings my extension first', async (t) => {
   const alice = await phone('1001');
   const bob = await phone('1002');
