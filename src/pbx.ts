@@ -5,7 +5,24 @@
 import { randomUUID } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { availableParallelism } from 'node:os';
-import type { CallInfo, ControlSource, ForwardingInfo, QueueStats, RecordingResult, RegistrationInfo, StatusInfo, TrunkInfo } from './api/control-types.js';
+import type {
+  CallbackStarted,
+  CallbackWidgetConfig,
+  CallInfo,
+  CdrListQuery,
+  ControlSource,
+  ExtensionCounts,
+  ForwardingInfo,
+  QueueLive,
+  QueueStats,
+  RecordingResult,
+  RegistrationInfo,
+  SlotCounts,
+  StatsGrouping,
+  StatusInfo,
+  TransferResult,
+  TrunkInfo,
+} from './api/control-types.js';
 import { startControlServer, type ControlServer } from './api/control.js';
 import { LoopLag, metricsText } from './api/metrics.js';
 import { appStart } from './apps/goto.js';
@@ -31,6 +48,7 @@ import { startTrunks } from './pbx/trunks.js';
 import type { TrunkService } from './trunks/service.js';
 import { CdrWriter } from './store/cdr-writer.js';
 import { Store } from './store/store.js';
+import { CallStats } from './store/call-stats.js';
 import { VoicemailStore } from './store/voicemail-store.js';
 import type { MissedCall } from './store/types.js';
 import { ExtensionSettings, FORWARD_KINDS } from './store/extension-settings.js';
@@ -87,6 +105,7 @@ class PbxRuntime implements Pbx, ControlSource {
   #routing: Routing;
   readonly #startedAt = new Date();
   #store: Store | null = null;
+  #stats: CallStats | null = null;
   #cdrWriter: CdrWriter | null = null;
   #outbox: WebhookOutbox | null = null;
   readonly #lag = new LoopLag();
@@ -131,6 +150,7 @@ class PbxRuntime implements Pbx, ControlSource {
     const config = this.#config;
     const log = this.log;
     this.#store = Store.open(config.data_dir);
+    this.#stats = CallStats.open(config.data_dir);
     this.#cdrWriter = CdrWriter.start(config.data_dir);
     this.#voicemail = await VoicemailStore.open(config.data_dir, log.child({ layer: 'voicemail' }));
     this.#outbox = WebhookOutbox.open(config.data_dir);
@@ -384,8 +404,25 @@ class PbxRuntime implements Pbx, ControlSource {
     return { extension: ext, dnd: phone.dnd, ...forwardsOf(cfg, phone.forward), set_by_phone: setByPhone };
   }
 
-  cdr(query: { missed: boolean; since: string | null; limit: number }): ReturnType<Store['listCdr']> {
+  cdr(query: CdrListQuery): ReturnType<Store['listCdr']> {
     return this.#store?.listCdr(query) ?? [];
+  }
+
+  cdrCount(query: CdrListQuery): number {
+    return this.#store?.countCdr(query) ?? 0;
+  }
+
+  hangup(call: string): CallInfo | null {
+    return this.#calls?.hangupCall(call) ?? null;
+  }
+
+  transfer(call: string, to: string, keep: 'caller' | 'callee'): TransferResult {
+    if (this.#calls === null) return { ok: false, refusal: 'unknown-call', error: 'the PBX takes no calls yet' };
+    return this.#calls.transfer(call, to, keep);
+  }
+
+  recordingsDir(): string {
+    return recordingsDir(this.#config.data_dir);
   }
 
   missed(query: { all: boolean; limit: number }): MissedCall[] {
@@ -404,6 +441,39 @@ class PbxRuntime implements Pbx, ControlSource {
     const sinceMs = since === null ? 0 : Date.parse(since);
     if (name === null) return queues.queues().map((q) => queues.stats(q, sinceMs));
     return queues.queues().includes(name) ? [queues.stats(name, sinceMs)] : null;
+  }
+
+  queueLive(): QueueLive[] {
+    const queues = this.#queues;
+    return queues === null ? [] : queues.queues().map((q) => queues.live(q));
+  }
+
+  callStats(by: StatsGrouping, fromMs: number, toMs: number): SlotCounts[] | ExtensionCounts[] {
+    const stats = this.#stats;
+    if (stats === null) return [];
+    const query = { fromMs, toMs };
+    return by === 'extension' ? stats.byExtension(query, (n) => this.#config.extensions.has(n)) : stats.bySlot(query, by);
+  }
+
+  callbackConfig(): CallbackWidgetConfig | null {
+    return this.#config.http.callback;
+  }
+
+  startCallback(target: string, number: string, name: string | null, ringTimeS: number): CallbackStarted {
+    const calls = this.#calls;
+    if (calls === null || this.#queues === null) return { error: 'the PBX takes no calls yet' };
+    if (target.startsWith('queue:')) {
+      const { id, position } = this.#queues.requestCallback(target.slice(6), number);
+      return { id, status: 'queued', position };
+    }
+    const request = { first: target, then: number, ringTimeoutMs: ringTimeS * 1000, callerId: `Callback ${name ?? number}`, id: randomUUID() };
+    const problem = calls.originateProblem(request);
+    if (problem !== null) return { error: `${problem.field === 'from' ? 'target' : 'number'}: ${problem.message}` };
+    calls.originate(request).then(
+      (r) => this.log.info({ id: request.id, target, result: r.result }, 'callback widget call done'),
+      (err: unknown) => this.log.error({ err, id: request.id }, 'callback widget call failed'),
+    );
+    return { id: request.id, status: 'ringing' };
   }
 
   /** Builds the new routing beside the old one and swaps it; calls in progress keep theirs. */
@@ -466,6 +536,7 @@ class PbxRuntime implements Pbx, ControlSource {
     if (this.#outbox !== null) await step('webhook outbox', () => this.#outbox!.close());
     if (this.#voicemail !== null) await step('voicemail store', () => this.#voicemail!.close());
     if (this.#settings !== null) await step('extension settings', () => this.#settings!.close());
+    if (this.#stats !== null) await step('call statistics', () => this.#stats!.close());
     if (this.#store !== null) await step('storage', () => this.#store!.close());
     this.#lag.close();
     this.log.info({}, 'stopped');

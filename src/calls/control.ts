@@ -29,7 +29,7 @@
 //   media 'rtp-timeout' event: calls.rtpTimeout(legId)
 import { randomUUID } from 'node:crypto';
 import { EventEmitter } from 'node:events';
-import type { CallInfo, RecordingResult } from '../api/control-types.js';
+import type { CallInfo, RecordingResult, TransferResult } from '../api/control-types.js';
 import type { Destination, DtmfMode, MediaEncryption, Routing } from '../config/types.js';
 import { dialogKey } from '../sip/dialog.js';
 import { quote, tagOf } from '../sip/grammar.js';
@@ -515,9 +515,42 @@ export class CallControl extends EventEmitter<CallControlEvents> {
    * says why (RecordingRefusal).
    */
   setRecording(call: string, on: boolean): Promise<RecordingResult> {
-    let found: Call | undefined = this.#calls.get(call);
-    if (found === undefined) for (const c of this.#calls.values()) if (c.a.callId === call) found = c;
-    return recordingResult(found ?? null, on);
+    return recordingResult(this.#find(call), on);
+  }
+
+  /** The call whose id or SIP Call-ID is `call`. */
+  #find(call: string): Call | null {
+    const byId = this.#calls.get(call);
+    if (byId !== undefined) return byId;
+    for (const c of this.#calls.values()) if (c.a.callId === call) return c;
+    return null;
+  }
+
+  /**
+   * Hangs up the call (or PBX-started call) whose id or Call-ID is `call`, as `pbx calls` shows
+   * them: BYE to answered sides, CANCEL to ringing ones. Its info before the hang-up; null when
+   * there is no such call.
+   */
+  hangupCall(call: string): CallInfo | null {
+    const found = this.#find(call) ?? [...this.#originated.values()].find((c) => c.id === call || c.info().call_id === call) ?? null;
+    if (found === null) return null;
+    const info = found.info();
+    void found.hangup('hangup-api');
+    return info;
+  }
+
+  /**
+   * Blind transfer asked through the API: the party on the `keep` side of the answered call
+   * `call` is carried to `to` (as a REFER from the other party would), the other party is hung up.
+   */
+  transfer(call: string, to: string, keep: 'caller' | 'callee'): TransferResult {
+    const found = this.#find(call);
+    if (found === null) return { ok: false, refusal: 'unknown-call', error: 'no call in progress has this id or Call-ID' };
+    if (this.#transfers.resolve(to) === null) return { ok: false, refusal: 'unknown-number', error: `${to} leads nowhere` };
+    const leaving = found.party(keep === 'caller' ? 'callee' : 'caller');
+    if (found.state !== 'answered' || leaving === null) return { ok: false, refusal: 'not-answered', error: 'only an answered call with two parties is transferred' };
+    blindTransfer(found, leaving, to, this.#transfers);
+    return { ok: true, call: found.info() };
   }
 
   /** The media engine gave up on a recording (its file could not be written). */
@@ -526,9 +559,10 @@ export class CallControl extends EventEmitter<CallControlEvents> {
   }
 
   /**
-   * Starts a call from the PBX: rings extension `first`, and once it answered dials `then` (an
-   * extension, or a dialplan number that leads to one) and bridges the two (originate.ts). Resolves
-   * when the second party answered or the attempt ended. The first party must be an extension.
+   * Starts a call from the PBX: rings `first` (an extension, or `group:NAME`: its members all at
+   * once), and once someone answered dials `then` (an extension, or a dialplan number that leads to
+   * one) and bridges the two (originate.ts). Resolves when the second party answered or the attempt
+   * ended.
    */
   async originate(request: OriginateRequest): Promise<{ id: string; result: OriginateResult }> {
     const routing = this.#opts.getRouting();
@@ -556,13 +590,18 @@ export class CallControl extends EventEmitter<CallControlEvents> {
     this.#originated.set(id, call);
     const domain = config.sip.domain;
     const name = request.callerId ?? request.then;
+    const group = request.first.startsWith('group:') ? config.groups.get(request.first.slice(6))! : null;
+    const firstExts = group === null ? [request.first] : group.members;
+    // The second party sees the extension that rang first, or the group by name.
+    const firstUser = group === null ? request.first : group.name;
+    const firstName = group === null ? config.extensions.get(request.first)!.name || request.first : group.name;
     const targets = (ext: string): DialTarget[] => this.#opts.registrar.lookup(ext).map((b) => ({ ...b, ext }));
     log.info({ first: request.first, then: request.then }, 'originating a call');
     const result = await call.run(
-      targets(request.first),
-      { from: `${quote(name)} <sip:${request.then}@${domain}>`, to: `<sip:${request.first}@${domain}>`, maxForwards: 70 },
+      firstExts.flatMap(targets),
+      { from: `${quote(name)} <sip:${request.then}@${domain}>`, to: `<sip:${firstUser}@${domain}>`, maxForwards: 70 },
       () => targets(thenDest.ext),
-      { from: `${quote(config.extensions.get(request.first)!.name || request.first)} <sip:${request.first}@${domain}>`, to: `<sip:${request.then}@${domain}>`, maxForwards: 70 },
+      { from: `${quote(firstName)} <sip:${firstUser}@${domain}>`, to: `<sip:${request.then}@${domain}>`, maxForwards: 70 },
       request.ringTimeoutMs ?? this.#env.ringTimeoutMs,
     );
     return { id, result };
@@ -576,7 +615,8 @@ export class CallControl extends EventEmitter<CallControlEvents> {
   /** Why originate(request) would be refused at once (the field named), or null. */
   originateProblem(request: OriginateRequest): { code: string; field: 'from' | 'to'; message: string } | null {
     const routing = this.#opts.getRouting();
-    if (!routing.config.extensions.has(request.first)) return { code: 'PBX_ERR_ORIGINATE_FIRST', field: 'from', message: `${request.first} is not an extension` };
+    const group = request.first.startsWith('group:') ? routing.config.groups.get(request.first.slice(6)) : undefined;
+    if (group === undefined && !routing.config.extensions.has(request.first)) return { code: 'PBX_ERR_ORIGINATE_FIRST', field: 'from', message: `${request.first} is not an extension or group:NAME` };
     if (routing.resolve(request.then)?.kind !== 'extension') return { code: 'PBX_ERR_ORIGINATE_THEN', field: 'to', message: `${request.then} does not lead to an extension` };
     return null;
   }

@@ -191,7 +191,7 @@ function build(raw: RawConfig, file: string): Config {
     registration: { ...raw.registration },
     subscriptions: { ...raw.subscriptions },
     rtp: { address: raw.rtp.address, external_address: raw.rtp.external_address, port_min: raw.rtp.ports.min, port_max: raw.rtp.ports.max, timeout: raw.rtp.timeout, workers: raw.rtp.workers, codecs: raw.rtp.codecs },
-    http: { listen: raw.http.listen, token: raw.http.token },
+    http: { listen: raw.http.listen, token: raw.http.token, callback: raw.http.callback === null ? null : { ...raw.http.callback } },
     security: { ...raw.security },
     log: { level: raw.log.level },
     media: {

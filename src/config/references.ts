@@ -197,6 +197,16 @@ export function checkReferences(input: unknown): Problem[] {
       problems.push({ path: ['trunks', name], part: 'key', message: 'a register trunk needs username and password' });
     }
   }
+  const widget = mapping(mapping(raw.http).callback);
+  const widgetTarget = /^(group|queue):(.+)$/.exec(textOf(widget.target) ?? '');
+  if (widgetTarget !== null) {
+    const [, kind, name] = widgetTarget as unknown as [string, 'group' | 'queue', string];
+    const known = kind === 'group' ? names.groups : names.queues;
+    if (!known.has(name)) problems.push({ path: ['http', 'callback', 'target'], part: 'value', message: `no ${kind} named "${name}"${didYouMean(name, known)}` });
+  }
+  if (typeof widget.min_digits === 'number' && typeof widget.max_digits === 'number' && widget.min_digits > widget.max_digits) {
+    problems.push({ path: ['http', 'callback', 'min_digits'], part: 'value', message: 'min_digits must not be more than max_digits' });
+  }
   const missed = mapping(raw.missed_calls);
   const ring = textOf(missed.ring);
   if (ring !== null && !names.extensions.has(ring) && !(ring.startsWith('group:') && names.groups.has(ring.slice(6)))) {

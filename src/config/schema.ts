@@ -384,6 +384,25 @@ const missedCalls = mapping({
   delay: int(0, 3600, 10),
 });
 
+/** An origin as a browser sends it: scheme://host[:port], no path. */
+const webOrigin = v.pipe(
+  v.string(),
+  v.regex(/^https?:\/\/[^\s/?#]+$/, (i) => `an origin is http:// or https:// and a host with an optional :port, no path, not "${i.input}"`),
+);
+
+/** The public callback widget (POST /api/callback): off unless configured. */
+const callbackWidget = mapping({
+  target: v.pipe(text, v.regex(/^(?:group|queue):[A-Za-z0-9_-]{1,64}$/, (i) => `the callback target is group:NAME or queue:NAME, not "${i.input}"`)),
+  allowed_origins: v.pipe(v.array(webOrigin), v.minLength(1, 'needs at least one origin')),
+  per_number: int(1, 1000, 3),
+  number_window: int(1, 86400, 600),
+  per_ip: int(1, 10000, 10),
+  ip_window: int(1, 86400, 60),
+  min_digits: int(1, 32, 5),
+  max_digits: int(1, 32, 15),
+  ring_time: int(5, 300, 30),
+});
+
 const callers = mapping({
   known: v.optional(v.record(callerPattern, destination), {}),
   blacklist: v.optional(v.array(callerPattern), []),
@@ -502,6 +521,7 @@ export const ConfigSchema = mapping({
   http: mapping({
     listen: v.optional(hostPort, '127.0.0.1:8088'),
     token: nonEmpty,
+    callback: v.optional(v.nullable(callbackWidget), null),
   }),
   security: v.optional(
     mapping({

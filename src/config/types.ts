@@ -156,6 +156,25 @@ export interface IvrConfig {
   direct_dial: boolean;
 }
 
+/** http.callback: who may ask for a callback, what rings, and how often a number or an address may ask. */
+export interface CallbackWidgetConfig {
+  /** `group:NAME` or `queue:NAME`: rung first; the customer is dialled once someone answered. */
+  target: string;
+  /** Origins (scheme://host[:port]) of the pages allowed to post (CORS). */
+  allowed_origins: string[];
+  /** At most `per_number` requests for one number within `number_window` seconds. */
+  per_number: number;
+  number_window: number;
+  /** At most `per_ip` requests from one client address within `ip_window` seconds. */
+  per_ip: number;
+  ip_window: number;
+  /** Digits a number has (a leading + aside). */
+  min_digits: number;
+  max_digits: number;
+  /** Seconds the group (and then the customer) rings. */
+  ring_time: number;
+}
+
 export interface GroupConfig {
   name: string;
   strategy: 'simultaneous' | 'sequential' | 'next_available' | 'round_robin';
@@ -351,7 +370,12 @@ export interface Config {
     /** SDP encoding names the PBX offers, most preferred first (PCMU, PCMA, G722, opus, L16, telephone-event). */
     codecs: readonly string[];
   };
-  http: { listen: { host: string; port: number }; token: string };
+  http: {
+    listen: { host: string; port: number };
+    token: string;
+    /** The public callback widget (POST /api/callback); null: off. */
+    callback: CallbackWidgetConfig | null;
+  };
   security: {
     nonce_ttl: number;
     /** Failures from one address before its requests are slowed. */

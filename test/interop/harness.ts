@@ -45,6 +45,8 @@ export interface PbxConfigOptions {
   extensions?: Record<string, Extension>;
   /** YAML appended at the end (dialplan, groups, security...). */
   extraYaml?: string;
+  /** More keys of the http mapping, as YAML lines indented two spaces ("  callback: {...}"). */
+  httpYaml?: string;
   logLevel?: 'debug' | 'info';
   /** sip.listen entries; PORT stands for the setup's SIP port. Default UDP and TCP on 127.0.0.1. */
   listen?: string[];
@@ -82,6 +84,7 @@ export function configText(setup: PbxSetup, opts: PbxConfigOptions = {}): string
     'http:',
     `  listen: "127.0.0.1:${setup.httpPort}"`,
     `  token: ${yamlQuote(TOKEN)}`,
+    ...(opts.httpYaml === undefined ? [] : [opts.httpYaml]),
     'log:',
     `  level: ${opts.logLevel ?? 'debug'}`,
     'extensions:',

@@ -141,7 +141,7 @@ t.test('defaults fill every key the file leaves out', async (t) => {
   t.equal(c.sip.max_connections_per_source, 32);
   t.same(c.registration, { min_expires: 60, max_expires: 3600, default_expires: 3600, keepalive_interval: 25, nat_max_expires: 60 });
   t.same(c.rtp, { address: '127.0.0.1', external_address: null, port_min: 20000, port_max: 20999, timeout: 30, workers: 0, codecs: ['PCMU', 'PCMA', 'G722', 'opus', 'telephone-event'] });
-  t.same(c.http, { listen: { host: '127.0.0.1', port: 8088 }, token: 'secret' });
+  t.same(c.http, { listen: { host: '127.0.0.1', port: 8088 }, token: 'secret', callback: null });
   t.same(c.security, { nonce_ttl: 300, slow_after: 5, ban_after: 20, window: 60, ban_time: 600, drop_scanners: true, digest_algorithms: ['MD5'] });
   t.same(c.log, { level: 'info' });
   t.equal(c.extensions.size, 0);
