@@ -6,12 +6,14 @@
 // once), the extension's own and the PBX-wide outbound_limits, must not be reached. A refusal is
 // a warning log line and 403 with a Warning saying why; a caller the PBX had answered (an IVR
 // option leading out) hears the congestion tone instead.
-import type { DialTarget, ForkHeaders } from '../calls/call.js';
-import type { ExtensionConfig, GroupConfig, OutboundRoute, TrunkConfig } from '../config/types.js';
+import type { ConnectResult, DialTarget, ForkHeaders } from '../calls/call.js';
+import type { Config, ExtensionConfig, GroupConfig, OutboundRoute, TrunkConfig } from '../config/types.js';
 import { parseCSeq, quote, tagOf } from '../sip/grammar.js';
 import type { Peer, SipResponse } from '../sip/message.js';
 import { authorizationFor, parseChallenge } from '../sip/auth/digest-client.js';
 import { callerIdGroup, findRoute, mayDial, trunkNumber } from '../trunks/routes.js';
+import type { TrunkService } from '../trunks/service.js';
+import type { Log } from '../util/log.js';
 import type { Channel } from './channel.js';
 import type { GotoResult } from './goto.js';
 
@@ -33,62 +35,128 @@ const WHY: Readonly<Record<string, string>> = {
   'pbx-concurrent': 'the PBX has as many outside calls as it may',
 };
 
-export async function outboundApp(ch: Channel, number: string): Promise<GotoResult> {
-  const call = ch.call;
-  const config = ch.routing.config;
-  const lines = ch.trunks;
-  const ext = config.extensions.get(call.parties.from);
-  const refuse = (reason: string, detail: Record<string, unknown>): Promise<GotoResult> => refuseOutside(ch, number, reason, detail);
-  if (call.parties.trunk != null || ext === undefined || lines === null) return refuse('not-an-extension', { trunk: call.parties.trunk ?? null });
+/** Why an outside call is not placed: the SIP status (404 no route, 403 refused), the reason and what was checked. */
+export interface OutsideRefusal {
+  ok: false;
+  status: 403 | 404;
+  reason: string;
+  /** The Warning text (and the API's message): why, in words. */
+  message: string;
+  detail: Record<string, unknown>;
+}
+
+/** An outside call that may go out: its route, and the spend-guard hold to release when the call ends. */
+export interface OutsidePermit {
+  ok: true;
+  route: OutboundRoute;
+  ext: ExtensionConfig;
+  release: () => void;
+}
+
+/**
+ * The toll-fraud rules for extension `from` (null: the call came from a trunk) calling `number`
+ * out: a route must match, the extension may dial its class (emergency always), and the spend
+ * guards (its own and the PBX-wide outbound_limits) must not be reached. A permit holds one
+ * outside call of the guards until its release() runs.
+ */
+export function permitOutside(config: Config, lines: TrunkService | null, from: string | null, number: string): OutsidePermit | OutsideRefusal {
+  const ext = from === null ? undefined : config.extensions.get(from);
+  const refused = (reason: string, detail: Record<string, unknown>): OutsideRefusal => ({ ok: false, status: 403, reason, message: WHY[reason] ?? reason, detail });
+  if (ext === undefined || lines === null) return refused('not-an-extension', {});
   const route = findRoute(config, number);
-  if (route === null) {
-    call.refuse(404, 'no-route');
-    return 'failed';
+  if (route === null) return { ok: false, status: 404, reason: 'no-route', message: `no outbound route matches ${number}`, detail: {} };
+  if (!mayDial(ext.outbound, route.class)) return refused('class-not-allowed', { class: route.class, allow: ext.outbound.allow });
+  if (route.class === 'emergency') return { ok: true, route, ext, release: () => undefined };
+  const hold = lines.limits.start(ext.number, ext.outbound, config.outbound_limits);
+  if (!hold.ok) {
+    const limits = hold.scope === 'pbx' ? config.outbound_limits : ext.outbound;
+    return refused(hold.scope === 'pbx' ? `pbx-${hold.refusal}` : hold.refusal, { scope: hold.scope, max_calls_per_hour: limits.max_calls_per_hour, max_concurrent: limits.max_concurrent });
   }
-  if (!mayDial(ext.outbound, route.class)) return refuse('class-not-allowed', { class: route.class, allow: ext.outbound.allow });
-  if (route.class !== 'emergency') {
-    const hold = lines.limits.start(ext.number, ext.outbound, config.outbound_limits);
-    if (!hold.ok) {
-      const limits = hold.scope === 'pbx' ? config.outbound_limits : ext.outbound;
-      return refuse(hold.scope === 'pbx' ? `pbx-${hold.refusal}` : hold.refusal, { scope: hold.scope, max_calls_per_hour: limits.max_calls_per_hour, max_concurrent: limits.max_concurrent });
-    }
-    void call.whenEnded().then(hold.release);
-  }
-  ch.addPath(`outbound:${route.name}`);
+  return { ok: true, route, ext, release: hold.release };
+}
+
+/** How dialOutside rings one trunk: a Call's dial, or an originated call's second ring. */
+export interface OutsideDialer {
+  readonly log: Log;
+  /** True once the party waiting for the outside call is gone. */
+  gone(): boolean;
+  /** A trunk failed before any INVITE (its host unresolved): the status and reason a refusal carries. */
+  refuse(status: number, reason: string): void;
+  /** Rings one target; the final status when it failed (0: none) and the response, kept for a challenge. */
+  dial(target: DialTarget, fork: ForkHeaders, ringMs: number): Promise<{ result: ConnectResult; status: number; response: SipResponse | null }>;
+}
+
+/**
+ * Dials `number` out for a permitted call: through the route's trunks in order (strip, prepend,
+ * the caller ID of outsideIdentity), the next trunk when a provider failed, a challenge answered
+ * once with the trunk's credentials. On 'answered', `release` frees the trunk channel (run it
+ * when the call ends) and `trunk` names the trunk that answered.
+ */
+export async function dialOutside(config: Config, lines: TrunkService, permit: OutsidePermit, number: string, dialer: OutsideDialer): Promise<{ result: ConnectResult; status: number; trunk: string | null; release: () => void }> {
+  const { route, ext } = permit;
   const out = trunkNumber(route, number);
+  let status = 0;
   for (const name of route.trunks) {
     const trunk = config.trunks.get(name);
     if (trunk === undefined) continue;
     const release = lines.channels.acquire(name, trunk.max_channels);
     if (release === null) {
-      ch.log.warn({ trunk: name, max_channels: trunk.max_channels }, 'trunk at its channel limit; trying the next');
+      dialer.log.warn({ trunk: name, max_channels: trunk.max_channels }, 'trunk at its channel limit; trying the next');
       continue;
     }
     const fork = outsideIdentity(trunk, route, ext, callerIdGroup(config, ext), out);
-    const result = await attempt(ch, trunk, route, fork, out);
-    if (result === 'answered') {
-      void call.whenEnded().then(release);
-      return 'done';
-    }
+    const tried = await attempt(lines, dialer, trunk, route, fork, out);
+    if (tried.result === 'answered') return { result: 'answered', status: 0, trunk: name, release };
     release();
-    if (result === 'caller-gone' || ch.gone) return 'done';
-    const status = call.refusal?.status ?? 0;
-    if (!providerFailed(status)) return 'failed';
-    ch.log.info({ trunk: name, status }, 'trunk failed; trying the next');
+    status = tried.status;
+    if (tried.result === 'caller-gone' || dialer.gone()) return { result: 'caller-gone', status, trunk: null, release: () => undefined };
+    if (!providerFailed(status)) break;
+    dialer.log.info({ trunk: name, status }, 'trunk failed; trying the next');
   }
-  return 'failed';
+  return { result: 'failed', status, trunk: null, release: () => undefined };
+}
+
+export async function outboundApp(ch: Channel, number: string): Promise<GotoResult> {
+  const call = ch.call;
+  const config = ch.routing.config;
+  const lines = ch.trunks;
+  const permit = permitOutside(config, lines, call.parties.trunk != null ? null : call.parties.from, number);
+  if (!permit.ok) {
+    if (permit.status === 404) {
+      call.refuse(404, 'no-route');
+      return 'failed';
+    }
+    return refuseOutside(ch, number, permit);
+  }
+  void call.whenEnded().then(permit.release);
+  ch.addPath(`outbound:${permit.route.name}`);
+  const dialer: OutsideDialer = {
+    log: ch.log,
+    gone: () => ch.gone,
+    refuse: (status, reason) => call.refuse(status, reason),
+    dial: async (target, fork, ringMs) => {
+      const result = await call.dial([target], fork, ringMs);
+      return { result, status: call.refusal?.status ?? 0, response: call.lastRefusal };
+    },
+  };
+  const done = await dialOutside(config, lines!, permit, number, dialer);
+  if (done.result === 'answered') {
+    void call.whenEnded().then(done.release);
+    return 'done';
+  }
+  return done.result === 'caller-gone' ? 'done' : 'failed';
 }
 
 /**
  * A call out refused by the toll-fraud rules: logged; a waiting caller gets 403 with a Warning
  * (its phone shows or plays the refusal), one the PBX answered hears the congestion tone.
  */
-async function refuseOutside(ch: Channel, number: string, reason: string, detail: Record<string, unknown>): Promise<GotoResult> {
+async function refuseOutside(ch: Channel, number: string, refusal: OutsideRefusal): Promise<GotoResult> {
   const call = ch.call;
-  ch.log.warn({ from: call.parties.from, to: number, reason, ...detail }, 'outside call refused');
-  call.refuse(403, reason);
+  ch.log.warn({ from: call.parties.from, to: number, reason: refusal.reason, ...refusal.detail }, 'outside call refused');
+  call.refuse(403, refusal.reason);
   if (!call.answeredByPbx) {
-    call.fail(403, reason, [['Warning', `399 tspbx "${WHY[reason] ?? reason}"`]]);
+    call.fail(403, refusal.reason, [['Warning', `399 tspbx "${refusal.message}"`]]);
     return 'done';
   }
   await ch.tone('congestion');
@@ -98,22 +166,22 @@ async function refuseOutside(ch: Channel, number: string, reason: string, detail
 }
 
 /** One trunk: the INVITE, and once more with credentials when the provider challenges it. */
-async function attempt(ch: Channel, trunk: TrunkConfig, route: OutboundRoute, fork: ForkHeaders, out: string): Promise<string> {
+async function attempt(lines: TrunkService, dialer: OutsideDialer, trunk: TrunkConfig, route: OutboundRoute, fork: ForkHeaders, out: string): Promise<{ result: ConnectResult; status: number }> {
   let peer: Peer;
   try {
-    peer = await ch.trunks!.peerOf(trunk);
+    peer = await lines.peerOf(trunk);
   } catch (err) {
-    ch.log.warn({ err, trunk: trunk.name }, 'trunk host cannot be resolved');
-    ch.call.refuse(503, 'trunk-unresolved');
-    return 'failed';
+    dialer.log.warn({ err, trunk: trunk.name }, 'trunk host cannot be resolved');
+    dialer.refuse(503, 'trunk-unresolved');
+    return { result: 'failed', status: 503 };
   }
   const hostPart = trunk.port === (trunk.transport === 'tls' ? 5061 : 5060) ? trunk.host : `${trunk.host}:${trunk.port}`;
   const target: DialTarget = { contact: `sip:${out}@${hostPart}${trunk.transport === 'udp' ? '' : `;transport=${trunk.transport}`}`, peer, ext: `trunk:${trunk.name}` };
   const ringMs = route.ring_timeout * 1000;
-  ch.log.info({ trunk: trunk.name, route: route.name, number: out }, 'calling out');
-  let result = await ch.call.dial([target], fork, ringMs);
-  const challenged = ch.call.lastRefusal;
-  if (result === 'failed' && challenged !== null && (challenged.status === 401 || challenged.status === 407) && trunk.password !== null && !ch.gone) {
+  dialer.log.info({ trunk: trunk.name, route: route.name, number: out }, 'calling out');
+  let tried = await dialer.dial(target, fork, ringMs);
+  const challenged = tried.response;
+  if (tried.result === 'failed' && challenged !== null && (challenged.status === 401 || challenged.status === 407) && trunk.password !== null && !dialer.gone()) {
     const header = challenged.status === 401 ? 'www-authenticate' : 'proxy-authenticate';
     const challenge = parseChallenge(challenged.headers.getAll(header));
     const retryOf = challengedInvite(challenged);
@@ -121,10 +189,10 @@ async function attempt(ch: Channel, trunk: TrunkConfig, route: OutboundRoute, fo
       const creds = { username: trunk.auth_username ?? trunk.username ?? '', password: trunk.password };
       const value = authorizationFor(challenge, creds, 'INVITE', target.contact, 1);
       const credentials: [string, string] = [challenged.status === 401 ? 'Authorization' : 'Proxy-Authorization', value];
-      result = await ch.call.dial([target], { ...fork, extraHeaders: [...(fork.extraHeaders ?? []), credentials], retryOf }, ringMs);
+      tried = await dialer.dial(target, { ...fork, extraHeaders: [...(fork.extraHeaders ?? []), credentials], retryOf }, ringMs);
     }
   }
-  return result;
+  return { result: tried.result, status: tried.status };
 }
 
 /** RFC 3261 22.2: the retried INVITE keeps the challenged one's Call-ID and From tag, its CSeq one higher. */
