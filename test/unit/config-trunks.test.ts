@@ -1,7 +1,7 @@
 import t from 'tap';
 import { compileRouting } from '../../src/config/routing.js';
 import { inboundDestination } from '../../src/trunks/inbound.js';
-import { outsideIdentity } from '../../src/apps/outbound.js';
+import { outsideIdentity } from '../../src/calls/outside.js';
 import { callerIdGroup, findRoute, trunkNumber } from '../../src/trunks/routes.js';
 import { configErrors, configOf } from '../helpers/config-text.js';
 
