@@ -382,17 +382,19 @@ class PbxRuntime implements Pbx, ControlSource {
     return () => hub.off('event', listener);
   }
 
-  originate(from: string, to: string): { id: string } | { error: string } {
+  originate(from: string, to: string): { id: string } | { error: string; status?: number; reason?: string } {
     const calls = this.#calls;
-    if (calls === null) return { error: 'the PBX takes no calls yet' };
-    const problem = calls.originateProblem({ first: from, then: to });
-    if (problem !== null) return { error: `${problem.field}: ${problem.message}` };
-    const id = randomUUID();
-    calls.originate({ first: from, then: to, id }).then(
-      (r) => this.log.info({ id, result: r.result }, 'originated call attempt done'),
-      (err: unknown) => this.log.error({ err, id }, 'originate failed'),
+    if (calls === null) return { error: 'the PBX takes no calls yet', status: 503 };
+    const started = calls.originateStart({ first: from, then: to });
+    if ('refusal' in started) {
+      const r = started.refusal;
+      return { error: r.field === null ? r.message : `${r.field}: ${r.message}`, status: r.status, reason: r.reason };
+    }
+    started.done.then(
+      (result) => this.log.info({ id: started.id, result }, 'originated call attempt done'),
+      (err: unknown) => this.log.error({ err, id: started.id }, 'originate failed'),
     );
-    return { id };
+    return { id: started.id };
   }
 
   forwarding(ext: string): ForwardingInfo | null {
@@ -466,14 +468,17 @@ class PbxRuntime implements Pbx, ControlSource {
       const { id, position } = this.#queues.requestCallback(target.slice(6), number);
       return { id, status: 'queued', position };
     }
-    const request = { first: target, then: number, ringTimeoutMs: ringTimeS * 1000, callerId: `Callback ${name ?? number}`, id: randomUUID() };
-    const problem = calls.originateProblem(request);
-    if (problem !== null) return { error: `${problem.field === 'from' ? 'target' : 'number'}: ${problem.message}` };
-    calls.originate(request).then(
-      (r) => this.log.info({ id: request.id, target, result: r.result }, 'callback widget call done'),
-      (err: unknown) => this.log.error({ err, id: request.id }, 'callback widget call failed'),
+    const request = { first: target, then: number, ringTimeoutMs: ringTimeS * 1000, callerId: `Callback ${name ?? number}` };
+    const started = calls.originateStart(request);
+    if ('refusal' in started) {
+      const r = started.refusal;
+      return r.field === 'to' ? { error: `number: ${r.message}`, field: 'number' } : { error: `${r.field === 'from' ? 'target: ' : ''}${r.message}` };
+    }
+    started.done.then(
+      (result) => this.log.info({ id: started.id, target, result }, 'callback widget call done'),
+      (err: unknown) => this.log.error({ err, id: started.id }, 'callback widget call failed'),
     );
-    return { id: request.id, status: 'ringing' };
+    return { id: started.id, status: 'ringing' };
   }
 
   /** Builds the new routing beside the old one and swaps it; calls in progress keep theirs. */

@@ -14,7 +14,7 @@ export interface WidgetAnswer {
 }
 
 /** What the PBX did with a request: a call ringing the group, or a request waiting in a queue's line. */
-export type CallbackStarted = { id: string; status: 'ringing' } | { id: string; status: 'queued'; position: number } | { error: string };
+export type CallbackStarted = { id: string; status: 'ringing' } | { id: string; status: 'queued'; position: number } | { error: string; field?: 'number' };
 
 export interface CallbackWidgetOptions {
   /** http.callback in force now (a reload may change or remove it). */
@@ -127,7 +127,11 @@ export class CallbackWidget {
     const byNumber = this.#perNumber.hit(number.number, now, config.per_number, config.number_window * 1000);
     if (!byNumber.ok) return tooMany(headers, byNumber.retryAfterS, 'this number asked for a callback too often');
     const started = this.#o.start(config.target, number.number, name.name, config.ring_time);
-    if ('error' in started) return { status: 503, headers, body: { error: 'unavailable', message: started.error } };
+    if ('error' in started) {
+      // A number no outbound route matches is the visitor's to fix; anything else is the PBX's.
+      if (started.field === 'number') return { status: 400, headers, body: { error: 'bad_request', message: started.error, field: 'number' } };
+      return { status: 503, headers, body: { error: 'unavailable', message: started.error } };
+    }
     return { status: 202, headers, body: { ...started, number: number.number } };
   }
 }

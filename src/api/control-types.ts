@@ -106,10 +106,12 @@ export interface ControlSource {
    */
   setRecording(call: string, on: boolean): Promise<RecordingResult>;
   /**
-   * Click-to-call: rings extension `from`, then dials `to` once it answered. Null when the call
-   * started (its id), an error message naming the field otherwise.
+   * Click-to-call: rings extension `from`, then dials `to` (an extension or an outside number)
+   * once it answered. The call's id when it started; else an error message naming the field, with
+   * the status when it is no bad field (403 an outside call the extension may not make, 404 no
+   * outbound route, 503 not taking calls) and the refusal reason ("class-not-allowed", ...).
    */
-  originate(from: string, to: string): { id: string } | { error: string };
+  originate(from: string, to: string): { id: string } | { error: string; status?: number; reason?: string };
   /** Hangs up the call in progress whose id or Call-ID is `call`; its info before, null when there is none. */
   hangup?(call: string): CallInfo | null;
   /** Blind transfer of an answered call: the party on the `keep` side is carried to `to`, the other hung up. */

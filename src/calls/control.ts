@@ -52,7 +52,8 @@ import { addressPolicy } from '../config/address-policy.js';
 import { routeCall } from './route.js';
 import { ParkingLot } from './parking.js';
 import { blindTransfer, onRefer, parseReplaces, replaceDialog, type TransferHost } from './transfer.js';
-import { OriginatedCall, type OriginateRequest, type OriginateResult } from './originate.js';
+import { OriginatedCall, refusedOriginateCdr, type OriginateRefusal, type OriginateRequest, type OriginateResult, type Ring, type RingResult, type SecondParty } from './originate.js';
+import { dialOutside, permitOutside, type OutsideDialer, type OutsidePermit } from './outside.js';
 import { PbxError } from '../util/errors.js';
 import { inboundDestination } from '../trunks/inbound.js';
 import { firstTrunk } from '../trunks/routes.js';
@@ -560,19 +561,48 @@ export class CallControl extends EventEmitter<CallControlEvents> {
 
   /**
    * Starts a call from the PBX: rings `first` (an extension, or `group:NAME`: its members all at
-   * once), and once someone answered dials `then` (an extension, or a dialplan number that leads to
-   * one) and bridges the two (originate.ts). Resolves when the second party answered or the attempt
-   * ended.
+   * once), and once someone answered dials `then` and bridges the two (originate.ts). `then` is an
+   * extension (or a dialplan number that leads to one) or an outside number an outbound route
+   * matches: that goes out as the extension that answered first would dial it (outside.ts: its
+   * permissions, limits and caller ID, the route's trunks with failover). Resolves when the second
+   * party answered or the attempt ended; throws PbxError when it is refused at once.
    */
   async originate(request: OriginateRequest): Promise<{ id: string; result: OriginateResult }> {
+    const started = this.originateStart(request);
+    if ('refusal' in started) {
+      if (started.refusal.code === 'PBX_ERR_ORIGINATE_CLOSED') return { id: '', result: 'failed' };
+      throw new PbxError(started.refusal.code, started.refusal.message);
+    }
+    return { id: started.id, result: await started.done };
+  }
+
+  /**
+   * originate() in two steps: the refusal at once (400 a bad field, 403 a refused outside call,
+   * 404 no outbound route, 503 not taking calls), else the call's id and its outcome to come. An
+   * outside call from an extension refused by the toll-fraud rules leaves a failed CDR row.
+   */
+  originateStart(request: OriginateRequest): { id: string; done: Promise<OriginateResult> } | { refusal: OriginateRefusal } {
     const routing = this.#opts.getRouting();
     const config = routing.config;
-    if (!this.#accepting) return { id: '', result: 'failed' };
+    if (!this.#accepting) return { refusal: { status: 503, code: 'PBX_ERR_ORIGINATE_CLOSED', field: null, reason: 'pbx-closed', message: 'the PBX takes no calls now' } };
     const problem = this.originateProblem(request);
-    if (problem !== null) throw new PbxError(problem.code, problem.message);
-    const thenDest = routing.resolve(request.then) as { kind: 'extension'; ext: string };
+    if (problem !== null) return { refusal: { status: 400, code: problem.code, field: problem.field, reason: 'bad-request', message: problem.message } };
+    const thenDest = routing.resolve(request.then)!;
     const id = request.id ?? randomUUID();
     const log = this.#opts.log.child({ originate: id });
+    const lines = this.#opts.trunks ?? null;
+    const group = request.first.startsWith('group:') ? config.groups.get(request.first.slice(6))! : null;
+    // An extension's outside call is checked (and counted by the spend guards) before its phone rings.
+    let permit: OutsidePermit | null = null;
+    if (thenDest.kind === 'outbound' && group === null) {
+      const checked = permitOutside(config, lines, request.first, request.then);
+      if (!checked.ok) {
+        log.warn({ from: request.first, to: request.then, reason: checked.reason, ...checked.detail }, 'outside call refused');
+        refusedOriginateCdr(this.#env, { id, from: request.first, to: request.then, reason: checked.reason }, log);
+        return { refusal: { status: checked.status, code: checked.status === 404 ? 'PBX_ERR_ORIGINATE_NO_ROUTE' : 'PBX_ERR_ORIGINATE_REFUSED', field: 'to', reason: checked.reason, message: `${request.then}: ${checked.message}` } };
+      }
+      permit = checked;
+    }
     const env = {
       ...this.#env,
       attach: (leg: Leg, call: OriginatedCall) => this.#originatedLegs.set(leg.key, { leg, call }),
@@ -581,30 +611,75 @@ export class CallControl extends EventEmitter<CallControlEvents> {
       },
       ended: (call: OriginatedCall) => this.#originated.delete(call.id),
     };
+    const outside = thenDest.kind === 'outbound' ? firstTrunk(config, thenDest) : null;
+    const thenExt = thenDest.kind === 'extension' ? thenDest.ext : '';
     const call = new OriginatedCall(env, id, { from: request.first, to: request.then }, log, config.rtp.address, {
       offered: config.rtp.codecs,
       transcodable: this.#opts.media.transcodable,
-      dtmf: { caller: dtmfModeOf(routing, request.first), callee: dtmfModeOf(routing, thenDest.ext) },
-      encryption: { caller: encryptionOf(routing, request.first), callee: encryptionOf(routing, thenDest.ext) },
+      dtmf: { caller: dtmfModeOf(routing, request.first), callee: outside?.dtmf_mode ?? dtmfModeOf(routing, thenExt) },
+      encryption: { caller: encryptionOf(routing, request.first), callee: encryptionOf(routing, thenExt) },
     });
+    if (permit !== null) call.onEnded(permit.release);
     this.#originated.set(id, call);
     const domain = config.sip.domain;
     const name = request.callerId ?? request.then;
-    const group = request.first.startsWith('group:') ? config.groups.get(request.first.slice(6))! : null;
     const firstExts = group === null ? [request.first] : group.members;
     // The second party sees the extension that rang first, or the group by name.
     const firstUser = group === null ? request.first : group.name;
     const firstName = group === null ? config.extensions.get(request.first)!.name || request.first : group.name;
     const targets = (ext: string): DialTarget[] => this.#opts.registrar.lookup(ext).map((b) => ({ ...b, ext }));
+    const second: SecondParty =
+      thenDest.kind === 'outbound'
+        ? (answeredBy, ring, gone) => this.#dialOutFor(call, permit, answeredBy, request.then, ring, gone)
+        : (_by, ring) => ring(targets(thenExt), { from: `${quote(firstName)} <sip:${firstUser}@${domain}>`, to: `<sip:${request.then}@${domain}>`, maxForwards: 70 }, request.ringTimeoutMs ?? this.#env.ringTimeoutMs);
     log.info({ first: request.first, then: request.then }, 'originating a call');
-    const result = await call.run(
+    const done = call.run(
       firstExts.flatMap(targets),
       { from: `${quote(name)} <sip:${request.then}@${domain}>`, to: `<sip:${firstUser}@${domain}>`, maxForwards: 70 },
-      () => targets(thenDest.ext),
-      { from: `${quote(firstName)} <sip:${firstUser}@${domain}>`, to: `<sip:${request.then}@${domain}>`, maxForwards: 70 },
+      second,
       request.ringTimeoutMs ?? this.#env.ringTimeoutMs,
     );
-    return { id, result };
+    return { id, done };
+  }
+
+  /**
+   * The second party of an originated call is an outside number: dialled as `answeredBy` would
+   * dial it. `permit` is the extension's, taken before its phone rang; a group's answering member
+   * is checked now, and refused the call ends with the refusal as its CDR reason.
+   */
+  async #dialOutFor(call: OriginatedCall, permit: OutsidePermit | null, answeredBy: string, number: string, ring: Ring, gone: () => boolean): Promise<RingResult> {
+    const config = this.#opts.getRouting().config;
+    const lines = this.#opts.trunks ?? null;
+    let held = permit;
+    if (held === null) {
+      const checked = permitOutside(config, lines, answeredBy, number);
+      if (!checked.ok) {
+        call.log.warn({ from: answeredBy, to: number, reason: checked.reason, ...checked.detail }, 'outside call refused');
+        return { leg: null, best: checked.status, response: null, reason: checked.reason };
+      }
+      call.onEnded(checked.release);
+      held = checked;
+    }
+    call.addPath(`outbound:${held.route.name}`);
+    let answered: RingResult = { leg: null, best: 0, response: null };
+    let reason: string | undefined;
+    const dialer: OutsideDialer = {
+      log: call.log,
+      gone,
+      refuse: (_status, why) => (reason = why),
+      dial: async (target, fork, ringMs) => {
+        const r = await ring([target], fork, ringMs);
+        answered = r;
+        if (gone()) return { result: 'caller-gone', status: r.best, response: r.response };
+        return { result: r.leg !== null ? 'answered' : 'failed', status: r.best, response: r.response };
+      },
+    };
+    const done = await dialOutside(config, lines!, held, number, dialer);
+    if (done.result === 'answered') {
+      call.onEnded(done.release);
+      return answered;
+    }
+    return { leg: null, best: done.status, response: null, ...(reason === undefined ? {} : { reason }) };
   }
 
   /** True while the extension is in a call (calling, ringing or talking). */
@@ -617,7 +692,8 @@ export class CallControl extends EventEmitter<CallControlEvents> {
     const routing = this.#opts.getRouting();
     const group = request.first.startsWith('group:') ? routing.config.groups.get(request.first.slice(6)) : undefined;
     if (group === undefined && !routing.config.extensions.has(request.first)) return { code: 'PBX_ERR_ORIGINATE_FIRST', field: 'from', message: `${request.first} is not an extension or group:NAME` };
-    if (routing.resolve(request.then)?.kind !== 'extension') return { code: 'PBX_ERR_ORIGINATE_THEN', field: 'to', message: `${request.then} does not lead to an extension` };
+    const kind = routing.resolve(request.then)?.kind;
+    if (kind !== 'extension' && kind !== 'outbound') return { code: 'PBX_ERR_ORIGINATE_THEN', field: 'to', message: `${request.then} leads to no extension and no outbound route matches it` };
     return null;
   }
 

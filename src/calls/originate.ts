@@ -27,7 +27,34 @@ export interface OriginateRequest {
   id?: string;
 }
 
+/** Why originate was refused before anything rang: the HTTP-like status, error code, the field at fault, the CDR reason. */
+export interface OriginateRefusal {
+  status: 400 | 403 | 404 | 503;
+  code: string;
+  field: 'from' | 'to' | null;
+  reason: string;
+  message: string;
+}
+
 export type OriginateResult = 'answered' | 'first-busy' | 'first-no-answer' | 'then-failed' | 'failed';
+
+/** How one round of ringing the second party went: the leg that answered (null: none), the best final status and its response. */
+export interface RingResult {
+  leg: UacLeg | null;
+  best: number;
+  response: SipResponse | null;
+  /** Why the second party was not rung at all (the CDR reason), when it was not. */
+  reason?: string;
+}
+
+/** Rings `targets` with the offer handed over from the first party. */
+export type Ring = (targets: readonly DialTarget[], fork: ForkHeaders, ringTimeoutMs: number) => Promise<RingResult>;
+
+/**
+ * Reaches the second party once `answeredBy` (the extension that answered first) took the call:
+ * an extension's phones in one ring, an outside number through its route's trunks.
+ */
+export type SecondParty = (answeredBy: string, ring: Ring, gone: () => boolean) => Promise<RingResult>;
 
 /** What an originated call needs from CallControl: CallEnv, plus its legs registered for in-dialog requests. */
 export interface OriginateEnv extends Omit<CallEnv, 'attach' | 'ended' | 'dtmf' | 'progress'> {
@@ -39,7 +66,10 @@ export interface OriginateEnv extends Omit<CallEnv, 'attach' | 'ended' | 'dtmf' 
 /** One round of forks: the first 2xx wins, the others are cancelled; null when nobody answered. */
 interface Round {
   forks: UacLeg[];
+  /** The extension each fork rings. */
+  exts: Map<UacLeg, string>;
   best: number;
+  response: SipResponse | null;
   timer: unknown;
   done(leg: UacLeg | null): void;
 }
@@ -58,6 +88,9 @@ export class OriginatedCall {
   #first: UacLeg | null = null;
   #second: UacLeg | null = null;
   #ended = false;
+  /** Steps of the CDR path after "originate" (the outbound route). */
+  readonly #path: string[] = [];
+  readonly #onEnd: Array<() => void> = [];
 
   constructor(env: OriginateEnv, id: string, parties: { from: string; to: string }, log: Log, rtpAddress: string, codecs: CodecPolicy) {
     this.#env = env;
@@ -88,6 +121,17 @@ export class OriginatedCall {
     };
   }
 
+  /** A step the CDR path records after "originate" ("outbound:city"). */
+  addPath(step: string): void {
+    this.#path.push(step);
+  }
+
+  /** Runs `fn` once when the call ended (at once when it already has). */
+  onEnded(fn: () => void): void {
+    if (this.#ended) fn();
+    else this.#onEnd.push(fn);
+  }
+
   ownsMedia(legId: string): boolean {
     return this.#media.owns(legId);
   }
@@ -96,7 +140,7 @@ export class OriginatedCall {
    * Rings `first` (its contacts, From showing `firstFork`), then `then` once it answered; resolves
    * with how far it got. The call goes on after 'answered' until either side hangs up.
    */
-  async run(first: readonly DialTarget[], firstFork: ForkHeaders, then: () => readonly DialTarget[], thenFork: ForkHeaders, ringTimeoutMs: number): Promise<OriginateResult> {
+  async run(first: readonly DialTarget[], firstFork: ForkHeaders, then: SecondParty, ringTimeoutMs: number): Promise<OriginateResult> {
     try {
       await this.#media.open();
     } catch (err) {
@@ -120,13 +164,13 @@ export class OriginatedCall {
     }
     this.#first = firstAnswer.leg;
     this.log.info({ first: this.parties.from }, 'first party answered; dialling the second');
-    const targets = then();
     const offer = this.#media.handOverOffer();
-    if (targets.length === 0 || offer === null || this.#ended) return this.#hangUpEarly('then-unreachable');
+    if (offer === null || this.#ended) return this.#hangUpEarly('then-unreachable');
     this.#media.ringback(true);
-    const second = await this.#ring(targets, thenFork, offer, ringTimeoutMs);
+    const ring: Ring = (targets, fork, ms) => (targets.length === 0 || this.#ended ? Promise.resolve({ leg: null, best: 0, response: null, reason: 'then-unreachable' }) : this.#ring(targets, fork, offer, ms));
+    const second = await then(firstAnswer.ext, ring, () => this.#ended);
     this.#media.ringback(false);
-    if (second.leg === null || this.#ended) return this.#hangUpEarly(second.best === 0 ? 'then-no-answer' : `then-${second.best}`);
+    if (second.leg === null || this.#ended) return this.#hangUpEarly(second.reason ?? (second.best === 0 ? 'then-no-answer' : `then-${second.best}`));
     if (!this.#media.handOverAnswer(second.leg.final?.body ?? Buffer.alloc(0))) {
       void second.leg.request('BYE');
       return this.#hangUpEarly('then-sdp-unusable');
@@ -145,20 +189,21 @@ export class OriginatedCall {
     return this.#first === null ? 'failed' : 'then-failed';
   }
 
-  #ring(targets: readonly DialTarget[], fork: ForkHeaders, body: Buffer, timeoutMs: number): Promise<{ leg: UacLeg | null; best: number }> {
+  #ring(targets: readonly DialTarget[], fork: ForkHeaders, body: Buffer, timeoutMs: number): Promise<RingResult & { ext: string }> {
     return new Promise((resolve) => {
-      const round: Round = { forks: [], best: 0, timer: null, done: () => undefined };
+      const round: Round = { forks: [], exts: new Map(), best: 0, response: null, timer: null, done: () => undefined };
       round.done = (leg) => {
         if (this.#round !== round) return;
         this.#round = null;
         if (round.timer !== null) this.#env.clock.clearTimeout(round.timer);
         for (const f of round.forks) if (f !== leg) f.cancel();
-        resolve({ leg, best: round.best });
+        resolve({ leg, best: round.best, response: round.response, ext: leg === null ? '' : (round.exts.get(leg) ?? '') });
       };
       this.#round = round;
       for (const t of targets) {
         const leg = forkInvite(this.#env, t, fork, body, false);
         round.forks.push(leg);
+        round.exts.set(leg, t.ext);
         this.#forks.push(leg);
         this.#env.attach(leg, this);
       }
@@ -183,6 +228,7 @@ export class OriginatedCall {
     }
     this.#closeLeg(leg);
     round.best = round.best === 0 ? res.status : betterFinal(round.best, res.status);
+    round.response = res;
     if (round.forks.every((f) => f.final !== null)) round.done(null);
   }
 
@@ -254,12 +300,32 @@ export class OriginatedCall {
       ...cdrTimes(this.startedAt, this.answeredAt, endedAt),
       recording: null,
       quality: null,
-      path: 'originate',
+      path: ['originate', ...this.#path].join('>'),
       // A call the PBX placed is nobody's missed call; answered, it closes its number's callback entry.
       missed: false,
     };
     this.log.info({ status: row.status, reason }, 'originated call ended');
     void writeCdr(this.#env.store, row, this.log);
+    for (const fn of this.#onEnd.splice(0)) fn();
     this.#env.ended(this);
   }
+}
+
+/** The CDR row of an originate refused before anything rang (an outside number the extension may not call). */
+export function refusedOriginateCdr(env: Pick<CallEnv, 'clock' | 'store'>, call: { id: string; from: string; to: string; reason: string }, log: Log): void {
+  const now = env.clock.now();
+  const row: CdrRow = {
+    id: call.id,
+    call_id: call.id,
+    from: call.from,
+    to: call.to,
+    status: 'failed',
+    reason: call.reason,
+    ...cdrTimes(now, null, now),
+    recording: null,
+    quality: null,
+    path: 'originate',
+    missed: false,
+  };
+  void writeCdr(env.store, row, log);
 }

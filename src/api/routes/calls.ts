@@ -109,10 +109,11 @@ export const callRoutes: ApiPlugin = async (app, { source, log }) => {
       schema: {
         tags: ['calls'],
         summary: 'Click-to-call (`pbx originate`): ring extension `from` first, then dial `to` once it answered',
-        description: 'Answers 202 with the call\'s id. A 400 names the field at the start of `error` ("from: ...", "to: ...").',
+        description:
+          'Answers 202 with the call\'s id. `to` is an extension (or a number leading to one) or an outside number: that goes out through the outbound routes as `from` would dial it (its permissions, limits and caller ID, the route\'s trunks with failover). A 400 names the field at the start of `error` ("from: ...", "to: ..."); a refused outside call is 403 (`reason`: class-not-allowed, calls-per-hour, concurrent, pbx-calls-per-hour, pbx-concurrent), with a failed CDR row; a number that is no extension and matches no outbound route is a 400 about `to`.',
         querystring: {
           type: 'object',
-          properties: { from: { type: 'string', description: 'The extension that rings first.' }, to: { type: 'string', description: 'The number dialled once it answered.' } },
+          properties: { from: { type: 'string', description: 'The extension that rings first.' }, to: { type: 'string', description: 'The number dialled once it answered: an extension or an outside number ("+74951234567").' } },
           additionalProperties: false,
         },
         response: { 202: { type: 'object', properties: { id: { type: 'string' } }, required: ['id'] } },
@@ -123,7 +124,10 @@ export const callRoutes: ApiPlugin = async (app, { source, log }) => {
       if (from === undefined || from === '') throw fieldError('from: the extension to ring first is missing');
       if (to === undefined || to === '') throw fieldError('to: the number to dial is missing');
       const started = source.originate(from, to);
-      if ('error' in started) throw fieldError(started.error);
+      if ('error' in started) {
+        if (started.status === undefined || started.status === 400) throw fieldError(started.error);
+        throw new HttpError(started.status, started.reason ?? 'refused', started.error, started.reason === undefined ? {} : { reason: started.reason });
+      }
       log.info({ from, to, id: started.id }, 'call originated through the REST API');
       return reply.code(202).send(started);
     },
