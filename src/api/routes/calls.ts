@@ -1,6 +1,6 @@
 // Calls in progress: list, hang up, transfer, recording on and off, and click-to-call (originate).
 import type { CallInfo as CallInfoType, RecordingRefusal, TransferRefusal } from '../control-types.js';
-import { HttpError, notFound } from '../errors.js';
+import { codeOfStatus, HttpError, notFound } from '../errors.js';
 import type { ApiPlugin } from '../plugin.js';
 import { arrayOf, CallInfo, CallRecordingInfo } from '../schemas.js';
 
@@ -126,7 +126,7 @@ export const callRoutes: ApiPlugin = async (app, { source, log }) => {
       const started = source.originate(from, to);
       if ('error' in started) {
         if (started.status === undefined || started.status === 400) throw fieldError(started.error);
-        throw new HttpError(started.status, started.reason ?? 'refused', started.error, started.reason === undefined ? {} : { reason: started.reason });
+        throw new HttpError(started.status, started.status === 403 ? 'forbidden' : started.status === 503 ? 'unavailable' : codeOfStatus(started.status), started.error, started.reason === undefined ? {} : { reason: started.reason });
       }
       log.info({ from, to, id: started.id }, 'call originated through the REST API');
       return reply.code(202).send(started);
