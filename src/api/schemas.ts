@@ -30,7 +30,7 @@ export const ErrorBody = {
   properties: {
     error: str,
     message: str,
-    refusal: { ...str, description: 'Why a recording was not started or stopped (recording routes).' },
+    refusal: { ...str, description: 'Why a recording was not started or stopped (recording routes); why an outside call was refused (originate: class-not-allowed, calls-per-hour, ...).' },
     errors: { type: 'array', items: str, description: 'FILE:LINE:COL lines of a refused config.' },
   },
   required: ['error', 'message'],

@@ -110,7 +110,7 @@ export const callRoutes: ApiPlugin = async (app, { source, log }) => {
         tags: ['calls'],
         summary: 'Click-to-call (`pbx originate`): ring extension `from` first, then dial `to` once it answered',
         description:
-          'Answers 202 with the call\'s id. `to` is an extension (or a number leading to one) or an outside number: that goes out through the outbound routes as `from` would dial it (its permissions, limits and caller ID, the route\'s trunks with failover). A 400 names the field at the start of `error` ("from: ...", "to: ..."); a refused outside call is 403 (`reason`: class-not-allowed, calls-per-hour, concurrent, pbx-calls-per-hour, pbx-concurrent), with a failed CDR row; a number that is no extension and matches no outbound route is a 400 about `to`.',
+          'Answers 202 with the call\'s id. `to` is an extension (or a number leading to one) or an outside number: that goes out through the outbound routes as `from` would dial it (its permissions, limits and caller ID, the route\'s trunks with failover). A 400 names the field at the start of `error` ("from: ...", "to: ..."); a refused outside call is 403 (`refusal`: class-not-allowed, calls-per-hour, concurrent, pbx-calls-per-hour, pbx-concurrent), with a failed CDR row; a number that is no extension and matches no outbound route is a 400 about `to`.',
         querystring: {
           type: 'object',
           properties: { from: { type: 'string', description: 'The extension that rings first.' }, to: { type: 'string', description: 'The number dialled once it answered: an extension or an outside number ("+74951234567").' } },
@@ -126,7 +126,7 @@ export const callRoutes: ApiPlugin = async (app, { source, log }) => {
       const started = source.originate(from, to);
       if ('error' in started) {
         if (started.status === undefined || started.status === 400) throw fieldError(started.error);
-        throw new HttpError(started.status, started.status === 403 ? 'forbidden' : started.status === 503 ? 'unavailable' : codeOfStatus(started.status), started.error, started.reason === undefined ? {} : { reason: started.reason });
+        throw new HttpError(started.status, started.status === 403 ? 'forbidden' : started.status === 503 ? 'unavailable' : codeOfStatus(started.status), started.error, started.reason === undefined ? {} : { refusal: started.reason });
       }
       log.info({ from, to, id: started.id }, 'call originated through the REST API');
       return reply.code(202).send(started);
