@@ -2,8 +2,10 @@
 // it rings an extension first with the PBX's own offer, and once someone there answers, it rings
 // the second party with an offer built from the first's codec (the first hears ringback), then
 // bridges the two. Both sides are UAC legs; the media session's "caller" side faces the first
-// party. One CDR row per call: from = the first party, to = the number dialled second, path
-// "originate"; answered once the second party answered, else missed/busy/failed.
+// party. The second party is reached by a SecondParty: an extension's phones, or an outside
+// number through the outbound routes (CallControl, outside.ts). One CDR row per call: from = the
+// first party, to = the number dialled second, path "originate" (then "outbound:ROUTE" for an
+// outside number); answered once the second party answered, else missed/busy/failed.
 import type { CallInfo } from '../api/control-types.js';
 import type { SipRequest, SipResponse } from '../sip/message.js';
 import type { ServerTransaction } from '../sip/transaction/types.js';
@@ -15,7 +17,7 @@ import { UacLeg, type Leg } from './leg.js';
 import { MediaSession, type CodecPolicy, type Side } from './media-session.js';
 import { betterFinal, secondsBetween } from './outcome.js';
 
-/** What originate() is asked: ring `first` (an extension), then dial `then` once it answered. */
+/** What originate() is asked: ring `first` (an extension or group:NAME), then dial `then` (an extension or outside number) once it answered. */
 export interface OriginateRequest {
   first: string;
   then: string;
