@@ -37,7 +37,7 @@ export interface ApiServerOptions {
   log: Log;
 }
 
-const VERSION_INFO = { title: 'tspbx REST API', description: 'The office PBX: calls, CDR, callback list, queues, recordings and voicemail. Every request needs `Authorization: Bearer <http.token>`.' };
+const API_INFO = { title: 'tspbx REST API', description: 'The office PBX: calls, CDR, callback list, queues, recordings and voicemail. Every request needs `Authorization: Bearer <http.token>`.' };
 
 /** The fastify app with every route, ready to listen (or to `inject`). */
 export async function buildApiServer(options: ApiServerOptions): Promise<FastifyInstance> {
@@ -82,7 +82,7 @@ export async function buildApiServer(options: ApiServerOptions): Promise<Fastify
   await app.register(swagger, {
     openapi: {
       openapi: '3.0.3',
-      info: { ...VERSION_INFO, version: '1' },
+      info: { ...API_INFO, version: '1' },
       components: { securitySchemes: { bearer: { type: 'http', scheme: 'bearer' } } },
       security: [{ bearer: [] }],
     },
