@@ -25,7 +25,7 @@ const LOCK_STALE_MS = 60_000;
 export type EditResult<T> =
   /** `changed` is false when the edit left the text as it was (nothing written). */
   | { ok: true; changed: boolean; revision: string; config: Config; value: T }
-  /** The edited config does not pass `pbx check`: its FILE:LINE:COL lines. */
+  /** The edited config does not pass `pbx check`: its FILE:LINE:COL lines, placed in the file as it is (unchanged). */
   | { ok: false; kind: 'invalid'; errors: string[]; revision: string }
   /** The file is not at the expected revision, or changed while the edit was made. */
   | { ok: false; kind: 'conflict'; error: string; revision: string }
@@ -35,6 +35,8 @@ export type EditResult<T> =
 export interface EditOptions {
   /** The revision the edit was made against (from readConfigFile or an ETag); any revision when absent. */
   expected?: string;
+  /** How long to wait for another edit's lock (default 5 s). */
+  lockWaitMs?: number;
 }
 
 /** The file's text and revision. Throws PBX_ERR_CONFIG_EDIT_READ. */
@@ -61,7 +63,7 @@ export async function editConfigFile<T>(file: string, change: (doc: YamlText) =>
     return refusal(new PbxError('PBX_ERR_CONFIG_EDIT_READ', `cannot read ${file}: ${reason(err)}`));
   }
   return inTurn(target, async () => {
-    const lock = await takeLock(target);
+    const lock = await takeLock(target, options.lockWaitMs ?? LOCK_WAIT_MS);
     if (lock instanceof PbxError) return refusal(lock);
     try {
       return await editLocked(file, target, change, options);
@@ -147,9 +149,9 @@ function inTurn<R>(target: string, work: () => Promise<R>): Promise<R> {
 }
 
 /** Creates FILE.lock; its path, or PBX_ERR_CONFIG_EDIT_LOCKED when another edit holds it too long. */
-async function takeLock(target: string): Promise<string | PbxError> {
+async function takeLock(target: string, waitMs: number): Promise<string | PbxError> {
   const lock = `${target}.lock`;
-  const deadline = Date.now() + LOCK_WAIT_MS;
+  const deadline = Date.now() + waitMs;
   for (;;) {
     try {
       const handle = await open(lock, 'wx', 0o600);
