@@ -55,8 +55,10 @@ async function ask(config: Config, method: ControlMethod, path: string): Promise
   }
 }
 
+/** The explanation of an error body: `message` of the REST API's `{error, message}`, else `error`. */
 function errorOf(body: unknown): string {
-  const error = (body as { error?: unknown } | null)?.error;
+  const { error, message } = (body ?? {}) as { error?: unknown; message?: unknown };
+  if (typeof message === 'string') return message;
   return typeof error === 'string' ? error : JSON.stringify(body);
 }
 
