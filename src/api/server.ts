@@ -15,6 +15,8 @@ import { HttpError, codeOfStatus } from './errors.js';
 import type { ApiDeps } from './plugin.js';
 import { callRoutes } from './routes/calls.js';
 import { cdrRoutes } from './routes/cdr.js';
+import { configEntryRoutes } from './routes/config-entries.js';
+import { configRoutes } from './routes/config.js';
 import { eventRoutes } from './routes/events.js';
 import { extensionRoutes } from './routes/extensions.js';
 import { metricsRoutes } from './routes/metrics.js';
@@ -88,6 +90,8 @@ export async function buildApiServer(options: ApiServerOptions): Promise<Fastify
   await app.register(queueRoutes, deps);
   await app.register(eventRoutes, deps);
   await app.register(metricsRoutes, deps);
+  await app.register(configRoutes, deps);
+  await app.register(configEntryRoutes, deps);
   await app.ready();
   return app;
 }

@@ -1,11 +1,11 @@
 // `pbx ext add|set|rm` and `pbx config get|set|unset`: change the config file (comments and
 // layout kept, the result validated as `pbx check` does, written atomically), then make the
 // running PBX reload it. A refused change prints the FILE:LINE:COL lines and leaves the file as it was.
-import { randomBytes } from 'node:crypto';
 import { InvalidArgumentError, type Command } from 'commander';
 import { stringify } from 'yaml';
 import { editConfigFile, readConfigFile, type EditResult } from '../config/edit/config-file.js';
 import { addEntry, changeEntry, entryName, removeEntry, type EntryChange } from '../config/edit/entries.js';
+import { generatePassword } from '../config/edit/password.js';
 import { parsePath, pathText } from '../config/edit/path.js';
 import { parseValueText } from '../config/edit/value.js';
 import { YamlText } from '../config/edit/yaml-text.js';
@@ -16,9 +16,6 @@ import { PbxError } from '../util/errors.js';
 import { controlRequest, Unreachable } from './client.js';
 
 const EXIT_REFUSED = 1;
-
-/** Bytes of randomness in a generated SIP password (base64url: 4 characters per 3 bytes). */
-const PASSWORD_BYTES = 15;
 
 function say(text: string): void {
   process.stderr.write(`${text}\n`);
@@ -82,7 +79,7 @@ interface ExtAddOptions {
 async function extAdd(number: string, o: ExtAddOptions): Promise<void> {
   if (o.email !== undefined && o.voicemailPin === undefined) return refuse('--email needs --voicemail-pin: messages are mailed from a mailbox with a PIN');
   const generated = o.password === undefined;
-  const password = o.password ?? randomBytes(PASSWORD_BYTES).toString('base64url');
+  const password = o.password ?? generatePassword();
   const entry: Record<string, unknown> = {};
   if (o.name !== undefined) entry.name = o.name;
   entry.password = password;

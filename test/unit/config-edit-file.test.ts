@@ -1,6 +1,6 @@
 import { chmodSync, lstatSync, readdirSync, readFileSync, statSync, symlinkSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import t from 'tap';
+import t, { type Test } from 'tap';
 import { editConfigFile, readConfigFile, revisionOf } from '../../src/config/edit/config-file.js';
 import { addEntry, changeEntry, entryKeys, getEntry, putEntry, removeEntry } from '../../src/config/edit/entries.js';
 import { tempDir } from '../helpers/temp-dir.js';
@@ -8,7 +8,7 @@ import { tempDir } from '../helpers/temp-dir.js';
 const EXAMPLE = readFileSync(new URL('../../config.example.yaml', import.meta.url), 'utf8');
 
 /** A copy of the shipped config in a fresh directory. */
-function exampleFile(t: Parameters<Parameters<typeof t.test>[1]>[0], mode = 0o640): string {
+function exampleFile(t: Test, mode = 0o640): string {
   const file = join(tempDir(t, 'config-edit'), 'pbx.yaml');
   writeFileSync(file, EXAMPLE);
   chmodSync(file, mode);

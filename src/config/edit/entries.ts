@@ -1,12 +1,13 @@
 // Entries of the config's collections, added, replaced, changed and removed as units: extensions
-// by number, groups, queues and IVR menus by name, dialplan numbers, and outbound routes (a
-// list) by their `name` (route1, route2... for a route without one, as the loader names them).
+// by number, groups, queues and IVR menus by name, dialplan numbers, inbound routes by DID, and
+// outbound routes (a list) by their `name` (route1, route2... for a route without one, as the
+// loader names them).
 import { PbxError } from '../../util/errors.js';
 import type { PathKey } from '../positions.js';
 import { pathText } from './path.js';
 import type { YamlText } from './yaml-text.js';
 
-export const ENTRY_SECTIONS = ['extensions', 'groups', 'queues', 'ivr', 'dialplan', 'outbound'] as const;
+export const ENTRY_SECTIONS = ['extensions', 'groups', 'queues', 'ivr', 'dialplan', 'inbound', 'outbound'] as const;
 export type EntrySection = (typeof ENTRY_SECTIONS)[number];
 
 /** How messages name an entry of each section. */
@@ -16,8 +17,14 @@ const NOUN: Readonly<Record<EntrySection, string>> = {
   queues: 'queue',
   ivr: 'IVR menu',
   dialplan: 'dialplan number',
+  inbound: 'inbound route',
   outbound: 'outbound route',
 };
+
+/** `extension`, `group`, `outbound route`. */
+export function entryNoun(section: EntrySection): string {
+  return NOUN[section];
+}
 
 /** `extension 1004`, `group sales`. */
 export function entryName(section: EntrySection, key: string): string {
