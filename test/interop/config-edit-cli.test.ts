@@ -4,26 +4,12 @@
 import { readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import t from 'tap';
 import { pbxCli, preparePbx, teardown } from './harness.js';
+import { shippedConfig } from './shipped-config.js';
 
-const EXAMPLE = readFileSync(new URL('../../config.example.yaml', import.meta.url), 'utf8');
 const setup = await preparePbx();
 t.teardown(() => teardown(null, setup));
 
-/** The shipped config with this test's ports and data directory: same comments, same layout. */
-function shippedConfig(): string {
-  const swaps: [string, string][] = [
-    ['data_dir: ./data', `data_dir: ${JSON.stringify(setup.dataDir)}`],
-    ['listen: ["udp:127.0.0.1:5060", "tcp:127.0.0.1:5060"]', `listen: ["udp:127.0.0.1:${setup.sipPort}"]`],
-    ['ports: "20000-20999"', `ports: "${setup.rtp.min}-${setup.rtp.max}"`],
-    ['listen: "127.0.0.1:8088"', `listen: "127.0.0.1:${setup.httpPort}"`],
-  ];
-  return swaps.reduce((text, [from, to]) => {
-    if (!text.includes(from)) throw new Error(`config.example.yaml no longer has ${from}`);
-    return text.replace(from, to);
-  }, EXAMPLE);
-}
-
-const original = shippedConfig();
+const original = shippedConfig(setup);
 writeFileSync(setup.file, original);
 
 function leftovers(): string[] {
