@@ -23,7 +23,7 @@ t.test('pbx ext add keeps every comment and byte; one line is added; the passwor
   t.ok(password !== undefined, `a generated password on stdout: ${r.stdout}`);
   const line = `  "1004": { name: Dave, password: ${password}, voicemail: { pin: "0123" } }\n`;
   const after = readFileSync(setup.file, 'utf8');
-  t.ok(after.includes(line), after);
+  t.ok(after.includes(line), 'the new extension is one flow line');
   t.equal(after.replace(line, ''), original, 'without the new line the file is what it was, comments and all');
   t.match(r.stderr, /added extension 1004 \(Dave\)/);
   t.match(r.stderr, /was changed; the PBX is not running/);
