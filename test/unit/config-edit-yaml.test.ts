@@ -87,6 +87,7 @@ t.test('flow mappings lose an item with its comma, first, middle or last', async
 
 t.test('lists: an item appended at the next index, block or flow; a block item removed with its dash', async (t) => {
   t.equal(edited('l: ["a"]\n', (d) => d.set(['l', 1], 'b')), 'l: ["a", b]\n');
+  t.equal(edited('l: ["a"]\n', (d) => d.set(parsePath('l.1'), 'b')), 'l: ["a", b]\n', 'a digit key is an index in a list');
   t.equal(edited('l:\n  - a\n  - b  # two\nz: 0\n', (d) => d.set(['l', 2], { x: 1, y: 2 })), 'l:\n  - a\n  - b  # two\n  - x: 1\n    y: 2\nz: 0\n');
   t.equal(edited('l:\n  - a\n  - b  # two\nz: 0\n', (d) => d.delete(['l', 1])), 'l:\n  - a\nz: 0\n');
   t.equal(edited('l:\n  - k: 1\n    m: 2\n  - k: 3\n', (d) => d.delete(['l', 0, 'k'])), 'l:\n  - m: 2\n  - k: 3\n', 'the first key of a list item: the next moves up');

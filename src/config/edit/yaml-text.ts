@@ -86,7 +86,7 @@ export class YamlText {
     const holder = missing === 0 ? this.#contents : steps[missing - 1]!.node;
     if (isMap(holder)) return this.#insertPair(holder, String(key), nested);
     if (isSeq(holder)) {
-      if (key !== holder.items.length) throw pathError(path.slice(0, missing + 1), `no such item: the list has ${holder.items.length}`);
+      if (Number(key) !== holder.items.length) throw pathError(path.slice(0, missing + 1), `no such item: the list has ${holder.items.length}`);
       return this.#appendItem(holder, nested);
     }
     if (holder === null && missing === 0) {
