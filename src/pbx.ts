@@ -5,7 +5,7 @@
 import { randomUUID } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { availableParallelism } from 'node:os';
-import type { CallInfo, ControlSource, ForwardingInfo, QueueStats, RecordingResult, RegistrationInfo, StatusInfo, TrunkInfo } from './api/control-types.js';
+import type { CallInfo, CdrListQuery, ControlSource, ForwardingInfo, QueueStats, RecordingResult, RegistrationInfo, StatusInfo, TransferResult, TrunkInfo } from './api/control-types.js';
 import { startControlServer, type ControlServer } from './api/control.js';
 import { LoopLag, metricsText } from './api/metrics.js';
 import { appStart } from './apps/goto.js';
@@ -379,8 +379,25 @@ class PbxRuntime implements Pbx, ControlSource {
     return { extension: ext, dnd: phone.dnd, ...forwardsOf(cfg, phone.forward), set_by_phone: setByPhone };
   }
 
-  cdr(query: { missed: boolean; since: string | null; limit: number }): ReturnType<Store['listCdr']> {
+  cdr(query: CdrListQuery): ReturnType<Store['listCdr']> {
     return this.#store?.listCdr(query) ?? [];
+  }
+
+  cdrCount(query: CdrListQuery): number {
+    return this.#store?.countCdr(query) ?? 0;
+  }
+
+  hangup(call: string): CallInfo | null {
+    return this.#calls?.hangupCall(call) ?? null;
+  }
+
+  transfer(call: string, to: string, keep: 'caller' | 'callee'): TransferResult {
+    if (this.#calls === null) return { ok: false, refusal: 'unknown-call', error: 'the PBX takes no calls yet' };
+    return this.#calls.transfer(call, to, keep);
+  }
+
+  recordingsDir(): string {
+    return recordingsDir(this.#config.data_dir);
   }
 
   missed(query: { all: boolean; limit: number }): MissedCall[] {

@@ -1,5 +1,7 @@
+import type { Config } from '../config/types.js';
 import type { QueueStats } from '../queues/store.js';
 import type { CdrRow, MissedCall } from '../store/types.js';
+import type { VoicemailFolder, VoicemailMessage } from '../store/voicemail-store.js';
 
 export type { QueueStats };
 
@@ -46,6 +48,14 @@ export type RecordingRefusal = 'unknown-call' | 'not-answered' | 'already' | 'di
 
 export type RecordingResult = { ok: true; call: CallRecordingInfo } | { ok: false; refusal: RecordingRefusal; error: string };
 
+/**
+ * Why a transfer was refused: no such call (404), `to` leads nowhere (400), the call is not
+ * answered with two parties (409).
+ */
+export type TransferRefusal = 'unknown-call' | 'unknown-number' | 'not-answered';
+
+export type TransferResult = { ok: true; call: CallInfo } | { ok: false; refusal: TransferRefusal; error: string };
+
 export interface StatusInfo {
   version: string;
   started_at: string;
@@ -79,7 +89,10 @@ export interface ControlSource {
   calls(): CallInfo[];
   /** The SIP trunks (GET /api/trunks). */
   trunks?(): TrunkInfo[];
-  cdr(query: { missed: boolean; since: string | null; limit: number }): CdrRow[];
+  /** Finished calls, newest first. */
+  cdr(query: CdrListQuery): CdrRow[];
+  /** How many finished calls match the filters of `query` (its limit and offset aside): paging's total. */
+  cdrCount?(query: CdrListQuery): number;
   /** The callback list (`pbx missed`): the open entries, or all with `all`; newest last call first. */
   missed(query: { all: boolean; limit: number }): MissedCall[];
   /** Closes by hand the open callback entry with this id ("m7") or number; null when there is none. */
@@ -94,6 +107,16 @@ export interface ControlSource {
    * started (its id), an error message naming the field otherwise.
    */
   originate(from: string, to: string): { id: string } | { error: string };
+  /** Hangs up the call in progress whose id or Call-ID is `call`; its info before, null when there is none. */
+  hangup?(call: string): CallInfo | null;
+  /** Blind transfer of an answered call: the party on the `keep` side is carried to `to`, the other hung up. */
+  transfer?(call: string, to: string, keep: 'caller' | 'callee'): TransferResult;
+  /** The config in force: extensions, groups, queues and routes are read from it. */
+  readonly config?: Config;
+  /** The directory of the recording files (data_dir/recordings). */
+  recordingsDir?(): string;
+  /** The voicemail messages (the PBX's VoicemailStore). */
+  readonly voicemail?: VoicemailAccess;
   /** Prometheus text for GET /metrics. */
   metrics?(): string;
   /** Calls `listener` with each live event (the webhook bodies); returns the unsubscribe. */
@@ -121,4 +144,33 @@ export interface ForwardingInfo {
   unavailable: string | null;
   /** The kinds set from the phone (feature codes), which override the config. */
   set_by_phone: Array<'dnd' | 'always' | 'busy' | 'no_answer'>;
+}
+
+/**
+ * GET /api/cdr: `missed`, `since` and `limit` always; the other filters and `offset` only when
+ * asked for. Times are ISO 8601 UTC; `until` is exclusive.
+ */
+export interface CdrListQuery {
+  missed: boolean;
+  since: string | null;
+  limit: number;
+  until?: string;
+  status?: CdrRow['status'];
+  /** Calls from or to the extension, or that rang it on their way (CDR path). */
+  extension?: string;
+  /** Calls whose from or to contains these digits. */
+  number?: string;
+  /** The rows after the first `offset` ones. */
+  offset?: number;
+}
+
+/** What the API does with voicemail messages (VoicemailStore has it). */
+export interface VoicemailAccess {
+  /** Mailboxes that hold at least one message. */
+  mailboxes(): string[];
+  /** A mailbox's messages, oldest first. */
+  list(mailbox: string, folder?: VoicemailFolder): VoicemailMessage[];
+  get(id: string): VoicemailMessage | null;
+  /** False when there is no such message. */
+  delete(id: string): Promise<boolean>;
 }

@@ -6,7 +6,7 @@
 // `schema` (params/querystring/body and response), and one `app.register` line below. Throw
 // HttpError (errors.ts) for refusals; `config: { public: true }` on a route skips the token.
 import swagger from '@fastify/swagger';
-import Fastify, { type FastifyError, type FastifyInstance, type FastifyReply, type FastifyRequest, type FastifySchemaValidationError } from 'fastify';
+import Fastify, { type FastifyError, type FastifyInstance, type FastifyReply, type FastifyRequest, type FastifySchemaValidationError, type preValidationAsyncHookHandler } from 'fastify';
 import type { Log } from '../util/log.js';
 import { AllowedMethods } from './allowed-methods.js';
 import { bearerCheck } from './bearer.js';
@@ -19,10 +19,14 @@ import { configEntryRoutes } from './routes/config-entries.js';
 import { configRoutes } from './routes/config.js';
 import { eventRoutes } from './routes/events.js';
 import { extensionRoutes } from './routes/extensions.js';
+import { groupRoutes } from './routes/groups.js';
 import { metricsRoutes } from './routes/metrics.js';
 import { missedRoutes } from './routes/missed.js';
 import { queueRoutes } from './routes/queues.js';
+import { recordingRoutes } from './routes/recordings.js';
+import { routingRoutes } from './routes/routing.js';
 import { statusRoutes } from './routes/status.js';
+import { voicemailRoutes } from './routes/voicemail.js';
 import { ErrorBody } from './schemas.js';
 
 export interface ApiServerOptions {
@@ -41,8 +45,9 @@ export async function buildApiServer(options: ApiServerOptions): Promise<Fastify
   const app = Fastify({
     logger: false,
     forceCloseConnections: true,
-    // Unknown query parameters and body fields are refused (400), not dropped.
-    ajv: { customOptions: { removeAdditional: false } },
+    // Unknown query parameters and body fields are refused (400), not dropped; a JSON body's types
+    // are taken as sent (no "5" for 5): query strings are turned into numbers by numericQuery below.
+    ajv: { customOptions: { removeAdditional: false, coerceTypes: false } },
     schemaErrorFormatter: (errors, dataVar) => new Error(errors.map((e) => describeSchemaError(e, dataVar)).join('; ')),
     frameworkErrors: (err, req, reply) => {
       const plain = reply as FastifyReply;
@@ -54,6 +59,8 @@ export async function buildApiServer(options: ApiServerOptions): Promise<Fastify
   const allowed = new AllowedMethods();
   app.addHook('onRoute', (route) => {
     allowed.add(route.url, route.method);
+    const numeric = numericQueryParams(route.schema?.querystring);
+    if (numeric.length > 0) route.preValidation = [numericQuery(numeric), ...[route.preValidation ?? []].flat()];
     // Every route documents its errors with the one error body.
     if (route.schema !== undefined) route.schema.response = { '4xx': ErrorBody, '5xx': ErrorBody, ...(route.schema.response as object | undefined) };
   });
@@ -87,13 +94,36 @@ export async function buildApiServer(options: ApiServerOptions): Promise<Fastify
   await app.register(cdrRoutes, deps);
   await app.register(missedRoutes, deps);
   await app.register(extensionRoutes, deps);
+  await app.register(groupRoutes, deps);
   await app.register(queueRoutes, deps);
+  await app.register(routingRoutes, deps);
+  await app.register(recordingRoutes, deps);
+  await app.register(voicemailRoutes, deps);
   await app.register(eventRoutes, deps);
   await app.register(metricsRoutes, deps);
   await app.register(configRoutes, deps);
   await app.register(configEntryRoutes, deps);
   await app.ready();
   return app;
+}
+
+/** The query parameters a querystring schema types as numbers. */
+function numericQueryParams(schema: unknown): string[] {
+  const properties = (schema as { properties?: Record<string, { type?: unknown }> } | undefined)?.properties ?? {};
+  return Object.entries(properties)
+    .filter(([, p]) => p.type === 'integer' || p.type === 'number')
+    .map(([name]) => name);
+}
+
+/** Turns the numeric-looking values of `names` into numbers before validation; others stay strings and fail it. */
+function numericQuery(names: readonly string[]): preValidationAsyncHookHandler {
+  return async (req) => {
+    const query = req.query as Record<string, unknown>;
+    for (const name of names) {
+      const value = query[name];
+      if (typeof value === 'string' && /^-?\d{1,15}(\.\d+)?$/.test(value)) query[name] = Number(value);
+    }
+  };
 }
 
 function unauthorized(reply: FastifyReply): FastifyReply {

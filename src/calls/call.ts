@@ -1015,6 +1015,11 @@ export class Call {
     });
   }
 
+  /** The leg of the party on the caller or the callee side now (transfers swap them); null when there is none. */
+  party(side: 'caller' | 'callee'): Leg | null {
+    return side === 'caller' ? this.#caller : this.#b;
+  }
+
   /** True while the call's audio is being written to its recording. */
   get recording(): boolean {
     return this.#recording.active;

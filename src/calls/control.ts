@@ -29,7 +29,7 @@
 //   media 'rtp-timeout' event: calls.rtpTimeout(legId)
 import { randomUUID } from 'node:crypto';
 import { EventEmitter } from 'node:events';
-import type { CallInfo, RecordingResult } from '../api/control-types.js';
+import type { CallInfo, RecordingResult, TransferResult } from '../api/control-types.js';
 import type { Destination, DtmfMode, Routing } from '../config/types.js';
 import { dialogKey } from '../sip/dialog.js';
 import { quote, tagOf } from '../sip/grammar.js';
@@ -505,9 +505,42 @@ export class CallControl extends EventEmitter<CallControlEvents> {
    * says why (RecordingRefusal).
    */
   setRecording(call: string, on: boolean): Promise<RecordingResult> {
-    let found: Call | undefined = this.#calls.get(call);
-    if (found === undefined) for (const c of this.#calls.values()) if (c.a.callId === call) found = c;
-    return recordingResult(found ?? null, on);
+    return recordingResult(this.#find(call), on);
+  }
+
+  /** The call whose id or SIP Call-ID is `call`. */
+  #find(call: string): Call | null {
+    const byId = this.#calls.get(call);
+    if (byId !== undefined) return byId;
+    for (const c of this.#calls.values()) if (c.a.callId === call) return c;
+    return null;
+  }
+
+  /**
+   * Hangs up the call (or PBX-started call) whose id or Call-ID is `call`, as `pbx calls` shows
+   * them: BYE to answered sides, CANCEL to ringing ones. Its info before the hang-up; null when
+   * there is no such call.
+   */
+  hangupCall(call: string): CallInfo | null {
+    const found = this.#find(call) ?? [...this.#originated.values()].find((c) => c.id === call || c.info().call_id === call) ?? null;
+    if (found === null) return null;
+    const info = found.info();
+    void found.hangup('hangup-api');
+    return info;
+  }
+
+  /**
+   * Blind transfer asked through the API: the party on the `keep` side of the answered call
+   * `call` is carried to `to` (as a REFER from the other party would), the other party is hung up.
+   */
+  transfer(call: string, to: string, keep: 'caller' | 'callee'): TransferResult {
+    const found = this.#find(call);
+    if (found === null) return { ok: false, refusal: 'unknown-call', error: 'no call in progress has this id or Call-ID' };
+    if (this.#transfers.resolve(to) === null) return { ok: false, refusal: 'unknown-number', error: `${to} leads nowhere` };
+    const leaving = found.party(keep === 'caller' ? 'callee' : 'caller');
+    if (found.state !== 'answered' || leaving === null) return { ok: false, refusal: 'not-answered', error: 'only an answered call with two parties is transferred' };
+    blindTransfer(found, leaving, to, this.#transfers);
+    return { ok: true, call: found.info() };
   }
 
   /** The media engine gave up on a recording (its file could not be written). */

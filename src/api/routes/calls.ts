@@ -1,6 +1,6 @@
-// Calls in progress: list, recording on and off, and click-to-call (originate).
-import type { RecordingRefusal } from '../control-types.js';
-import { HttpError } from '../errors.js';
+// Calls in progress: list, hang up, transfer, recording on and off, and click-to-call (originate).
+import type { CallInfo as CallInfoType, RecordingRefusal, TransferRefusal } from '../control-types.js';
+import { HttpError, notFound } from '../errors.js';
 import type { ApiPlugin } from '../plugin.js';
 import { arrayOf, CallInfo, CallRecordingInfo } from '../schemas.js';
 
@@ -12,6 +12,9 @@ const REFUSAL_STATUS: Readonly<Record<RecordingRefusal, number>> = {
   unavailable: 409,
 };
 
+const TRANSFER_STATUS: Readonly<Record<TransferRefusal, number>> = { 'unknown-call': 404, 'unknown-number': 400, 'not-answered': 409 };
+const TRANSFER_CODE: Readonly<Record<TransferRefusal, string>> = { 'unknown-call': 'not_found', 'unknown-number': 'bad_request', 'not-answered': 'conflict' };
+
 const callParams = {
   type: 'object',
   properties: { id: { type: 'string', minLength: 1, description: "The call's id or its SIP Call-ID (URL-encoded), as GET /api/calls shows them." } },
@@ -20,6 +23,66 @@ const callParams = {
 
 export const callRoutes: ApiPlugin = async (app, { source, log }) => {
   app.get('/api/calls', { schema: { tags: ['calls'], summary: 'Calls in progress (`pbx calls`)', response: { 200: arrayOf(CallInfo) } } }, () => source.calls());
+
+  const callOf = (call: string): CallInfoType => {
+    const found = source.calls().find((c) => c.id === call || c.call_id === call);
+    if (found === undefined) throw notFound(`no call in progress has the id or Call-ID ${call}`);
+    return found;
+  };
+  app.get<{ Params: { id: string } }>(
+    '/api/calls/:id',
+    { schema: { tags: ['calls'], summary: 'One call in progress', params: callParams, response: { 200: CallInfo } } },
+    (req) => callOf(req.params.id),
+  );
+  app.delete<{ Params: { id: string } }>(
+    '/api/calls/:id',
+    {
+      schema: {
+        tags: ['calls'],
+        summary: 'Hang up a call in progress: BYE to the answered sides, CANCEL to ringing phones',
+        description: 'Answers 202 with the call as it was; the call leaves GET /api/calls and its CDR row is written once the BYEs are answered.',
+        params: callParams,
+        response: { 202: CallInfo },
+      },
+    },
+    (req, reply) => {
+      const info = source.hangup?.(req.params.id) ?? null;
+      if (info === null) throw notFound(`no call in progress has the id or Call-ID ${req.params.id}`);
+      log.info({ call: info.id }, 'call hung up through the REST API');
+      return reply.code(202).send(info);
+    },
+  );
+  app.post<{ Params: { id: string }; Body: { to: string; keep?: 'caller' | 'callee' } }>(
+    '/api/calls/:id/transfer',
+    {
+      schema: {
+        tags: ['calls'],
+        summary: 'Blind transfer of an answered call: one party is carried to `to`, the other hung up',
+        description: 'Answers 202: the transfer goes on as one asked by a REFER (the kept party hears ringback while `to` rings). 404 unknown call, 400 `to` leads nowhere, 409 not answered with two parties.',
+        params: callParams,
+        body: {
+          type: 'object',
+          properties: {
+            to: { type: 'string', minLength: 1, description: 'An extension, a dialplan number or an outside number.' },
+            keep: { type: 'string', enum: ['caller', 'callee'], default: 'caller', description: 'The party that is transferred (default the caller); the other one leaves the call.' },
+          },
+          required: ['to'],
+          additionalProperties: false,
+        },
+        response: { 202: CallInfo },
+      },
+    },
+    (req, reply) => {
+      if (source.transfer === undefined) throw notFound('no transfers in this PBX');
+      const result = source.transfer(req.params.id, req.body.to, req.body.keep ?? 'caller');
+      if (!result.ok) {
+        const message = result.refusal === 'unknown-number' ? `body/to: ${result.error}` : result.error;
+        throw new HttpError(TRANSFER_STATUS[result.refusal], TRANSFER_CODE[result.refusal], message);
+      }
+      log.info({ call: result.call.id, to: req.body.to, keep: req.body.keep }, 'call transferred through the REST API');
+      return reply.code(202).send(result.call);
+    },
+  );
 
   const recording = (on: boolean) => async (req: { params: { id: string } }) => {
     const result = await source.setRecording(req.params.id, on);
