@@ -418,10 +418,6 @@ class PbxRuntime implements Pbx, ControlSource {
     return queues.queues().includes(name) ? [queues.stats(name, sinceMs)] : null;
   }
 
-  configFile(): string {
-    return this.#config.file;
-  }
-
   /** Builds the new routing beside the old one and swaps it; calls in progress keep theirs. */
   reload(): Promise<ReloadResult> {
     this.#reloading ??= Promise.resolve()

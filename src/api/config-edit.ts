@@ -7,6 +7,7 @@ import type { YamlText } from '../config/edit/yaml-text.js';
 import type { Log } from '../util/log.js';
 import type { ControlSource } from './control-types.js';
 import { HttpError } from './errors.js';
+import { runningConfig } from './plugin.js';
 
 /** What an edit answers (EditReply in the OpenAPI document). */
 export interface EditReply {
@@ -36,11 +37,9 @@ export const ifMatchHeader = {
   properties: { 'if-match': { type: 'string', description: 'The revision (ETag) the edit was made against; 412 when the file is at another one.' } },
 } as const;
 
-/** The config file of the running PBX; 503 when this PBX cannot say. */
+/** The config file of the running PBX (the one its config in force was loaded from). */
 export function configFileOf(source: ControlSource): string {
-  const file = source.configFile?.();
-  if (file === undefined) throw new HttpError(503, 'unavailable', 'this PBX does not edit its config file');
-  return file;
+  return runningConfig(source).file;
 }
 
 /** `"rev"`, `W/"rev"` or `rev`; undefined for no header or `*`. */

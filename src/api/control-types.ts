@@ -121,8 +121,6 @@ export interface ControlSource {
   metrics?(): string;
   /** Calls `listener` with each live event (the webhook bodies); returns the unsubscribe. */
   subscribe?(listener: (event: { event: string; id: string; at: string; data: unknown }) => void): () => void;
-  /** The config file the PBX runs on, which the config-editing routes change (then reload). */
-  configFile?(): string;
   /** Re-reads the config file; refuses an invalid one with `FILE:LINE:COL: message` lines. */
   reload(): Promise<{ ok: true } | { ok: false; errors: string[] }>;
   /** An extension's do not disturb and forwards in force; null when there is no such extension. */

@@ -35,6 +35,8 @@ t.test('an extension added through the API registers at once; removed, it no lon
   const added = await api('POST', '/api/extensions', { ext: '1005', name: 'Eve', password: 'five-pass-5' });
   t.same([added.status, added.body.reloaded], [201, true]);
   t.equal(await registers('1005', 'five-pass-5', 'reg-api-added'), 200);
+  const shown = await api('GET', '/api/extensions/1005');
+  t.same([shown.status, shown.body.name], [200, 'Eve'], 'GET /api/extensions/1005 shows it');
   const removed = await api('DELETE', '/api/extensions/1005');
   t.same([removed.status, removed.body.reloaded], [200, true]);
   t.not(await registers('1005', 'five-pass-5', 'reg-api-removed'), 200);

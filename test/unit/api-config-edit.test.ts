@@ -16,6 +16,9 @@ async function served(t: Test) {
   const file = join(tempDir(t, 'api-edit'), 'pbx.yaml');
   writeFileSync(file, EXAMPLE);
   const reloads: string[][] = [];
+  const loaded = loadConfig(file);
+  if (!loaded.ok) throw new Error(loaded.errors.join('\n'));
+  let config = loaded.config;
   const refuse = (): never => {
     throw new Error('not used by this test');
   };
@@ -28,11 +31,15 @@ async function served(t: Test) {
     missedDone: refuse,
     setRecording: refuse,
     originate: refuse,
-    configFile: () => file,
+    get config() {
+      return config;
+    },
     reload: async () => {
       const r = loadConfig(file);
       reloads.push(r.ok ? [...r.config.extensions.keys()] : r.errors);
-      return r.ok ? { ok: true } : { ok: false, errors: r.errors };
+      if (!r.ok) return { ok: false, errors: r.errors };
+      config = r.config;
+      return { ok: true };
     },
   };
   const app = await buildApiServer({ token: TOKEN, source, log: quietLog });
