@@ -104,23 +104,20 @@ function unsetKey(text: string, previous: EntryChange[] = []): EntryChange[] {
   return [...previous, { path: cliPath(text) }];
 }
 
-function cliPath(text: string): PathKey[] {
-  try {
-    return parsePath(text);
-  } catch (err) {
-    if (err instanceof PbxError) throw new InvalidArgumentError(err.message);
-    throw err;
-  }
+/** `parse`, with a PbxError it throws made a usage error of commander (exit 1 with its message). */
+function usage<T>(parse: (text: string) => T): (text: string) => T {
+  return (text) => {
+    try {
+      return parse(text);
+    } catch (err) {
+      if (err instanceof PbxError) throw new InvalidArgumentError(err.message);
+      throw err;
+    }
+  };
 }
 
-function cliValue(text: string): unknown {
-  try {
-    return parseValueText(text);
-  } catch (err) {
-    if (err instanceof PbxError) throw new InvalidArgumentError(err.message);
-    throw err;
-  }
-}
+const cliPath = usage(parsePath);
+const cliValue = usage(parseValueText);
 
 function extensionNumber(text: string): string {
   if (!/^[0-9]{1,20}$/.test(text)) throw new InvalidArgumentError('an extension number is 1 to 20 digits');
@@ -149,11 +146,9 @@ async function extRm(number: string, o: { config: string }): Promise<void> {
   await edit(o.config, (doc) => removeEntry(doc, 'extensions', number), `removed ${entryName('extensions', number)}`);
 }
 
-async function configGet(path: string | undefined, o: { config: string; json?: boolean }): Promise<void> {
-  let keys: PathKey[];
+async function configGet(keys: PathKey[] = [], o: { config: string; json?: boolean }): Promise<void> {
   let doc: YamlText;
   try {
-    keys = parsePath(path ?? '');
     doc = new YamlText((await readConfigFile(o.config)).text);
   } catch (err) {
     if (err instanceof PbxError) return refuse(err.code === 'PBX_ERR_CONFIG_EDIT_SYNTAX' ? `${o.config} is not valid YAML: ${err.message}` : err.message);
@@ -164,27 +159,17 @@ async function configGet(path: string | undefined, o: { config: string; json?: b
   process.stdout.write(o.json === true ? `${JSON.stringify(value, null, 2)}\n` : stringify(value, { lineWidth: 0 }));
 }
 
-async function configSet(path: string, text: string, o: { config: string; string?: boolean }): Promise<void> {
-  let keys: PathKey[];
+async function configSet(keys: PathKey[], text: string, o: { config: string; string?: boolean }): Promise<void> {
   let value: unknown;
   try {
-    keys = parsePath(path);
-    value = o.string === true ? text : parseValueText(text);
+    value = o.string === true ? text : cliValue(text);
   } catch (err) {
-    if (err instanceof PbxError) return refuse(err.message);
-    throw err;
+    return refuse(`pbx config set: ${(err as Error).message}`);
   }
   await edit(o.config, (doc) => doc.set(keys, value), `set ${pathText(keys)}`);
 }
 
-async function configUnset(path: string, o: { config: string }): Promise<void> {
-  let keys: PathKey[];
-  try {
-    keys = parsePath(path);
-  } catch (err) {
-    if (err instanceof PbxError) return refuse(err.message);
-    throw err;
-  }
+async function configUnset(keys: PathKey[], o: { config: string }): Promise<void> {
   await edit(o.config, (doc) => doc.delete(keys), `removed ${pathText(keys)}`);
 }
 
@@ -213,15 +198,15 @@ export function addEditCommands(cli: Command, configOption: (cmd: Command) => Co
 
   const config = cli.command('config').description('read and change any key of the config file (comments kept); a change is validated and the PBX reloads');
   configOption(config.command('get').description('print the value at PATH (such as extensions.1001 or sip.listen[0]) as YAML, or JSON'))
-    .argument('[path]', 'dotted path; the whole file when absent')
+    .argument('[path]', 'dotted path; the whole file when absent', cliPath)
     .option('--json', 'print JSON')
-    .action((path: string | undefined, o: { config: string; json?: boolean }) => configGet(path, o));
+    .action((keys: PathKey[] | undefined, o: { config: string; json?: boolean }) => configGet(keys, o));
   configOption(config.command('set').description('set PATH to VALUE, read as YAML: a scalar (20, true, null, "0123") or flow ({ pin: "1234" }, ["1001", "1002"])'))
-    .argument('<path>', 'dotted path such as groups.sales.ring_time; missing keys on the way are added')
+    .argument('<path>', 'dotted path such as groups.sales.ring_time; missing keys on the way are added', cliPath)
     .argument('<value>', 'the value')
     .option('--string', 'take VALUE as text as it is, never as a number, true or a collection')
-    .action((path: string, value: string, o: { config: string; string?: boolean }) => configSet(path, value, o));
+    .action((keys: PathKey[], value: string, o: { config: string; string?: boolean }) => configSet(keys, value, o));
   configOption(config.command('unset').description('remove the key at PATH (its default applies)'))
-    .argument('<path>', 'dotted path such as extensions.1002.forward.busy')
-    .action((path: string, o: { config: string }) => configUnset(path, o));
+    .argument('<path>', 'dotted path such as extensions.1002.forward.busy', cliPath)
+    .action((keys: PathKey[], o: { config: string }) => configUnset(keys, o));
 }

@@ -10,7 +10,7 @@ export function parseValueText(text: string): unknown {
   const doc = parseDocument(text, { strict: true, logLevel: 'silent' });
   const trimmed = text.trim();
   if (trimmed.startsWith('{') || trimmed.startsWith('[')) {
-    if (doc.errors.length > 0) throw new PbxError('PBX_ERR_CONFIG_EDIT_VALUE', `cannot read ${text} as YAML: ${doc.errors[0]!.message.split('\n', 1)[0]}`);
+    if (doc.errors.length > 0) throw new PbxError('PBX_ERR_CONFIG_EDIT_VALUE', `cannot read ${text} as YAML: ${doc.errors[0]!.message.split('\n', 1)[0]!.replace(/ at line \d+, column \d+:?$/, '')}`);
     return doc.toJS() as unknown;
   }
   if (doc.errors.length > 0 || !isScalar(doc.contents)) return text;

@@ -116,7 +116,7 @@ export class YamlText {
 
   #parse(): void {
     const doc = parseDocument(this.#text, { uniqueKeys: false, strict: true, logLevel: 'silent' });
-    if (doc.errors.length > 0) throw new PbxError('PBX_ERR_CONFIG_EDIT_SYNTAX', doc.errors[0]!.message.split('\n', 1)[0]!);
+    if (doc.errors.length > 0) throw new PbxError('PBX_ERR_CONFIG_EDIT_SYNTAX', doc.errors[0]!.message.split('\n', 1)[0]!.replace(/ at line \d+, column \d+:?$/, ''));
     this.#contents = (doc.contents as Node | null) ?? null;
   }
 
