@@ -17,6 +17,8 @@ import { callbackRoutes } from './routes/callback.js';
 import { callRoutes } from './routes/calls.js';
 import { cdrRoutes } from './routes/cdr.js';
 import { dashboardRoutes } from './routes/dashboard.js';
+import { configEntryRoutes } from './routes/config-entries.js';
+import { configRoutes } from './routes/config.js';
 import { eventRoutes } from './routes/events.js';
 import { extensionRoutes } from './routes/extensions.js';
 import { groupRoutes } from './routes/groups.js';
@@ -105,6 +107,8 @@ export async function buildApiServer(options: ApiServerOptions): Promise<Fastify
   await app.register(statsRoutes, deps);
   await app.register(callbackRoutes, deps);
   await app.register(dashboardRoutes, deps);
+  await app.register(configRoutes, deps);
+  await app.register(configEntryRoutes, deps);
   await app.ready();
   return app;
 }
