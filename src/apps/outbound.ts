@@ -111,7 +111,8 @@ async function attempt(ch: Channel, trunk: TrunkConfig, route: OutboundRoute, fo
   const target: DialTarget = { contact: `sip:${out}@${hostPart}${trunk.transport === 'udp' ? '' : `;transport=${trunk.transport}`}`, peer, ext: `trunk:${trunk.name}` };
   const ringMs = route.ring_timeout * 1000;
   ch.log.info({ trunk: trunk.name, route: route.name, number: out }, 'calling out');
-  let result = await ch.call.dial([target], fork, ringMs);
+  const silenceMs = trunk.response_timeout * 1000;
+  let result = await ch.call.dial([target], fork, ringMs, true, silenceMs);
   const challenged = ch.call.lastRefusal;
   if (result === 'failed' && challenged !== null && (challenged.status === 401 || challenged.status === 407) && trunk.password !== null && !ch.gone) {
     const header = challenged.status === 401 ? 'www-authenticate' : 'proxy-authenticate';
@@ -121,7 +122,7 @@ async function attempt(ch: Channel, trunk: TrunkConfig, route: OutboundRoute, fo
       const creds = { username: trunk.auth_username ?? trunk.username ?? '', password: trunk.password };
       const value = authorizationFor(challenge, creds, 'INVITE', target.contact, 1);
       const credentials: [string, string] = [challenged.status === 401 ? 'Authorization' : 'Proxy-Authorization', value];
-      result = await ch.call.dial([target], { ...fork, extraHeaders: [...(fork.extraHeaders ?? []), credentials], retryOf }, ringMs);
+      result = await ch.call.dial([target], { ...fork, extraHeaders: [...(fork.extraHeaders ?? []), credentials], retryOf }, ringMs, true, silenceMs);
     }
   }
   return result;

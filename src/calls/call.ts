@@ -111,6 +111,10 @@ interface Attempt {
   exts: Map<UacLeg, string>;
   best: number;
   timer: unknown;
+  /** Ends the round when no callee has answered anything, not even 100 Trying, in time. */
+  silenceTimer: unknown;
+  /** A fork got a response (any status). */
+  heard: boolean;
   resolve(result: ConnectResult): void;
 }
 
@@ -332,9 +336,10 @@ export class Call {
    * hand-over). Either way a round that gets nobody leaves the caller as it was, with `refusal`
    * saying why, for the app to go on (the next member, voicemail, a forward) or give up. One round
    * at a time. `ringback` false: a caller the PBX answered keeps hearing what plays to it (a
-   * queue's music on hold) instead of ringback.
+   * queue's music on hold) instead of ringback. `responseTimeoutMs` (a provider's): a round in which
+   * no callee sent any response by then ends as 408 no-response, so the next trunk is tried.
    */
-  async dial(targets: readonly DialTarget[], fork: ForkHeaders, ringTimeoutMs: number, ringback = true): Promise<ConnectResult> {
+  async dial(targets: readonly DialTarget[], fork: ForkHeaders, ringTimeoutMs: number, ringback = true, responseTimeoutMs = 0): Promise<ConnectResult> {
     if (this.#ended) return 'caller-gone';
     if (this.#b !== null || this.#attempt !== null || targets.length === 0) return 'failed';
     this.#refusal = null;
@@ -350,7 +355,7 @@ export class Call {
     const exts = new Set(targets.map((t) => t.ext));
     if (exts.size === 1) this.parties.callee = targets[0]!.ext;
     return new Promise((resolve) => {
-      const h: Attempt = { early, ringback: !early && ringback, forks: [], exts: new Map(), best: 0, timer: null, resolve };
+      const h: Attempt = { early, ringback: !early && ringback, forks: [], exts: new Map(), best: 0, timer: null, silenceTimer: null, heard: false, resolve };
       this.#attempt = h;
       this.state = 'ringing';
       if (early) this.#env.progress?.(this, 'trying');
@@ -366,6 +371,14 @@ export class Call {
         this.log.info({}, 'nobody answered in time');
         this.#endAttempt(h, 'no-answer', { status: 480, reason: 'no-answer' });
       }, ringTimeoutMs);
+      if (responseTimeoutMs > 0) {
+        h.silenceTimer = this.#env.clock.setTimeout(() => {
+          h.silenceTimer = null;
+          if (h.heard) return;
+          this.log.info({ after_ms: responseTimeoutMs }, 'no response to the INVITE in time');
+          this.#endAttempt(h, 'no-answer', { status: 408, reason: 'no-response' });
+        }, responseTimeoutMs);
+      }
     });
   }
 
@@ -459,7 +472,7 @@ export class Call {
   #endAttempt(h: Attempt, result: ConnectResult, refusal: Refusal | null): void {
     if (this.#attempt !== h) return;
     this.#attempt = null;
-    if (h.timer !== null) this.#env.clock.clearTimeout(h.timer);
+    this.#clearTimers(h);
     for (const f of h.forks) f.cancel();
     if (refusal !== null) this.#refusal = refusal;
     if (!this.#ended) {
@@ -469,7 +482,16 @@ export class Call {
     h.resolve(result);
   }
 
+  /** The round's ring and no-response timers, stopped. */
+  #clearTimers(h: Attempt): void {
+    if (h.timer !== null) this.#env.clock.clearTimeout(h.timer);
+    if (h.silenceTimer !== null) this.#env.clock.clearTimeout(h.silenceTimer);
+    h.timer = null;
+    h.silenceTimer = null;
+  }
+
   #onForkProvisional(h: Attempt, leg: UacLeg, res: SipResponse): void {
+    h.heard = true;
     if (this.#ended || this.#attempt !== h || res.status === 100) return;
     const ext = h.exts.get(leg);
     if (ext !== undefined && this.parties.callee == null) this.parties.callee = ext;
@@ -482,6 +504,7 @@ export class Call {
   }
 
   #onForkFinal(h: Attempt, leg: UacLeg, res: SipResponse): void {
+    h.heard = true;
     const ok = res.status >= 200 && res.status < 300;
     if (this.#ended || this.#attempt !== h) {
       if (ok) {
@@ -493,7 +516,7 @@ export class Call {
     }
     if (ok) {
       this.#attempt = null;
-      if (h.timer !== null) this.#env.clock.clearTimeout(h.timer);
+      this.#clearTimers(h);
       for (const f of h.forks) if (f !== leg) f.cancel();
       this.parties.callee = h.exts.get(leg) ?? this.parties.callee ?? null;
       const answered = h.early ? this.#answered(leg, res) : this.#handOverAnswered(leg, res);
@@ -934,7 +957,7 @@ export class Call {
     const h = this.#attempt;
     if (h === null || this.#ended) return false;
     this.#attempt = null;
-    if (h.timer !== null) this.#env.clock.clearTimeout(h.timer);
+    this.#clearTimers(h);
     for (const f of h.forks) f.cancel();
     if (!h.early) this.#media.ringback(false);
     this.log.info({ ringing: [...new Set(h.exts.values())] }, 'picked up');

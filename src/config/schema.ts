@@ -199,6 +199,7 @@ const trunk = mapping({
   register: v.optional(v.nullable(v.boolean()), null),
   codecs: v.optional(v.nullable(v.pipe(v.array(rtpCodec), v.minLength(1, 'needs at least one codec'))), null),
   max_channels: int(0, 10000, 0),
+  response_timeout: int(1, 32, 5),
   dtmf_mode: dtmfMode,
   media_encryption: mediaEncryption,
   caller_id: v.optional(v.nullable(callerIdNumber), null),

@@ -100,6 +100,11 @@ export interface TrunkConfig {
   codecs: readonly string[] | null;
   /** Calls at once on this trunk (both ways); 0 = no limit. */
   max_channels: number;
+  /**
+   * Seconds a call out waits for any answer (100 Trying included) from the provider before it
+   * tries the next trunk, rather than the 32 s of RFC 3261 Timer B.
+   */
+  response_timeout: number;
   dtmf_mode: DtmfMode;
   /** SRTP with SDES keys (RFC 4568) on calls through this trunk. */
   media_encryption: MediaEncryption;
