@@ -366,6 +366,7 @@ const featureCode = v.pipe(text, v.regex(/^[0-9*#A-D]{1,8}$/, (i) => `a feature 
 const features = mapping({
   record_toggle: v.optional(v.nullable(featureCode), '*1'),
   blind_transfer: v.optional(v.nullable(featureCode), '##'),
+  attended_transfer: v.optional(v.nullable(featureCode), '*2'),
   park: v.optional(v.nullable(featureCode), '#72'),
   ...dialledFeatureKeys(),
 });

@@ -244,6 +244,11 @@ export type FeaturesConfig = {
   record_toggle: string | null;
   /** Pressed in a call, then a number and #: the other party is transferred there (default "##"). */
   blind_transfer: string | null;
+  /**
+   * Pressed in a call: the other party is held, the number dialled is rung and talked to; hanging up
+   * transfers, `*` goes back (default "*2").
+   */
+  attended_transfer: string | null;
   /** Pressed in a call: the other party is parked, the slot read out (default "#72"; needs parking:). */
   park: string | null;
 } & Record<DialledFeatureName, string | null>;
