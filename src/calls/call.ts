@@ -221,6 +221,8 @@ export class Call {
   #forPeople = false;
   /** The caller left a voicemail message: the CDR status of the call if no person answered it. */
   #voicemailLeft = false;
+  /** The call is for the PBX itself (a feature code): the PBX's answer is the call's answer. */
+  #forPbx = false;
   /** Gets the caller's digits while an app has the call. */
   onCallerDigit: ((digit: string) => void) | null = null;
   readonly #endWaiters: Array<() => void> = [];
@@ -296,6 +298,15 @@ export class Call {
    */
   markForPeople(): void {
     this.#forPeople = true;
+  }
+
+  /**
+   * The call is for the PBX itself (a dialled feature code such as *97 or *72): once the PBX
+   * answers it, answered_at is set and the CDR says answered, never missed (Asterisk's ANSWERED).
+   */
+  markForPbx(): void {
+    this.#forPbx = true;
+    if (this.#answeredByPbx && !this.#ended) this.answeredAt ??= this.#env.clock.now();
   }
 
   /** The caller left a voicemail message: the CDR says 'voicemail' rather than 'missed'. */
@@ -465,6 +476,7 @@ export class Call {
     }
     this.a.accept(body);
     this.#answeredByPbx = true;
+    if (this.#forPbx) this.answeredAt ??= this.#env.clock.now();
     this.log.info({}, 'answered by the PBX');
     this.#env.progress?.(this, 'confirmed');
     if (this.#lateOffer) {
