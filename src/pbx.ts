@@ -211,6 +211,7 @@ class PbxRuntime implements Pbx, ControlSource {
       registered: (ext) => registrar.lookup(ext).length > 0,
       busy: (ext) => this.#calls?.inCall(ext) ?? false,
       originate: (request) => this.#calls!.originate(request),
+      stillMissed: (number) => this.#store?.listMissed({ limit: 10000 }).some((m) => m.number === number) ?? false,
       log: log.child({ layer: 'auto-callback' }),
     });
     this.#autoCallback = autoCallback;

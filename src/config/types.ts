@@ -347,7 +347,11 @@ export interface Config {
   schedules: Map<string, ScheduleConfig>;
   callers: CallersConfig;
   /** Automatic callback of missed calls: ring `ring` (an extension or group:NAME) first, after `delay` s. */
-  missed_calls: { auto_callback: boolean; ring: string | null; delay: number };
+  /**
+   * Automatic callback of missed calls: on or off, the extension or group:NAME rung first, the
+   * seconds before the first attempt, how many attempts, and the seconds between two of them.
+   */
+  missed_calls: { auto_callback: boolean; ring: string | null; delay: number; attempts: number; pause: number };
   features: FeaturesConfig;
   voicemail: VoicemailConfig;
   /** SIP providers by name. */
