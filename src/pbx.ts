@@ -38,6 +38,7 @@ import { forwardsOf } from './apps/extension.js';
 import { PbxError } from './util/errors.js';
 import { WebhookDispatcher } from './webhooks/dispatcher.js';
 import { afterCdr } from './calls/cdr.js';
+import { withWebhooks } from './webhooks/cdr-outbox.js';
 import { AutoCallback } from './calls/auto-callback.js';
 import { WebhookOutbox } from './webhooks/outbox.js';
 import { QueueService } from './queues/service.js';
@@ -221,10 +222,7 @@ class PbxRuntime implements Pbx, ControlSource {
       registrar,
       media,
       getRouting: () => this.#routing,
-      store: afterCdr(this.#cdrWriter, (row) => {
-        webhooks.cdrWritten(row);
-        autoCallback.cdrWritten(row);
-      }),
+      store: afterCdr(withWebhooks(this.#cdrWriter, webhooks), (row) => autoCallback.cdrWritten(row)),
       log,
       localContact: (transport) => this.#contactUri(transport),
       start: appStart({ voicemail: this.#voicemail, queues }),

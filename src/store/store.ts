@@ -6,7 +6,7 @@ import { join } from 'node:path';
 import Database from 'better-sqlite3';
 import { CallbackList, type MissedQuery } from './callback-list.js';
 import { MIGRATIONS } from './migrations.js';
-import type { BindingRow, CdrQuality, CdrRow, LegQuality, MissedCall } from './types.js';
+import type { BindingRow, CdrQuality, CdrRow, LegQuality, MissedCall, OutboxEntry } from './types.js';
 
 export const DATABASE_FILE = 'pbx.sqlite';
 const MAX_CDR_ROWS = 10000;
@@ -32,7 +32,8 @@ export class Store {
   readonly #insertCdr: Statement;
   readonly #listCdr: Statement;
   readonly #callbacks: CallbackList;
-  readonly #insertCdrAndCallbacks: (row: CdrRow, startedMs: number) => void;
+  readonly #insertCdrAndCallbacks: (row: CdrRow, startedMs: number, outbox: readonly OutboxEntry[]) => void;
+  readonly #insertOutbox: Statement;
   #closed = false;
 
   /** Opens (creating data_dir, recordings/ and voicemail/ if missing) and migrates the database. */
@@ -69,7 +70,8 @@ export class Store {
        ORDER BY started_ms DESC, seq DESC LIMIT @limit`,
     );
     this.#callbacks = new CallbackList(db);
-    this.#insertCdrAndCallbacks = db.transaction((row: CdrRow, startedMs: number) => {
+    this.#insertOutbox = db.prepare("INSERT INTO webhook_outbox (url, event, body, attempts, next_ms, state, created_ms) VALUES (?, ?, ?, 0, ?, 'pending', ?)");
+    this.#insertCdrAndCallbacks = db.transaction((row: CdrRow, startedMs: number, outbox: readonly OutboxEntry[]) => {
       const { quality, path, missed, ...fields } = row;
       const isMissed = missed ?? row.status === 'missed';
       this.#insertCdr.run({
@@ -81,6 +83,7 @@ export class Store {
         ...qualityColumns('callee', quality?.callee),
       });
       this.#callbacks.record(row, startedMs, isMissed);
+      for (const e of outbox) this.#insertOutbox.run(e.url, e.event, e.body, e.at, e.at);
     });
   }
 
@@ -111,13 +114,14 @@ export class Store {
   }
 
   /**
-   * Stores a finished call and what it changes in the callback list, together (one transaction, or
-   * a savepoint inside a batch); committed (fsynced) before it returns outside a batch.
+   * Stores a finished call, what it changes in the callback list and the webhook deliveries of its
+   * events (`outbox`), together (one transaction, or a savepoint inside a batch): all or none.
+   * Committed (fsynced) before it returns outside a batch.
    */
-  insertCdr(row: CdrRow): void {
+  insertCdr(row: CdrRow, outbox: readonly OutboxEntry[] = []): void {
     const startedMs = Date.parse(row.started_at);
     if (Number.isNaN(startedMs)) throw new TypeError(`CDR ${row.id}: started_at is not an ISO 8601 time: ${row.started_at}`);
-    this.#insertCdrAndCallbacks(row, startedMs);
+    this.#insertCdrAndCallbacks(row, startedMs, outbox);
   }
 
   /** Newest first. */
