@@ -119,14 +119,21 @@ export class QueueService {
     this.#reload();
   }
 
-  /** Callback requests stored before a restart: waiting ones back in line; one that was being dialled is not dialled again. */
+  /**
+   * What was stored before a restart: agents' logins and pauses, and callback requests back in line
+   * in their place. One that was being dialled when the PBX stopped never reached the customer (an
+   * answered one is finished at once): it waits for an agent again.
+   */
   #reload(): void {
+    for (const a of this.#o.store.agentStates()) {
+      if (a.logged_out) this.#loggedOut.add(key(a.queue, a.extension));
+      if (a.paused) this.#paused.add(key(a.queue, a.extension));
+    }
     for (const row of this.#o.store.callbacks()) {
       this.#seq = Math.max(this.#seq, row.seq + 1);
       if (row.state === 'dialling') {
-        this.#o.log.warn({ queue: row.queue, callback: row.id }, 'a callback was being dialled when the PBX stopped; it is not dialled again');
-        this.#finish({ id: row.id, queue: row.queue, number: row.number, callId: row.call_id, joinedAt: row.joined_ms, kind: 'callback' }, 'callback-lost', null);
-        continue;
+        this.#o.log.warn({ queue: row.queue, callback: row.id }, 'a callback was being dialled when the PBX stopped; it waits for an agent again');
+        this.#o.store.setCallbackState(row.id, 'waiting');
       }
       const entry: Entry = { id: row.id, queue: row.queue, number: row.number, callId: row.call_id, joinedAt: row.joined_ms, seq: row.seq, kind: 'callback', offered: null, wake: null };
       this.#line(row.queue).insert(entry);
@@ -150,6 +157,7 @@ export class QueueService {
   login(ext: string, queue: string | null): string[] {
     const queues = this.#memberQueues(ext, queue);
     for (const q of queues) this.#loggedOut.delete(key(q, ext));
+    this.#saveAgent(ext, queues);
     this.#o.log.info({ agent: ext, queues }, 'agent logged in');
     this.#schedule();
     return queues;
@@ -158,6 +166,7 @@ export class QueueService {
   logout(ext: string, queue: string | null): string[] {
     const queues = this.#memberQueues(ext, queue);
     for (const q of queues) this.#loggedOut.add(key(q, ext));
+    this.#saveAgent(ext, queues);
     this.#o.log.info({ agent: ext, queues }, 'agent logged out');
     return queues;
   }
@@ -171,9 +180,19 @@ export class QueueService {
       if (paused) this.#paused.add(key(q, ext));
       else this.#paused.delete(key(q, ext));
     }
+    this.#saveAgent(ext, queues);
     this.#o.log.info({ agent: ext, queues, paused }, paused ? 'agent paused' : 'agent resumed');
     if (!paused) this.#schedule();
     return { paused, queues };
+  }
+
+  /** Writes the agent's state in `queues` through to SQLite (a restart keeps it); a failed write is logged. */
+  #saveAgent(ext: string, queues: readonly string[]): void {
+    try {
+      for (const q of queues) this.#o.store.setAgentState({ queue: q, extension: ext, logged_out: this.#loggedOut.has(key(q, ext)), paused: this.#paused.has(key(q, ext)) });
+    } catch (err) {
+      this.#o.log.error({ err, agent: ext }, 'agent state could not be stored; it holds until a restart');
+    }
   }
 
   /** An extension registered or unregistered: an agent may have become reachable. */

@@ -172,3 +172,59 @@ t.test('abandoned and timed-out callers count in the statistics and the service 
   t.match(service.stats('support'), { answered: 0, abandoned: 1, timed_out: 1, average_wait_s: null, service_level_pct: 0 });
   t.throws(() => service.join('nope', { number: '1', callId: null }), { code: 'PBX_ERR_QUEUE_UNKNOWN' });
 });
+
+t.test('agent logout and pause are stored: after a restart the agent is still logged out or paused', async (t) => {
+  const dir = tempDir(t, 'queue');
+  const before = open(t, dir);
+  t.same(before.service.logout('1001', null), ['support']);
+  t.same(before.service.togglePause('1002', 'support'), { paused: true, queues: ['support'] });
+  before.service.close();
+
+  const after = open(t, dir);
+  const a = after.service.join('support', { number: '1005', callId: 'c1' });
+  let offered: string[] | null = null;
+  void a.nextOffer().then((x) => (offered = x));
+  await settle();
+  t.equal(offered, null, '1001 still logged out, 1002 still paused');
+  t.same(after.service.togglePause('1002', 'support'), { paused: false, queues: ['support'] }, 'the stored pause is toggled off');
+  await settle();
+  t.same(offered, ['1002']);
+  after.service.close();
+
+  const again = open(t, dir);
+  const b = again.service.join('support', { number: '1006', callId: 'c2' });
+  let next: string[] | null = null;
+  void b.nextOffer().then((x) => (next = x));
+  await settle();
+  t.same(next, ['1002'], 'the resume was stored too; 1001 is still logged out');
+  t.same(again.service.login('1001', null), ['support']);
+  const store = QueueStore.open(dir);
+  t.same(store.agentStates(), [], 'logged in and not paused leaves no row');
+  store.close();
+});
+
+t.test('a callback cut off by a crash while it was dialled waits for an agent again and is dialled after the restart', async (t) => {
+  const dir = tempDir(t, 'queue');
+  const clock = { now: 1_000_000 };
+  let release: (r: { id: string; result: OriginateResult }) => void = () => undefined;
+  const hanging = new QueueService({
+    store: QueueStore.open(dir),
+    getConfig: () => CONFIG,
+    registered: () => true,
+    originate: () => new Promise((resolve) => (release = resolve)),
+    log: quietLog,
+    now: () => clock.now,
+  });
+  const w = hanging.join('support', { number: '1005', callId: 'c1' });
+  t.ok(w.callback());
+  await settle();
+  t.equal(hanging.stats('support').callbacks_pending, 1, 'being dialled: still stored');
+  // The PBX dies here: the originate never resolves and the service is dropped without closing.
+  const after = open(t, dir, clock, ['1001']);
+  await settle();
+  t.same(after.dialled.map((r) => r.then), ['1005'], 'dialled again after the restart');
+  await settle();
+  t.match(after.service.stats('support'), { answered: 1, callbacks_pending: 0 });
+  hanging.close();
+  release({ id: 'x', result: 'failed' });
+});
