@@ -195,6 +195,7 @@ class PbxRuntime implements Pbx, ControlSource {
       originate: (request) => this.#calls!.originate(request),
       inCall: (id) => this.#calls?.list().some((c) => c.id === id) ?? false,
       log: log.child({ layer: 'queues' }),
+      onEvent: (e) => webhooks.queueEvent(e),
     });
     this.#queues = queues;
     const trunks = new TrunkService({

@@ -46,6 +46,25 @@ export interface AgentCallState {
   state: 'trying' | 'early' | 'confirmed' | 'terminated';
 }
 
+/**
+ * What happens to a caller in a queue, for webhooks and the live stream: it joined (its position),
+ * asked to be called back (its position kept), was connected to an agent (the agent and the wait,
+ * callbacks that reached the customer included), or hung up waiting (the wait).
+ */
+export interface QueueEvent {
+  event: 'queue.joined' | 'queue.callback_requested' | 'queue.answered' | 'queue.abandoned';
+  queue: string;
+  /** The caller's number. */
+  number: string;
+  /** The caller's SIP Call-ID (null for a callback the PBX dialled). */
+  call_id: string | null;
+  position?: number;
+  agent?: string;
+  wait_s?: number;
+  /** The caller had asked to be called back. */
+  callback: boolean;
+}
+
 export interface QueueServiceOptions {
   store: QueueStore;
   getConfig: () => Config;
@@ -62,6 +81,8 @@ export interface QueueServiceOptions {
   random?: () => number;
   /** How long an agent that did not answer rests before a queue rings it again (default 5 s). */
   retryMs?: number;
+  /** Hears each QueueEvent (the webhook dispatcher). */
+  onEvent?: (e: QueueEvent) => void;
 }
 
 type Kind = 'caller' | 'callback';
@@ -149,6 +170,7 @@ export class QueueService {
     this.#queue(queue);
     const entry: Entry = { id: randomUUID(), queue, number: caller.number, callId: caller.callId, joinedAt: this.#now(), seq: this.#seq++, kind: 'caller', offered: null, wake: null };
     this.#line(queue).insert(entry);
+    this.#emit({ event: 'queue.joined', queue, number: entry.number, call_id: entry.callId, position: this.position(entry), callback: false });
     this.#schedule();
     return new QueueWaiter(this, entry);
   }
@@ -310,6 +332,7 @@ export class QueueService {
       state: 'waiting',
     });
     this.#o.log.info({ queue: entry.queue, callback: entry.id, position: this.position(entry) }, 'callback requested; the caller keeps its place');
+    this.#emit({ event: 'queue.callback_requested', queue: entry.queue, number: entry.number, call_id: entry.callId, position: this.position(entry), callback: true });
     this.#schedule();
     return true;
   }
@@ -468,6 +491,17 @@ export class QueueService {
       this.#o.store.finish(row);
     } catch (err) {
       this.#o.log.error({ err, queue: entry.queue }, 'queue statistics row could not be written');
+    }
+    const base = { queue: row.queue, number: row.number, call_id: row.call_id, wait_s: Math.round(row.wait_s * 10) / 10, callback: row.callback };
+    if (outcome === 'answered') this.#emit({ event: 'queue.answered', ...base, ...(agent === null ? {} : { agent }) });
+    else if (outcome === 'abandoned') this.#emit({ event: 'queue.abandoned', ...base });
+  }
+
+  #emit(e: QueueEvent): void {
+    try {
+      this.#o.onEvent?.(e);
+    } catch (err) {
+      this.#o.log.error({ err, event: e.event }, 'a queue event listener failed');
     }
   }
 

@@ -11,7 +11,8 @@ import type { CdrRow, OutboxEntry } from '../store/types.js';
 import type { VoicemailMessage } from '../store/voicemail-store.js';
 import type { Log } from '../util/log.js';
 import type { WebhookEvent } from '../config/webhooks.js';
-import { cdrEvents, stateEvent, voicemailEvent, type WebhookBody } from './events.js';
+import { cdrEvents, queueEvent, stateEvent, voicemailEvent, type WebhookBody } from './events.js';
+import type { QueueEvent } from '../queues/service.js';
 import type { WebhookOutbox } from './outbox.js';
 import { sign } from './signature.js';
 
@@ -88,6 +89,11 @@ export class WebhookDispatcher extends EventEmitter<DispatcherEvents> {
         if (outbox.length > 0) this.#schedule(0);
       },
     };
+  }
+
+  /** Something happened to a caller in a queue: queue.joined, queue.callback_requested, queue.answered, queue.abandoned. */
+  queueEvent(e: QueueEvent): void {
+    this.#queue(queueEvent(e, this.#now()));
   }
 
   /** A voicemail message was stored: voicemail.new. */

@@ -1,5 +1,5 @@
 import t, { type Test } from 'tap';
-import { QueueService, type Originate, type OriginateRequest, type OriginateResult } from '../../src/queues/service.js';
+import { QueueService, type QueueEvent, type Originate, type OriginateRequest, type OriginateResult } from '../../src/queues/service.js';
 import { QueueStore } from '../../src/queues/store.js';
 import { configOf } from '../helpers/config-text.js';
 import { quietLog } from '../helpers/log.js';
@@ -25,7 +25,7 @@ interface Harness {
   results: OriginateResult[];
 }
 
-function open(t: Test, dir: string, clock = { now: 1_000_000 }, registered: string[] = ['1001', '1002']): Harness {
+function open(t: Test, dir: string, clock = { now: 1_000_000 }, registered: string[] = ['1001', '1002'], events: QueueEvent[] = []): Harness {
   const dialled: OriginateRequest[] = [];
   const results: OriginateResult[] = [];
   const originate: Originate = async (request) => {
@@ -40,6 +40,7 @@ function open(t: Test, dir: string, clock = { now: 1_000_000 }, registered: stri
     log: quietLog,
     now: () => clock.now,
     retryMs: 5000,
+    onEvent: (e) => events.push(e),
   });
   t.teardown(() => service.close());
   return { service, dialled, clock, results };
@@ -227,4 +228,26 @@ t.test('a callback cut off by a crash while it was dialled waits for an agent ag
   t.match(after.service.stats('support'), { answered: 1, callbacks_pending: 0 });
   hanging.close();
   release({ id: 'x', result: 'failed' });
+});
+
+t.test('queue events: joined with its position, callback requested, answered with the agent and the wait, abandoned', async (t) => {
+  const events: QueueEvent[] = [];
+  const clock = { now: 1_000_000 };
+  const { service } = open(t, tempDir(t, 'queue'), clock, [], events);
+  const a = service.join('support', { number: '1005', callId: 'c1' });
+  const b = service.join('support', { number: '1006', callId: 'c2' });
+  const c = service.join('support', { number: '1007', callId: 'c3' });
+  t.ok(b.callback());
+  clock.now += 30_000;
+  c.leave('abandoned');
+  t.match(events, [
+    { event: 'queue.joined', queue: 'support', number: '1005', call_id: 'c1', position: 1, callback: false },
+    { event: 'queue.joined', number: '1006', position: 2 },
+    { event: 'queue.joined', number: '1007', position: 3 },
+    { event: 'queue.callback_requested', number: '1006', position: 2, callback: true },
+    { event: 'queue.abandoned', number: '1007', call_id: 'c3', wait_s: 30, callback: false },
+  ]);
+  a.answered('1001');
+  t.match(events.at(-1), { event: 'queue.answered', queue: 'support', number: '1005', agent: '1001', wait_s: 30 });
+  t.equal(events.length, 6);
 });
