@@ -913,6 +913,8 @@ export class Call {
     if (leg === c.leg && target !== null && c.number !== null) {
       this.#consult = null;
       target.end();
+      // The transferer's media leg (its ringback stopped) faces the target rung for the held party next.
+      this.#stopPlay(this.#media.legId(c.side));
       this.log.info({ to: c.number }, 'transferer hung up while the target rang; it rings for the held party');
       this.#env.dtmfTransfer?.(this, leg, c.number);
       if (!this.#released.has(leg)) return false;

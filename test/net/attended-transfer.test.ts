@@ -3,7 +3,8 @@
 // held ends up talking to the target. Media is checked by a marked RTP payload reaching the other phone.
 import t from 'tap';
 import { answeredCall, cdrFor, hangUp, logged, phone } from './helpers/flows.js';
-import { sdpMedia } from './helpers/phone.js';
+import type { SipRequest } from '../../src/sip/message.js';
+import { sdpFor, sdpMedia } from './helpers/phone.js';
 import { startPbx, type TestPbx } from './helpers/pbx.js';
 import { answers, byeIn, hears, pressEvents } from './helpers/transfer.js';
 
@@ -90,4 +91,31 @@ t.test('* pressed while talking to the target: the target is hung up and the tra
   t.ok(await hears(bob, toBob, alice, 0x62), 'and the transferer by the caller');
   await hangUp(bob, call.calleeDialog, alice);
   t.notMatch((await cdrFor(pbx, call.callerDialog.callId)).path ?? '', /xfer/, 'no transfer in the path');
+});
+
+t.test('the transferer hangs up while the target still rings: the target is rung again for the held caller', async (t) => {
+  const alice = await phone(t, pbx, '1001');
+  const bob = await phone(t, pbx, '1002');
+  const carol = await phone(t, pbx, '1003');
+  const call = await answeredCall(alice, bob);
+  const toAlice = sdpMedia(call.ok.body);
+  const toBob = sdpMedia(call.calleeInvite.body);
+
+  await pressEvents(bob, toBob, '*21003#');
+  const consult = await carol.request('INVITE');
+  carol.reply(consult, 180, 'ringtag');
+  t.equal((await bob.final(bob.inDialog(call.calleeDialog, 'BYE'))).status, 200, 'the transferer hangs up');
+  const cancel = await carol.request('CANCEL');
+  carol.reply(cancel, 200, 'ringtag');
+  carol.reply(consult, 487, 'ringtag');
+  const consultId = consult.headers.get('call-id');
+  const invite = await carol.next<SipRequest>((m) => m.kind === 'request' && m.method === 'INVITE' && m.headers.get('call-id') !== consultId, 'a new INVITE');
+  carol.reply(invite, 200, 'caroltag2', sdpFor(carol.rtpPort));
+  await carol.request('ACK');
+  const target = { invite, dialog: carol.dialogFromUas(invite, 'caroltag2') };
+  t.match(invite.headers.get('from'), /<sip:1001@pbx\.test>/, 'the target is rung for the held caller');
+  t.ok(await hears(alice, toAlice, carol, 0x71), 'the caller is heard by the target');
+  t.ok(await hears(carol, sdpMedia(target.invite.body), alice, 0x72), 'the target is heard by the caller');
+  await hangUp(carol, target.dialog, alice);
+  t.match((await cdrFor(pbx, call.callerDialog.callId)).path, /xfer:1003/);
 });
