@@ -119,3 +119,21 @@ t.test('the transferer hangs up while the target still rings: the target is rung
   await hangUp(carol, target.dialog, alice);
   t.match((await cdrFor(pbx, call.callerDialog.callId)).path, /xfer:1003/);
 });
+
+t.test('the held caller hangs up during the consultation: the transferer stays connected to the target', async (t) => {
+  const alice = await phone(t, pbx, '1001');
+  const bob = await phone(t, pbx, '1002');
+  const carol = await phone(t, pbx, '1003');
+  const call = await answeredCall(alice, bob);
+  const toBob = sdpMedia(call.calleeInvite.body);
+
+  await pressEvents(bob, toBob, '*21003#');
+  const target = await answers(carol, 'caroltag');
+  await logged(pbx, (l) => l.msg === 'consultation answered; hanging up completes the transfer');
+  t.equal((await alice.final(alice.inDialog(call.callerDialog, 'BYE'))).status, 200, 'the held caller hangs up');
+  await logged(pbx, (l) => l.msg === 'attended transfer completed' && l.obj.left === '1001');
+  t.ok(await hears(bob, toBob, carol, 0x81), 'the transferer is heard by the target');
+  t.ok(await hears(carol, sdpMedia(target.invite.body), bob, 0x82), 'the target is heard by the transferer');
+  await hangUp(carol, target.dialog, bob);
+  t.equal((await cdrFor(pbx, call.callerDialog.callId)).status, 'answered');
+});
