@@ -1,9 +1,10 @@
 // Transcoded calls, PCMU on one leg and Opus on the other, in 2 worker_threads on the pipeline's
-// 20 ms clock (src/media/pipeline/media-clock.ts). Per call and per tick, what the two decoded legs
-// of a bridged call do (src/media/pipeline/decoded-leg.ts), sockets aside: each leg's RTP packet
-// goes into its jitter buffer and one frame comes out; PCMU decode, 8k->16k, Opus encode at 16 kHz
-// one way; Opus decode at 16 kHz, 16k->8k, PCMU encode the other way (Opus runs at the pipeline's
-// 16 kHz, so nothing is resampled to or from 48 kHz). Socket receive and send are not included
+// 20 ms clock (src/media/pipeline/media-clock.ts). Each call is the pipeline's own two DecodedLegs
+// (src/media/pipeline/decoded-leg.ts) on legs whose sockets drop what is sent: per tick each
+// phone's RTP packet goes into its leg's jitter buffer, both legs decode one frame, and each
+// encodes its peer's frame into an RTP packet (RTCP reports when due). The Opus leg codes at 8 kHz,
+// as the pipeline asks for a leg bridged to G.711: PCMU decode -> Opus encode one way, Opus decode
+// -> PCMU encode the other, nothing resampled. Socket receive and send are not included
 // (media-relay.bench.js measures the sockets).
 // Late frame: a call's two frames of a tick leave when its step ends; they are late when that is
 // more than LATE_TOLERANCE_MS (20 ms, one frame) after the tick's due instant on the clock's grid
@@ -17,13 +18,15 @@
 // measured in this run, allows on 2 threads (2 x 20 ms / cost). The steps stop once more than a
 // fifth of the frames are late. Each line gives the load average of the machine: other jobs on the
 // 2 cores delay the workers, and the figures mean little above a load average of about 1.
-// The single-thread cost of the chain this replaced (Opus at 48 kHz on @discordjs/opus, 8k<->48k
-// resampling, no jitter buffer) is measured in the same run for the ratio.
+// The single-thread cost of the chains this replaced is measured in the same run for the ratios:
+// the same DecodedLegs with Opus at 16 kHz (PCMU resampled 8k<->16k), as the pipeline ran until
+// now, and the first chain (Opus at 48 kHz on @discordjs/opus, 8k<->48k resampling, no jitter buffer).
 // Run: npm run build && node native-bench/transcode.bench.js
 //   TRANSCODE_BENCH_CALLS=100,150,200,250 TRANSCODE_BENCH_SECONDS=3 node native-bench/transcode.bench.js
 //   TRANSCODE_BENCH_COMPLEXITY=3 (or 0..10): a fixed Opus complexity instead of the adaptive one.
 //   TSPBX_OPUS=discordjs (or opusscript) runs the new chain on a fallback binding.
 //   TRANSCODE_BENCH_LOSS=10: the Opus phone reports 10% loss, so the encoder adds in-band FEC.
+//   TRANSCODE_BENCH_OPUS_RATE=16000: the load steps run the chain before (Opus at 16 kHz) instead.
 import { once } from 'node:events';
 import { loadavg } from 'node:os';
 import { isMainThread, parentPort, Worker } from 'node:worker_threads';
@@ -31,7 +34,8 @@ import { createCodec } from '../dist/media/codec/index.js';
 import { OPUS_MAX_PACKET, OpusCodec } from '../dist/media/codec/opus.js';
 import { opusBindingName } from '../dist/media/codec/opus-binding.js';
 import { Resampler } from '../dist/media/codec/resample.js';
-import { JitterBuffer } from '../dist/media/jitter.js';
+import { DecodedLeg } from '../dist/media/pipeline/decoded-leg.js';
+import { Leg } from '../dist/media/relay.js';
 import { ComplexityGovernor } from '../dist/media/pipeline/complexity-governor.js';
 import { MediaClock } from '../dist/media/pipeline/media-clock.js';
 import { speech, stampRtp } from './media-lib.js';
@@ -41,7 +45,6 @@ const WORKERS = 2;
 const FAR_END_LOSS = Number(process.env.TRANSCODE_BENCH_LOSS ?? 0);
 const TICK_MS = 20;
 const WARMUP_TICKS = 25;
-const INTERNAL_RATE = 16000;
 /**
  * A frame is late when it leaves more than this after its due instant on the 20 ms grid: one
  * frame of jitter, which the smallest jitter buffer a phone runs absorbs (tspbx's own starts at
@@ -66,58 +69,70 @@ function streams() {
   return { pcmuFrames, opusFrames };
 }
 
-/** One leg's receive side: an RTP packet of its own (stamped per tick) through a jitter buffer. */
-function receiver(clockRate, step) {
-  const jb = new JitterBuffer({ clockRate, timestampStep: step });
-  const packet = new Uint8Array(12 + OPUS_MAX_PACKET);
+/** A relay leg whose sockets go nowhere: what a DecodedLeg sends is built in full and dropped. */
+function benchLeg(id) {
+  const socket = { send() {}, close() {} };
+  const leg = new Leg(id, 0, socket, socket);
+  leg.sendAddress = '127.0.0.1';
+  leg.sendPort = 9;
+  leg.rtcpSendAddress = '127.0.0.1';
+  leg.rtcpSendPort = 10;
+  return leg;
+}
+
+/** A phone's RTP stream: payloads stamped into packets of its own, one per tick. */
+function phoneStream(payloadType, step) {
+  const packet = Buffer.alloc(12 + OPUS_MAX_PACKET);
   packet[0] = 0x80;
+  packet[1] = payloadType;
+  packet.writeUInt32BE(0x5eed0000 + payloadType, 8);
   let seq = 0;
-  let started = -1;
-  return (payload, nowMs) => {
-    if (started < 0) started = nowMs;
+  return (payload) => {
     stampRtp(packet, seq++, step);
     packet.set(payload, 12);
-    jb.push(packet, 12 + payload.length, nowMs);
-    // The jitter buffer plays out after its depth; until then the codec works on the payload as is.
-    const f = jb.pop(nowMs);
-    return f.kind === 'audio' ? f.payload : payload;
+    return packet.subarray(0, 12 + payload.length);
   };
 }
 
-/** One transcoded call as the pipeline runs it now: Opus at 16 kHz, jitter buffers on both legs. */
-function makeCall(complexity = 3) {
-  const pcmu = createCodec('PCMU', 8000, 1, { sampleRate: INTERNAL_RATE });
-  const opus = createCodec('opus', 48000, 2, { sampleRate: INTERNAL_RATE });
+const PCMU_SPEC = { name: 'PCMU', payloadType: 0, clockRate: 8000, channels: null, dtmfPayloadType: 101 };
+const OPUS_SPEC = { name: 'opus', payloadType: 96, clockRate: 48000, channels: 2, dtmfPayloadType: 101 };
+
+/**
+ * One transcoded call as the pipeline runs it (pipeline.ts #tick), sockets aside: two DecodedLegs;
+ * each tick each phone's packet goes into its leg's jitter buffer, both legs pull (decode), and
+ * each sends its peer's frame (encode, RTP header, RTCP when due). `opusRate`: the PCM rate the
+ * Opus leg codes at: 8000 as the pipeline asks now for a leg bridged to G.711 (no resampling),
+ * 16000 as it asked before (PCMU 8k->16k->Opus; Opus 16k->8k->PCMU).
+ */
+function makeCall(complexity = 3, opusRate = 8000) {
+  const pcmu = DecodedLeg.create(benchLeg('pcmu'), PCMU_SPEC);
+  const opus = DecodedLeg.create(benchLeg('opus'), OPUS_SPEC, opusRate);
   // As a decoded leg: FEC sized by the loss the phone's RTCP reports (none on a clean network).
-  opus.expectLoss(FAR_END_LOSS);
-  opus.setComplexity(complexity);
-  const pcmuIn = receiver(8000, 160);
-  const opusIn = receiver(48000, 960);
-  const up = new Resampler(8000, INTERNAL_RATE);
-  const down = new Resampler(INTERNAL_RATE, 8000);
-  const pcm8 = new Int16Array(160);
-  const heardA = new Int16Array(320);
-  const heardB = new Int16Array(5760);
-  const outOpus = new Uint8Array(OPUS_MAX_PACKET);
-  const outPcmu = new Uint8Array(160);
-  let now = 0;
+  if (FAR_END_LOSS > 0) opus.rtcp.onFarEndLoss(FAR_END_LOSS);
+  opus.setEncoderComplexity(complexity);
+  let level = complexity;
+  const pcmuIn = phoneStream(0, 160);
+  const opusIn = phoneStream(96, 960);
+  let fakeNow = 0;
   return {
-    step(pcmuPayload, opusPayload) {
-      now += TICK_MS;
-      pcmu.decode(pcmuIn(pcmuPayload, now), pcm8);
-      up.process(pcm8, heardA);
-      opus.encode(heardA, outOpus);
-      opus.decode(opusIn(opusPayload, now), heardB);
-      down.process(heardB.subarray(0, 320), pcm8);
-      pcmu.encode(pcm8, outPcmu);
+    /** One tick at `nowMs` (performance.now() time; default: 20 ms after the last, for back-to-back runs). */
+    step(pcmuPayload, opusPayload, nowMs = (fakeNow += TICK_MS)) {
+      pcmu.receive(pcmuIn(pcmuPayload), nowMs);
+      opus.receive(opusIn(opusPayload), nowMs);
+      pcmu.pull(nowMs);
+      opus.pull(nowMs);
+      pcmu.send(opus.frameFor(pcmu.pcmRate));
+      opus.send(pcmu.frameFor(opus.pcmRate));
     },
     get complexity() {
-      return opus.complexity;
+      return level;
     },
     setComplexity(c) {
-      opus.setComplexity(c);
+      level = c;
+      opus.setEncoderComplexity(c);
     },
     close() {
+      pcmu.close();
       opus.close();
     },
   };
@@ -183,7 +198,7 @@ function runCalls({ ticks, complexity }) {
       if (k === WARMUP_TICKS) skippedAtStart = clock.skipped;
       let late = 0;
       for (let c = 0; c < list.length; c++) {
-        list[c].step(pcmuFrames[(k + c) % 100], opusFrames[(k + c) % 100]);
+        list[c].step(pcmuFrames[(k + c) % 100], opusFrames[(k + c) % 100], now);
         // The call's two frames leave now: late when after their due instant + the tolerance.
         const over = performance.now() - due;
         if (over > LATE_TOLERANCE_MS) late++;
@@ -225,26 +240,40 @@ function runCalls({ ticks, complexity }) {
   });
 }
 
-/** Steps one call for 1.5 s on this thread (no worker runs yet: the process' CPU is this thread's). */
-function singleThread(make, pcmuFrames, opusFrames) {
-  const call = make();
-  for (let i = 0; i < 200; i++) call.step(pcmuFrames[i % 100], opusFrames[i % 100]);
-  let n = 0;
-  const t = performance.now();
-  const cpu = process.cpuUsage();
-  while (performance.now() - t < 1500) call.step(pcmuFrames[n % 100], opusFrames[n++ % 100]);
-  const costMs = (performance.now() - t) / n;
-  const used = process.cpuUsage(cpu);
-  call.close();
-  return { costMs, cpuMs: (used.user + used.system) / 1000 / n };
+/**
+ * Steps one call of each chain on this thread (no worker runs yet: the process' CPU is this
+ * thread's), the chains taking turns: ROUNDS rounds of ROUND_MS each, so that bursts of load from
+ * other jobs fall on every chain alike. Each chain's figures are the medians over its rounds of the
+ * wall time and the CPU time per step.
+ */
+const ROUNDS = 7;
+const ROUND_MS = 200;
+function singleThread(makers, pcmuFrames, opusFrames) {
+  const calls = makers.map((make) => make());
+  for (const call of calls) for (let i = 0; i < 200; i++) call.step(pcmuFrames[i % 100], opusFrames[i % 100]);
+  const wall = calls.map(() => new Float64Array(ROUNDS));
+  const cpu = calls.map(() => new Float64Array(ROUNDS));
+  for (let round = 0; round < ROUNDS; round++) {
+    calls.forEach((call, c) => {
+      let n = 0;
+      const t = performance.now();
+      const start = process.cpuUsage();
+      while (performance.now() - t < ROUND_MS) call.step(pcmuFrames[n % 100], opusFrames[n++ % 100]);
+      wall[c][round] = (performance.now() - t) / n;
+      const used = process.cpuUsage(start);
+      cpu[c][round] = (used.user + used.system) / 1000 / n;
+    });
+  }
+  for (const call of calls) call.close();
+  return calls.map((_, c) => ({ costMs: percentile(wall[c], ROUNDS, 50), cpuMs: percentile(cpu[c], ROUNDS, 50) }));
 }
 
 if (!isMainThread) {
   parentPort.on('message', async (msg) => {
     if (msg.setup !== undefined) {
-      prepared = { ...streams(), list: Array.from({ length: msg.setup }, () => makeCall()) };
+      prepared = { ...streams(), list: Array.from({ length: msg.setup }, () => makeCall(3, msg.opusRate)) };
       // One untimed step per call so that every encoder and decoder has started.
-      for (const c of prepared.list) c.step(prepared.pcmuFrames[0], prepared.opusFrames[0]);
+      for (const c of prepared.list) c.step(prepared.pcmuFrames[0], prepared.opusFrames[0], performance.now());
       parentPort.postMessage('ready');
     } else {
       parentPort.postMessage(await runCalls(msg));
@@ -260,27 +289,37 @@ async function main() {
     .split(',')
     .map(Number);
   const mode = process.env.TRANSCODE_BENCH_COMPLEXITY ?? 'adaptive';
+  const opusRate = Number(process.env.TRANSCODE_BENCH_OPUS_RATE ?? 8000);
+  if (opusRate !== 8000 && opusRate !== 16000) throw new Error(`TRANSCODE_BENCH_OPUS_RATE must be 8000 or 16000, got ${opusRate}`);
   const complexity = mode === 'adaptive' ? mode : Number(mode);
   if (complexity !== 'adaptive' && !(Number.isInteger(complexity) && complexity >= 0 && complexity <= 10)) {
     throw new Error(`TRANSCODE_BENCH_COMPLEXITY must be 'adaptive' or 0..10, got ${mode}`);
   }
   const load = () => loadavg()[0].toFixed(2);
 
-  // Baseline: one call's step, single thread, no clock, at each complexity; then the chain this replaced.
+  // Baseline: one call's step, single thread, no clock, at each complexity; then the chains this replaced.
   const { pcmuFrames, opusFrames } = streams();
-  const { costMs, cpuMs } = singleThread(makeCall, pcmuFrames, opusFrames);
-  const lower = [1, 0].map((c) => singleThread(() => makeCall(c), pcmuFrames, opusFrames));
-  const before = singleThread(makeCall48, pcmuFrames, opusFrames);
+  const [{ costMs, cpuMs }, c1, c0, at16k, before] = singleThread(
+    [() => makeCall(3, opusRate), () => makeCall(1, opusRate), () => makeCall(0, opusRate), () => makeCall(3, 16000), makeCall48],
+    pcmuFrames,
+    opusFrames,
+  );
   const bound = Math.floor((WORKERS * TICK_MS) / costMs);
   console.log(`Opus binding: ${opusBindingName()}; load average ${load()}; Opus complexity ${mode}; a frame is late after due + ${LATE_TOLERANCE_MS} ms`);
-  console.log(`one call, both ways, single thread, complexity 3: ${(costMs * 1000).toFixed(0)} us per 20 ms -> bound ${bound} calls on ${WORKERS} threads`);
+  console.log(
+    `one call, both ways, single thread, Opus coded at ${opusRate / 1000} kHz, complexity 3: ${(costMs * 1000).toFixed(0)} us per 20 ms -> bound ${bound} calls on ${WORKERS} threads`,
+  );
   console.log(
     `  (CPU time ${(cpuMs * 1000).toFixed(0)} us per 20 ms: ${Math.floor(TICK_MS / cpuMs)} calls per core that were ours alone; ` +
       `wall/CPU ${(costMs / cpuMs).toFixed(2)} shows how shared the machine is)`,
   );
-  console.log(`  complexity 1: ${(lower[0].cpuMs * 1000).toFixed(0)} us CPU (${(lower[0].cpuMs / cpuMs).toFixed(2)}), complexity 0: ${(lower[1].cpuMs * 1000).toFixed(0)} us CPU (${(lower[1].cpuMs / cpuMs).toFixed(2)})`);
+  console.log(`  complexity 1: ${(c1.cpuMs * 1000).toFixed(0)} us CPU (${(c1.cpuMs / cpuMs).toFixed(2)}), complexity 0: ${(c0.cpuMs * 1000).toFixed(0)} us CPU (${(c0.cpuMs / cpuMs).toFixed(2)})`);
   console.log(
-    `  the chain before (Opus 48 kHz on @discordjs/opus, 8k<->48k): ${(before.cpuMs * 1000).toFixed(0)} us CPU per 20 ms; ` +
+    `  the pipeline's chain before (Opus coded at 16 kHz, PCMU resampled 8k<->16k): ${(at16k.cpuMs * 1000).toFixed(0)} us CPU per 20 ms; ` +
+      `now ${(cpuMs / at16k.cpuMs).toFixed(2)} of it`,
+  );
+  console.log(
+    `  the first chain (Opus 48 kHz on @discordjs/opus, 8k<->48k, no jitter buffer): ${(before.cpuMs * 1000).toFixed(0)} us CPU per 20 ms; ` +
       `now ${(cpuMs / before.cpuMs).toFixed(2)} of it`,
   );
 
@@ -293,7 +332,7 @@ async function main() {
       const per = [Math.ceil(calls / WORKERS), Math.floor(calls / WORKERS)];
       await Promise.all(
         workers.map(async (w, i) => {
-          w.postMessage({ setup: per[i] });
+          w.postMessage({ setup: per[i], opusRate });
           await once(w, 'message');
         }),
       );

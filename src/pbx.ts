@@ -5,7 +5,24 @@
 import { randomUUID } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { availableParallelism } from 'node:os';
-import type { CallInfo, ControlSource, ForwardingInfo, QueueStats, RecordingResult, RegistrationInfo, StatusInfo, TrunkInfo } from './api/control-types.js';
+import type {
+  CallbackStarted,
+  CallbackWidgetConfig,
+  CallInfo,
+  CdrListQuery,
+  ControlSource,
+  ExtensionCounts,
+  ForwardingInfo,
+  QueueLive,
+  QueueStats,
+  RecordingResult,
+  RegistrationInfo,
+  SlotCounts,
+  StatsGrouping,
+  StatusInfo,
+  TransferResult,
+  TrunkInfo,
+} from './api/control-types.js';
 import { startControlServer, type ControlServer } from './api/control.js';
 import { LoopLag, metricsText } from './api/metrics.js';
 import { appStart } from './apps/goto.js';
@@ -18,19 +35,20 @@ import { createLogger, type Logger } from './log.js';
 import { MediaEngine } from './media/engine.js';
 import { RecordingMaintenance } from './media/recording/maintenance.js';
 import { recordingsDir, retentionPolicy } from './media/recording/policy.js';
-import { advertisedHost } from './pbx/advertise.js';
+import { addressPolicy } from './config/address-policy.js';
 import { configChangesNeedingRestart } from './pbx/restart-keys.js';
 import { wireParts } from './pbx/wiring.js';
 import { Guard } from './registrar/guard.js';
 import { Registrar } from './registrar/registrar.js';
 import { DigestAuthenticator } from './sip/auth/digest.js';
-import type { TransportName } from './sip/message.js';
+import type { Peer, TransportName } from './sip/message.js';
 import { createTransactionLayer } from './sip/transaction/index.js';
 import { createTransportLayer } from './sip/transport/index.js';
-import { realClock } from './sip/transaction/types.js';
-import { TrunkService } from './trunks/service.js';
+import { startTrunks } from './pbx/trunks.js';
+import type { TrunkService } from './trunks/service.js';
 import { CdrWriter } from './store/cdr-writer.js';
 import { Store } from './store/store.js';
+import { CallStats } from './store/call-stats.js';
 import { VoicemailStore } from './store/voicemail-store.js';
 import type { MissedCall } from './store/types.js';
 import { ExtensionSettings, FORWARD_KINDS } from './store/extension-settings.js';
@@ -88,11 +106,14 @@ class PbxRuntime implements Pbx, ControlSource {
   #routing: Routing;
   readonly #startedAt = new Date();
   #store: Store | null = null;
+  #stats: CallStats | null = null;
   #cdrWriter: CdrWriter | null = null;
   #outbox: WebhookOutbox | null = null;
   readonly #lag = new LoopLag();
   /** Finished calls by CDR status since start (metrics). */
   readonly #finished: Record<string, number> = { answered: 0, missed: 0, busy: 0, failed: 0 };
+  /** No-RTP warnings since start (metrics): legs that never got RTP (one-way audio), and legs whose RTP stopped. */
+  readonly #noRtp = { never: 0, stopped: 0 };
   #webhooks: WebhookDispatcher | null = null;
   #autoCallback: AutoCallback | null = null;
   #voicemail: VoicemailStore | null = null;
@@ -130,6 +151,7 @@ class PbxRuntime implements Pbx, ControlSource {
     const config = this.#config;
     const log = this.log;
     this.#store = Store.open(config.data_dir);
+    this.#stats = CallStats.open(config.data_dir);
     this.#cdrWriter = CdrWriter.start(config.data_dir);
     this.#voicemail = await VoicemailStore.open(config.data_dir, log.child({ layer: 'voicemail' }));
     this.#outbox = WebhookOutbox.open(config.data_dir);
@@ -153,6 +175,7 @@ class PbxRuntime implements Pbx, ControlSource {
       log: log.child({ layer: 'media' }),
     });
     this.#media = media;
+    media.on('no-rtp-warning', (info) => this.#noRtp[info.received === 0 ? 'never' : 'stopped']++);
 
     const transports = await createTransportLayer({
       listen: config.sip.listen,
@@ -160,7 +183,7 @@ class PbxRuntime implements Pbx, ControlSource {
       maxMessageSize: config.sip.max_message_size,
       tcpIdleTimeoutS: config.sip.tcp_idle_timeout,
       maxConnectionsPerSource: config.sip.max_connections_per_source,
-      advertise: advertisedHost(config),
+      advertise: (to) => addressPolicy(this.#config).sipHost(to?.address ?? null),
       log: log.child({ layer: 'transport' }),
     });
     this.#transports = transports;
@@ -198,13 +221,7 @@ class PbxRuntime implements Pbx, ControlSource {
       onEvent: (e) => webhooks.queueEvent(e),
     });
     this.#queues = queues;
-    const trunks = new TrunkService({
-      transactions,
-      localContact: (transport) => this.#contactUri(transport),
-      clock: realClock,
-      log: log.child({ layer: 'trunks' }),
-      userAgent: config.sip.user_agent,
-    });
+    const trunks = startTrunks(config, { transactions, localContact: (transport, to) => this.#contactUri(transport, to), log });
     this.#trunks = trunks;
 
     // Missed calls called back by a free member (missed_calls.auto_callback).
@@ -225,7 +242,7 @@ class PbxRuntime implements Pbx, ControlSource {
       getRouting: () => this.#routing,
       store: afterCdr(withWebhooks(this.#cdrWriter, webhooks), (row) => autoCallback.cdrWritten(row)),
       log,
-      localContact: (transport) => this.#contactUri(transport),
+      localContact: (transport, to) => this.#contactUri(transport, to),
       start: appStart({ voicemail: this.#voicemail, queues }),
       userAgent: config.sip.user_agent,
       settings: this.#settings,
@@ -254,7 +271,6 @@ class PbxRuntime implements Pbx, ControlSource {
       log,
       server: () => this.#config.sip.user_agent,
     });
-    trunks.apply(config);
     calls.on('state', (e) => webhooks.callState(e));
     this.#voicemail.on('added', (m) => webhooks.voicemailAdded(m));
     webhooks.on('event', (e) => {
@@ -279,10 +295,12 @@ class PbxRuntime implements Pbx, ControlSource {
     );
   }
 
-  /** Our Contact URI on a transport: the bound socket (or sip.external_address). */
-  #contactUri(transport: TransportName): string {
-    const local = this.#transports?.local(transport) ?? this.#transports?.local('udp') ?? null;
-    const host = advertisedHost(this.#config) ?? local?.host ?? '127.0.0.1';
+  /** Our Contact URI on a transport, as a peer at address `to` sees it: the bound socket, or sip.external_address outside the local networks. */
+  #contactUri(transport: TransportName, to?: string): string {
+    // The transport layer writes the advertised host for this peer into the spec it returns.
+    const peer: Peer | undefined = to === undefined ? undefined : { transport, address: to, port: 0, connectionId: null };
+    const local = this.#transports?.local(transport, peer) ?? this.#transports?.local('udp', peer) ?? null;
+    const host = local?.host ?? addressPolicy(this.#config).sipHost(to ?? null) ?? '127.0.0.1';
     const hostPart = host.includes(':') && !host.startsWith('[') ? `[${host}]` : host;
     const port = local?.port ?? 5060;
     return transport === 'udp' ? `sip:pbx@${hostPart}:${port}` : `sip:pbx@${hostPart}:${port};transport=${transport}`;
@@ -345,7 +363,14 @@ class PbxRuntime implements Pbx, ControlSource {
     const calls: Record<string, number> = { routing: 0, ringing: 0, answered: 0, ending: 0 };
     for (const c of this.#calls?.list() ?? []) calls[c.state] = (calls[c.state] ?? 0) + 1;
     return metricsText(
-      { registrations: this.#registrar?.count() ?? 0, calls, finished: { ...this.#finished }, webhooks: this.#outbox?.counts() ?? { pending: 0, failed: 0 } },
+      {
+        registrations: this.#registrar?.count() ?? 0,
+        calls,
+        finished: { ...this.#finished },
+        noRtp: { ...this.#noRtp },
+        webhooks: this.#outbox?.counts() ?? { pending: 0, failed: 0 },
+        outside: { active: this.#trunks?.limits.activeOnPbx() ?? 0, limited: this.#trunks?.limits.refusals() ?? [] },
+      },
       this.#lag.seconds(),
     );
   }
@@ -379,8 +404,25 @@ class PbxRuntime implements Pbx, ControlSource {
     return { extension: ext, dnd: phone.dnd, ...forwardsOf(cfg, phone.forward), set_by_phone: setByPhone };
   }
 
-  cdr(query: { missed: boolean; since: string | null; limit: number }): ReturnType<Store['listCdr']> {
+  cdr(query: CdrListQuery): ReturnType<Store['listCdr']> {
     return this.#store?.listCdr(query) ?? [];
+  }
+
+  cdrCount(query: CdrListQuery): number {
+    return this.#store?.countCdr(query) ?? 0;
+  }
+
+  hangup(call: string): CallInfo | null {
+    return this.#calls?.hangupCall(call) ?? null;
+  }
+
+  transfer(call: string, to: string, keep: 'caller' | 'callee'): TransferResult {
+    if (this.#calls === null) return { ok: false, refusal: 'unknown-call', error: 'the PBX takes no calls yet' };
+    return this.#calls.transfer(call, to, keep);
+  }
+
+  recordingsDir(): string {
+    return recordingsDir(this.#config.data_dir);
   }
 
   missed(query: { all: boolean; limit: number }): MissedCall[] {
@@ -399,6 +441,39 @@ class PbxRuntime implements Pbx, ControlSource {
     const sinceMs = since === null ? 0 : Date.parse(since);
     if (name === null) return queues.queues().map((q) => queues.stats(q, sinceMs));
     return queues.queues().includes(name) ? [queues.stats(name, sinceMs)] : null;
+  }
+
+  queueLive(): QueueLive[] {
+    const queues = this.#queues;
+    return queues === null ? [] : queues.queues().map((q) => queues.live(q));
+  }
+
+  callStats(by: StatsGrouping, fromMs: number, toMs: number): SlotCounts[] | ExtensionCounts[] {
+    const stats = this.#stats;
+    if (stats === null) return [];
+    const query = { fromMs, toMs };
+    return by === 'extension' ? stats.byExtension(query, (n) => this.#config.extensions.has(n)) : stats.bySlot(query, by);
+  }
+
+  callbackConfig(): CallbackWidgetConfig | null {
+    return this.#config.http.callback;
+  }
+
+  startCallback(target: string, number: string, name: string | null, ringTimeS: number): CallbackStarted {
+    const calls = this.#calls;
+    if (calls === null || this.#queues === null) return { error: 'the PBX takes no calls yet' };
+    if (target.startsWith('queue:')) {
+      const { id, position } = this.#queues.requestCallback(target.slice(6), number);
+      return { id, status: 'queued', position };
+    }
+    const request = { first: target, then: number, ringTimeoutMs: ringTimeS * 1000, callerId: `Callback ${name ?? number}`, id: randomUUID() };
+    const problem = calls.originateProblem(request);
+    if (problem !== null) return { error: `${problem.field === 'from' ? 'target' : 'number'}: ${problem.message}` };
+    calls.originate(request).then(
+      (r) => this.log.info({ id: request.id, target, result: r.result }, 'callback widget call done'),
+      (err: unknown) => this.log.error({ err, id: request.id }, 'callback widget call failed'),
+    );
+    return { id: request.id, status: 'ringing' };
   }
 
   /** Builds the new routing beside the old one and swaps it; calls in progress keep theirs. */
@@ -461,6 +536,7 @@ class PbxRuntime implements Pbx, ControlSource {
     if (this.#outbox !== null) await step('webhook outbox', () => this.#outbox!.close());
     if (this.#voicemail !== null) await step('voicemail store', () => this.#voicemail!.close());
     if (this.#settings !== null) await step('extension settings', () => this.#settings!.close());
+    if (this.#stats !== null) await step('call statistics', () => this.#stats!.close());
     if (this.#store !== null) await step('storage', () => this.#store!.close());
     this.#lag.close();
     this.log.info({}, 'stopped');

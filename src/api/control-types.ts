@@ -1,7 +1,12 @@
+import type { CallbackWidgetConfig, Config } from '../config/types.js';
+import type { QueueLive } from '../queues/service.js';
 import type { QueueStats } from '../queues/store.js';
+import type { ExtensionCounts, SlotCounts, StatsGrouping } from '../store/call-stats.js';
 import type { CdrRow, MissedCall } from '../store/types.js';
+import type { CallbackStarted } from './callback-widget.js';
+import type { VoicemailFolder, VoicemailMessage } from '../store/voicemail-store.js';
 
-export type { QueueStats };
+export type { CallbackStarted, CallbackWidgetConfig, ExtensionCounts, QueueLive, QueueStats, SlotCounts, StatsGrouping };
 
 /** `pbx registrations --json` rows (CONTRACT). */
 export interface RegistrationInfo {
@@ -46,6 +51,14 @@ export type RecordingRefusal = 'unknown-call' | 'not-answered' | 'already' | 'di
 
 export type RecordingResult = { ok: true; call: CallRecordingInfo } | { ok: false; refusal: RecordingRefusal; error: string };
 
+/**
+ * Why a transfer was refused: no such call (404), `to` leads nowhere (400), the call is not
+ * answered with two parties (409).
+ */
+export type TransferRefusal = 'unknown-call' | 'unknown-number' | 'not-answered';
+
+export type TransferResult = { ok: true; call: CallInfo } | { ok: false; refusal: TransferRefusal; error: string };
+
 export interface StatusInfo {
   version: string;
   started_at: string;
@@ -79,7 +92,10 @@ export interface ControlSource {
   calls(): CallInfo[];
   /** The SIP trunks (GET /api/trunks). */
   trunks?(): TrunkInfo[];
-  cdr(query: { missed: boolean; since: string | null; limit: number }): CdrRow[];
+  /** Finished calls, newest first. */
+  cdr(query: CdrListQuery): CdrRow[];
+  /** How many finished calls match the filters of `query` (its limit and offset aside): paging's total. */
+  cdrCount?(query: CdrListQuery): number;
   /** The callback list (`pbx missed`): the open entries, or all with `all`; newest last call first. */
   missed(query: { all: boolean; limit: number }): MissedCall[];
   /** Closes by hand the open callback entry with this id ("m7") or number; null when there is none. */
@@ -94,6 +110,16 @@ export interface ControlSource {
    * started (its id), an error message naming the field otherwise.
    */
   originate(from: string, to: string): { id: string } | { error: string };
+  /** Hangs up the call in progress whose id or Call-ID is `call`; its info before, null when there is none. */
+  hangup?(call: string): CallInfo | null;
+  /** Blind transfer of an answered call: the party on the `keep` side is carried to `to`, the other hung up. */
+  transfer?(call: string, to: string, keep: 'caller' | 'callee'): TransferResult;
+  /** The config in force: extensions, groups, queues and routes are read from it. */
+  readonly config?: Config;
+  /** The directory of the recording files (data_dir/recordings). */
+  recordingsDir?(): string;
+  /** The voicemail messages (the PBX's VoicemailStore). */
+  readonly voicemail?: VoicemailAccess;
   /** Prometheus text for GET /metrics. */
   metrics?(): string;
   /** Calls `listener` with each live event (the webhook bodies); returns the unsubscribe. */
@@ -107,6 +133,14 @@ export interface ControlSource {
    * after `since` (ISO 8601; null: all); null when there is no queue `name`.
    */
   queueStats?(name: string | null, since: string | null): QueueStats[] | null;
+  /** Every queue now (the wallboard): waiting callers, the longest wait, agents by state. */
+  queueLive?(): QueueLive[];
+  /** Answered, missed and all calls that started in [fromMs, toMs), per hour or day slot from fromMs, or per extension. */
+  callStats?(by: StatsGrouping, fromMs: number, toMs: number): SlotCounts[] | ExtensionCounts[];
+  /** http.callback in force now; null: the widget is off. */
+  callbackConfig?(): CallbackWidgetConfig | null;
+  /** The widget's request: rings `target` (group:NAME or queue:NAME) first, then `number`. */
+  startCallback?(target: string, number: string, name: string | null, ringTimeS: number): CallbackStarted;
 }
 
 /** GET /api/extensions/{n}/forward: what a call to the extension meets, config and phone settings merged. */
@@ -119,4 +153,33 @@ export interface ForwardingInfo {
   unavailable: string | null;
   /** The kinds set from the phone (feature codes), which override the config. */
   set_by_phone: Array<'dnd' | 'always' | 'busy' | 'no_answer'>;
+}
+
+/**
+ * GET /api/cdr: `missed`, `since` and `limit` always; the other filters and `offset` only when
+ * asked for. Times are ISO 8601 UTC; `until` is exclusive.
+ */
+export interface CdrListQuery {
+  missed: boolean;
+  since: string | null;
+  limit: number;
+  until?: string;
+  status?: CdrRow['status'];
+  /** Calls from or to the extension, or that rang it on their way (CDR path). */
+  extension?: string;
+  /** Calls whose from or to contains these digits. */
+  number?: string;
+  /** The rows after the first `offset` ones. */
+  offset?: number;
+}
+
+/** What the API does with voicemail messages (VoicemailStore has it). */
+export interface VoicemailAccess {
+  /** Mailboxes that hold at least one message. */
+  mailboxes(): string[];
+  /** A mailbox's messages, oldest first. */
+  list(mailbox: string, folder?: VoicemailFolder): VoicemailMessage[];
+  get(id: string): VoicemailMessage | null;
+  /** False when there is no such message. */
+  delete(id: string): Promise<boolean>;
 }

@@ -9,6 +9,10 @@ export interface MetricsSnapshot {
   /** Finished calls by CDR status since start. */
   finished: Record<string, number>;
   webhooks: { pending: number; failed: number };
+  /** Media legs warned about missing RTP since start: never got any (one-way audio, NAT), or it stopped. */
+  noRtp?: { never: number; stopped: number };
+  /** Outside calls in progress (the spend guard's count), and calls its limits refused since start. */
+  outside?: { active: number; limited: Array<{ scope: string; reason: string; count: number }> };
 }
 
 interface Metric {
@@ -41,7 +45,24 @@ export function metricsText(s: MetricsSnapshot, lag: { p50: number; p99: number;
     { name: 'tspbx_registrations', help: 'Registered phone contacts.', type: 'gauge', samples: [{ value: s.registrations }] },
     { name: 'tspbx_calls', help: 'Calls in progress by state.', type: 'gauge', samples: Object.entries(s.calls).map(([state, value]) => ({ labels: { state }, value })) },
     { name: 'tspbx_calls_finished_total', help: 'Calls finished since start, by CDR status.', type: 'counter', samples: Object.entries(s.finished).map(([status, value]) => ({ labels: { status }, value })) },
+    {
+      name: 'tspbx_no_rtp_warnings_total',
+      help: 'Media legs with no RTP a few seconds into a bridge: never any since answer (one-way audio, often NAT), or stopped.',
+      type: 'counter',
+      samples: [{ labels: { kind: 'never' }, value: s.noRtp?.never ?? 0 }, { labels: { kind: 'stopped' }, value: s.noRtp?.stopped ?? 0 }],
+    },
     { name: 'tspbx_webhook_outbox', help: 'Webhook events waiting for delivery, and given up.', type: 'gauge', samples: [{ labels: { state: 'pending' }, value: s.webhooks.pending }, { labels: { state: 'failed' }, value: s.webhooks.failed }] },
+    ...(s.outside === undefined
+      ? []
+      : [
+          { name: 'tspbx_outside_calls', help: 'Outside calls in progress (emergency calls not counted).', type: 'gauge' as const, samples: [{ value: s.outside.active }] },
+          {
+            name: 'tspbx_outside_calls_limited_total',
+            help: 'Outside calls refused by a spend guard since start, by scope (extension, pbx) and limit.',
+            type: 'counter' as const,
+            samples: s.outside.limited.map((l) => ({ labels: { scope: l.scope, reason: l.reason }, value: l.count })),
+          },
+        ]),
     {
       name: 'tspbx_event_loop_delay_seconds',
       help: 'Event loop delay since start (quantiles and max).',

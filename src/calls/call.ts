@@ -13,12 +13,12 @@ import type { CallBinding, CallMedia, CallStore } from './deps.js';
 import type { Log } from '../util/log.js';
 import type { DtmfMethod } from '../media/dtmf/digits.js';
 import type { PlaySource } from '../media/engine.js';
-import type { DtmfMode } from '../config/types.js';
+import type { DtmfMode, MediaEncryption } from '../config/types.js';
 import { INFO_DURATION_MS, InfoDigitSender, infoContent, type CallDtmf } from './dtmf.js';
 import { cdrTimes, writeCdr } from './cdr.js';
 import { FeatureCodes } from './feature-codes.js';
 import { ConsultTarget } from './consult.js';
-import { Leg, UacLeg, type LegContext, type UasLeg } from './leg.js';
+import { Leg, UacLeg, type InviteRetry, type LegContext, type UasLeg } from './leg.js';
 import { MediaSession, type CodecPolicy, type Side } from './media-session.js';
 import { betterFinal, secondsBetween, unansweredStatus } from './outcome.js';
 import { RECORDING_ERRORS, RecordingControl, type CallRecording } from './recording-control.js';
@@ -72,8 +72,8 @@ export interface CallEnv {
   engine: CallMedia;
   store: CallStore;
   ringTimeoutMs: number;
-  /** Our Contact (a name-addr) for a transport. */
-  contactFor(transport: TransportName): string;
+  /** Our Contact (a name-addr) for a transport, as the peer at address `to` sees it (sip.external_address outside the local networks). */
+  contactFor(transport: TransportName, to?: string): string;
   /** Registers a leg so that requests, ACKs and stray responses of its dialog reach this call. */
   attach(leg: Leg, call: Call): void;
   detach(leg: Leg): void;
@@ -151,6 +151,8 @@ export interface ForkHeaders {
   maxForwards: number;
   /** More header lines of each fork INVITE (P-Asserted-Identity, Privacy, credentials for a provider). */
   extraHeaders?: ReadonlyArray<[string, string]>;
+  /** The INVITE answers a challenge to an earlier one (one target only): its Call-ID and From tag, CSeq + 1. */
+  retryOf?: InviteRetry;
 }
 
 /** The INVITE to one contact of a callee (not started yet): From, To and headers as `fork` says. */
@@ -159,11 +161,12 @@ export function forkInvite(env: Pick<CallEnv, 'legs' | 'contactFor'>, to: CallBi
     requestUri: to.contact,
     from: fork.from,
     to: fork.to,
-    localContact: env.contactFor(to.peer.transport),
+    localContact: env.contactFor(to.peer.transport, to.peer.address),
     maxForwards: fork.maxForwards,
     body,
     extraHeaders: [...(fork.extraHeaders ?? [])],
     deferAck,
+    ...(fork.retryOf === undefined ? {} : { retryOf: fork.retryOf }),
   });
 }
 
@@ -348,11 +351,12 @@ export class Call {
 
   /**
    * The extension rung next, when it is another than the call was routed to (an app hands the
-   * caller over): its phone's dtmf_mode shapes the offer, and its `record` starts the recording at
-   * the answer.
+   * caller over): its phone's dtmf_mode and media_encryption shape the offer, and its `record`
+   * starts the recording at the answer.
    */
-  calleeSettings(s: { dtmfMode: DtmfMode; record: boolean }): void {
+  calleeSettings(s: { dtmfMode: DtmfMode; encryption: MediaEncryption; record: boolean }): void {
     this.#media.setCalleeDtmfMode(s.dtmfMode);
+    this.#media.setCalleeEncryption(s.encryption);
     if (s.record) this.#recording.recordFromAnswer();
   }
 
@@ -1218,6 +1222,11 @@ export class Call {
     this.#recording.start().catch((err: unknown) => {
       if (!(err instanceof PbxError && err.code === RECORDING_ERRORS.ACTIVE)) this.log.warn({ err }, 'the call is not recorded');
     });
+  }
+
+  /** The leg of the party on the caller or the callee side now (transfers swap them); null when there is none. */
+  party(side: 'caller' | 'callee'): Leg | null {
+    return side === 'caller' ? this.#caller : this.#b;
   }
 
   /** True while the call's audio is being written to its recording. */

@@ -10,7 +10,7 @@
 //   store,          { insertCdr(row) -> void | Promise }: one CdrRow per call, when it ends; a BYE that
 //                   ends the call is answered once the promise settles (the row is committed)
 //   log,            pino-style logger; every line of a call comes from log.child({ callId })
-//   localContact,   (transport) => our Contact URI for that transport, e.g. "sip:pbx@127.0.0.1:5060"
+//   localContact,   (transport, to?) => our Contact URI for that transport as the peer at address to sees it
 //   start,          (call, destination, host) => void: carries a new call to its destination
 //                   (appStart(services) of src/apps/goto.ts); host.dial(call, exts) rings extensions for it
 //   clock?, timers?        defaults: realClock, T1 500 ms, T2 4 s (RFC 3261 13.3.1.4 2xx retransmission)
@@ -29,8 +29,8 @@
 //   media 'rtp-timeout' event: calls.rtpTimeout(legId)
 import { randomUUID } from 'node:crypto';
 import { EventEmitter } from 'node:events';
-import type { CallInfo, RecordingResult } from '../api/control-types.js';
-import type { Destination, DtmfMode, Routing } from '../config/types.js';
+import type { CallInfo, RecordingResult, TransferResult } from '../api/control-types.js';
+import type { Destination, DtmfMode, MediaEncryption, Routing } from '../config/types.js';
 import { dialogKey } from '../sip/dialog.js';
 import { quote, tagOf } from '../sip/grammar.js';
 import { responseTo, type SipRequest, type SipResponse, type TransportName } from '../sip/message.js';
@@ -47,6 +47,8 @@ import type { Log } from '../util/log.js';
 import { callerIdOf } from './caller-id.js';
 import { displayName, uriUser } from './headers.js';
 import { UasLeg, type Leg, type LegContext } from './leg.js';
+import { withMediaAddress } from '../sdp/address.js';
+import { addressPolicy } from '../config/address-policy.js';
 import { routeCall } from './route.js';
 import { ParkingLot } from './parking.js';
 import { blindTransfer, onRefer, parseReplaces, replaceDialog, type TransferHost } from './transfer.js';
@@ -64,7 +66,7 @@ export interface CallControlOptions {
   getRouting: () => Routing;
   store: CallStore;
   log: Log;
-  localContact: (transport: TransportName) => string;
+  localContact: (transport: TransportName, to?: string) => string;
   start: CallStart;
   clock?: Clock;
   timers?: Timers;
@@ -169,6 +171,10 @@ export class CallControl extends EventEmitter<CallControlEvents> {
       timers: opts.timers ?? DEFAULT_TIMERS,
       requestHeaders: [['User-Agent', opts.userAgent ?? 'tspbx']],
       responseHeaders: [['Server', opts.userAgent ?? 'tspbx']],
+      sdpFor: (body, to) => {
+        const config = this.#opts.getRouting().config;
+        return withMediaAddress(body, config.rtp.address, addressPolicy(config).mediaAddress(to.address));
+      },
     };
     this.#env = {
       legs,
@@ -176,7 +182,7 @@ export class CallControl extends EventEmitter<CallControlEvents> {
       engine: opts.media,
       store: opts.store,
       ringTimeoutMs: (opts.ringTimeout ?? 120) * 1000,
-      contactFor: (transport) => `<${opts.localContact(transport)}>`,
+      contactFor: (transport, to) => `<${opts.localContact(transport, to)}>`,
       attach: (leg, call) => this.#legs.set(leg.key, { leg, call }),
       detach: (leg) => {
         if (this.#legs.get(leg.key)?.leg === leg) this.#legs.delete(leg.key);
@@ -304,7 +310,7 @@ export class CallControl extends EventEmitter<CallControlEvents> {
       return;
     }
     const routing = this.#opts.getRouting();
-    const a = new UasLeg(this.#env.legs, st, this.#env.contactFor(st.source.transport));
+    const a = new UasLeg(this.#env.legs, st, this.#env.contactFor(st.source.transport, st.source.address));
     a.trying();
     const callId = a.callId;
     const requested = trunkCall?.did ?? uriUser(req.uri) ?? '';
@@ -329,6 +335,10 @@ export class CallControl extends EventEmitter<CallControlEvents> {
         dtmf: {
           caller: trunkCall?.trunk.dtmf_mode ?? dtmfModeOf(routing, user),
           callee: dest?.kind === 'extension' ? dtmfModeOf(routing, dest.ext) : (outside?.dtmf_mode ?? 'auto'),
+        },
+        encryption: {
+          caller: trunkCall?.trunk.media_encryption ?? encryptionOf(routing, user),
+          callee: dest?.kind === 'extension' ? encryptionOf(routing, dest.ext) : (outside?.media_encryption ?? 'none'),
         },
       },
       this.#recordingFor(routing, user, number, dest, callId),
@@ -401,7 +411,7 @@ export class CallControl extends EventEmitter<CallControlEvents> {
     const one = new Set(targets.map((t) => t.ext)).size === 1 ? targets[0]!.ext : null;
     if (one !== null && one !== call.parties.callee) {
       const ext = routing.config.extensions.get(one);
-      call.calleeSettings({ dtmfMode: ext?.dtmf_mode ?? 'auto', record: ext?.record === true });
+      call.calleeSettings({ dtmfMode: ext?.dtmf_mode ?? 'auto', encryption: ext?.media_encryption ?? 'none', record: ext?.record === true });
     }
     const to = options.to ?? (call.answeredByPbx && exts.length === 1 ? exts[0]! : call.parties.to);
     return call.dial(targets, this.#forkHeaders(call, to, routing), options.ringTimeoutMs ?? this.#env.ringTimeoutMs, options.ringback ?? true);
@@ -508,9 +518,42 @@ export class CallControl extends EventEmitter<CallControlEvents> {
    * says why (RecordingRefusal).
    */
   setRecording(call: string, on: boolean): Promise<RecordingResult> {
-    let found: Call | undefined = this.#calls.get(call);
-    if (found === undefined) for (const c of this.#calls.values()) if (c.a.callId === call) found = c;
-    return recordingResult(found ?? null, on);
+    return recordingResult(this.#find(call), on);
+  }
+
+  /** The call whose id or SIP Call-ID is `call`. */
+  #find(call: string): Call | null {
+    const byId = this.#calls.get(call);
+    if (byId !== undefined) return byId;
+    for (const c of this.#calls.values()) if (c.a.callId === call) return c;
+    return null;
+  }
+
+  /**
+   * Hangs up the call (or PBX-started call) whose id or Call-ID is `call`, as `pbx calls` shows
+   * them: BYE to answered sides, CANCEL to ringing ones. Its info before the hang-up; null when
+   * there is no such call.
+   */
+  hangupCall(call: string): CallInfo | null {
+    const found = this.#find(call) ?? [...this.#originated.values()].find((c) => c.id === call || c.info().call_id === call) ?? null;
+    if (found === null) return null;
+    const info = found.info();
+    void found.hangup('hangup-api');
+    return info;
+  }
+
+  /**
+   * Blind transfer asked through the API: the party on the `keep` side of the answered call
+   * `call` is carried to `to` (as a REFER from the other party would), the other party is hung up.
+   */
+  transfer(call: string, to: string, keep: 'caller' | 'callee'): TransferResult {
+    const found = this.#find(call);
+    if (found === null) return { ok: false, refusal: 'unknown-call', error: 'no call in progress has this id or Call-ID' };
+    if (this.#transfers.resolve(to) === null) return { ok: false, refusal: 'unknown-number', error: `${to} leads nowhere` };
+    const leaving = found.party(keep === 'caller' ? 'callee' : 'caller');
+    if (found.state !== 'answered' || leaving === null) return { ok: false, refusal: 'not-answered', error: 'only an answered call with two parties is transferred' };
+    blindTransfer(found, leaving, to, this.#transfers);
+    return { ok: true, call: found.info() };
   }
 
   /** The media engine gave up on a recording (its file could not be written). */
@@ -519,9 +562,10 @@ export class CallControl extends EventEmitter<CallControlEvents> {
   }
 
   /**
-   * Starts a call from the PBX: rings extension `first`, and once it answered dials `then` (an
-   * extension, or a dialplan number that leads to one) and bridges the two (originate.ts). Resolves
-   * when the second party answered or the attempt ended. The first party must be an extension.
+   * Starts a call from the PBX: rings `first` (an extension, or `group:NAME`: its members all at
+   * once), and once someone answered dials `then` (an extension, or a dialplan number that leads to
+   * one) and bridges the two (originate.ts). Resolves when the second party answered or the attempt
+   * ended.
    */
   async originate(request: OriginateRequest): Promise<{ id: string; result: OriginateResult }> {
     const routing = this.#opts.getRouting();
@@ -544,17 +588,23 @@ export class CallControl extends EventEmitter<CallControlEvents> {
       offered: config.rtp.codecs,
       transcodable: this.#opts.media.transcodable,
       dtmf: { caller: dtmfModeOf(routing, request.first), callee: dtmfModeOf(routing, thenDest.ext) },
+      encryption: { caller: encryptionOf(routing, request.first), callee: encryptionOf(routing, thenDest.ext) },
     });
     this.#originated.set(id, call);
     const domain = config.sip.domain;
     const name = request.callerId ?? request.then;
+    const group = request.first.startsWith('group:') ? config.groups.get(request.first.slice(6))! : null;
+    const firstExts = group === null ? [request.first] : group.members;
+    // The second party sees the extension that rang first, or the group by name.
+    const firstUser = group === null ? request.first : group.name;
+    const firstName = group === null ? config.extensions.get(request.first)!.name || request.first : group.name;
     const targets = (ext: string): DialTarget[] => this.#opts.registrar.lookup(ext).map((b) => ({ ...b, ext }));
     log.info({ first: request.first, then: request.then }, 'originating a call');
     const result = await call.run(
-      targets(request.first),
-      { from: `${quote(name)} <sip:${request.then}@${domain}>`, to: `<sip:${request.first}@${domain}>`, maxForwards: 70 },
+      firstExts.flatMap(targets),
+      { from: `${quote(name)} <sip:${request.then}@${domain}>`, to: `<sip:${firstUser}@${domain}>`, maxForwards: 70 },
       () => targets(thenDest.ext),
-      { from: `${quote(config.extensions.get(request.first)!.name || request.first)} <sip:${request.first}@${domain}>`, to: `<sip:${request.then}@${domain}>`, maxForwards: 70 },
+      { from: `${quote(firstName)} <sip:${firstUser}@${domain}>`, to: `<sip:${request.then}@${domain}>`, maxForwards: 70 },
       request.ringTimeoutMs ?? this.#env.ringTimeoutMs,
     );
     return { id, result };
@@ -568,7 +618,8 @@ export class CallControl extends EventEmitter<CallControlEvents> {
   /** Why originate(request) would be refused at once (the field named), or null. */
   originateProblem(request: OriginateRequest): { code: string; field: 'from' | 'to'; message: string } | null {
     const routing = this.#opts.getRouting();
-    if (!routing.config.extensions.has(request.first)) return { code: 'PBX_ERR_ORIGINATE_FIRST', field: 'from', message: `${request.first} is not an extension` };
+    const group = request.first.startsWith('group:') ? routing.config.groups.get(request.first.slice(6)) : undefined;
+    if (group === undefined && !routing.config.extensions.has(request.first)) return { code: 'PBX_ERR_ORIGINATE_FIRST', field: 'from', message: `${request.first} is not an extension or group:NAME` };
     if (routing.resolve(request.then)?.kind !== 'extension') return { code: 'PBX_ERR_ORIGINATE_THEN', field: 'to', message: `${request.then} does not lead to an extension` };
     return null;
   }
@@ -611,6 +662,11 @@ function inviteKey(req: SipRequest): string {
 function withLength(res: SipResponse): SipResponse {
   res.headers.add('content-length', '0');
   return res;
+}
+
+/** The media_encryption of an extension's phone; none for a number that is no extension. */
+function encryptionOf(routing: Routing, ext: string): MediaEncryption {
+  return routing.config.extensions.get(ext)?.media_encryption ?? 'none';
 }
 
 /** The dtmf_mode of an extension's phone; auto for a number that is no extension. */

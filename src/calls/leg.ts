@@ -20,6 +20,8 @@ export interface LegContext {
   requestHeaders: ReadonlyArray<[string, string]>;
   /** Header lines every response we originate carries (Server). */
   responseHeaders: ReadonlyArray<[string, string]>;
+  /** Our SDP as the peer `to` is to see it (the external media address outside the local networks); as is when absent. */
+  sdpFor?: (body: Buffer, to: Peer) => Buffer;
 }
 
 interface Pending2xx {
@@ -57,6 +59,14 @@ export abstract class Leg {
     return this.#closed;
   }
 
+  /** Where this leg's phone (or provider) is: the caller's source, or the contact a fork went to. */
+  abstract get farEnd(): Peer;
+
+  /** An SDP body of ours as the far end is to see it. */
+  protected sdpOut(body: Buffer, to: Peer = this.farEnd): Buffer {
+    return this.ctx.sdpFor === undefined || body.length === 0 ? body : this.ctx.sdpFor(body, to);
+  }
+
   /**
    * Sends a request inside the dialog and resolves with its final response. A 2xx to an INVITE is
    * ACKed here at once (the B2BUA answers each leg on its own).
@@ -64,7 +74,9 @@ export abstract class Leg {
   request(method: string, options: InDialogOptions = {}): Promise<SipResponse> {
     const dialog = this.dialog;
     if (dialog === null || this.#closed) return Promise.resolve(localResponse(408, 'No dialog'));
-    const req = dialog.createRequest(method, { ...options, headers: [...this.ctx.requestHeaders, ...(options.headers ?? [])] });
+    const sdp = options.body !== undefined && (options.contentType ?? 'application/sdp') === 'application/sdp';
+    const body = sdp ? this.sdpOut(options.body!, dialog.peer) : options.body;
+    const req = dialog.createRequest(method, { ...options, ...(body === undefined ? {} : { body }), headers: [...this.ctx.requestHeaders, ...(options.headers ?? [])] });
     const seq = dialog.localSeq;
     return new Promise((resolve) => {
       try {
@@ -89,7 +101,7 @@ export abstract class Leg {
   protected sendAck(seq: number, body?: Buffer): void {
     const dialog = this.dialog;
     if (dialog === null || this.#closed) return;
-    const ack = dialog.createAck(seq, body === undefined ? {} : { body });
+    const ack = dialog.createAck(seq, body === undefined ? {} : { body: this.sdpOut(body, dialog.peer) });
     this.#lastAck = { seq, ack };
     this.ctx.transactions.sendStateless(ack, dialog.peer);
   }
@@ -167,7 +179,7 @@ export abstract class Leg {
     const body = options.body;
     if (body !== undefined && body.length > 0) {
       res.headers.add('content-type', 'application/sdp');
-      res.body = body;
+      res.body = this.sdpOut(body);
     }
     res.headers.add('content-length', String(res.body.length));
     return res;
@@ -198,6 +210,10 @@ export class UasLeg extends Leg {
     super(ctx, st.request.headers.get('call-id') ?? '', newTag());
     this.st = st;
     this.#localContact = localContact;
+  }
+
+  get farEnd(): Peer {
+    return this.st.source;
   }
 
   /** The caller's tag (From tag of its INVITE). */
@@ -263,6 +279,19 @@ export interface UacInvite {
    * ACK must wait for the answer (acknowledge()).
    */
   deferAck: boolean;
+  /**
+   * RFC 3261 8.1.3.5 / 22.2: this INVITE retries one the peer challenged (401/407) with
+   * credentials: the same Call-ID and From tag, the CSeq one higher.
+   */
+  retryOf?: InviteRetry;
+}
+
+/** The dialog identifiers of a challenged INVITE that is sent again with credentials. */
+export interface InviteRetry {
+  callId: string;
+  localTag: string;
+  /** The CSeq number of the challenged INVITE. */
+  cseq: number;
 }
 
 /** A leg towards one contact of the callee: we are the UAC of its INVITE. */
@@ -272,25 +301,33 @@ export class UacLeg extends Leg {
   #ct: ClientTransaction | null = null;
   #final: SipResponse | null = null;
   readonly #deferAck: boolean;
+  /** The CSeq number of the INVITE (its ACK carries it too). */
+  readonly #seq: number;
   #acked = false;
 
+  get farEnd(): Peer {
+    return this.peer;
+  }
+
   constructor(ctx: LegContext, peer: Peer, spec: UacInvite) {
-    super(ctx, `${newTag()}${newTag()}`, newTag());
+    super(ctx, spec.retryOf?.callId ?? `${newTag()}${newTag()}`, spec.retryOf?.localTag ?? newTag());
     this.peer = peer;
     this.#deferAck = spec.deferAck;
+    this.#seq = (spec.retryOf?.cseq ?? 0) + 1;
     const h = new Headers()
       .add('max-forwards', String(spec.maxForwards))
       .add('from', `${spec.from};tag=${this.localTag}`)
       .add('to', spec.to)
       .add('call-id', this.callId)
-      .add('cseq', '1 INVITE')
+      .add('cseq', `${this.#seq} INVITE`)
       .add('contact', spec.localContact)
       .add('allow', ALLOW);
     for (const [n, v] of ctx.requestHeaders) h.add(n, v);
     for (const [n, v] of spec.extraHeaders) h.add(n, v);
-    if (spec.body.length > 0) h.add('content-type', 'application/sdp');
-    h.add('content-length', String(spec.body.length));
-    this.invite = new SipRequest('INVITE', spec.requestUri, h, spec.body);
+    const body = this.sdpOut(spec.body, peer);
+    if (body.length > 0) h.add('content-type', 'application/sdp');
+    h.add('content-length', String(body.length));
+    this.invite = new SipRequest('INVITE', spec.requestUri, h, body);
   }
 
   /** The final response, once it came. */
@@ -331,7 +368,7 @@ export class UacLeg extends Leg {
   acknowledge(answer?: Buffer): void {
     if (this.#acked || this.dialog === null || this.#final === null || this.#final.status >= 300) return;
     this.#acked = true;
-    this.sendAck(1, answer);
+    this.sendAck(this.#seq, answer);
   }
 
   /** Any request in the dialog goes after the ACK of the INVITE's 2xx (RFC 3261 13.2.2.4). */

@@ -3,9 +3,15 @@
 // Each side's dtmf_mode shapes the telephone-event (RFC 4733) it is offered: none for a phone that
 // gets digits by SIP INFO or in-band; kept in the answer to a phone that offered it even when the
 // other side has none, since the media worker converts digits between the legs.
+// Each side's media_encryption shapes the SDES (RFC 4568) of what it is offered and answered: an
+// SRTP side's leg gets its phone's key and the PBX's own, so that the media worker decrypts and
+// encrypts it, bridged to a plain side or to another SRTP one (each with its own keys).
 import { answerBack, answerOffer, LocalSdp, legCodec, localOffer, offerForward, payloadTypeMap, remoteMedia, sameCodec, type LegCodec, type RemoteMedia } from '../sdp/offer-answer.js';
 import { parseSdp } from '../sdp/parse.js';
 import { serializeSdp } from '../sdp/serialize.js';
+import { acceptedCrypto, answerWithCrypto, chooseCrypto, newKeySalt, offerWithCrypto, type CryptoAttribute, type MediaEncryption, type OfferCrypto } from '../sdp/sdes.js';
+import type { SrtpLegKeys } from '../media/srtp/leg-keys.js';
+import type { SrtpSuiteName } from '../media/srtp/suites.js';
 import { eventsFormat, withoutTelephoneEvent, withTelephoneEvent } from '../sdp/telephone-event.js';
 import type { Direction, Sdp } from '../sdp/types.js';
 import type { DtmfMode } from '../config/types.js';
@@ -22,6 +28,8 @@ export interface CodecPolicy {
   transcodable: readonly string[];
   /** How each side's phone takes digits (its extension's dtmf_mode); auto when not given. */
   dtmf?: Readonly<Record<Side, DtmfMode>>;
+  /** Each side's media_encryption (its extension's or trunk's); none when not given. */
+  encryption?: Readonly<Record<Side, MediaEncryption>>;
 }
 
 /** How a digit goes to a side's phone: by SIP INFO, as RFC 4733 events, or as tones in the audio. */
@@ -43,6 +51,10 @@ interface LegMedia {
   lastSent: Buffer | null;
   /** The codec this side settled on in the last offer/answer. */
   codec: LegCodec | null;
+  /** The PBX's SDES master keys towards this side, one per suite, made when first offered. */
+  keys: Map<SrtpSuiteName, string>;
+  /** The SRTP keys the leg uses since the last offer/answer; null: plain RTP. */
+  srtp: SrtpLegKeys | null;
 }
 
 export class MediaSession {
@@ -54,8 +66,10 @@ export class MediaSession {
   readonly #codecs: CodecPolicy;
   /** Each side's dtmf_mode (swapped with the sides). */
   readonly #dtmf: Record<Side, DtmfMode>;
-  /** The offer waiting for its answer, and the side that made it. */
-  #pendingOffer: { from: Side; sdp: Sdp } | null = null;
+  /** Each side's media_encryption (swapped with the sides). */
+  readonly #encryption: Record<Side, MediaEncryption>;
+  /** The offer waiting for its answer, the side that made it, and what the PBX chose for its SDES. */
+  #pendingOffer: { from: Side; sdp: Sdp; crypto: OfferCrypto } | null = null;
   #closed = false;
 
   constructor(engine: CallMedia, address: string, group: string, log: Log, codecs: CodecPolicy) {
@@ -65,7 +79,8 @@ export class MediaSession {
     this.#log = log;
     this.#codecs = codecs;
     this.#dtmf = { caller: codecs.dtmf?.caller ?? 'auto', callee: codecs.dtmf?.callee ?? 'auto' };
-    const leg = (): LegMedia => ({ legId: null, port: 0, local: new LocalSdp(), remote: null, lastSent: null, codec: null });
+    this.#encryption = { caller: codecs.encryption?.caller ?? 'none', callee: codecs.encryption?.callee ?? 'none' };
+    const leg = (): LegMedia => ({ legId: null, port: 0, local: new LocalSdp(), remote: null, lastSent: null, codec: null, keys: new Map(), srtp: null });
     this.#legs = { caller: leg(), callee: leg() };
   }
 
@@ -108,12 +123,14 @@ export class MediaSession {
   forwardOffer(from: Side, body: Buffer): Buffer | null {
     const offer = parse(body);
     if (offer === null) return null;
+    const crypto = chooseCrypto(offer, this.#encryption[from]);
+    if (crypto.kind === 'refuse') return null;
     const to = this.#legs[other(from)];
     const fwd = attempt(() => offerForward(offer, { address: this.#address, port: to.port }, this.#codecs.offered, this.#codecs.transcodable));
     if (fwd === null) return null;
-    this.#pendingOffer = { from, sdp: offer };
+    this.#pendingOffer = { from, sdp: offer, crypto };
     this.#legs[from].remote = offer;
-    return this.#send(to, this.#eventsAllowed(other(from)) ? fwd.sdp : withoutTelephoneEvent(fwd.sdp));
+    return this.#send(to, this.#offerTo(other(from), this.#eventsAllowed(other(from)) ? fwd.sdp : withoutTelephoneEvent(fwd.sdp)));
   }
 
   /**
@@ -126,10 +143,14 @@ export class MediaSession {
     const pending = this.#pendingOffer;
     const answer = parse(body);
     if (pending === null || answer === null || pending.from === from) return null;
+    const accepted = acceptedCrypto(answer, this.#encryption[from]);
+    if (accepted === 'refuse') return null;
     const offerer = this.#legs[pending.from];
     const back = attempt(() => answerBack(answer, pending.sdp, { address: this.#address, port: offerer.port }, this.#codecs.transcodable));
     if (back === null) return null;
     this.#shapeAnswer(pending.from, back, pending.sdp);
+    this.#answerTo(pending.from, back, pending.crypto);
+    this.#legs[from].srtp = this.#srtpWith(from, accepted);
     const offererCodecs = remoteMedia(back)?.codecs ?? [];
     offerer.codec = legCodec(offererCodecs);
     this.#legs[from].codec = legCodec(remoteMedia(answer)?.codecs ?? [], offererCodecs);
@@ -153,8 +174,11 @@ export class MediaSession {
     const offer = parse(body);
     const caller = this.#legs.caller;
     if (offer === null) return null;
+    const crypto = chooseCrypto(offer, this.#encryption.caller);
+    if (crypto.kind === 'refuse') return null;
     const answer = attempt(() => answerOffer(offer, { address: this.#address, port: caller.port }, this.#decodable()));
     if (answer === null) return null;
+    this.#answerTo('caller', answer, crypto);
     caller.remote = offer;
     caller.codec = legCodec(remoteMedia(answer)?.codecs ?? []);
     this.#pointCaller();
@@ -163,14 +187,16 @@ export class MediaSession {
 
   /** The PBX's own offer to a caller that sent none (its 200 carries it; the ACK the answer). */
   offerLocally(): Buffer {
-    return this.#send(this.#legs.caller, localOffer({ address: this.#address, port: this.#legs.caller.port }, this.#decodable()));
+    return this.#send(this.#legs.caller, this.#offerTo('caller', localOffer({ address: this.#address, port: this.#legs.caller.port }, this.#decodable())));
   }
 
   /** The caller's answer (in its ACK) to offerLocally(); false when it is unusable. */
   acceptLocalAnswer(body: Buffer): boolean {
     const answer = parse(body);
     const codec = answer === null ? null : legCodec(remoteMedia(answer)?.codecs ?? []);
-    if (answer === null || codec === null) return false;
+    const accepted = answer === null ? 'refuse' : acceptedCrypto(answer, this.#encryption.caller);
+    if (answer === null || codec === null || accepted === 'refuse') return false;
+    this.#legs.caller.srtp = this.#srtpWith('caller', accepted);
     this.#legs.caller.remote = answer;
     this.#legs.caller.codec = codec;
     this.#pointCaller();
@@ -188,7 +214,7 @@ export class MediaSession {
     const callee = this.#legs.callee;
     const fwd = attempt(() => offerForward(caller, { address: this.#address, port: callee.port }, this.#codecs.offered, this.#codecs.transcodable));
     if (fwd === null) return null;
-    return this.#send(callee, this.#eventsAllowed('callee') ? fwd.sdp : withoutTelephoneEvent(fwd.sdp));
+    return this.#send(callee, this.#offerTo('callee', this.#eventsAllowed('callee') ? fwd.sdp : withoutTelephoneEvent(fwd.sdp)));
   }
 
   /**
@@ -204,6 +230,9 @@ export class MediaSession {
     if (codec === null) return false;
     const can = new Set(this.#codecs.transcodable.map((c) => c.toLowerCase()));
     if (!sameCodec(codec, callerCodec) && !can.has(codec.audio.encoding.toLowerCase())) return false;
+    const accepted = acceptedCrypto(answer, this.#encryption.callee);
+    if (accepted === 'refuse') return false;
+    this.#legs.callee.srtp = this.#srtpWith('callee', accepted);
     this.#legs.callee.remote = answer;
     this.#legs.callee.codec = codec;
     this.#point();
@@ -241,6 +270,36 @@ export class MediaSession {
     return this.#dtmf[side];
   }
 
+  /** The PBX's SDES key of a suite towards a side: made once, the same in every later offer. */
+  #keyOf(side: Side): (suite: SrtpSuiteName) => string {
+    const keys = this.#legs[side].keys;
+    return (suite) => {
+      let k = keys.get(suite);
+      if (k === undefined) {
+        k = newKeySalt(suite);
+        keys.set(suite, k);
+      }
+      return k;
+    };
+  }
+
+  /** An offer to a side, with the proto and crypto lines its media_encryption asks for. */
+  #offerTo(side: Side, sdp: Sdp): Sdp {
+    return offerWithCrypto(sdp, this.#encryption[side], this.#keyOf(side));
+  }
+
+  /** The PBX's answer to a side's offer with the SDES chosen for it; the side's leg keys follow. */
+  #answerTo(side: Side, answer: Sdp, crypto: OfferCrypto): void {
+    answerWithCrypto(answer, crypto, this.#keyOf(side));
+    this.#legs[side].srtp = crypto.kind === 'srtp' ? this.#srtpWith(side, crypto.crypto) : null;
+  }
+
+  /** The leg keys for the crypto line a side's phone sent (its key) and the PBX's key of that suite. */
+  #srtpWith(side: Side, theirs: CryptoAttribute | null): SrtpLegKeys | null {
+    if (theirs === null) return null;
+    return { suite: theirs.suite, send: this.#keyOf(side)(theirs.suite), receive: theirs.keySalt };
+  }
+
   /**
    * The two sides change places (a caller-side transfer: the callee is the party that stays, and
    * goes on as the caller side of a hand-over). Each media leg keeps facing its phone.
@@ -252,6 +311,9 @@ export class MediaSession {
     const mode = this.#dtmf.caller;
     this.#dtmf.caller = this.#dtmf.callee;
     this.#dtmf.callee = mode;
+    const encryption = this.#encryption.caller;
+    this.#encryption.caller = this.#encryption.callee;
+    this.#encryption.callee = encryption;
     this.#pendingOffer = null;
   }
 
@@ -263,7 +325,7 @@ export class MediaSession {
   linkTo(other: MediaSession, mySide: Side = 'caller', theirSide: Side = 'caller'): void {
     const mine = this.#remoteOf(mySide);
     const theirs = other.#remoteOf(theirSide);
-    if (mine !== null && theirs !== null) this.#setRemote(this.#legs[mySide].legId, mine, theirs);
+    if (mine !== null && theirs !== null) this.#setRemote(this.#legs[mySide], mine, theirs);
   }
 
   /** Points both legs at their phones again, each mapping the other's payload types (after a link elsewhere ended). */
@@ -278,7 +340,7 @@ export class MediaSession {
    */
   adopt(side: Side, from: MediaSession, fromSide: Side): void {
     const taken = from.#legs[fromSide];
-    from.#legs[fromSide] = { legId: null, port: 0, local: new LocalSdp(), remote: null, lastSent: null, codec: null };
+    from.#legs[fromSide] = { legId: null, port: 0, local: new LocalSdp(), remote: null, lastSent: null, codec: null, keys: new Map(), srtp: null };
     this.#closeLeg(this.#legs[side]);
     this.#legs[side] = taken;
     this.#dtmf[side] = from.#dtmf[fromSide];
@@ -289,6 +351,16 @@ export class MediaSession {
   /** The dtmf_mode of the callee rung next (a hand-over to another extension than the call was routed to). */
   setCalleeDtmfMode(mode: DtmfMode): void {
     this.#dtmf.callee = mode;
+  }
+
+  /** The media_encryption of the callee rung next (as setCalleeDtmfMode). */
+  setCalleeEncryption(mode: MediaEncryption): void {
+    this.#encryption.callee = mode;
+  }
+
+  /** Whether a side's media is SRTP since its last offer/answer. */
+  encrypted(side: Side): boolean {
+    return this.#legs[side].srtp !== null;
   }
 
   /** Whether a side's phone may negotiate telephone-event: not when it takes digits by INFO or in-band. */
@@ -438,8 +510,8 @@ export class MediaSession {
     const caller = this.#remoteOf('caller');
     const callee = this.#remoteOf('callee');
     if (caller === null || callee === null) return;
-    this.#setRemote(this.#legs.caller.legId, caller, callee);
-    this.#setRemote(this.#legs.callee.legId, callee, caller);
+    this.#setRemote(this.#legs.caller, caller, callee);
+    this.#setRemote(this.#legs.callee, callee, caller);
     this.#setCodec(this.#legs.caller);
     this.#setCodec(this.#legs.callee);
   }
@@ -448,7 +520,7 @@ export class MediaSession {
   #pointCaller(): void {
     const caller = this.#remoteOf('caller');
     if (caller === null) return;
-    this.#setRemote(this.#legs.caller.legId, caller, caller);
+    this.#setRemote(this.#legs.caller, caller, caller);
     this.#setCodec(this.#legs.caller);
   }
 
@@ -474,7 +546,8 @@ export class MediaSession {
     return sdp === null ? null : remoteMedia(sdp);
   }
 
-  #setRemote(legId: string | null, to: RemoteMedia, from: RemoteMedia): void {
+  #setRemote(leg: LegMedia, to: RemoteMedia, from: RemoteMedia): void {
+    const legId = leg.legId;
     if (legId === null || this.#closed) return;
     const target = {
       address: to.address,
@@ -484,6 +557,7 @@ export class MediaSession {
       ptMap: payloadTypeMap(from.codecs, to.codecs),
       sends: to.direction === 'sendrecv' || to.direction === 'sendonly',
       clockRate: to.codecs.find((c) => c.encoding.toLowerCase() !== 'telephone-event')?.clockRate ?? 8000,
+      srtp: leg.srtp,
     };
     this.#engine.setRemote(legId, target).catch((err: unknown) => {
       this.#log.warn({ err, legId }, 'media leg could not be pointed at the phone');

@@ -127,6 +127,7 @@ function build(raw: RawConfig, file: string): Config {
       record: e.record,
       language: e.language,
       dtmf_mode: e.dtmf_mode,
+      media_encryption: e.media_encryption,
       unsolicited_mwi: e.unsolicited_mwi,
       follow_me: e.follow_me === null ? null : { ...e.follow_me, numbers: [...e.follow_me.numbers] },
       speed_dial: new Map(Object.entries(e.speed_dial)),
@@ -139,7 +140,7 @@ function build(raw: RawConfig, file: string): Config {
   }
   const groups = new Map<string, GroupConfig>();
   for (const [name, g] of Object.entries(raw.groups)) {
-    groups.set(name, { name, strategy: g.strategy, members: g.members, ring_time: g.ring_time, member_timeout: g.member_timeout, default: g.default, record: g.record });
+    groups.set(name, { name, strategy: g.strategy, members: g.members, ring_time: g.ring_time, member_timeout: g.member_timeout, default: g.default, record: g.record, caller_id: g.caller_id, caller_id_name: g.caller_id_name });
   }
   const queues = new Map<string, QueueConfig>();
   for (const [name, q] of Object.entries(raw.queues)) {
@@ -180,6 +181,7 @@ function build(raw: RawConfig, file: string): Config {
       listen: raw.sip.listen,
       domain: raw.sip.domain,
       external_address: raw.sip.external_address,
+      local_networks: raw.sip.local_networks,
       tls: raw.sip.tls === null ? null : { cert: resolve(base, raw.sip.tls.cert), key: resolve(base, raw.sip.tls.key), ca: raw.sip.tls.ca === null ? null : resolve(base, raw.sip.tls.ca) },
       max_message_size: raw.sip.max_message_size,
       tcp_idle_timeout: raw.sip.tcp_idle_timeout,
@@ -188,8 +190,8 @@ function build(raw: RawConfig, file: string): Config {
     },
     registration: { ...raw.registration },
     subscriptions: { ...raw.subscriptions },
-    rtp: { address: raw.rtp.address, port_min: raw.rtp.ports.min, port_max: raw.rtp.ports.max, timeout: raw.rtp.timeout, workers: raw.rtp.workers, codecs: raw.rtp.codecs },
-    http: { listen: raw.http.listen, token: raw.http.token },
+    rtp: { address: raw.rtp.address, external_address: raw.rtp.external_address, port_min: raw.rtp.ports.min, port_max: raw.rtp.ports.max, timeout: raw.rtp.timeout, workers: raw.rtp.workers, codecs: raw.rtp.codecs },
+    http: { listen: raw.http.listen, token: raw.http.token, callback: raw.http.callback === null ? null : { ...raw.http.callback } },
     security: { ...raw.security },
     log: { level: raw.log.level },
     media: {
@@ -214,12 +216,13 @@ function build(raw: RawConfig, file: string): Config {
     },
     features: { ...raw.features },
     voicemail: { ...raw.voicemail },
-    trunks: new Map(Object.entries(raw.trunks).map(([name, t]) => [name, { name, ...t, register: t.register ?? t.type === 'register' }])),
+    trunks: new Map(Object.entries(raw.trunks).map(([name, t]) => [name, { name, ...t, port: t.port ?? (t.transport === 'tls' ? 5061 : 5060), register: t.register ?? t.type === 'register' }])),
     inbound: {
       dids: new Map(Object.entries(raw.inbound).filter(([did]) => did !== 'default')),
       default: raw.inbound.default ?? null,
     },
     outbound: raw.outbound.map((r, i) => ({ ...r, name: r.name ?? `route${i + 1}` })),
+    outbound_limits: { ...raw.outbound_limits },
     parking:
       raw.parking === null
         ? null

@@ -93,6 +93,13 @@ export function checkReferences(input: unknown): Problem[] {
       });
     }
     speedDials(['extensions', number, 'speed_dial'], mapping(entry).speed_dial);
+    const cidGroup = textOf(mapping(mapping(entry).outbound).caller_id_group);
+    if (cidGroup !== null) {
+      const members = mapping(mapping(raw.groups)[cidGroup]).members;
+      const path = ['extensions', number, 'outbound', 'caller_id_group'];
+      if (!names.groups.has(cidGroup)) problems.push({ path, part: 'value', message: `no group named "${cidGroup}"${didYouMean(cidGroup, names.groups)}` });
+      else if (!Array.isArray(members) || !members.some((m) => textOf(m) === number)) problems.push({ path, part: 'value', message: `extension ${number} is not a member of group ${cidGroup}` });
+    }
   }
   speedDials(['speed_dial'], raw.speed_dial);
   for (const [name, entry] of Object.entries(mapping(raw.ivr))) {
@@ -181,9 +188,24 @@ export function checkReferences(input: unknown): Problem[] {
   }
   for (const [name, entry] of Object.entries(trunks)) {
     const t = mapping(entry);
+    // A TLS trunk's connection goes out from the tls listener (its certificate is the client's).
+    const listen = mapping(raw.sip).listen;
+    if (t.transport === 'tls' && !(Array.isArray(listen) ? listen : []).some((l) => typeof l === 'string' && /^tls:/i.test(l))) {
+      problems.push({ path: ['trunks', name, 'transport'], part: 'value', message: 'transport tls needs a tls entry in sip.listen (e.g. "tls:0.0.0.0:5061") and sip.tls' });
+    }
     if ((t.type ?? 'register') === 'register' && (t.username == null || t.password == null)) {
       problems.push({ path: ['trunks', name], part: 'key', message: 'a register trunk needs username and password' });
     }
+  }
+  const widget = mapping(mapping(raw.http).callback);
+  const widgetTarget = /^(group|queue):(.+)$/.exec(textOf(widget.target) ?? '');
+  if (widgetTarget !== null) {
+    const [, kind, name] = widgetTarget as unknown as [string, 'group' | 'queue', string];
+    const known = kind === 'group' ? names.groups : names.queues;
+    if (!known.has(name)) problems.push({ path: ['http', 'callback', 'target'], part: 'value', message: `no ${kind} named "${name}"${didYouMean(name, known)}` });
+  }
+  if (typeof widget.min_digits === 'number' && typeof widget.max_digits === 'number' && widget.min_digits > widget.max_digits) {
+    problems.push({ path: ['http', 'callback', 'min_digits'], part: 'value', message: 'min_digits must not be more than max_digits' });
   }
   const missed = mapping(raw.missed_calls);
   const ring = textOf(missed.ring);

@@ -6,6 +6,7 @@ import { TONE_COUNTRIES } from '../media/tones.js';
 import { WEBHOOK_EVENTS } from './webhooks.js';
 import { didYouMean } from './suggest.js';
 import { parseHostPort, parseListenSpec, parsePortRange } from './listen.js';
+import { DEFAULT_LOCAL_NETWORKS, parseCidr } from '../util/cidr.js';
 import { CALLER_PATTERN } from './callers.js';
 import { DIALLED_FEATURE_NAMES, DIALLED_FEATURES, type DialledFeatureName } from './feature-numbers.js';
 import { compilePattern } from '../trunks/pattern.js';
@@ -136,6 +137,15 @@ const dtmfMode = v.optional(
   'auto',
 );
 
+/** media_encryption, as Asterisk names it (no means none). */
+const mediaEncryption = v.optional(
+  v.pipe(
+    v.picklist(['none', 'no', 'sdes', 'sdes_optional'] as const, (i) => `must be one of none, sdes, sdes_optional (got ${i.received})`),
+    v.transform((m) => (m === 'no' ? 'none' : m)),
+  ),
+  'none',
+);
+
 /** A number presented as caller ID: digits with an optional leading +, or "anonymous". */
 const callerIdNumber = v.pipe(
   v.string((i) => (typeof i.input === 'number' ? `write numbers in quotes ("+74951234567"): YAML reads ${String(i.input)} as a number and drops a leading + or 0` : `expected a number in quotes, got ${describe(i.received)}`)),
@@ -150,12 +160,20 @@ const extensionOutbound = mapping({
     ['internal', 'local', 'national'],
   ),
   caller_id: v.optional(v.nullable(callerIdNumber), null),
+  caller_id_group: v.optional(v.nullable(name), null),
   anonymous: v.optional(v.boolean(), false),
   max_calls_per_hour: int(0, 100000, 0),
   max_concurrent: int(0, 1000, 0),
 });
 
 const hostName = v.pipe(v.string(), v.regex(/^(?:\[[0-9A-Fa-f:.]+\]|[A-Za-z0-9.:-]{1,253})$/, (i) => `bad host ${i.received}; expected a name or an IP address`));
+/** An address written into SDP: an IP literal. */
+const ipAddress = v.pipe(v.string(), v.check((a) => isIP(a) !== 0, (i) => `must be an IPv4 or IPv6 address (it is written into SDP), not ${i.received}`));
+/** A network in CIDR notation ("192.168.0.0/16", "fd00::/8"); a bare address is one host. */
+const cidr = v.pipe(
+  v.string(),
+  v.check((c) => parseCidr(c) !== null, (i) => `bad network ${i.received}; expected an address with a prefix length, e.g. "192.168.1.0/24" or "fd00::/8"`),
+);
 /** A source address of an IP trunk: "IP" or "IP:PORT" ("[v6]:PORT"). */
 const matchAddress = v.pipe(
   v.string(),
@@ -169,8 +187,9 @@ const matchAddress = v.pipe(
 const trunk = mapping({
   type: oneOf(['register', 'ip'] as const, 'register'),
   host: hostName,
-  port: int(1, 65535, 5060),
-  transport: oneOf(['udp', 'tcp'] as const, 'udp'),
+  // Absent: 5060, or 5061 for tls (load.ts).
+  port: v.optional(v.nullable(v.pipe(v.number(), v.integer('must be a whole number'), v.minValue(1, (i) => `must be at least 1 (got ${i.received})`), v.maxValue(65535, (i) => `must be at most 65535 (got ${i.received})`))), null),
+  transport: oneOf(['udp', 'tcp', 'tls'] as const, 'udp'),
   username: v.optional(v.nullable(nonEmpty), null),
   password: v.optional(v.nullable(nonEmpty), null),
   auth_username: v.optional(v.nullable(nonEmpty), null),
@@ -181,6 +200,7 @@ const trunk = mapping({
   codecs: v.optional(v.nullable(v.pipe(v.array(rtpCodec), v.minLength(1, 'needs at least one codec'))), null),
   max_channels: int(0, 10000, 0),
   dtmf_mode: dtmfMode,
+  media_encryption: mediaEncryption,
   caller_id: v.optional(v.nullable(callerIdNumber), null),
   match: v.optional(v.array(matchAddress), []),
   did_header: oneOf(['request-uri', 'to', 'p-called-party-id'] as const, 'request-uri'),
@@ -203,6 +223,13 @@ const outboundRoute = mapping({
   trunks: v.pipe(v.array(name), v.minLength(1, 'a route needs at least one trunk')),
   class: v.optional(outboundClass, 'national'),
   caller_id: v.optional(v.nullable(callerIdNumber), null),
+  ring_timeout: int(1, 600, 120),
+});
+
+/** outbound_limits: the PBX-wide spend guard (all extensions together); 0 = no limit. */
+const outboundLimits = mapping({
+  max_calls_per_hour: int(0, 1000000, 0),
+  max_concurrent: int(0, 10000, 0),
 });
 
 const extension = mapping({
@@ -228,6 +255,7 @@ const extension = mapping({
   record: v.optional(v.boolean(), false),
   language: v.optional(v.nullable(language), null),
   dtmf_mode: dtmfMode,
+  media_encryption: mediaEncryption,
   // Message-summary NOTIFYs without a subscription (phones that never SUBSCRIBE); null = subscriptions.unsolicited_mwi.
   unsolicited_mwi: v.optional(v.nullable(v.boolean()), null),
   // Other phones rung when this one alone did not answer within `after` seconds.
@@ -265,6 +293,9 @@ const group = mapping({
   member_timeout: int(1, 600, 15),
   default: optionalDestination,
   record: v.optional(v.boolean(), false),
+  // What the members present on calls out when they set no caller_id of their own.
+  caller_id: v.optional(v.nullable(callerIdNumber), null),
+  caller_id_name: v.optional(v.nullable(nonEmpty), null),
 });
 
 const queue = mapping({
@@ -358,6 +389,25 @@ const missedCalls = mapping({
   delay: int(0, 3600, 10),
 });
 
+/** An origin as a browser sends it: scheme://host[:port], no path. */
+const webOrigin = v.pipe(
+  v.string(),
+  v.regex(/^https?:\/\/[^\s/?#]+$/, (i) => `an origin is http:// or https:// and a host with an optional :port, no path, not "${i.input}"`),
+);
+
+/** The public callback widget (POST /api/callback): off unless configured. */
+const callbackWidget = mapping({
+  target: v.pipe(text, v.regex(/^(?:group|queue):[A-Za-z0-9_-]{1,64}$/, (i) => `the callback target is group:NAME or queue:NAME, not "${i.input}"`)),
+  allowed_origins: v.pipe(v.array(webOrigin), v.minLength(1, 'needs at least one origin')),
+  per_number: int(1, 1000, 3),
+  number_window: int(1, 86400, 600),
+  per_ip: int(1, 10000, 10),
+  ip_window: int(1, 86400, 60),
+  min_digits: int(1, 32, 5),
+  max_digits: int(1, 32, 15),
+  ring_time: int(5, 300, 30),
+});
+
 const callers = mapping({
   known: v.optional(v.record(callerPattern, destination), {}),
   blacklist: v.optional(v.array(callerPattern), []),
@@ -428,7 +478,9 @@ export const ConfigSchema = mapping({
     mapping({
       listen: v.optional(v.pipe(v.array(listenSpec), v.minLength(1, 'needs at least one listen spec')), ['udp:127.0.0.1:5060']),
       domain: v.optional(nonEmpty, 'pbx.local'),
-      external_address: v.optional(v.nullable(nonEmpty), null),
+      external_address: v.optional(v.nullable(hostName), null),
+      // Peers in these networks see the PBX's own addresses; every other peer sees the external ones.
+      local_networks: v.optional(v.array(cidr), [...DEFAULT_LOCAL_NETWORKS]),
       tls: v.optional(v.nullable(mapping({ cert: nonEmpty, key: nonEmpty, ca: v.optional(v.nullable(nonEmpty), null) })), null),
       max_message_size: int(1024, 1048576, 65535),
       tcp_idle_timeout: int(1, 86400, 600),
@@ -443,6 +495,7 @@ export const ConfigSchema = mapping({
       max_expires: int(1, 604800, 3600),
       default_expires: int(1, 604800, 3600),
       keepalive_interval: int(0, 3600, 25),
+      nat_max_expires: int(0, 604800, 60),
     }),
     {},
   ),
@@ -458,8 +511,9 @@ export const ConfigSchema = mapping({
   ),
   rtp: v.optional(
     mapping({
-      address: v.optional(v.pipe(v.string(), v.check((a) => isIP(a) !== 0, (i) => `must be an IPv4 or IPv6 address (it is written into SDP), not ${i.received}`)), '127.0.0.1'),
+      address: v.optional(ipAddress, '127.0.0.1'),
       ports: v.optional(portRange, '20000-20999'),
+      external_address: v.optional(v.nullable(ipAddress), null),
       timeout: int(1, 3600, 30),
       workers: int(0, 256, 0),
       // What the PBX offers a callee, in order of preference (src/sdp/offer-answer.ts).
@@ -473,6 +527,7 @@ export const ConfigSchema = mapping({
   http: mapping({
     listen: v.optional(hostPort, '127.0.0.1:8088'),
     token: nonEmpty,
+    callback: v.optional(v.nullable(callbackWidget), null),
   }),
   security: v.optional(
     mapping({
@@ -519,6 +574,7 @@ export const ConfigSchema = mapping({
   // DID -> destination for calls from trunks; `default` for any other DID.
   inbound: v.optional(v.record(v.pipe(v.string(), v.regex(/^(?:default|\+?[0-9*#]{1,32})$/, (i) => `DID ${i.received} must be digits with an optional leading +, or default`)), destination), {}),
   outbound: v.optional(v.array(outboundRoute), []),
+  outbound_limits: v.optional(outboundLimits, {}),
   parking: v.optional(parking, null),
   webhooks: v.optional(v.array(webhook), []),
   speed_dial: v.optional(v.record(speedDialKey, destination), {}),

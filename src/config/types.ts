@@ -4,6 +4,13 @@ import type { ListenSpec } from '../sip/transport/types.js';
 import type { DialledFeatureName } from './feature-numbers.js';
 import type { WebhookEvent } from './webhooks.js';
 
+/**
+ * SRTP on a leg (Asterisk's media_encryption): none, sdes (SRTP required: RTP/SAVP with a=crypto,
+ * plain offers refused with 488), sdes_optional (a=crypto offered on RTP/AVP, SRTP when the phone
+ * takes it, plain RTP otherwise; Asterisk's media_encryption_optimistic).
+ */
+export type MediaEncryption = 'none' | 'sdes' | 'sdes_optional';
+
 export interface ExtensionConfig {
   number: string;
   name: string;
@@ -22,6 +29,8 @@ export interface ExtensionConfig {
   language: string | null;
   /** How digits travel on the leg to and from this extension's phone. */
   dtmf_mode: DtmfMode;
+  /** SRTP with SDES keys (RFC 4568) on the leg to and from this extension's phone. */
+  media_encryption: MediaEncryption;
   /** Send message-summary NOTIFYs to its contacts without a subscription; null = subscriptions.unsolicited_mwi. */
   unsolicited_mwi: boolean | null;
   /** Phones rung when this one alone got no answer within `after` seconds; null: none. */
@@ -50,8 +59,13 @@ export type OutboundClass = 'local' | 'national' | 'international' | 'emergency'
 export interface ExtensionOutbound {
   /** Classes allowed; `internal` (extensions and the dialplan) is always allowed, and so is emergency. */
   allow: readonly ('internal' | OutboundClass)[];
-  /** The number presented to the called party (From, P-Asserted-Identity); null = the route's or trunk's. */
+  /** The number presented to the called party (From, P-Asserted-Identity); null = its group's, the route's or the trunk's. */
   caller_id: string | null;
+  /**
+   * The group whose caller_id this extension presents when it sets none itself (it must be a
+   * member); null = the first group in the config that lists it and has a caller_id.
+   */
+  caller_id_group: string | null;
   /** The caller ID is withheld (From anonymous, Privacy: id; P-Asserted-Identity still carries it). */
   anonymous: boolean;
   /** Outside calls started in any hour before further ones are refused; 0 = no limit. */
@@ -69,7 +83,8 @@ export interface TrunkConfig {
   type: 'register' | 'ip';
   host: string;
   port: number;
-  transport: 'udp' | 'tcp';
+  /** tls: SIP over TLS to the provider (needs a tls entry in sip.listen); the port defaults to 5061. */
+  transport: 'udp' | 'tcp' | 'tls';
   username: string | null;
   password: string | null;
   /** The digest user name when it differs from username. */
@@ -86,6 +101,8 @@ export interface TrunkConfig {
   /** Calls at once on this trunk (both ways); 0 = no limit. */
   max_channels: number;
   dtmf_mode: DtmfMode;
+  /** SRTP with SDES keys (RFC 4568) on calls through this trunk. */
+  media_encryption: MediaEncryption;
   /** Number presented on calls out through this trunk when neither the extension nor the route sets one. */
   caller_id: string | null;
   /** Source addresses ("IP" or "IP:PORT") whose INVITEs are calls from this trunk. */
@@ -105,8 +122,18 @@ export interface OutboundRoute {
   prepend: string;
   trunks: readonly string[];
   class: OutboundClass;
-  /** Number presented on calls through this route when the extension sets none. */
+  /** Number presented on calls through this route when neither the extension nor its group sets one. */
   caller_id: string | null;
+  /** Seconds a call out through this route may ring before it ends (480 to the caller; no failover). */
+  ring_timeout: number;
+}
+
+/** The PBX-wide spend guard on outside calls (`outbound_limits:`), over the per-extension one. */
+export interface OutboundLimits {
+  /** Outside calls started by all extensions together in any hour; 0 = no limit. */
+  max_calls_per_hour: number;
+  /** Outside calls in progress at once, all extensions together; 0 = no limit. */
+  max_concurrent: number;
 }
 
 /**
@@ -129,6 +156,25 @@ export interface IvrConfig {
   direct_dial: boolean;
 }
 
+/** http.callback: who may ask for a callback, what rings, and how often a number or an address may ask. */
+export interface CallbackWidgetConfig {
+  /** `group:NAME` or `queue:NAME`: rung first; the customer is dialled once someone answered. */
+  target: string;
+  /** Origins (scheme://host[:port]) of the pages allowed to post (CORS). */
+  allowed_origins: string[];
+  /** At most `per_number` requests for one number within `number_window` seconds. */
+  per_number: number;
+  number_window: number;
+  /** At most `per_ip` requests from one client address within `ip_window` seconds. */
+  per_ip: number;
+  ip_window: number;
+  /** Digits a number has (a leading + aside). */
+  min_digits: number;
+  max_digits: number;
+  /** Seconds the group (and then the customer) rings. */
+  ring_time: number;
+}
+
 export interface GroupConfig {
   name: string;
   strategy: 'simultaneous' | 'sequential' | 'next_available' | 'round_robin';
@@ -139,6 +185,10 @@ export interface GroupConfig {
   default: string | null;
   /** Record the calls this group answers. */
   record: boolean;
+  /** The number its members present on calls out (after their own caller_id); null = none. */
+  caller_id: string | null;
+  /** The display name sent with the group's caller_id; null = the extension's name. */
+  caller_id_name: string | null;
 }
 
 export interface QueueConfig {
@@ -282,8 +332,13 @@ export interface Config {
   sip: {
     listen: ListenSpec[];
     domain: string;
-    /** Address written into Via/Contact/Record-Route towards the outside; null = the listen host. */
+    /**
+     * Address (or name) written into Via/Contact towards peers outside `local_networks` (trunks,
+     * remote phones) when the PBX sits behind NAT; null = the listen host for everyone.
+     */
     external_address: string | null;
+    /** CIDR networks whose peers see the PBX's own addresses (default: private, loopback and link-local ranges). */
+    local_networks: readonly string[];
     tls: { cert: string; key: string; ca: string | null } | null;
     max_message_size: number;
     tcp_idle_timeout: number;
@@ -296,6 +351,8 @@ export interface Config {
     default_expires: number;
     /** Seconds between keep-alive OPTIONS to NATed UDP contacts. */
     keepalive_interval: number;
+    /** Longest expiry granted to a phone registering over UDP from behind NAT; 0 = no limit. */
+    nat_max_expires: number;
   };
   /** SUBSCRIBE/NOTIFY (RFC 6665): expiry bounds in seconds, and the unsolicited MWI default. */
   subscriptions: {
@@ -305,7 +362,10 @@ export interface Config {
     unsolicited_mwi: boolean;
   };
   rtp: {
+    /** The address media sockets bind to, written into SDP for peers in the local networks. */
     address: string;
+    /** Written into SDP for peers outside the local networks; null = sip.external_address when an IP, else `address`. */
+    external_address: string | null;
     port_min: number;
     port_max: number;
     /** Seconds without RTP before a leg is hung up. */
@@ -315,7 +375,12 @@ export interface Config {
     /** SDP encoding names the PBX offers, most preferred first (PCMU, PCMA, G722, opus, L16, telephone-event). */
     codecs: readonly string[];
   };
-  http: { listen: { host: string; port: number }; token: string };
+  http: {
+    listen: { host: string; port: number };
+    token: string;
+    /** The public callback widget (POST /api/callback); null: off. */
+    callback: CallbackWidgetConfig | null;
+  };
   security: {
     nonce_ttl: number;
     /** Failures from one address before its requests are slowed. */
@@ -360,6 +425,8 @@ export interface Config {
   inbound: { dids: Map<string, string>; default: string | null };
   /** Outbound routes, first match wins. */
   outbound: readonly OutboundRoute[];
+  /** PBX-wide limits on outside calls (toll fraud), checked after each extension's own. */
+  outbound_limits: OutboundLimits;
   parking: ParkingConfig | null;
   /** HTTP callbacks for CRMs (src/webhooks/): url, HMAC secret, the events sent. */
   webhooks: Array<{ url: string; secret: string; events: WebhookEvent[] }>;

@@ -7,6 +7,7 @@ import { PbxError } from '../util/errors.js';
 import type { Log } from '../util/log.js';
 import { opusBindingSummary, TRANSCODABLE } from './codec/index.js';
 import { PortPool } from './ports.js';
+import type { SrtpLegKeys } from './srtp/leg-keys.js';
 import type {
   DtmfMethod,
   LegCodecSpec,
@@ -77,6 +78,11 @@ export interface RemoteEndpoint {
   sends?: boolean;
   /** RTP clock rate of what the phone sends, for the jitter in LegStats; default 8000. */
   clockRate?: number;
+  /**
+   * SRTP keys (SDES) when the phone's leg is encrypted: the worker decrypts what it receives and
+   * encrypts what it sends, relaying such a leg in JavaScript (the native relay is plain only).
+   */
+  srtp?: SrtpLegKeys | null;
 }
 
 export interface MediaEngineEvents {
@@ -311,7 +317,13 @@ export class MediaEngine extends EventEmitter<MediaEngineEvents> {
         this.#log?.warn({ ...msg.info }, 'no RTP received: timeout');
         this.emit('rtp-timeout', msg.info.legId, msg.info);
       } else if (msg.event === 'no-rtp-warning') {
-        this.#log?.warn({ ...msg.info }, 'no RTP received');
+        // Nothing ever arrived: the phone sends somewhere else or its packets cannot get in (NAT).
+        this.#log?.warn(
+          { ...msg.info },
+          msg.info.received === 0
+            ? `no RTP received from the phone since the call was answered (one-way audio): its SDP says ${msg.info.sdp ?? 'nothing'}, the PBX listens on ${msg.info.local}, latched ${msg.info.latched ?? 'nothing'}`
+            : 'no RTP received',
+        );
         this.emit('no-rtp-warning', msg.info);
       } else if (msg.event === 'dtmf') {
         this.emit('dtmf', msg.legId, msg.digit, msg.method);
@@ -437,6 +449,7 @@ export class MediaEngine extends EventEmitter<MediaEngineEvents> {
       ptMap: remote.ptMap ?? {},
       sends: remote.sends ?? true,
       clockRate,
+      srtp: remote.srtp ?? null,
     };
     e.remote = target;
     await this.#request(e.slot, { id: this.#nextId++, op: 'remote', legId, ...target });

@@ -133,6 +133,18 @@ export class NativeLeg implements RelayLeg {
     return this.#c[SEND_PORT]!;
   }
 
+  get sdpAddress(): string | null {
+    return this.remote?.address ?? null;
+  }
+
+  get sdpPort(): number {
+    return this.remote?.port ?? 0;
+  }
+
+  get latched(): boolean {
+    return this.#c[LATCHED] === 1;
+  }
+
   inRoom = false;
 
   get armed(): boolean {

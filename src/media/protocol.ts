@@ -1,4 +1,5 @@
 // Messages between MediaEngine (main thread) and a media worker. Control only, never per packet.
+import type { SrtpLegKeys } from './srtp/leg-keys.js';
 
 export interface WorkerConfig {
   /** Tone set of this country for tone() (ringback, busy...). */
@@ -27,6 +28,8 @@ export interface RemoteTarget {
   sends: boolean;
   /** RTP clock rate of what the phone sends (its codec), for the jitter figure; default 8000. */
   clockRate?: number;
+  /** SDES keys when the leg is SRTP (RFC 3711, 4568); null or absent: plain RTP. Never logged. */
+  srtp?: SrtpLegKeys | null;
 }
 
 /** The codec a leg's phone speaks, from the SDP that settled it (MediaEngine.setCodec). */
@@ -97,6 +100,8 @@ export interface LegStats {
    * PBX's SSRC on a decoded leg (RFC 3550 6.4.1). null or absent before one came.
    */
   farEnd?: FarEndReport | null;
+  /** SRTP and SRTCP packets from the phone refused (failed authentication, replayed); absent on a plain leg. */
+  srtpRefused?: number;
   /** What moves the leg's packets now: the native relay, or node:dgram sockets (JavaScript relay, decoding). */
   relay: 'native' | 'dgram';
 }
@@ -116,6 +121,12 @@ export interface NoRtpInfo {
   local: string;
   /** The phone end, "address:port", null when not known. */
   remote: string | null;
+  /** Where the phone's SDP said it is, "address:port" (a private address when it is behind NAT); null when not known. */
+  sdp: string | null;
+  /** The source RTP latched to, "address:port"; null while nothing latched. */
+  latched: string | null;
+  /** RTP packets received on the leg so far: 0 is the one-way-audio case (nothing ever arrived). */
+  received: number;
   quietS: number;
 }
 

@@ -10,6 +10,11 @@ export interface RelayLeg {
   /** Where RTP goes (the latched source, else the SDP address); null when not known. */
   readonly sendAddress: string | null;
   readonly sendPort: number;
+  /** Where the phone's SDP said it is (setRemote); null before. */
+  readonly sdpAddress: string | null;
+  readonly sdpPort: number;
+  /** RTP has latched to a source (symmetric RTP): sendAddress is where the phone's packets come from. */
+  readonly latched: boolean;
   /** RTP packets accepted so far; the worker's tick watches it for the RTP timeout. */
   readonly rtpReceived: number;
   /** Watched for missing RTP only while bridged or in a room, and while the remote says it sends. */

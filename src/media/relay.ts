@@ -7,10 +7,14 @@
 // Call quality: each leg keeps RFC 3550 reception statistics of the phone's RTP (loss, jitter), and
 // times the RTCP receiver report that answers the last sender report relayed to the phone (RTT).
 // A decoded leg's phone reports on the PBX's own stream: its RTCP goes to the leg's RtcpSession.
+// An SRTP leg (SDES keys in its remote) checks and decrypts what its phone sends before anything
+// else looks at it, so an unauthenticated packet never latches, and encrypts what it sends
+// (sendRtp/sendRtcp); its bridged peer may be plain: the relay is where the two meet.
 import type { RemoteInfo, Socket } from 'node:dgram';
 import type { FarEndReport, LegStats, RemoteTarget } from './protocol.js';
 import type { DecodedLeg } from './pipeline/decoded-leg.js';
 import type { RelayLeg } from './relay-leg.js';
+import { SrtpLegCrypto } from './srtp/leg-keys.js';
 import { ReceiveStats, dlsrForLsr, senderReportNtpMiddle } from './rtcp.js';
 import { RTP_FIXED_HEADER, RTP_VERSION, isRtcp, rtpSequence, rtpSsrc, rtpTimestamp, rtpVersion, setRtpPayloadType } from './rtp.js';
 
@@ -52,6 +56,8 @@ export class Leg implements RelayLeg {
   readonly ptMap = new Uint8Array(128);
   ptRewrite = false;
   sends = true;
+  /** Set while the leg is SRTP (RFC 3711): decrypts the phone's packets, encrypts ours. */
+  srtp: SrtpLegCrypto | null = null;
   /** The telephone-event payload type of the phone (RFC 4733); -1: none. */
   dtmfPt = -1;
   /** Gets every telephone-event packet of the phone (the worker's digit receiver). */
@@ -123,7 +129,33 @@ export class Leg implements RelayLeg {
     }
     this.sends = r.sends;
     this.clockRate = r.clockRate ?? 8000;
+    // New keys start new SRTP streams; the same keys again (a re-INVITE) keep ROC and replay state.
+    const keys = r.srtp ?? null;
+    if (keys === null) this.srtp = null;
+    else if (this.srtp === null || !this.srtp.sameKeys(keys)) this.srtp = new SrtpLegCrypto(keys);
     this.restartWatch();
+  }
+
+  /** Sends an RTP packet to the phone, SRTP-protected on an SRTP leg. */
+  sendRtp(packet: Buffer, length: number, port: number, address: string): void {
+    const srtp = this.srtp;
+    if (srtp === null) {
+      this.rtp.send(packet, 0, length, port, address);
+      return;
+    }
+    const n = srtp.protectRtp(packet, length);
+    if (n > 0) this.rtp.send(srtp.output, 0, n, port, address);
+  }
+
+  /** Sends an RTCP packet to the phone, as SRTCP on an SRTP leg. */
+  sendRtcp(packet: Buffer, length: number, port: number, address: string): void {
+    const srtp = this.srtp;
+    if (srtp === null) {
+      this.rtcp.send(packet, 0, length, port, address);
+      return;
+    }
+    const n = srtp.protectRtcp(packet, length);
+    if (n > 0) this.rtcp.send(srtp.output, 0, n, port, address);
   }
 
   setEventPayloadType(payloadType: number | null): void {
@@ -202,6 +234,7 @@ export class Leg implements RelayLeg {
       jitterMs: Math.round(this.receive.jitterMs * 10) / 10,
       rttMs: this.rttMs < 0 ? null : Math.round(this.rttMs),
       farEnd: this.farEnd === null ? null : { ...this.farEnd },
+      ...(this.srtp === null ? {} : { srtpRefused: this.srtp.refused }),
       relay: 'dgram',
     };
   }
@@ -231,10 +264,19 @@ function relatch(leg: Leg, address: string, port: number, ssrc: number, seq: num
 }
 
 export function onRtp(leg: Leg, msg: Buffer, rinfo: RemoteInfo): void {
-  const length = msg.length;
+  let length = msg.length;
   if (length < RTP_FIXED_HEADER || rtpVersion(msg) !== RTP_VERSION) {
     leg.rtpDropped++;
     return;
+  }
+  if (leg.srtp !== null) {
+    // RFC 3711 3.3: authenticated and not replayed, or dropped (and counted) here.
+    length = leg.srtp.inbound.unprotectRtp(msg, length);
+    if (length < RTP_FIXED_HEADER) {
+      leg.rtpDropped++;
+      return;
+    }
+    msg = msg.subarray(0, length);
   }
   const ssrc = rtpSsrc(msg);
   if (!leg.latched) {
@@ -265,12 +307,17 @@ export function onRtp(leg: Leg, msg: Buffer, rinfo: RemoteInfo): void {
   // A decoded peer sends its own stream: raw packets must not cross into it.
   if (peer === null || peer.sendAddress === null || peer.decoded !== null) return;
   if (peer.ptRewrite) setRtpPayloadType(msg, peer.ptMap[msg[1]! & 0x7f]!);
-  peer.rtp.send(msg, peer.sendPort, peer.sendAddress);
+  peer.sendRtp(msg, length, peer.sendPort, peer.sendAddress);
   peer.rtpSent++;
   peer.rtpBytesSent += length;
 }
 
 export function onRtcp(leg: Leg, msg: Buffer, rinfo: RemoteInfo): void {
+  if (leg.srtp !== null) {
+    const plain = msg.length >= 8 && isRtcp(msg, 8) ? leg.srtp.inbound.unprotectRtcp(msg, msg.length) : -1;
+    if (plain < 8) return;
+    msg = msg.subarray(0, plain);
+  }
   if (!isRtcp(msg, msg.length)) return;
   if (!leg.rtcpLatched || rinfo.port !== leg.rtcpSendPort || rinfo.address !== leg.rtcpSendAddress) {
     // RTCP latches to a source on the latched RTP address (to any source before RTP latched).
@@ -297,7 +344,7 @@ export function onRtcp(leg: Leg, msg: Buffer, rinfo: RemoteInfo): void {
   const peer = leg.peer;
   // Reports about a stream the PBX re-encodes describe another stream than the peer receives.
   if (peer === null || peer.rtcpSendAddress === null || peer.decoded !== null) return;
-  peer.rtcp.send(msg, peer.rtcpSendPort, peer.rtcpSendAddress);
+  peer.sendRtcp(msg, length, peer.rtcpSendPort, peer.rtcpSendAddress);
   peer.rtcpSent++;
   const srMiddle = senderReportNtpMiddle(msg, length);
   if (srMiddle > 0) {

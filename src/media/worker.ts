@@ -94,12 +94,27 @@ async function openDgram(legId: string, rtpPort: number): Promise<Leg> {
  */
 let settling: Promise<void> = Promise.resolve();
 function settleDecoding(): Promise<void> {
-  settling = settling.then(moveToDgram, moveToDgram);
+  settling = settling.then(
+    () => moveToDgram([]),
+    () => moveToDgram([]),
+  );
   return settling;
 }
 
-async function moveToDgram(): Promise<void> {
-  const wanted = pipeline.nativeWanted();
+/**
+ * SRTP is done in JavaScript (src/media/srtp/): native/relay.c relays plain RTP only, so a leg that
+ * gets SRTP keys moves to node:dgram, with its bridged peer, as a decoded leg does.
+ */
+function settleEncrypted(l: NativeLeg): Promise<void> {
+  settling = settling.then(
+    () => moveToDgram([l]),
+    () => moveToDgram([l]),
+  );
+  return settling;
+}
+
+async function moveToDgram(encrypted: readonly NativeLeg[]): Promise<void> {
+  const wanted = [...pipeline.nativeWanted(), ...encrypted];
   if (wanted.length === 0) return;
   const move = new Set<NativeLeg>();
   for (const l of wanted) {
@@ -131,7 +146,7 @@ async function moveLeg(n: NativeLeg): Promise<void> {
     // more, so its call ends as if its RTP had stopped.
     legs.delete(n.id);
     pipeline.legClosed(n);
-    port.postMessage({ event: 'rtp-timeout', info: { legId: n.id, local: `${config.address}:${n.port}`, remote: null, quietS: 0 } } satisfies WorkerEvent);
+    port.postMessage({ event: 'rtp-timeout', info: { legId: n.id, local: `${config.address}:${n.port}`, remote: null, sdp: null, latched: null, received: 0, quietS: 0 } } satisfies WorkerEvent);
     return;
   }
   if (legs.get(n.id) !== n) {
@@ -184,9 +199,12 @@ async function handle(req: WorkerRequest): Promise<WorkerReply> {
     case 'open':
       await open(req.legId, req.port);
       return { id: req.id, ok: true, result: null };
-    case 'remote':
+    case 'remote': {
+      const l = leg(req.legId);
+      if (req.srtp != null && l instanceof NativeLeg) await settleEncrypted(l);
       leg(req.legId).setRemote(req);
       return { id: req.id, ok: true, result: null };
+    }
     case 'bridge': {
       if (leg(req.a) === leg(req.b)) throw Object.assign(new Error('a leg cannot be bridged to itself'), { code: 'PBX_ERR_MEDIA_BRIDGE' });
       await sameRelay(req.a, req.b);
@@ -232,6 +250,9 @@ function noRtp(l: RelayLeg, quietMs: number): NoRtpInfo {
     legId: l.id,
     local: `${config.address}:${l.port}`,
     remote: l.sendAddress === null ? null : `${l.sendAddress}:${l.sendPort}`,
+    sdp: l.sdpAddress === null ? null : `${l.sdpAddress}:${l.sdpPort}`,
+    latched: l.latched && l.sendAddress !== null ? `${l.sendAddress}:${l.sendPort}` : null,
+    received: l.rtpReceived,
     quietS: Math.round(quietMs / 100) / 10,
   };
 }

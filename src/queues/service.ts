@@ -65,6 +65,17 @@ export interface QueueEvent {
   callback: boolean;
 }
 
+/** A queue now (wallboard): callers waiting, callback requests waiting, the longest wait, the members by state. */
+export interface QueueLive {
+  queue: string;
+  waiting: number;
+  callbacks_waiting: number;
+  /** Seconds the longest-waiting caller has waited; 0 when nobody waits. */
+  longest_wait_s: number;
+  /** Members logged out or paused in this queue, without a registered phone, free to take a call, or busy (ringing, talking, wrap-up). */
+  agents: { free: number; busy: number; paused: number; logged_out: number; offline: number };
+}
+
 export interface QueueServiceOptions {
   store: QueueStore;
   getConfig: () => Config;
@@ -238,6 +249,46 @@ export class QueueService {
   /** True when the queue takes callback requests now (its config says so and originate is there). */
   canCallBack(queue: string): boolean {
     return this.#o.originate !== null && this.#o.getConfig().queues.get(queue)?.callback === true;
+  }
+
+  /**
+   * A callback asked for from outside the queue (the web widget): a request at the end of the
+   * line, stored and dialled like a caller's. Its id and place in the line.
+   */
+  requestCallback(queue: string, number: string): { id: string; position: number } {
+    this.#open();
+    this.#queue(queue);
+    const now = this.#now();
+    const entry: Entry = { id: randomUUID(), queue, number, callId: null, joinedAt: now, seq: this.#seq++, kind: 'callback', offered: null, wake: null };
+    this.#o.store.addCallback({ id: entry.id, queue, number, call_id: null, joined_ms: now, seq: entry.seq, asked_ms: now, state: 'waiting' });
+    this.#line(queue).insert(entry);
+    this.#o.log.info({ queue, callback: entry.id, position: this.position(entry) }, 'callback requested from outside');
+    this.#emit({ event: 'queue.callback_requested', queue, number, call_id: null, position: this.position(entry), callback: true });
+    this.#schedule();
+    return { id: entry.id, position: this.position(entry) };
+  }
+
+  /** What a wallboard shows of a queue now: who waits and since when, and where its agents are. */
+  live(queue: string): QueueLive {
+    const q = this.#queue(queue);
+    const entries = this.#lines.get(queue)?.entries() ?? [];
+    const callers = entries.filter((e) => e.kind === 'caller');
+    const agents = { free: 0, busy: 0, paused: 0, logged_out: 0, offline: 0 };
+    for (const ext of q.members) {
+      if (this.#loggedOut.has(key(queue, ext))) agents.logged_out++;
+      else if (this.#paused.has(key(queue, ext))) agents.paused++;
+      else if (!this.#o.registered(ext)) agents.offline++;
+      else if (this.#free(queue, ext)) agents.free++;
+      else agents.busy++;
+    }
+    const oldest = callers.reduce((t, e) => Math.min(t, e.joinedAt), Infinity);
+    return {
+      queue,
+      waiting: callers.length,
+      callbacks_waiting: entries.length - callers.length,
+      longest_wait_s: callers.length === 0 ? 0 : Math.max(0, Math.round((this.#now() - oldest) / 1000)),
+      agents,
+    };
   }
 
   /** The statistics of a queue (callers that joined at or after `sinceMs`). */

@@ -5,7 +5,7 @@ import { EventEmitter } from 'node:events';
 import type { RegistrationInfo } from '../api/control-types.js';
 import type { Config } from '../config/types.js';
 import type { DigestAuthenticator } from '../sip/auth/digest.js';
-import { responseTo, type SipResponse } from '../sip/message.js';
+import { responseTo, type Peer, type SipResponse } from '../sip/message.js';
 import { parseUri, uriEquals } from '../sip/uri.js';
 import { newTag } from '../sip/ids.js';
 import { realClock, type Clock, type ServerTransaction, type TransactionLayer } from '../sip/transaction/types.js';
@@ -118,7 +118,7 @@ export class Registrar extends EventEmitter<RegistrarEvents> {
     }
 
     // RFC 3261 10.3 step 7: work out every update first, commit only if all succeed.
-    const plan: { spec: ContactSpec; expires: number; existing: Binding | undefined }[] = [];
+    const plan: { spec: ContactSpec; expires: number; existing: Binding | undefined; target: { peer: Peer; natted: boolean } }[] = [];
     for (const spec of contacts) {
       let expires = spec.expires ?? expiresHeader ?? cfg.default_expires;
       if (expires !== 0 && expires < cfg.min_expires) {
@@ -128,23 +128,28 @@ export class Registrar extends EventEmitter<RegistrarEvents> {
         return;
       }
       expires = Math.min(expires, cfg.max_expires);
+      const target = contactTarget(spec.uri, st.source);
+      // A NAT binding for UDP lasts as little as 30 s on some routers: a phone behind one refreshes
+      // often (as hosted PBXs and SBCs shorten NATed registrations), besides the keep-alive OPTIONS.
+      if (expires !== 0 && target.natted && st.source.transport === 'udp' && cfg.nat_max_expires > 0) {
+        expires = Math.min(expires, cfg.nat_max_expires);
+      }
       const existing = current.find((b) => sameContact(b, spec));
       if (existing !== undefined && existing.callId === callId && cseq <= existing.cseq) {
         st.respond(this.#response(st, 500, current, 'Out Of Order'));
         return;
       }
-      plan.push({ spec, expires, existing });
+      plan.push({ spec, expires, existing, target });
     }
 
     let next = current;
     const userAgent = req.headers.get('user-agent') ?? '';
-    for (const { spec, expires, existing } of plan) {
+    for (const { spec, expires, existing, target } of plan) {
       if (existing !== undefined) next = next.filter((b) => b !== existing);
       if (expires === 0) {
         if (existing !== undefined) this.#writer.delete(user, existing.contact);
         continue;
       }
-      const target = contactTarget(spec.uri, st.source);
       const binding: Binding = {
         extension: user,
         contact: spec.uri,
@@ -168,7 +173,7 @@ export class Registrar extends EventEmitter<RegistrarEvents> {
     if (next.length === 0) this.#bindings.delete(user);
     else this.#bindings.set(user, next);
     this.#log.info(
-      { extension: user, address: st.source.address, port: st.source.port, contacts: next.length },
+      { extension: user, address: st.source.address, port: st.source.port, contacts: next.length, natted: plan.some((p) => p.target.natted) },
       plan.length === 0 ? 'registration queried' : next.length === 0 ? 'unregistered' : 'registered',
     );
     st.respond(this.#response(st, 200, next));

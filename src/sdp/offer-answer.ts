@@ -2,7 +2,8 @@
 // and hold passes through as a direction. The PBX offers the other leg what the offerer offered
 // plus what it can transcode; when the answer shares a codec with the offer the call is a pure
 // relay, otherwise each leg gets a codec of its own and the media worker transcodes between them.
-// Only the first active RTP/AVP audio stream is anchored; other streams are rejected.
+// Only the first active RTP/AVP (or RTP/SAVP, RFC 3711) audio stream is anchored; other streams
+// are rejected. SDES keys (sdes.ts) are added to what these functions build by the caller.
 import { randomInt } from 'node:crypto';
 import type { Direction, MediaSection, Sdp } from './types.js';
 import { bareSection, effectiveConnection, effectiveDirection } from './types.js';
@@ -49,7 +50,7 @@ const STATIC_PAYLOAD_TYPES: ReadonlyMap<number, [string, number]> = new Map([
 
 /** Formats that carry no audio of their own: a stream needs a real codec besides these. */
 const AUXILIARY = new Set(['telephone-event', 'cn']);
-const RTP_PROTOS = new Set(['RTP/AVP', 'RTP/AVPF']);
+const RTP_PROTOS = new Set(['RTP/AVP', 'RTP/AVPF', 'RTP/SAVP', 'RTP/SAVPF']);
 
 /** The codecs of an m= section in its order of preference; formats the PBX cannot name are left out. */
 function codecsOf(m: MediaSection): Codec[] {
@@ -70,8 +71,8 @@ function codecsOf(m: MediaSection): Codec[] {
   return out;
 }
 
-/** Index of the stream the PBX anchors: the first audio RTP/AVP(F) stream not rejected; -1 if none. */
-function audioStreamIndex(sdp: Sdp): number {
+/** Index of the stream the PBX anchors: the first audio RTP/AVP(F) or RTP/SAVP(F) stream not rejected; -1 if none. */
+export function audioStreamIndex(sdp: Sdp): number {
   return sdp.media.findIndex((m) => m.media === 'audio' && m.port !== 0 && RTP_PROTOS.has(m.proto));
 }
 

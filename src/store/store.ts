@@ -18,7 +18,22 @@ export interface CdrQuery {
   since?: string | null;
   /** At most this many rows (default 100, at most 10000). */
   limit?: number;
+  /** ISO 8601: only calls that started before it. */
+  until?: string | null;
+  status?: CdrRow['status'];
+  /** Calls from or to this extension, or whose path has it as a step (it rang on the way). */
+  extension?: string;
+  /** Calls whose from or to contains these characters. */
+  number?: string;
+  /** Rows skipped before the first one returned. */
+  offset?: number;
 }
+
+/** The WHERE of listCdr and countCdr: one prepared statement each whatever filters are set (null = not set). */
+const CDR_WHERE = `WHERE (@missed = 0 OR missed = 1) AND started_ms >= @since AND started_ms < @until
+       AND (@status IS NULL OR status = @status)
+       AND (@extension IS NULL OR "from" = @extension OR "to" = @extension OR instr('>' || coalesce(path, '') || '>', '>' || @extension || '>') > 0)
+       AND (@number IS NULL OR instr("from", @number) > 0 OR instr("to", @number) > 0)`;
 
 type Statement = Database.Statement<unknown[], unknown>;
 
@@ -31,6 +46,7 @@ export class Store {
   readonly #purgeExpired: Statement;
   readonly #insertCdr: Statement;
   readonly #listCdr: Statement;
+  readonly #countCdr: Statement;
   readonly #callbacks: CallbackList;
   readonly #insertCdrAndCallbacks: (row: CdrRow, startedMs: number, outbox: readonly OutboxEntry[]) => void;
   readonly #insertOutbox: Statement;
@@ -66,9 +82,10 @@ export class Store {
     this.#listCdr = db.prepare(
       `SELECT id, call_id, "from", "to", status, reason, started_at, answered_at, ended_at, duration_s, billsec, recording,
          caller_loss_pct, caller_jitter_ms, caller_rtt_ms, caller_mos, callee_loss_pct, callee_jitter_ms, callee_rtt_ms, callee_mos, path, missed FROM cdr
-       WHERE (@missed = 0 OR missed = 1) AND started_ms >= @since
-       ORDER BY started_ms DESC, seq DESC LIMIT @limit`,
+       ${CDR_WHERE}
+       ORDER BY started_ms DESC, seq DESC LIMIT @limit OFFSET @offset`,
     );
+    this.#countCdr = db.prepare(`SELECT count(*) AS n FROM cdr ${CDR_WHERE}`);
     this.#callbacks = new CallbackList(db);
     this.#insertOutbox = db.prepare("INSERT INTO webhook_outbox (url, event, body, attempts, next_ms, state, created_ms) VALUES (?, ?, ?, 0, ?, 'pending', ?)");
     this.#insertCdrAndCallbacks = db.transaction((row: CdrRow, startedMs: number, outbox: readonly OutboxEntry[]) => {
@@ -126,13 +143,14 @@ export class Store {
 
   /** Newest first. */
   listCdr(query: CdrQuery = {}): CdrRow[] {
-    let since = 0;
-    if (query.since != null) {
-      since = Date.parse(query.since);
-      if (Number.isNaN(since)) throw new TypeError(`since is not an ISO 8601 time: ${query.since}`);
-    }
     const limit = Math.min(Math.max(Math.trunc(query.limit ?? 100), 0), MAX_CDR_ROWS);
-    return (this.#listCdr.all({ missed: query.missed === true ? 1 : 0, since, limit }) as StoredCdr[]).map(cdrRow);
+    const offset = Math.max(Math.trunc(query.offset ?? 0), 0);
+    return (this.#listCdr.all({ ...cdrFilter(query), limit, offset }) as StoredCdr[]).map(cdrRow);
+  }
+
+  /** How many rows match the filters of `query` (its limit and offset aside). */
+  countCdr(query: CdrQuery = {}): number {
+    return (this.#countCdr.get(cdrFilter(query)) as { n: number }).n;
   }
 
   /** The callback list, newest last call first: the open entries, or all with `all`. */
@@ -150,6 +168,24 @@ export class Store {
     this.#closed = true;
     this.#db.close();
   }
+}
+
+function cdrFilter(query: CdrQuery): Record<string, string | number | null> {
+  return {
+    missed: query.missed === true ? 1 : 0,
+    since: epochMs('since', query.since, 0),
+    until: epochMs('until', query.until, Number.MAX_SAFE_INTEGER),
+    status: query.status ?? null,
+    extension: query.extension ?? null,
+    number: query.number ?? null,
+  };
+}
+
+function epochMs(name: string, iso: string | null | undefined, absent: number): number {
+  if (iso == null) return absent;
+  const ms = Date.parse(iso);
+  if (Number.isNaN(ms)) throw new TypeError(`${name} is not an ISO 8601 time: ${iso}`);
+  return ms;
 }
 
 type Side = 'caller' | 'callee';

@@ -1,13 +1,16 @@
-// Spend guards on outside calls (toll fraud): per extension, outside calls started in the last
-// hour and outside calls in progress; per trunk, channels in use. A call over a limit is refused
-// and logged by the caller of these.
+// Spend guards on outside calls (toll fraud): per extension and for the whole PBX
+// (outbound_limits), outside calls started in the last hour and outside calls in progress; per
+// trunk, channels in use. A call over a limit is refused and logged by the caller of these.
 import type { Clock } from '../sip/transaction/types.js';
 
 const HOUR_MS = 3_600_000;
 
 export type LimitRefusal = 'calls-per-hour' | 'concurrent';
 
-export type Hold = { ok: true; release(): void } | { ok: false; refusal: LimitRefusal };
+/** Whose limit refused a call: the extension's own, or the PBX-wide one. */
+export type LimitScope = 'extension' | 'pbx';
+
+export type Hold = { ok: true; release(): void } | { ok: false; refusal: LimitRefusal; scope: LimitScope };
 
 /** Counts in-progress holds per key; release() is safe to call twice. */
 export class Counter {
@@ -40,33 +43,68 @@ export interface CallLimits {
   max_concurrent: number;
 }
 
-/** Outside calls per extension: started within the last hour, and in progress. */
+/** The key the PBX-wide counts are kept under (extension numbers are digits only). */
+const PBX = '*';
+
+const UNLIMITED: CallLimits = { max_calls_per_hour: 0, max_concurrent: 0 };
+
+/** Outside calls per extension and for the whole PBX: started within the last hour, and in progress. */
 export class OutsideCallLimits {
   readonly #clock: Pick<Clock, 'now'>;
   readonly #started = new Map<string, number[]>();
   readonly #active = new Counter();
+  /** Calls refused by a limit since start, by "scope reason" (metrics). */
+  readonly #refused = new Map<string, number>();
 
   constructor(clock: Pick<Clock, 'now'>) {
     this.#clock = clock;
   }
 
-  /** Starts an outside call for `ext` when its limits allow; the hold is released when the call ends. */
-  start(ext: string, limits: CallLimits): Hold {
+  /**
+   * Starts an outside call for `ext` when its own limits and the PBX-wide ones allow; a refused
+   * call counts against neither. The hold is released when the call ends.
+   */
+  start(ext: string, own: CallLimits, pbx: CallLimits = UNLIMITED): Hold {
     const now = this.#clock.now();
-    const recent = (this.#started.get(ext) ?? []).filter((t) => now - t < HOUR_MS);
-    if (limits.max_calls_per_hour > 0 && recent.length >= limits.max_calls_per_hour) {
-      this.#started.set(ext, recent);
-      return { ok: false, refusal: 'calls-per-hour' };
+    for (const [key, limits, scope] of [[ext, own, 'extension'], [PBX, pbx, 'pbx']] as const) {
+      const refusal = this.#over(key, limits, now);
+      if (refusal !== null) {
+        const counted = `${scope} ${refusal}`;
+        this.#refused.set(counted, (this.#refused.get(counted) ?? 0) + 1);
+        return { ok: false, refusal, scope };
+      }
     }
-    const release = this.#active.acquire(ext, limits.max_concurrent);
-    if (release === null) return { ok: false, refusal: 'concurrent' };
-    recent.push(now);
-    this.#started.set(ext, recent);
-    return { ok: true, release };
+    const releases = [ext, PBX].map((key) => {
+      this.#started.get(key)!.push(now);
+      return this.#active.acquire(key, 0)!;
+    });
+    return { ok: true, release: () => releases.forEach((r) => r()) };
+  }
+
+  /** Which limit of `key` a new call would pass, null when none (the hour's starts pruned). */
+  #over(key: string, limits: CallLimits, now: number): LimitRefusal | null {
+    const recent = (this.#started.get(key) ?? []).filter((t) => now - t < HOUR_MS);
+    this.#started.set(key, recent);
+    if (limits.max_calls_per_hour > 0 && recent.length >= limits.max_calls_per_hour) return 'calls-per-hour';
+    if (limits.max_concurrent > 0 && this.#active.inUse(key) >= limits.max_concurrent) return 'concurrent';
+    return null;
   }
 
   /** Outside calls of `ext` in progress. */
   active(ext: string): number {
     return this.#active.inUse(ext);
+  }
+
+  /** Outside calls in progress on the whole PBX (emergency calls are not counted). */
+  activeOnPbx(): number {
+    return this.#active.inUse(PBX);
+  }
+
+  /** Calls refused by a spend-guard limit since start. */
+  refusals(): Array<{ scope: LimitScope; reason: LimitRefusal; count: number }> {
+    return [...this.#refused].map(([key, count]) => {
+      const [scope, reason] = key.split(' ') as [LimitScope, LimitRefusal];
+      return { scope, reason, count };
+    });
   }
 }

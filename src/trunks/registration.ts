@@ -1,6 +1,8 @@
 // Registering the PBX to a provider (RFC 3261 10.2): REGISTER with digest (401/407 answered once
 // per challenge), refreshed at half the granted expiry, tried again after a failure with an
-// exponential back-off (30 s .. 10 min). One TrunkRegistration per register trunk.
+// exponential back-off (30 s .. 10 min), removed with Expires: 0 when the PBX stops. Every
+// REGISTER of one registration has the same Call-ID and From tag and a CSeq one higher than the
+// last (RFC 3261 10.2). One TrunkRegistration per register trunk.
 import { randomUUID } from 'node:crypto';
 import type { TrunkConfig } from '../config/types.js';
 import { authorizationFor, parseChallenge } from '../sip/auth/digest-client.js';
@@ -64,13 +66,34 @@ export class TrunkRegistration {
     this.#schedule(0);
   }
 
-  /** Stops refreshing (no unregister is sent: the binding runs out at the provider). Safe to call twice. */
+  /** Stops refreshing; the binding runs out at the provider. Safe to call twice. */
   close(): void {
     if (this.#closed) return;
     this.#closed = true;
     if (this.#timer !== null) this.#d.clock.clearTimeout(this.#timer);
     this.#timer = null;
     this.#status = { ...this.#status, state: 'stopped', next_attempt_at: null };
+  }
+
+  /**
+   * Stops refreshing and, when registered, removes the binding at the provider (RFC 3261 10.2.2:
+   * REGISTER with Expires: 0, a challenge answered); resolves when the provider answered or after
+   * `waitMs`, whichever is first. Safe to call twice.
+   */
+  async unregister(waitMs: number): Promise<void> {
+    const registered = !this.#closed && this.#status.state === 'registered';
+    this.close();
+    if (!registered) return;
+    let timer: unknown = null;
+    const waited = new Promise<null>((resolve) => {
+      timer = this.#d.clock.setTimeout(() => resolve(null), waitMs);
+    });
+    const removed = this.#d.peer(this.trunk).then((peer) => this.#exchange(peer, 0));
+    const res = await Promise.race([removed.catch((err: unknown) => new SipResponse(503, (err as Error).message)), waited]);
+    this.#d.clock.clearTimeout(timer);
+    if (res === null) this.#d.log.warn({ trunk: this.trunk.name, wait_ms: waitMs }, 'the provider did not answer the un-REGISTER in time');
+    else if (res.status >= 200 && res.status < 300) this.#d.log.info({ trunk: this.trunk.name }, 'unregistered from the provider');
+    else this.#d.log.warn({ trunk: this.trunk.name, status: res.status }, 'the provider refused the un-REGISTER');
   }
 
   #schedule(ms: number): void {
@@ -92,18 +115,7 @@ export class TrunkRegistration {
       return;
     }
     if (this.#closed) return;
-    let res = await this.#send(peer, null);
-    let answered: string | null = null;
-    // One answer per challenge; a second challenge with a new nonce (or stale=true) is answered too.
-    for (let round = 0; round < 3 && (res.status === 401 || res.status === 407) && !this.#closed; round++) {
-      const header = res.status === 401 ? 'www-authenticate' : 'proxy-authenticate';
-      const challenge = parseChallenge(res.headers.getAll(header));
-      if (challenge === null || (challenge.nonce === answered && !challenge.stale)) break;
-      answered = challenge.nonce;
-      const creds = { username: this.trunk.auth_username ?? this.trunk.username ?? '', password: this.trunk.password ?? '' };
-      const value = authorizationFor(challenge, creds, 'REGISTER', this.#requestUri(), 1);
-      res = await this.#send(peer, [res.status === 401 ? 'Authorization' : 'Proxy-Authorization', value]);
-    }
+    const res = await this.#exchange(peer, this.#expires);
     if (this.#closed) return;
     if (res.status === 423) {
       const min = Number.parseInt(res.headers.get('min-expires') ?? '', 10);
@@ -111,6 +123,23 @@ export class TrunkRegistration {
     }
     if (res.status >= 200 && res.status < 300) this.#registered(res);
     else this.#failed(res.status === 401 || res.status === 407 ? `${res.status} authentication refused` : `${res.status} ${res.reason}`);
+  }
+
+  /** A REGISTER asking for `expires` and its answers to challenges: the last response. */
+  async #exchange(peer: Peer, expires: number): Promise<SipResponse> {
+    let res = await this.#send(peer, expires, null);
+    let answered: string | null = null;
+    // One answer per challenge; a second challenge with a new nonce (or stale=true) is answered too.
+    for (let round = 0; round < 3 && (res.status === 401 || res.status === 407) && (expires === 0 || !this.#closed); round++) {
+      const header = res.status === 401 ? 'www-authenticate' : 'proxy-authenticate';
+      const challenge = parseChallenge(res.headers.getAll(header));
+      if (challenge === null || (challenge.nonce === answered && !challenge.stale)) break;
+      answered = challenge.nonce;
+      const creds = { username: this.trunk.auth_username ?? this.trunk.username ?? '', password: this.trunk.password ?? '' };
+      const value = authorizationFor(challenge, creds, 'REGISTER', this.#requestUri(), 1);
+      res = await this.#send(peer, expires, [res.status === 401 ? 'Authorization' : 'Proxy-Authorization', value]);
+    }
+    return res;
   }
 
   #registered(res: SipResponse): void {
@@ -147,10 +176,11 @@ export class TrunkRegistration {
 
   #requestUri(): string {
     const t = this.trunk;
-    return t.from_domain !== null ? `sip:${t.from_domain}` : `sip:${t.host}${t.port === 5060 ? '' : `:${t.port}`}`;
+    const defaultPort = t.transport === 'tls' ? 5061 : 5060;
+    return t.from_domain !== null ? `sip:${t.from_domain}` : `sip:${t.host}${t.port === defaultPort ? '' : `:${t.port}`}`;
   }
 
-  #send(peer: Peer, auth: [string, string] | null): Promise<SipResponse> {
+  #send(peer: Peer, expires: number, auth: [string, string] | null): Promise<SipResponse> {
     const t = this.trunk;
     const aor = `<sip:${t.username ?? ''}@${t.from_domain ?? t.host}>`;
     const h = new Headers()
@@ -160,7 +190,7 @@ export class TrunkRegistration {
       .add('call-id', this.#callId)
       .add('cseq', `${++this.#cseq} REGISTER`)
       .add('contact', `<${this.#d.contact(t)}>`)
-      .add('expires', String(this.#expires))
+      .add('expires', String(expires))
       .add('user-agent', this.#d.userAgent);
     if (auth !== null) h.add(auth[0], auth[1]);
     h.add('content-length', '0');

@@ -1,6 +1,6 @@
 // Outbound routes compiled once per config: which route a dialled outside number takes, the
 // number sent to the provider (strip, prepend), and whether an extension may dial that class.
-import type { Config, Destination, ExtensionOutbound, OutboundClass, OutboundRoute, TrunkConfig } from '../config/types.js';
+import type { Config, Destination, ExtensionConfig, ExtensionOutbound, GroupConfig, OutboundClass, OutboundRoute, TrunkConfig } from '../config/types.js';
 import { compilePattern, rewriteNumber, type DialPattern } from './pattern.js';
 
 interface Compiled {
@@ -46,4 +46,16 @@ export function firstTrunk(config: Config, dest: Destination | null): TrunkConfi
   if (dest?.kind !== 'outbound') return null;
   const route = findRoute(config, dest.number);
   return route === null ? null : (config.trunks.get(route.trunks[0] ?? '') ?? null);
+}
+
+/**
+ * The group whose caller ID an extension presents on calls out when it sets none itself: the one
+ * its outbound.caller_id_group names, else the first group in the config that lists it as a member
+ * and has a caller_id; null when none does.
+ */
+export function callerIdGroup(config: Config, ext: ExtensionConfig): GroupConfig | null {
+  const named = ext.outbound.caller_id_group;
+  if (named !== null) return config.groups.get(named) ?? null;
+  for (const group of config.groups.values()) if (group.caller_id !== null && group.members.includes(ext.number)) return group;
+  return null;
 }

@@ -1,6 +1,7 @@
 // The PBX's outside lines: a registration per register trunk (kept in step with the config on
-// start and reload), which INVITEs are calls from a trunk (and their DID), channels in use per
-// trunk, the per-extension spend guard, and the status `pbx status` and GET /api/trunks show.
+// start and reload; removed ones un-REGISTER, and all do when the PBX stops), which INVITEs are
+// calls from a trunk (and their DID), channels in use per trunk, the spend guards (per extension
+// and PBX-wide), and the status `pbx status` and GET /api/trunks show.
 import { lookup } from 'node:dns/promises';
 import { isIP } from 'node:net';
 import type { TrunkInfo } from '../api/control-types.js';
@@ -16,11 +17,14 @@ import { TrunkRegistration } from './registration.js';
 export interface TrunkServiceOptions {
   transactions: TransactionLayer;
   /** Our Contact URI on a transport (the user part is replaced by the trunk's). */
-  localContact(transport: TransportName): string;
+  localContact(transport: TransportName, to?: string): string;
   clock: Clock;
   log: Log;
   userAgent: string;
 }
+
+/** How long close() waits for the providers to answer the un-REGISTERs. */
+export const UNREGISTER_WAIT_MS = 2000;
 
 /** An INVITE that came from a trunk: which one, and the number it was for. */
 export interface TrunkCall {
@@ -68,7 +72,7 @@ export class TrunkService {
     }
     for (const [name, { reg }] of this.#registrations) {
       if (!wanted.has(name)) {
-        reg.close();
+        void reg.unregister(UNREGISTER_WAIT_MS);
         this.#registrations.delete(name);
       }
     }
@@ -84,7 +88,7 @@ export class TrunkService {
 
   /** Our Contact for a trunk: the user part is the trunk's user name (the provider calls us at it). */
   contactOf(trunk: TrunkConfig): string {
-    const ours = this.#o.localContact(trunk.transport);
+    const ours = this.#o.localContact(trunk.transport, this.#addresses.get(trunk.name) ?? trunk.host);
     const user = trunk.username ?? trunk.name;
     return ours.replace(/^sip:[^@]*@/, `sip:${user}@`);
   }
@@ -126,12 +130,16 @@ export class TrunkService {
     });
   }
 
-  /** Stops every registration. Safe to call twice. */
-  close(): void {
+  /**
+   * Stops every registration, un-REGISTERing those in force; resolves when the providers answered
+   * or after `waitMs`. Safe to call twice.
+   */
+  async close(waitMs = UNREGISTER_WAIT_MS): Promise<void> {
     if (this.#closed) return;
     this.#closed = true;
-    for (const { reg } of this.#registrations.values()) reg.close();
+    const regs = [...this.#registrations.values()].map(({ reg }) => reg);
     this.#registrations.clear();
+    await Promise.all(regs.map((reg) => reg.unregister(waitMs)));
   }
 }
 

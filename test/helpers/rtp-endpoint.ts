@@ -28,8 +28,8 @@ export class RtpEndpoint {
   readonly events: { code: number; timestamp: number; end: boolean }[] = [];
   readonly sources = new Set<string>();
   readonly ssrcs = new Set<number>();
-  /** Every RTP packet received, in arrival order: its SSRC, timestamp and payload length. */
-  readonly arrivals: { ssrc: number; timestamp: number; payloadBytes: number }[] = [];
+  /** Every RTP packet received, in arrival order: its SSRC, sequence number, timestamp, payload length and first payload byte (an Opus TOC). */
+  readonly arrivals: { ssrc: number; sequence: number; timestamp: number; payloadBytes: number; first: number }[] = [];
   readonly ssrc = 0x10000000 + Math.floor(Math.random() * 0x0fffffff);
   #seq = Math.floor(Math.random() * 1000);
   #ts = Math.floor(Math.random() * 100000);
@@ -75,7 +75,7 @@ export class RtpEndpoint {
     this.sources.add(`${rinfo.address}:${rinfo.port}`);
     this.firstSource ??= { address: rinfo.address, port: rinfo.port };
     this.ssrcs.add(msg.readUInt32BE(8));
-    this.arrivals.push({ ssrc: msg.readUInt32BE(8), timestamp: msg.readUInt32BE(4), payloadBytes: msg.length - 12 });
+    this.arrivals.push({ ssrc: msg.readUInt32BE(8), sequence: msg.readUInt16BE(2), timestamp: msg.readUInt32BE(4), payloadBytes: msg.length - 12, first: msg[12] ?? -1 });
     this.packets.set(pt, (this.packets.get(pt) ?? 0) + 1);
     const payload = msg.subarray(12);
     if (pt === this.codec.dtmfPayloadType && payload.length >= 4) {

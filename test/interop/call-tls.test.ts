@@ -68,6 +68,16 @@ t.test('1002 calls over TLS (digest, ACK, BYE) and reaches a SIPp callee on UDP,
   t.ok(rows.some((r) => /1002/.test(r.from) && /1001/.test(r.to) && r.status === 'answered'), JSON.stringify(rows));
 });
 
+t.test('a phone registered with a sips: Contact over TLS gets its INVITE on that connection, to the sips: URI', async (t) => {
+  const secure = await StreamUa.openTls('127.0.0.1', setup.sipPort, readFileSync(cert));
+  t.teardown(() => secure.close());
+  const contact = `<sips:1003@127.0.0.1:${secure.localPort}>`;
+  t.equal(await registerOverStream(secure, 'tls', '1003', EXTENSIONS['1003']!.password, contact), 200);
+  const { invite, result } = await sippCallAnsweredOverStream(t, setup, secure, '1003', contact);
+  t.match(invite.uri, /^sips:1003@/);
+  t.equal(result.code, 0, result.errors);
+});
+
 t.test('SIGTERM afterwards exits 0', async (t) => {
   t.same(await pbx.stop(), { code: 0, signal: null });
 });

@@ -45,6 +45,8 @@ export interface PbxConfigOptions {
   extensions?: Record<string, Extension>;
   /** YAML appended at the end (dialplan, groups, security...). */
   extraYaml?: string;
+  /** More keys of the http mapping, as YAML lines indented two spaces ("  callback: {...}"). */
+  httpYaml?: string;
   logLevel?: 'debug' | 'info';
   /** sip.listen entries; PORT stands for the setup's SIP port. Default UDP and TCP on 127.0.0.1. */
   listen?: string[];
@@ -82,6 +84,7 @@ export function configText(setup: PbxSetup, opts: PbxConfigOptions = {}): string
     'http:',
     `  listen: "127.0.0.1:${setup.httpPort}"`,
     `  token: ${yamlQuote(TOKEN)}`,
+    ...(opts.httpYaml === undefined ? [] : [opts.httpYaml]),
     'log:',
     `  level: ${opts.logLevel ?? 'debug'}`,
     'extensions:',
@@ -122,9 +125,11 @@ export class PbxProcess {
   readonly exited: Promise<{ code: number | null; signal: NodeJS.Signals | null }>;
   readonly #logWaiters = new Conditions<LogLine>();
 
-  private constructor(setup: PbxSetup) {
+  /** `prefix` runs the PBX through another command, e.g. `['ip', 'netns', 'exec', NAME]`. */
+  private constructor(setup: PbxSetup, prefix: readonly string[]) {
     this.setup = setup;
-    this.child = spawn(process.execPath, [CLI, 'start', '-c', setup.file], { stdio: ['ignore', 'pipe', 'pipe'] });
+    const argv = [...prefix, process.execPath, CLI, 'start', '-c', setup.file];
+    this.child = spawn(argv[0]!, argv.slice(1), { stdio: ['ignore', 'pipe', 'pipe'] });
     this.exited = new Promise((resolve) => this.child.once('exit', (code, signal) => resolve({ code, signal })));
     let buf = '';
     this.child.stdout!.setEncoding('utf8').on('data', (chunk: string) => {
@@ -150,8 +155,8 @@ export class PbxProcess {
   }
 
   /** Starts the PBX on a prepared setup and resolves once it logged "started" (every socket bound). */
-  static async start(setup: PbxSetup, timeoutMs = 15000): Promise<PbxProcess> {
-    const pbx = new PbxProcess(setup);
+  static async start(setup: PbxSetup, timeoutMs = 15000, prefix: readonly string[] = []): Promise<PbxProcess> {
+    const pbx = new PbxProcess(setup, prefix);
     const started = pbx.waitForLog((l) => l.msg === 'started', timeoutMs);
     const failed = pbx.exited.then(({ code, signal }) => {
       throw new Error(`pbx exited (${code ?? signal}) before it started:\n${pbx.stderr.join('')}\n${pbx.logs.map((l) => JSON.stringify(l)).join('\n')}`);
@@ -390,6 +395,8 @@ export const TONE_SSRC = 0x70e50001;
  */
 export class RtpProbe {
   readonly counts: ProbeCounts = { fromPeer: new Map(), echoedBack: 0, sources: new Set(), events: new Set() };
+  /** The payloads of the peer's PCMA packets, in arrival order (to check the audio itself). */
+  readonly pcma: Buffer[] = [];
   readonly #socket: dgram.Socket;
   #telephoneEventPt: number;
   readonly #waiters = new Conditions<ProbeCounts>();
@@ -423,6 +430,7 @@ export class RtpProbe {
       this.counts.echoedBack++;
     } else {
       this.counts.fromPeer.set(pt, (this.counts.fromPeer.get(pt) ?? 0) + 1);
+      if (pt === 8) this.pcma.push(Buffer.from(msg.subarray(12)));
       if (pt === this.#telephoneEventPt && msg.length > 12) this.counts.events.add(msg[12]!);
       const out = Buffer.from(msg);
       out.writeUInt32BE(PROBE_SSRC, 8);
@@ -587,10 +595,16 @@ export async function scenarioCallTests(
 
 /** A mono 16-bit 8 kHz WAV with a 440 Hz tone (what baresip's aufile source plays). */
 export function toneWav(seconds: number): Buffer {
-  const samples = 8000 * seconds;
-  const wav = Buffer.alloc(44 + samples * 2);
+  const pcm = new Int16Array(8000 * seconds);
+  for (let i = 0; i < pcm.length; i++) pcm[i] = Math.round(8000 * Math.sin((2 * Math.PI * 440 * i) / 8000));
+  return pcmWav(pcm);
+}
+
+/** A mono 16-bit 8 kHz WAV file of `pcm` (what baresip's aufile plays). */
+export function pcmWav(pcm: Int16Array): Buffer {
+  const wav = Buffer.alloc(44 + pcm.length * 2);
   wav.write('RIFF', 0);
-  wav.writeUInt32LE(36 + samples * 2, 4);
+  wav.writeUInt32LE(36 + pcm.length * 2, 4);
   wav.write('WAVEfmt ', 8);
   wav.writeUInt32LE(16, 16);
   wav.writeUInt16LE(1, 20);
@@ -600,8 +614,8 @@ export function toneWav(seconds: number): Buffer {
   wav.writeUInt16LE(2, 32);
   wav.writeUInt16LE(16, 34);
   wav.write('data', 36);
-  wav.writeUInt32LE(samples * 2, 40);
-  for (let i = 0; i < samples; i++) wav.writeInt16LE(Math.round(8000 * Math.sin((2 * Math.PI * 440 * i) / 8000)), 44 + 2 * i);
+  wav.writeUInt32LE(pcm.length * 2, 40);
+  for (let i = 0; i < pcm.length; i++) wav.writeInt16LE(pcm[i]!, 44 + 2 * i);
   return wav;
 }
 
@@ -609,7 +623,7 @@ export function toneWav(seconds: number): Buffer {
  * A baresip configuration in `dir`: SIP on 127.0.0.1:sipPort, a 12 s tone as its microphone,
  * what it hears to heard.wav, G.711 only, and the one account line given.
  */
-export function writeBaresipConfig(dir: string, sipPort: number, account: string): void {
+export function writeBaresipConfig(dir: string, sipPort: number, account: string, extraConfig: readonly string[] = []): void {
   writeFileSync(join(dir, 'tone.wav'), toneWav(12));
   writeFileSync(
     join(dir, 'config'),
@@ -623,6 +637,7 @@ export function writeBaresipConfig(dir: string, sipPort: number, account: string
       'module aufile.so',
       'module_app account.so',
       'module_app menu.so',
+      ...extraConfig,
       '',
     ].join('\n'),
   );

@@ -109,8 +109,11 @@ export function uaContact(ua: StreamUa, ext: string, transport: 'tcp' | 'tls'): 
   return `<sip:${ext}@127.0.0.1:${ua.localPort};transport=${transport}>`;
 }
 
-/** REGISTER `ext` over the UA's connection, answering the 401 with the digest; resolves with the final status. */
-export async function registerOverStream(ua: StreamUa, transport: 'tcp' | 'tls', ext: string, password: string): Promise<number> {
+/**
+ * REGISTER `ext` over the UA's connection (Contact: `contact`, by default uaContact()), answering
+ * the 401 with the digest; resolves with the final status.
+ */
+export async function registerOverStream(ua: StreamUa, transport: 'tcp' | 'tls', ext: string, password: string, contact = uaContact(ua, ext, transport)): Promise<number> {
   const callId = `stream-reg-${ext}-${ua.localPort}`;
   const send = (cseq: number, authorization?: string): void => {
     const h = new Headers()
@@ -119,7 +122,7 @@ export async function registerOverStream(ua: StreamUa, transport: 'tcp' | 'tls',
       .add('to', `<sip:${ext}@pbx.test>`)
       .add('call-id', callId)
       .add('cseq', `${cseq} REGISTER`)
-      .add('contact', uaContact(ua, ext, transport))
+      .add('contact', contact)
       .add('max-forwards', '70')
       .add('expires', '600');
     if (authorization !== undefined) h.add('authorization', authorization);

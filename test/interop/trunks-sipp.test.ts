@@ -1,10 +1,12 @@
 // Outside lines against providers simulated by SIPp, with the real `pbx start`: a registrar that
-// challenges REGISTER (SIPp verifyauth) sees the PBX register and refresh; a carrier delivers a
-// DID call that reaches the extension `inbound:` names; a call out fails over from a trunk
-// answering 503 to the next one, which sees the extension's caller ID in From and
-// P-Asserted-Identity; an unauthenticated INVITE to an outside number and an international call
-// of an extension without that permission are refused and never reach a trunk.
-import t from 'tap';
+// challenges REGISTER (SIPp verifyauth) sees the PBX register, refresh, and un-REGISTER when it
+// stops; a carrier delivers a DID call that reaches the extension `inbound:` names; a call out
+// fails over from a trunk answering 503 to the next one, which sees the extension's caller ID in
+// From and P-Asserted-Identity; members of groups present their group's number; a provider that
+// challenges the INVITE gets it again in the same dialog; an unauthenticated INVITE to an outside
+// number and an international call of an extension without that permission are refused (403
+// with a Warning) and never reach a trunk.
+import t, { type Test } from 'tap';
 import type { StatusInfo, TrunkInfo } from '../../src/api/control-types.js';
 import type { CdrRow } from '../../src/store/types.js';
 import { EXTENSIONS, freePort, pbxAddress, pbxJson, PbxProcess, preparePbx, registerFrom, RtpProbe, runSipp, startSipp, teardown, TOKEN } from './harness.js';
@@ -13,25 +15,37 @@ const registrarPort = await freePort();
 const carrierPort = await freePort();
 const downPort = await freePort();
 const upPort = await freePort();
+const authPort = await freePort();
 
 const setup = await preparePbx({
-  extensions: { ...EXTENSIONS, '1002': { ...EXTENSIONS['1002']!, outbound: '{ caller_id: "+74951110002" }' } },
+  extensions: {
+    ...EXTENSIONS,
+    '1002': { ...EXTENSIONS['1002']!, outbound: '{ caller_id: "+74951110002" }' },
+    '1003': { ...EXTENSIONS['1003']!, outbound: '{ caller_id_group: support }' },
+  },
   extraYaml: [
     'trunks:',
     `  acme: { type: register, host: 127.0.0.1, port: ${registrarPort}, username: acct, password: secret, from_domain: carrier.test, expires: 600, did_header: to }`,
     `  carrier: { type: ip, host: 127.0.0.1, port: ${carrierPort}, match: ["127.0.0.1:${carrierPort}"] }`,
     `  down: { type: ip, host: 127.0.0.1, port: ${downPort} }`,
     `  up: { type: ip, host: 127.0.0.1, port: ${upPort} }`,
+    `  auth: { type: ip, host: 127.0.0.1, port: ${authPort}, username: acct2, password: s3cret }`,
     'inbound:',
     '  "+74951234567": "1001"',
     'outbound:',
     '  - { name: city, pattern: "9XXXXXXX", strip: 1, prepend: "+7495", trunks: [down, up], class: local }',
     '  - { name: world, pattern: "810X.", strip: 3, prepend: "+", trunks: [down, up], class: international }',
+    '  - { name: direct, pattern: "7XXXXXXX", strip: 1, prepend: "+7495", trunks: [up], class: local }',
+    '  - { name: secure, pattern: "6XXXXXXX", strip: 1, prepend: "+7495", trunks: [auth], class: local }',
+    'groups:',
+    '  sales: { members: ["1001", "1002", "1003"], caller_id: "+74951110100", caller_id_name: "Acme Sales" }',
+    '  support: { members: ["1003"], caller_id: "+74951110200" }',
     '',
   ].join('\n'),
 });
 // The provider's registrar listens before the PBX starts: the first REGISTER goes out at start.
-const registrar = startSipp({ scenario: 'provider-registrar.xml', localPort: registrarPort, timeoutS: 20 });
+// It stays up until the PBX stops and removes its registration (the last test).
+const registrar = startSipp({ scenario: 'provider-registrar.xml', localPort: registrarPort, timeoutS: 120 });
 const pbx = await PbxProcess.start(setup);
 t.teardown(async () => {
   registrar.kill();
@@ -39,8 +53,6 @@ t.teardown(async () => {
 });
 
 t.test('registration: the challenge is answered with a digest the registrar verifies, and refreshed before the 4 s grant runs out', async (t) => {
-  const r = await registrar.done;
-  t.equal(r.code, 0, `registrar scenario: ${r.errors}${r.stdout}`);
   const registered = await pbx.waitForLog((l) => l.msg === 'registered to the provider');
   t.match(registered, { trunk: 'acme', expires: 4 });
   await pbx.waitForLog((l) => l.msg === 'registration refreshed' && l.expires === 3600);
@@ -50,7 +62,7 @@ t.test('registration: the challenge is answered with a digest the registrar veri
   t.ok(Date.parse(acme!.expires_at!) - Date.now() > 3000_000, 'expires_at follows the 3600 s grant');
   const res = await fetch(`http://127.0.0.1:${setup.httpPort}/api/trunks`, { headers: { Authorization: `Bearer ${TOKEN}` } });
   const trunks = (await res.json()) as TrunkInfo[];
-  t.same(trunks.map((x) => [x.name, x.state]), [['acme', 'registered'], ['carrier', 'ip'], ['down', 'ip'], ['up', 'ip']]);
+  t.same(trunks.map((x) => [x.name, x.state]), [['acme', 'registered'], ['carrier', 'ip'], ['down', 'ip'], ['up', 'ip'], ['auth', 'ip']]);
 });
 
 t.test('inbound: a DID call from the carrier reaches the extension inbound: names, without a digest challenge', async (t) => {
@@ -131,6 +143,41 @@ t.test('toll fraud: international is off unless allowed; the refusal is 403 and 
   t.equal(pbx.logs.filter((l) => l.msg === 'calling out').length, before, 'no INVITE went to a provider');
 });
 
-t.test('SIGTERM exits 0', async (t) => {
+/** Extension `ext` calls `dialled`; the provider on `port` runs `scenario`, checking the number and caller ID. */
+async function callOut(t: Test, ext: string, dialled: string, scenario: string, port: number, number: string, cid: string): Promise<void> {
+  const probe = await RtpProbe.open();
+  t.teardown(() => probe.close());
+  const provider = startSipp({ scenario, localPort: port, set: { rtp_port: probe.port, number, cid }, timeoutS: 20 });
+  const caller = await runSipp({
+    scenario: 'uac-call.xml',
+    remote: pbxAddress(setup),
+    localPort: await freePort(),
+    mediaPort: await freePort(3),
+    rtpEcho: true,
+    service: dialled,
+    credentials: [[ext, EXTENSIONS[ext]!.password]],
+    durationMs: 500,
+    timeoutS: 20,
+  });
+  const p = await provider.done;
+  t.equal(caller.code, 0, `${ext}: ${caller.errors}`);
+  t.equal(p.code, 0, `provider (number, caller ID${scenario === 'carrier-auth.xml' ? ', dialog and digest' : ''} checked): ${p.errors}`);
+}
+
+t.test('group caller ID: a member without its own caller_id presents the first group listing it, with the group’s name', async (t) => {
+  await callOut(t, '1001', '74951234', 'carrier-uas.xml', upPort, '+74954951234', '+74951110100');
+  const metrics = await (await fetch(`http://127.0.0.1:${setup.httpPort}/metrics`, { headers: { Authorization: `Bearer ${TOKEN}` } })).text();
+  t.match(metrics, /^tspbx_outside_calls \d+$/m, '/metrics counts outside calls');
+  t.match(metrics, /^# TYPE tspbx_outside_calls_limited_total counter$/m);
+});
+
+t.test('group caller ID: caller_id_group picks the group; the INVITE a provider challenged is sent again in the same dialog with CSeq + 1', async (t) => {
+  await callOut(t, '1003', '64951234', 'carrier-auth.xml', authPort, '+74954951234', '+74951110200');
+});
+
+t.test('SIGTERM exits 0 after removing the registration at the provider (Expires: 0, challenge answered)', async (t) => {
   t.same(await pbx.stop(), { code: 0, signal: null });
+  const r = await registrar.done;
+  t.equal(r.code, 0, `registrar scenario (register, refresh, un-REGISTER): ${r.errors}${r.stdout}`);
+  t.ok(pbx.logs.some((l) => l.msg === 'unregistered from the provider' && l.trunk === 'acme'));
 });

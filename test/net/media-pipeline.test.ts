@@ -74,6 +74,52 @@ for (const wide of [G722, OPUS]) {
   });
 }
 
+/** RFC 6716 3.1: TOC configurations 0-3 are SILK narrowband. */
+const isNarrowbandToc = (toc: number): boolean => toc >> 3 <= 3;
+
+t.test('a PCMU phone bridged to an Opus phone: Opus is coded narrowband, one RTP stream stepping 960 per 20 ms, and a recording is 16 kHz both sides', async (t) => {
+  const group = `g${++groups}`;
+  const a = await phoneOn(group, PCMU);
+  const b = await phoneOn(group, OPUS);
+  // Ringback before the bridge decodes the Opus leg at 16 kHz; the bridge makes it code at 8 kHz
+  // while the ringback goes on, so the leg is made again mid-stream.
+  const ringback = engine.tone(b.legId, 'ringback');
+  await b.ep.waitFor(() => b.ep.arrivals.length >= 5, 2000, 'ringback at B');
+  await engine.bridge(a.legId, b.legId);
+  const beforeBridge = b.ep.arrivals.length;
+  t.ok(b.ep.arrivals.slice(0, 5).every((p) => !isNarrowbandToc(p.first)), 'unbridged, the Opus leg codes wideband');
+  await engine.stopPlay(b.legId);
+  t.equal(await ringback, 'stopped');
+  // What B heard up to 60 ms of silence after the ringback is left out of the comparison below.
+  const quiet = (pcm: Int16Array): boolean => pcm.length === 2880 && pcm.every((v) => Math.abs(v) < 100);
+  await b.ep.waitFor(() => quiet(b.ep.tail(2880)), 2000, 'silence at B after the ringback');
+  const ringbackSamples = b.ep.received().length;
+  const path = join(tmp.path, 'pcmu-opus.wav');
+  const id = await engine.record([a.legId, b.legId], path, { mode: 'stereo' });
+  const speechA = speechLike(8000, 1.6);
+  const toneB = sine(48000, 1000, 6000, 48000 * 1.6);
+  await Promise.all([a.ep.send(speechA, a.port), b.ep.send(toneB, b.port)]);
+  const heardB = (): Int16Array => b.ep.received().subarray(ringbackSamples);
+  await b.ep.waitFor(() => fromFirstSound(heardB()).length >= speechA.length * 6, 3000, "all of A's speech at B");
+  await engine.stopRecord(id);
+  const atB = blockCorrelation(speechA, fromFirstSound(decimate(heardB(), 6)), 2000, 1200);
+  t.ok(atB.median > 0.85, `B hears A: r=${atB.blocks.map((r) => r.toFixed(2)).join(' ')}`);
+  const bridged = b.ep.arrivals.slice(beforeBridge + 5);
+  t.ok(bridged.length > 50 && bridged.every((p) => isNarrowbandToc(p.first)), `bridged to PCMU, all ${bridged.length} Opus packets are SILK narrowband`);
+  t.same(b.ep.ssrcs, new Set([b.ep.arrivals[0]!.ssrc]), 'one SSRC from before the bridge to after: the stream goes on');
+  // A tick the media clock skipped under load moves the timestamp on by its 960 too.
+  const steps = b.ep.arrivals.slice(1).map((p, i) => [(p.timestamp - b.ep.arrivals[i]!.timestamp) >>> 0, (p.sequence - b.ep.arrivals[i]!.sequence) & 0xffff]);
+  const odd = steps.filter(([ts, seq]) => seq !== 1 || ts === 0 || ts % 960 !== 0 || ts > 960 * 50);
+  t.same(odd, [], 'each packet is the next sequence number, 960 per 20 ms later on the 48 kHz clock (RFC 7587 4.1)');
+  t.ok(steps.filter(([ts]) => ts === 960).length > steps.length * 0.9, 'nearly all packets are exactly 960 apart');
+  t.ok(goertzel(a.ep.received(), 8000, 1000) > 0.005, 'A hears B');
+  const wav = readStereoWav(path);
+  t.equal(wav.sampleRate, 16000);
+  const left = blockCorrelation(speechA, fromFirstSound(decimate(wav.left, 2)), 2000, 1200);
+  t.ok(left.median > 0.85, `left is the PCMU caller at 16 kHz: r=${left.blocks.map((r) => r.toFixed(2)).join(' ')}`);
+  t.ok(goertzel(wav.right, 16000, 1000) > 0.005, 'right is the Opus callee at 16 kHz');
+});
+
 t.test('two phones with the same codec stay a pure relay: packets pass as they are', async (t) => {
   const { a, b } = await call(PCMA, PCMA);
   await a.ep.send(speechLike(8000, 0.4), a.port);

@@ -310,13 +310,14 @@ t.test('each leg measures the loss and jitter of its phone RTP, and the RTT from
   await Promise.all([e.closeLeg(legA.legId), e.closeLeg(legB.legId)]);
 });
 
-t.test('a bridged leg with no RTP gets a warning, then rtp-timeout', async (t) => {
+t.test('a bridged leg with no RTP gets a warning naming its SDP, local and latched addresses, then rtp-timeout', async (t) => {
   const e = await engine();
   const { a, legA, legB } = await call(e);
   const warned: string[] = [];
   const onWarning = (info: NoRtpInfo): void => {
     if (info.legId === legA.legId) {
       warned.push(info.local, info.remote ?? '');
+      t.match(info, { sdp: `127.0.0.1:${a.port}`, latched: null, received: 0 }, 'nothing ever arrived: the one-way-audio case');
     }
   };
   e.on('no-rtp-warning', onWarning);

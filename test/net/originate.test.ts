@@ -62,7 +62,35 @@ t.test('a busy first extension ends the originate before the second rings', asyn
   t.equal(cdr.status, 'busy');
 });
 
-t.test('originate refuses a first party that is no extension', async (t) => {
+t.test('originate can ring a group first: its members at once; the one who answers is connected to the second party', async (t) => {
+  const alice = await phone(t, pbx, '1001');
+  const carol = await phone(t, pbx, '1003');
+  const bob = await phone(t, pbx, '1002');
+  const started = pbx.calls.originate({ first: 'group:sales', then: '1002', ringTimeoutMs: 5000, callerId: 'Callback 1002' });
+  const [toAlice, toCarol] = await Promise.all([alice.request('INVITE'), carol.request('INVITE')]);
+  t.match(toCarol.headers.get('from'), /"Callback 1002" <sip:1002@pbx\.test>/);
+  t.match(toCarol.headers.get('to'), /<sip:sales@pbx\.test>/);
+  alice.reply(toAlice, 180, 'alicetag');
+  carol.reply(toCarol, 200, 'caroltag', sdpFor(carol.rtpPort));
+  await carol.request('ACK');
+  const cancel = await alice.request('CANCEL');
+  alice.reply(cancel, 200, 'alicetag');
+  alice.reply(toAlice, 487, 'alicetag');
+  await alice.request('ACK');
+
+  const toBob = await bob.request('INVITE');
+  t.match(toBob.headers.get('from'), /"sales" <sip:sales@pbx\.test>/, 'the second party sees the group');
+  bob.reply(toBob, 200, 'bobtag', sdpFor(bob.rtpPort));
+  await bob.request('ACK');
+  t.equal((await started).result, 'answered');
+  const bye = bob.inDialog(bob.dialogFromUas(toBob, 'bobtag'), 'BYE');
+  const relayed = await carol.request('BYE');
+  carol.reply(relayed, 200, '');
+  t.equal((await bob.final(bye)).status, 200);
+});
+
+t.test('originate refuses a first party that is no extension or group', async (t) => {
   await t.rejects(pbx.calls.originate({ first: '9999', then: '1002' }), { code: 'PBX_ERR_ORIGINATE_FIRST' });
+  await t.rejects(pbx.calls.originate({ first: 'group:nosuch', then: '1002' }), { code: 'PBX_ERR_ORIGINATE_FIRST' });
   await t.rejects(pbx.calls.originate({ first: '1001', then: '9999' }), { code: 'PBX_ERR_ORIGINATE_THEN' });
 });

@@ -99,7 +99,7 @@ t.test('the native addon is the default; TSPBX_OPUS=discordjs and TSPBX_OPUS=opu
 });
 
 for (const binding of BINDINGS) {
-  for (const rate of [48000, 16000] as const) {
+  for (const rate of [48000, 16000, 8000] as const) {
     const ms = rate / 1000;
     t.test(`${binding} at ${ms} kHz: a 1 kHz tone comes through opus with SNR above 15 dB`, async (t) => {
       const c = new OpusCodec({ binding, sampleRate: rate });
@@ -128,6 +128,27 @@ for (const binding of BINDINGS) {
       c.close();
     });
   }
+
+  t.test(`${binding} at 8 kHz: the encoder codes narrowband (SILK NB TOC, RFC 6716 3.1), 160 samples per 20 ms, timestamp step 960`, async (t) => {
+    const c = new OpusCodec({ binding, sampleRate: 8000 });
+    t.equal(c.frameSamples, 160);
+    t.equal(c.timestampStep, 960);
+    const wide = new OpusCodec({ binding, sampleRate: 16000 });
+    const tocs = (codec: OpusCodec): number[] => {
+      const packet = new Uint8Array(OPUS_MAX_PACKET);
+      const pcm = speechLike(codec.sampleRate, 0.5);
+      const out: number[] = [];
+      for (let f = 0; f + codec.frameSamples <= pcm.length; f += codec.frameSamples) {
+        codec.encode(pcm.subarray(f, f + codec.frameSamples), packet);
+        out.push(packet[0]! >> 3);
+      }
+      return out;
+    };
+    t.ok(tocs(c).every((config) => config <= 3), 'every packet is SILK narrowband (configurations 0-3)');
+    t.ok(tocs(wide).every((config) => config > 3), 'at 16 kHz none is narrowband');
+    c.close();
+    wide.close();
+  });
 
   t.test(`${binding}: packets carry a 20 ms mono TOC`, async (t) => {
     const c = new OpusCodec({ binding });

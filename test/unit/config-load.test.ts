@@ -52,6 +52,19 @@ t.test('wrong types and out-of-range values are reported, all of them', async (t
   t.same(configErrors(BASE + 'sip: [1, 2]\n'), ['pbx.yaml:6:6: sip: expected a mapping, got a list']);
 });
 
+t.test('NAT keys: local_networks must be CIDR networks, rtp.external_address an IP, nat_max_expires a whole number', async (t) => {
+  t.same(configErrors(BASE + 'sip:\n  local_networks: ["10.0.0.0/8", "192.168.1.0/33", office]\n'), [
+    'pbx.yaml:7:34: sip.local_networks[1]: bad network "192.168.1.0/33"; expected an address with a prefix length, e.g. "192.168.1.0/24" or "fd00::/8"',
+    'pbx.yaml:7:52: sip.local_networks[2]: bad network "office"; expected an address with a prefix length, e.g. "192.168.1.0/24" or "fd00::/8"',
+  ]);
+  t.same(configErrors(BASE + 'rtp: { external_address: pbx.example.com }\n'), ['pbx.yaml:6:26: rtp.external_address: must be an IPv4 or IPv6 address (it is written into SDP), not "pbx.example.com"']);
+  t.same(configErrors(BASE + 'registration: { nat_max_expires: -1 }\n'), ['pbx.yaml:6:34: registration.nat_max_expires: must be at least 0 (got -1)']);
+  const c = configOf(BASE + 'sip: { external_address: 203.0.113.7, local_networks: [10.1.0.0/16] }\nrtp: { external_address: 203.0.113.8 }\n');
+  t.same(c.sip.local_networks, ['10.1.0.0/16']);
+  t.equal(c.sip.external_address, '203.0.113.7');
+  t.equal(c.rtp.external_address, '203.0.113.8');
+});
+
 t.test('a key written twice in one mapping is an error, quoted or not', async (t) => {
   t.same(configErrors('http:\n  token: t\n  token: u\n'), ['pbx.yaml:3:3: "token" is defined twice (first at line 2)']);
   t.same(configErrors(BASE + '  1001: { password: c }\n'), ['pbx.yaml:6:3: "1001" is defined twice (first at line 4)']);
@@ -126,9 +139,9 @@ t.test('defaults fill every key the file leaves out', async (t) => {
   t.equal(c.sip.max_message_size, 65535);
   t.equal(c.sip.tcp_idle_timeout, 600);
   t.equal(c.sip.max_connections_per_source, 32);
-  t.same(c.registration, { min_expires: 60, max_expires: 3600, default_expires: 3600, keepalive_interval: 25 });
-  t.same(c.rtp, { address: '127.0.0.1', port_min: 20000, port_max: 20999, timeout: 30, workers: 0, codecs: ['PCMU', 'PCMA', 'G722', 'opus', 'telephone-event'] });
-  t.same(c.http, { listen: { host: '127.0.0.1', port: 8088 }, token: 'secret' });
+  t.same(c.registration, { min_expires: 60, max_expires: 3600, default_expires: 3600, keepalive_interval: 25, nat_max_expires: 60 });
+  t.same(c.rtp, { address: '127.0.0.1', external_address: null, port_min: 20000, port_max: 20999, timeout: 30, workers: 0, codecs: ['PCMU', 'PCMA', 'G722', 'opus', 'telephone-event'] });
+  t.same(c.http, { listen: { host: '127.0.0.1', port: 8088 }, token: 'secret', callback: null });
   t.same(c.security, { nonce_ttl: 300, slow_after: 5, ban_after: 20, window: 60, ban_time: 600, drop_scanners: true, digest_algorithms: ['MD5'] });
   t.same(c.log, { level: 'info' });
   t.equal(c.extensions.size, 0);

@@ -35,7 +35,7 @@ t.test("the phone's forward of a kind overrides the config's, including turning 
 });
 
 t.test('round robin starts after the member who answered last; other strategies keep the list order', async (t) => {
-  const g = { name: 'g', strategy: 'round_robin' as const, members: ['1', '2', '3'], ring_time: 20, member_timeout: 5, default: null, record: false };
+  const g = { name: 'g', strategy: 'round_robin' as const, members: ['1', '2', '3'], ring_time: 20, member_timeout: 5, default: null, record: false, caller_id: null, caller_id_name: null };
   t.same(ringOrder(g, undefined), ['1', '2', '3']);
   t.same(ringOrder(g, '1'), ['2', '3', '1']);
   t.same(ringOrder(g, '3'), ['1', '2', '3']);

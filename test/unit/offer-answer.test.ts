@@ -33,10 +33,13 @@ t.test('the forwarded offer keeps the common codecs in the caller order at the P
   t.same(r!.codecs.map((c) => c.pt), [0, 8, 101]);
 });
 
+t.test('an RTP/SAVP stream is anchored too; its proto and keys towards the other leg are set by MediaSession (sdes.ts)', async (t) => {
+  t.equal(offerForward(offer('m=audio 4000 RTP/SAVP 0\r\n'), toB, SUPPORTED)?.sdp.media[0]!.proto, 'RTP/AVP');
+});
+
 t.test('an offer without a codec in common gives null (488)', async (t) => {
   t.equal(offerForward(offer('m=audio 4000 RTP/AVP 96 101\r\na=rtpmap:96 opus/48000/2\r\na=rtpmap:101 telephone-event/8000\r\n'), toB, SUPPORTED), null, 'telephone-event alone is not audio');
   t.equal(offerForward(offer('m=video 4000 RTP/AVP 96\r\na=rtpmap:96 VP8/90000\r\n'), toB, SUPPORTED), null, 'no audio stream');
-  t.equal(offerForward(offer('m=audio 4000 RTP/SAVP 0\r\n'), toB, SUPPORTED), null, 'SRTP is not anchored yet');
 });
 
 t.test('the answer to the caller carries what the callee accepted, in the caller numbering', async (t) => {

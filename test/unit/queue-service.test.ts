@@ -251,3 +251,40 @@ t.test('queue events: joined with its position, callback requested, answered wit
   t.match(events.at(-1), { event: 'queue.answered', queue: 'support', number: '1005', agent: '1001', wait_s: 30 });
   t.equal(events.length, 6);
 });
+
+t.test('a callback asked for from outside joins the end of the line, is stored, and is dialled agent first', async (t) => {
+  const dir = tempDir(t, 'queue');
+  const registered: string[] = [];
+  const clock = { now: 1_000_000 };
+  const events: QueueEvent[] = [];
+  const { service, dialled } = open(t, dir, clock, registered, events);
+  const caller = service.join('support', { number: '1005', callId: 'c1' });
+  clock.now += 1000;
+  const asked = service.requestCallback('support', '+15551234');
+  t.equal(asked.position, 2, 'behind the caller already waiting');
+  t.match(events.at(-1), { event: 'queue.callback_requested', number: '+15551234', call_id: null, position: 2, callback: true }, 'a queue.callback_requested event');
+  t.match(service.live('support'), { waiting: 1, callbacks_waiting: 1 });
+  const stored = QueueStore.open(dir);
+  t.same(stored.callbacks().map((r) => [r.number, r.state]), [['+15551234', 'waiting']], 'stored: it survives a restart');
+  stored.close();
+  registered.push('1001', '1002');
+  service.registrationChanged();
+  t.same(await caller.nextOffer(), ['1001']);
+  await settle();
+  t.match(dialled, [{ first: '1002', then: '+15551234' }], 'the next free agent rings first, then the number');
+  t.throws(() => service.requestCallback('sales', '+15551234'), { code: 'PBX_ERR_QUEUE_UNKNOWN' });
+});
+
+t.test('live: callers waiting, the longest wait, and the members by state', async (t) => {
+  const clock = { now: 1_000_000 };
+  const { service } = open(t, tempDir(t, 'queue'), clock, ['1001']);
+  t.same(service.live('support'), { queue: 'support', waiting: 0, callbacks_waiting: 0, longest_wait_s: 0, agents: { free: 1, busy: 0, paused: 0, logged_out: 0, offline: 1 } });
+  const a = service.join('support', { number: '1005', callId: 'c1' });
+  t.same(await a.nextOffer(), ['1001']);
+  service.join('support', { number: '1006', callId: 'c2' });
+  clock.now += 42_000;
+  t.same(service.live('support'), { queue: 'support', waiting: 2, callbacks_waiting: 0, longest_wait_s: 42, agents: { free: 0, busy: 1, paused: 0, logged_out: 0, offline: 1 } });
+  service.togglePause('1001', 'support');
+  service.logout('1002', 'support');
+  t.match(service.live('support').agents, { paused: 1, logged_out: 1, busy: 0, offline: 0 });
+});

@@ -136,7 +136,7 @@ t.test('a REGISTER for another extension with valid credentials gets 403', async
 t.test('two contacts of one extension are both kept and both listed', async (t) => {
   const { register, registrar } = setup();
   register({ contacts: ['<sip:1001@127.0.0.1:5062>'], callId: 'desk' });
-  const st = register({ contacts: ['"Soft" <sip:1001@127.0.0.1:5064;transport=udp>;expires=120'], callId: 'soft' });
+  const st = register({ contacts: ['"Soft" <sip:1001@127.0.0.1:5064;transport=udp>;expires=120'], callId: 'soft', source: { ...PHONE, port: 5064 } });
   t.equal(st.last.status, 200);
   t.same(st.last.headers.getAll('contact').sort(), ['<sip:1001@127.0.0.1:5062>;expires=600', '<sip:1001@127.0.0.1:5064;transport=udp>;expires=120']);
   t.equal(registrar.lookup('1001').length, 2);
@@ -195,6 +195,26 @@ t.test('a contact behind NAT keeps the real source as the peer and gets keep-ali
   t.match(transactions.sent[0], { req: { method: 'OPTIONS', uri: 'sip:1001@192.168.1.20:5060' }, to: NAT });
   clock.advance(25_000);
   t.equal(transactions.sent.length, 2, 'every interval');
+});
+
+t.test('a UDP registration from behind NAT (Contact differs from the source) is stored with the source and granted nat_max_expires', async (t) => {
+  const { register, registrar } = setup({ config: registrarConfig({ nat_max_expires: 60 }) });
+  const res = register({ contacts: ['<sip:1001@192.168.1.20:5060>'], source: NAT, expires: 3600 }).last;
+  t.equal(res.status, 200);
+  t.match(res.headers.get('contact'), /;expires=60$/);
+  const [b] = registrar.lookup('1001');
+  t.match(b, { peer: NAT, source: NAT, natted: true });
+  t.equal(registrar.list()[0]!.source, '203.0.113.5:40001');
+});
+
+t.test('a registration not behind NAT keeps the expiry it asked for', async (t) => {
+  const { register } = setup({ config: registrarConfig({ nat_max_expires: 60 }) });
+  t.match(register({ expires: 3600 }).last.headers.get('contact'), /;expires=3600$/);
+});
+
+t.test('nat_max_expires 0 leaves a NATed registration its asked expiry', async (t) => {
+  const { register } = setup({ config: registrarConfig({ nat_max_expires: 0 }) });
+  t.match(register({ contacts: ['<sip:1001@192.168.1.20:5060>'], source: NAT, expires: 3600 }).last.headers.get('contact'), /;expires=3600$/);
 });
 
 t.test('a contact not behind NAT gets no keep-alive', async (t) => {

@@ -9,7 +9,7 @@ import { quietLog } from '../helpers/log.js';
 
 const TRUNK: TrunkConfig = {
   name: 'acme', type: 'register', host: '127.0.0.1', port: 5099, transport: 'udp', username: 'acct', password: 'secret', auth_username: null,
-  from_user: null, from_domain: 'carrier.test', expires: 600, register: true, codecs: null, max_channels: 0, dtmf_mode: 'auto', caller_id: null,
+  from_user: null, from_domain: 'carrier.test', expires: 600, register: true, codecs: null, max_channels: 0, dtmf_mode: 'auto', media_encryption: 'none', caller_id: null,
   match: [], did_header: 'request-uri',
 };
 
@@ -113,4 +113,70 @@ t.test('REGISTER answers the 401 with digest, refreshes at half the granted expi
   clock.advance(600_000);
   await settle();
   t.equal(sent.length, before, 'nothing is sent after close()');
+});
+
+t.test('on shutdown a registration in force is removed with Expires: 0 in its dialog; the wait for the provider is bounded', async (t) => {
+  const clock = new FakeClock();
+  const sent: Array<{ req: SipRequest; cb: ClientCallbacks }> = [];
+  const logged: string[] = [];
+  const log = { ...quietLog, info: (_: unknown, msg: string) => logged.push(msg), warn: (_: unknown, msg: string) => logged.push(msg) };
+  const make = (): TrunkRegistration =>
+    new TrunkRegistration(TRUNK, {
+      transactions: fakeLayer(sent),
+      peer: async (trunk) => ({ transport: 'udp', address: trunk.host, port: trunk.port, connectionId: null }),
+      contact: () => 'sip:acct@127.0.0.1:5060',
+      clock,
+      log,
+      userAgent: 'tspbx-test',
+    });
+  const reg = make();
+  reg.start();
+  clock.advance(0);
+  await settle();
+  sent[0]!.cb.onFinal(responseTo(sent[0]!.req, 200));
+  await settle();
+  t.equal(reg.status.state, 'registered');
+
+  const removing = reg.unregister(2000);
+  await settle();
+  t.equal(sent.length, 2, 'one un-REGISTER');
+  const un = sent[1]!.req;
+  t.equal(un.headers.get('expires'), '0');
+  t.equal(un.headers.get('contact'), '<sip:acct@127.0.0.1:5060>', 'the contact that was registered');
+  t.equal(un.headers.get('call-id'), sent[0]!.req.headers.get('call-id'), 'same Call-ID as the registration');
+  t.equal(un.headers.get('cseq'), '2 REGISTER', 'CSeq one higher');
+  const challenge = responseTo(un, 401);
+  challenge.headers.add('www-authenticate', 'Digest realm="carrier.test", nonce="n1", algorithm=MD5');
+  sent[1]!.cb.onFinal(challenge);
+  await settle();
+  t.equal(sent.length, 3, 'its challenge is answered');
+  t.equal(sent[2]!.req.headers.get('expires'), '0');
+  t.match(sent[2]!.req.headers.get('authorization'), /username="acct"/);
+  sent[2]!.cb.onFinal(responseTo(sent[2]!.req, 200));
+  await removing;
+  t.equal(reg.status.state, 'stopped');
+  t.ok(logged.includes('unregistered from the provider'));
+  await reg.unregister(2000);
+  t.equal(sent.length, 3, 'a second unregister sends nothing');
+
+  const silent = make();
+  silent.start();
+  clock.advance(0);
+  await settle();
+  sent[3]!.cb.onFinal(responseTo(sent[3]!.req, 200));
+  await settle();
+  let done = false;
+  const waiting = silent.unregister(2000).then(() => (done = true));
+  await settle();
+  t.equal(sent.length, 5, 'the un-REGISTER went out');
+  clock.advance(1999);
+  await settle();
+  t.notOk(done, 'still waiting for the provider before 2 s');
+  clock.advance(1);
+  await waiting;
+  t.ok(logged.includes('the provider did not answer the un-REGISTER in time'));
+
+  const never = make();
+  await never.unregister(2000);
+  t.equal(sent.length, 5, 'nothing is sent for a trunk that was never registered');
 });

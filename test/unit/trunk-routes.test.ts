@@ -56,7 +56,7 @@ t.test('strip removes leading digits, then prepend adds its own', async (t) => {
 });
 
 t.test('permissions: a class is allowed only when listed; emergency always', async (t) => {
-  const ext = { allow: ['internal', 'local', 'national'] as const, caller_id: null, anonymous: false, max_calls_per_hour: 0, max_concurrent: 0 };
+  const ext = { allow: ['internal', 'local', 'national'] as const, caller_id: null, caller_id_group: null, anonymous: false, max_calls_per_hour: 0, max_concurrent: 0 };
   t.ok(mayDial(ext, 'local'));
   t.ok(mayDial(ext, 'national'));
   t.notOk(mayDial(ext, 'international'), 'international is off unless listed');
@@ -71,7 +71,7 @@ t.test('limits: concurrent outside calls and calls per hour block, and free up',
   const a = limits.start('1001', { max_calls_per_hour: 0, max_concurrent: 2 });
   const b = limits.start('1001', { max_calls_per_hour: 0, max_concurrent: 2 });
   t.ok(a.ok && b.ok);
-  t.same(limits.start('1001', { max_calls_per_hour: 0, max_concurrent: 2 }), { ok: false, refusal: 'concurrent' });
+  t.same(limits.start('1001', { max_calls_per_hour: 0, max_concurrent: 2 }), { ok: false, refusal: 'concurrent', scope: 'extension' });
   t.ok(limits.start('1002', { max_calls_per_hour: 0, max_concurrent: 2 }).ok, 'another extension has its own count');
   if (a.ok) {
     a.release();
@@ -87,9 +87,41 @@ t.test('limits: concurrent outside calls and calls per hour block, and free up',
     if (h.ok) h.release();
     now += 60_000;
   }
-  t.same(hourly.start('1003', rule), { ok: false, refusal: 'calls-per-hour' }, 'the fourth call within the hour is refused');
+  t.same(hourly.start('1003', rule), { ok: false, refusal: 'calls-per-hour', scope: 'extension' }, 'the fourth call within the hour is refused');
   now += 3_600_000 - 3 * 60_000;
   t.ok(hourly.start('1003', rule).ok, 'an hour after the first call one more is allowed');
+});
+
+t.test('the PBX-wide limits count every extension together; a refused call counts against neither', async (t) => {
+  let now = 0;
+  const limits = new OutsideCallLimits({ now: () => now });
+  const own = { max_calls_per_hour: 0, max_concurrent: 0 };
+  const pbx = { max_calls_per_hour: 3, max_concurrent: 2 };
+  const a = limits.start('1001', own, pbx);
+  const b = limits.start('1002', own, pbx);
+  t.ok(a.ok && b.ok);
+  t.equal(limits.activeOnPbx(), 2);
+  t.same(limits.start('1003', own, pbx), { ok: false, refusal: 'concurrent', scope: 'pbx' }, 'a third extension finds the PBX full');
+  t.same(limits.start('1001', { max_calls_per_hour: 0, max_concurrent: 1 }, pbx), { ok: false, refusal: 'concurrent', scope: 'extension' }, 'the extension’s own limit is checked first');
+  if (a.ok) a.release();
+  t.equal(limits.activeOnPbx(), 1);
+  t.equal(limits.active('1001'), 0);
+  const c = limits.start('1003', own, pbx);
+  t.ok(c.ok, 'a place freed by a call that ended is taken');
+  if (b.ok) b.release();
+  if (c.ok) c.release();
+  t.same(limits.start('1004', own, pbx), { ok: false, refusal: 'calls-per-hour', scope: 'pbx' }, 'three calls started this hour, refused ones not counted');
+  now += 3_600_000;
+  t.ok(limits.start('1004', own, pbx).ok, 'an hour later the PBX calls out again');
+  t.same(
+    limits.refusals().sort((x, y) => x.reason.localeCompare(y.reason) || x.scope.localeCompare(y.scope)),
+    [
+      { scope: 'pbx', reason: 'calls-per-hour', count: 1 },
+      { scope: 'extension', reason: 'concurrent', count: 1 },
+      { scope: 'pbx', reason: 'concurrent', count: 1 },
+    ],
+    'refusals are counted by scope and limit (metrics)',
+  );
 });
 
 t.test('back-off: 30 s after a failure, doubling, at most 10 minutes; refresh at half the expiry', async (t) => {

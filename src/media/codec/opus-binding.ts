@@ -15,11 +15,18 @@ import { PbxError } from '../../util/errors.js';
 /** opus_defines.h request numbers. */
 export const OPUS_SET_APPLICATION = 4000;
 export const OPUS_SET_BITRATE = 4002;
+export const OPUS_SET_MAX_BANDWIDTH = 4004;
 export const OPUS_SET_COMPLEXITY = 4010;
 export const OPUS_SET_INBAND_FEC = 4012;
 export const OPUS_SET_PACKET_LOSS_PERC = 4014;
 export const OPUS_RESET_STATE = 4028;
 export const OPUS_APPLICATION_VOIP = 2048;
+/** OPUS_BANDWIDTH_NARROWBAND..FULLBAND: audio bandwidths of 4, 6, 8, 12 and 20 kHz. */
+export const OPUS_BANDWIDTH_NARROWBAND = 1101;
+export const OPUS_BANDWIDTH_MEDIUMBAND = 1102;
+export const OPUS_BANDWIDTH_WIDEBAND = 1103;
+export const OPUS_BANDWIDTH_SUPERWIDEBAND = 1104;
+export const OPUS_BANDWIDTH_FULLBAND = 1105;
 
 /** The rates libopus codes at (RFC 6716 2). */
 export const OPUS_RATES: readonly number[] = Object.freeze([8000, 12000, 16000, 24000, 48000]);

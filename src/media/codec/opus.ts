@@ -3,12 +3,18 @@ import {
   createOpusState,
   opusBindingName,
   OPUS_APPLICATION_VOIP,
+  OPUS_BANDWIDTH_FULLBAND,
+  OPUS_BANDWIDTH_MEDIUMBAND,
+  OPUS_BANDWIDTH_NARROWBAND,
+  OPUS_BANDWIDTH_SUPERWIDEBAND,
+  OPUS_BANDWIDTH_WIDEBAND,
   OPUS_RATES,
   OPUS_RESET_STATE,
   OPUS_SET_APPLICATION,
   OPUS_SET_BITRATE,
   OPUS_SET_COMPLEXITY,
   OPUS_SET_INBAND_FEC,
+  OPUS_SET_MAX_BANDWIDTH,
   OPUS_SET_PACKET_LOSS_PERC,
   type OpusBindingName,
   type OpusState,
@@ -60,6 +66,18 @@ export function opusPacketSamples(packet: Uint8Array): number {
   }
 }
 
+/**
+ * The widest audio band the encoder may code at each PCM rate (RFC 6716 2: half the rate). At
+ * 8 kHz this is narrowband: the packets are SILK NB, which any decoder plays at any rate.
+ */
+const MAX_BANDWIDTH: ReadonlyMap<number, number> = new Map([
+  [8000, OPUS_BANDWIDTH_NARROWBAND],
+  [12000, OPUS_BANDWIDTH_MEDIUMBAND],
+  [16000, OPUS_BANDWIDTH_WIDEBAND],
+  [24000, OPUS_BANDWIDTH_SUPERWIDEBAND],
+  [48000, OPUS_BANDWIDTH_FULLBAND],
+]);
+
 /** The PCM rates an OpusCodec works at (libopus resamples internally). */
 export type OpusSampleRate = 8000 | 12000 | 16000 | 24000 | 48000;
 
@@ -68,8 +86,10 @@ export interface OpusOptions {
   binding?: OpusBindingName;
   /**
    * PCM rate of encode input and decode output (default 48000). A pipeline working at 16 kHz
-   * asks for 16000: no resampling, and the encoder costs less than half as much. The RTP clock
-   * stays 48000 (RFC 7587 4.1) and a packet from any peer decodes at this rate.
+   * asks for 16000: no resampling, and the encoder costs less than half as much; one bridged to
+   * G.711 asks for 8000 (narrowband, about half the encoder's CPU of 16000). The encoder's
+   * bandwidth is capped at what the rate holds (OPUS_SET_MAX_BANDWIDTH). The RTP clock stays 48000
+   * (RFC 7587 4.1) and a packet from any peer decodes at this rate.
    */
   sampleRate?: OpusSampleRate;
   /** Target bitrate in bit/s (default 32000: wideband speech with room for FEC). */
@@ -123,6 +143,7 @@ export class OpusCodec implements AudioCodec {
     // OPUS_SET_APPLICATION is only accepted before the first frame is encoded.
     state.encoderCtl(OPUS_SET_APPLICATION, OPUS_APPLICATION_VOIP);
     state.encoderCtl(OPUS_SET_BITRATE, bitrate);
+    state.encoderCtl(OPUS_SET_MAX_BANDWIDTH, MAX_BANDWIDTH.get(rate)!);
     state.encoderCtl(OPUS_SET_COMPLEXITY, complexity);
     state.encoderCtl(OPUS_SET_INBAND_FEC, 1);
     state.encoderCtl(OPUS_SET_PACKET_LOSS_PERC, loss);

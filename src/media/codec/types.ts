@@ -1,7 +1,7 @@
 /**
  * An audio codec as the media pipeline sees it: PCM (signed 16-bit mono, one 20 ms frame) in and
- * out, RTP payload bytes on the other side. Instances hold codec state (one per direction of one
- * leg) and allocate nothing per frame.
+ * out, RTP payload bytes on the other side. Instances hold codec state, the encoder's and the
+ * decoder's apart (so one instance serves both directions of one leg), and allocate nothing per frame.
  */
 export interface AudioCodec {
   /** SDP encoding name: 'PCMU' | 'PCMA' | 'G722' | 'opus' | 'L16'. */

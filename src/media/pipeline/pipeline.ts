@@ -3,9 +3,10 @@
 // never decoded; a leg becomes decoded when it is transcoded (its bridged peer speaks another
 // codec), mixed, recorded, played to, sends a digit or has its digits watched, and then its peer
 // is decoded too, on the same sockets. Each tick: every decoded leg pulls one frame from its
-// jitter buffer (heard at 16 kHz, digits detected), the rooms mix (room.ts: at 16 or 48 kHz), the
-// recorders write, and every decoded leg sends one frame: the player's, else its room's mix, else
-// its peer's audio.
+// jitter buffer and decodes it at its codec's rate (digits detected), the rooms mix (room.ts: at 16
+// or 48 kHz), the recorders write (16 kHz, made from the decoded frame when read), and every decoded
+// leg sends one frame: the player's, else its room's mix, else its peer's audio, as decoded when
+// the two legs code at one rate (PCMU to PCMA; Opus coded at 8 kHz beside G.711, askedRate()).
 // Digits: RFC 4733 events come from the relay of every leg, decoded or not (telephoneEvent()),
 // in-band digits from decoded legs; each is reported once and reaches the bridged leg in the
 // method that leg negotiated, unless that leg gets its digits by SIP INFO (call control sends those).
@@ -27,6 +28,7 @@ import { DecodedLeg, INTERNAL_FRAME, INTERNAL_RATE } from './decoded-leg.js';
 import { ComplexityGovernor, type ComplexityGovernorOptions } from './complexity-governor.js';
 import { isDigit } from './digit-sender.js';
 import { MediaClock } from './media-clock.js';
+import type { RtpSender } from './rtp-sender.js';
 import { Room, WIDE_RATE, type RoomMember } from './room.js';
 
 /** The pipeline's requests; the worker answers the others itself. */
@@ -126,13 +128,21 @@ function fail(code: string, message: string): never {
   throw new PbxError(code, message);
 }
 
+/** The PCM rate of G.711 (and L16/8000): a codec of several rates asks for it when bridged to one. */
+const NARROW_RATE = 8000;
+
 /**
  * The PCM rate a decoded leg's codec is asked for: 48 kHz in a room, so that a room of Opus legs
- * mixes at 48 kHz (room.ts); elsewhere the internal 16 kHz, so that nothing is resampled. A codec
- * of one rate (G.711, G.722) keeps its own.
+ * mixes at 48 kHz (room.ts); 8 kHz when bridged to a leg whose codec is 8 kHz (PCMU, PCMA), so
+ * that Opus codes narrowband at 8 kHz (about half the encoder's CPU of 16 kHz) and neither
+ * direction is resampled; elsewhere the internal 16 kHz. A codec of one rate (G.711, G.722)
+ * keeps its own. A player, recorder or detector on such a leg still gets 16 kHz (DecodedLeg.heard).
  */
-function askedRate(m: LegMedia): number {
-  return m.room === null ? INTERNAL_RATE : WIDE_RATE;
+function askedRate(m: LegMedia, peer: LegMedia | undefined): number {
+  if (m.room !== null) return WIDE_RATE;
+  const c = peer?.codec;
+  if (c != null && peer!.room === null && codecSampleRate(c.name, c.clockRate, c.channels) === NARROW_RATE) return NARROW_RATE;
+  return INTERNAL_RATE;
 }
 
 function sameCodec(a: LegCodecSpec, b: LegCodecSpec): boolean {
@@ -419,15 +429,18 @@ export class Pipeline {
       this.#detach(m);
       return true;
     }
-    const asked = askedRate(m);
+    const asked = askedRate(m, m.leg.peer === null ? undefined : this.#media.get(m.leg.peer));
+    let sender: RtpSender | undefined;
     if (m.decoded !== null) {
       const c = m.codec!;
       if (m.decoded.pcmRate === codecSampleRate(c.name, c.clockRate, c.channels, { sampleRate: asked })) return true;
-      // An Opus leg joined or left a room: its codec is made again at the rate it now asks for.
+      // An Opus leg joined or left a room, or its peer changed: its codec is made again at the rate
+      // it now asks for, and its RTP stream goes on.
+      sender = m.decoded.sender;
       this.#detach(m);
     }
     if (!(m.leg instanceof Leg)) return false;
-    const d = DecodedLeg.create(m.leg, m.codec!, asked, this.#rtcpIntervalMs);
+    const d = DecodedLeg.create(m.leg, m.codec!, asked, this.#rtcpIntervalMs, sender);
     if (d === null) return true;
     d.setEncoderComplexity(this.#governor.complexity);
     m.decoded = d;
@@ -527,7 +540,7 @@ export class Pipeline {
 
   /**
    * What the leg's phone hears this tick: its player, its room (at the leg's codec rate), its peer
-   * (at 16 kHz); null for silence.
+   * (at the leg's codec rate when the peer decodes at it, else at 16 kHz); null for silence.
    */
   #output(m: LegMedia): Int16Array | null {
     const d = m.decoded!;
@@ -543,6 +556,6 @@ export class Pipeline {
     if (m.member !== null) return m.member.outValid ? m.member.out : null;
     const peerLeg = m.leg.peer;
     const peer = peerLeg instanceof Leg ? peerLeg.decoded : null;
-    return peer !== null && peer.heardValid ? peer.heard : null;
+    return peer === null ? null : peer.frameFor(d.pcmRate);
   }
 }

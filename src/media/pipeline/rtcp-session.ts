@@ -177,7 +177,7 @@ export class RtcpSession {
     if (bye) n += writeBye(out, n, s.ssrc);
     this.#avgSize = (n + UDP_IP_OVERHEAD) / 16 + (this.#avgSize * 15) / 16;
     try {
-      leg.rtcp.send(out, 0, n, leg.rtcpSendPort, address);
+      leg.sendRtcp(out, n, leg.rtcpSendPort, address);
     } catch {
       // The leg's sockets closed first (the leg is going away): the BYE is best effort.
       return;

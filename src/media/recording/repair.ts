@@ -32,13 +32,7 @@ interface Layout {
 
 /** Fixes the header of one WAV file in place. Throws PBX_ERR_RECORDING_NOT_WAV for anything else. */
 export async function repairWav(path: string): Promise<RepairResult> {
-  const fh = await open(path, 'r+');
-  try {
-    const size = (await fh.stat()).size;
-    const head = new Uint8Array(Math.min(HEAD_BYTES, size));
-    await fh.read(head, 0, head.length, 0);
-    const layout = parseLayout(head, path);
-    const available = Math.max(0, size - layout.dataStart);
+  return withLayout(path, async (fh, layout, size, available) => {
     const dataBytes = Math.min(available - (available % layout.blockAlign), MAX_DATA_BYTES - (MAX_DATA_BYTES % layout.blockAlign));
     const end = layout.dataStart + dataBytes;
     const exact = layout.declaredData === dataBytes && size === end && layout.declaredRiff === end - 8;
@@ -50,9 +44,7 @@ export async function repairWav(path: string): Promise<RepairResult> {
     if (truncatedBytes > 0) await fh.truncate(end);
     await writeSizes(fh, layout, dataBytes);
     return { repaired: true, dataBytes, truncatedBytes };
-  } finally {
-    await fh.close();
-  }
+  });
 }
 
 /**
@@ -60,18 +52,27 @@ export async function repairWav(path: string): Promise<RepairResult> {
  * message) and fixes its header; resolves with the milliseconds of audio left.
  */
 export async function trimWavEnd(path: string, ms: number): Promise<number> {
+  return withLayout(path, async (fh, layout, _size, available) => {
+    const data = available - (available % layout.blockAlign);
+    const keep = data - Math.min(data, Math.round((ms * layout.byteRate) / 1000 / layout.blockAlign) * layout.blockAlign);
+    await fh.truncate(layout.dataStart + keep);
+    await writeSizes(fh, layout, keep);
+    return layout.byteRate === 0 ? 0 : (keep * 1000) / layout.byteRate;
+  });
+}
+
+/**
+ * Opens a WAV file for update, reads its chunk layout and runs `edit` with the file's size and the
+ * bytes present after the data chunk's start; the file is closed whatever happens.
+ */
+async function withLayout<T>(path: string, edit: (fh: FileHandle, layout: Layout, size: number, available: number) => Promise<T>): Promise<T> {
   const fh = await open(path, 'r+');
   try {
     const size = (await fh.stat()).size;
     const head = new Uint8Array(Math.min(HEAD_BYTES, size));
     await fh.read(head, 0, head.length, 0);
     const layout = parseLayout(head, path);
-    const available = Math.max(0, size - layout.dataStart);
-    const data = available - (available % layout.blockAlign);
-    const keep = data - Math.min(data, Math.round((ms * layout.byteRate) / 1000 / layout.blockAlign) * layout.blockAlign);
-    await fh.truncate(layout.dataStart + keep);
-    await writeSizes(fh, layout, keep);
-    return layout.byteRate === 0 ? 0 : (keep * 1000) / layout.byteRate;
+    return await edit(fh, layout, size, Math.max(0, size - layout.dataStart));
   } finally {
     await fh.close();
   }

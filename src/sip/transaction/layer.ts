@@ -117,7 +117,7 @@ class Transactions implements CountedTransactionLayer {
       throw new PbxError('PBX_ERR_SIP_BAD_REQUEST', `${req.method} is not sent through request(); use sendStateless() or cancel()`);
     }
     const branch = newBranch();
-    const local = this.#transport.local(to.transport);
+    const local = this.#transport.local(to.transport, to);
     if (local !== null) req.headers.prepend('via', viaFor(local, branch));
     const key = `${branch}\n${req.method}`;
     const tx =
@@ -150,7 +150,7 @@ class Transactions implements CountedTransactionLayer {
 
   sendStateless(req: SipRequest, to: Peer): void {
     if (this.#closed) return;
-    const local = this.#transport.local(to.transport);
+    const local = this.#transport.local(to.transport, to);
     if (local === null) {
       this.#log?.warn({ method: req.method, to }, 'no transport to send a stateless request');
       return;

@@ -22,8 +22,11 @@ export interface TransportOptions {
   maxMessageSize: number;
   tcpIdleTimeoutS: number;
   maxConnectionsPerSource: number;
-  /** Host written in Via/Contact instead of the bound address (config `sip.external_address`). */
-  advertise?: string | null;
+  /**
+   * Host written in Via/Contact instead of the bound address, for a message to `to` (null: no
+   * peer in particular); null from it keeps the bound address (config `sip.external_address`).
+   */
+  advertise?: ((to: Peer | null) => string | null) | null;
   log?: Log | null;
 }
 
@@ -61,7 +64,7 @@ class Transports implements SipTransports, MessageSink {
   readonly #stats = { received: 0, rejected: 0, dropped: 0, refused: 0 };
   readonly #listeners: Listener[] = [];
   readonly #maxMessageSize: number;
-  readonly #advertise: string | null;
+  readonly #advertise: ((to: Peer | null) => string | null) | null;
   readonly #log: Log | null;
   #closed: Promise<void> | null = null;
 
@@ -111,10 +114,11 @@ class Transports implements SipTransports, MessageSink {
     return { ...this.#stats, connections };
   }
 
-  local(transport: TransportName): ListenSpec | null {
+  local(transport: TransportName, to?: Peer): ListenSpec | null {
     const l = this.#listeners.find((x) => x.spec.transport === transport);
     if (l === undefined) return null;
-    return this.#advertise === null ? l.spec : { transport, host: this.#advertise, port: l.spec.port };
+    const host = this.#advertise === null ? null : this.#advertise(to ?? null);
+    return host === null ? l.spec : { transport, host, port: l.spec.port };
   }
 
   #listenerFor(to: Peer): Listener | undefined {

@@ -24,7 +24,10 @@ export interface TransportLayer {
   /** Sends to a peer. For TCP/TLS with a connectionId it reuses that connection, else connects. */
   send(message: SipMessage, to: Peer): Promise<void>;
   onMessage: ((inbound: Inbound) => void) | null;
-  /** The listen spec to advertise in Via/Contact for a given transport. */
-  local(transport: TransportName): ListenSpec | null;
+  /**
+   * The listen spec to advertise in Via/Contact for a given transport; `to`, the peer it is
+   * written for, lets a PBX behind NAT show its external address only to peers outside.
+   */
+  local(transport: TransportName, to?: Peer): ListenSpec | null;
   close(): Promise<void>;
 }

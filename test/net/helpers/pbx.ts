@@ -7,6 +7,8 @@ import { appStart } from '../../../src/apps/goto.js';
 import { CallControl } from '../../../src/calls/control.js';
 import { EventServices } from '../../../src/events/services.js';
 import { wireParts } from '../../../src/pbx/wiring.js';
+import { startTrunks } from '../../../src/pbx/trunks.js';
+import type { TrunkService } from '../../../src/trunks/service.js';
 import { AutoCallback } from '../../../src/calls/auto-callback.js';
 import { afterCdr } from '../../../src/calls/cdr.js';
 import { parseConfigText } from '../../../src/config/load.js';
@@ -94,6 +96,8 @@ export interface TestPbx {
   settings: ExtensionSettings;
   /** The queues' lines and agents. */
   queues: QueueService;
+  /** The outside lines of the config's trunks: (extra), as the real PBX starts them. */
+  trunks: TrunkService;
   log: LogLine[];
   close(): Promise<void>;
 }
@@ -177,6 +181,8 @@ export async function startPbx(options: TestPbxOptions = {}): Promise<TestPbx> {
     originate: (request) => calls.originate(request),
     log: logger,
   });
+  const localContact = (): string => `sip:pbx@127.0.0.1:${port}`;
+  const trunks = startTrunks(config, { transactions, localContact, log: logger });
   const calls: CallControl = new CallControl({
     transactions,
     registrar,
@@ -184,11 +190,12 @@ export async function startPbx(options: TestPbxOptions = {}): Promise<TestPbx> {
     getRouting: () => routing,
     store: afterCdr(store, (row) => autoCallback.cdrWritten(row)),
     log: logger,
-    localContact: () => `sip:pbx@127.0.0.1:${port}`,
+    localContact,
     start: appStart({ voicemail, queues }),
     timers,
     ringTimeout: options.ringTimeoutS ?? 30,
     settings,
+    trunks,
     ...(options.wallClock === undefined ? {} : { wallClock: options.wallClock }),
   });
   const events = new EventServices({
@@ -196,7 +203,7 @@ export async function startPbx(options: TestPbxOptions = {}): Promise<TestPbx> {
     registrar,
     mailboxes: voicemail,
     getConfig: () => config,
-    localContact: () => `sip:pbx@127.0.0.1:${port}`,
+    localContact,
     log: logger,
   });
   wireParts({ transactions, registrar, calls, media, events, voicemail, queues, log: logger, server: () => 'tspbx' });
@@ -210,12 +217,14 @@ export async function startPbx(options: TestPbxOptions = {}): Promise<TestPbx> {
     voicemail,
     settings,
     queues,
+    trunks,
     log,
     async close() {
       if (closed) return;
       closed = true;
       autoCallback.close();
       calls.close();
+      await trunks.close();
       events.close();
       queues.close();
       registrar.close();

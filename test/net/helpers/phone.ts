@@ -20,13 +20,13 @@ export function token(): string {
   return randomBytes(6).toString('hex');
 }
 
-/** An SDP offer/answer for a phone's RTP socket. */
-export function sdpFor(port: number, codecs: Array<[number, string]> = [[0, 'PCMU'], [8, 'PCMA'], [101, 'telephone-event']], direction = 'sendrecv'): Buffer {
+/** An SDP offer/answer for a phone's RTP socket (at `address`, 127.0.0.1 by default). */
+export function sdpFor(port: number, codecs: Array<[number, string]> = [[0, 'PCMU'], [8, 'PCMA'], [101, 'telephone-event']], direction = 'sendrecv', address = '127.0.0.1'): Buffer {
   const lines = [
     'v=0',
-    `o=phone ${port} 1 IN IP4 127.0.0.1`,
+    `o=phone ${port} 1 IN IP4 ${address}`,
     's=-',
-    'c=IN IP4 127.0.0.1',
+    `c=IN IP4 ${address}`,
     't=0 0',
     `m=audio ${port} RTP/AVP ${codecs.map((c) => c[0]).join(' ')}`,
     ...codecs.map(([pt, name]) => `a=rtpmap:${pt} ${name}/8000`),
@@ -65,8 +65,11 @@ export class Phone {
   #rtpWaiters: Array<() => void> = [];
   readonly pbx: Addr;
   readonly password: string;
+  /** The address the phone's sockets are bound to, written in its Via and Contact. */
+  readonly host: string;
 
-  private constructor(user: string, password: string, sip: dgram.Socket, rtp: dgram.Socket, pbx: Addr) {
+  private constructor(user: string, password: string, sip: dgram.Socket, rtp: dgram.Socket, pbx: Addr, host: string) {
+    this.host = host;
     this.user = user;
     this.password = password;
     this.sip = sip;
@@ -87,13 +90,14 @@ export class Phone {
     });
   }
 
-  static async open(user: string, password: string, pbx: Addr): Promise<Phone> {
+  /** A phone with its SIP and RTP sockets on `host` (127.0.0.1 unless it sits in another network, e.g. behind NAT). */
+  static async open(user: string, password: string, pbx: Addr, host = '127.0.0.1'): Promise<Phone> {
     const bind = async (): Promise<dgram.Socket> => {
       const s = dgram.createSocket('udp4');
-      await new Promise<void>((resolve) => s.bind(0, '127.0.0.1', resolve));
+      await new Promise<void>((resolve) => s.bind(0, host, resolve));
       return s;
     };
-    return new Phone(user, password, await bind(), await bind(), pbx);
+    return new Phone(user, password, await bind(), await bind(), pbx, host);
   }
 
   get port(): number {
@@ -105,7 +109,7 @@ export class Phone {
   }
 
   get contact(): string {
-    return `sip:${this.user}@127.0.0.1:${this.port}`;
+    return `sip:${this.user}@${this.host}:${this.port}`;
   }
 
   close(): void {
@@ -163,11 +167,11 @@ export class Phone {
   }
 
   #via(): string {
-    return `SIP/2.0/UDP 127.0.0.1:${this.port};branch=z9hG4bK${token()};rport`;
+    return `SIP/2.0/UDP ${this.host}:${this.port};branch=z9hG4bK${token()};rport`;
   }
 
-  /** REGISTERs the phone's contact (or removes it with expires 0), answering the digest challenge. */
-  async register(expires = 600): Promise<void> {
+  /** REGISTERs the phone's contact (or removes it with expires 0), answering the digest challenge; resolves with the 200. */
+  async register(expires = 600): Promise<SipResponse> {
     const callId = `${token()}@127.0.0.1`;
     const tag = token();
     const build = (seq: number, auth?: string): SipRequest => {
@@ -197,6 +201,7 @@ export class Phone {
     this.send(second);
     const ok = await this.final(second);
     if (ok.status !== 200) throw new Error(`REGISTER with credentials got ${ok.status}`);
+    return ok;
   }
 
   /**
