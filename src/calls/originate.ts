@@ -5,15 +5,16 @@
 // party. One CDR row per call: from = the first party, to = the number dialled second, path
 // "originate"; answered once the second party answered, else missed/busy/failed.
 import type { CallInfo } from '../api/control-types.js';
-import type { SipRequest, SipResponse } from '../sip/message.js';
+import type { SipRequest } from '../sip/message.js';
 import type { ServerTransaction } from '../sip/transaction/types.js';
 import type { CdrRow } from '../store/types.js';
 import type { Log } from '../util/log.js';
-import { forkInvite, type CallEnv, type DialTarget, type ForkHeaders } from './call.js';
+import type { CallEnv, DialTarget, ForkHeaders } from './call.js';
 import { cdrTimes, writeCdr } from './cdr.js';
 import { UacLeg, type Leg } from './leg.js';
 import { MediaSession, type CodecPolicy, type Side } from './media-session.js';
-import { betterFinal, secondsBetween } from './outcome.js';
+import { secondsBetween } from './outcome.js';
+import { RingRound, type RoundResult } from './ring-round.js';
 
 /** What originate() is asked: ring `first` (an extension), then dial `then` once it answered. */
 export interface OriginateRequest {
@@ -36,14 +37,6 @@ export interface OriginateEnv extends Omit<CallEnv, 'attach' | 'ended' | 'dtmf' 
   ended(call: OriginatedCall): void;
 }
 
-/** One round of forks: the first 2xx wins, the others are cancelled; null when nobody answered. */
-interface Round {
-  forks: UacLeg[];
-  best: number;
-  timer: unknown;
-  done(leg: UacLeg | null): void;
-}
-
 export class OriginatedCall {
   readonly id: string;
   readonly log: Log;
@@ -53,7 +46,7 @@ export class OriginatedCall {
   readonly #env: OriginateEnv;
   readonly #media: MediaSession;
   readonly #forks: UacLeg[] = [];
-  #round: Round | null = null;
+  #round: RingRound | null = null;
   /** The answered legs: the first party, then the second. */
   #first: UacLeg | null = null;
   #second: UacLeg | null = null;
@@ -145,45 +138,16 @@ export class OriginatedCall {
     return this.#first === null ? 'failed' : 'then-failed';
   }
 
-  #ring(targets: readonly DialTarget[], fork: ForkHeaders, body: Buffer, timeoutMs: number): Promise<{ leg: UacLeg | null; best: number }> {
-    return new Promise((resolve) => {
-      const round: Round = { forks: [], best: 0, timer: null, done: () => undefined };
-      round.done = (leg) => {
-        if (this.#round !== round) return;
-        this.#round = null;
-        if (round.timer !== null) this.#env.clock.clearTimeout(round.timer);
-        for (const f of round.forks) if (f !== leg) f.cancel();
-        resolve({ leg, best: round.best });
-      };
-      this.#round = round;
-      for (const t of targets) {
-        const leg = forkInvite(this.#env, t, fork, body, false);
-        round.forks.push(leg);
+  #ring(targets: readonly DialTarget[], fork: ForkHeaders, body: Buffer, timeoutMs: number): Promise<RoundResult> {
+    const round = new RingRound(this.#env, targets, fork, body, timeoutMs, {
+      attach: (leg) => {
         this.#forks.push(leg);
         this.#env.attach(leg, this);
-      }
-      for (const leg of round.forks) leg.start({ onProvisional: () => undefined, onFinal: (l, res) => this.#onFinal(round, l, res) });
-      round.timer = this.#env.clock.setTimeout(() => {
-        round.timer = null;
-        round.done(null);
-      }, timeoutMs);
+      },
+      close: (leg) => this.#closeLeg(leg),
     });
-  }
-
-  #onFinal(round: Round, leg: UacLeg, res: SipResponse): void {
-    const ok = res.status >= 200 && res.status < 300;
-    if (this.#round !== round || this.#ended) {
-      if (ok) void leg.request('BYE');
-      this.#closeLeg(leg);
-      return;
-    }
-    if (ok) {
-      round.done(leg);
-      return;
-    }
-    this.#closeLeg(leg);
-    round.best = round.best === 0 ? res.status : betterFinal(round.best, res.status);
-    if (round.forks.every((f) => f.final !== null)) round.done(null);
+    this.#round = round;
+    return round.result;
   }
 
   onAck(leg: Leg, ack: SipRequest): void {
@@ -203,7 +167,7 @@ export class OriginatedCall {
         const other = leg === this.#first ? this.#second : leg === this.#second ? this.#first : null;
         if (other !== null) void other.request('BYE');
         this.log.info({ side: leg === this.#first ? 'first' : 'second' }, 'hung up');
-        this.#round?.done(null);
+        this.#round?.stop(null);
         this.#finish(this.answeredAt === null ? 'missed' : 'answered', leg === this.#first ? 'first-bye' : 'second-bye');
         return;
       }
@@ -228,7 +192,7 @@ export class OriginatedCall {
     if (this.#ended) return Promise.resolve();
     const byes: Array<Promise<unknown>> = [];
     for (const leg of [this.#first, this.#second]) if (leg !== null) byes.push(leg.request('BYE'));
-    this.#round?.done(null);
+    this.#round?.stop(null);
     this.#finish(this.answeredAt === null ? 'missed' : 'answered', reason);
     return Promise.all(byes).then(() => undefined);
   }

@@ -299,6 +299,11 @@ export type FeaturesConfig = {
   record_toggle: string | null;
   /** Pressed in a call, then a number and #: the other party is transferred there (default "##"). */
   blind_transfer: string | null;
+  /**
+   * Pressed in a call: the other party is held, the number dialled is rung and talked to; hanging up
+   * transfers, `*` goes back (default "*2").
+   */
+  attended_transfer: string | null;
   /** Pressed in a call: the other party is parked, the slot read out (default "#72"; needs parking:). */
   park: string | null;
 } & Record<DialledFeatureName, string | null>;
@@ -412,7 +417,11 @@ export interface Config {
   schedules: Map<string, ScheduleConfig>;
   callers: CallersConfig;
   /** Automatic callback of missed calls: ring `ring` (an extension or group:NAME) first, after `delay` s. */
-  missed_calls: { auto_callback: boolean; ring: string | null; delay: number };
+  /**
+   * Automatic callback of missed calls: on or off, the extension or group:NAME rung first, the
+   * seconds before the first attempt, how many attempts, and the seconds between two of them.
+   */
+  missed_calls: { auto_callback: boolean; ring: string | null; delay: number; attempts: number; pause: number };
   features: FeaturesConfig;
   voicemail: VoicemailConfig;
   /** SIP providers by name. */
