@@ -56,6 +56,7 @@ import { forwardsOf } from './apps/extension.js';
 import { PbxError } from './util/errors.js';
 import { WebhookDispatcher } from './webhooks/dispatcher.js';
 import { afterCdr } from './calls/cdr.js';
+import { withWebhooks } from './webhooks/cdr-outbox.js';
 import { AutoCallback } from './calls/auto-callback.js';
 import { WebhookOutbox } from './webhooks/outbox.js';
 import { QueueService } from './queues/service.js';
@@ -217,6 +218,7 @@ class PbxRuntime implements Pbx, ControlSource {
       originate: (request) => this.#calls!.originate(request),
       inCall: (id) => this.#calls?.list().some((c) => c.id === id) ?? false,
       log: log.child({ layer: 'queues' }),
+      onEvent: (e) => webhooks.queueEvent(e),
     });
     this.#queues = queues;
     const trunks = startTrunks(config, { transactions, localContact: (transport, to) => this.#contactUri(transport, to), log });
@@ -228,6 +230,7 @@ class PbxRuntime implements Pbx, ControlSource {
       registered: (ext) => registrar.lookup(ext).length > 0,
       busy: (ext) => this.#calls?.inCall(ext) ?? false,
       originate: (request) => this.#calls!.originate(request),
+      stillMissed: (number) => this.#store?.listMissed({ limit: 10000 }).some((m) => m.number === number) ?? false,
       log: log.child({ layer: 'auto-callback' }),
     });
     this.#autoCallback = autoCallback;
@@ -237,10 +240,7 @@ class PbxRuntime implements Pbx, ControlSource {
       registrar,
       media,
       getRouting: () => this.#routing,
-      store: afterCdr(this.#cdrWriter, (row) => {
-        webhooks.cdrWritten(row);
-        autoCallback.cdrWritten(row);
-      }),
+      store: afterCdr(withWebhooks(this.#cdrWriter, webhooks), (row) => autoCallback.cdrWritten(row)),
       log,
       localContact: (transport, to) => this.#contactUri(transport, to),
       start: appStart({ voicemail: this.#voicemail, queues }),

@@ -17,6 +17,8 @@ import { callbackRoutes } from './routes/callback.js';
 import { callRoutes } from './routes/calls.js';
 import { cdrRoutes } from './routes/cdr.js';
 import { dashboardRoutes } from './routes/dashboard.js';
+import { configEntryRoutes } from './routes/config-entries.js';
+import { configRoutes } from './routes/config.js';
 import { eventRoutes } from './routes/events.js';
 import { extensionRoutes } from './routes/extensions.js';
 import { groupRoutes } from './routes/groups.js';
@@ -37,7 +39,7 @@ export interface ApiServerOptions {
   log: Log;
 }
 
-const VERSION_INFO = { title: 'tspbx REST API', description: 'The office PBX: calls, CDR, callback list, queues, recordings and voicemail. Every request needs `Authorization: Bearer <http.token>`.' };
+const API_INFO = { title: 'tspbx REST API', description: 'The office PBX: calls, CDR, callback list, queues, recordings and voicemail. Every request needs `Authorization: Bearer <http.token>`.' };
 
 /** The fastify app with every route, ready to listen (or to `inject`). */
 export async function buildApiServer(options: ApiServerOptions): Promise<FastifyInstance> {
@@ -82,7 +84,7 @@ export async function buildApiServer(options: ApiServerOptions): Promise<Fastify
   await app.register(swagger, {
     openapi: {
       openapi: '3.0.3',
-      info: { ...VERSION_INFO, version: '1' },
+      info: { ...API_INFO, version: '1' },
       components: { securitySchemes: { bearer: { type: 'http', scheme: 'bearer' } } },
       security: [{ bearer: [] }],
     },
@@ -105,6 +107,8 @@ export async function buildApiServer(options: ApiServerOptions): Promise<Fastify
   await app.register(statsRoutes, deps);
   await app.register(callbackRoutes, deps);
   await app.register(dashboardRoutes, deps);
+  await app.register(configRoutes, deps);
+  await app.register(configEntryRoutes, deps);
   await app.ready();
   return app;
 }

@@ -113,6 +113,7 @@ export async function goto(ch: Channel, dest: Destination): Promise<GotoResult> 
       case 'voicemail':
         return await runVoicemail(ch, dest);
       case 'voicemail-main':
+        ch.call.markForPbx();
         return await runVoicemailMain(ch, ownMailbox(ch));
       case 'feature': {
         const app = featureApp(dest.name);
@@ -121,6 +122,7 @@ export async function goto(ch: Channel, dest: Destination): Promise<GotoResult> 
           return ch.gone ? 'done' : 'failed';
         }
         ch.addPath(`feature:${dest.name}`);
+        ch.call.markForPbx();
         return await app(ch, dest.arg);
       }
       case 'outbound':

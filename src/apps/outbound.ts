@@ -27,8 +27,8 @@ export async function outboundApp(ch: Channel, number: string): Promise<GotoResu
     log: ch.log,
     gone: () => ch.gone,
     refuse: (status, reason) => call.refuse(status, reason),
-    dial: async (target, fork, ringMs) => {
-      const result = await call.dial([target], fork, ringMs);
+    dial: async (target, fork, ringMs, silenceMs) => {
+      const result = await call.dial([target], fork, ringMs, true, silenceMs);
       return { result, status: call.refusal?.status ?? 0, response: call.lastRefusal };
     },
   };

@@ -17,6 +17,7 @@ import type { DtmfMode, MediaEncryption } from '../config/types.js';
 import { INFO_DURATION_MS, InfoDigitSender, infoContent, type CallDtmf } from './dtmf.js';
 import { cdrTimes, writeCdr } from './cdr.js';
 import { FeatureCodes } from './feature-codes.js';
+import { ConsultTarget } from './consult.js';
 import { Leg, UacLeg, type InviteRetry, type LegContext, type UasLeg } from './leg.js';
 import { MediaSession, type CodecPolicy, type Side } from './media-session.js';
 import { betterFinal, secondsBetween, unansweredStatus } from './outcome.js';
@@ -24,12 +25,37 @@ import { RECORDING_ERRORS, RecordingControl, type CallRecording } from './record
 import { PbxError } from '../util/errors.js';
 
 /** The feature codes the digits of an answered call are matched against. */
-type InCallFeature = 'record_toggle' | 'blind_transfer' | 'park';
+type InCallFeature = 'record_toggle' | 'blind_transfer' | 'attended_transfer' | 'park';
 
-/** The transfer feature codes in force (features.blind_transfer, features.park); null: off. */
+/** The transfer feature codes in force (features.blind_transfer, attended_transfer, park); null: off. */
 export interface TransferCodes {
   blind_transfer: string | null;
+  attended_transfer: string | null;
   park: string | null;
+}
+
+/** What ringing the target of a consultation needs (CallEnv.consult). */
+export interface ConsultPlan {
+  /** The extension the number leads to. */
+  ext: string;
+  targets: DialTarget[];
+  fork: ForkHeaders;
+  rtpAddress: string;
+  codecs: CodecPolicy;
+  ringTimeoutMs: number;
+}
+
+/**
+ * An attended transfer by feature code in progress (Asterisk's atxfer): the transferer's side and
+ * dialog, the number it dialled and the target rung; the other party is held meanwhile.
+ */
+interface Consulting {
+  side: Side;
+  leg: Leg;
+  number: string | null;
+  target: ConsultTarget | null;
+  /** `*` (or the code again) pressed by the transferer goes back to the held party. */
+  back: FeatureCodes<'back'>;
 }
 
 /** How long a pause ends the number typed after features.blind_transfer. */
@@ -61,6 +87,10 @@ export interface CallEnv {
   refer?(call: Call, leg: Leg, st: ServerTransaction): void;
   /** `leg`'s phone asked by feature code to transfer the other party to a number, or to park it. */
   dtmfTransfer?(call: Call, leg: Leg, to: string | 'park'): void;
+  /** How to ring `number` for a consultation by extension `by` (features.attended_transfer); null: it leads to no extension. */
+  consult?(call: Call, number: string, by: string): ConsultPlan | null;
+  /** What a held party hears (music on hold); empty: silence. */
+  holdMusic?(): readonly PlaySource[];
 }
 
 /** A call's progress in the words of RFC 4235 3.7.1 (dialog states). */
@@ -111,6 +141,10 @@ interface Attempt {
   exts: Map<UacLeg, string>;
   best: number;
   timer: unknown;
+  /** Ends the round when no callee has answered anything, not even 100 Trying, in time. */
+  silenceTimer: unknown;
+  /** A fork got a response (any status). */
+  heard: boolean;
   resolve(result: ConnectResult): void;
 }
 
@@ -174,8 +208,11 @@ export class Call {
   readonly #recording: RecordingControl;
   /** The feature codes pressed during the answered call (features.record_toggle, blind_transfer, park). */
   readonly #features: FeatureCodes<InCallFeature> | null;
-  /** The number typed after features.blind_transfer, by one side: '#' or a pause ends it. */
-  #typing: { side: Side; digits: string; timer: unknown } | null = null;
+  /** The number typed after features.blind_transfer or attended_transfer, by one side: '#' or a pause ends it. */
+  #typing: { side: Side; digits: string; timer: unknown; kind: 'blind' | 'attended' } | null = null;
+  /** The attended transfer by feature code in progress. */
+  #consult: Consulting | null = null;
+  readonly #attendedCode: string | null;
   /** The PBX sent the caller its own 200 (an app answered): no person has answered yet. */
   #answeredByPbx = false;
   /** The ring attempt in progress (Call.dial), if any. */
@@ -191,6 +228,8 @@ export class Call {
   #forPeople = false;
   /** The caller left a voicemail message: the CDR status of the call if no person answered it. */
   #voicemailLeft = false;
+  /** The call is for the PBX itself (a feature code): the PBX's answer is the call's answer. */
+  #forPbx = false;
   /** Gets the caller's digits while an app has the call. */
   onCallerDigit: ((digit: string) => void) | null = null;
   readonly #endWaiters: Array<() => void> = [];
@@ -207,7 +246,7 @@ export class Call {
     rtpAddress: string,
     codecs: CodecPolicy,
     recording: CallRecording | null = null,
-    transferCodes: TransferCodes = { blind_transfer: null, park: null },
+    transferCodes: TransferCodes = { blind_transfer: null, attended_transfer: null, park: null },
   ) {
     this.#env = env;
     this.id = id;
@@ -223,6 +262,8 @@ export class Call {
     if (recording?.toggle != null) codes.set(recording.toggle, 'record_toggle');
     if (transferCodes.blind_transfer !== null) codes.set(transferCodes.blind_transfer, 'blind_transfer');
     if (transferCodes.park !== null) codes.set(transferCodes.park, 'park');
+    if (transferCodes.attended_transfer !== null) codes.set(transferCodes.attended_transfer, 'attended_transfer');
+    this.#attendedCode = transferCodes.attended_transfer;
     this.#features = codes.size === 0 ? null : new FeatureCodes(codes, () => env.clock.now());
     env.attach(a, this);
     a.st.oncancel = () => this.#onCallerCancel();
@@ -264,6 +305,15 @@ export class Call {
    */
   markForPeople(): void {
     this.#forPeople = true;
+  }
+
+  /**
+   * The call is for the PBX itself (a dialled feature code such as *97 or *72): once the PBX
+   * answers it, answered_at is set and the CDR says answered, never missed (Asterisk's ANSWERED).
+   */
+  markForPbx(): void {
+    this.#forPbx = true;
+    if (this.#answeredByPbx && !this.#ended) this.answeredAt ??= this.#env.clock.now();
   }
 
   /** The caller left a voicemail message: the CDR says 'voicemail' rather than 'missed'. */
@@ -332,9 +382,10 @@ export class Call {
    * hand-over). Either way a round that gets nobody leaves the caller as it was, with `refusal`
    * saying why, for the app to go on (the next member, voicemail, a forward) or give up. One round
    * at a time. `ringback` false: a caller the PBX answered keeps hearing what plays to it (a
-   * queue's music on hold) instead of ringback.
+   * queue's music on hold) instead of ringback. `responseTimeoutMs` (a provider's): a round in which
+   * no callee sent any response by then ends as 408 no-response, so the next trunk is tried.
    */
-  async dial(targets: readonly DialTarget[], fork: ForkHeaders, ringTimeoutMs: number, ringback = true): Promise<ConnectResult> {
+  async dial(targets: readonly DialTarget[], fork: ForkHeaders, ringTimeoutMs: number, ringback = true, responseTimeoutMs = 0): Promise<ConnectResult> {
     if (this.#ended) return 'caller-gone';
     if (this.#b !== null || this.#attempt !== null || targets.length === 0) return 'failed';
     this.#refusal = null;
@@ -350,7 +401,7 @@ export class Call {
     const exts = new Set(targets.map((t) => t.ext));
     if (exts.size === 1) this.parties.callee = targets[0]!.ext;
     return new Promise((resolve) => {
-      const h: Attempt = { early, ringback: !early && ringback, forks: [], exts: new Map(), best: 0, timer: null, resolve };
+      const h: Attempt = { early, ringback: !early && ringback, forks: [], exts: new Map(), best: 0, timer: null, silenceTimer: null, heard: false, resolve };
       this.#attempt = h;
       this.state = 'ringing';
       if (early) this.#env.progress?.(this, 'trying');
@@ -366,6 +417,14 @@ export class Call {
         this.log.info({}, 'nobody answered in time');
         this.#endAttempt(h, 'no-answer', { status: 480, reason: 'no-answer' });
       }, ringTimeoutMs);
+      if (responseTimeoutMs > 0) {
+        h.silenceTimer = this.#env.clock.setTimeout(() => {
+          h.silenceTimer = null;
+          if (h.heard) return;
+          this.log.info({ after_ms: responseTimeoutMs }, 'no response to the INVITE in time');
+          this.#endAttempt(h, 'no-answer', { status: 408, reason: 'no-response' });
+        }, responseTimeoutMs);
+      }
     });
   }
 
@@ -434,6 +493,7 @@ export class Call {
     }
     this.a.accept(body);
     this.#answeredByPbx = true;
+    if (this.#forPbx) this.answeredAt ??= this.#env.clock.now();
     this.log.info({}, 'answered by the PBX');
     this.#env.progress?.(this, 'confirmed');
     if (this.#lateOffer) {
@@ -459,7 +519,7 @@ export class Call {
   #endAttempt(h: Attempt, result: ConnectResult, refusal: Refusal | null): void {
     if (this.#attempt !== h) return;
     this.#attempt = null;
-    if (h.timer !== null) this.#env.clock.clearTimeout(h.timer);
+    this.#clearTimers(h);
     for (const f of h.forks) f.cancel();
     if (refusal !== null) this.#refusal = refusal;
     if (!this.#ended) {
@@ -469,7 +529,16 @@ export class Call {
     h.resolve(result);
   }
 
+  /** The round's ring and no-response timers, stopped. */
+  #clearTimers(h: Attempt): void {
+    if (h.timer !== null) this.#env.clock.clearTimeout(h.timer);
+    if (h.silenceTimer !== null) this.#env.clock.clearTimeout(h.silenceTimer);
+    h.timer = null;
+    h.silenceTimer = null;
+  }
+
   #onForkProvisional(h: Attempt, leg: UacLeg, res: SipResponse): void {
+    h.heard = true;
     if (this.#ended || this.#attempt !== h || res.status === 100) return;
     const ext = h.exts.get(leg);
     if (ext !== undefined && this.parties.callee == null) this.parties.callee = ext;
@@ -482,6 +551,7 @@ export class Call {
   }
 
   #onForkFinal(h: Attempt, leg: UacLeg, res: SipResponse): void {
+    h.heard = true;
     const ok = res.status >= 200 && res.status < 300;
     if (this.#ended || this.#attempt !== h) {
       if (ok) {
@@ -493,7 +563,7 @@ export class Call {
     }
     if (ok) {
       this.#attempt = null;
-      if (h.timer !== null) this.#env.clock.clearTimeout(h.timer);
+      this.#clearTimers(h);
       for (const f of h.forks) if (f !== leg) f.cancel();
       this.parties.callee = h.exts.get(leg) ?? this.parties.callee ?? null;
       const answered = h.early ? this.#answered(leg, res) : this.#handOverAnswered(leg, res);
@@ -612,6 +682,11 @@ export class Call {
       leg.answer(st, 500, { headers: [['Retry-After', '1']] });
       return;
     }
+    const target = this.#consult?.target;
+    if (target?.owns(leg) === true) {
+      target.onRequest(leg, st);
+      return;
+    }
     if (this.#released.has(leg)) {
       // A transferor that left: its BYE is answered, anything else in its dialog is over.
       leg.answer(st, req.method === 'BYE' ? 200 : 481);
@@ -684,12 +759,18 @@ export class Call {
       this.#typed(digit);
       return;
     }
+    const consult = this.#consult;
+    if (consult !== null) {
+      if (side === consult.side && consult.back.press(side, digit) !== null) this.#consultBack('transferer-back');
+      return;
+    }
     const feature = this.#features?.press(side, digit) ?? null;
     if (feature === 'record_toggle') this.#toggleRecording(side);
     else if (feature === 'park') this.#transferBy(side, 'park');
+    else if (feature === 'attended_transfer') this.#startConsult(side);
     else if (feature === 'blind_transfer') {
       this.log.info({ side }, 'blind transfer code pressed; waiting for the number');
-      this.#typing = { side, digits: '', timer: null };
+      this.#typing = { side, digits: '', timer: null, kind: 'blind' };
       this.#armTyping();
     }
   }
@@ -697,6 +778,7 @@ export class Call {
   /** A digit of the number typed after features.blind_transfer: '#' ends it, as does a pause. */
   #typed(digit: string): void {
     const typing = this.#typing!;
+    if (typing.kind === 'attended' && typing.digits === '') this.#stopPlay(this.#media.legId(typing.side));
     if (digit === '#') {
       if (typing.digits !== '') this.#endTyping();
       return;
@@ -717,7 +799,10 @@ export class Call {
     if (typing === null) return;
     this.#typing = null;
     if (typing.timer !== null) this.#env.clock.clearTimeout(typing.timer);
-    if (typing.digits === '') this.log.info({ side: typing.side }, 'no number typed after the transfer code');
+    if (typing.kind === 'attended') {
+      if (typing.digits === '') this.#consultBack('nothing-dialled');
+      else void this.#consultDial(typing.digits);
+    } else if (typing.digits === '') this.log.info({ side: typing.side }, 'no number typed after the transfer code');
     else this.#transferBy(typing.side, typing.digits);
   }
 
@@ -735,7 +820,7 @@ export class Call {
    * events or tones, as it negotiated) or in an INFO of its dialog.
    */
   #forwardDigit(from: Side, digit: string, method: DtmfMethod, durationMs: number | null): void {
-    if (this.state !== 'answered' || this.#b === null) return;
+    if (this.state !== 'answered' || this.#b === null || this.#consult !== null) return;
     const to: Side = from === 'caller' ? 'callee' : 'caller';
     if (this.#media.digitsOut(to) === 'info') {
       if (!this.#infoSender(to).add(digit, durationMs ?? INFO_DURATION_MS)) this.log.warn({ side: to }, 'too many digits waiting for their INFO; one is dropped');
@@ -756,8 +841,151 @@ export class Call {
     return sender;
   }
 
+  /**
+   * features.attended_transfer pressed by `side`: the other party is held (music on hold), the
+   * transferer hears dial tone and types the number ('#' or a pause ends it).
+   */
+  #startConsult(side: Side): void {
+    const leg = side === 'caller' ? this.#caller : this.#b;
+    const mine = this.#media.legId(side);
+    const held = this.#media.legId(side === 'caller' ? 'callee' : 'caller');
+    if (this.#offerInProgress || leg === null || mine === null || held === null) return;
+    const back = new Map<string, 'back'>([['*', 'back']]);
+    if (this.#attendedCode !== null) back.set(this.#attendedCode, 'back');
+    this.#consult = { side, leg, number: null, target: null, back: new FeatureCodes(back, () => this.#env.clock.now()) };
+    this.log.info({ side }, 'attended transfer code pressed; the other party is held');
+    const engine = this.#env.engine;
+    engine.unbridge?.(mine).catch((err: unknown) => this.log.warn({ err }, 'media leg could not be unbridged'));
+    const music = this.#env.holdMusic?.() ?? [];
+    if (music.length > 0) engine.play?.(held, music, { loop: true }).catch((err: unknown) => this.log.warn({ err }, 'music on hold failed'));
+    engine.tone?.(mine, 'dial').catch((err: unknown) => this.log.warn({ err }, 'dial tone failed'));
+    this.#typing = { side, digits: '', timer: null, kind: 'attended' };
+    this.#armTyping();
+  }
+
+  /** Rings the number the transferer typed; it hears ringback, then talks to whoever answers. */
+  async #consultDial(number: string): Promise<void> {
+    const c = this.#consult;
+    if (c === null || this.#ended) return;
+    const by = c.side === 'caller' ? this.parties.from : (this.parties.callee ?? this.parties.to);
+    const plan = this.#env.consult?.(this, number, by) ?? null;
+    if (plan === null) {
+      this.log.info({ to: number }, 'consultation number leads to no registered extension');
+      this.#consultBack('unknown-number');
+      return;
+    }
+    c.number = plan.ext;
+    const target = new ConsultTarget(this.#env, this, this.id, this.log, plan.rtpAddress, plan.codecs);
+    c.target = target;
+    target.ongone = () => {
+      if (this.#consult === c) this.#consultBack('target-bye');
+    };
+    const mine = this.#media.legId(c.side)!;
+    this.#env.engine.tone?.(mine, 'ringback').catch((err: unknown) => this.log.warn({ err }, 'ringback tone failed'));
+    this.log.info({ to: number }, 'consultation: ringing the target');
+    const result = await target.ring(plan.targets, plan.fork, plan.ringTimeoutMs);
+    if (this.#consult !== c || this.#ended) return;
+    if (result !== 'answered') {
+      this.#consultBack(`target-${result}`);
+      return;
+    }
+    try {
+      await this.#env.engine.stopPlay?.(mine);
+      if (this.#consult !== c) return;
+      this.#media.linkTo(target.media, c.side, 'caller');
+      target.media.linkTo(this.#media, 'caller', c.side);
+      await this.#env.engine.bridge(mine, target.media.legId('caller')!);
+    } catch (err) {
+      this.log.error({ err }, 'the transferer could not be bridged to the target');
+      this.#consultBack('bridge-failed');
+      return;
+    }
+    this.log.info({ to: plan.ext }, 'consultation answered; hanging up completes the transfer');
+  }
+
+  /** The consultation is over without a transfer: the target is hung up, the two parties talk again. */
+  #consultBack(reason: string): void {
+    const c = this.#consult;
+    if (c === null) return;
+    this.#consult = null;
+    if (this.#typing?.kind === 'attended') {
+      if (this.#typing.timer !== null) this.#env.clock.clearTimeout(this.#typing.timer);
+      this.#typing = null;
+    }
+    c.target?.end();
+    this.log.info({ reason }, 'consultation over; back to the held party');
+    if (this.#ended) return;
+    const legs = [this.#media.legId('caller'), this.#media.legId('callee')];
+    const engine = this.#env.engine;
+    Promise.all(legs.map((l) => (l === null ? undefined : engine.stopPlay?.(l))))
+      .then(() => {
+        if (this.#ended || this.#consult !== null) return;
+        this.#media.repoint();
+        return this.#media.bridge();
+      })
+      .catch((err: unknown) => this.log.error({ err }, 'media bridge failed'));
+  }
+
+  /**
+   * A BYE from one of the two parties during a consultation. The transferer hanging up completes
+   * the transfer (with the target talking: linked to the held party; still ringing: it rings for
+   * the held party); the held party hanging up leaves the transferer with an answered target.
+   * True when the BYE was taken care of (answer it 200), false when the call ends as usual.
+   */
+  #consultHangup(leg: Leg): boolean {
+    const c = this.#consult!;
+    if (leg !== this.#caller && leg !== this.#b) return false;
+    const target = c.target;
+    if (target?.leg != null) return this.#consultComplete(leg, target, c.number!);
+    if (leg === c.leg && target !== null && c.number !== null) {
+      this.#consult = null;
+      target.end();
+      // The transferer's media leg (its ringback stopped) faces the target rung for the held party next.
+      this.#stopPlay(this.#media.legId(c.side));
+      this.log.info({ to: c.number }, 'transferer hung up while the target rang; it rings for the held party');
+      this.#env.dtmfTransfer?.(this, leg, c.number);
+      if (!this.#released.has(leg)) return false;
+      this.#drop(leg);
+      return true;
+    }
+    this.#consultBack('hangup');
+    return false;
+  }
+
+  /** `leaving` left the call: the target that answered takes its place, bridged to the party that stays. */
+  #consultComplete(leaving: Leg, target: ConsultTarget, ext: string): boolean {
+    this.#consult = null;
+    if (!this.release(leaving)) {
+      target.end();
+      return false;
+    }
+    this.#drop(leaving);
+    this.#media.adopt('callee', target.media, 'caller');
+    const leg = target.release()!;
+    this.#b = leg;
+    this.parties.callee = ext;
+    this.state = 'answered';
+    this.addPath(`xfer:${ext}`);
+    this.#env.progress?.(this, 'confirmed');
+    this.log.info({ to: ext, left: this.transferor }, 'attended transfer completed');
+    const engine = this.#env.engine;
+    const legs = [this.#media.legId('caller'), this.#media.legId('callee')];
+    Promise.all(legs.map((l) => (l === null ? undefined : engine.stopPlay?.(l))))
+      .then(() => this.#media.bridge())
+      .then(
+        () => this.#bridged(),
+        (err: unknown) => this.log.error({ err }, 'media bridge failed'),
+      );
+    return true;
+  }
+
+  #stopPlay(legId: string | null): void {
+    if (legId !== null) this.#env.engine.stopPlay?.(legId)?.catch((err: unknown) => this.log.warn({ err }, 'stop play failed'));
+  }
+
   /** Returns the CDR commit when the BYE ended the call. */
   #onBye(leg: Leg): Promise<void> | undefined {
+    if (this.#consult !== null && this.#consultHangup(leg)) return undefined;
     if (leg === this.#caller) {
       if (this.state === 'answered') {
         this.log.info({}, 'caller hung up');
@@ -792,7 +1020,7 @@ export class Call {
       this.#answerLinkedOffer(leg, st);
       return;
     }
-    if (to === null || this.state !== 'answered' || this.#offerInProgress) {
+    if (to === null || this.state !== 'answered' || this.#offerInProgress || this.#consult !== null) {
       leg.answer(st, 491, { headers: [['Retry-After', '1']] });
       return;
     }
@@ -934,7 +1162,7 @@ export class Call {
     const h = this.#attempt;
     if (h === null || this.#ended) return false;
     this.#attempt = null;
-    if (h.timer !== null) this.#env.clock.clearTimeout(h.timer);
+    this.#clearTimers(h);
     for (const f of h.forks) f.cancel();
     if (!h.early) this.#media.ringback(false);
     this.log.info({ ringing: [...new Set(h.exts.values())] }, 'picked up');
@@ -1090,6 +1318,8 @@ export class Call {
     if (this.#attempt !== null) this.#endAttempt(this.#attempt, 'caller-gone', null);
     if (this.#typing?.timer != null) this.#env.clock.clearTimeout(this.#typing.timer);
     this.#typing = null;
+    this.#consult?.target?.end();
+    this.#consult = null;
     const endedAt = this.#env.clock.now();
     this.a.close();
     this.#env.detach(this.a);

@@ -52,6 +52,7 @@ import { addressPolicy } from '../config/address-policy.js';
 import { routeCall } from './route.js';
 import { ParkingLot } from './parking.js';
 import { blindTransfer, onRefer, parseReplaces, replaceDialog, type TransferHost } from './transfer.js';
+import { consultPlan, holdMusic } from './consult.js';
 import { OriginatedCall, refusedOriginateCdr, type OriginateRefusal, type OriginateRequest, type OriginateResult, type Ring, type RingResult, type SecondParty } from './originate.js';
 import { dialOutside, permitOutside, type OutsideDialer, type OutsidePermit } from './outside.js';
 import { PbxError } from '../util/errors.js';
@@ -205,6 +206,8 @@ export class CallControl extends EventEmitter<CallControlEvents> {
         if (number === null) call.log.info({}, 'park code pressed but parking is not configured');
         else blindTransfer(call, leg, number, this.#transfers);
       },
+      consult: (_call, number, by) => consultPlan(this.#opts.getRouting(), opts.registrar, opts.media.transcodable, this.#env.ringTimeoutMs, number, by),
+      holdMusic: () => holdMusic(this.#opts.getRouting().config, opts.log),
     };
   }
 

@@ -84,10 +84,12 @@ export class MediaSession {
     this.#legs = { caller: leg(), callee: leg() };
   }
 
-  /** Opens both media legs (grouped so that the call's packets stay in one worker); once. */
-  async open(): Promise<void> {
+  /**
+   * Opens the media legs (grouped so that the call's packets stay in one worker); once. Both sides
+   * by default; `['caller']` for a session that faces one phone (the target of a consultation).
+   */
+  async open(sides: readonly Side[] = ['caller', 'callee']): Promise<void> {
     if (this.#legs.caller.legId !== null) return;
-    const sides = ['caller', 'callee'] as const;
     const opened = await Promise.allSettled(sides.map(() => this.#engine.openLeg(this.#group)));
     let failure: unknown = null;
     opened.forEach((result, i) => {
@@ -316,13 +318,34 @@ export class MediaSession {
   }
 
   /**
-   * The caller side's phone is linked to another session's caller side (transfer, pickup, park):
-   * its leg maps that side's payload types. The caller must have its description (answered).
+   * A side's phone is linked to a side of another session (transfer, pickup, park: the caller sides;
+   * a consultation: the transferer's side and the target): its leg maps that side's payload types.
+   * Both sides must have their description (answered).
    */
-  linkTo(other: MediaSession): void {
-    const mine = this.#remoteOf('caller');
-    const theirs = other.#remoteOf('caller');
-    if (mine !== null && theirs !== null) this.#setRemote(this.#legs.caller, mine, theirs);
+  linkTo(other: MediaSession, mySide: Side = 'caller', theirSide: Side = 'caller'): void {
+    const mine = this.#remoteOf(mySide);
+    const theirs = other.#remoteOf(theirSide);
+    if (mine !== null && theirs !== null) this.#setRemote(this.#legs[mySide], mine, theirs);
+  }
+
+  /** Points both legs at their phones again, each mapping the other's payload types (after a link elsewhere ended). */
+  repoint(): void {
+    this.#point();
+  }
+
+  /**
+   * `side` takes over the media leg of `from`'s `fromSide` with its descriptions and codec (a
+   * consultation's target becomes this call's party); the leg it had is closed, and `from` no
+   * longer owns the one it gave.
+   */
+  adopt(side: Side, from: MediaSession, fromSide: Side): void {
+    const taken = from.#legs[fromSide];
+    from.#legs[fromSide] = { legId: null, port: 0, local: new LocalSdp(), remote: null, lastSent: null, codec: null, keys: new Map(), srtp: null };
+    this.#closeLeg(this.#legs[side]);
+    this.#legs[side] = taken;
+    this.#dtmf[side] = from.#dtmf[fromSide];
+    this.#pendingOffer = null;
+    this.#point();
   }
 
   /** The dtmf_mode of the callee rung next (a hand-over to another extension than the call was routed to). */

@@ -7,15 +7,16 @@
 // first party, to = the number dialled second, path "originate" (then "outbound:ROUTE" for an
 // outside number); answered once the second party answered, else missed/busy/failed.
 import type { CallInfo } from '../api/control-types.js';
-import type { SipRequest, SipResponse } from '../sip/message.js';
+import type { SipRequest } from '../sip/message.js';
 import type { ServerTransaction } from '../sip/transaction/types.js';
 import type { CdrRow } from '../store/types.js';
 import type { Log } from '../util/log.js';
-import { forkInvite, type CallEnv, type DialTarget, type ForkHeaders } from './call.js';
+import type { CallEnv, DialTarget, ForkHeaders } from './call.js';
 import { cdrTimes, writeCdr } from './cdr.js';
 import { UacLeg, type Leg } from './leg.js';
 import { MediaSession, type CodecPolicy, type Side } from './media-session.js';
-import { betterFinal, secondsBetween } from './outcome.js';
+import { secondsBetween } from './outcome.js';
+import { RingRound, type RoundResult } from './ring-round.js';
 
 /** What originate() is asked: ring `first` (an extension or group:NAME), then dial `then` (an extension or outside number) once it answered. */
 export interface OriginateRequest {
@@ -40,12 +41,8 @@ export interface OriginateRefusal {
 
 export type OriginateResult = 'answered' | 'first-busy' | 'first-no-answer' | 'then-failed' | 'failed';
 
-/** How one round of ringing the second party went: the leg that answered (null: none), the best final status and its response. */
-export interface RingResult {
-  leg: UacLeg | null;
-  best: number;
-  response: SipResponse | null;
-  /** Why the second party was not rung at all (the CDR reason), when it was not. */
+/** How ringing the second party went (RingRound's result), and why it was not rung at all (the CDR reason), when it was not. */
+export interface RingResult extends Omit<RoundResult, 'ext'> {
   reason?: string;
 }
 
@@ -65,17 +62,6 @@ export interface OriginateEnv extends Omit<CallEnv, 'attach' | 'ended' | 'dtmf' 
   ended(call: OriginatedCall): void;
 }
 
-/** One round of forks: the first 2xx wins, the others are cancelled; null when nobody answered. */
-interface Round {
-  forks: UacLeg[];
-  /** The extension each fork rings. */
-  exts: Map<UacLeg, string>;
-  best: number;
-  response: SipResponse | null;
-  timer: unknown;
-  done(leg: UacLeg | null): void;
-}
-
 export class OriginatedCall {
   readonly id: string;
   readonly log: Log;
@@ -85,7 +71,7 @@ export class OriginatedCall {
   readonly #env: OriginateEnv;
   readonly #media: MediaSession;
   readonly #forks: UacLeg[] = [];
-  #round: Round | null = null;
+  #round: RingRound | null = null;
   /** The answered legs: the first party, then the second. */
   #first: UacLeg | null = null;
   #second: UacLeg | null = null;
@@ -191,47 +177,16 @@ export class OriginatedCall {
     return this.#first === null ? 'failed' : 'then-failed';
   }
 
-  #ring(targets: readonly DialTarget[], fork: ForkHeaders, body: Buffer, timeoutMs: number): Promise<RingResult & { ext: string }> {
-    return new Promise((resolve) => {
-      const round: Round = { forks: [], exts: new Map(), best: 0, response: null, timer: null, done: () => undefined };
-      round.done = (leg) => {
-        if (this.#round !== round) return;
-        this.#round = null;
-        if (round.timer !== null) this.#env.clock.clearTimeout(round.timer);
-        for (const f of round.forks) if (f !== leg) f.cancel();
-        resolve({ leg, best: round.best, response: round.response, ext: leg === null ? '' : (round.exts.get(leg) ?? '') });
-      };
-      this.#round = round;
-      for (const t of targets) {
-        const leg = forkInvite(this.#env, t, fork, body, false);
-        round.forks.push(leg);
-        round.exts.set(leg, t.ext);
+  #ring(targets: readonly DialTarget[], fork: ForkHeaders, body: Buffer, timeoutMs: number): Promise<RoundResult> {
+    const round = new RingRound(this.#env, targets, fork, body, timeoutMs, {
+      attach: (leg) => {
         this.#forks.push(leg);
         this.#env.attach(leg, this);
-      }
-      for (const leg of round.forks) leg.start({ onProvisional: () => undefined, onFinal: (l, res) => this.#onFinal(round, l, res) });
-      round.timer = this.#env.clock.setTimeout(() => {
-        round.timer = null;
-        round.done(null);
-      }, timeoutMs);
+      },
+      close: (leg) => this.#closeLeg(leg),
     });
-  }
-
-  #onFinal(round: Round, leg: UacLeg, res: SipResponse): void {
-    const ok = res.status >= 200 && res.status < 300;
-    if (this.#round !== round || this.#ended) {
-      if (ok) void leg.request('BYE');
-      this.#closeLeg(leg);
-      return;
-    }
-    if (ok) {
-      round.done(leg);
-      return;
-    }
-    this.#closeLeg(leg);
-    round.best = round.best === 0 ? res.status : betterFinal(round.best, res.status);
-    round.response = res;
-    if (round.forks.every((f) => f.final !== null)) round.done(null);
+    this.#round = round;
+    return round.result;
   }
 
   onAck(leg: Leg, ack: SipRequest): void {
@@ -251,7 +206,7 @@ export class OriginatedCall {
         const other = leg === this.#first ? this.#second : leg === this.#second ? this.#first : null;
         if (other !== null) void other.request('BYE');
         this.log.info({ side: leg === this.#first ? 'first' : 'second' }, 'hung up');
-        this.#round?.done(null);
+        this.#round?.stop(null);
         this.#finish(this.answeredAt === null ? 'missed' : 'answered', leg === this.#first ? 'first-bye' : 'second-bye');
         return;
       }
@@ -276,7 +231,7 @@ export class OriginatedCall {
     if (this.#ended) return Promise.resolve();
     const byes: Array<Promise<unknown>> = [];
     for (const leg of [this.#first, this.#second]) if (leg !== null) byes.push(leg.request('BYE'));
-    this.#round?.done(null);
+    this.#round?.stop(null);
     this.#finish(this.answeredAt === null ? 'missed' : 'answered', reason);
     return Promise.all(byes).then(() => undefined);
   }

@@ -77,8 +77,12 @@ export interface OutsideDialer {
   gone(): boolean;
   /** A trunk failed before any INVITE (its host unresolved): the status and reason a refusal carries. */
   refuse(status: number, reason: string): void;
-  /** Rings one target; the final status when it failed (0: none) and the response, kept for a challenge. */
-  dial(target: DialTarget, fork: ForkHeaders, ringMs: number): Promise<{ result: ConnectResult; status: number; response: SipResponse | null }>;
+  /**
+   * Rings one target for at most `ringMs`, giving up after `silenceMs` without any response (the
+   * trunk's response_timeout); the final status when it failed (0: none) and the response, kept
+   * for a challenge.
+   */
+  dial(target: DialTarget, fork: ForkHeaders, ringMs: number, silenceMs: number): Promise<{ result: ConnectResult; status: number; response: SipResponse | null }>;
 }
 
 /**
@@ -125,7 +129,8 @@ async function attempt(lines: TrunkService, dialer: OutsideDialer, trunk: TrunkC
   const target: DialTarget = { contact: `sip:${out}@${hostPart}${trunk.transport === 'udp' ? '' : `;transport=${trunk.transport}`}`, peer, ext: `trunk:${trunk.name}` };
   const ringMs = route.ring_timeout * 1000;
   dialer.log.info({ trunk: trunk.name, route: route.name, number: out }, 'calling out');
-  let tried = await dialer.dial(target, fork, ringMs);
+  const silenceMs = trunk.response_timeout * 1000;
+  let tried = await dialer.dial(target, fork, ringMs, silenceMs);
   const challenged = tried.response;
   if (tried.result === 'failed' && challenged !== null && (challenged.status === 401 || challenged.status === 407) && trunk.password !== null && !dialer.gone()) {
     const header = challenged.status === 401 ? 'www-authenticate' : 'proxy-authenticate';
@@ -135,7 +140,7 @@ async function attempt(lines: TrunkService, dialer: OutsideDialer, trunk: TrunkC
       const creds = { username: trunk.auth_username ?? trunk.username ?? '', password: trunk.password };
       const value = authorizationFor(challenge, creds, 'INVITE', target.contact, 1);
       const credentials: [string, string] = [challenged.status === 401 ? 'Authorization' : 'Proxy-Authorization', value];
-      tried = await dialer.dial(target, { ...fork, extraHeaders: [...(fork.extraHeaders ?? []), credentials], retryOf }, ringMs);
+      tried = await dialer.dial(target, { ...fork, extraHeaders: [...(fork.extraHeaders ?? []), credentials], retryOf }, ringMs, silenceMs);
     }
   }
   return { result: tried.result, status: tried.status };

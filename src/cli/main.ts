@@ -8,6 +8,7 @@ import { loadConfig } from '../config/load.js';
 import type { Config } from '../config/types.js';
 import type { CdrRow, MissedCall } from '../store/types.js';
 import { controlRequest, Unreachable, type ControlMethod, type ControlReply } from './client.js';
+import { addEditCommands } from './edit.js';
 import { callsText, cdrText, missedDoneText, missedText, queueStatsText, recordingText, registrationsText, statusText } from './format.js';
 
 const EXIT_OK = 0;
@@ -233,6 +234,7 @@ function program(): Command {
       const path = name === undefined ? '/api/queues/stats' : `/api/queues/${encodeURIComponent(name)}/stats`;
       return show<QueueStats | QueueStats[]>(o.config, `${path}${qs}`, o.json === true, (body) => queueStatsText([body].flat()));
     });
+  addEditCommands(cli, configOption);
   return cli;
 }
 

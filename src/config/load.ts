@@ -207,7 +207,7 @@ function build(raw: RawConfig, file: string): Config {
     conferences,
     recording: { ...raw.recording, numbers: [...raw.recording.numbers] },
     schedules,
-    missed_calls: { ...raw.missed_calls },
+    missed_calls: missedCallsOf(raw.missed_calls),
     callers: {
       known: new Map(Object.entries(raw.callers.known)),
       blacklist: raw.callers.blacklist,
@@ -259,4 +259,10 @@ function addImplicitConferences(config: Config): void {
       config.conferences.set(d.name, openRoom(d.name));
     }
   }
+}
+
+/** missed_calls with auto_callback read as on/off and its retry policy (true: 3 attempts, 300 s apart). */
+function missedCallsOf(raw: RawConfig['missed_calls']): Config['missed_calls'] {
+  const policy = typeof raw.auto_callback === 'boolean' ? { attempts: 3, pause: 300 } : raw.auto_callback;
+  return { auto_callback: raw.auto_callback !== false, ring: raw.ring, delay: raw.delay, attempts: policy.attempts, pause: policy.pause };
 }

@@ -211,7 +211,7 @@ export function checkReferences(input: unknown): Problem[] {
   const ring = textOf(missed.ring);
   if (ring !== null && !names.extensions.has(ring) && !(ring.startsWith('group:') && names.groups.has(ring.slice(6)))) {
     problems.push({ path: ['missed_calls', 'ring'], part: 'value', message: `missed_calls.ring is an extension or group:NAME that exists, not "${ring}"` });
-  } else if (missed.auto_callback === true && ring === null) {
+  } else if (missed.auto_callback != null && missed.auto_callback !== false && ring === null) {
     problems.push({ path: ['missed_calls'], part: 'key', message: 'auto_callback needs ring: the extension or group:NAME rung first' });
   }
   const parking = raw.parking == null ? null : mapping(raw.parking);

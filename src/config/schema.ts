@@ -199,6 +199,7 @@ const trunk = mapping({
   register: v.optional(v.nullable(v.boolean()), null),
   codecs: v.optional(v.nullable(v.pipe(v.array(rtpCodec), v.minLength(1, 'needs at least one codec'))), null),
   max_channels: int(0, 10000, 0),
+  response_timeout: int(1, 32, 5),
   dtmf_mode: dtmfMode,
   media_encryption: mediaEncryption,
   caller_id: v.optional(v.nullable(callerIdNumber), null),
@@ -378,8 +379,13 @@ const callerPattern = v.pipe(
 );
 
 // Automatic callback of missed calls (calls/auto-callback.ts).
+// auto_callback: true (3 attempts, 300 s apart), false, or { attempts, pause }.
+const autoCallbackPolicy = mapping({
+  attempts: int(1, 10, 3),
+  pause: int(10, 86400, 300),
+});
 const missedCalls = mapping({
-  auto_callback: v.optional(v.boolean(), false),
+  auto_callback: v.optional(v.union([v.boolean(), autoCallbackPolicy], 'expected true, false, or { attempts: 1..10, pause: 10..86400 seconds }'), false),
   ring: optionalDestination,
   delay: int(0, 3600, 10),
 });
@@ -416,6 +422,7 @@ const featureCode = v.pipe(text, v.regex(/^[0-9*#A-D]{1,8}$/, (i) => `a feature 
 const features = mapping({
   record_toggle: v.optional(v.nullable(featureCode), '*1'),
   blind_transfer: v.optional(v.nullable(featureCode), '##'),
+  attended_transfer: v.optional(v.nullable(featureCode), '*2'),
   park: v.optional(v.nullable(featureCode), '#72'),
   ...dialledFeatureKeys(),
 });

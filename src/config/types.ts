@@ -100,6 +100,11 @@ export interface TrunkConfig {
   codecs: readonly string[] | null;
   /** Calls at once on this trunk (both ways); 0 = no limit. */
   max_channels: number;
+  /**
+   * Seconds a call out waits for any answer (100 Trying included) from the provider before it
+   * tries the next trunk, rather than the 32 s of RFC 3261 Timer B.
+   */
+  response_timeout: number;
   dtmf_mode: DtmfMode;
   /** SRTP with SDES keys (RFC 4568) on calls through this trunk. */
   media_encryption: MediaEncryption;
@@ -294,6 +299,11 @@ export type FeaturesConfig = {
   record_toggle: string | null;
   /** Pressed in a call, then a number and #: the other party is transferred there (default "##"). */
   blind_transfer: string | null;
+  /**
+   * Pressed in a call: the other party is held, the number dialled is rung and talked to; hanging up
+   * transfers, `*` goes back (default "*2").
+   */
+  attended_transfer: string | null;
   /** Pressed in a call: the other party is parked, the slot read out (default "#72"; needs parking:). */
   park: string | null;
 } & Record<DialledFeatureName, string | null>;
@@ -407,7 +417,11 @@ export interface Config {
   schedules: Map<string, ScheduleConfig>;
   callers: CallersConfig;
   /** Automatic callback of missed calls: ring `ring` (an extension or group:NAME) first, after `delay` s. */
-  missed_calls: { auto_callback: boolean; ring: string | null; delay: number };
+  /**
+   * Automatic callback of missed calls: on or off, the extension or group:NAME rung first, the
+   * seconds before the first attempt, how many attempts, and the seconds between two of them.
+   */
+  missed_calls: { auto_callback: boolean; ring: string | null; delay: number; attempts: number; pause: number };
   features: FeaturesConfig;
   voicemail: VoicemailConfig;
   /** SIP providers by name. */

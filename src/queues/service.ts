@@ -46,6 +46,25 @@ export interface AgentCallState {
   state: 'trying' | 'early' | 'confirmed' | 'terminated';
 }
 
+/**
+ * What happens to a caller in a queue, for webhooks and the live stream: it joined (its position),
+ * asked to be called back (its position kept), was connected to an agent (the agent and the wait,
+ * callbacks that reached the customer included), or hung up waiting (the wait).
+ */
+export interface QueueEvent {
+  event: 'queue.joined' | 'queue.callback_requested' | 'queue.answered' | 'queue.abandoned';
+  queue: string;
+  /** The caller's number. */
+  number: string;
+  /** The caller's SIP Call-ID (null for a callback the PBX dialled). */
+  call_id: string | null;
+  position?: number;
+  agent?: string;
+  wait_s?: number;
+  /** The caller had asked to be called back. */
+  callback: boolean;
+}
+
 /** A queue now (wallboard): callers waiting, callback requests waiting, the longest wait, the members by state. */
 export interface QueueLive {
   queue: string;
@@ -73,6 +92,8 @@ export interface QueueServiceOptions {
   random?: () => number;
   /** How long an agent that did not answer rests before a queue rings it again (default 5 s). */
   retryMs?: number;
+  /** Hears each QueueEvent (the webhook dispatcher). */
+  onEvent?: (e: QueueEvent) => void;
 }
 
 type Kind = 'caller' | 'callback';
@@ -130,14 +151,21 @@ export class QueueService {
     this.#reload();
   }
 
-  /** Callback requests stored before a restart: waiting ones back in line; one that was being dialled is not dialled again. */
+  /**
+   * What was stored before a restart: agents' logins and pauses, and callback requests back in line
+   * in their place. One that was being dialled when the PBX stopped never reached the customer (an
+   * answered one is finished at once): it waits for an agent again.
+   */
   #reload(): void {
+    for (const a of this.#o.store.agentStates()) {
+      if (a.logged_out) this.#loggedOut.add(key(a.queue, a.extension));
+      if (a.paused) this.#paused.add(key(a.queue, a.extension));
+    }
     for (const row of this.#o.store.callbacks()) {
       this.#seq = Math.max(this.#seq, row.seq + 1);
       if (row.state === 'dialling') {
-        this.#o.log.warn({ queue: row.queue, callback: row.id }, 'a callback was being dialled when the PBX stopped; it is not dialled again');
-        this.#finish({ id: row.id, queue: row.queue, number: row.number, callId: row.call_id, joinedAt: row.joined_ms, kind: 'callback' }, 'callback-lost', null);
-        continue;
+        this.#o.log.warn({ queue: row.queue, callback: row.id }, 'a callback was being dialled when the PBX stopped; it waits for an agent again');
+        this.#o.store.setCallbackState(row.id, 'waiting');
       }
       const entry: Entry = { id: row.id, queue: row.queue, number: row.number, callId: row.call_id, joinedAt: row.joined_ms, seq: row.seq, kind: 'callback', offered: null, wake: null };
       this.#line(row.queue).insert(entry);
@@ -153,6 +181,7 @@ export class QueueService {
     this.#queue(queue);
     const entry: Entry = { id: randomUUID(), queue, number: caller.number, callId: caller.callId, joinedAt: this.#now(), seq: this.#seq++, kind: 'caller', offered: null, wake: null };
     this.#line(queue).insert(entry);
+    this.#emit({ event: 'queue.joined', queue, number: entry.number, call_id: entry.callId, position: this.position(entry), callback: false });
     this.#schedule();
     return new QueueWaiter(this, entry);
   }
@@ -161,6 +190,7 @@ export class QueueService {
   login(ext: string, queue: string | null): string[] {
     const queues = this.#memberQueues(ext, queue);
     for (const q of queues) this.#loggedOut.delete(key(q, ext));
+    this.#saveAgent(ext, queues);
     this.#o.log.info({ agent: ext, queues }, 'agent logged in');
     this.#schedule();
     return queues;
@@ -169,6 +199,7 @@ export class QueueService {
   logout(ext: string, queue: string | null): string[] {
     const queues = this.#memberQueues(ext, queue);
     for (const q of queues) this.#loggedOut.add(key(q, ext));
+    this.#saveAgent(ext, queues);
     this.#o.log.info({ agent: ext, queues }, 'agent logged out');
     return queues;
   }
@@ -182,9 +213,19 @@ export class QueueService {
       if (paused) this.#paused.add(key(q, ext));
       else this.#paused.delete(key(q, ext));
     }
+    this.#saveAgent(ext, queues);
     this.#o.log.info({ agent: ext, queues, paused }, paused ? 'agent paused' : 'agent resumed');
     if (!paused) this.#schedule();
     return { paused, queues };
+  }
+
+  /** Writes the agent's state in `queues` through to SQLite (a restart keeps it); a failed write is logged. */
+  #saveAgent(ext: string, queues: readonly string[]): void {
+    try {
+      for (const q of queues) this.#o.store.setAgentState({ queue: q, extension: ext, logged_out: this.#loggedOut.has(key(q, ext)), paused: this.#paused.has(key(q, ext)) });
+    } catch (err) {
+      this.#o.log.error({ err, agent: ext }, 'agent state could not be stored; it holds until a restart');
+    }
   }
 
   /** An extension registered or unregistered: an agent may have become reachable. */
@@ -222,6 +263,7 @@ export class QueueService {
     this.#o.store.addCallback({ id: entry.id, queue, number, call_id: null, joined_ms: now, seq: entry.seq, asked_ms: now, state: 'waiting' });
     this.#line(queue).insert(entry);
     this.#o.log.info({ queue, callback: entry.id, position: this.position(entry) }, 'callback requested from outside');
+    this.#emit({ event: 'queue.callback_requested', queue, number, call_id: null, position: this.position(entry), callback: true });
     this.#schedule();
     return { id: entry.id, position: this.position(entry) };
   }
@@ -341,6 +383,7 @@ export class QueueService {
       state: 'waiting',
     });
     this.#o.log.info({ queue: entry.queue, callback: entry.id, position: this.position(entry) }, 'callback requested; the caller keeps its place');
+    this.#emit({ event: 'queue.callback_requested', queue: entry.queue, number: entry.number, call_id: entry.callId, position: this.position(entry), callback: true });
     this.#schedule();
     return true;
   }
@@ -499,6 +542,17 @@ export class QueueService {
       this.#o.store.finish(row);
     } catch (err) {
       this.#o.log.error({ err, queue: entry.queue }, 'queue statistics row could not be written');
+    }
+    const base = { queue: row.queue, number: row.number, call_id: row.call_id, wait_s: Math.round(row.wait_s * 10) / 10, callback: row.callback };
+    if (outcome === 'answered') this.#emit({ event: 'queue.answered', ...base, ...(agent === null ? {} : { agent }) });
+    else if (outcome === 'abandoned') this.#emit({ event: 'queue.abandoned', ...base });
+  }
+
+  #emit(e: QueueEvent): void {
+    try {
+      this.#o.onEvent?.(e);
+    } catch (err) {
+      this.#o.log.error({ err, event: e.event }, 'a queue event listener failed');
     }
   }
 

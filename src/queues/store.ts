@@ -62,6 +62,14 @@ export interface QueueStats {
 
 type Statement = Database.Statement<unknown[], unknown>;
 
+/** An agent's state in one queue, as its codes set it. */
+export interface AgentStateRow {
+  queue: string;
+  extension: string;
+  logged_out: boolean;
+  paused: boolean;
+}
+
 export class QueueStore {
   readonly #db: Database.Database;
   readonly #insertCallback: Statement;
@@ -71,6 +79,9 @@ export class QueueStore {
   readonly #insertCall: Statement;
   readonly #stats: Statement;
   readonly #pending: Statement;
+  readonly #agents: Statement;
+  readonly #setAgent: Statement;
+  readonly #clearAgent: Statement;
   #closed = false;
 
   static open(dataDir: string): QueueStore {
@@ -104,6 +115,28 @@ export class QueueStore {
        FROM queue_calls WHERE queue = @queue AND joined_ms >= @since`,
     );
     this.#pending = db.prepare('SELECT COUNT(*) AS n FROM queue_callbacks WHERE queue = ? AND joined_ms >= ?');
+    this.#agents = db.prepare('SELECT queue, extension, logged_out, paused FROM queue_agents');
+    this.#setAgent = db.prepare(
+      `INSERT INTO queue_agents (queue, extension, logged_out, paused) VALUES (@queue, @extension, @logged_out, @paused)
+       ON CONFLICT (queue, extension) DO UPDATE SET logged_out = excluded.logged_out, paused = excluded.paused`,
+    );
+    this.#clearAgent = db.prepare('DELETE FROM queue_agents WHERE queue = ? AND extension = ?');
+  }
+
+  /** The agents logged out or paused somewhere. */
+  agentStates(): AgentStateRow[] {
+    return (this.#agents.all() as Array<{ queue: string; extension: string; logged_out: number; paused: number }>).map((r) => ({
+      queue: r.queue,
+      extension: r.extension,
+      logged_out: r.logged_out === 1,
+      paused: r.paused === 1,
+    }));
+  }
+
+  /** Stores an agent's state in a queue (logged in and not paused is no row); committed when it returns. */
+  setAgentState(row: AgentStateRow): void {
+    if (!row.logged_out && !row.paused) this.#clearAgent.run(row.queue, row.extension);
+    else this.#setAgent.run({ ...row, logged_out: row.logged_out ? 1 : 0, paused: row.paused ? 1 : 0 });
   }
 
   /** Every stored callback request, in line order. */

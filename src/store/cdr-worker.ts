@@ -1,6 +1,7 @@
 // The CDR writer's thread: its own connection to the database, so the fsync of each commit
 // (synchronous=FULL) waits here and not on the signalling event loop. One message is one batch:
-// one transaction for its rows, a row that fails its insert fails alone.
+// one transaction for its rows (each with its webhook deliveries), a row that fails its insert fails
+// alone.
 import { parentPort, workerData } from 'node:worker_threads';
 import { Store } from './store.js';
 import type { CdrBatch, CdrBatchResult, CdrWorkerData } from './cdr-writer.js';
@@ -19,7 +20,7 @@ port.on('message', (msg: CdrBatch | 'close') => {
     store.batch(() => {
       for (let i = 0; i < msg.rows.length; i++) {
         try {
-          store.insertCdr(msg.rows[i]!);
+          store.insertCdr(msg.rows[i]!, msg.outbox[i] ?? []);
         } catch (err) {
           errors[i] = err instanceof Error ? err.message : String(err);
         }

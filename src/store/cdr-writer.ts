@@ -4,7 +4,7 @@
 // BYE was answered is on disk before a kill -9 can lose it, as with a direct insert.
 import { Worker } from 'node:worker_threads';
 import { PbxError } from '../util/errors.js';
-import type { CdrRow } from './types.js';
+import type { CdrRow, OutboxEntry } from './types.js';
 
 export interface CdrWorkerData {
   dataDir: string;
@@ -13,6 +13,8 @@ export interface CdrWorkerData {
 export interface CdrBatch {
   seq: number;
   rows: CdrRow[];
+  /** Per row, the webhook deliveries written in its transaction (Store.insertCdr). */
+  outbox: OutboxEntry[][];
 }
 
 /** One entry per row of the batch: null when committed, else why not. */
@@ -39,6 +41,7 @@ const CLOSE_DEADLINE_MS = 30000;
 export class CdrWriter {
   readonly #worker: Worker;
   #rows: CdrRow[] = [];
+  #outbox: OutboxEntry[][] = [];
   #pending: Pending[] = [];
   #scheduled: NodeJS.Immediate | null = null;
   readonly #inFlight = new Map<number, InFlight>();
@@ -68,13 +71,17 @@ export class CdrWriter {
     return this.#commits;
   }
 
-  /** Queues a row; resolves when it is committed, rejects if its insert or the commit failed. */
-  insertCdr(row: CdrRow): Promise<void> {
+  /**
+   * Queues a row, with the webhook deliveries of its events written in its transaction; resolves
+   * when it is committed, rejects if its insert or the commit failed (then none of it is stored).
+   */
+  insertCdr(row: CdrRow, outbox: readonly OutboxEntry[] = []): Promise<void> {
     if (this.#gone !== null || this.#closing !== null) {
       return Promise.reject(new PbxError('PBX_ERR_STORE_CDR_WRITER', this.#gone ?? 'the CDR writer is closed'));
     }
     return new Promise<void>((resolve, reject) => {
       this.#rows.push(row);
+      this.#outbox.push([...outbox]);
       this.#pending.push({ resolve, reject });
       this.#scheduled ??= setImmediate(() => this.#send());
     });
@@ -100,9 +107,10 @@ export class CdrWriter {
     if (this.#scheduled !== null) clearImmediate(this.#scheduled);
     this.#scheduled = null;
     if (this.#rows.length === 0) return;
-    const batch: CdrBatch = { seq: ++this.#seq, rows: this.#rows };
+    const batch: CdrBatch = { seq: ++this.#seq, rows: this.#rows, outbox: this.#outbox };
     const pending = this.#pending;
     this.#rows = [];
+    this.#outbox = [];
     this.#pending = [];
     const timer = setTimeout(() => this.#fail(batch.seq, `the CDR batch was not committed in ${COMMIT_DEADLINE_MS} ms`), COMMIT_DEADLINE_MS);
     this.#inFlight.set(batch.seq, { pending, timer });

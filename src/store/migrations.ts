@@ -130,4 +130,13 @@ export const MIGRATIONS: readonly string[] = [
      agent     TEXT
    );
    CREATE INDEX queue_calls_queue ON queue_calls (queue, joined_ms);`,
+  // Queue agents logged out or paused by their codes (*46, *47), per queue: kept across restarts.
+  // An agent with no row is logged in and not paused.
+  `CREATE TABLE queue_agents (
+     queue      TEXT    NOT NULL,
+     extension  TEXT    NOT NULL,
+     logged_out INTEGER NOT NULL,
+     paused     INTEGER NOT NULL,
+     PRIMARY KEY (queue, extension)
+   );`,
 ];

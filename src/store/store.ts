@@ -6,7 +6,7 @@ import { join } from 'node:path';
 import Database from 'better-sqlite3';
 import { CallbackList, type MissedQuery } from './callback-list.js';
 import { MIGRATIONS } from './migrations.js';
-import type { BindingRow, CdrQuality, CdrRow, LegQuality, MissedCall } from './types.js';
+import type { BindingRow, CdrQuality, CdrRow, LegQuality, MissedCall, OutboxEntry } from './types.js';
 
 export const DATABASE_FILE = 'pbx.sqlite';
 const MAX_CDR_ROWS = 10000;
@@ -48,7 +48,8 @@ export class Store {
   readonly #listCdr: Statement;
   readonly #countCdr: Statement;
   readonly #callbacks: CallbackList;
-  readonly #insertCdrAndCallbacks: (row: CdrRow, startedMs: number) => void;
+  readonly #insertCdrAndCallbacks: (row: CdrRow, startedMs: number, outbox: readonly OutboxEntry[]) => void;
+  readonly #insertOutbox: Statement;
   #closed = false;
 
   /** Opens (creating data_dir, recordings/ and voicemail/ if missing) and migrates the database. */
@@ -86,7 +87,8 @@ export class Store {
     );
     this.#countCdr = db.prepare(`SELECT count(*) AS n FROM cdr ${CDR_WHERE}`);
     this.#callbacks = new CallbackList(db);
-    this.#insertCdrAndCallbacks = db.transaction((row: CdrRow, startedMs: number) => {
+    this.#insertOutbox = db.prepare("INSERT INTO webhook_outbox (url, event, body, attempts, next_ms, state, created_ms) VALUES (?, ?, ?, 0, ?, 'pending', ?)");
+    this.#insertCdrAndCallbacks = db.transaction((row: CdrRow, startedMs: number, outbox: readonly OutboxEntry[]) => {
       const { quality, path, missed, ...fields } = row;
       const isMissed = missed ?? row.status === 'missed';
       this.#insertCdr.run({
@@ -98,6 +100,7 @@ export class Store {
         ...qualityColumns('callee', quality?.callee),
       });
       this.#callbacks.record(row, startedMs, isMissed);
+      for (const e of outbox) this.#insertOutbox.run(e.url, e.event, e.body, e.at, e.at);
     });
   }
 
@@ -128,13 +131,14 @@ export class Store {
   }
 
   /**
-   * Stores a finished call and what it changes in the callback list, together (one transaction, or
-   * a savepoint inside a batch); committed (fsynced) before it returns outside a batch.
+   * Stores a finished call, what it changes in the callback list and the webhook deliveries of its
+   * events (`outbox`), together (one transaction, or a savepoint inside a batch): all or none.
+   * Committed (fsynced) before it returns outside a batch.
    */
-  insertCdr(row: CdrRow): void {
+  insertCdr(row: CdrRow, outbox: readonly OutboxEntry[] = []): void {
     const startedMs = Date.parse(row.started_at);
     if (Number.isNaN(startedMs)) throw new TypeError(`CDR ${row.id}: started_at is not an ISO 8601 time: ${row.started_at}`);
-    this.#insertCdrAndCallbacks(row, startedMs);
+    this.#insertCdrAndCallbacks(row, startedMs, outbox);
   }
 
   /** Newest first. */

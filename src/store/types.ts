@@ -98,3 +98,16 @@ export interface BindingRow {
   /** RFC 5626 instance id, when the phone sent +sip.instance. */
   instance: string | null;
 }
+
+/**
+ * A webhook delivery written with the CDR row whose event it is (call.ended, call.missed), in the
+ * same transaction: a crash cannot keep the row and lose its webhook, or the reverse.
+ */
+export interface OutboxEntry {
+  url: string;
+  event: string;
+  /** The JSON body to POST. */
+  body: string;
+  /** ms since the epoch: when it was queued and first due. */
+  at: number;
+}

@@ -7,11 +7,12 @@
 // rows for a url no longer configured are dropped with a warning.
 import { EventEmitter } from 'node:events';
 import type { CallStateEvent } from '../calls/control.js';
-import type { CdrRow } from '../store/types.js';
+import type { CdrRow, OutboxEntry } from '../store/types.js';
 import type { VoicemailMessage } from '../store/voicemail-store.js';
 import type { Log } from '../util/log.js';
 import type { WebhookEvent } from '../config/webhooks.js';
-import { cdrEvents, stateEvent, voicemailEvent, type WebhookBody } from './events.js';
+import { cdrEvents, queueEvent, stateEvent, voicemailEvent, type WebhookBody } from './events.js';
+import type { QueueEvent } from '../queues/service.js';
 import type { WebhookOutbox } from './outbox.js';
 import { sign } from './signature.js';
 
@@ -66,9 +67,33 @@ export class WebhookDispatcher extends EventEmitter<DispatcherEvents> {
     if (body !== null) this.#queue(body);
   }
 
-  /** A CDR row was committed: call.ended (and call.missed). */
+  /** A CDR row was committed without its deliveries (a store that cannot take them): call.ended (and call.missed) queued now. */
   cdrWritten(row: CdrRow): void {
     for (const body of cdrEvents(row, this.#now())) this.#queue(body);
+  }
+
+  /**
+   * call.ended (and call.missed) of a CDR row about to be stored: the deliveries to write in the
+   * row's own transaction (Store.insertCdr), and `committed` to call once it is (the live stream
+   * gets the events, delivery starts).
+   */
+  forCdr(row: CdrRow): { outbox: OutboxEntry[]; committed: () => void } {
+    const at = this.#now();
+    const bodies = cdrEvents(row, at);
+    const outbox = bodies.flatMap((body) => this.#urls(body).map((url) => ({ url, event: body.event, body: JSON.stringify(body), at })));
+    return {
+      outbox,
+      committed: () => {
+        if (this.#closed) return;
+        for (const body of bodies) this.#live(body);
+        if (outbox.length > 0) this.#schedule(0);
+      },
+    };
+  }
+
+  /** Something happened to a caller in a queue: queue.joined, queue.callback_requested, queue.answered, queue.abandoned. */
+  queueEvent(e: QueueEvent): void {
+    this.#queue(queueEvent(e, this.#now()));
   }
 
   /** A voicemail message was stored: voicemail.new. */
@@ -76,14 +101,23 @@ export class WebhookDispatcher extends EventEmitter<DispatcherEvents> {
     this.#queue(voicemailEvent(message, this.#now()));
   }
 
-  #queue(body: WebhookBody): void {
-    if (this.#closed) return;
+  #live(body: WebhookBody): void {
     try {
       this.emit('event', body);
     } catch (err) {
       this.#o.log.error({ err, event: body.event }, 'a live event listener failed');
     }
-    const urls = this.#o.hooks().filter((h) => h.events.includes(body.event)).map((h) => h.url);
+  }
+
+  /** The urls of the hooks whose filter takes the event. */
+  #urls(body: WebhookBody): string[] {
+    return this.#o.hooks().filter((h) => h.events.includes(body.event)).map((h) => h.url);
+  }
+
+  #queue(body: WebhookBody): void {
+    if (this.#closed) return;
+    this.#live(body);
+    const urls = this.#urls(body);
     if (urls.length === 0) return;
     try {
       this.#o.outbox.add(urls, body.event, JSON.stringify(body), this.#now());

@@ -11,11 +11,17 @@
 //                  created_at, call_id } (the WAV itself stays on the PBX)
 //   call.missed    the same CDR, for a missed call (no person answered a call for people; the
 //                  CDR's `missed`), sent besides call.ended
+//   queue.joined   a caller joined a queue: data { queue, number, call_id, position, callback }
+//   queue.callback_requested  it pressed 1 to be called back: the same, its position kept
+//   queue.answered an agent answered it (or a callback reached the customer): data { queue,
+//                  number, call_id, agent, wait_s, callback }
+//   queue.abandoned it hung up while waiting: data { queue, number, call_id, wait_s, callback }
 import { randomUUID } from 'node:crypto';
 import type { CallStateEvent } from '../calls/control.js';
 import type { WebhookEvent } from '../config/webhooks.js';
 import type { CdrRow } from '../store/types.js';
 import type { VoicemailMessage } from '../store/voicemail-store.js';
+import type { QueueEvent } from '../queues/service.js';
 
 
 export interface WebhookBody {
@@ -47,6 +53,12 @@ export function cdrEvents(row: CdrRow, at: number): WebhookBody[] {
   const events = [envelope('call.ended', at, data)];
   if (row.answered_at === null && (row.missed ?? row.status === 'missed')) events.push(envelope('call.missed', at, data));
   return events;
+}
+
+/** The webhook of what happened to a caller in a queue (QueueEvent): data is the event without its name. */
+export function queueEvent(e: QueueEvent, at: number): WebhookBody {
+  const { event, ...data } = e;
+  return envelope(event, at, { ...data });
 }
 
 /** The webhook of a voicemail message stored (file and row on disk). */

@@ -1,7 +1,7 @@
 // Outside lines against providers simulated by SIPp, with the real `pbx start`: a registrar that
 // challenges REGISTER (SIPp verifyauth) sees the PBX register, refresh, and un-REGISTER when it
 // stops; a carrier delivers a DID call that reaches the extension `inbound:` names; a call out
-// fails over from a trunk answering 503 to the next one, which sees the extension's caller ID in
+// fails over from a trunk answering 503, and from one answering nothing, to the next one, which sees the extension's caller ID in
 // From and P-Asserted-Identity; members of groups present their group's number; a provider that
 // challenges the INVITE gets it again in the same dialog; an unauthenticated INVITE to an outside
 // number and an international call of an extension without that permission are refused (403
@@ -16,6 +16,7 @@ const carrierPort = await freePort();
 const downPort = await freePort();
 const upPort = await freePort();
 const authPort = await freePort();
+const silentPort = await freePort();
 
 const setup = await preparePbx({
   extensions: {
@@ -30,6 +31,7 @@ const setup = await preparePbx({
     `  down: { type: ip, host: 127.0.0.1, port: ${downPort} }`,
     `  up: { type: ip, host: 127.0.0.1, port: ${upPort} }`,
     `  auth: { type: ip, host: 127.0.0.1, port: ${authPort}, username: acct2, password: s3cret }`,
+    `  silent: { type: ip, host: 127.0.0.1, port: ${silentPort}, response_timeout: 1 }`,
     'inbound:',
     '  "+74951234567": "1001"',
     'outbound:',
@@ -37,6 +39,7 @@ const setup = await preparePbx({
     '  - { name: world, pattern: "810X.", strip: 3, prepend: "+", trunks: [down, up], class: international }',
     '  - { name: direct, pattern: "7XXXXXXX", strip: 1, prepend: "+7495", trunks: [up], class: local }',
     '  - { name: secure, pattern: "6XXXXXXX", strip: 1, prepend: "+7495", trunks: [auth], class: local }',
+    '  - { name: fallback, pattern: "5XXXXXXX", strip: 1, prepend: "+7495", trunks: [silent, up], class: local }',
     'groups:',
     '  sales: { members: ["1001", "1002", "1003"], caller_id: "+74951110100", caller_id_name: "Acme Sales" }',
     '  support: { members: ["1003"], caller_id: "+74951110200" }',
@@ -62,7 +65,7 @@ t.test('registration: the challenge is answered with a digest the registrar veri
   t.ok(Date.parse(acme!.expires_at!) - Date.now() > 3000_000, 'expires_at follows the 3600 s grant');
   const res = await fetch(`http://127.0.0.1:${setup.httpPort}/api/trunks`, { headers: { Authorization: `Bearer ${TOKEN}` } });
   const trunks = (await res.json()) as TrunkInfo[];
-  t.same(trunks.map((x) => [x.name, x.state]), [['acme', 'registered'], ['carrier', 'ip'], ['down', 'ip'], ['up', 'ip'], ['auth', 'ip']]);
+  t.same(trunks.map((x) => [x.name, x.state]), [['acme', 'registered'], ['carrier', 'ip'], ['down', 'ip'], ['up', 'ip'], ['auth', 'ip'], ['silent', 'ip']]);
 });
 
 t.test('inbound: a DID call from the carrier reaches the extension inbound: names, without a digest challenge', async (t) => {
@@ -116,6 +119,17 @@ t.test('outbound: the first trunk answers 503, the call fails over to the next, 
   await pbx.waitForLog((l) => l.msg === 'trunk failed; trying the next' && l.trunk === 'down' && l.status === 503);
   const rows = await pbxJson<CdrRow[]>(setup.file, ['cdr']);
   t.match(rows.find((r) => r.to === '94951234'), { from: '1002', status: 'answered', path: 'outbound:city' });
+});
+
+t.test('outbound: a trunk that answers nothing within its response_timeout (1 s) is left for the next', async (t) => {
+  const silent = startSipp({ scenario: 'carrier-silent.xml', localPort: silentPort, timeoutS: 20 });
+  const started = Date.now();
+  await callOut(t, '1002', '54951234', 'carrier-uas.xml', upPort, '+74954951234', '+74951110002');
+  const s = await silent.done;
+  t.equal(s.code, 0, `silent trunk got the INVITE: ${s.errors}`);
+  const left = await pbx.waitForLog((l) => l.msg === 'trunk failed; trying the next' && l.trunk === 'silent');
+  t.equal(left.status, 408, 'counted as a timeout (408)');
+  t.ok(Date.now() - started < 15000, 'long before Timer B (32 s) would have fired');
 });
 
 t.test('toll fraud: an INVITE without credentials to an outside number gets the challenge and never reaches a trunk', async (t) => {

@@ -139,6 +139,17 @@ t.test('*72 + number forwards every call over the config forward; *73 turns forw
   t.equal(invitesWaiting(carol), 0, 'forwarding off, over the config forward to 1005');
 });
 
+t.test('a feature code call (*78, *72 + number) is answered by the PBX: its CDR says answered with answered_at, never missed', async (t) => {
+  const dave = await phone(t, pbx, '1004');
+  for (const code of ['*78', '*721003', '*79', '*73']) {
+    const cdr = await cdrFor(pbx, await featureCode(dave, code));
+    t.equal(cdr.status, 'answered', `${code}: status answered`);
+    t.equal(cdr.missed, false, `${code}: not a missed call`);
+    t.not(cdr.answered_at, null, `${code}: answered_at is the PBX's answer`);
+    t.match(cdr.path, /^feature:/);
+  }
+});
+
 t.test('*72 to a number that leads nowhere is refused and changes nothing', async (t) => {
   const bob = await phone(t, pbx, '1002');
   await featureCode(bob, '*729999');

@@ -10,12 +10,15 @@ t.test('features.record_toggle is *1 unless set; null turns the feature code off
   t.equal(configOf(`${BASE}features: { record_toggle: "#9" }\n`).features.record_toggle, '#9');
   t.equal(configOf(`${BASE}features: { record_toggle: 55 }\n`).features.record_toggle, '55', 'digits YAML reads as a number stay digits');
   t.equal(configOf(`${BASE}features: { record_toggle: null }\n`).features.record_toggle, null);
+  t.equal(configOf(BASE).features.attended_transfer, '*2', 'attended transfer is *2 unless set');
+  t.equal(configOf(`${BASE}features: { attended_transfer: null }\n`).features.attended_transfer, null);
 });
 
 t.test('a bad feature code or an unknown features key is an error at FILE:LINE:COL', async (t) => {
   t.same(configErrors(`${BASE}features:\n  record_toggle: "*x"\n`), ['pbx.yaml:5:18: features.record_toggle: a feature code is 1 to 8 keys of 0-9 * # A-D, not "*x"']);
   t.same(configErrors(`${BASE}features: { record_toggle: "" }\n`), ['pbx.yaml:4:28: features.record_toggle: a feature code is 1 to 8 keys of 0-9 * # A-D, not ""']);
   t.same(configErrors(`${BASE}features: { record_toggle: "*123456789" }\n`).length, 1, 'at most 8 keys');
+  t.same(configErrors(`${BASE}features:\n  attended_transfer: "*2x"\n`), ['pbx.yaml:5:22: features.attended_transfer: a feature code is 1 to 8 keys of 0-9 * # A-D, not "*2x"']);
   t.same(configErrors(`${BASE}features: { record_togle: "*1" }\n`), ['pbx.yaml:4:13: features: unknown key "record_togle"; did you mean "record_toggle"?']);
 });
 
@@ -31,7 +34,7 @@ t.test('dialled feature codes route to their feature unless an extension or dial
 });
 
 t.test('a feature code that takes an argument matches the longest code with digits after it', async (t) => {
-  const codes = { record_toggle: null, blind_transfer: null, park: null, ...defaultFeatureCodes(), forward_busy_on: '*7' };
+  const codes = { record_toggle: null, blind_transfer: null, attended_transfer: null, park: null, ...defaultFeatureCodes(), forward_busy_on: '*7' };
   const match = featureMatcher(codes);
   t.same(match('*97'), { name: 'voicemail', arg: null });
   t.same(match('*721003'), { name: 'forward_always_on', arg: '1003' }, '*72 is longer than *7: it wins');
@@ -40,7 +43,7 @@ t.test('a feature code that takes an argument matches the longest code with digi
   t.same(match('*78'), { name: 'dnd_on', arg: null }, 'an exact code before a prefix');
   t.same(match('*45'), { name: 'queue_login', arg: null }, 'a code whose argument is optional matches alone');
   t.same(match('*45800'), { name: 'queue_login', arg: '800' }, 'and with digits after it');
-  const defaults = featureMatcher({ record_toggle: null, blind_transfer: null, park: null, ...defaultFeatureCodes() });
+  const defaults = featureMatcher({ record_toggle: null, blind_transfer: null, attended_transfer: null, park: null, ...defaultFeatureCodes() });
   t.equal(defaults('*72'), null, 'a code that takes an argument needs digits after it');
   t.same(defaults('*901003'), { name: 'forward_busy_on', arg: '1003' });
   t.same(match('**1002'), { name: 'pickup_directed', arg: '1002' }, 'directed pickup: the extension after the code');

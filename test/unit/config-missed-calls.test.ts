@@ -4,8 +4,8 @@ import { configErrors, configOf } from '../helpers/config-text.js';
 const BASE = 'http: { token: t }\nextensions:\n  "1001": { password: a }\ngroups:\n  sales: { members: ["1001"] }\n';
 
 t.test('missed_calls: off by default; ring is an extension or group:NAME, delay in seconds', async (t) => {
-  t.same(configOf(BASE).missed_calls, { auto_callback: false, ring: null, delay: 10 });
-  t.same(configOf(`${BASE}missed_calls: { auto_callback: true, ring: "group:sales", delay: 0 }\n`).missed_calls, { auto_callback: true, ring: 'group:sales', delay: 0 });
+  t.same(configOf(BASE).missed_calls, { auto_callback: false, ring: null, delay: 10, attempts: 3, pause: 300 });
+  t.same(configOf(`${BASE}missed_calls: { auto_callback: true, ring: "group:sales", delay: 0 }\n`).missed_calls, { auto_callback: true, ring: 'group:sales', delay: 0, attempts: 3, pause: 300 });
   t.same(configOf(`${BASE}missed_calls: { auto_callback: true, ring: "1001" }\n`).missed_calls.ring, '1001');
 });
 

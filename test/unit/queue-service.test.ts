@@ -1,5 +1,5 @@
 import t, { type Test } from 'tap';
-import { QueueService, type Originate, type OriginateRequest, type OriginateResult } from '../../src/queues/service.js';
+import { QueueService, type QueueEvent, type Originate, type OriginateRequest, type OriginateResult } from '../../src/queues/service.js';
 import { QueueStore } from '../../src/queues/store.js';
 import { configOf } from '../helpers/config-text.js';
 import { quietLog } from '../helpers/log.js';
@@ -25,7 +25,7 @@ interface Harness {
   results: OriginateResult[];
 }
 
-function open(t: Test, dir: string, clock = { now: 1_000_000 }, registered: string[] = ['1001', '1002']): Harness {
+function open(t: Test, dir: string, clock = { now: 1_000_000 }, registered: string[] = ['1001', '1002'], events: QueueEvent[] = []): Harness {
   const dialled: OriginateRequest[] = [];
   const results: OriginateResult[] = [];
   const originate: Originate = async (request) => {
@@ -40,6 +40,7 @@ function open(t: Test, dir: string, clock = { now: 1_000_000 }, registered: stri
     log: quietLog,
     now: () => clock.now,
     retryMs: 5000,
+    onEvent: (e) => events.push(e),
   });
   t.teardown(() => service.close());
   return { service, dialled, clock, results };
@@ -173,15 +174,95 @@ t.test('abandoned and timed-out callers count in the statistics and the service 
   t.throws(() => service.join('nope', { number: '1', callId: null }), { code: 'PBX_ERR_QUEUE_UNKNOWN' });
 });
 
+t.test('agent logout and pause are stored: after a restart the agent is still logged out or paused', async (t) => {
+  const dir = tempDir(t, 'queue');
+  const before = open(t, dir);
+  t.same(before.service.logout('1001', null), ['support']);
+  t.same(before.service.togglePause('1002', 'support'), { paused: true, queues: ['support'] });
+  before.service.close();
+
+  const after = open(t, dir);
+  const a = after.service.join('support', { number: '1005', callId: 'c1' });
+  let offered: string[] | null = null;
+  void a.nextOffer().then((x) => (offered = x));
+  await settle();
+  t.equal(offered, null, '1001 still logged out, 1002 still paused');
+  t.same(after.service.togglePause('1002', 'support'), { paused: false, queues: ['support'] }, 'the stored pause is toggled off');
+  await settle();
+  t.same(offered, ['1002']);
+  after.service.close();
+
+  const again = open(t, dir);
+  const b = again.service.join('support', { number: '1006', callId: 'c2' });
+  let next: string[] | null = null;
+  void b.nextOffer().then((x) => (next = x));
+  await settle();
+  t.same(next, ['1002'], 'the resume was stored too; 1001 is still logged out');
+  t.same(again.service.login('1001', null), ['support']);
+  const store = QueueStore.open(dir);
+  t.same(store.agentStates(), [], 'logged in and not paused leaves no row');
+  store.close();
+});
+
+t.test('a callback cut off by a crash while it was dialled waits for an agent again and is dialled after the restart', async (t) => {
+  const dir = tempDir(t, 'queue');
+  const clock = { now: 1_000_000 };
+  let release: (r: { id: string; result: OriginateResult }) => void = () => undefined;
+  const hanging = new QueueService({
+    store: QueueStore.open(dir),
+    getConfig: () => CONFIG,
+    registered: () => true,
+    originate: () => new Promise((resolve) => (release = resolve)),
+    log: quietLog,
+    now: () => clock.now,
+  });
+  const w = hanging.join('support', { number: '1005', callId: 'c1' });
+  t.ok(w.callback());
+  await settle();
+  t.equal(hanging.stats('support').callbacks_pending, 1, 'being dialled: still stored');
+  // The PBX dies here: the originate never resolves and the service is dropped without closing.
+  const after = open(t, dir, clock, ['1001']);
+  await settle();
+  t.same(after.dialled.map((r) => r.then), ['1005'], 'dialled again after the restart');
+  await settle();
+  t.match(after.service.stats('support'), { answered: 1, callbacks_pending: 0 });
+  hanging.close();
+  release({ id: 'x', result: 'failed' });
+});
+
+t.test('queue events: joined with its position, callback requested, answered with the agent and the wait, abandoned', async (t) => {
+  const events: QueueEvent[] = [];
+  const clock = { now: 1_000_000 };
+  const { service } = open(t, tempDir(t, 'queue'), clock, [], events);
+  const a = service.join('support', { number: '1005', callId: 'c1' });
+  const b = service.join('support', { number: '1006', callId: 'c2' });
+  const c = service.join('support', { number: '1007', callId: 'c3' });
+  t.ok(b.callback());
+  clock.now += 30_000;
+  c.leave('abandoned');
+  t.match(events, [
+    { event: 'queue.joined', queue: 'support', number: '1005', call_id: 'c1', position: 1, callback: false },
+    { event: 'queue.joined', number: '1006', position: 2 },
+    { event: 'queue.joined', number: '1007', position: 3 },
+    { event: 'queue.callback_requested', number: '1006', position: 2, callback: true },
+    { event: 'queue.abandoned', number: '1007', call_id: 'c3', wait_s: 30, callback: false },
+  ]);
+  a.answered('1001');
+  t.match(events.at(-1), { event: 'queue.answered', queue: 'support', number: '1005', agent: '1001', wait_s: 30 });
+  t.equal(events.length, 6);
+});
+
 t.test('a callback asked for from outside joins the end of the line, is stored, and is dialled agent first', async (t) => {
   const dir = tempDir(t, 'queue');
   const registered: string[] = [];
   const clock = { now: 1_000_000 };
-  const { service, dialled } = open(t, dir, clock, registered);
+  const events: QueueEvent[] = [];
+  const { service, dialled } = open(t, dir, clock, registered, events);
   const caller = service.join('support', { number: '1005', callId: 'c1' });
   clock.now += 1000;
   const asked = service.requestCallback('support', '+15551234');
   t.equal(asked.position, 2, 'behind the caller already waiting');
+  t.match(events.at(-1), { event: 'queue.callback_requested', number: '+15551234', call_id: null, position: 2, callback: true }, 'a queue.callback_requested event');
   t.match(service.live('support'), { waiting: 1, callbacks_waiting: 1 });
   const stored = QueueStore.open(dir);
   t.same(stored.callbacks().map((r) => [r.number, r.state]), [['+15551234', 'waiting']], 'stored: it survives a restart');

@@ -9,7 +9,7 @@ import { quietLog } from '../helpers/log.js';
 
 const TRUNK: TrunkConfig = {
   name: 'acme', type: 'register', host: '127.0.0.1', port: 5099, transport: 'udp', username: 'acct', password: 'secret', auth_username: null,
-  from_user: null, from_domain: 'carrier.test', expires: 600, register: true, codecs: null, max_channels: 0, dtmf_mode: 'auto', media_encryption: 'none', caller_id: null,
+  from_user: null, from_domain: 'carrier.test', expires: 600, register: true, codecs: null, max_channels: 0, response_timeout: 5, dtmf_mode: 'auto', media_encryption: 'none', caller_id: null,
   match: [], did_header: 'request-uri',
 };
 

@@ -43,11 +43,11 @@ t.test('webhooks in the config: url, secret, events; bad values are errors at FI
   const base = 'http: { token: t }\n';
   t.same(configOf(base).webhooks, []);
   t.same(configOf(`${base}webhooks:\n  - { url: "https://crm.example/hook", secret: "${SECRET}" }\n`).webhooks, [
-    { url: 'https://crm.example/hook', secret: SECRET, events: ['call.ringing', 'call.answered', 'call.ended', 'call.missed', 'voicemail.new'] },
+    { url: 'https://crm.example/hook', secret: SECRET, events: ['call.ringing', 'call.answered', 'call.ended', 'call.missed', 'voicemail.new', 'queue.joined', 'queue.answered', 'queue.abandoned', 'queue.callback_requested'] },
   ]);
   t.same(configErrors(`${base}webhooks:\n  - { url: "ftp://x", secret: "${SECRET}" }\n`), ['pbx.yaml:3:12: webhooks[0].url: a webhook url is http:// or https:// and a host, not "ftp://x"']);
   t.match(configErrors(`${base}webhooks:\n  - { url: "http://x", secret: "short" }\n`), [/^pbx\.yaml:3:\d+: webhooks\[0\]\.secret: a webhook secret needs at least 16 characters/]);
-  t.match(configErrors(`${base}webhooks:\n  - { url: "http://x", secret: "${SECRET}", events: [call.rang] }\n`), ['pbx.yaml:3:65: webhooks[0].events[0]: unknown webhook event "call.rang"; expected one of call.ringing, call.answered, call.ended, call.missed, voicemail.new']);
+  t.match(configErrors(`${base}webhooks:\n  - { url: "http://x", secret: "${SECRET}", events: [call.rang] }\n`), ['pbx.yaml:3:65: webhooks[0].events[0]: unknown webhook event "call.rang"; expected one of call.ringing, call.answered, call.ended, call.missed, voicemail.new, queue.joined, queue.answered, queue.abandoned, queue.callback_requested']);
 });
 
 function dispatcher(t: Test, dir: string, hooks: WebhookHook[]): { d: WebhookDispatcher; outbox: WebhookOutbox } {
@@ -84,6 +84,22 @@ t.test('an event is POSTed as signed JSON with its event name and delivery id; a
   t.equal(other.got.length, 1, 'the other hook got no ringing and no missed');
   for (let i = 0; i < 50 && outbox.counts().pending > 0; i++) await new Promise((r) => setTimeout(r, 20));
   t.same(outbox.counts(), { pending: 0, failed: 0 }, 'delivered rows leave the outbox');
+});
+
+t.test('queue events are POSTed to the hooks whose filter takes them, and all of them reach the live stream', async (t) => {
+  const crm = await receiver(t);
+  const { d } = dispatcher(t, tempDir(t, 'hooks'), [{ url: crm.url, secret: SECRET, events: ['queue.answered', 'queue.abandoned'] }]);
+  const live: string[] = [];
+  d.on('event', (b) => live.push(b.event));
+  d.queueEvent({ event: 'queue.joined', queue: 'support', number: '+74951234567', call_id: 'c@x', position: 1, callback: false });
+  d.queueEvent({ event: 'queue.answered', queue: 'support', number: '+74951234567', call_id: 'c@x', agent: '1001', wait_s: 12.5, callback: false });
+  d.queueEvent({ event: 'queue.abandoned', queue: 'support', number: '+74951234568', call_id: 'd@x', wait_s: 40, callback: false });
+  await crm.next(2);
+  t.same(crm.got.map((r) => r.headers['x-tspbx-event']).sort(), ['queue.abandoned', 'queue.answered'], 'queue.joined is filtered out');
+  const answered = crm.got.find((r) => r.headers['x-tspbx-event'] === 'queue.answered')!;
+  t.ok(verify(SECRET, answered.body, String(answered.headers['x-tspbx-signature']), Math.floor(Date.now() / 1000)), 'signed like the call events');
+  t.match(JSON.parse(answered.body), { event: 'queue.answered', data: { queue: 'support', number: '+74951234567', call_id: 'c@x', agent: '1001', wait_s: 12.5 } });
+  t.same(live, ['queue.joined', 'queue.answered', 'queue.abandoned'], 'GET /api/events streams every one');
 });
 
 t.test('a failing receiver gets the same event again after a back-off, with the same delivery id', async (t) => {

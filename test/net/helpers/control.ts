@@ -10,8 +10,8 @@ import { tempDir } from '../../helpers/temp-dir.js';
 import type { TestPbx } from './pbx.js';
 
 export interface ServedPbx {
-  /** A request to the control API with the bearer token (or `token`); the JSON it answered. */
-  api: (method: string, path: string, token?: string) => Promise<{ status: number; body: Record<string, unknown> }>;
+  /** A request to the control API with the bearer token (or `token`) and a JSON body; the JSON it answered. */
+  api: (method: string, path: string, token?: string, body?: unknown) => Promise<{ status: number; body: Record<string, unknown> }>;
   /** A config file whose http.listen and token reach that API, for the CLI. */
   cliConfig: string;
 }
@@ -27,14 +27,17 @@ export async function serveControl(t: Test, pbx: TestPbx, token: string): Promis
     missedDone: (which) => pbx.store.closeMissed(which),
     reload: async () => ({ ok: true }),
     setRecording: (call, on) => pbx.calls.setRecording(call, on),
+    hangup: (call) => pbx.calls.hangupCall(call),
+    transfer: (call, to, keep) => pbx.calls.transfer(call, to, keep),
     originate: () => ({ error: 'not served by this test helper' }),
   };
   const server = await startControlServer({ host: '127.0.0.1', port: 0, token, source, log: quietLog });
   t.teardown(() => server.close());
   const cliConfig = join(tempDir(t, 'control'), 'pbx.yaml');
   writeFileSync(cliConfig, `http: { listen: "127.0.0.1:${server.port}", token: "${token}" }\nextensions:\n  "1001": { password: secret-1 }\n`);
-  const api = async (method: string, path: string, auth = token) => {
-    const res = await fetch(`http://127.0.0.1:${server.port}${path}`, { method, headers: { authorization: `Bearer ${auth}` } });
+  const api = async (method: string, path: string, auth = token, body?: unknown) => {
+    const headers: Record<string, string> = { authorization: `Bearer ${auth}`, ...(body === undefined ? {} : { 'content-type': 'application/json' }) };
+    const res = await fetch(`http://127.0.0.1:${server.port}${path}`, { method, headers, ...(body === undefined ? {} : { body: JSON.stringify(body) }) });
     return { status: res.status, body: (await res.json()) as Record<string, unknown> };
   };
   return { api, cliConfig };

@@ -54,3 +54,30 @@ export async function press(p: Phone, d: PhoneDialog, keys: string): Promise<voi
     if (res.status !== 200) throw new Error(`INFO ${key} got ${res.status}`);
   }
 }
+
+const EVENT_CODES = '0123456789*#';
+
+/**
+ * Presses `keys` as RFC 4733 telephone-events (payload type 101) from the phone's RTP socket to
+ * `to`: per key five packets of one event (same timestamp, growing duration), then three end packets.
+ */
+export async function pressEvents(p: Phone, to: Addr, keys: string): Promise<void> {
+  for (const key of keys) {
+    const code = EVENT_CODES.indexOf(key);
+    if (code < 0) throw new Error(`no RFC 4733 event for ${key}`);
+    const ts = (seq * 160) >>> 0;
+    for (let i = 0; i < 8; i++) {
+      const pkt = Buffer.alloc(16);
+      pkt[0] = 0x80;
+      pkt[1] = (i === 0 ? 0x80 : 0) | 101;
+      pkt.writeUInt16BE(seq++ & 0xffff, 2);
+      pkt.writeUInt32BE(ts, 4);
+      pkt.writeUInt32BE(0x1234abcd, 8);
+      pkt[12] = code;
+      pkt[13] = (i >= 5 ? 0x80 : 0) | 10;
+      pkt.writeUInt16BE(Math.min(i + 1, 5) * 160, 14);
+      p.rtp.send(pkt, to.port, to.address);
+      await new Promise((resolve) => setTimeout(resolve, 20));
+    }
+  }
+}
