@@ -15,6 +15,7 @@ import type { ExtensionConfig } from '../config/types.js';
 import type { ForwardKind } from '../store/extension-settings.js';
 import type { Channel } from './channel.js';
 import type { Goto, GotoResult } from './goto.js';
+import { outboundApp } from './outbound.js';
 
 /** The forwards in force: the config's, each kind replaced by what the phone set, if it set it. */
 export interface Forwards {
@@ -32,6 +33,18 @@ export const PHONE_NO_ANSWER_AFTER_S = 20;
  * hands the caller on. An extension reached otherwise (an IVR option tried again) starts afresh.
  */
 const forwardChain = new WeakMap<Channel, Set<string>>();
+
+/**
+ * The extension whose forward is carrying the caller on right now (the last of the chain), or
+ * null: a forward to an outside number goes out as that extension.
+ */
+export function forwardingExtension(ch: Channel): string | null {
+  const chain = forwardChain.get(ch);
+  if (chain === undefined) return null;
+  let last: string | null = null;
+  for (const ext of chain) last = ext;
+  return last;
+}
 
 /** Forwards of `cfg` with the phone's settings over them. */
 export function forwardsOf(cfg: ExtensionConfig, phone: Partial<Record<ForwardKind, string | null>>): Forwards {
@@ -94,13 +107,25 @@ export async function runExtension(ch: Channel, ext: string, goto: Goto): Promis
 
 /** The follow-me rounds after the extension rang alone: the last result. */
 async function followMe(ch: Channel, ext: string, follow: NonNullable<ExtensionConfig['follow_me']>): Promise<DialResult> {
-  const numbers = follow.numbers.map((n) => ch.destinationOf(n)).flatMap((d) => (d?.kind === 'extension' && d.ext !== ext ? [d.ext] : []));
-  ch.log.info({ ext, numbers, ring: follow.ring }, 'follow-me');
-  if (follow.ring === 'together') return ch.dial([ext, ...numbers], { ringTimeoutMs: follow.ring_time * 1000 });
-  for (const n of numbers) {
+  const dests = follow.numbers.map((n) => ch.destinationOf(n));
+  const numbers = dests.flatMap((d) => (d?.kind === 'extension' && d.ext !== ext ? [d.ext] : []));
+  const outside = dests.flatMap((d) => (d?.kind === 'outbound' ? [d.number] : []));
+  const ringMs = follow.ring_time * 1000;
+  ch.log.info({ ext, numbers, outside, ring: follow.ring }, 'follow-me');
+  if (follow.ring === 'together') {
+    const r = await ch.dial([ext, ...numbers], { ringTimeoutMs: ringMs });
+    if (r === 'answered' || r === 'caller-gone' || outside.length === 0) return r;
+  } else {
+    for (const n of numbers) {
+      if (ch.gone) return 'caller-gone';
+      const r = await ch.dial(n, { ringTimeoutMs: ringMs });
+      if (r === 'answered' || r === 'caller-gone') return r;
+    }
+  }
+  // Outside numbers (a mobile) ring one after another, as the extension's own calls out.
+  for (const n of outside) {
     if (ch.gone) return 'caller-gone';
-    const r = await ch.dial(n, { ringTimeoutMs: follow.ring_time * 1000 });
-    if (r === 'answered' || r === 'caller-gone') return r;
+    if ((await outboundApp(ch, n, { ext, ringMs, quiet: true })) === 'done') return ch.gone && ch.call.answeredAt === null ? 'caller-gone' : 'answered';
   }
   // Whatever each number did, the extension itself was not answered.
   ch.call.refuse(480, 'no-answer');

@@ -7,6 +7,7 @@ import { parseDestination } from './destination.js';
 import type { PathKey } from './positions.js';
 import { parkingSlots } from './parking.js';
 import { didYouMean } from './suggest.js';
+import { compilePattern, type DialPattern } from '../trunks/pattern.js';
 
 export interface Problem {
   path: PathKey[];
@@ -34,6 +35,8 @@ interface Names {
   queues: Set<string>;
   schedules: Set<string>;
   dialplan: Raw;
+  /** The outbound routes' patterns: a number one matches is an outside number (a forward to a mobile). */
+  outside: DialPattern[];
 }
 
 export function checkReferences(input: unknown): Problem[] {
@@ -49,6 +52,11 @@ export function checkReferences(input: unknown): Problem[] {
     queues: new Set(Object.keys(mapping(raw.queues))),
     schedules: new Set(Object.keys(mapping(raw.schedules))),
     dialplan,
+    outside: (Array.isArray(raw.outbound) ? raw.outbound : []).flatMap((r) => {
+      const p = textOf(mapping(r).pattern);
+      const compiled = p === null ? null : compilePattern(p);
+      return compiled === null || typeof compiled === 'string' ? [] : [compiled];
+    }),
   };
 
   const destination = (path: PathKey[], value: unknown): void => {
@@ -88,7 +96,9 @@ export function checkReferences(input: unknown): Problem[] {
         if (text === null || !/^[0-9*#+]{1,32}$/.test(text)) return; // the schema reports these
         const ext = extensionOf(text, names);
         const path = ['extensions', number, 'follow_me', 'numbers', i];
-        if (ext === null) problems.push({ path, part: 'value', message: `follow-me number ${text} is not an extension nor a dialplan number that leads to one (outside numbers need trunks)` });
+        if (ext === null) {
+          if (!names.outside.some((p) => p.test(text))) problems.push({ path, part: 'value', message: `follow-me number ${text} is not an extension, a dialplan number that leads to one, nor an outside number an outbound route matches` });
+        }
         else if (ext === number) problems.push({ path, part: 'value', message: `follow-me number ${text} is extension ${number} itself` });
       });
     }
@@ -282,7 +292,7 @@ function destinationProblem(text: string, names: Names): string | null {
       if (!names.extensions.has(d.ext)) return `destination "${text}" points nowhere: no extension ${d.ext}`;
       return names.voicemailOff.has(d.ext) ? `destination "${text}" points nowhere: extension ${d.ext} has voicemail turned off` : null;
     case 'number':
-      if (names.extensions.has(d.number) || Object.hasOwn(names.dialplan, d.number)) return null;
+      if (names.extensions.has(d.number) || Object.hasOwn(names.dialplan, d.number) || names.outside.some((p) => p.test(d.number))) return null;
       return `destination "${text}" points nowhere: no extension or dialplan number ${d.number}`;
     default:
       // conference rooms need no declaration (CONTRACT example: "conference:team"); hangup and voicemail-main always exist

@@ -26,6 +26,8 @@ export interface Extension {
   dtmf_mode?: string;
   /** extensions.NUM.outbound as a YAML flow mapping, e.g. '{ caller_id: "+74951110002" }'. */
   outbound?: string;
+  /** More keys of the extension as YAML flow entries, e.g. 'forward: { always: "74951234" }'. */
+  more?: string;
 }
 
 /** The extensions every interop config has. */
@@ -89,7 +91,7 @@ export function configText(setup: PbxSetup, opts: PbxConfigOptions = {}): string
     `  level: ${opts.logLevel ?? 'debug'}`,
     'extensions:',
     ...Object.entries(exts).map(
-      ([n, e]) => `  ${yamlQuote(n)}: { name: ${yamlQuote(e.name)}, password: ${yamlQuote(e.password)}${e.dtmf_mode === undefined ? '' : `, dtmf_mode: ${e.dtmf_mode}`}${e.outbound === undefined ? '' : `, outbound: ${e.outbound}`} }`,
+      ([n, e]) => `  ${yamlQuote(n)}: { name: ${yamlQuote(e.name)}, password: ${yamlQuote(e.password)}${e.dtmf_mode === undefined ? '' : `, dtmf_mode: ${e.dtmf_mode}`}${e.outbound === undefined ? '' : `, outbound: ${e.outbound}`}${e.more === undefined ? '' : `, ${e.more}`} }`,
     ),
   ];
   return `${lines.join('\n')}\n${opts.extraYaml ?? ''}`;

@@ -23,6 +23,7 @@ const setup = await preparePbx({
     ...EXTENSIONS,
     '1002': { ...EXTENSIONS['1002']!, outbound: '{ caller_id: "+74951110002" }' },
     '1003': { ...EXTENSIONS['1003']!, outbound: '{ caller_id_group: support }' },
+    '1004': { name: 'Dave', password: 'dave-pass', outbound: '{ caller_id: "+74951110004" }', more: 'forward: { always: "74951234" }' },
   },
   extraYaml: [
     'trunks:',
@@ -34,6 +35,7 @@ const setup = await preparePbx({
     `  silent: { type: ip, host: 127.0.0.1, port: ${silentPort}, response_timeout: 1 }`,
     'inbound:',
     '  "+74951234567": "1001"',
+    '  "+74951234568": "1004"',
     'outbound:',
     '  - { name: city, pattern: "9XXXXXXX", strip: 1, prepend: "+7495", trunks: [down, up], class: local }',
     '  - { name: world, pattern: "810X.", strip: 3, prepend: "+", trunks: [down, up], class: international }',
@@ -93,6 +95,28 @@ t.test('inbound: a DID call from the carrier reaches the extension inbound: name
   t.match(call, { from: '+79161234567', to: '+74951234567' });
   const rows = await pbxJson<CdrRow[]>(setup.file, ['cdr']);
   t.match(rows.find((r) => r.from === '+79161234567'), { to: '+74951234567', status: 'answered' });
+});
+
+t.test('forward to a mobile: a DID call to 1004, forwarded always to an outside number, goes out through the route with 1004’s caller ID', async (t) => {
+  const probe = await RtpProbe.open();
+  t.teardown(() => probe.close());
+  const up = startSipp({ scenario: 'carrier-uas.xml', localPort: upPort, set: { rtp_port: probe.port, number: '+74954951234', cid: '+74951110004' }, timeoutS: 20 });
+  const carrier = await runSipp({
+    scenario: 'carrier-uac.xml',
+    remote: pbxAddress(setup),
+    localPort: carrierPort,
+    mediaPort: await freePort(3),
+    rtpEcho: true,
+    service: '+74951234568',
+    set: { caller: '+79161230000' },
+    durationMs: 500,
+    timeoutS: 20,
+  });
+  const u = await up.done;
+  t.equal(carrier.code, 0, `carrier: ${carrier.errors}`);
+  t.equal(u.code, 0, `the mobile's provider (number and caller ID checked): ${u.errors}`);
+  const rows = await pbxJson<CdrRow[]>(setup.file, ['cdr']);
+  t.match(rows.find((r) => r.from === '+79161230000'), { status: 'answered', path: /forward-always:1004.*outbound:direct/ });
 });
 
 t.test('outbound: the first trunk answers 503, the call fails over to the next, which sees 1002’s caller ID', async (t) => {

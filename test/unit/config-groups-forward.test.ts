@@ -18,7 +18,7 @@ t.test('follow_me: defaults, and numbers that are not extensions are errors at F
   t.same(c.extensions.get('1003')?.follow_me, { numbers: ['1001', '1002'], after: 10, ring: 'together', ring_time: 20 });
   t.equal(c.extensions.get('1001')?.follow_me, null);
   t.same(configErrors(`${BASE}  "1003": { password: c, follow_me: { numbers: ["1009"] } }\n`), [
-    'pbx.yaml:5:49: extensions.1003.follow_me.numbers[0]: follow-me number 1009 is not an extension nor a dialplan number that leads to one (outside numbers need trunks)',
+    'pbx.yaml:5:49: extensions.1003.follow_me.numbers[0]: follow-me number 1009 is not an extension, a dialplan number that leads to one, nor an outside number an outbound route matches',
   ]);
   t.same(configErrors(`${BASE}  "1003": { password: c, follow_me: { numbers: ["1003"] } }\n`), ['pbx.yaml:5:49: extensions.1003.follow_me.numbers[0]: follow-me number 1003 is extension 1003 itself']);
   t.same(configErrors(`${BASE}  "1003": { password: c, follow_me: { numbers: [], ring: all } }\n`), [

@@ -144,3 +144,11 @@ t.test('media_encryption is none unless set (no reads as none); a TLS trunk defa
     'pbx.yaml:8:118: trunks.acme.transport: transport tls needs a tls entry in sip.listen (e.g. "tls:0.0.0.0:5061") and sip.tls',
   ]);
 });
+
+t.test('a forward or follow-me number an outbound route matches is an outside number; one no route matches points nowhere', async (t) => {
+  const mobile = BASE.replace('"1002": { password: b }', '"1002": { password: b, forward: { always: "94951234" }, follow_me: { numbers: ["1001", "81044207123"] } }');
+  t.equal(configOf(mobile).extensions.get('1002')!.forward.always, '94951234');
+  t.same(configErrors(BASE.replace('"1002": { password: b }', '"1002": { password: b, forward: { always: "9495" } }')), [
+    'pbx.yaml:4:45: extensions.1002.forward.always: destination "9495" points nowhere: no extension or dialplan number 9495',
+  ]);
+});
