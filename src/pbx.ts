@@ -24,7 +24,7 @@ import type {
   TrunkInfo,
 } from './api/control-types.js';
 import { startControlServer, type ControlServer } from './api/control.js';
-import { LoopLag, metricsText } from './api/metrics.js';
+import { Histogram, LoopLag, metricsText } from './api/metrics.js';
 import { appStart } from './apps/goto.js';
 import { CallControl } from './calls/control.js';
 import { loadConfig } from './config/load.js';
@@ -50,7 +50,7 @@ import { CdrWriter } from './store/cdr-writer.js';
 import { Store } from './store/store.js';
 import { CallStats } from './store/call-stats.js';
 import { VoicemailStore } from './store/voicemail-store.js';
-import type { MissedCall } from './store/types.js';
+import type { CdrQuality, MissedCall } from './store/types.js';
 import { ExtensionSettings, FORWARD_KINDS } from './store/extension-settings.js';
 import { forwardsOf } from './apps/extension.js';
 import { PbxError } from './util/errors.js';
@@ -114,6 +114,9 @@ class PbxRuntime implements Pbx, ControlSource {
   readonly #finished: Record<string, number> = { answered: 0, missed: 0, busy: 0, failed: 0 };
   /** No-RTP warnings since start (metrics): legs that never got RTP (one-way audio), and legs whose RTP stopped. */
   readonly #noRtp = { never: 0, stopped: 0 };
+  /** Per-leg RTP loss of finished calls, percent, and queue waits before an answer, seconds (metrics). */
+  readonly #rtpLoss = new Histogram([0.5, 1, 2, 5, 10, 20]);
+  readonly #queueWait = new Histogram([5, 10, 20, 30, 60, 120, 300, 600]);
   #webhooks: WebhookDispatcher | null = null;
   #autoCallback: AutoCallback | null = null;
   #voicemail: VoicemailStore | null = null;
@@ -277,6 +280,10 @@ class PbxRuntime implements Pbx, ControlSource {
       if (e.event === 'call.ended') {
         const status = String(e.data.status);
         this.#finished[status] = (this.#finished[status] ?? 0) + 1;
+        const quality = e.data.quality as CdrQuality | null | undefined;
+        for (const leg of [quality?.caller, quality?.callee]) if (leg != null) this.#rtpLoss.observe(leg.loss_pct);
+      } else if (e.event === 'queue.answered' && typeof e.data.wait_s === 'number') {
+        this.#queueWait.observe(e.data.wait_s);
       }
     });
     media.on('worker-exit', (index, error) => log.error({ worker: index, err: error }, 'media worker stopped; its calls lost their media'));
@@ -370,6 +377,9 @@ class PbxRuntime implements Pbx, ControlSource {
         noRtp: { ...this.#noRtp },
         webhooks: this.#outbox?.counts() ?? { pending: 0, failed: 0 },
         outside: { active: this.#trunks?.limits.activeOnPbx() ?? 0, limited: this.#trunks?.limits.refusals() ?? [] },
+        rtpLoss: this.#rtpLoss,
+        queueWait: this.#queueWait,
+        queues: this.queueLive(),
       },
       this.#lag.seconds(),
     );

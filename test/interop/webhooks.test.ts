@@ -53,7 +53,7 @@ t.test('a call between two SIPp phones: call.ringing, call.answered, call.ended 
   for (const g of crm.got) t.ok(verify(SECRET, g.body, String(g.headers['x-tspbx-signature']), Math.floor(Date.now() / 1000)), `${g.headers['x-tspbx-event']} is signed`);
 });
 
-t.test('GET /metrics: Prometheus text with the finished call, registrations, the outbox and event-loop delay', async (t) => {
+t.test('GET /metrics: Prometheus text with the finished call, registrations, the outbox, RTP loss and queue wait histograms, event-loop delay', async (t) => {
   const res = await fetch(`http://127.0.0.1:${setup.httpPort}/metrics`, { headers: { authorization: `Bearer ${TOKEN}` } });
   t.equal(res.status, 200);
   t.match(res.headers.get('content-type'), /^text\/plain; version=0\.0\.4/);
@@ -63,6 +63,9 @@ t.test('GET /metrics: Prometheus text with the finished call, registrations, the
   t.match(text, /^tspbx_webhook_outbox\{state="pending"\} \d+$/m);
   t.match(text, /^tspbx_event_loop_delay_seconds\{quantile="0\.99"\} [0-9.e-]+$/m);
   t.match(text, /^# TYPE tspbx_calls gauge$/m);
+  t.match(text, /^# TYPE tspbx_rtp_loss_percent histogram$/m);
+  t.match(text, /^tspbx_rtp_loss_percent_bucket\{le="\+Inf"\} \d+$/m);
+  t.match(text, /^# TYPE tspbx_queue_wait_seconds histogram$/m);
   const unauthorized = await fetch(`http://127.0.0.1:${setup.httpPort}/metrics`);
   t.equal(unauthorized.status, 401, 'the token guards it like the rest of the API');
 });
