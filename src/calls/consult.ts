@@ -10,7 +10,7 @@ import { musicOnHoldFiles } from '../media/prompts.js';
 import { quote } from '../sip/grammar.js';
 import type { Call, CallEnv, ConsultPlan, DialTarget, ForkHeaders } from './call.js';
 import type { CallRegistrar } from './deps.js';
-import type { Leg, UacLeg } from './leg.js';
+import { answerInDialog, type Leg, type UacLeg } from './leg.js';
 import { MediaSession, type CodecPolicy } from './media-session.js';
 import { RingRound } from './ring-round.js';
 import type { Log } from '../util/log.js';
@@ -88,18 +88,8 @@ export class ConsultTarget {
         this.end();
         this.ongone();
         return;
-      case 'INVITE':
-      case 'UPDATE': {
-        const last = this.media.lastSent('caller');
-        leg.answer(st, 200, last === null ? {} : { body: last });
-        return;
-      }
-      case 'OPTIONS':
-      case 'INFO':
-        leg.answer(st, 200);
-        return;
       default:
-        leg.answer(st, 501);
+        answerInDialog(leg, st, this.media.lastSent('caller'));
     }
   }
 

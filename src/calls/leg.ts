@@ -387,3 +387,23 @@ function localResponse(status: number, reason: string): SipResponse {
   const res = responseTo(new SipRequest('BYE', 'sip:invalid'), status, reason);
   return res;
 }
+
+/**
+ * A request other than BYE in a dialog whose media the PBX keeps to itself (an originated call, a
+ * consultation): an offer (re-INVITE, UPDATE) gets `lastSdp`, the PBX's SDP as last sent, back
+ * unchanged; OPTIONS and INFO get 200; anything else 501.
+ */
+export function answerInDialog(leg: Leg, st: ServerTransaction, lastSdp: Buffer | null): void {
+  switch (st.request.method) {
+    case 'INVITE':
+    case 'UPDATE':
+      leg.answer(st, 200, lastSdp === null ? {} : { body: lastSdp });
+      return;
+    case 'OPTIONS':
+    case 'INFO':
+      leg.answer(st, 200);
+      return;
+    default:
+      leg.answer(st, 501);
+  }
+}

@@ -13,7 +13,7 @@ import type { CdrRow } from '../store/types.js';
 import type { Log } from '../util/log.js';
 import type { CallEnv, DialTarget, ForkHeaders } from './call.js';
 import { cdrTimes, writeCdr } from './cdr.js';
-import { UacLeg, type Leg } from './leg.js';
+import { answerInDialog, UacLeg, type Leg } from './leg.js';
 import { MediaSession, type CodecPolicy, type Side } from './media-session.js';
 import { secondsBetween } from './outcome.js';
 import { RingRound, type RoundResult } from './ring-round.js';
@@ -210,19 +210,8 @@ export class OriginatedCall {
         this.#finish(this.answeredAt === null ? 'missed' : 'answered', leg === this.#first ? 'first-bye' : 'second-bye');
         return;
       }
-      case 'INVITE':
-      case 'UPDATE': {
-        const side: Side = leg === this.#first ? 'caller' : 'callee';
-        const last = this.#media.lastSent(side);
-        leg.answer(st, 200, last === null ? {} : { body: last });
-        return;
-      }
-      case 'OPTIONS':
-      case 'INFO':
-        leg.answer(st, 200);
-        return;
       default:
-        leg.answer(st, 501);
+        answerInDialog(leg, st, this.#media.lastSent(leg === this.#first ? 'caller' : 'callee'));
     }
   }
 
