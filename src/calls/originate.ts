@@ -14,7 +14,7 @@ import type { Log } from '../util/log.js';
 import type { CallEnv, DialTarget, ForkHeaders } from './call.js';
 import { cdrTimes, writeCdr } from './cdr.js';
 import { answerInDialog, UacLeg, type Leg } from './leg.js';
-import { MediaSession, type CodecPolicy, type Side } from './media-session.js';
+import { MediaSession, type CodecPolicy } from './media-session.js';
 import { secondsBetween } from './outcome.js';
 import { RingRound, type RoundResult } from './ring-round.js';
 
