@@ -77,17 +77,7 @@ t.test('inbound: a DID call from the carrier reaches the extension inbound: name
   const probe = await RtpProbe.open();
   t.teardown(() => probe.close());
   const callee = startSipp({ scenario: 'uas.xml', localPort: calleePort, set: { rtp_port: probe.port }, timeoutS: 20 });
-  const carrier = await runSipp({
-    scenario: 'carrier-uac.xml',
-    remote: pbxAddress(setup),
-    localPort: carrierPort,
-    mediaPort: await freePort(3),
-    rtpEcho: true,
-    service: '+74951234567',
-    set: { caller: '+79161234567' },
-    durationMs: 1000,
-    timeoutS: 20,
-  });
+  const carrier = await carrierCall('+74951234567', '+79161234567', 1000);
   const answered = await callee.done;
   t.equal(carrier.code, 0, `carrier: ${carrier.errors}`);
   t.equal(answered.code, 0, `1001: ${answered.errors}`);
@@ -101,17 +91,7 @@ t.test('forward to a mobile: a DID call to 1004, forwarded always to an outside 
   const probe = await RtpProbe.open();
   t.teardown(() => probe.close());
   const up = startSipp({ scenario: 'carrier-uas.xml', localPort: upPort, set: { rtp_port: probe.port, number: '+74954951234', cid: '+74951110004' }, timeoutS: 20 });
-  const carrier = await runSipp({
-    scenario: 'carrier-uac.xml',
-    remote: pbxAddress(setup),
-    localPort: carrierPort,
-    mediaPort: await freePort(3),
-    rtpEcho: true,
-    service: '+74951234568',
-    set: { caller: '+79161230000' },
-    durationMs: 500,
-    timeoutS: 20,
-  });
+  const carrier = await carrierCall('+74951234568', '+79161230000', 500);
   const u = await up.done;
   t.equal(carrier.code, 0, `carrier: ${carrier.errors}`);
   t.equal(u.code, 0, `the mobile's provider (number and caller ID checked): ${u.errors}`);
@@ -180,6 +160,13 @@ t.test('toll fraud: international is off unless allowed; the refusal is 403 and 
   t.match(refused, { from: '1002', to: '81044207123', reason: 'class-not-allowed', class: 'international' });
   t.equal(pbx.logs.filter((l) => l.msg === 'calling out').length, before, 'no INVITE went to a provider');
 });
+
+/** The carrier trunk delivers a call from `caller` to DID `did`, talking for `durationMs` once answered. */
+function carrierCall(did: string, caller: string, durationMs: number): ReturnType<typeof runSipp> {
+  return freePort(3).then((mediaPort) =>
+    runSipp({ scenario: 'carrier-uac.xml', remote: pbxAddress(setup), localPort: carrierPort, mediaPort, rtpEcho: true, service: did, set: { caller }, durationMs, timeoutS: 20 }),
+  );
+}
 
 /** Extension `ext` calls `dialled`; the provider on `port` runs `scenario`, checking the number and caller ID. */
 async function callOut(t: Test, ext: string, dialled: string, scenario: string, port: number, number: string, cid: string): Promise<void> {
