@@ -1,7 +1,7 @@
 // Attended transfer by feature code (features.attended_transfer, "*2") over real UDP: the callee
 // presses *2 and a number as RFC 4733 events, talks to the target, and hangs up; the caller it
 // held ends up talking to the target. Media is checked by a marked RTP payload reaching the other phone.
-import t from 'tap';
+import t, { type Test } from 'tap';
 import { answeredCall, cdrFor, hangUp, logged, phone } from './helpers/flows.js';
 import type { SipRequest } from '../../src/sip/message.js';
 import { sdpFor, sdpMedia } from './helpers/phone.js';
@@ -22,13 +22,17 @@ async function moreRtp(p: { rtpReceived: readonly unknown[]; waitRtp(n: number):
   return true;
 }
 
-t.test('*2, a number and #: the caller is held, the transferer talks to the target, and hanging up links caller and target', async (t) => {
+/** 1001 (Alice) calls 1002 (Bob), who answers; 1003 (Carol) is registered to be the target. */
+async function aliceCallsBob(t: Test) {
   const alice = await phone(t, pbx, '1001');
   const bob = await phone(t, pbx, '1002');
   const carol = await phone(t, pbx, '1003');
   const call = await answeredCall(alice, bob);
-  const toAlice = sdpMedia(call.ok.body);
-  const toBob = sdpMedia(call.calleeInvite.body);
+  return { alice, bob, carol, call, toAlice: sdpMedia(call.ok.body), toBob: sdpMedia(call.calleeInvite.body) };
+}
+
+t.test('*2, a number and #: the caller is held, the transferer talks to the target, and hanging up links caller and target', async (t) => {
+  const { alice, bob, carol, call, toAlice, toBob } = await aliceCallsBob(t);
 
   await pressEvents(bob, toBob, '*2');
   await logged(pbx, (l) => l.msg === 'attended transfer code pressed; the other party is held');
@@ -57,12 +61,7 @@ t.test('*2, a number and #: the caller is held, the transferer talks to the targ
 });
 
 t.test('a target that is busy: the transferer is back with the held caller', async (t) => {
-  const alice = await phone(t, pbx, '1001');
-  const bob = await phone(t, pbx, '1002');
-  const carol = await phone(t, pbx, '1003');
-  const call = await answeredCall(alice, bob);
-  const toAlice = sdpMedia(call.ok.body);
-  const toBob = sdpMedia(call.calleeInvite.body);
+  const { alice, bob, carol, call, toAlice, toBob } = await aliceCallsBob(t);
 
   await pressEvents(bob, toBob, '*21003#');
   const invite = await carol.request('INVITE');
@@ -75,12 +74,7 @@ t.test('a target that is busy: the transferer is back with the held caller', asy
 });
 
 t.test('* pressed while talking to the target: the target is hung up and the transferer is back with the held caller', async (t) => {
-  const alice = await phone(t, pbx, '1001');
-  const bob = await phone(t, pbx, '1002');
-  const carol = await phone(t, pbx, '1003');
-  const call = await answeredCall(alice, bob);
-  const toAlice = sdpMedia(call.ok.body);
-  const toBob = sdpMedia(call.calleeInvite.body);
+  const { alice, bob, carol, call, toAlice, toBob } = await aliceCallsBob(t);
 
   await pressEvents(bob, toBob, '*21003#');
   const target = await answers(carol, 'caroltag');
@@ -94,12 +88,7 @@ t.test('* pressed while talking to the target: the target is hung up and the tra
 });
 
 t.test('the transferer hangs up while the target still rings: the target is rung again for the held caller', async (t) => {
-  const alice = await phone(t, pbx, '1001');
-  const bob = await phone(t, pbx, '1002');
-  const carol = await phone(t, pbx, '1003');
-  const call = await answeredCall(alice, bob);
-  const toAlice = sdpMedia(call.ok.body);
-  const toBob = sdpMedia(call.calleeInvite.body);
+  const { alice, bob, carol, call, toAlice, toBob } = await aliceCallsBob(t);
 
   await pressEvents(bob, toBob, '*21003#');
   const consult = await carol.request('INVITE');
@@ -121,11 +110,7 @@ t.test('the transferer hangs up while the target still rings: the target is rung
 });
 
 t.test('the held caller hangs up during the consultation: the transferer stays connected to the target', async (t) => {
-  const alice = await phone(t, pbx, '1001');
-  const bob = await phone(t, pbx, '1002');
-  const carol = await phone(t, pbx, '1003');
-  const call = await answeredCall(alice, bob);
-  const toBob = sdpMedia(call.calleeInvite.body);
+  const { alice, bob, carol, call, toBob } = await aliceCallsBob(t);
 
   await pressEvents(bob, toBob, '*21003#');
   const target = await answers(carol, 'caroltag');
